@@ -1,0 +1,5 @@
+#pragma once
+
+namespace lokal::cli {
+int main(int argc, char** argv);
+}
