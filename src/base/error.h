@@ -9,7 +9,7 @@
 namespace lokal {
 
 class Error : public std::runtime_error {
-public:
+  public:
     explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
@@ -17,5 +17,4 @@ public:
 
 }  // namespace lokal
 
-#define LOKAL_ASSERT(cond) \
-    ((cond) ? (void)0 : ::lokal::assert_fail(#cond, __FILE__, __LINE__))
+#define LOKAL_ASSERT(cond) ((cond) ? (void)0 : ::lokal::assert_fail(#cond, __FILE__, __LINE__))

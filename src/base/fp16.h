@@ -40,8 +40,8 @@ inline uint16_t fp32_to_fp16(float f) {
         return (uint16_t)(sign | 0x7c00 | (abs > 0x7f800000u ? 0x200 : 0));
     }
     if (abs >= 0x477ff000u) return (uint16_t)(sign | 0x7c00);  // rounds to inf
-    if (abs < 0x38800000u) {                                      // subnormal or zero in half
-        if (abs < 0x33000000u) return (uint16_t)sign;             // below half of min subnormal
+    if (abs < 0x38800000u) {                                   // subnormal or zero in half
+        if (abs < 0x33000000u) return (uint16_t)sign;          // below half of min subnormal
         const uint32_t exp = abs >> 23;
         const uint32_t mant = (abs & 0x7fffff) | 0x800000;
         const uint32_t shift = 126 - exp;  // 14 + (113 - exp) - 1 ... result bits
@@ -57,7 +57,9 @@ inline uint16_t fp32_to_fp16(float f) {
     return (uint16_t)(sign | (r >> 13));
 }
 
-inline float bf16_to_fp32(uint16_t h) { return fp32_from_bits((uint32_t)h << 16); }
+inline float bf16_to_fp32(uint16_t h) {
+    return fp32_from_bits((uint32_t)h << 16);
+}
 
 inline uint16_t fp32_to_bf16(float f) {
     uint32_t x = fp32_to_bits(f);

@@ -19,7 +19,9 @@ inline std::string testdata_dir() {
 #endif
 }
 
-inline std::string testdata_path(const std::string& rel) { return testdata_dir() + "/" + rel; }
+inline std::string testdata_path(const std::string& rel) {
+    return testdata_dir() + "/" + rel;
+}
 
 inline bool in_ci() {
     const char* ci = std::getenv("CI");
@@ -29,13 +31,13 @@ inline bool in_ci() {
 }  // namespace lokal::testing
 
 // Use at the top of a test body: skips (or fails in CI) when the file is missing.
-#define LOKAL_REQUIRE_TESTDATA(rel)                                                         \
-    do {                                                                                    \
-        if (!std::filesystem::exists(::lokal::testing::testdata_path(rel))) {               \
-            if (::lokal::testing::in_ci()) {                                                \
-                FAIL() << "test data missing in CI: " << ::lokal::testing::testdata_path(rel); \
-            } else {                                                                        \
+#define LOKAL_REQUIRE_TESTDATA(rel)                                                              \
+    do {                                                                                         \
+        if (!std::filesystem::exists(::lokal::testing::testdata_path(rel))) {                    \
+            if (::lokal::testing::in_ci()) {                                                     \
+                FAIL() << "test data missing in CI: " << ::lokal::testing::testdata_path(rel);   \
+            } else {                                                                             \
                 GTEST_SKIP() << "test data not found: " << ::lokal::testing::testdata_path(rel); \
-            }                                                                               \
-        }                                                                                   \
+            }                                                                                    \
+        }                                                                                        \
     } while (0)
