@@ -1,10 +1,83 @@
+// Argument parsing and dispatch for every `lokal` subcommand. Errors meant for the user are
+// lokal::Error: printed as one line, exit code 1.
 #include "cli/commands.h"
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "base/error.h"
+#include "cli/options.h"
+
 namespace lokal::cli {
-int main(int, char**) {
-    std::fprintf(stderr, "lokal: not built yet\n");
+
+int main(int argc, char** argv) {
+    CLI::App app{"lokal — run large language models on your own machine"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "lokal 0.1.0");
+
+    RunOptions run;
+    auto* run_cmd = app.add_subcommand("run", "Generate text or chat with a model");
+    run_cmd->add_option("model", run.model, "Model file (.gguf)")->required();
+    run_cmd->add_option("-p,--prompt,prompt_text", run.prompt,
+                        "Prompt; without it, read stdin or chat");
+    run_cmd->add_option("-n,--num-predict", run.n_predict,
+                        "Maximum tokens to generate (-1: no limit)");
+    run_cmd->add_option("--temperature,--temp", run.temperature,
+                        "Sampling temperature (0: greedy)");
+    run_cmd->add_option("--top-k", run.top_k, "Top-k sampling (0: off)");
+    run_cmd->add_option("--top-p", run.top_p, "Nucleus sampling threshold (1: off)");
+    run_cmd->add_option("--min-p", run.min_p, "Min-p sampling threshold (0: off)");
+    run_cmd->add_option("--repeat-penalty", run.repeat_penalty, "Repetition penalty (1: off)");
+    run_cmd->add_option("--seed", run.seed, "Random seed for reproducible sampling");
+    run_cmd->add_option("-c,--ctx", run.n_ctx, "Context length in tokens (0: model default)");
+    run_cmd->add_option("-t,--threads", run.n_threads, "Threads (0: one per physical core)");
+    run_cmd->add_flag("--raw", run.raw, "Feed the prompt as plain text, no chat format");
+    run_cmd->add_flag("-v,--verbose", run.verbose, "Print timings to stderr");
+    run_cmd->add_option("--system", run.system, "System prompt for chat models");
+    run_cmd->add_option("--stop", run.stop, "Stop generating at this string (repeatable)");
+
+    TokenizeOptions tok;
+    auto* tok_cmd = app.add_subcommand("tokenize", "Show how a model tokenizes text");
+    tok_cmd->add_option("model", tok.model, "Model or vocab file (.gguf)")->required();
+    tok_cmd->add_option("text", tok.text, "Text to tokenize");
+    tok_cmd->add_option("--file", tok.file, "Read the text from a file");
+    tok_cmd->add_flag("--ids", tok.ids, "Print only the ids, space separated, on one line");
+    tok_cmd->add_flag("--no-bos", tok.no_bos, "Do not add BOS/EOS special tokens");
+    tok_cmd->add_flag("--parse-special", tok.parse_special, "Match special tokens in the text");
+
+    ShowOptions show;
+    auto* show_cmd = app.add_subcommand("show", "Show a model's architecture and metadata");
+    show_cmd->add_option("model", show.model, "Model file (.gguf)")->required();
+
+    LogitsOptions lg;
+    auto* lg_cmd = app.add_subcommand("logits", "Evaluate tokens in one batch and print logits");
+    lg_cmd->add_option("model", lg.model, "Model file (.gguf)")->required();
+    lg_cmd->add_option("--text", lg.text, "Text to tokenize and evaluate");
+    lg_cmd->add_option("--tokens", lg.tokens, "Token ids, e.g. \"1 2 3\"");
+    lg_cmd->add_flag("--all-positions", lg.all_positions, "Logits at every position");
+    lg_cmd->add_option("--top", lg.top, "Only the top K [id, logit] pairs per position");
+    lg_cmd->add_flag("--json", lg.json, "JSON output (the only format)");
+    lg_cmd->add_option("-t,--threads", lg.n_threads, "Threads (0: one per physical core)");
+    lg_cmd->add_option("-c,--ctx", lg.n_ctx, "Context length (0: enough for the tokens)");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    try {
+        if (*run_cmd) return run_command(run);
+        if (*tok_cmd) return tokenize_command(tok);
+        if (*show_cmd) return show_command(show);
+        if (*lg_cmd) return logits_command(lg);
+    } catch (const Error& e) {
+        std::fprintf(stderr, "lokal: error: %s\n", e.what());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "lokal: error: out of memory\n");
+        return 1;
+    }
     return 1;
 }
+
 }  // namespace lokal::cli

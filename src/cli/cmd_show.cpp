@@ -1,0 +1,89 @@
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "cli/options.h"
+#include "model/model.h"
+
+namespace lokal::cli {
+namespace {
+
+std::string human_count(double n) {
+    char buf[32];
+    if (n >= 1e9) {
+        std::snprintf(buf, sizeof buf, "%.2fB", n / 1e9);
+    } else if (n >= 1e6) {
+        std::snprintf(buf, sizeof buf, "%.2fM", n / 1e6);
+    } else if (n >= 1e3) {
+        std::snprintf(buf, sizeof buf, "%.2fK", n / 1e3);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.0f", n);
+    }
+    return buf;
+}
+
+std::string human_bytes(double n) {
+    char buf[32];
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (n >= 1024 && u < 4) {
+        n /= 1024;
+        ++u;
+    }
+    std::snprintf(buf, sizeof buf, u ? "%.2f %s" : "%.0f %s", n, units[u]);
+    return buf;
+}
+
+// The dominant weight type, by bytes, names the quantization (e.g. "q4_K (mixed)").
+std::string quantization(const gguf::File& f) {
+    std::map<std::string, uint64_t> bytes;
+    for (const auto& t : f.tensors()) {
+        if (t.dims.size() >= 2) bytes[std::string(dtype_name(t.type))] += t.n_bytes;
+    }
+    std::string best;
+    uint64_t most = 0;
+    for (const auto& [name, b] : bytes) {
+        if (b > most) {
+            most = b;
+            best = name;
+        }
+    }
+    if (bytes.size() > 1) best += " (mixed: " + std::to_string(bytes.size()) + " types)";
+    return best.empty() ? "none" : best;
+}
+
+}  // namespace
+
+int show_command(const ShowOptions& o) {
+    auto model = model::Model::load(o.model);
+    const gguf::File& f = model->file();
+    const model::ModelConfig& c = model->config();
+    const tokenizer::Tokenizer& tok = model->tokenizer();
+    uint64_t params = 0;
+    for (const auto& t : f.tensors()) params += t.n_elements;
+    auto row = [](const char* k, const std::string& v) {
+        std::printf("  %-22s %s\n", k, v.c_str());
+    };
+    std::printf("Model\n");
+    row("name", c.name.empty() ? "(unnamed)" : c.name);
+    row("architecture", c.arch);
+    row("parameters", human_count((double)params));
+    row("quantization", quantization(f));
+    row("context length", std::to_string(c.n_ctx_train));
+    row("embedding length", std::to_string(c.n_embd));
+    row("layers", std::to_string(c.n_layer));
+    row("attention heads", std::to_string(c.n_head) + " (kv " + std::to_string(c.n_head_kv) +
+                               ", head size " + std::to_string(c.head_dim) + ")");
+    row("feed-forward length", std::to_string(c.n_ff));
+    row("rope", "base " + std::to_string((int64_t)c.rope.freq_base) + ", dims " +
+                    std::to_string(c.rope.n_rot));
+    row("vocabulary", std::string(tok.model()) + ", " + std::to_string(tok.n_vocab()) + " tokens" +
+                          (tok.pre().empty() ? "" : ", pre " + std::string(tok.pre())));
+    row("chat template", f.has("tokenizer.chat_template") ? "yes" : "no");
+    if (auto lic = f.get_string("general.license")) row("license", *lic);
+    row("GGUF version", std::to_string(f.version()));
+    row("file size", human_bytes((double)f.size()));
+    return 0;
+}
+
+}  // namespace lokal::cli

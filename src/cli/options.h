@@ -1,0 +1,59 @@
+// Options of each CLI command, filled by the argument parser in commands.cpp, and the functions
+// that run them. Each returns the process exit code; user errors are thrown as lokal::Error.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lokal::cli {
+
+struct RunOptions {
+    std::string model;
+    std::optional<std::string> prompt;  // -p; else stdin when it is not a terminal; else chat
+    int n_predict = -1;                 // -1: until end of generation or the context is full
+    float temperature = 0.8f;
+    int top_k = 40;
+    float top_p = 0.9f;
+    float min_p = 0.0f;
+    float repeat_penalty = 1.1f;
+    std::optional<uint64_t> seed;
+    int n_ctx = 0;
+    int n_threads = 0;
+    bool raw = false;
+    bool verbose = false;
+    std::string system;
+    std::vector<std::string> stop;
+};
+
+struct TokenizeOptions {
+    std::string model;
+    std::optional<std::string> text;
+    std::optional<std::string> file;
+    bool ids = false;
+    bool no_bos = false;
+    bool parse_special = false;
+};
+
+struct ShowOptions {
+    std::string model;
+};
+
+struct LogitsOptions {
+    std::string model;
+    std::optional<std::string> text;
+    std::optional<std::string> tokens;
+    bool all_positions = false;
+    int top = 0;
+    bool json = false;
+    int n_threads = 0;
+    int n_ctx = 0;
+};
+
+int run_command(const RunOptions& o);
+int tokenize_command(const TokenizeOptions& o);
+int show_command(const ShowOptions& o);
+int logits_command(const LogitsOptions& o);
+
+}  // namespace lokal::cli

@@ -1,0 +1,27 @@
+#include "model/model.h"
+
+#include "base/error.h"
+#include "model/arch/arch.h"
+
+namespace lokal::model {
+
+std::unique_ptr<Model> Model::load(const std::string& path) {
+    std::unique_ptr<Model> m(new Model());
+    m->file_ = gguf::File::open(path);
+    const gguf::File& f = *m->file_;
+    const auto arch_name = f.get_string("general.architecture");
+    if (!arch_name) throw Error("'" + path + "' has no general.architecture; is it a model file?");
+    const ArchDesc* arch = find_arch(*arch_name);
+    if (!arch) {
+        throw Error("unsupported model architecture '" + *arch_name +
+                    "' (lokal supports: " + supported_arch_list() + ")");
+    }
+    m->config_.arch = *arch_name;
+    arch->read_config(f, m->config_);
+    WeightBinder binder(f);
+    arch->bind_weights(binder, m->config_, m->weights_);
+    m->tokenizer_ = tokenizer::Tokenizer::from_gguf(f);
+    return m;
+}
+
+}  // namespace lokal::model

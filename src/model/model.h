@@ -1,0 +1,34 @@
+// A loaded model: its GGUF file (mmap'd), hyperparameters, bound weights and tokenizer.
+// Immutable after load and shared by every Context that evaluates it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "gguf/gguf_file.h"
+#include "model/config.h"
+#include "model/weights.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lokal::model {
+
+class Model {
+  public:
+    // Throws lokal::Error naming the problem (missing file, not GGUF, unknown architecture,
+    // missing or misshapen tensor, unsupported dtype or tokenizer).
+    static std::unique_ptr<Model> load(const std::string& path);
+
+    const ModelConfig& config() const { return config_; }
+    const Weights& weights() const { return weights_; }
+    const tokenizer::Tokenizer& tokenizer() const { return *tokenizer_; }
+    const gguf::File& file() const { return *file_; }
+
+  private:
+    Model() = default;
+    std::unique_ptr<gguf::File> file_;
+    ModelConfig config_;
+    Weights weights_;
+    std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
+};
+
+}  // namespace lokal::model
