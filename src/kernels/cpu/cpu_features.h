@@ -1,0 +1,30 @@
+// What the CPU we run on can do (CPUID + XGETBV: the OS must also save the wider registers).
+#pragma once
+
+#include <string>
+
+namespace lokal::kernels {
+
+struct CpuFeatures {
+    bool avx = false;
+    bool avx2 = false;
+    bool fma = false;
+    bool f16c = false;
+    bool avx512f = false;
+    bool avx512bw = false;
+    bool avx512vl = false;
+    bool avx512dq = false;
+    bool avx512vnni = false;
+    bool avx512bf16 = false;
+    bool avxvnni = false;
+    bool amx_tile = false;
+    bool amx_int8 = false;
+    bool amx_bf16 = false;
+
+    std::string summary() const;  // e.g. "avx2 fma f16c"
+};
+
+// Detected once, on first use; all false on non-x86 machines.
+const CpuFeatures& cpu_features();
+
+}  // namespace lokal::kernels

@@ -1,0 +1,44 @@
+// Dot products of one stored weight row with one activation row, per weight type.
+//
+// Activations are first converted to the weight type's "activation type" (ggml's vec_dot_type):
+//   F32 -> F32, F16 -> F16, BF16 -> BF16, Q4_0/Q5_0/Q8_0/IQ4_NL -> Q8_0, Q4_1/Q5_1 -> Q8_1,
+//   Q2_K..Q6_K/IQ4_XS -> Q8_K.
+// then vec_dot(n, w_row, act_row) returns sum_i w[i] * act[i] over n elements.
+//
+// kernels_ref() are the scalar references (same integer sums and float scaling order as ggml's
+// generic kernels); the per-ISA tables are picked once at start-up (see cpu_features.h), and the
+// environment variable LOKAL_FORCE_ISA=scalar|avx2 overrides the choice.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/dtype.h"
+
+namespace lokal::kernels {
+
+// n elements; w_row stored as the weight type, act as the TypeKernels::act_type.
+using VecDotFn = float (*)(int64_t n, const void* w_row, const void* act);
+
+struct TypeKernels {
+    DType act_type = DType::F32;  // what activations must be converted to
+    VecDotFn vec_dot = nullptr;
+};
+
+enum class Isa { Scalar, Avx2 };
+
+const char* isa_name(Isa isa);
+bool isa_supported(Isa isa);  // this CPU (and this build) can run the isa's kernels
+Isa active_isa();             // the best supported, or LOKAL_FORCE_ISA; chosen once
+
+// True when weight_type has a dot-product kernel.
+bool has_kernels(DType weight_type);
+
+// Throw lokal::Error when weight_type has no kernel (or isa is unsupported, for the 2-arg form).
+const TypeKernels& kernels_ref(DType weight_type);           // scalar reference, always built
+const TypeKernels& kernels_for(DType weight_type);           // for active_isa()
+const TypeKernels& kernels_for(DType weight_type, Isa isa);  // for a given isa (tests)
+
+// Converts n floats to act_type (quantize_row); n must be a multiple of its block size.
+void quantize_activations(DType act_type, const float* x, void* dst, int64_t n);
+
+}  // namespace lokal::kernels

@@ -1,0 +1,703 @@
+#include "tensor/quantize.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "base/error.h"
+#include "base/fp16.h"
+#include "tensor/quant_blocks.h"
+
+// The arithmetic follows ggml's reference quantizers step by step (same rounding helpers, same
+// search grids, same float expressions) so that our files look like llama.cpp's and activation
+// quantization is bit-identical.
+
+namespace lokal {
+namespace {
+
+constexpr float kGroupMaxEps = 1e-15f;
+
+// Round to nearest, ties to even, for |v| <= 2^22 (ggml's nearest_int: the magic-number trick).
+inline int nearest_int(float v) {
+    const float shifted = v + 12582912.f;  // 1.5 * 2^23
+    int32_t bits;
+    std::memcpy(&bits, &shifted, sizeof bits);
+    return (bits & 0x007fffff) - 0x00400000;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Legacy 32-element blocks.
+
+void quant_q4_0(const float* x, block_q4_0* y, int64_t nb) {
+    for (int64_t i = 0; i < nb; ++i, x += kQK32) {
+        float amax = 0.0f, max = 0.0f;
+        for (int j = 0; j < kQK32; ++j) {
+            if (amax < std::fabs(x[j])) {
+                amax = std::fabs(x[j]);
+                max = x[j];
+            }
+        }
+        const float d = max / -8;
+        const float id = d ? 1.0f / d : 0.0f;
+        y[i].d = fp32_to_fp16(d);
+        for (int j = 0; j < 16; ++j) {
+            const uint8_t lo = (uint8_t)std::min(15, (int)(int8_t)(x[j] * id + 8.5f));
+            const uint8_t hi = (uint8_t)std::min(15, (int)(int8_t)(x[j + 16] * id + 8.5f));
+            y[i].qs[j] = (uint8_t)(lo | (hi << 4));
+        }
+    }
+}
+
+void quant_q4_1(const float* x, block_q4_1* y, int64_t nb) {
+    for (int64_t i = 0; i < nb; ++i, x += kQK32) {
+        float min = FLT_MAX, max = -FLT_MAX;
+        for (int j = 0; j < kQK32; ++j) {
+            if (x[j] < min) min = x[j];
+            if (x[j] > max) max = x[j];
+        }
+        const float d = (max - min) / 15;
+        const float id = d ? 1.0f / d : 0.0f;
+        y[i].d = fp32_to_fp16(d);
+        y[i].m = fp32_to_fp16(min);
+        for (int j = 0; j < 16; ++j) {
+            const uint8_t lo = (uint8_t)std::min(15, (int)(int8_t)((x[j] - min) * id + 0.5f));
+            const uint8_t hi = (uint8_t)std::min(15, (int)(int8_t)((x[j + 16] - min) * id + 0.5f));
+            y[i].qs[j] = (uint8_t)(lo | (hi << 4));
+        }
+    }
+}
+
+void quant_q5_0(const float* x, block_q5_0* y, int64_t nb) {
+    for (int64_t i = 0; i < nb; ++i, x += kQK32) {
+        float amax = 0.0f, max = 0.0f;
+        for (int j = 0; j < kQK32; ++j) {
+            if (amax < std::fabs(x[j])) {
+                amax = std::fabs(x[j]);
+                max = x[j];
+            }
+        }
+        const float d = max / -16;
+        const float id = d ? 1.0f / d : 0.0f;
+        y[i].d = fp32_to_fp16(d);
+        uint32_t qh = 0;
+        for (int j = 0; j < 16; ++j) {
+            const uint8_t lo = (uint8_t)std::min(31, (int)(int8_t)(x[j] * id + 16.5f));
+            const uint8_t hi = (uint8_t)std::min(31, (int)(int8_t)(x[j + 16] * id + 16.5f));
+            y[i].qs[j] = (uint8_t)((lo & 0x0F) | ((hi & 0x0F) << 4));
+            qh |= ((lo & 0x10u) >> 4) << j;
+            qh |= ((hi & 0x10u) >> 4) << (j + 16);
+        }
+        std::memcpy(y[i].qh, &qh, 4);
+    }
+}
+
+void quant_q5_1(const float* x, block_q5_1* y, int64_t nb) {
+    for (int64_t i = 0; i < nb; ++i, x += kQK32) {
+        float min = FLT_MAX, max = -FLT_MAX;
+        for (int j = 0; j < kQK32; ++j) {
+            if (x[j] < min) min = x[j];
+            if (x[j] > max) max = x[j];
+        }
+        const float d = (max - min) / 31;
+        const float id = d ? 1.0f / d : 0.0f;
+        y[i].d = fp32_to_fp16(d);
+        y[i].m = fp32_to_fp16(min);
+        uint32_t qh = 0;
+        for (int j = 0; j < 16; ++j) {
+            const uint8_t lo = (uint8_t)((x[j] - min) * id + 0.5f);
+            const uint8_t hi = (uint8_t)((x[j + 16] - min) * id + 0.5f);
+            y[i].qs[j] = (uint8_t)((lo & 0x0F) | ((hi & 0x0F) << 4));
+            qh |= ((lo & 0x10u) >> 4) << j;
+            qh |= ((hi & 0x10u) >> 4) << (j + 16);
+        }
+        std::memcpy(y[i].qh, &qh, 4);
+    }
+}
+
+void quant_q8_0(const float* x, block_q8_0* y, int64_t nb) {
+    for (int64_t i = 0; i < nb; ++i, x += kQK32) {
+        float amax = 0.0f;
+        for (int j = 0; j < kQK32; ++j) amax = std::max(amax, std::fabs(x[j]));
+        const float d = amax / 127;
+        const float id = d ? 1.0f / d : 0.0f;
+        y[i].d = fp32_to_fp16(d);
+        for (int j = 0; j < kQK32; ++j) y[i].qs[j] = (int8_t)std::round(x[j] * id);
+    }
+}
+
+void quant_q8_1(const float* x, block_q8_1* y, int64_t nb) {
+    for (int64_t i = 0; i < nb; ++i, x += kQK32) {
+        float amax = 0.0f;
+        for (int j = 0; j < kQK32; ++j) amax = std::max(amax, std::fabs(x[j]));
+        const float d = amax / 127;
+        const float id = d ? 1.0f / d : 0.0f;
+        y[i].d = fp32_to_fp16(d);
+        int sum = 0;
+        for (int j = 0; j < kQK32; ++j) {
+            y[i].qs[j] = (int8_t)std::round(x[j] * id);
+            sum += y[i].qs[j];
+        }
+        y[i].s = fp32_to_fp16(sum * d);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers of the K quantizers.
+
+// Symmetric quantization of n values to [-nmax, nmax-1] (stored +nmax in L), refining the scale
+// by a weighted least-squares search (rmse_type 1: weights x^2). Returns the scale.
+float make_qx_quants(int n, int nmax, const float* x, int8_t* L, int rmse_type) {
+    float max = 0, amax = 0;
+    for (int i = 0; i < n; ++i) {
+        const float ax = std::fabs(x[i]);
+        if (ax > amax) {
+            amax = ax;
+            max = x[i];
+        }
+    }
+    if (amax < kGroupMaxEps) {
+        for (int i = 0; i < n; ++i) L[i] = 0;
+        return 0.f;
+    }
+    float iscale = -nmax / max;
+    if (rmse_type == 0) {
+        for (int i = 0; i < n; ++i) {
+            const int l = nearest_int(iscale * x[i]);
+            L[i] = (int8_t)(nmax + std::max(-nmax, std::min(nmax - 1, l)));
+        }
+        return 1 / iscale;
+    }
+    // rmse_type == 1: weights are x^2.
+    float sumlx = 0, suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+        int l = nearest_int(iscale * x[i]);
+        l = std::max(-nmax, std::min(nmax - 1, l));
+        L[i] = (int8_t)(l + nmax);
+        const float w = x[i] * x[i];
+        sumlx += w * x[i] * l;
+        suml2 += w * l * l;
+    }
+    float scale = suml2 ? sumlx / suml2 : 0.0f;
+    float best = scale * sumlx;
+    for (int is = -9; is <= 9; ++is) {
+        if (is == 0) continue;
+        iscale = -(nmax + 0.1f * is) / max;
+        sumlx = suml2 = 0;
+        for (int i = 0; i < n; ++i) {
+            int l = nearest_int(iscale * x[i]);
+            l = std::max(-nmax, std::min(nmax - 1, l));
+            const float w = x[i] * x[i];
+            sumlx += w * x[i] * l;
+            suml2 += w * l * l;
+        }
+        if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+            for (int i = 0; i < n; ++i) {
+                const int l = nearest_int(iscale * x[i]);
+                L[i] = (int8_t)(nmax + std::max(-nmax, std::min(nmax - 1, l)));
+            }
+            scale = sumlx / suml2;
+            best = scale * sumlx;
+        }
+    }
+    return scale;
+}
+
+// Symmetric 3-bit quantization with iterative per-element refinement (q3_K). Returns the scale.
+float make_q3_quants(int n, int nmax, const float* x, int8_t* L) {
+    float max = 0, amax = 0;
+    for (int i = 0; i < n; ++i) {
+        const float ax = std::fabs(x[i]);
+        if (ax > amax) {
+            amax = ax;
+            max = x[i];
+        }
+    }
+    if (amax < kGroupMaxEps) {
+        for (int i = 0; i < n; ++i) L[i] = 0;
+        return 0.f;
+    }
+    const float iscale = -nmax / max;
+    float sumlx = 0, suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+        int l = nearest_int(iscale * x[i]);
+        l = std::max(-nmax, std::min(nmax - 1, l));
+        L[i] = (int8_t)l;
+        const float w = x[i] * x[i];
+        sumlx += w * x[i] * l;
+        suml2 += w * l * l;
+    }
+    for (int itry = 0; itry < 5; ++itry) {
+        int n_changed = 0;
+        for (int i = 0; i < n; ++i) {
+            const float w = x[i] * x[i];
+            float slx = sumlx - w * x[i] * L[i];
+            if (slx > 0) {
+                float sl2 = suml2 - w * L[i] * L[i];
+                int new_l = nearest_int(x[i] * sl2 / slx);
+                new_l = std::max(-nmax, std::min(nmax - 1, new_l));
+                if (new_l != L[i]) {
+                    slx += w * x[i] * new_l;
+                    sl2 += w * new_l * new_l;
+                    if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
+                        L[i] = (int8_t)new_l;
+                        sumlx = slx;
+                        suml2 = sl2;
+                        ++n_changed;
+                    }
+                }
+            }
+        }
+        if (!n_changed) break;
+    }
+    for (int i = 0; i < n; ++i) L[i] = (int8_t)(L[i] + nmax);
+    return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+}
+
+// Asymmetric quantization x ~ scale * L - the_min, L in [0, nmax], searching nstep+1 candidate
+// scales and fitting scale and min by weighted least squares. Returns the scale.
+float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L,
+                       float* the_min, uint8_t* Laux, float rmin, float rdelta, int nstep,
+                       bool use_mad) {
+    float min = x[0], max = x[0];
+    float sum_w = weights[0];
+    float sum_x = sum_w * x[0];
+    for (int i = 1; i < n; ++i) {
+        if (x[i] < min) min = x[i];
+        if (x[i] > max) max = x[i];
+        const float w = weights[i];
+        sum_w += w;
+        sum_x += w * x[i];
+    }
+    if (min > 0) min = 0;
+    if (max == min) {
+        for (int i = 0; i < n; ++i) L[i] = 0;
+        *the_min = -min;
+        return 0.f;
+    }
+    float iscale = nmax / (max - min);
+    float scale = 1 / iscale;
+    float best_error = 0;
+    for (int i = 0; i < n; ++i) {
+        const int l = nearest_int(iscale * (x[i] - min));
+        L[i] = (uint8_t)std::max(0, std::min(nmax, l));
+        float diff = scale * L[i] + min - x[i];
+        diff = use_mad ? std::fabs(diff) : diff * diff;
+        best_error += weights[i] * diff;
+    }
+    if (nstep < 1) {
+        *the_min = -min;
+        return scale;
+    }
+    for (int is = 0; is <= nstep; ++is) {
+        iscale = (rmin + rdelta * is + nmax) / (max - min);
+        float sum_l = 0, sum_l2 = 0, sum_xl = 0;
+        for (int i = 0; i < n; ++i) {
+            int l = nearest_int(iscale * (x[i] - min));
+            l = std::max(0, std::min(nmax, l));
+            Laux[i] = (uint8_t)l;
+            const float w = weights[i];
+            sum_l += w * l;
+            sum_l2 += w * l * l;
+            sum_xl += w * l * x[i];
+        }
+        const float D = sum_w * sum_l2 - sum_l * sum_l;
+        if (D > 0) {
+            float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
+            float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
+            if (this_min > 0) {
+                this_min = 0;
+                this_scale = sum_xl / sum_l2;
+            }
+            float cur_error = 0;
+            for (int i = 0; i < n; ++i) {
+                float diff = this_scale * Laux[i] + this_min - x[i];
+                diff = use_mad ? std::fabs(diff) : diff * diff;
+                cur_error += weights[i] * diff;
+            }
+            if (cur_error < best_error) {
+                for (int i = 0; i < n; ++i) L[i] = Laux[i];
+                best_error = cur_error;
+                scale = this_scale;
+                min = this_min;
+            }
+        }
+    }
+    *the_min = -min;
+    return scale;
+}
+
+// Packs 256 2-bit values: byte l of each 32-byte group holds 4 values 32 apart.
+void pack_2bit(const uint8_t* L, uint8_t* qs) {
+    for (int j = 0; j < kQKK; j += 128) {
+        for (int l = 0; l < 32; ++l) {
+            qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) |
+                                      (L[j + l + 96] << 6));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// K super-blocks.
+
+void quant_q2_K(const float* x, block_q2_K* y, int64_t nb) {
+    uint8_t L[kQKK], Laux[16];
+    float weights[16], mins[16], scales[16];
+    const float q4scale = 15.f;
+    for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+        float max_scale = 0, max_min = 0;
+        for (int j = 0; j < 16; ++j) {
+            for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
+            scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux,
+                                         -0.5f, 0.1f, 15, true);
+            if (scales[j] > max_scale) max_scale = scales[j];
+            if (mins[j] > max_min) max_min = mins[j];
+        }
+        if (max_scale > 0) {
+            const float iscale = q4scale / max_scale;
+            for (int j = 0; j < 16; ++j) y[i].scales[j] = (uint8_t)nearest_int(iscale * scales[j]);
+            y[i].d = fp32_to_fp16(max_scale / q4scale);
+        } else {
+            for (int j = 0; j < 16; ++j) y[i].scales[j] = 0;
+            y[i].d = fp32_to_fp16(0.f);
+        }
+        if (max_min > 0) {
+            const float iscale = q4scale / max_min;
+            for (int j = 0; j < 16; ++j) {
+                y[i].scales[j] |= (uint8_t)(nearest_int(iscale * mins[j]) << 4);
+            }
+            y[i].dmin = fp32_to_fp16(max_min / q4scale);
+        } else {
+            y[i].dmin = fp32_to_fp16(0.f);
+        }
+        for (int j = 0; j < 16; ++j) {
+            const float d = fp16_to_fp32(y[i].d) * (y[i].scales[j] & 0xF);
+            if (!d) continue;
+            const float dm = fp16_to_fp32(y[i].dmin) * (y[i].scales[j] >> 4);
+            for (int ii = 0; ii < 16; ++ii) {
+                const int l = nearest_int((x[16 * j + ii] + dm) / d);
+                L[16 * j + ii] = (uint8_t)std::max(0, std::min(3, l));
+            }
+        }
+        pack_2bit(L, y[i].qs);
+    }
+}
+
+void quant_q3_K(const float* x, block_q3_K* y, int64_t nb) {
+    int8_t L[kQKK];
+    float scales[16];
+    for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+        float max_scale = 0, amax = 0;
+        for (int j = 0; j < 16; ++j) {
+            scales[j] = make_q3_quants(16, 4, x + 16 * j, L + 16 * j);
+            const float scale = std::fabs(scales[j]);
+            if (scale > amax) {
+                amax = scale;
+                max_scale = scales[j];
+            }
+        }
+        std::memset(y[i].scales, 0, 12);
+        if (max_scale) {
+            const float iscale = -32.f / max_scale;
+            for (int j = 0; j < 16; ++j) {
+                int l = (int8_t)nearest_int(iscale * scales[j]);
+                l = std::max(-32, std::min(31, l)) + 32;
+                if (j < 8) {
+                    y[i].scales[j] = (uint8_t)(l & 0xF);
+                } else {
+                    y[i].scales[j - 8] |= (uint8_t)((l & 0xF) << 4);
+                }
+                l >>= 4;
+                y[i].scales[j % 4 + 8] |= (uint8_t)(l << (2 * (j / 4)));
+            }
+            y[i].d = fp32_to_fp16(1 / iscale);
+        } else {
+            y[i].d = fp32_to_fp16(0.f);
+        }
+        int8_t sc[16];
+        unpack_q3_K_scales(y[i].scales, sc);
+        for (int j = 0; j < 16; ++j) {
+            const float d = fp16_to_fp32(y[i].d) * sc[j];
+            if (!d) continue;
+            for (int ii = 0; ii < 16; ++ii) {
+                const int l = nearest_int(x[16 * j + ii] / d);
+                L[16 * j + ii] = (int8_t)(std::max(-4, std::min(3, l)) + 4);
+            }
+        }
+        // High bit of element j goes to hmask[j % 32], bit j / 32.
+        std::memset(y[i].hmask, 0, 32);
+        uint8_t Lu[kQKK];
+        for (int j = 0; j < kQKK; ++j) {
+            int l = L[j];
+            if (l > 3) {
+                y[i].hmask[j % 32] |= (uint8_t)(1u << (j / 32));
+                l -= 4;
+            }
+            Lu[j] = (uint8_t)l;
+        }
+        pack_2bit(Lu, y[i].qs);
+    }
+}
+
+// Packs the 6-bit scales and mins of 8 sub-blocks into the 12 bytes of a q4_K / q5_K block.
+void pack_scale_min_k4(const uint8_t* ls, const uint8_t* lm, uint8_t* q) {
+    for (int j = 0; j < 8; ++j) {
+        if (j < 4) {
+            q[j] = ls[j];
+            q[j + 4] = lm[j];
+        } else {
+            q[j + 4] = (uint8_t)((ls[j] & 0xF) | ((lm[j] & 0xF) << 4));
+            q[j - 4] |= (uint8_t)((ls[j] >> 4) << 6);
+            q[j] |= (uint8_t)((lm[j] >> 4) << 6);
+        }
+    }
+}
+
+// Shared by q4_K (nmax 15) and q5_K (nmax 31): scales/mins per sub-block of 32, then the
+// requantized levels in L.
+void quant_k_asym(const float* x, int nmax, float rmin, int nstep, uint8_t* scales12,
+                  uint16_t* d_out, uint16_t* dmin_out, uint8_t* L) {
+    uint8_t Laux[32];
+    float weights[32], mins[8], scales[8];
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < 8; ++j) {
+        float sum_x2 = 0;
+        for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
+        const float av_x = std::sqrt(sum_x2 / 32);
+        for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
+        scales[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux,
+                                     rmin, 0.1f, nstep, false);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
+    const float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+    uint8_t ls[8], lm[8];
+    for (int j = 0; j < 8; ++j) {
+        ls[j] = std::min<uint8_t>(63, (uint8_t)nearest_int(inv_scale * scales[j]));
+        lm[j] = std::min<uint8_t>(63, (uint8_t)nearest_int(inv_min * mins[j]));
+    }
+    std::memset(scales12, 0, 12);
+    pack_scale_min_k4(ls, lm, scales12);
+    *d_out = fp32_to_fp16(max_scale / 63.f);
+    *dmin_out = fp32_to_fp16(max_min / 63.f);
+    for (int j = 0; j < 8; ++j) {
+        uint8_t sc, m;
+        get_scale_min_k4(j, scales12, &sc, &m);
+        const float d = fp16_to_fp32(*d_out) * sc;
+        if (!d) continue;
+        const float dm = fp16_to_fp32(*dmin_out) * m;
+        for (int ii = 0; ii < 32; ++ii) {
+            const int l = nearest_int((x[32 * j + ii] + dm) / d);
+            L[32 * j + ii] = (uint8_t)std::max(0, std::min(nmax, l));
+        }
+    }
+}
+
+void quant_q4_K(const float* x, block_q4_K* y, int64_t nb) {
+    uint8_t L[kQKK];
+    for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+        quant_k_asym(x, 15, -1.f, 20, y[i].scales, &y[i].d, &y[i].dmin, L);
+        uint8_t* q = y[i].qs;
+        for (int j = 0; j < kQKK; j += 64, q += 32) {
+            for (int l = 0; l < 32; ++l) q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
+        }
+    }
+}
+
+void quant_q5_K(const float* x, block_q5_K* y, int64_t nb) {
+    uint8_t L[kQKK];
+    for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+        quant_k_asym(x, 31, -0.5f, 15, y[i].scales, &y[i].d, &y[i].dmin, L);
+        uint8_t* qh = y[i].qh;
+        uint8_t* ql = y[i].qs;
+        std::memset(qh, 0, 32);
+        uint8_t m1 = 1, m2 = 2;
+        for (int n = 0; n < kQKK; n += 64, ql += 32, m1 <<= 2, m2 <<= 2) {
+            for (int j = 0; j < 32; ++j) {
+                int l1 = L[n + j];
+                if (l1 > 15) {
+                    l1 -= 16;
+                    qh[j] |= m1;
+                }
+                int l2 = L[n + j + 32];
+                if (l2 > 15) {
+                    l2 -= 16;
+                    qh[j] |= m2;
+                }
+                ql[j] = (uint8_t)(l1 | (l2 << 4));
+            }
+        }
+    }
+}
+
+void quant_q6_K(const float* x, block_q6_K* y, int64_t nb) {
+    int8_t L[kQKK];
+    float scales[16];
+    for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+        float max_scale = 0, max_abs_scale = 0;
+        for (int ib = 0; ib < 16; ++ib) {
+            const float scale = make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, 1);
+            scales[ib] = scale;
+            const float abs_scale = std::fabs(scale);
+            if (abs_scale > max_abs_scale) {
+                max_abs_scale = abs_scale;
+                max_scale = scale;
+            }
+        }
+        if (max_abs_scale < kGroupMaxEps) {
+            std::memset(&y[i], 0, sizeof(block_q6_K));
+            y[i].d = fp32_to_fp16(0.f);
+            continue;
+        }
+        const float iscale = -128.f / max_scale;
+        y[i].d = fp32_to_fp16(1 / iscale);
+        for (int ib = 0; ib < 16; ++ib) {
+            y[i].scales[ib] = (int8_t)std::min(127, nearest_int(iscale * scales[ib]));
+        }
+        for (int j = 0; j < 16; ++j) {
+            const float d = fp16_to_fp32(y[i].d) * y[i].scales[j];
+            if (!d) continue;
+            for (int ii = 0; ii < 16; ++ii) {
+                const int l = nearest_int(x[16 * j + ii] / d);
+                L[16 * j + ii] = (int8_t)(std::max(-32, std::min(31, l)) + 32);
+            }
+        }
+        uint8_t* ql = y[i].ql;
+        uint8_t* qh = y[i].qh;
+        for (int j = 0; j < kQKK; j += 128, ql += 64, qh += 32) {
+            for (int l = 0; l < 32; ++l) {
+                const uint8_t q1 = L[j + l] & 0xF;
+                const uint8_t q2 = L[j + l + 32] & 0xF;
+                const uint8_t q3 = L[j + l + 64] & 0xF;
+                const uint8_t q4 = L[j + l + 96] & 0xF;
+                ql[l] = (uint8_t)(q1 | (q3 << 4));
+                ql[l + 32] = (uint8_t)(q2 | (q4 << 4));
+                qh[l] = (uint8_t)((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) |
+                                  ((L[j + l + 64] >> 4) << 4) | ((L[j + l + 96] >> 4) << 6));
+            }
+        }
+    }
+}
+
+void quant_q8_K(const float* x, block_q8_K* y, int64_t nb) {
+    for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+        float max = 0, amax = 0;
+        for (int j = 0; j < kQKK; ++j) {
+            const float ax = std::fabs(x[j]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[j];
+            }
+        }
+        if (!amax) {
+            // ggml leaves bsums untouched here; we zero the whole block to stay deterministic.
+            std::memset(&y[i], 0, sizeof(block_q8_K));
+            continue;
+        }
+        const float iscale = -127.f / max;
+        for (int j = 0; j < kQKK; ++j) {
+            y[i].qs[j] = (int8_t)std::min(127, nearest_int(iscale * x[j]));
+        }
+        for (int j = 0; j < 16; ++j) {
+            int sum = 0;
+            for (int ii = 0; ii < 16; ++ii) sum += y[i].qs[j * 16 + ii];
+            y[i].bsums[j] = (int16_t)sum;
+        }
+        y[i].d = 1 / iscale;
+    }
+}
+
+}  // namespace
+
+bool can_quantize(DType t) {
+    switch (t) {
+        case DType::F32:
+        case DType::F16:
+        case DType::BF16:
+        case DType::Q4_0:
+        case DType::Q4_1:
+        case DType::Q5_0:
+        case DType::Q5_1:
+        case DType::Q8_0:
+        case DType::Q8_1:
+        case DType::Q2_K:
+        case DType::Q3_K:
+        case DType::Q4_K:
+        case DType::Q5_K:
+        case DType::Q6_K:
+        case DType::Q8_K:
+            return true;
+        default:
+            return false;
+    }
+}
+
+size_t quantize_row(DType t, const float* src, void* dst, int64_t n) {
+    if (!can_quantize(t)) {
+        throw Error("cannot quantize to tensor type " + std::string(dtype_name(t)));
+    }
+    const int64_t be = dtype_info(t).block_elems;
+    if (n < 0 || n % be != 0) {
+        throw Error("quantize_row: " + std::to_string(n) + " elements is not a multiple of " +
+                    std::to_string(be) + " for type " + std::string(dtype_name(t)));
+    }
+    const int64_t nb = n / be;
+    switch (t) {
+        case DType::F32:
+            std::memcpy(dst, src, (size_t)n * sizeof(float));
+            break;
+        case DType::F16: {
+            uint16_t* h = static_cast<uint16_t*>(dst);
+            for (int64_t i = 0; i < n; ++i) h[i] = fp32_to_fp16(src[i]);
+            break;
+        }
+        case DType::BF16: {
+            uint16_t* h = static_cast<uint16_t*>(dst);
+            for (int64_t i = 0; i < n; ++i) h[i] = fp32_to_bf16(src[i]);
+            break;
+        }
+        case DType::Q4_0:
+            quant_q4_0(src, static_cast<block_q4_0*>(dst), nb);
+            break;
+        case DType::Q4_1:
+            quant_q4_1(src, static_cast<block_q4_1*>(dst), nb);
+            break;
+        case DType::Q5_0:
+            quant_q5_0(src, static_cast<block_q5_0*>(dst), nb);
+            break;
+        case DType::Q5_1:
+            quant_q5_1(src, static_cast<block_q5_1*>(dst), nb);
+            break;
+        case DType::Q8_0:
+            quant_q8_0(src, static_cast<block_q8_0*>(dst), nb);
+            break;
+        case DType::Q8_1:
+            quant_q8_1(src, static_cast<block_q8_1*>(dst), nb);
+            break;
+        case DType::Q2_K:
+            quant_q2_K(src, static_cast<block_q2_K*>(dst), nb);
+            break;
+        case DType::Q3_K:
+            quant_q3_K(src, static_cast<block_q3_K*>(dst), nb);
+            break;
+        case DType::Q4_K:
+            quant_q4_K(src, static_cast<block_q4_K*>(dst), nb);
+            break;
+        case DType::Q5_K:
+            quant_q5_K(src, static_cast<block_q5_K*>(dst), nb);
+            break;
+        case DType::Q6_K:
+            quant_q6_K(src, static_cast<block_q6_K*>(dst), nb);
+            break;
+        case DType::Q8_K:
+            quant_q8_K(src, static_cast<block_q8_K*>(dst), nb);
+            break;
+        default:
+            LOKAL_ASSERT(false && "unreachable");
+    }
+    return (size_t)row_bytes(t, (uint64_t)n);
+}
+
+}  // namespace lokal

@@ -1,0 +1,169 @@
+#include "tensor/quantize.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "base/error.h"
+#include "base/fp16.h"
+#include "tensor/dequantize.h"
+#include "tensor/quant_blocks.h"
+
+namespace lokal {
+namespace {
+
+std::vector<float> normal_data(int64_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    std::vector<float> x(n);
+    for (float& v : x) v = dist(rng);
+    return x;
+}
+
+// RMS of (dequantize(quantize(x)) - x) relative to RMS of x.
+double relative_rms_error(DType t, const std::vector<float>& x) {
+    const int64_t n = (int64_t)x.size();
+    std::vector<uint8_t> q(row_bytes(t, n));
+    EXPECT_EQ(quantize_row(t, x.data(), q.data(), n), q.size());
+    std::vector<float> y(n);
+    dequantize_row(t, q.data(), y.data(), n);
+    double err = 0, ref = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        err += (double)(y[i] - x[i]) * (y[i] - x[i]);
+        ref += (double)x[i] * x[i];
+    }
+    return std::sqrt(err / ref);
+}
+
+struct Bound {
+    DType type;
+    double max_rel_rms;
+};
+
+TEST(Quantize, RoundTripErrorPerType) {
+    // Bounds ~1.25x the errors measured for N(0,1) data (ggml's reference quantizers give
+    // about the same figures).
+    const Bound bounds[] = {
+        {DType::F32, 0.0},    {DType::F16, 3e-4},   {DType::BF16, 3e-3},  {DType::Q8_0, 0.006},
+        {DType::Q8_K, 0.009}, {DType::Q6_K, 0.022}, {DType::Q5_0, 0.050}, {DType::Q5_1, 0.045},
+        {DType::Q5_K, 0.040}, {DType::Q4_0, 0.105}, {DType::Q4_1, 0.090}, {DType::Q4_K, 0.080},
+        {DType::Q3_K, 0.190}, {DType::Q2_K, 0.360},
+    };
+    const std::vector<float> x = normal_data(8192, 1234);
+    for (const Bound& b : bounds) {
+        const double e = relative_rms_error(b.type, x);
+        EXPECT_LE(e, b.max_rel_rms) << dtype_name(b.type);
+        std::printf("  %-5s relative rms error %.5f\n", std::string(dtype_name(b.type)).c_str(), e);
+    }
+}
+
+TEST(Quantize, ZerosStayZero) {
+    const std::vector<float> x(512, 0.0f);
+    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q8_K,
+                    DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+        std::vector<uint8_t> q(row_bytes(t, 512), 0xAB);
+        quantize_row(t, x.data(), q.data(), 512);
+        std::vector<float> y(512, 1.0f);
+        dequantize_row(t, q.data(), y.data(), 512);
+        for (float v : y) ASSERT_EQ(v, 0.0f) << dtype_name(t);
+    }
+}
+
+TEST(Quantize, Q8_0RoundsHalfAwayFromZero) {
+    float x[32] = {};
+    x[0] = 127.0f;  // amax 127 -> d = 1
+    x[1] = 0.5f;
+    x[2] = 2.5f;
+    x[3] = -0.5f;
+    x[4] = -126.4f;
+    block_q8_0 b;
+    quantize_row(DType::Q8_0, x, &b, 32);
+    EXPECT_EQ(b.d, 0x3c00);
+    EXPECT_EQ(b.qs[0], 127);
+    EXPECT_EQ(b.qs[1], 1);
+    EXPECT_EQ(b.qs[2], 3);
+    EXPECT_EQ(b.qs[3], -1);
+    EXPECT_EQ(b.qs[4], -126);
+    EXPECT_EQ(b.qs[5], 0);
+}
+
+TEST(Quantize, Q8_1StoresScaledSum) {
+    float x[32];
+    for (int j = 0; j < 32; ++j) x[j] = (float)(j - 8);  // amax 23 -> d = 23/127
+    block_q8_1 b;
+    quantize_row(DType::Q8_1, x, &b, 32);
+    const float d = 23.0f / 127;
+    EXPECT_EQ(b.d, fp32_to_fp16(d));
+    int sum = 0;
+    for (int j = 0; j < 32; ++j) {
+        EXPECT_EQ(b.qs[j], (int8_t)std::round(x[j] * (1.0f / d))) << j;
+        sum += b.qs[j];
+    }
+    EXPECT_EQ(b.s, fp32_to_fp16(sum * d));
+}
+
+TEST(Quantize, Q8_KRoundsHalfToEvenAndKeepsSign) {
+    std::vector<float> x(256, 0.0f);
+    x[0] = -127.0f;  // the largest magnitude is negative: iscale = -127 / max = 1
+    x[1] = 0.5f;
+    x[2] = 1.5f;
+    x[3] = 2.5f;
+    x[4] = -3.5f;
+    x[17] = 10.0f;
+    block_q8_K b;
+    quantize_row(DType::Q8_K, x.data(), &b, 256);
+    EXPECT_EQ(b.d, 1.0f);
+    EXPECT_EQ(b.qs[0], -127);
+    EXPECT_EQ(b.qs[1], 0);
+    EXPECT_EQ(b.qs[2], 2);
+    EXPECT_EQ(b.qs[3], 2);
+    EXPECT_EQ(b.qs[4], -4);
+    EXPECT_EQ(b.bsums[0], -127 + 0 + 2 + 2 - 4);
+    EXPECT_EQ(b.bsums[1], 10);
+    EXPECT_EQ(b.bsums[2], 0);
+
+    // A positive maximum gives a negative d (ggml's convention): values still round-trip.
+    x.assign(256, 0.0f);
+    x[5] = 2.0f;
+    x[6] = -1.0f;
+    quantize_row(DType::Q8_K, x.data(), &b, 256);
+    EXPECT_EQ(b.qs[5], -127);
+    EXPECT_LT(b.d, 0.0f);
+    EXPECT_NEAR(b.d * b.qs[6], -1.0f, 0.01f);
+}
+
+TEST(Quantize, Q4_0UsesSignedMaxAsMinusEight) {
+    float x[32];
+    for (int j = 0; j < 32; ++j) x[j] = (float)(j - 16) / 2;  // max |x| = 8 at j = 0 (x = -8)
+    block_q4_0 b;
+    quantize_row(DType::Q4_0, x, &b, 32);
+    EXPECT_EQ(fp16_to_fp32(b.d), 1.0f);  // d = max / -8 = 1
+    float y[32];
+    dequantize_row(DType::Q4_0, &b, y, 32);
+    for (int j = 0; j < 32; ++j) EXPECT_NEAR(y[j], x[j], 0.5f + 1e-6f) << j;
+    EXPECT_EQ(y[0], -8.0f);
+}
+
+TEST(Quantize, KQuantsAreDeterministicAcrossCalls) {
+    const std::vector<float> x = normal_data(1024, 99);
+    for (DType t : {DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+        std::vector<uint8_t> a(row_bytes(t, 1024)), b(row_bytes(t, 1024));
+        quantize_row(t, x.data(), a.data(), 1024);
+        quantize_row(t, x.data(), b.data(), 1024);
+        EXPECT_EQ(a, b) << dtype_name(t);
+    }
+}
+
+TEST(Quantize, RejectsUnsupportedTypeAndBadLength) {
+    float x[256] = {};
+    uint8_t buf[512];
+    EXPECT_THROW(quantize_row(DType::IQ2_XXS, x, buf, 256), Error);
+    EXPECT_THROW(quantize_row(DType::Q4_K, x, buf, 128), Error);
+    EXPECT_FALSE(can_quantize(DType::I8));
+}
+
+}  // namespace
+}  // namespace lokal
