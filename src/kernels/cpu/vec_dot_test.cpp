@@ -163,6 +163,30 @@ TEST(VecDot, EverySupportedIsaMatchesReference) {
     EXPECT_GT(checked, 0);
 }
 
+TEST(VecDot, Avx2TableHasItsOwnKernels) {
+    if (!isa_supported(Isa::Avx2)) GTEST_SKIP() << "no AVX2 here";
+    for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::IQ4_NL,
+                    DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+        EXPECT_NE(kernels_for(t, Isa::Avx2).vec_dot, kernels_ref(t).vec_dot) << dtype_name(t);
+    }
+    // Types without an AVX2 kernel fall back to the reference.
+    EXPECT_EQ(kernels_for(DType::Q2_K, Isa::Avx2).vec_dot, kernels_ref(DType::Q2_K).vec_dot);
+}
+
+TEST(VecDot, FloatKernelsHandleOddLengths) {
+    for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+        if (!isa_supported(isa)) continue;
+        for (DType t : {DType::F32, DType::F16, DType::BF16}) {
+            for (int64_t n : {1, 7, 8, 9, 31, 33, 100}) {
+                const Case c = make_case(t, n, 5 + (uint32_t)n);
+                const float got = kernels_for(t, isa).vec_dot(n, c.w.data(), c.act.data());
+                EXPECT_NEAR(got, c.expected, 1e-5 * c.abs_sum + 1e-30)
+                    << isa_name(isa) << " " << dtype_name(t) << " n=" << n;
+            }
+        }
+    }
+}
+
 TEST(VecDot, ActiveIsaIsSupported) {
     EXPECT_TRUE(isa_supported(active_isa()));
     std::printf("  cpu: %s; active isa: %s\n", cpu_features().summary().c_str(),
