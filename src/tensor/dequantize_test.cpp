@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -204,6 +205,90 @@ TEST(Dequantize, Q8_KAndIq4) {
     for (int e = 0; e < 256; ++e) {
         const int ib = e / 32;
         EXPECT_EQ(y[e], (float)((ib + 1) * ((e % 32) < 16 ? 1 : 13))) << e;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Goldens from llama.cpp's own Python reference (gguf-py 0.19.0, gguf.quants.dequantize, which
+// llama.cpp tests bit-exact against ggml): FNV-1a of the float output for 8 pseudo-random
+// blocks per type. The block bytes come from the LCG below; fp16 fields are set to finite values.
+
+struct Lcg {
+    uint64_t s;
+    uint8_t byte() {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        return (uint8_t)(s >> 56);
+    }
+};
+
+uint64_t fnv1a(const void* p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const uint8_t*>(p)[i]) * 0x100000001b3ull;
+    return h;
+}
+
+std::vector<size_t> half_fields(DType t) {
+    switch (t) {
+        case DType::Q4_0:
+            return {offsetof(block_q4_0, d)};
+        case DType::Q4_1:
+            return {offsetof(block_q4_1, d), offsetof(block_q4_1, m)};
+        case DType::Q5_0:
+            return {offsetof(block_q5_0, d)};
+        case DType::Q5_1:
+            return {offsetof(block_q5_1, d), offsetof(block_q5_1, m)};
+        case DType::Q8_0:
+            return {offsetof(block_q8_0, d)};
+        case DType::Q2_K:
+            return {offsetof(block_q2_K, d), offsetof(block_q2_K, dmin)};
+        case DType::Q3_K:
+            return {offsetof(block_q3_K, d)};
+        case DType::Q4_K:
+            return {offsetof(block_q4_K, d), offsetof(block_q4_K, dmin)};
+        case DType::Q5_K:
+            return {offsetof(block_q5_K, d), offsetof(block_q5_K, dmin)};
+        case DType::Q6_K:
+            return {offsetof(block_q6_K, d)};
+        case DType::IQ4_NL:
+            return {offsetof(block_iq4_nl, d)};
+        case DType::IQ4_XS:
+            return {offsetof(block_iq4_xs, d)};
+        default:
+            return {};
+    }
+}
+
+struct Golden {
+    DType type;
+    int blocks;
+    uint64_t hash;
+};
+
+TEST(Dequantize, MatchesLlamaCppReferenceBitForBit) {
+    const Golden goldens[] = {
+        {DType::Q4_0, 8, 0x1de8ed530ea29918ull},   {DType::Q4_1, 8, 0x2877f2d59dcd9d07ull},
+        {DType::Q5_0, 8, 0x39335f78a3528137ull},   {DType::Q5_1, 8, 0xe769034f6ea8e579ull},
+        {DType::Q8_0, 8, 0x3da4b8bbaba28eecull},   {DType::Q2_K, 8, 0xae5c7acdde30a845ull},
+        {DType::Q3_K, 8, 0x5584a8b1e569b5aeull},   {DType::Q4_K, 8, 0xae6247c338c87720ull},
+        {DType::Q5_K, 8, 0x3829510b75f4156cull},   {DType::Q6_K, 8, 0x16dce43af4aa83bfull},
+        {DType::IQ4_NL, 8, 0x3c855e7d3948c268ull}, {DType::IQ4_XS, 8, 0x57a0a31685d946d2ull},
+    };
+    for (const Golden& g : goldens) {
+        const DTypeInfo& info = dtype_info(g.type);
+        Lcg rng{(uint64_t)g.type + 1};
+        std::vector<uint8_t> raw((size_t)g.blocks * info.block_bytes);
+        for (uint8_t& b : raw) b = rng.byte();
+        for (int i = 0; i < g.blocks; ++i) {
+            for (size_t off : half_fields(g.type)) {
+                const uint8_t lo = rng.byte(), hi = rng.byte();
+                uint16_t h = (uint16_t)(0x1c00 + (((hi & 0x7) << 8) | lo));  // |x| in [2^-8, 2^-7)
+                if (hi & 0x80) h |= 0x8000;
+                std::memcpy(&raw[(size_t)i * info.block_bytes + off], &h, 2);
+            }
+        }
+        std::vector<float> y((size_t)g.blocks * info.block_elems);
+        dequantize_row(g.type, raw.data(), y.data(), (int64_t)y.size());
+        EXPECT_EQ(fnv1a(y.data(), y.size() * sizeof(float)), g.hash) << dtype_name(g.type);
     }
 }
 

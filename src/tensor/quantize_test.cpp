@@ -157,6 +157,47 @@ TEST(Quantize, KQuantsAreDeterministicAcrossCalls) {
     }
 }
 
+// Goldens from llama.cpp's Python reference (gguf-py 0.19.0, gguf.quants.quantize, tested by
+// llama.cpp bit-exact against ggml's quantize_row_*_ref): FNV-1a of the quantized bytes of 1024
+// pseudo-random floats (a - 128) / 37 + b / 4096, a and b bytes of the LCG below.
+struct Lcg {
+    uint64_t s;
+    uint8_t byte() {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        return (uint8_t)(s >> 56);
+    }
+};
+
+uint64_t fnv1a(const void* p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const uint8_t*>(p)[i]) * 0x100000001b3ull;
+    return h;
+}
+
+TEST(Quantize, MatchesLlamaCppReferenceBitForBit) {
+    struct Golden {
+        DType type;
+        uint64_t hash;
+    };
+    const Golden goldens[] = {
+        {DType::Q4_0, 0xb1e4b5cf6e0f8db9ull}, {DType::Q4_1, 0x47191782efb2dc0bull},
+        {DType::Q5_0, 0x727d5468daa7d6f7ull}, {DType::Q5_1, 0x96af816418bc5b25ull},
+        {DType::Q8_0, 0xa414bae2504dfbecull}, {DType::BF16, 0xd61fbbe9df27d8a6ull},
+    };
+    const int64_t n = 1024;
+    for (const Golden& g : goldens) {
+        Lcg rng{1000 + (uint64_t)g.type};
+        std::vector<float> x(n);
+        for (float& v : x) {
+            const uint8_t a = rng.byte(), b = rng.byte();
+            v = (float)(a - 128) / 37.0f + (float)b / 4096.0f;
+        }
+        std::vector<uint8_t> q(row_bytes(g.type, n));
+        quantize_row(g.type, x.data(), q.data(), n);
+        EXPECT_EQ(fnv1a(q.data(), q.size()), g.hash) << dtype_name(g.type);
+    }
+}
+
 TEST(Quantize, RejectsUnsupportedTypeAndBadLength) {
     float x[256] = {};
     uint8_t buf[512];
