@@ -12,6 +12,11 @@
 namespace lokal::kernels {
 namespace {
 
+// F16C conversion (exact, like fp16_to_fp32, but one instruction).
+inline float h2f(uint16_t h) {
+    return _cvtsh_ss(h);
+}
+
 inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -89,7 +94,7 @@ float dot_f16(int64_t n, const void* wv, const void* av) {
     }
     for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_f16x8(w + i), load_f16x8(a + i), acc0);
     float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-    for (; i < n; ++i) sum += fp16_to_fp32(w[i]) * fp16_to_fp32(a[i]);
+    for (; i < n; ++i) sum += h2f(w[i]) * h2f(a[i]);
     return sum;
 }
 
@@ -118,7 +123,7 @@ float dot_q8_0(int64_t n, const void* wv, const void* av) {
     __m256 acc = _mm256_setzero_ps();
     for (int64_t ib = 0; ib < n / kQK32; ++ib) {
         const __m256i s = dot_i8(load256(w[ib].qs), load256(a[ib].qs));
-        const __m256 d = _mm256_set1_ps(fp16_to_fp32(w[ib].d) * fp16_to_fp32(a[ib].d));
+        const __m256 d = _mm256_set1_ps(h2f(w[ib].d) * h2f(a[ib].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
     }
     return hsum(acc);
@@ -132,7 +137,7 @@ float dot_q4_0(int64_t n, const void* wv, const void* av) {
     for (int64_t ib = 0; ib < n / kQK32; ++ib) {
         const __m256i q = _mm256_sub_epi8(unpack_nibbles16(w[ib].qs), eight);
         const __m256i s = dot_i8(q, load256(a[ib].qs));
-        const __m256 d = _mm256_set1_ps(fp16_to_fp32(w[ib].d) * fp16_to_fp32(a[ib].d));
+        const __m256 d = _mm256_set1_ps(h2f(w[ib].d) * h2f(a[ib].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
     }
     return hsum(acc);
@@ -147,7 +152,7 @@ float dot_iq4_nl(int64_t n, const void* wv, const void* av) {
     for (int64_t ib = 0; ib < n / kQK32; ++ib) {
         const __m256i q = _mm256_shuffle_epi8(lut, unpack_nibbles16(w[ib].qs));
         const __m256i s = dot_i8(q, load256(a[ib].qs));
-        const __m256 d = _mm256_set1_ps(fp16_to_fp32(w[ib].d) * fp16_to_fp32(a[ib].d));
+        const __m256 d = _mm256_set1_ps(h2f(w[ib].d) * h2f(a[ib].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
     }
     return hsum(acc);
@@ -195,9 +200,9 @@ float dot_q45_K(int64_t n, const void* wv, const void* av) {
             sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * c])));
             sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * c + 1])));
         }
-        const __m256 d = _mm256_set1_ps(fp16_to_fp32(w[i].d) * a[i].d);
+        const __m256 d = _mm256_set1_ps(h2f(w[i].d) * a[i].d);
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
-        acc_min += fp16_to_fp32(w[i].dmin) * a[i].d * summ;
+        acc_min += h2f(w[i].dmin) * a[i].d * summ;
     }
     return hsum(acc) - acc_min;
 }
@@ -238,7 +243,7 @@ float dot_q6_K(int64_t n, const void* wv, const void* av) {
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale));
             }
         }
-        const __m256 d = _mm256_set1_ps(fp16_to_fp32(w[i].d) * a[i].d);
+        const __m256 d = _mm256_set1_ps(h2f(w[i].d) * a[i].d);
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
     }
     return hsum(acc);
