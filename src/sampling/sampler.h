@@ -42,9 +42,9 @@ struct SamplingParams {
 };
 
 // Throws lokal::Error naming the field when params cannot be used with a vocabulary of n_vocab
-// tokens (NaN values, repeat_penalty <= 0, repeat_last_n < -1, a logit_bias id out of range or a
-// +infinity / NaN bias). Values outside the useful range but with a clear meaning (top_p = 5,
-// top_k = -1) are accepted and mean "off".
+// tokens (NaN or infinite values, repeat_penalty <= 0, repeat_last_n < -1, a logit_bias id out
+// of range or a +infinity / NaN bias). Values outside the useful range but with a clear meaning
+// (top_p = 5, top_k = -1) are accepted and mean "off".
 void validate(const SamplingParams& params, int n_vocab);
 
 struct Candidate {
