@@ -61,7 +61,8 @@ const std::vector<PreSet>& pre_sets() {
             {{"dbrx", "smaug-bpe"}, {kLlama3}, flags(true)},
             {{"deepseek-llm"},
              {"[\r\n]",
-              "\\s?[A-Za-z\\x{B5}\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{1BA}\\x{1BC}-\\x{1BF}\\x{1C4}"
+              "\\s?[A-Za-z\\x{B5}\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{1BA}\\x{1BC}-\\x{1BF}"
+              "\\x{1C4}"
               "-\\x{293}\\x{295}-\\x{2AF}\\x{370}-\\x{373}\\x{376}\\x{377}\\x{37B}-\\x{37D}\\x{37F}"
               "\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3F5}\\x{3F7}-\\x{481}"
               "\\x{48A}-\\x{52F}\\x{531}-\\x{556}\\x{10A0}-\\x{10C5}\\x{13A0}-\\x{13F5}\\x{13F8}-"
@@ -78,19 +79,21 @@ const std::vector<PreSet>& pre_sets() {
               "\\x{ABBF}\\x{FB00}-\\x{FB06}\\x{FB13}-\\x{FB17}\\x{FF21}-\\x{FF3A}\\x{FF41}-"
               "\\x{FF5A}\\x{10400}-\\x{1044F}\\x{104B0}-\\x{104D3}\\x{104D8}-\\x{104FB}\\x{10C80}-"
               "\\x{10CB2}\\x{10CC0}-\\x{10CF2}\\x{118A0}-\\x{118DF}\\x{1E900}-\\x{1E943}]+",
-              "\\s?[!-/:-~\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF5E}\\x{2018}-\\x{201F}\\x{3000}-\\x{3002}]+", "\\s+$", "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+", "\\p{N}+"},
+              "\\s?[!-/"
+              ":-~\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF5E}\\x{2018}-\\x{201F}\\x{3000}-\\x{3002}]+",
+              "\\s+$", "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+", "\\p{N}+"},
              flags(false)},
             {{"deepseek-coder"},
-             {"[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+", "\\p{N}"},
+             {"[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+",
+              "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+", "\\p{N}"},
              flags(false)},
             {{"deepseek-v3"},
              {"\\p{N}{1,3}", "[\\x{4E00}-\\x{9FA5}\\x{3040}-\\x{309F}\\x{30A0}-\\x{30FF}]+",
-              "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}"
+              "[!\"#$%&'()*+,\\-./"
+              ":;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}"
               "\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"},
              flags(false)},
-            {{"falcon"},
-             {"[\\p{P}\\$\\+<=>\\^~\\|`]+", kGpt2, "[0-9][0-9][0-9]"},
-             flags(true)},
+            {{"falcon"}, {"[\\p{P}\\$\\+<=>\\^~\\|`]+", kGpt2, "[0-9][0-9][0-9]"}, flags(true)},
             {{"starcoder", "refact", "codeshell", "exaone", "minerva-7b"},
              {"\\p{N}", kGpt2},
              flags(true)},
@@ -236,8 +239,8 @@ std::vector<std::string> PreTokenizer::split(std::string_view text) const {
             size_t pos = 0;   // bytes into the segment
             size_t last = 0;  // end of the previous match
             while (pos <= seg_len) {
-                const int rc = pcre2_match(re->code, seg, seg_len, pos, PCRE2_NO_UTF_CHECK, md,
-                                           nullptr);
+                const int rc =
+                    pcre2_match(re->code, seg, seg_len, pos, PCRE2_NO_UTF_CHECK, md, nullptr);
                 if (rc < 0) break;
                 const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
                 const size_t ms = ov[0], me = ov[1];

@@ -17,7 +17,7 @@ struct PreTokenizerInfo {
     bool ignore_merges = false;  // a word that is a token is emitted whole
     bool add_bos = false;        // default for add_bos_token
     bool add_sep = false;
-    bool no_bos = false;         // the model has no BOS token
+    bool no_bos = false;  // the model has no BOS token
 };
 PreTokenizerInfo pre_tokenizer_info(std::string_view pre);
 

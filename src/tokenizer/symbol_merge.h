@@ -25,10 +25,11 @@ std::vector<Symbol> merge_symbols(std::string_view text, ScoreFn score) {
     std::vector<Symbol> sym;
     sym.reserve(text.size());
     for (size_t off = 0; off < text.size();) {
-        const uint32_t len = static_cast<uint32_t>(std::min(utf8_len(text[off]), text.size() - off));
+        const uint32_t len =
+            static_cast<uint32_t>(std::min(utf8_len(text[off]), text.size() - off));
         const int32_t idx = static_cast<int32_t>(sym.size());
-        sym.push_back({idx - 1, off + len == text.size() ? -1 : idx + 1, static_cast<uint32_t>(off),
-                       len});
+        sym.push_back(
+            {idx - 1, off + len == text.size() ? -1 : idx + 1, static_cast<uint32_t>(off), len});
         off += len;
     }
 

@@ -202,16 +202,34 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool render_speci
     return out;
 }
 
-int32_t Tokenizer::n_vocab() const { return vocab_->n_tokens(); }
-int32_t Tokenizer::bos() const { return vocab_->bos; }
-int32_t Tokenizer::eos() const { return vocab_->eos; }
-int32_t Tokenizer::eot() const { return vocab_->eot; }
-int32_t Tokenizer::unk() const { return vocab_->unk; }
-int32_t Tokenizer::sep() const { return vocab_->sep; }
-bool Tokenizer::add_bos() const { return vocab_->add_bos; }
-bool Tokenizer::add_eos() const { return vocab_->add_eos; }
+int32_t Tokenizer::n_vocab() const {
+    return vocab_->n_tokens();
+}
+int32_t Tokenizer::bos() const {
+    return vocab_->bos;
+}
+int32_t Tokenizer::eos() const {
+    return vocab_->eos;
+}
+int32_t Tokenizer::eot() const {
+    return vocab_->eot;
+}
+int32_t Tokenizer::unk() const {
+    return vocab_->unk;
+}
+int32_t Tokenizer::sep() const {
+    return vocab_->sep;
+}
+bool Tokenizer::add_bos() const {
+    return vocab_->add_bos;
+}
+bool Tokenizer::add_eos() const {
+    return vocab_->add_eos;
+}
 
-bool Tokenizer::is_eog(int32_t id) const { return id >= 0 && vocab_->eog.count(id) > 0; }
+bool Tokenizer::is_eog(int32_t id) const {
+    return id >= 0 && vocab_->eog.count(id) > 0;
+}
 
 bool Tokenizer::is_control(int32_t id) const {
     return vocab_->valid(id) && (vocab_->attr[id] & (kAttrControl | kAttrUnknown));
@@ -224,11 +242,16 @@ std::optional<int32_t> Tokenizer::find_token(std::string_view text) const {
 }
 
 const std::string& Tokenizer::token_text(int32_t id) const {
-    if (!vocab_->valid(id)) throw Error("tokenizer: token id " + std::to_string(id) + " out of range");
+    if (!vocab_->valid(id))
+        throw Error("tokenizer: token id " + std::to_string(id) + " out of range");
     return vocab_->text[id];
 }
 
-std::string_view Tokenizer::model() const { return vocab_->model; }
-std::string_view Tokenizer::pre() const { return vocab_->pre; }
+std::string_view Tokenizer::model() const {
+    return vocab_->model;
+}
+std::string_view Tokenizer::pre() const {
+    return vocab_->pre;
+}
 
 }  // namespace lokal::tokenizer

@@ -72,8 +72,9 @@ TEST_P(VocabVectors, MatchLlamaCpp) {
     ASSERT_GT(texts.size(), 0u);
     for (size_t i = 0; i < texts.size(); ++i) {
         const std::vector<int32_t> got = tok->encode(texts[i], false, false);
-        EXPECT_EQ(got, expected[i]) << "text #" << i << " '" << texts[i] << "'\n  got:     "
-                                    << show(got) << "\n  expected:" << show(expected[i]);
+        EXPECT_EQ(got, expected[i])
+            << "text #" << i << " '" << texts[i] << "'\n  got:     " << show(got)
+            << "\n  expected:" << show(expected[i]);
     }
 }
 

@@ -129,7 +129,9 @@ const ByteMap& byte_map() {
 
 }  // namespace
 
-const std::string& byte_to_unicode(uint8_t byte) { return byte_map().to_unicode[byte]; }
+const std::string& byte_to_unicode(uint8_t byte) {
+    return byte_map().to_unicode[byte];
+}
 
 int unicode_to_byte(uint32_t cpt) {
     return cpt < byte_map().to_byte.size() ? byte_map().to_byte[cpt] : -1;
@@ -161,8 +163,8 @@ class Classifier {
         if (cpt >= 0xD800 && cpt <= 0xDFFF) return CharClass::Control;  // surrogates: Cs
         const std::string s = cpt_to_utf8(cpt);
         pcre2_match_data* md = pcre2_match_data_create_from_pattern(code_, nullptr);
-        const int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), 0, 0,
-                                   md, nullptr);
+        const int rc =
+            pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), 0, 0, md, nullptr);
         CharClass result = CharClass::Other;
         if (rc > 1) {
             static constexpr CharClass kByGroup[] = {CharClass::AccentMark, CharClass::Punctuation,
@@ -190,12 +192,20 @@ constexpr NfdRange kNfd[] = {
 CharClass char_class(uint32_t cpt) {
     if (cpt < 0x80) {
         if (cpt < 0x20 || cpt == 0x7F) return CharClass::Control;
-        if ((cpt >= '0' && cpt <= '9') || (cpt >= 'A' && cpt <= 'Z') || (cpt >= 'a' && cpt <= 'z') ||
-            cpt == ' ') {
+        if ((cpt >= '0' && cpt <= '9') || (cpt >= 'A' && cpt <= 'Z') ||
+            (cpt >= 'a' && cpt <= 'z') || cpt == ' ') {
             return CharClass::Other;
         }
         switch (cpt) {
-            case '$': case '+': case '<': case '=': case '>': case '^': case '`': case '|': case '~':
+            case '$':
+            case '+':
+            case '<':
+            case '=':
+            case '>':
+            case '^':
+            case '`':
+            case '|':
+            case '~':
                 return CharClass::Symbol;
             default:
                 return CharClass::Punctuation;

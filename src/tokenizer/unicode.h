@@ -39,7 +39,7 @@ enum class CharClass : uint8_t { Other, AccentMark, Punctuation, Symbol, Control
 // General-category class of a code point (Mark, Punctuation, Symbol, Cc/Cf/Co/Cs, else Other).
 CharClass char_class(uint32_t cpt);
 
-uint32_t to_lower(uint32_t cpt);   // simple lowercase mapping
-uint32_t nfd_base(uint32_t cpt);   // first code point of the canonical decomposition
+uint32_t to_lower(uint32_t cpt);  // simple lowercase mapping
+uint32_t nfd_base(uint32_t cpt);  // first code point of the canonical decomposition
 
 }  // namespace lokal::tokenizer

@@ -13,17 +13,31 @@ namespace lokal::tokenizer {
 namespace {
 
 // GGUF token types (tokenizer.ggml.token_type).
-enum GgufTokenType { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
+enum GgufTokenType {
+    kNormal = 1,
+    kUnknown = 2,
+    kControl = 3,
+    kUserDefined = 4,
+    kUnused = 5,
+    kByte = 6
+};
 
 uint32_t attr_from_type(int64_t t) {
     switch (t) {
-        case kNormal: return kAttrNormal;
-        case kUnknown: return kAttrUnknown;
-        case kControl: return kAttrControl;
-        case kUserDefined: return kAttrUserDefined;
-        case kUnused: return kAttrUnused;
-        case kByte: return kAttrByte;
-        default: return 0;  // undefined: rendered like a control token
+        case kNormal:
+            return kAttrNormal;
+        case kUnknown:
+            return kAttrUnknown;
+        case kControl:
+            return kAttrControl;
+        case kUserDefined:
+            return kAttrUserDefined;
+        case kUnused:
+            return kAttrUnused;
+        case kByte:
+            return kAttrByte;
+        default:
+            return 0;  // undefined: rendered like a control token
     }
 }
 
@@ -37,13 +51,22 @@ std::string merge_key(std::string_view left, std::string_view right) {
 }
 
 // Texts of tokens that end a turn or the text (matched when the GGUF names no eot/eom).
-constexpr std::string_view kEotTexts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-                                          "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>",
+constexpr std::string_view kEotTexts[] = {
+    "<|eot_id|>",      "<|im_end|>", "<|end|>", "<end_of_turn>",        "<|endoftext|>",
+    "<|end_of_text|>", "<EOT>",      "_<EOT>",  "<｜end▁of▁sentence｜>"};
+constexpr std::string_view kEogTexts[] = {"<|eot_id|>",
+                                          "<|im_end|>",
+                                          "<|end|>",
+                                          "<|return|>",
+                                          "<|call|>",
+                                          "<end_of_turn>",
+                                          "<|endoftext|>",
+                                          "<|eom_id|>",
+                                          "<EOT>",
+                                          "_<EOT>",
+                                          "<|end_of_text|>",
+                                          "<end_of_utterance>",
                                           "<｜end▁of▁sentence｜>"};
-constexpr std::string_view kEogTexts[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>",
-    "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
-    "<｜end▁of▁sentence｜>"};
 
 }  // namespace
 
@@ -141,9 +164,9 @@ Vocab Vocab::from_gguf(const gguf::File& f) {
             const std::string& m = (*merges)[i];
             const size_t sp = m.find(' ', 1);
             if (sp == std::string::npos) continue;
-            v.merge_rank.emplace(merge_key(std::string_view(m).substr(0, sp),
-                                           std::string_view(m).substr(sp + 1)),
-                                 static_cast<int32_t>(i));
+            v.merge_rank.emplace(
+                merge_key(std::string_view(m).substr(0, sp), std::string_view(m).substr(sp + 1)),
+                static_cast<int32_t>(i));
         }
     }
 
@@ -171,36 +194,36 @@ Vocab Vocab::from_gguf(const gguf::File& f) {
 
     if (v.type == ModelType::WordPiece) {
         v.lowercase = f.get_bool("tokenizer.ggml.normalizer.lowercase").value_or(true);
-        v.strip_accents = f.get_bool("tokenizer.ggml.normalizer.strip_accents").value_or(v.lowercase);
+        v.strip_accents =
+            f.get_bool("tokenizer.ggml.normalizer.strip_accents").value_or(v.lowercase);
     }
 
     // End of generation: eos/eot/eom and the tokens whose text says so (marked as control).
-    for (const auto& [word, id] : v.to_id) {
-        const bool eot_like = std::find(std::begin(kEotTexts), std::end(kEotTexts), word) !=
-                              std::end(kEotTexts);
-        if (v.eot < 0 && eot_like) {
-            v.eot = id;
-            v.attr[id] |= kAttrControl;
-        }
-        if (v.eom < 0 && word == "<|eom_id|>") {
-            v.eom = id;
-            v.attr[id] |= kAttrControl;
-        }
-        if (std::find(std::begin(kEogTexts), std::end(kEogTexts), word) != std::end(kEogTexts)) {
-            v.eog.insert(id);
-            v.attr[id] |= kAttrControl;
-        }
+    // The first of these texts present, in this order, is the end-of-turn token.
+    for (std::string_view t : kEotTexts) {
+        if (v.eot >= 0) break;
+        v.eot = v.find(t);
+    }
+    if (v.eom < 0) v.eom = v.find("<|eom_id|>");
+    for (int32_t id : {v.eot, v.eom}) {
+        if (id >= 0) v.attr[id] |= kAttrControl;
+    }
+    for (std::string_view t : kEogTexts) {
+        const int32_t id = v.find(t);
+        if (id < 0) continue;
+        v.eog.insert(id);
+        v.attr[id] |= kAttrControl;
     }
     for (int32_t id : {v.eos, v.eot, v.eom}) {
         if (id >= 0) v.eog.insert(id);
     }
 
     for (int32_t id = 0; id < v.n_tokens(); ++id) {
-        if (v.attr[id] & (kAttrControl | kAttrUserDefined | kAttrUnknown)) v.special_ids.push_back(id);
+        if (v.attr[id] & (kAttrControl | kAttrUserDefined | kAttrUnknown))
+            v.special_ids.push_back(id);
     }
-    std::stable_sort(v.special_ids.begin(), v.special_ids.end(), [&](int32_t a, int32_t b) {
-        return v.text[a].size() > v.text[b].size();
-    });
+    std::stable_sort(v.special_ids.begin(), v.special_ids.end(),
+                     [&](int32_t a, int32_t b) { return v.text[a].size() > v.text[b].size(); });
 
     // Phi-3's special tokens swallow the whitespace after them (its tokenizer_config says rstrip).
     std::string name = f.get_string("general.name").value_or("");

@@ -48,8 +48,8 @@ struct Vocab {
     bool clean_spaces = false;      // decode: " ," -> ",", " 's" -> "'s", ...
     bool lowercase = false, strip_accents = false;  // WordPiece normaliser
 
-    std::unordered_set<int32_t> eog;     // end-of-generation ids
-    std::vector<int32_t> special_ids;    // CONTROL/USER_DEFINED/UNKNOWN ids, longest text first
+    std::unordered_set<int32_t> eog;   // end-of-generation ids
+    std::vector<int32_t> special_ids;  // CONTROL/USER_DEFINED/UNKNOWN ids, longest text first
 
     // BPE merges: "left\xFFright" -> rank (0 = merged first).
     std::unordered_map<std::string, int32_t> merge_rank;
