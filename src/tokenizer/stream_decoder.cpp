@@ -1,5 +1,6 @@
 #include "tokenizer/stream_decoder.h"
 
+#include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
 
 namespace lokal::tokenizer {

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "tokenizer/tokenizer.h"
-
 namespace lokal::tokenizer {
+
+class Tokenizer;
 
 class StreamDecoder {
   public:

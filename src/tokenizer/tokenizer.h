@@ -69,3 +69,6 @@ class Tokenizer {
 };
 
 }  // namespace lokal::tokenizer
+
+// StreamDecoder is part of the public API; tokenizer.h brings it along.
+#include "tokenizer/stream_decoder.h"  // IWYU pragma: export

@@ -221,6 +221,19 @@ TEST(Tokenizer, UnsupportedModelIsAClearError) {
     EXPECT_THROW(Tokenizer::from_gguf(*h), Error);
 }
 
+// Models' own vocabularies, against the ids llama.cpp gave for their reference prompts.
+TEST(Tokenizer, ModelVocabulariesMatchReferencePrompts) {
+    LOKAL_REQUIRE_TESTDATA("models/stories260K.gguf");
+    LOKAL_REQUIRE_TESTDATA("models/tiny-llama-h64-f32.gguf");
+    auto stories = gguf::File::open(testing::testdata_path("models/stories260K.gguf"));
+    EXPECT_EQ(Tokenizer::from_gguf(*stories)->encode("Once upon a time", true, false),
+              (std::vector<int32_t>{1, 403, 407, 261, 378}));
+    auto llama = gguf::File::open(testing::testdata_path("models/tiny-llama-h64-f32.gguf"));
+    EXPECT_EQ(
+        Tokenizer::from_gguf(*llama)->encode("Once upon a time, there was a little", true, false),
+        (std::vector<int32_t>{1, 9038, 2501, 263, 931, 29892, 727, 471, 263, 2217}));
+}
+
 TEST(Tokenizer, LongTextIsFast) {
     REQUIRE_VOCAB("llama-bpe");
     REQUIRE_VOCAB("llama-spm");

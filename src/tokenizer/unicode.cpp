@@ -5,9 +5,7 @@
 
 #include <algorithm>
 #include <array>
-#include <clocale>
 #include <cwctype>
-#include <mutex>
 
 #include <locale.h>
 
