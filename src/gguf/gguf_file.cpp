@@ -8,7 +8,6 @@
 namespace lokal::gguf {
 namespace {
 
-constexpr int kMaxArrayNesting = 8;
 constexpr uint64_t kMaxElements = uint64_t(1) << 60;
 
 // Bounds-checked little-endian reader over the file bytes. Every read names what it was reading

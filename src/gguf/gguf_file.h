@@ -36,6 +36,7 @@ std::string_view value_type_name(ValueType t);
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" little-endian
 constexpr uint64_t kDefaultAlignment = 32;
 constexpr int kMaxDims = 4;
+constexpr int kMaxArrayNesting = 8;  // arrays of arrays, at most this many levels
 
 // One metadata value. Scalars live in `i` (every integer type and bool; uint64 as its bit
 // pattern) or `f`; arrays keep their elements typed: strings, ints, floats, or nested arrays.
