@@ -296,7 +296,8 @@ void File::parse_all(const uint8_t* data, size_t size) {
     }
 
     if (const Value* a = find("general.alignment")) {
-        if (!a->is_integer() || a->i <= 0 || (a->i & (a->i - 1)) != 0 || a->i > (1 << 30)) {
+        if (!a->is_integer() || a->type == ValueType::BOOL || a->i <= 0 ||
+            (a->i & (a->i - 1)) != 0 || a->i > (1 << 30)) {
             throw Error("general.alignment must be a positive power of two");
         }
         alignment_ = static_cast<uint64_t>(a->i);
