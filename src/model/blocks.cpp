@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include "base/fp16.h"
 
 namespace lokal::model {
 
@@ -74,6 +77,47 @@ void swiglu(const float* gate, const float* up, float* out, int n) {
         const float g = gate[i];
         out[i] = g / (1.0f + std::exp(-g)) * up[i];
     }
+}
+
+namespace {
+
+float gelu_tanh(float x) {
+    constexpr float kSqrt2OverPi = 0.79788456080286535588f;
+    return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + 0.044715f * x * x)));
+}
+
+// GELU of every F16 value, rounded to F16: the same table llama.cpp uses, so that gemma's
+// activations agree with it bit for bit (and a lookup is cheaper than tanh).
+const std::vector<uint16_t>& gelu_f16_table() {
+    static const std::vector<uint16_t> table = [] {
+        std::vector<uint16_t> t(65536);
+        for (uint32_t i = 0; i < 65536; ++i)
+            t[i] = fp32_to_fp16(gelu_tanh(fp16_to_fp32((uint16_t)i)));
+        return t;
+    }();
+    return table;
+}
+
+}  // namespace
+
+void geglu(const float* gate, const float* up, float* out, int n) {
+    const std::vector<uint16_t>& table = gelu_f16_table();
+    for (int i = 0; i < n; ++i) {
+        const float g = gate[i];
+        float gelu;
+        if (g <= -10.0f) {
+            gelu = 0.0f;
+        } else if (g >= 10.0f) {
+            gelu = g;
+        } else {
+            gelu = fp16_to_fp32(table[fp32_to_fp16(g)]);
+        }
+        out[i] = gelu * up[i];
+    }
+}
+
+void add_bias(float* x, const float* b, int n) {
+    for (int i = 0; i < n; ++i) x[i] += b[i];
 }
 
 void softmax(float* x, int n) {

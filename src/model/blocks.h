@@ -22,6 +22,12 @@ void rope_apply(float* x, int n_heads, int head_dim, const RopeConfig& rope, con
 // x[i] = silu(gate[i]) * up[i]
 void swiglu(const float* gate, const float* up, float* out, int n);
 
+// out[i] = gelu_tanh(gate[i]) * up[i]
+void geglu(const float* gate, const float* up, float* out, int n);
+
+// x[i] += b[i]
+void add_bias(float* x, const float* b, int n);
+
 // In place softmax over n values; returns nothing, rows of -inf stay zero-safe.
 void softmax(float* x, int n);
 

@@ -29,6 +29,11 @@ struct RopeConfig {
     std::vector<float> freq_factors;  // per rotated pair (llama 3.1 rope_freqs), empty if none
 };
 
+enum class Activation {
+    SiLU,      // SwiGLU: silu(gate) * up
+    GeluTanh,  // GeGLU with the tanh approximation: gelu(gate) * up
+};
+
 struct ModelConfig {
     std::string arch;  // general.architecture
     std::string name;  // general.name
@@ -42,6 +47,25 @@ struct ModelConfig {
     int n_ctx_train = 0;
     float norm_eps = 1e-5f;
     RopeConfig rope;
+    Activation activation = Activation::SiLU;
+
+    // Gemma: scale token embeddings by sqrt(n_embd).
+    bool scale_embeddings = false;
+    // Attention score scale; 0 means 1/sqrt(head_dim).
+    float attn_scale = 0.0f;
+    // Soft-capping: x -> cap * tanh(x / cap); 0 disables (gemma2).
+    float attn_softcap = 0.0f;
+    float final_softcap = 0.0f;
+
+    // Sliding-window attention: layers flagged in swa_layers see only the last n_swa positions
+    // and use rope_swa (e.g. gemma3's separate local rope base).
+    int n_swa = 0;
+    std::vector<bool> swa_layers;
+    RopeConfig rope_swa;
+
+    bool is_swa(int layer) const {
+        return n_swa > 0 && layer < (int)swa_layers.size() && swa_layers[layer];
+    }
 };
 
 }  // namespace lokal::model

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "model/attention.h"
 #include "model/blocks.h"
 
 namespace lokal::model {
@@ -18,18 +19,14 @@ Context::Context(const Model& model, ContextParams params)
     n_vocab_ = c.n_vocab;
     const size_t kv = (size_t)c.n_head_kv * c.head_dim;
     const size_t q = (size_t)c.n_head * c.head_dim;
-    k_cache_.assign((size_t)c.n_layer * n_ctx_ * kv, 0.0f);
-    v_cache_.assign((size_t)c.n_layer * n_ctx_ * kv, 0.0f);
+    kv_cache_ = std::make_unique<KvCache>(c.n_layer, n_ctx_, (int)kv, params.kv_type);
     const size_t B = n_batch_;
     x_.resize(B * c.n_embd);
     xn_.resize(B * c.n_embd);
-    q_.resize(B * q);
-    k_.resize(B * kv);
-    v_.resize(B * kv);
+    qkv_.resize(B * (q + 2 * kv));
     attn_.resize(B * q);
-    gate_.resize(B * c.n_ff);
-    up_.resize(B * c.n_ff);
-    scores_.resize((size_t)pool_.size() * n_ctx_);
+    ffn_.resize(B * 2 * c.n_ff);
+    act_.resize(B * c.n_ff);
     logits_.resize(n_vocab_);
 }
 
@@ -67,75 +64,108 @@ void Context::eval(std::span<const int32_t> tokens, bool all_logits) {
 void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float* logits_out) {
     const ModelConfig& c = model_.config();
     const Weights& w = model_.weights();
-    const int E = c.n_embd, hd = c.head_dim, nh = c.n_head, nkv = c.n_head_kv;
-    const int Q = nh * hd, KV = nkv * hd;
+    const int E = c.n_embd, hd = c.head_dim, nh = c.n_head, nkv = c.n_head_kv, F = c.n_ff;
+    const int Q = nh * hd, KV = nkv * hd, QKV = Q + 2 * KV;
     const int group = nh / nkv;
-    const float kq_scale = 1.0f / std::sqrt((float)hd);
+    const float kq_scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt((float)hd);
+    const float softcap = c.attn_softcap;
 
     for (int t = 0; t < n; ++t) kernels::get_row(w.tok_embd, tokens[t], &x_[(size_t)t * E]);
+    if (c.scale_embeddings) {
+        const float s = std::sqrt((float)E);
+        for (size_t i = 0; i < (size_t)n * E; ++i) x_[i] *= s;
+    }
 
     for (int l = 0; l < c.n_layer; ++l) {
         const LayerWeights& L = w.layers[l];
-        float* kc = &k_cache_[(size_t)l * n_ctx_ * KV];
-        float* vc = &v_cache_[(size_t)l * n_ctx_ * KV];
+        const bool swa = c.is_swa(l);
+        const RopeConfig& rope_cfg = swa ? c.rope_swa : c.rope;
 
-        // Attention block.
+        // Attention block: q, k, v side by side in one row per token.
         for (int t = 0; t < n; ++t) {
             rms_norm(&x_[(size_t)t * E], L.attn_norm.data(), &xn_[(size_t)t * E], E, c.norm_eps);
         }
-        kernels::matmul(L.wq, xn_.data(), n, q_.data(), Q, pool_, mm_scratch_);
-        kernels::matmul(L.wk, xn_.data(), n, k_.data(), KV, pool_, mm_scratch_);
-        kernels::matmul(L.wv, xn_.data(), n, v_.data(), KV, pool_, mm_scratch_);
+        if (L.fused_qkv()) {
+            kernels::matmul(L.wqkv, xn_.data(), n, qkv_.data(), QKV, pool_, mm_scratch_);
+        } else {
+            kernels::matmul(L.wq, xn_.data(), n, qkv_.data(), QKV, pool_, mm_scratch_);
+            kernels::matmul(L.wk, xn_.data(), n, qkv_.data() + Q, QKV, pool_, mm_scratch_);
+            kernels::matmul(L.wv, xn_.data(), n, qkv_.data() + Q + KV, QKV, pool_, mm_scratch_);
+        }
         pool_.parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
             RopeTable rope;
             for (int64_t t = t0; t < t1; ++t) {
-                rope.compute(c.rope, n_past_ + (int)t);
-                rope_apply(&q_[(size_t)t * Q], nh, hd, c.rope, rope);
-                rope_apply(&k_[(size_t)t * KV], nkv, hd, c.rope, rope);
-                std::memcpy(&kc[(size_t)(n_past_ + t) * KV], &k_[(size_t)t * KV],
-                            KV * sizeof(float));
-                std::memcpy(&vc[(size_t)(n_past_ + t) * KV], &v_[(size_t)t * KV],
-                            KV * sizeof(float));
+                float* q = &qkv_[(size_t)t * QKV];
+                float* k = q + Q;
+                float* v = k + KV;
+                if (!L.bq.empty()) add_bias(q, L.bq.data(), Q);
+                if (!L.bk.empty()) add_bias(k, L.bk.data(), KV);
+                if (!L.bv.empty()) add_bias(v, L.bv.data(), KV);
+                if (!L.q_norm.empty()) {
+                    for (int h = 0; h < nh; ++h) {
+                        rms_norm(q + h * hd, L.q_norm.data(), q + h * hd, hd, c.norm_eps);
+                    }
+                }
+                if (!L.k_norm.empty()) {
+                    for (int h = 0; h < nkv; ++h) {
+                        rms_norm(k + h * hd, L.k_norm.data(), k + h * hd, hd, c.norm_eps);
+                    }
+                }
+                rope.compute(rope_cfg, n_past_ + (int)t);
+                rope_apply(q, nh, hd, rope_cfg, rope);
+                rope_apply(k, nkv, hd, rope_cfg, rope);
+                kv_cache_->store(l, n_past_ + (int)t, k, v);
             }
         });
-        pool_.run([&](int ith, int nth) {
-            float* s = &scores_[(size_t)ith * n_ctx_];
-            auto [b, e] = ThreadPool::split_range((int64_t)n * nh, ith, nth);
-            for (int64_t job = b; job < e; ++job) {
+        pool_.parallel_for((int64_t)n * nh, 1, [&](int64_t j0, int64_t j1) {
+            for (int64_t job = j0; job < j1; ++job) {
                 const int t = (int)(job / nh), h = (int)(job % nh);
-                const int kvh = h / group;
-                const int n_keys = n_past_ + t + 1;
-                const float* qv = &q_[(size_t)t * Q + (size_t)h * hd];
-                for (int j = 0; j < n_keys; ++j) {
-                    const float* kv = &kc[(size_t)j * KV + (size_t)kvh * hd];
-                    float dot = 0.0f;
-                    for (int d = 0; d < hd; ++d) dot += qv[d] * kv[d];
-                    s[j] = dot * kq_scale;
-                }
-                softmax(s, n_keys);
-                float* out = &attn_[(size_t)t * Q + (size_t)h * hd];
-                std::fill(out, out + hd, 0.0f);
-                for (int j = 0; j < n_keys; ++j) {
-                    const float* vv = &vc[(size_t)j * KV + (size_t)kvh * hd];
-                    const float p = s[j];
-                    for (int d = 0; d < hd; ++d) out[d] += p * vv[d];
-                }
+                AttentionParams ap;
+                ap.head_dim = hd;
+                ap.kv_offset = (h / group) * hd;
+                ap.last = n_past_ + t;
+                ap.first = swa ? std::max(0, ap.last - c.n_swa + 1) : 0;
+                ap.scale = kq_scale;
+                ap.softcap = softcap;
+                attend(&qkv_[(size_t)t * QKV + (size_t)h * hd], *kv_cache_, l, ap,
+                       &attn_[(size_t)t * Q + (size_t)h * hd]);
             }
         });
         kernels::matmul(L.wo, attn_.data(), n, xn_.data(), E, pool_, mm_scratch_);
+        if (!L.attn_post_norm.empty()) {
+            for (int t = 0; t < n; ++t) {
+                float* r = &xn_[(size_t)t * E];
+                rms_norm(r, L.attn_post_norm.data(), r, E, c.norm_eps);
+            }
+        }
         for (size_t i = 0; i < (size_t)n * E; ++i) x_[i] += xn_[i];
 
-        // Feed-forward block.
+        // Feed-forward block: gate and up side by side in one row per token.
         for (int t = 0; t < n; ++t) {
             rms_norm(&x_[(size_t)t * E], L.ffn_norm.data(), &xn_[(size_t)t * E], E, c.norm_eps);
         }
-        kernels::matmul(L.w_gate, xn_.data(), n, gate_.data(), c.n_ff, pool_, mm_scratch_);
-        kernels::matmul(L.w_up, xn_.data(), n, up_.data(), c.n_ff, pool_, mm_scratch_);
-        for (int t = 0; t < n; ++t) {
-            swiglu(&gate_[(size_t)t * c.n_ff], &up_[(size_t)t * c.n_ff], &gate_[(size_t)t * c.n_ff],
-                   c.n_ff);
+        if (L.fused_gate_up()) {
+            kernels::matmul(L.w_up, xn_.data(), n, ffn_.data(), 2 * F, pool_, mm_scratch_);
+        } else {
+            kernels::matmul(L.w_gate, xn_.data(), n, ffn_.data(), 2 * F, pool_, mm_scratch_);
+            kernels::matmul(L.w_up, xn_.data(), n, ffn_.data() + F, 2 * F, pool_, mm_scratch_);
         }
-        kernels::matmul(L.w_down, gate_.data(), n, xn_.data(), E, pool_, mm_scratch_);
+        for (int t = 0; t < n; ++t) {
+            float* g = &ffn_[(size_t)t * 2 * F];
+            float* out = &act_[(size_t)t * F];
+            if (c.activation == Activation::GeluTanh) {
+                geglu(g, g + F, out, F);
+            } else {
+                swiglu(g, g + F, out, F);
+            }
+        }
+        kernels::matmul(L.w_down, act_.data(), n, xn_.data(), E, pool_, mm_scratch_);
+        if (!L.ffn_post_norm.empty()) {
+            for (int t = 0; t < n; ++t) {
+                float* r = &xn_[(size_t)t * E];
+                rms_norm(r, L.ffn_post_norm.data(), r, E, c.norm_eps);
+            }
+        }
         for (size_t i = 0; i < (size_t)n * E; ++i) x_[i] += xn_[i];
     }
 
@@ -149,6 +179,12 @@ void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float
                  c.norm_eps);
     }
     kernels::matmul(w.output, xn_.data(), rows, logits_out, n_vocab_, pool_, mm_scratch_);
+    if (c.final_softcap > 0) {
+        const float cap = c.final_softcap;
+        for (size_t i = 0; i < (size_t)rows * n_vocab_; ++i) {
+            logits_out[i] = cap * std::tanh(logits_out[i] / cap);
+        }
+    }
 }
 
 }  // namespace lokal::model

@@ -9,6 +9,7 @@
 
 #include "base/thread_pool.h"
 #include "kernels/cpu/matmul.h"
+#include "model/kv_cache.h"
 #include "model/model.h"
 
 namespace lokal::model {
@@ -17,6 +18,7 @@ struct ContextParams {
     int n_ctx = 0;      // 0: the model's training context, capped at 4096
     int n_batch = 512;  // tokens per forward pass when evaluating a long prompt
     int n_threads = 0;  // 0: one per physical core
+    KvType kv_type = KvType::F16;
 };
 
 class Context {
@@ -50,10 +52,9 @@ class Context {
     ThreadPool pool_;
     kernels::MatmulScratch mm_scratch_;
 
-    // KV cache, F32: [layer][position][n_head_kv * head_dim]
-    std::vector<float> k_cache_, v_cache_;
+    std::unique_ptr<KvCache> kv_cache_;
     // Per-batch activations.
-    std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_, scores_;
+    std::vector<float> x_, xn_, qkv_, attn_, ffn_, act_;
     std::vector<float> logits_;
 };
 

@@ -11,16 +11,25 @@ namespace lokal::model {
 
 using kernels::MatrixView;
 
+// Optional members are empty vectors / matrices with rows == 0 when the architecture lacks them.
 struct LayerWeights {
-    std::vector<float> attn_norm;  // (n_embd)
-    MatrixView wq;                 // (n_head * head_dim, n_embd)
-    MatrixView wk;                 // (n_head_kv * head_dim, n_embd)
-    MatrixView wv;                 // (n_head_kv * head_dim, n_embd)
-    MatrixView wo;                 // (n_embd, n_head * head_dim)
-    std::vector<float> ffn_norm;   // (n_embd)
-    MatrixView w_gate;             // (n_ff, n_embd)
-    MatrixView w_up;               // (n_ff, n_embd)
-    MatrixView w_down;             // (n_embd, n_ff)
+    std::vector<float> attn_norm;   // (n_embd)
+    MatrixView wq;                  // (n_head * head_dim, n_embd)
+    MatrixView wk;                  // (n_head_kv * head_dim, n_embd)
+    MatrixView wv;                  // (n_head_kv * head_dim, n_embd)
+    MatrixView wqkv;                // (q + 2 * kv rows, n_embd): fused q, k, v (phi3); else empty
+    std::vector<float> bq, bk, bv;  // q/k/v biases (qwen2), optional
+    std::vector<float> q_norm, k_norm;  // (head_dim) per-head RMSNorm (qwen3, gemma3)
+    MatrixView wo;                      // (n_embd, n_head * head_dim)
+    std::vector<float> attn_post_norm;  // (n_embd) gemma2/3, optional
+    std::vector<float> ffn_norm;        // (n_embd)
+    MatrixView w_gate;                  // (n_ff, n_embd); empty when fused into w_up
+    MatrixView w_up;                    // (n_ff, n_embd), or (2 * n_ff, n_embd) gate+up
+    MatrixView w_down;                  // (n_embd, n_ff)
+    std::vector<float> ffn_post_norm;   // (n_embd) gemma2/3, optional
+
+    bool fused_qkv() const { return wqkv.rows > 0; }
+    bool fused_gate_up() const { return w_gate.rows == 0; }
 };
 
 struct Weights {

@@ -24,12 +24,24 @@ std::string supported_arch_list();  // "llama, ..." for error messages
 
 // Reads the keys every transformer shares ({arch}.embedding_length, block_count, heads, rope...).
 void read_common_config(const gguf::File& file, ModelConfig& cfg);
+// Reads {arch}.attention.sliding_window and its layer pattern (an int n: every n-th layer is
+// global; or an array of per-layer flags).
+void read_sliding_window(const gguf::File& file, ModelConfig& cfg, int default_pattern);
 // Binds the standard llama-style block tensors (attn_norm, q/k/v/o, ffn_norm, gate/up/down).
 void bind_llama_style_weights(const WeightBinder& bind, const ModelConfig& cfg, Weights& w);
 
-namespace llama {
-void read_config(const gguf::File& file, ModelConfig& cfg);
-void bind_weights(const WeightBinder& bind, const ModelConfig& cfg, Weights& w);
-}  // namespace llama
+// Each architecture's two entry points (src/model/arch/<name>.cpp).
+#define LOKAL_DECLARE_ARCH(ns)                                                       \
+    namespace ns {                                                                   \
+    void read_config(const gguf::File& file, ModelConfig& cfg);                      \
+    void bind_weights(const WeightBinder& bind, const ModelConfig& cfg, Weights& w); \
+    }
+LOKAL_DECLARE_ARCH(llama)
+LOKAL_DECLARE_ARCH(qwen2)
+LOKAL_DECLARE_ARCH(qwen3)
+LOKAL_DECLARE_ARCH(gemma2)
+LOKAL_DECLARE_ARCH(gemma3)
+LOKAL_DECLARE_ARCH(phi3)
+#undef LOKAL_DECLARE_ARCH
 
 }  // namespace lokal::model

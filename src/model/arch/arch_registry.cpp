@@ -7,6 +7,11 @@ namespace {
 
 constexpr std::array kArchitectures = {
     ArchDesc{"llama", llama::read_config, llama::bind_weights},
+    ArchDesc{"qwen2", qwen2::read_config, qwen2::bind_weights},
+    ArchDesc{"qwen3", qwen3::read_config, qwen3::bind_weights},
+    ArchDesc{"gemma2", gemma2::read_config, gemma2::bind_weights},
+    ArchDesc{"gemma3", gemma3::read_config, gemma3::bind_weights},
+    ArchDesc{"phi3", phi3::read_config, phi3::bind_weights},
 };
 
 }  // namespace

@@ -26,6 +26,12 @@ void read_common_config(const gguf::File& f, ModelConfig& cfg) {
     cfg.n_ff = (int)require_int(f, a + "feed_forward_length");
     cfg.n_ctx_train = (int)f.get_int(a + "context_length").value_or(2048);
     cfg.head_dim = (int)f.get_int(a + "attention.key_length").value_or(cfg.n_embd / cfg.n_head);
+    if (f.get_int(a + "attention.value_length").value_or(cfg.head_dim) != cfg.head_dim) {
+        throw Error("models whose value heads differ in size from key heads are not supported");
+    }
+    if (cfg.head_dim <= 0 || cfg.head_dim > 1024) {
+        throw Error("attention head size " + std::to_string(cfg.head_dim) + " is not supported");
+    }
     if (cfg.n_head_kv <= 0 || cfg.n_head % cfg.n_head_kv != 0) {
         throw Error("attention.head_count (" + std::to_string(cfg.n_head) +
                     ") is not a multiple of head_count_kv (" + std::to_string(cfg.n_head_kv) + ")");
@@ -56,6 +62,8 @@ void read_common_config(const gguf::File& f, ModelConfig& cfg) {
     if (r.scaling != RopeScaling::None && factor > 0.0) r.freq_scale = (float)(1.0 / factor);
     r.n_ctx_orig =
         (int)f.get_int(a + "rope.scaling.original_context_length").value_or(cfg.n_ctx_train);
+    cfg.rope_swa = r;
+    cfg.swa_layers.assign(cfg.n_layer, false);
 
     const auto* tokens = f.get_string_array("tokenizer.ggml.tokens");
     cfg.n_vocab = (int)f.get_int(a + "vocab_size").value_or(tokens ? (int64_t)tokens->size() : 0);
@@ -65,9 +73,30 @@ void read_common_config(const gguf::File& f, ModelConfig& cfg) {
     if (cfg.n_vocab <= 0) throw Error("cannot tell the vocabulary size of this model");
 }
 
+void read_sliding_window(const gguf::File& f, ModelConfig& cfg, int default_pattern) {
+    const std::string a = cfg.arch + ".";
+    cfg.n_swa = (int)f.get_int(a + "attention.sliding_window").value_or(0);
+    if (cfg.n_swa < 0) throw Error("attention.sliding_window must not be negative");
+    cfg.swa_layers.assign(cfg.n_layer, false);
+    if (cfg.n_swa == 0) return;
+    const gguf::Value* pattern = f.find(a + "attention.sliding_window_pattern");
+    if (pattern && pattern->type == gguf::ValueType::ARRAY) {
+        // One flag per layer: true = sliding window.
+        for (int l = 0; l < cfg.n_layer && l < (int)pattern->ints.size(); ++l) {
+            cfg.swa_layers[l] = pattern->ints[l] != 0;
+        }
+        return;
+    }
+    const int64_t n =
+        pattern ? f.get_int(a + "attention.sliding_window_pattern").value() : default_pattern;
+    if (n < 0) throw Error("attention.sliding_window_pattern must not be negative");
+    // Every n-th layer is global; the n-1 before it use the window (0: every layer does).
+    for (int l = 0; l < cfg.n_layer; ++l) cfg.swa_layers[l] = n == 0 || (l % n) < n - 1;
+}
+
 void bind_llama_style_weights(const WeightBinder& b, const ModelConfig& cfg, Weights& w) {
     const int64_t E = cfg.n_embd, Q = (int64_t)cfg.n_head * cfg.head_dim,
-                  KV = (int64_t)cfg.n_head_kv * cfg.head_dim;
+                  KV = (int64_t)cfg.n_head_kv * cfg.head_dim, F = cfg.n_ff;
     w.tok_embd = b.matrix("token_embd.weight", cfg.n_vocab, E);
     w.output_norm = b.vector("output_norm.weight", E);
     w.output = b.optional_matrix("output.weight", cfg.n_vocab, E).value_or(w.tok_embd);
@@ -75,15 +104,33 @@ void bind_llama_style_weights(const WeightBinder& b, const ModelConfig& cfg, Wei
     for (int l = 0; l < cfg.n_layer; ++l) {
         LayerWeights& L = w.layers[l];
         auto name = [l](const char* s) { return WeightBinder::layer_name(l, s); };
+        auto optional_vector = [&](const char* s, int64_t n) {
+            return b.optional_vector(name(s), n).value_or(std::vector<float>());
+        };
         L.attn_norm = b.vector(name("attn_norm.weight"), E);
-        L.wq = b.matrix(name("attn_q.weight"), Q, E);
-        L.wk = b.matrix(name("attn_k.weight"), KV, E);
-        L.wv = b.matrix(name("attn_v.weight"), KV, E);
+        if (auto qkv = b.optional_matrix(name("attn_qkv.weight"), Q + 2 * KV, E)) {
+            L.wqkv = *qkv;
+        } else {
+            L.wq = b.matrix(name("attn_q.weight"), Q, E);
+            L.wk = b.matrix(name("attn_k.weight"), KV, E);
+            L.wv = b.matrix(name("attn_v.weight"), KV, E);
+        }
+        L.bq = optional_vector("attn_q.bias", Q);
+        L.bk = optional_vector("attn_k.bias", KV);
+        L.bv = optional_vector("attn_v.bias", KV);
+        L.q_norm = optional_vector("attn_q_norm.weight", cfg.head_dim);
+        L.k_norm = optional_vector("attn_k_norm.weight", cfg.head_dim);
         L.wo = b.matrix(name("attn_output.weight"), E, Q);
+        L.attn_post_norm = optional_vector("post_attention_norm.weight", E);
         L.ffn_norm = b.vector(name("ffn_norm.weight"), E);
-        L.w_gate = b.matrix(name("ffn_gate.weight"), cfg.n_ff, E);
-        L.w_up = b.matrix(name("ffn_up.weight"), cfg.n_ff, E);
-        L.w_down = b.matrix(name("ffn_down.weight"), E, cfg.n_ff);
+        if (auto gate = b.optional_matrix(name("ffn_gate.weight"), F, E)) {
+            L.w_gate = *gate;
+            L.w_up = b.matrix(name("ffn_up.weight"), F, E);
+        } else {
+            L.w_up = b.matrix(name("ffn_up.weight"), 2 * F, E);  // gate rows, then up rows
+        }
+        L.w_down = b.matrix(name("ffn_down.weight"), E, F);
+        L.ffn_post_norm = optional_vector("post_ffw_norm.weight", E);
     }
 }
 

@@ -1,0 +1,92 @@
+#include "model/attention.h"
+
+#include <cmath>
+
+#include "base/fp16.h"
+
+namespace lokal::model {
+namespace {
+
+constexpr int kMaxHeadDim = 1024;
+
+template <typename Row>
+void attend_impl(const float* q, const KvCache& cache, int layer, const AttentionParams& p,
+                 float* out, Row to_float) {
+    const int hd = p.head_dim;
+    float qv[kMaxHeadDim];
+    for (int d = 0; d < hd; ++d) qv[d] = q[d];
+    float acc[kMaxHeadDim] = {};
+    float m = -INFINITY, sum = 0.0f;
+    for (int j = p.first; j <= p.last; ++j) {
+        const auto* k = to_float.row(cache.k_row(layer, j)) + p.kv_offset;
+        float dot = 0.0f;
+        for (int d = 0; d < hd; ++d) dot += qv[d] * to_float(k[d]);
+        float s = dot * p.scale;
+        if (p.softcap > 0) s = p.softcap * std::tanh(s / p.softcap);
+        const auto* v = to_float.row(cache.v_row(layer, j)) + p.kv_offset;
+        if (s > m) {
+            // A new maximum: rescale what has been accumulated so far.
+            const float r = std::exp(m - s);
+            for (int d = 0; d < hd; ++d) acc[d] *= r;
+            sum *= r;
+            m = s;
+        }
+        const float w = std::exp(s - m);
+        sum += w;
+        for (int d = 0; d < hd; ++d) acc[d] += w * to_float(v[d]);
+    }
+    const float inv = sum > 0 ? 1.0f / sum : 0.0f;
+    for (int d = 0; d < hd; ++d) out[d] = acc[d] * inv;
+}
+
+// F16 cache: the value accumulator is kept in F16 too, rounding after every update exactly as
+// llama.cpp's CPU flash-attention does, so that our logits agree with it closely (quantized
+// activations amplify even tiny differences in attention output).
+void attend_f16(const float* q, const KvCache& cache, int layer, const AttentionParams& p,
+                float* out) {
+    const int hd = p.head_dim;
+    float qv[kMaxHeadDim];
+    for (int d = 0; d < hd; ++d) qv[d] = fp16_to_fp32(fp32_to_fp16(q[d]));
+    uint16_t acc[kMaxHeadDim] = {};
+    float m = -INFINITY, sum = 0.0f;
+    const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
+    for (int j = p.first; j <= p.last; ++j) {
+        const uint16_t* k = static_cast<const uint16_t*>(cache.k_row(layer, j)) + p.kv_offset;
+        float dot = 0.0f;
+        for (int d = 0; d < hd; ++d) dot += qv[d] * fp16_to_fp32(k[d]);
+        float s = dot * scale;
+        if (p.softcap > 0) s = p.softcap * std::tanh(s);
+        const uint16_t* v = static_cast<const uint16_t*>(cache.v_row(layer, j)) + p.kv_offset;
+        float ms = 1.0f, vs = 1.0f;
+        if (s > m) {
+            ms = std::exp(m - s);
+            m = s;
+            for (int d = 0; d < hd; ++d) acc[d] = fp32_to_fp16(fp16_to_fp32(acc[d]) * ms);
+        } else {
+            vs = std::exp(s - m);
+        }
+        for (int d = 0; d < hd; ++d) {
+            acc[d] = fp32_to_fp16(std::fma(fp16_to_fp32(v[d]), vs, fp16_to_fp32(acc[d])));
+        }
+        sum = sum * ms + vs;
+    }
+    const float inv = sum > 0 ? 1.0f / sum : 0.0f;
+    for (int d = 0; d < hd; ++d) out[d] = fp16_to_fp32(acc[d]) * inv;
+}
+
+struct F32Rows {
+    static const float* row(const void* p) { return static_cast<const float*>(p); }
+    float operator()(float x) const { return x; }
+};
+
+}  // namespace
+
+void attend(const float* q, const KvCache& cache, int layer, const AttentionParams& p, float* out) {
+    if (cache.type() == KvType::F16) {
+        attend_f16(q, cache, layer, p, out);
+    } else {
+        attend_impl(q, cache, layer, p, out, F32Rows{});
+    }
+}
+
+}  // namespace lokal::model

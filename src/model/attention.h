@@ -1,0 +1,22 @@
+// Attention of one query head over a range of cached positions, with an online (streaming)
+// softmax so each key and value row is read once.
+#pragma once
+
+#include "model/kv_cache.h"
+
+namespace lokal::model {
+
+struct AttentionParams {
+    int head_dim = 0;
+    int kv_offset = 0;  // element offset of this KV head within a cache row
+    int first = 0;      // first visible position (sliding window)
+    int last = 0;       // last visible position (inclusive)
+    float scale = 1.0f;
+    float softcap = 0.0f;  // 0: none
+};
+
+// out[head_dim] = softmax(q·K^T * scale) · V over positions first..last of `layer`.
+// With an F16 cache, q is rounded to F16 like the keys (as llama.cpp's CPU path does).
+void attend(const float* q, const KvCache& cache, int layer, const AttentionParams& p, float* out);
+
+}  // namespace lokal::model
