@@ -450,14 +450,12 @@ void Writer::add_tensor(std::string_view name, DType type, std::vector<uint64_t>
     Tensor& t = new_tensor(name, type, std::move(dims), bytes);
     const auto* p = static_cast<const uint8_t*>(data);
     t.owned.assign(p, p + bytes);
-    t.data = t.owned.data();
 }
 
 void Writer::add_tensor(std::string_view name, DType type, std::vector<uint64_t> dims,
                         std::vector<uint8_t> data) {
     Tensor& t = new_tensor(name, type, std::move(dims), data.size());
     t.owned = std::move(data);
-    t.data = t.owned.data();
 }
 
 void Writer::add_tensor_ref(std::string_view name, DType type, std::vector<uint64_t> dims,
@@ -544,7 +542,7 @@ void Writer::emit(Sink& sink) const {
     sink.put(header.data(), header.size());
     static const uint8_t zeros[4096] = {};
     for (const Tensor& t : tensors_) {
-        sink.put(t.data, t.bytes);
+        sink.put(t.bytes_ptr(), t.bytes);
         for (uint64_t pad = pad_to(t.bytes, align) - t.bytes; pad > 0;) {
             const uint64_t n = pad < sizeof zeros ? pad : sizeof zeros;
             sink.put(zeros, n);

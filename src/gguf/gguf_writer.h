@@ -111,9 +111,10 @@ class Writer {
         std::string name;
         DType type = DType::F32;
         std::vector<uint64_t> dims;
-        std::vector<uint8_t> owned;
-        const uint8_t* data = nullptr;
+        std::vector<uint8_t> owned;     // the data, unless added by add_tensor_ref
+        const uint8_t* data = nullptr;  // add_tensor_ref's pointer (so copies of a Writer work)
         uint64_t bytes = 0;
+        const uint8_t* bytes_ptr() const { return data ? data : owned.data(); }
     };
 
     template <typename Sink>

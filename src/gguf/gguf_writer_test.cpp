@@ -347,6 +347,24 @@ TEST(GgufWriter, TensorRefAndMovedData) {
     EXPECT_EQ(std::memcmp(f->find_tensor("moved")->data, b.data(), 8), 0);
 }
 
+TEST(GgufWriter, CopiesAreIndependent) {
+    std::vector<uint8_t> bytes_a;
+    {
+        Writer a;
+        a.add_tensor("t", DType::I8, {4}, std::vector<uint8_t>{1, 2, 3, 4});
+        Writer b = a;
+        b.set_u32("only.in.b", 1);
+        bytes_a = a.to_bytes();
+        a = Writer();
+        const auto bytes_b = b.to_bytes();  // b's tensor data outlives a's
+        auto f = File::parse(bytes_b.data(), bytes_b.size());
+        EXPECT_EQ(f->find_tensor("t")->data[3], 4);
+        EXPECT_TRUE(f->has("only.in.b"));
+    }
+    auto f = File::parse(bytes_a.data(), bytes_a.size());
+    EXPECT_FALSE(f->has("only.in.b"));
+}
+
 TEST(GgufWriter, EmptyWriterMakesAValidFile) {
     Writer w;
     const auto bytes = w.to_bytes();
