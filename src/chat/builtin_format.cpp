@@ -7,15 +7,6 @@ bool contains(const std::string& s, const char* needle) {
     return s.find(needle) != std::string::npos;
 }
 
-bool vocab_has(const gguf::File& f, const char* token) {
-    const auto* tokens = f.get_string_array("tokenizer.ggml.tokens");
-    if (!tokens) return false;
-    for (const auto& t : *tokens) {
-        if (t == token) return true;
-    }
-    return false;
-}
-
 }  // namespace
 
 ChatFamily detect_family(const gguf::File& f) {
@@ -27,10 +18,9 @@ ChatFamily detect_family(const gguf::File& f) {
         if (contains(tmpl, "<|assistant|>") && contains(tmpl, "<|end|>")) return ChatFamily::Phi3;
         if (contains(tmpl, "[INST]")) return ChatFamily::Llama2;
     }
-    if (vocab_has(f, "<|start_header_id|>")) return ChatFamily::Llama3;
-    if (vocab_has(f, "<|im_start|>")) return ChatFamily::ChatML;
-    if (vocab_has(f, "<start_of_turn>")) return ChatFamily::Gemma;
-    if (!tmpl.empty()) return ChatFamily::ChatML;  // an unknown template: the most common format
+    // A template we do not recognise: ChatML is the most common format. No template at all
+    // means a base model (special tokens in its vocabulary notwithstanding): plain text.
+    if (!tmpl.empty()) return ChatFamily::ChatML;
     return ChatFamily::None;
 }
 

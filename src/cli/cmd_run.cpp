@@ -97,7 +97,14 @@ class ChatSession {
         engine::GenerateOptions go;
         go.max_tokens = opts_.n_predict;
         go.stop = opts_.stop;
-        for (auto& s : chat::stop_strings(family_)) go.stop.push_back(s);
+        for (auto& s : chat::stop_strings(family_)) {
+            // Turn markers are special tokens, which are not printed: stop on the token itself.
+            if (auto id = ctx_.model().tokenizer().find_token(s)) {
+                go.stop_tokens.push_back(*id);
+            } else {
+                go.stop.push_back(s);
+            }
+        }
         std::string answer_text;
         auto stats = engine::generate(
             ctx_, sampler_, fresh, go,

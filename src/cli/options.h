@@ -17,7 +17,7 @@ struct RunOptions {
     int top_k = 40;
     float top_p = 0.9f;
     float min_p = 0.0f;
-    float repeat_penalty = 1.1f;
+    float repeat_penalty = 1.0f;  // off, as in llama.cpp; greedy output is then pure argmax
     std::optional<uint64_t> seed;
     int n_ctx = 0;
     int n_threads = 0;

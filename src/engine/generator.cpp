@@ -1,5 +1,6 @@
 #include "engine/generator.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "sampling/stop_strings.h"
@@ -56,7 +57,8 @@ GenerateStats generate(model::Context& ctx, sampling::Sampler& sampler,
         }
         const int32_t next = sampler.sample(ctx.logits());
         sampler.accept(next);
-        if (tok.is_eog(next)) {
+        if (tok.is_eog(next) || std::find(options.stop_tokens.begin(), options.stop_tokens.end(),
+                                          next) != options.stop_tokens.end()) {
             stats.reason = StopReason::EndOfGeneration;
             break;
         }

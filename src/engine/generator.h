@@ -18,6 +18,7 @@ namespace lokal::engine {
 struct GenerateOptions {
     int max_tokens = -1;  // -1: until end of generation or a full context
     std::vector<std::string> stop;
+    std::vector<int32_t> stop_tokens;  // end the answer like end-of-generation tokens do
 };
 
 enum class StopReason { EndOfGeneration, StopString, MaxTokens, ContextFull, Cancelled };

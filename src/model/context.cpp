@@ -92,7 +92,7 @@ void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float
             kernels::matmul(L.wk, xn_.data(), n, qkv_.data() + Q, QKV, pool_, mm_scratch_);
             kernels::matmul(L.wv, xn_.data(), n, qkv_.data() + Q + KV, QKV, pool_, mm_scratch_);
         }
-        pool_.parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
+        pool_.parallel_for(n, std::max(1, 4096 / QKV), [&](int64_t t0, int64_t t1) {
             RopeTable rope;
             for (int64_t t = t0; t < t1; ++t) {
                 float* q = &qkv_[(size_t)t * QKV];
@@ -117,7 +117,9 @@ void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float
                 kv_cache_->store(l, n_past_ + (int)t, k, v);
             }
         });
-        pool_.parallel_for((int64_t)n * nh, 1, [&](int64_t j0, int64_t j1) {
+        // Enough (query, head) pairs per thread to be worth a wake-up.
+        const int64_t attn_grain = std::max<int64_t>(1, 16384 / ((int64_t)hd * (n_past_ + n)));
+        pool_.parallel_for((int64_t)n * nh, attn_grain, [&](int64_t j0, int64_t j1) {
             for (int64_t job = j0; job < j1; ++job) {
                 const int t = (int)(job / nh), h = (int)(job % nh);
                 AttentionParams ap;

@@ -1,5 +1,7 @@
 #include "kernels/cpu/matmul.h"
 
+#include <algorithm>
+
 #include "kernels/cpu/vec_dot.h"
 #include "tensor/dequantize.h"
 
@@ -11,13 +13,18 @@ void matmul(const MatrixView& w, const float* x, int64_t n_batch, float* y, int6
     const uint64_t act_row = row_bytes(k.act_type, w.cols);
     if (scratch.act.size() < act_row * n_batch) scratch.act.resize(act_row * n_batch);
     uint8_t* act = scratch.act.data();
-    pool.parallel_for(n_batch, 1, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) {
-            quantize_activations(k.act_type, x + b * w.cols, act + b * act_row, w.cols);
-        }
-    });
+    // Waking threads costs microseconds: below this much work one thread is faster.
+    constexpr int64_t kMinWorkPerThread = 1 << 16;  // multiply-adds
+    const int64_t row_grain =
+        std::max<int64_t>(16, kMinWorkPerThread / std::max<int64_t>(1, w.cols * n_batch));
+    pool.parallel_for(
+        n_batch, std::max<int64_t>(1, kMinWorkPerThread / w.cols), [&](int64_t b0, int64_t b1) {
+            for (int64_t b = b0; b < b1; ++b) {
+                quantize_activations(k.act_type, x + b * w.cols, act + b * act_row, w.cols);
+            }
+        });
     // Each thread owns a block of weight rows and streams it once for the whole batch.
-    pool.parallel_for(w.rows, 16, [&](int64_t r0, int64_t r1) {
+    pool.parallel_for(w.rows, row_grain, [&](int64_t r0, int64_t r1) {
         for (int64_t r = r0; r < r1; ++r) {
             const uint8_t* wr = w.row(r);
             for (int64_t b = 0; b < n_batch; ++b) {
