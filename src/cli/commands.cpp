@@ -60,6 +60,24 @@ int main(int argc, char** argv) {
     lg_cmd->add_option("-t,--threads", lg.n_threads, "Threads (0: one per physical core)");
     lg_cmd->add_option("-c,--ctx", lg.n_ctx, "Context length (0: enough for the tokens)");
 
+    BenchOptions bench;
+    auto* bench_cmd = app.add_subcommand("bench", "Measure prompt and generation speed");
+    bench_cmd->add_option("model", bench.model, "Model file (.gguf)")->required();
+    bench_cmd->add_option("-p,--n-prompt", bench.n_prompt, "Prompt tokens (0: skip)");
+    bench_cmd->add_option("-n,--n-gen", bench.n_gen, "Generated tokens (0: skip)");
+    bench_cmd->add_option("-t,--threads", bench.n_threads, "Threads (0: one per physical core)");
+    bench_cmd->add_option("-r,--repetitions", bench.reps, "Repetitions")
+        ->check(CLI::Range(1, 1000));
+    bench_cmd->add_flag("--json", bench.json, "JSON output");
+
+    PerplexityOptions ppl;
+    auto* ppl_cmd = app.add_subcommand("perplexity", "Perplexity of a model on a text file");
+    ppl_cmd->add_option("model", ppl.model, "Model file (.gguf)")->required();
+    ppl_cmd->add_option("file", ppl.file, "Text file")->required();
+    ppl_cmd->add_option("-c,--ctx", ppl.n_ctx, "Chunk (context) length in tokens");
+    ppl_cmd->add_option("-t,--threads", ppl.n_threads, "Threads (0: one per physical core)");
+    ppl_cmd->add_option("--chunks", ppl.max_chunks, "Score at most this many chunks");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -70,6 +88,8 @@ int main(int argc, char** argv) {
         if (*tok_cmd) return tokenize_command(tok);
         if (*show_cmd) return show_command(show);
         if (*lg_cmd) return logits_command(lg);
+        if (*bench_cmd) return bench_command(bench);
+        if (*ppl_cmd) return perplexity_command(ppl);
     } catch (const Error& e) {
         std::fprintf(stderr, "lokal: error: %s\n", e.what());
         return 1;

@@ -57,3 +57,27 @@ int show_command(const ShowOptions& o);
 int logits_command(const LogitsOptions& o);
 
 }  // namespace lokal::cli
+
+namespace lokal::cli {
+
+struct BenchOptions {
+    std::string model;
+    int n_prompt = 512;
+    int n_gen = 128;
+    int n_threads = 0;
+    int reps = 5;
+    bool json = false;
+};
+
+struct PerplexityOptions {
+    std::string model;
+    std::string file;
+    int n_ctx = 512;
+    int n_threads = 0;
+    int max_chunks = -1;
+};
+
+int bench_command(const BenchOptions& o);
+int perplexity_command(const PerplexityOptions& o);
+
+}  // namespace lokal::cli

@@ -3,11 +3,13 @@
 #include <cmath>
 
 #include "base/fp16.h"
+#include "kernels/cpu/vec_dot.h"
+#include "model/attention_internal.h"
 
 namespace lokal::model {
 namespace {
 
-constexpr int kMaxHeadDim = 1024;
+using detail::kMaxHeadDim;
 
 template <typename Row>
 void attend_impl(const float* q, const KvCache& cache, int layer, const AttentionParams& p,
@@ -42,8 +44,10 @@ void attend_impl(const float* q, const KvCache& cache, int layer, const Attentio
 // F16 cache: the value accumulator is kept in F16 too, rounding after every update exactly as
 // llama.cpp's CPU flash-attention does, so that our logits agree with it closely (quantized
 // activations amplify even tiny differences in attention output).
-void attend_f16(const float* q, const KvCache& cache, int layer, const AttentionParams& p,
-                float* out) {
+}  // namespace
+
+void detail::attend_f16_scalar(const float* q, const KvCache& cache, int layer,
+                               const AttentionParams& p, float* out) {
     const int hd = p.head_dim;
     float qv[kMaxHeadDim];
     for (int d = 0; d < hd; ++d) qv[d] = fp16_to_fp32(fp32_to_fp16(q[d]));
@@ -74,6 +78,8 @@ void attend_f16(const float* q, const KvCache& cache, int layer, const Attention
     for (int d = 0; d < hd; ++d) out[d] = fp16_to_fp32(acc[d]) * inv;
 }
 
+namespace {
+
 struct F32Rows {
     static const float* row(const void* p) { return static_cast<const float*>(p); }
     float operator()(float x) const { return x; }
@@ -83,7 +89,14 @@ struct F32Rows {
 
 void attend(const float* q, const KvCache& cache, int layer, const AttentionParams& p, float* out) {
     if (cache.type() == KvType::F16) {
-        attend_f16(q, cache, layer, p, out);
+#if defined(__x86_64__)
+        static const bool use_avx2 = kernels::active_isa() != kernels::Isa::Scalar;
+        if (use_avx2 && p.head_dim % 8 == 0) {
+            detail::attend_f16_avx2(q, cache, layer, p, out);
+            return;
+        }
+#endif
+        detail::attend_f16_scalar(q, cache, layer, p, out);
     } else {
         attend_impl(q, cache, layer, p, out, F32Rows{});
     }

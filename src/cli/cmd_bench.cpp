@@ -1,0 +1,113 @@
+// `lokal bench`: prompt-processing and generation speed, reported like llama-bench so the two
+// tables can be read side by side.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "cli/options.h"
+#include "kernels/cpu/vec_dot.h"
+#include "model/context.h"
+
+namespace lokal::cli {
+namespace {
+
+struct Stat {
+    double mean = 0, stddev = 0;
+};
+
+Stat stats(const std::vector<double>& v) {
+    Stat s;
+    for (double x : v) s.mean += x;
+    s.mean /= (double)v.size();
+    for (double x : v) s.stddev += (x - s.mean) * (x - s.mean);
+    s.stddev = v.size() > 1 ? std::sqrt(s.stddev / (double)(v.size() - 1)) : 0.0;
+    return s;
+}
+
+double seconds(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int bench_command(const BenchOptions& o) {
+    auto model = model::Model::load(o.model);
+    model::ContextParams cp;
+    cp.n_ctx = std::max(o.n_prompt, o.n_gen) + 8;
+    cp.n_threads = o.n_threads;
+    model::Context ctx(*model, cp);
+    const int V = ctx.n_vocab();
+    std::mt19937 rng(1234);
+    std::vector<int32_t> prompt(o.n_prompt);
+    for (auto& t : prompt) t = (int32_t)(rng() % (uint32_t)V);
+
+    auto run_pp = [&] {
+        ctx.truncate(0);
+        auto t0 = std::chrono::steady_clock::now();
+        ctx.eval(prompt);
+        return o.n_prompt / seconds(t0);
+    };
+    auto run_tg = [&] {
+        ctx.truncate(0);
+        int32_t tok[1] = {prompt.empty() ? 1 : prompt[0]};
+        auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < o.n_gen; ++i) ctx.eval(tok);
+        return o.n_gen / seconds(t0);
+    };
+    struct Row {
+        std::string test;
+        Stat s;
+    };
+    std::vector<Row> rows;
+    if (o.n_prompt > 0) {
+        run_pp();  // warm-up: page in the weights
+        std::vector<double> v;
+        for (int r = 0; r < o.reps; ++r) v.push_back(run_pp());
+        rows.push_back({"pp" + std::to_string(o.n_prompt), stats(v)});
+    }
+    if (o.n_gen > 0) {
+        if (o.n_prompt == 0) run_tg();
+        std::vector<double> v;
+        for (int r = 0; r < o.reps; ++r) v.push_back(run_tg());
+        rows.push_back({"tg" + std::to_string(o.n_gen), stats(v)});
+    }
+
+    const gguf::File& f = model->file();
+    uint64_t params = 0;
+    for (const auto& t : f.tensors()) params += t.n_elements;
+    const char* isa = kernels::isa_name(kernels::active_isa());
+    if (o.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& r : rows) {
+            out.push_back({{"model", model->config().name},
+                           {"model_size", f.size()},
+                           {"model_n_params", params},
+                           {"n_threads", ctx.n_threads()},
+                           {"isa", isa},
+                           {"test", r.test},
+                           {"avg_ts", r.s.mean},
+                           {"stddev_ts", r.s.stddev},
+                           {"reps", o.reps}});
+        }
+        std::printf("%s\n", out.dump(2).c_str());
+        return 0;
+    }
+    std::printf(
+        "| model                          |       size |     params | backend    | threads |"
+        "            test |                  t/s |\n");
+    std::printf(
+        "| ------------------------------ | ---------: | ---------: | ---------- | ------: |"
+        " --------------: | -------------------: |\n");
+    for (const auto& r : rows) {
+        char t[64];
+        std::snprintf(t, sizeof t, "%.2f ± %.2f", r.s.mean, r.s.stddev);
+        std::printf("| %-30.30s | %6.2f MiB | %8.2f M | CPU %-6s | %7d | %15s | %20s |\n",
+                    (model->config().arch + " " + model->config().name).c_str(),
+                    f.size() / 1048576.0, params / 1e6, isa, ctx.n_threads(), r.test.c_str(), t);
+    }
+    return 0;
+}
+
+}  // namespace lokal::cli
