@@ -152,6 +152,26 @@ class Commands(unittest.TestCase):
         self.assertEqual(len(j["top"]), 1)
         self.assertEqual(j["top"][0][0][0], 432)
 
+    def test_perplexity_matches_llamacpp(self):
+        ref_path = os.path.join(TESTDATA, "models", "ref", "stories260K.perplexity.txt")
+        text = os.path.join(TESTDATA, "text", "war-and-peace-200k.txt")
+        require(ref_path)
+        require(text)
+        with open(ref_path) as f:
+            ref = float(f.read().split("PPL = ")[1].split()[0])
+        r = lokal("perplexity", STORIES, text, "--ctx", "128", timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ours = float(r.stdout.decode().split("PPL = ")[1].split()[0])
+        self.assertIn("909 chunks", r.stdout.decode())
+        self.assertLess(abs(ours - ref) / ref, 0.001, (ours, ref))
+
+    def test_bench_json(self):
+        r = lokal("bench", STORIES, "-p", "16", "-n", "4", "-r", "2", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = json.loads(r.stdout)
+        self.assertEqual([row["test"] for row in rows], ["pp16", "tg4"])
+        self.assertTrue(all(row["avg_ts"] > 0 for row in rows))
+
 
 if __name__ == "__main__":
     unittest.main()
