@@ -90,7 +90,7 @@ class ChatSession {
             ++common;
         }
         if (common == tokens.size() && common > 0) --common;  // re-evaluate one to get logits
-        ctx_.truncate((int)common);
+        common = (size_t)ctx_.truncate((int)common);
         ctx_tokens_.resize(common);
         std::span<const int32_t> fresh(tokens.data() + common, tokens.size() - common);
 

@@ -19,7 +19,12 @@ Context::Context(const Model& model, ContextParams params)
     n_vocab_ = c.n_vocab;
     const size_t kv = (size_t)c.n_head_kv * c.head_dim;
     const size_t q = (size_t)c.n_head * c.head_dim;
-    kv_cache_ = std::make_unique<KvCache>(c.n_layer, n_ctx_, (int)kv, params.kv_type);
+    // Sliding-window layers keep the window plus one batch of rows (see truncate()).
+    std::vector<int> capacity(c.n_layer, n_ctx_);
+    for (int l = 0; l < c.n_layer; ++l) {
+        if (c.is_swa(l)) capacity[l] = std::min(n_ctx_, c.n_swa + n_batch_);
+    }
+    kv_cache_ = std::make_unique<KvCache>(c.n_layer, n_ctx_, (int)kv, params.kv_type, capacity);
     const size_t B = n_batch_;
     x_.resize(B * c.n_embd);
     xn_.resize(B * c.n_embd);
@@ -32,8 +37,20 @@ Context::Context(const Model& model, ContextParams params)
 
 Context::~Context() = default;
 
-void Context::truncate(int n) {
-    n_past_ = std::clamp(n, 0, n_past_);
+size_t Context::kv_cache_bytes() const {
+    return kv_cache_->bytes();
+}
+
+int Context::truncate(int n) {
+    n = std::clamp(n, 0, n_past_);
+    // Sliding-window rows older than one batch behind n_past may have been overwritten; a longer
+    // rollback starts the sequence over.
+    const ModelConfig& c = model_.config();
+    const bool has_swa =
+        std::any_of(c.swa_layers.begin(), c.swa_layers.end(), [](bool b) { return b; });
+    if (has_swa && c.n_swa + n_batch_ < n_ctx_ && n_past_ - n > n_batch_) n = 0;
+    n_past_ = n;
+    return n;
 }
 
 void Context::eval(std::span<const int32_t> tokens, bool all_logits) {

@@ -35,9 +35,11 @@ class Context {
     int n_vocab() const { return n_vocab_; }
     int n_past() const { return n_past_; }
     int n_ctx() const { return n_ctx_; }
+    size_t kv_cache_bytes() const;
     int n_threads() const { return pool_.size(); }
-    // Forget everything after the first n tokens (n = 0 clears the sequence).
-    void truncate(int n);
+    // Forget everything after the first n tokens (n = 0 clears the sequence). Returns how many
+    // are kept, which can be fewer than n (then the caller re-evaluates the rest).
+    int truncate(int n);
 
     const Model& model() const { return model_; }
 

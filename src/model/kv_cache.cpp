@@ -1,18 +1,25 @@
 #include "model/kv_cache.h"
 
 #include <cstring>
+#include <utility>
 
 #include "base/fp16.h"
 
 namespace lokal::model {
 
-KvCache::KvCache(int n_layer, int n_ctx, int row_elems, KvType type)
-    : n_ctx_(n_ctx),
+KvCache::KvCache(int n_layer, int n_ctx, int row_elems, KvType type, std::vector<int> capacity)
+    : capacity_(std::move(capacity)),
       row_elems_(row_elems),
       row_bytes_((size_t)row_elems * (type == KvType::F16 ? 2 : 4)),
       type_(type) {
-    k_.assign((size_t)n_layer * n_ctx * row_bytes_, 0);
-    v_.assign((size_t)n_layer * n_ctx * row_bytes_, 0);
+    if (capacity_.empty()) capacity_.assign(n_layer, n_ctx);
+    size_t rows = 0;
+    for (int l = 0; l < n_layer; ++l) {
+        first_row_.push_back(rows);
+        rows += (size_t)capacity_[l];
+    }
+    k_.assign(rows * row_bytes_, 0);
+    v_.assign(rows * row_bytes_, 0);
 }
 
 size_t KvCache::bytes() const {

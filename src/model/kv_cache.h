@@ -1,5 +1,7 @@
 // The key/value cache of one sequence: for every layer and position, the rotated keys and the
-// values of all KV heads, stored as F16 (default, half the memory) or F32.
+// values of all KV heads, stored as F16 (default, half the memory) or F32. A layer may hold
+// fewer rows than the context (sliding-window layers keep only the window plus one batch); its
+// rows are then a ring indexed by position modulo its capacity.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +14,8 @@ enum class KvType { F16, F32 };
 
 class KvCache {
   public:
-    KvCache(int n_layer, int n_ctx, int row_elems, KvType type);
+    // capacity[l] rows for layer l (each <= n_ctx); empty means n_ctx rows for every layer.
+    KvCache(int n_layer, int n_ctx, int row_elems, KvType type, std::vector<int> capacity = {});
 
     KvType type() const { return type_; }
     size_t bytes() const;
@@ -25,10 +28,11 @@ class KvCache {
 
   private:
     const void* row(const std::vector<uint8_t>& buf, int layer, int pos) const {
-        return buf.data() + ((size_t)layer * n_ctx_ + pos) * row_bytes_;
+        return buf.data() + (first_row_[layer] + (size_t)(pos % capacity_[layer])) * row_bytes_;
     }
 
-    int n_ctx_;
+    std::vector<int> capacity_;
+    std::vector<size_t> first_row_;
     int row_elems_;
     size_t row_bytes_;
     KvType type_;

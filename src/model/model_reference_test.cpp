@@ -195,3 +195,37 @@ TEST(Stories260K, GreedyContinuationMatchesReference) {
 
 }  // namespace
 }  // namespace lokal::model
+
+namespace lokal::model {
+namespace {
+
+// Sliding-window layers keep a ring of window + batch rows; evaluating in small batches (so the
+// ring wraps many times) must give exactly the logits of one big batch.
+TEST(SlidingWindowCache, RingGivesSameLogitsAsFullCache) {
+    const std::string rel = "models/tiny-gemma2-q4_k_m.gguf";
+    LOKAL_REQUIRE_TESTDATA(rel);
+    auto model = Model::load(testing::testdata_path(rel));
+    ASSERT_EQ(model->config().n_swa, 16);
+    std::vector<int32_t> tokens;
+    for (int i = 0; i < 60; ++i) tokens.push_back(1 + (i * 7919) % 31000);
+    ContextParams big;
+    big.n_ctx = 64;
+    big.n_threads = 1;
+    ContextParams small = big;
+    small.n_batch = 4;
+    Context a(*model, big), b(*model, small);
+    EXPECT_LT(b.kv_cache_bytes(), a.kv_cache_bytes());
+    a.eval(tokens, true);
+    b.eval(tokens, true);
+    for (int p = 0; p < (int)tokens.size(); ++p) {
+        for (int v = 0; v < a.n_vocab(); ++v) {
+            ASSERT_EQ(a.logits(p)[v], b.logits(p)[v]) << "position " << p;
+        }
+    }
+    // Rolling back further than one batch restarts the sequence; a short rollback is kept.
+    EXPECT_EQ(b.truncate(58), 58);
+    EXPECT_EQ(b.truncate(40), 0);
+}
+
+}  // namespace
+}  // namespace lokal::model
