@@ -78,6 +78,12 @@ int main(int argc, char** argv) {
     ppl_cmd->add_option("-t,--threads", ppl.n_threads, "Threads (0: one per physical core)");
     ppl_cmd->add_option("--chunks", ppl.max_chunks, "Score at most this many chunks");
 
+    EmbedOptions emb;
+    auto* emb_cmd = app.add_subcommand("embed", "Sentence embeddings from an embedding model");
+    emb_cmd->add_option("model", emb.model, "Model file (.gguf)")->required();
+    emb_cmd->add_option("texts", emb.texts, "Texts to embed")->required();
+    emb_cmd->add_option("-t,--threads", emb.n_threads, "Threads (0: one per physical core)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -90,6 +96,7 @@ int main(int argc, char** argv) {
         if (*lg_cmd) return logits_command(lg);
         if (*bench_cmd) return bench_command(bench);
         if (*ppl_cmd) return perplexity_command(ppl);
+        if (*emb_cmd) return embed_command(emb);
     } catch (const Error& e) {
         std::fprintf(stderr, "lokal: error: %s\n", e.what());
         return 1;

@@ -81,3 +81,15 @@ int bench_command(const BenchOptions& o);
 int perplexity_command(const PerplexityOptions& o);
 
 }  // namespace lokal::cli
+
+namespace lokal::cli {
+
+struct EmbedOptions {
+    std::string model;
+    std::vector<std::string> texts;
+    int n_threads = 0;
+};
+
+int embed_command(const EmbedOptions& o);
+
+}  // namespace lokal::cli

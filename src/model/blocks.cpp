@@ -116,6 +116,28 @@ void geglu(const float* gate, const float* up, float* out, int n) {
     }
 }
 
+void gelu_inplace(float* x, int n) {
+    const std::vector<uint16_t>& table = gelu_f16_table();
+    for (int i = 0; i < n; ++i) {
+        const float g = x[i];
+        if (g <= -10.0f) {
+            x[i] = 0.0f;
+        } else if (g < 10.0f) {
+            x[i] = fp16_to_fp32(table[fp32_to_fp16(g)]);
+        }
+    }
+}
+
+void layer_norm(const float* x, const float* w, const float* b, float* out, int n, float eps) {
+    double sum = 0.0;
+    for (int i = 0; i < n; ++i) sum += x[i];
+    const float mean = (float)(sum / n);
+    double var = 0.0;
+    for (int i = 0; i < n; ++i) var += (double)(x[i] - mean) * (x[i] - mean);
+    const float scale = 1.0f / std::sqrt((float)(var / n) + eps);
+    for (int i = 0; i < n; ++i) out[i] = (x[i] - mean) * scale * w[i] + b[i];
+}
+
 void add_bias(float* x, const float* b, int n) {
     for (int i = 0; i < n; ++i) x[i] += b[i];
 }

@@ -25,6 +25,12 @@ void swiglu(const float* gate, const float* up, float* out, int n);
 // out[i] = gelu_tanh(gate[i]) * up[i]
 void geglu(const float* gate, const float* up, float* out, int n);
 
+// out = (x - mean) / sqrt(var + eps) * w + b  (out may alias x)
+void layer_norm(const float* x, const float* w, const float* b, float* out, int n, float eps);
+
+// x[i] = gelu_tanh(x[i]) through the F16 table (as llama.cpp computes it)
+void gelu_inplace(float* x, int n);
+
 // x[i] += b[i]
 void add_bias(float* x, const float* b, int n);
 

@@ -29,6 +29,8 @@ struct RopeConfig {
     std::vector<float> freq_factors;  // per rotated pair (llama 3.1 rope_freqs), empty if none
 };
 
+enum class Pooling { None = 0, Mean = 1, Cls = 2, Last = 3 };
+
 enum class Activation {
     SiLU,      // SwiGLU: silu(gate) * up
     GeluTanh,  // GeGLU with the tanh approximation: gelu(gate) * up
@@ -62,6 +64,10 @@ struct ModelConfig {
     int n_swa = 0;
     std::vector<bool> swa_layers;
     RopeConfig rope_swa;
+
+    // Encoder-only models (BERT family): bidirectional attention, used for embeddings.
+    bool encoder_only = false;
+    Pooling pooling = Pooling::Last;
 
     bool is_swa(int layer) const {
         return n_swa > 0 && layer < (int)swa_layers.size() && swa_layers[layer];

@@ -14,6 +14,9 @@ Context::Context(const Model& model, ContextParams params)
     : model_(model),
       pool_(params.n_threads > 0 ? params.n_threads : ThreadPool::default_threads()) {
     const ModelConfig& c = model.config();
+    if (c.encoder_only) {
+        throw Error("this is an embedding model ('" + c.arch + "'); it makes embeddings, not text");
+    }
     n_ctx_ = params.n_ctx > 0 ? params.n_ctx : std::min(c.n_ctx_train, 4096);
     n_batch_ = std::max(1, std::min(params.n_batch, n_ctx_));
     n_vocab_ = c.n_vocab;

@@ -23,6 +23,8 @@ class WeightBinder {
     std::vector<float> vector(const std::string& name, int64_t n) const;
     std::optional<std::vector<float>> optional_vector(const std::string& name, int64_t n) const;
 
+    const gguf::File& file() const { return file_; }
+
     static std::string layer_name(int layer, const char* suffix) {
         return "blk." + std::to_string(layer) + "." + suffix;
     }

@@ -32,11 +32,31 @@ struct LayerWeights {
     bool fused_gate_up() const { return w_gate.rows == 0; }
 };
 
+// BERT-style encoder (post-norm LayerNorm blocks with biases, absolute positions).
+struct EncoderLayerWeights {
+    MatrixView wq, wk, wv, wo;                  // (n_embd, n_embd)
+    std::vector<float> bq, bk, bv, bo;          // (n_embd)
+    std::vector<float> attn_norm, attn_norm_b;  // (n_embd) LayerNorm after attention + residual
+    MatrixView w_up;                            // (n_ff, n_embd)
+    std::vector<float> b_up;                    // (n_ff)
+    MatrixView w_down;                          // (n_embd, n_ff)
+    std::vector<float> b_down;                  // (n_embd)
+    std::vector<float> out_norm, out_norm_b;    // (n_embd) LayerNorm after FFN + residual
+};
+
+struct EncoderWeights {
+    MatrixView pos_embd;                      // (n_ctx_train, n_embd)
+    std::vector<float> type0;                 // (n_embd) token type 0 embedding, or empty
+    std::vector<float> tok_norm, tok_norm_b;  // (n_embd) LayerNorm of the input embeddings
+    std::vector<EncoderLayerWeights> layers;
+};
+
 struct Weights {
     MatrixView tok_embd;             // (n_vocab, n_embd)
     std::vector<float> output_norm;  // (n_embd)
     MatrixView output;               // (n_vocab, n_embd); token_embd when tied
     std::vector<LayerWeights> layers;
+    EncoderWeights encoder;  // encoder-only models (bert)
 };
 
 }  // namespace lokal::model

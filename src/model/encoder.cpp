@@ -1,0 +1,110 @@
+#include "model/encoder.h"
+
+#include <cmath>
+
+#include "base/error.h"
+#include "model/blocks.h"
+
+namespace lokal::model {
+
+Encoder::Encoder(const Model& model, int n_threads)
+    : model_(model), pool_(n_threads > 0 ? n_threads : ThreadPool::default_threads()) {
+    if (!model.config().encoder_only) {
+        throw Error("'" + model.config().arch + "' is not an embedding (encoder) model");
+    }
+}
+
+std::vector<float> Encoder::embed(std::span<const int32_t> tokens) {
+    const ModelConfig& c = model_.config();
+    const Weights& w = model_.weights();
+    const EncoderWeights& enc = w.encoder;
+    const int n = (int)tokens.size(), E = c.n_embd, F = c.n_ff, hd = c.head_dim, nh = c.n_head;
+    if (n == 0) throw Error("nothing to embed: the text has no tokens");
+    if (n > c.n_ctx_train) {
+        throw Error("the text has " + std::to_string(n) + " tokens; this model takes at most " +
+                    std::to_string(c.n_ctx_train));
+    }
+    std::vector<float> x((size_t)n * E), t1((size_t)n * E), q(t1.size()), k(t1.size()),
+        v(t1.size()), attn(t1.size()), h((size_t)n * F), row(E);
+    for (int t = 0; t < n; ++t) {
+        if (tokens[t] < 0 || tokens[t] >= c.n_vocab) throw Error("token id out of range");
+        float* xr = &x[(size_t)t * E];
+        kernels::get_row(w.tok_embd, tokens[t], xr);
+        kernels::get_row(enc.pos_embd, t, row.data());
+        for (int i = 0; i < E; ++i) xr[i] += (enc.type0.empty() ? 0.0f : enc.type0[i]) + row[i];
+        layer_norm(xr, enc.tok_norm.data(), enc.tok_norm_b.data(), xr, E, c.norm_eps);
+    }
+    const float scale = 1.0f / std::sqrt((float)hd);
+    for (const EncoderLayerWeights& L : enc.layers) {
+        kernels::matmul(L.wq, x.data(), n, q.data(), E, pool_, scratch_);
+        kernels::matmul(L.wk, x.data(), n, k.data(), E, pool_, scratch_);
+        kernels::matmul(L.wv, x.data(), n, v.data(), E, pool_, scratch_);
+        for (int t = 0; t < n; ++t) {
+            add_bias(&q[(size_t)t * E], L.bq.data(), E);
+            add_bias(&k[(size_t)t * E], L.bk.data(), E);
+            add_bias(&v[(size_t)t * E], L.bv.data(), E);
+        }
+        pool_.parallel_for((int64_t)n * nh, 1, [&](int64_t j0, int64_t j1) {
+            std::vector<float> s(n);
+            for (int64_t job = j0; job < j1; ++job) {
+                const int t = (int)(job / nh), hh = (int)(job % nh);
+                const float* qv = &q[(size_t)t * E + (size_t)hh * hd];
+                for (int j = 0; j < n; ++j) {
+                    const float* kv = &k[(size_t)j * E + (size_t)hh * hd];
+                    float dot = 0.0f;
+                    for (int d = 0; d < hd; ++d) dot += qv[d] * kv[d];
+                    s[j] = dot * scale;
+                }
+                softmax(s.data(), n);
+                float* out = &attn[(size_t)t * E + (size_t)hh * hd];
+                for (int d = 0; d < hd; ++d) out[d] = 0.0f;
+                for (int j = 0; j < n; ++j) {
+                    const float* vv = &v[(size_t)j * E + (size_t)hh * hd];
+                    for (int d = 0; d < hd; ++d) out[d] += s[j] * vv[d];
+                }
+            }
+        });
+        kernels::matmul(L.wo, attn.data(), n, t1.data(), E, pool_, scratch_);
+        for (int t = 0; t < n; ++t) {
+            float* xr = &x[(size_t)t * E];
+            const float* o = &t1[(size_t)t * E];
+            for (int i = 0; i < E; ++i) xr[i] += o[i] + L.bo[i];
+            layer_norm(xr, L.attn_norm.data(), L.attn_norm_b.data(), xr, E, c.norm_eps);
+        }
+        kernels::matmul(L.w_up, x.data(), n, h.data(), F, pool_, scratch_);
+        for (int t = 0; t < n; ++t) {
+            float* hr = &h[(size_t)t * F];
+            add_bias(hr, L.b_up.data(), F);
+            gelu_inplace(hr, F);
+        }
+        kernels::matmul(L.w_down, h.data(), n, t1.data(), E, pool_, scratch_);
+        for (int t = 0; t < n; ++t) {
+            float* xr = &x[(size_t)t * E];
+            const float* d = &t1[(size_t)t * E];
+            for (int i = 0; i < E; ++i) xr[i] += d[i] + L.b_down[i];
+            layer_norm(xr, L.out_norm.data(), L.out_norm_b.data(), xr, E, c.norm_eps);
+        }
+    }
+    std::vector<float> out(E, 0.0f);
+    switch (c.pooling) {
+        case Pooling::Mean:
+        case Pooling::None:
+            for (int t = 0; t < n; ++t) {
+                for (int i = 0; i < E; ++i) out[i] += x[(size_t)t * E + i] / (float)n;
+            }
+            break;
+        case Pooling::Cls:
+            std::copy(x.begin(), x.begin() + E, out.begin());
+            break;
+        case Pooling::Last:
+            std::copy(x.end() - E, x.end(), out.begin());
+            break;
+    }
+    double norm = 0.0;
+    for (float f : out) norm += (double)f * f;
+    const float inv = norm > 0 ? (float)(1.0 / std::sqrt(norm)) : 0.0f;
+    for (float& f : out) f *= inv;
+    return out;
+}
+
+}  // namespace lokal::model
