@@ -165,6 +165,18 @@ class Commands(unittest.TestCase):
         self.assertIn("909 chunks", r.stdout.decode())
         self.assertLess(abs(ours - ref) / ref, 0.001, (ours, ref))
 
+    def test_embed_decoder_model_related_closer_than_unrelated(self):
+        r = lokal("embed", STORIES, "The little girl played with her dog in the park.",
+                  "A small girl was playing in the park with a puppy.",
+                  "The king ate soup in his castle at night.")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        e = json.loads(r.stdout)["embeddings"]
+        cos = lambda a, b: sum(x * y for x, y in zip(a, b))
+        for v in e:
+            self.assertAlmostEqual(cos(v, v), 1.0, places=4)
+        self.assertGreater(cos(e[0], e[1]), cos(e[0], e[2]))
+        self.assertGreater(cos(e[0], e[1]), cos(e[1], e[2]))
+
     def test_bench_json(self):
         r = lokal("bench", STORIES, "-p", "16", "-n", "4", "-r", "2", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)

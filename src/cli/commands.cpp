@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
     emb_cmd->add_option("model", emb.model, "Model file (.gguf)")->required();
     emb_cmd->add_option("texts", emb.texts, "Texts to embed")->required();
     emb_cmd->add_option("-t,--threads", emb.n_threads, "Threads (0: one per physical core)");
+    emb_cmd->add_option("--pooling", emb.pooling, "Decoder models: mean (default), last or cls");
 
     try {
         app.parse(argc, argv);

@@ -88,6 +88,7 @@ struct EmbedOptions {
     std::string model;
     std::vector<std::string> texts;
     int n_threads = 0;
+    std::string pooling;  // decoder models: mean (default), last or cls
 };
 
 int embed_command(const EmbedOptions& o);

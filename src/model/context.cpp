@@ -44,6 +44,37 @@ size_t Context::kv_cache_bytes() const {
     return kv_cache_->bytes();
 }
 
+std::vector<float> Context::embed(std::span<const int32_t> tokens, Pooling pooling) {
+    truncate(0);
+    std::vector<float> hidden;
+    hidden.reserve(tokens.size() * (size_t)model_.config().n_embd);
+    hidden_sink_ = &hidden;
+    try {
+        eval(tokens, false);
+    } catch (...) {
+        hidden_sink_ = nullptr;
+        throw;
+    }
+    hidden_sink_ = nullptr;
+    truncate(0);
+    const int E = model_.config().n_embd, n = (int)tokens.size();
+    std::vector<float> out(E, 0.0f);
+    if (pooling == Pooling::Mean || pooling == Pooling::None) {
+        for (int t = 0; t < n; ++t) {
+            for (int i = 0; i < E; ++i) out[i] += hidden[(size_t)t * E + i] / (float)n;
+        }
+    } else {
+        const int t = pooling == Pooling::Cls ? 0 : n - 1;
+        std::copy(hidden.begin() + (size_t)t * E, hidden.begin() + (size_t)(t + 1) * E,
+                  out.begin());
+    }
+    double norm = 0.0;
+    for (float f : out) norm += (double)f * f;
+    const float inv = norm > 0 ? (float)(1.0 / std::sqrt(norm)) : 0.0f;
+    for (float& f : out) f *= inv;
+    return out;
+}
+
 int Context::truncate(int n) {
     n = std::clamp(n, 0, n_past_);
     // Sliding-window rows older than one batch behind n_past may have been overwritten; a longer
@@ -192,6 +223,16 @@ void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float
     }
 
     n_past_ += n;
+    if (hidden_sink_) {
+        // Embedding mode: keep the final normalised hidden state of every token, no logits.
+        for (int t = 0; t < n; ++t) {
+            const size_t at = hidden_sink_->size();
+            hidden_sink_->resize(at + E);
+            rms_norm(&x_[(size_t)t * E], w.output_norm.data(), hidden_sink_->data() + at, E,
+                     c.norm_eps);
+        }
+        return;
+    }
     if (!logits_out) return;
     // Only the rows whose logits are wanted go through the (large) output matrix.
     const int first = all_logits ? 0 : n - 1;

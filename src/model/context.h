@@ -37,6 +37,11 @@ class Context {
     int n_ctx() const { return n_ctx_; }
     size_t kv_cache_bytes() const;
     int n_threads() const { return pool_.size(); }
+    // A sentence embedding from a decoder model: the tokens are evaluated from an empty
+    // sequence, their final normalised hidden states pooled and L2-normalised. Clears the
+    // sequence afterwards.
+    std::vector<float> embed(std::span<const int32_t> tokens, Pooling pooling);
+
     // Forget everything after the first n tokens (n = 0 clears the sequence). Returns how many
     // are kept, which can be fewer than n (then the caller re-evaluates the rest).
     int truncate(int n);
@@ -58,6 +63,7 @@ class Context {
     // Per-batch activations.
     std::vector<float> x_, xn_, qkv_, attn_, ffn_, act_;
     std::vector<float> logits_;
+    std::vector<float>* hidden_sink_ = nullptr;  // set only while embed() runs
 };
 
 }  // namespace lokal::model
