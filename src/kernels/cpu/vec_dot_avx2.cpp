@@ -143,6 +143,32 @@ float dot_q4_0(int64_t n, const void* wv, const void* av) {
     return hsum(acc);
 }
 
+// 32 bits -> 32 bytes, 0xFF where the bit is set (byte i for bit i).
+inline __m256i bits_to_bytes(const uint8_t* p) {
+    uint32_t x;
+    std::memcpy(&x, p, 4);
+    const __m256i pick = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                           0x0101010101010101, 0x0000000000000000);
+    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)x), pick);
+    const __m256i bit = _mm256_set1_epi64x((int64_t)0x8040201008040201ULL);
+    return _mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit);
+}
+
+float dot_q5_0(int64_t n, const void* wv, const void* av) {
+    const block_q5_0* w = static_cast<const block_q5_0*>(wv);
+    const block_q8_0* a = static_cast<const block_q8_0*>(av);
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < n / kQK32; ++ib) {
+        const __m256i hi = _mm256_and_si256(bits_to_bytes(w[ib].qh), sixteen);
+        const __m256i q = _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles16(w[ib].qs), hi), sixteen);
+        const __m256i s = dot_i8(q, load256(a[ib].qs));
+        const __m256 d = _mm256_set1_ps(h2f(w[ib].d) * h2f(a[ib].d));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
+    }
+    return hsum(acc);
+}
+
 float dot_iq4_nl(int64_t n, const void* wv, const void* av) {
     const block_iq4_nl* w = static_cast<const block_iq4_nl*>(wv);
     const block_q8_0* a = static_cast<const block_q8_0*>(av);
@@ -261,6 +287,8 @@ VecDotFn avx2_vec_dot(DType weight_type) {
             return dot_bf16;
         case DType::Q8_0:
             return dot_q8_0;
+        case DType::Q5_0:
+            return dot_q5_0;
         case DType::Q4_0:
             return dot_q4_0;
         case DType::IQ4_NL:
