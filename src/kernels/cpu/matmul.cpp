@@ -27,9 +27,17 @@ void matmul(const MatrixView& w, const float* x, int64_t n_batch, float* y, int6
     pool.parallel_for(w.rows, row_grain, [&](int64_t r0, int64_t r1) {
         for (int64_t r = r0; r < r1; ++r) {
             const uint8_t* wr = w.row(r);
-            for (int64_t b = 0; b < n_batch; ++b) {
-                y[b * ldy + r] = k.vec_dot(w.cols, wr, act + b * act_row);
+            int64_t b = 0;
+            if (k.vec_dot_x4) {
+                for (; b + 4 <= n_batch; b += 4) {
+                    const void* rows[4] = {act + b * act_row, act + (b + 1) * act_row,
+                                           act + (b + 2) * act_row, act + (b + 3) * act_row};
+                    float out[4];
+                    k.vec_dot_x4(w.cols, wr, rows, out);
+                    for (int i = 0; i < 4; ++i) y[(b + i) * ldy + r] = out[i];
+                }
             }
+            for (; b < n_batch; ++b) y[b * ldy + r] = k.vec_dot(w.cols, wr, act + b * act_row);
         }
     });
 }

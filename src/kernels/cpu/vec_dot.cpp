@@ -46,14 +46,16 @@ Table build_table(Isa isa) {
         const DType w = static_cast<DType>(id);
         VecDotFn fn = ref_vec_dot(w);
         if (!fn) continue;
+        VecDotX4Fn fn4 = nullptr;
 #if defined(__x86_64__) || defined(_M_X64)
         if (isa == Isa::Avx2) {
             if (VecDotFn fast = avx2_vec_dot(w)) fn = fast;
+            fn4 = avx2_vec_dot_x4(w);
         }
 #else
         (void)isa;
 #endif
-        t[id] = TypeKernels{act_type_for(w), fn};
+        t[id] = TypeKernels{act_type_for(w), fn, fn4};
     }
     return t;
 }

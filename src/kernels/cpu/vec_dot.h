@@ -19,9 +19,14 @@ namespace lokal::kernels {
 // n elements; w_row stored as the weight type, act as the TypeKernels::act_type.
 using VecDotFn = float (*)(int64_t n, const void* w_row, const void* act);
 
+// Four activation rows against one weight row: out[r] = vec_dot(n, w_row, act[r]), bit for bit,
+// but each weight block is unpacked once (prompt processing is compute-bound).
+using VecDotX4Fn = void (*)(int64_t n, const void* w_row, const void* const act[4], float out[4]);
+
 struct TypeKernels {
     DType act_type = DType::F32;  // what activations must be converted to
     VecDotFn vec_dot = nullptr;
+    VecDotX4Fn vec_dot_x4 = nullptr;  // optional
 };
 
 enum class Isa { Scalar, Avx2 };

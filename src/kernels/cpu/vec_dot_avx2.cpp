@@ -304,4 +304,56 @@ VecDotFn avx2_vec_dot(DType weight_type) {
     }
 }
 
+namespace {
+
+// Weight blocks whose activations are Q8_0, unpacked to 32 signed bytes.
+inline __m256i unpack_block(const block_q8_0& b) {
+    return load256(b.qs);
+}
+inline __m256i unpack_block(const block_q4_0& b) {
+    return _mm256_sub_epi8(unpack_nibbles16(b.qs), _mm256_set1_epi8(8));
+}
+inline __m256i unpack_block(const block_q5_0& b) {
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    const __m256i hi = _mm256_and_si256(bits_to_bytes(b.qh), sixteen);
+    return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles16(b.qs), hi), sixteen);
+}
+
+// Same per-block arithmetic as the single-row kernels above, so results are identical.
+template <typename Block>
+void dot_x4_q8_0(int64_t n, const void* wv, const void* const av[4], float out[4]) {
+    const Block* w = static_cast<const Block*>(wv);
+    const block_q8_0* a[4];
+    for (int r = 0; r < 4; ++r) a[r] = static_cast<const block_q8_0*>(av[r]);
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps()};
+    for (int64_t ib = 0; ib < n / kQK32; ++ib) {
+        const __m256i q = unpack_block(w[ib]);
+        const __m256i aq = _mm256_sign_epi8(q, q);
+        const float dw = h2f(w[ib].d);
+        for (int r = 0; r < 4; ++r) {
+            const __m256i sy = _mm256_sign_epi8(load256(a[r][ib].qs), q);
+            const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, sy), _mm256_set1_epi16(1));
+            const __m256 d = _mm256_set1_ps(dw * h2f(a[r][ib].d));
+            acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[r]);
+        }
+    }
+    for (int r = 0; r < 4; ++r) out[r] = hsum(acc[r]);
+}
+
+}  // namespace
+
+VecDotX4Fn avx2_vec_dot_x4(DType weight_type) {
+    switch (weight_type) {
+        case DType::Q8_0:
+            return dot_x4_q8_0<block_q8_0>;
+        case DType::Q4_0:
+            return dot_x4_q8_0<block_q4_0>;
+        case DType::Q5_0:
+            return dot_x4_q8_0<block_q5_0>;
+        default:
+            return nullptr;
+    }
+}
+
 }  // namespace lokal::kernels
