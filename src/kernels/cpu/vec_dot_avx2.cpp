@@ -341,6 +341,56 @@ void dot_x4_q8_0(int64_t n, const void* wv, const void* const av[4], float out[4
     for (int r = 0; r < 4; ++r) out[r] = hsum(acc[r]);
 }
 
+// Four-row q4_K / q5_K: scales, mins and unpacked quants computed once per block; the per-row
+// arithmetic is exactly dot_q45_K's.
+template <bool kFive>
+void dot_x4_q45_K(int64_t n, const void* wv, const void* const av[4], float out[4]) {
+    using Block = std::conditional_t<kFive, block_q5_K, block_q4_K>;
+    const Block* w = static_cast<const Block*>(wv);
+    const block_q8_K* a[4];
+    for (int r = 0; r < 4; ++r) a[r] = static_cast<const block_q8_K*>(av[r]);
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i one8 = _mm256_set1_epi8(1);
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps()};
+    float acc_min[4] = {0, 0, 0, 0};
+    for (int64_t i = 0; i < n / kQKK; ++i) {
+        uint8_t sc[8], mn[8];
+        for (int j = 0; j < 8; ++j) get_scale_min_k4(j, w[i].scales, &sc[j], &mn[j]);
+        __m256i qh;
+        if constexpr (kFive) qh = load256(w[i].qh);
+        __m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                           _mm256_setzero_si256()};
+        for (int c = 0; c < 4; ++c) {
+            const __m256i q = load256(w[i].qs + 32 * c);
+            __m256i lo = _mm256_and_si256(q, low4);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+            if constexpr (kFive) {
+                const __m256i hlo = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one8);
+                const __m256i hhi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one8);
+                lo = _mm256_or_si256(lo, _mm256_slli_epi16(hlo, 4));
+                hi = _mm256_or_si256(hi, _mm256_slli_epi16(hhi, 4));
+            }
+            const __m256i slo = _mm256_set1_epi16(sc[2 * c]);
+            const __m256i shi = _mm256_set1_epi16(sc[2 * c + 1]);
+            for (int r = 0; r < 4; ++r) {
+                const int8_t* q8 = a[r][i].qs + 64 * c;
+                const __m256i plo = dot_u8_pairs(lo, load256(q8));
+                const __m256i phi = dot_u8_pairs(hi, load256(q8 + 32));
+                sumi[r] = _mm256_add_epi32(sumi[r], _mm256_madd_epi16(plo, slo));
+                sumi[r] = _mm256_add_epi32(sumi[r], _mm256_madd_epi16(phi, shi));
+            }
+        }
+        for (int r = 0; r < 4; ++r) {
+            const int summ = mins_dot_bsums(a[r][i].bsums, mn);
+            const __m256 d = _mm256_set1_ps(h2f(w[i].d) * a[r][i].d);
+            acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+            acc_min[r] += h2f(w[i].dmin) * a[r][i].d * summ;
+        }
+    }
+    for (int r = 0; r < 4; ++r) out[r] = hsum(acc[r]) - acc_min[r];
+}
+
 }  // namespace
 
 VecDotX4Fn avx2_vec_dot_x4(DType weight_type) {
@@ -351,6 +401,10 @@ VecDotX4Fn avx2_vec_dot_x4(DType weight_type) {
             return dot_x4_q8_0<block_q4_0>;
         case DType::Q5_0:
             return dot_x4_q8_0<block_q5_0>;
+        case DType::Q4_K:
+            return dot_x4_q45_K<false>;
+        case DType::Q5_K:
+            return dot_x4_q45_K<true>;
         default:
             return nullptr;
     }
