@@ -391,6 +391,55 @@ void dot_x4_q45_K(int64_t n, const void* wv, const void* const av[4], float out[
     for (int r = 0; r < 4; ++r) out[r] = hsum(acc[r]) - acc_min[r];
 }
 
+// Four-row q6_K with dot_q6_K's per-row arithmetic.
+void dot_x4_q6_K(int64_t n, const void* wv, const void* const av[4], float out[4]) {
+    const block_q6_K* w = static_cast<const block_q6_K*>(wv);
+    const block_q8_K* a[4];
+    for (int r = 0; r < 4; ++r) a[r] = static_cast<const block_q8_K*>(av[r]);
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i two = _mm256_set1_epi8(3);
+    const __m256i m32 = _mm256_set1_epi8(32);
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps()};
+    for (int64_t i = 0; i < n / kQKK; ++i) {
+        __m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                           _mm256_setzero_si256()};
+        const int8_t* sc = w[i].scales;
+        int off = 0;
+        for (int half = 0; half < 2; ++half) {
+            const __m256i ql0 = load256(w[i].ql + 64 * half);
+            const __m256i ql1 = load256(w[i].ql + 64 * half + 32);
+            const __m256i qh = load256(w[i].qh + 32 * half);
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                                   _mm256_slli_epi16(_mm256_and_si256(qh, two), 4));
+            q[1] = _mm256_or_si256(
+                _mm256_and_si256(ql1, low4),
+                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two), 4));
+            q[2] = _mm256_or_si256(
+                _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two), 4));
+            q[3] = _mm256_or_si256(
+                _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two), 4));
+            for (int k = 0; k < 4; ++k, off += 32, sc += 2) {
+                const __m256i scale =
+                    _mm256_set_m128i(_mm_set1_epi16(sc[1]), _mm_set1_epi16(sc[0]));
+                for (int r = 0; r < 4; ++r) {
+                    const __m256i y = load256(a[r][i].qs + off);
+                    const __m256i p = _mm256_sub_epi16(dot_u8_pairs(q[k], y), dot_u8_pairs(m32, y));
+                    sumi[r] = _mm256_add_epi32(sumi[r], _mm256_madd_epi16(p, scale));
+                }
+            }
+        }
+        for (int r = 0; r < 4; ++r) {
+            const __m256 d = _mm256_set1_ps(h2f(w[i].d) * a[r][i].d);
+            acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+        }
+    }
+    for (int r = 0; r < 4; ++r) out[r] = hsum(acc[r]);
+}
+
 }  // namespace
 
 VecDotX4Fn avx2_vec_dot_x4(DType weight_type) {
@@ -405,6 +454,8 @@ VecDotX4Fn avx2_vec_dot_x4(DType weight_type) {
             return dot_x4_q45_K<false>;
         case DType::Q5_K:
             return dot_x4_q45_K<true>;
+        case DType::Q6_K:
+            return dot_x4_q6_K;
         default:
             return nullptr;
     }
