@@ -1,5 +1,6 @@
 #include "model/encoder.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "base/error.h"
@@ -25,24 +26,46 @@ std::vector<float> Encoder::embed(std::span<const int32_t> tokens) {
                     std::to_string(c.n_ctx_train));
     }
     std::vector<float> x((size_t)n * E), t1((size_t)n * E), q(t1.size()), k(t1.size()),
-        v(t1.size()), attn(t1.size()), h((size_t)n * F), row(E);
+        v(t1.size()), attn(t1.size()), h((size_t)n * std::max(F, 3 * E)), gate((size_t)n * F),
+        row(E);
     for (int t = 0; t < n; ++t) {
         if (tokens[t] < 0 || tokens[t] >= c.n_vocab) throw Error("token id out of range");
         float* xr = &x[(size_t)t * E];
         kernels::get_row(w.tok_embd, tokens[t], xr);
-        kernels::get_row(enc.pos_embd, t, row.data());
+        if (enc.pos_embd.rows > 0) {
+            kernels::get_row(enc.pos_embd, t, row.data());
+        } else {
+            std::fill(row.begin(), row.end(), 0.0f);
+        }
         for (int i = 0; i < E; ++i) xr[i] += (enc.type0.empty() ? 0.0f : enc.type0[i]) + row[i];
         layer_norm(xr, enc.tok_norm.data(), enc.tok_norm_b.data(), xr, E, c.norm_eps);
     }
     const float scale = 1.0f / std::sqrt((float)hd);
     for (const EncoderLayerWeights& L : enc.layers) {
-        kernels::matmul(L.wq, x.data(), n, q.data(), E, pool_, scratch_);
-        kernels::matmul(L.wk, x.data(), n, k.data(), E, pool_, scratch_);
-        kernels::matmul(L.wv, x.data(), n, v.data(), E, pool_, scratch_);
+        if (L.wqkv.rows > 0) {
+            std::vector<float>& qkv = h;  // n * 3E fits: checked below
+            kernels::matmul(L.wqkv, x.data(), n, qkv.data(), 3 * E, pool_, scratch_);
+            for (int t = 0; t < n; ++t) {
+                const float* r = &qkv[(size_t)t * 3 * E];
+                std::copy(r, r + E, &q[(size_t)t * E]);
+                std::copy(r + E, r + 2 * E, &k[(size_t)t * E]);
+                std::copy(r + 2 * E, r + 3 * E, &v[(size_t)t * E]);
+            }
+        } else {
+            kernels::matmul(L.wq, x.data(), n, q.data(), E, pool_, scratch_);
+            kernels::matmul(L.wk, x.data(), n, k.data(), E, pool_, scratch_);
+            kernels::matmul(L.wv, x.data(), n, v.data(), E, pool_, scratch_);
+        }
         for (int t = 0; t < n; ++t) {
-            add_bias(&q[(size_t)t * E], L.bq.data(), E);
-            add_bias(&k[(size_t)t * E], L.bk.data(), E);
-            add_bias(&v[(size_t)t * E], L.bv.data(), E);
+            if (!L.bq.empty()) add_bias(&q[(size_t)t * E], L.bq.data(), E);
+            if (!L.bk.empty()) add_bias(&k[(size_t)t * E], L.bk.data(), E);
+            if (!L.bv.empty()) add_bias(&v[(size_t)t * E], L.bv.data(), E);
+            if (c.rope.n_rot > 0) {
+                RopeTable rope;
+                rope.compute(c.rope, t);
+                rope_apply(&q[(size_t)t * E], nh, hd, c.rope, rope);
+                rope_apply(&k[(size_t)t * E], nh, hd, c.rope, rope);
+            }
         }
         pool_.parallel_for((int64_t)n * nh, 1, [&](int64_t j0, int64_t j1) {
             std::vector<float> s(n);
@@ -68,20 +91,27 @@ std::vector<float> Encoder::embed(std::span<const int32_t> tokens) {
         for (int t = 0; t < n; ++t) {
             float* xr = &x[(size_t)t * E];
             const float* o = &t1[(size_t)t * E];
-            for (int i = 0; i < E; ++i) xr[i] += o[i] + L.bo[i];
+            for (int i = 0; i < E; ++i) xr[i] += o[i] + (L.bo.empty() ? 0.0f : L.bo[i]);
             layer_norm(xr, L.attn_norm.data(), L.attn_norm_b.data(), xr, E, c.norm_eps);
         }
         kernels::matmul(L.w_up, x.data(), n, h.data(), F, pool_, scratch_);
+        if (L.w_gate.rows > 0) {
+            kernels::matmul(L.w_gate, x.data(), n, gate.data(), F, pool_, scratch_);
+        }
         for (int t = 0; t < n; ++t) {
             float* hr = &h[(size_t)t * F];
-            add_bias(hr, L.b_up.data(), F);
-            gelu_inplace(hr, F);
+            if (!L.b_up.empty()) add_bias(hr, L.b_up.data(), F);
+            if (L.w_gate.rows > 0) {
+                swiglu(&gate[(size_t)t * F], hr, hr, F);
+            } else {
+                gelu_inplace(hr, F);
+            }
         }
         kernels::matmul(L.w_down, h.data(), n, t1.data(), E, pool_, scratch_);
         for (int t = 0; t < n; ++t) {
             float* xr = &x[(size_t)t * E];
             const float* d = &t1[(size_t)t * E];
-            for (int i = 0; i < E; ++i) xr[i] += d[i] + L.b_down[i];
+            for (int i = 0; i < E; ++i) xr[i] += d[i] + (L.b_down.empty() ? 0.0f : L.b_down[i]);
             layer_norm(xr, L.out_norm.data(), L.out_norm_b.data(), xr, E, c.norm_eps);
         }
     }

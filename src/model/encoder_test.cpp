@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include "base/error.h"
@@ -14,23 +15,24 @@ namespace lokal::model {
 namespace {
 
 // A random-weight BERT with the real bge vocabulary (from ../shared/testdata/tokenizer).
-std::string write_tiny_bert(const std::string& path, int pooling) {
+std::string write_tiny_bert(const std::string& path, int pooling, bool nomic = false) {
     auto vocab = gguf::File::open(testing::testdata_path("tokenizer/ggml-vocab-bert-bge.gguf"));
     gguf::Writer w;
-    w.set_string("general.architecture", "bert");
+    const std::string arch = nomic ? "nomic-bert" : "bert";
+    w.set_string("general.architecture", arch);
     w.set_string("general.name", "tiny-bert");
     for (const auto& [key, value] : vocab->metadata()) {
         if (key.rfind("tokenizer.", 0) == 0) w.set_value(key, value);
     }
     const uint64_t E = 64, F = 128, V = vocab->get_string_array("tokenizer.ggml.tokens")->size();
-    w.set_u32("bert.context_length", 128);
-    w.set_u32("bert.embedding_length", E);
-    w.set_u32("bert.feed_forward_length", F);
-    w.set_u32("bert.block_count", 2);
-    w.set_u32("bert.attention.head_count", 4);
-    w.set_f32("bert.attention.layer_norm_epsilon", 1e-12f);
-    w.set_u32("bert.pooling_type", pooling);
-    w.set_bool("bert.attention.causal", false);
+    w.set_u32(arch + ".context_length", 128);
+    w.set_u32(arch + ".embedding_length", E);
+    w.set_u32(arch + ".feed_forward_length", F);
+    w.set_u32(arch + ".block_count", 2);
+    w.set_u32(arch + ".attention.head_count", 4);
+    w.set_f32(arch + ".attention.layer_norm_epsilon", 1e-12f);
+    w.set_u32(arch + ".pooling_type", pooling);
+    w.set_bool(arch + ".attention.causal", false);
     w.set_u32("tokenizer.ggml.token_type_count", 2);
     uint64_t seed = 1;
     auto rnd = [&](const std::string& name, std::vector<uint64_t> dims, float scale = 0.1f) {
@@ -42,21 +44,34 @@ std::string write_tiny_bert(const std::string& path, int pooling) {
     };
     rnd("token_embd.weight", {E, V});
     rnd("token_types.weight", {E, 2});
-    rnd("position_embd.weight", {E, 128});
+    if (nomic) {
+        w.set_f32(arch + ".rope.freq_base", 1000.0f);
+    } else {
+        rnd("position_embd.weight", {E, 128});
+    }
     ones("token_embd_norm.weight");
     rnd("token_embd_norm.bias", {E});
     for (int l = 0; l < 2; ++l) {
         const std::string p = "blk." + std::to_string(l) + ".";
-        for (const char* m : {"attn_q", "attn_k", "attn_v", "attn_output"}) {
-            rnd(p + m + ".weight", {E, E});
-            rnd(p + m + ".bias", {E});
+        if (nomic) {
+            rnd(p + "attn_qkv.weight", {E, 3 * E});
+            rnd(p + "attn_output.weight", {E, E});
+        } else {
+            for (const char* m : {"attn_q", "attn_k", "attn_v", "attn_output"}) {
+                rnd(p + m + ".weight", {E, E});
+                rnd(p + m + ".bias", {E});
+            }
         }
         ones(p + "attn_output_norm.weight");
         rnd(p + "attn_output_norm.bias", {E});
         rnd(p + "ffn_up.weight", {E, F});
-        rnd(p + "ffn_up.bias", {F});
         rnd(p + "ffn_down.weight", {F, E});
-        rnd(p + "ffn_down.bias", {E});
+        if (nomic) {
+            rnd(p + "ffn_gate.weight", {E, F});
+        } else {
+            rnd(p + "ffn_up.bias", {F});
+            rnd(p + "ffn_down.bias", {E});
+        }
         ones(p + "layer_output_norm.weight");
         rnd(p + "layer_output_norm.bias", {E});
     }
@@ -95,8 +110,27 @@ TEST(Encoder, BertEmbeddingsAreNormalisedDeterministicAndPooled) {
     a2[a2.size() - 2] = b[1];
     EXPECT_NE(cls.embed(a2), ca);
     EXPECT_THROW(Context(*mean_model, ContextParams{}), Error);
-    std::filesystem::remove(mean_path);
-    std::filesystem::remove(cls_path);
+    if (!std::getenv("LOKAL_KEEP_TEST_MODELS")) {
+        std::filesystem::remove(mean_path);
+        std::filesystem::remove(cls_path);
+    }
+}
+
+TEST(Encoder, NomicBertUsesRotaryPositionsAndSwiglu) {
+    LOKAL_REQUIRE_TESTDATA("tokenizer/ggml-vocab-bert-bge.gguf");
+    const auto dir = std::filesystem::temp_directory_path();
+    const std::string path = write_tiny_bert((dir / "lokal-tiny-nomic.gguf").string(), 1, true);
+    auto model = Model::load(path);
+    EXPECT_EQ(model->config().arch, "nomic-bert");
+    EXPECT_EQ(model->config().rope.n_rot, 16);
+    Encoder enc(*model, 2);
+    const auto& tok = model->tokenizer();
+    const auto e1 = enc.embed(tok.encode("the cat sat on the mat", true, false));
+    const auto e2 = enc.embed(tok.encode("mat the on sat cat the", true, false));
+    EXPECT_NEAR(dot(e1, e1), 1.0f, 1e-5);
+    // Without positions, mean pooling would make a permutation give the same vector.
+    EXPECT_LT(dot(e1, e2), 0.99999f);
+    if (!std::getenv("LOKAL_KEEP_TEST_MODELS")) std::filesystem::remove(path);
 }
 
 }  // namespace

@@ -34,18 +34,20 @@ struct LayerWeights {
 
 // BERT-style encoder (post-norm LayerNorm blocks with biases, absolute positions).
 struct EncoderLayerWeights {
-    MatrixView wq, wk, wv, wo;                  // (n_embd, n_embd)
-    std::vector<float> bq, bk, bv, bo;          // (n_embd)
+    MatrixView wq, wk, wv, wo;          // (n_embd, n_embd)
+    MatrixView wqkv;                    // (3 * n_embd, n_embd): fused q/k/v (nomic-bert), or empty
+    std::vector<float> bq, bk, bv, bo;  // (n_embd), each optional
     std::vector<float> attn_norm, attn_norm_b;  // (n_embd) LayerNorm after attention + residual
+    MatrixView w_gate;                          // (n_ff, n_embd): SwiGLU when present, or empty
     MatrixView w_up;                            // (n_ff, n_embd)
-    std::vector<float> b_up;                    // (n_ff)
+    std::vector<float> b_up;                    // (n_ff), optional
     MatrixView w_down;                          // (n_embd, n_ff)
-    std::vector<float> b_down;                  // (n_embd)
+    std::vector<float> b_down;                  // (n_embd), optional
     std::vector<float> out_norm, out_norm_b;    // (n_embd) LayerNorm after FFN + residual
 };
 
 struct EncoderWeights {
-    MatrixView pos_embd;                      // (n_ctx_train, n_embd)
+    MatrixView pos_embd;                      // (n_ctx_train, n_embd); empty with rotary positions
     std::vector<float> type0;                 // (n_embd) token type 0 embedding, or empty
     std::vector<float> tok_norm, tok_norm_b;  // (n_embd) LayerNorm of the input embeddings
     std::vector<EncoderLayerWeights> layers;

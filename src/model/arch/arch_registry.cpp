@@ -13,6 +13,7 @@ constexpr std::array kArchitectures = {
     ArchDesc{"gemma3", gemma3::read_config, gemma3::bind_weights},
     ArchDesc{"phi3", phi3::read_config, phi3::bind_weights},
     ArchDesc{"bert", bert::read_config, bert::bind_weights},
+    ArchDesc{"nomic-bert", bert::read_config, bert::bind_weights},
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // BERT encoders (bge, MiniLM, e5...): learned absolute positions and token types, LayerNorm
 // with biases after each residual (post-norm), GELU feed-forward, bidirectional attention, and
-// a pooled, L2-normalised sentence embedding.
+// a pooled, L2-normalised sentence embedding. nomic-bert differs in three ways: rotary
+// positions (NeoX) instead of learned ones, a fused q/k/v projection, and a SwiGLU feed-forward.
 #include "base/error.h"
 #include "model/arch/arch.h"
 
@@ -35,13 +36,19 @@ void read_config(const gguf::File& f, ModelConfig& cfg) {
     if (!t) throw Error("model file is missing tensor 'token_embd.weight'");
     cfg.n_vocab = (int)t->rows();
     cfg.swa_layers.assign(cfg.n_layer, false);
+    if (cfg.arch == "nomic-bert") {
+        cfg.rope.style = RopeStyle::NeoX;
+        cfg.rope.n_rot = cfg.head_dim;
+        cfg.rope.freq_base = (float)f.get_float(a + "rope.freq_base").value_or(1000.0);
+        cfg.activation = Activation::SiLU;
+    }
 }
 
 void bind_weights(const WeightBinder& b, const ModelConfig& cfg, Weights& w) {
     const int64_t E = cfg.n_embd, F = cfg.n_ff;
     EncoderWeights& enc = w.encoder;
     w.tok_embd = b.matrix("token_embd.weight", cfg.n_vocab, E);
-    enc.pos_embd = b.matrix("position_embd.weight", cfg.n_ctx_train, E);
+    if (cfg.rope.n_rot == 0) enc.pos_embd = b.matrix("position_embd.weight", cfg.n_ctx_train, E);
     if (auto types = b.file().find_tensor("token_types.weight")) {
         const auto m = b.matrix("token_types.weight", (int64_t)types->rows(), E);
         enc.type0.resize(E);
@@ -53,20 +60,28 @@ void bind_weights(const WeightBinder& b, const ModelConfig& cfg, Weights& w) {
     for (int l = 0; l < cfg.n_layer; ++l) {
         EncoderLayerWeights& L = enc.layers[l];
         auto name = [l](const char* s) { return WeightBinder::layer_name(l, s); };
-        L.wq = b.matrix(name("attn_q.weight"), E, E);
-        L.wk = b.matrix(name("attn_k.weight"), E, E);
-        L.wv = b.matrix(name("attn_v.weight"), E, E);
+        auto optional = [&](const char* s, int64_t n) {
+            return b.optional_vector(name(s), n).value_or(std::vector<float>());
+        };
+        if (auto qkv = b.optional_matrix(name("attn_qkv.weight"), 3 * E, E)) {
+            L.wqkv = *qkv;
+        } else {
+            L.wq = b.matrix(name("attn_q.weight"), E, E);
+            L.wk = b.matrix(name("attn_k.weight"), E, E);
+            L.wv = b.matrix(name("attn_v.weight"), E, E);
+        }
         L.wo = b.matrix(name("attn_output.weight"), E, E);
-        L.bq = b.vector(name("attn_q.bias"), E);
-        L.bk = b.vector(name("attn_k.bias"), E);
-        L.bv = b.vector(name("attn_v.bias"), E);
-        L.bo = b.vector(name("attn_output.bias"), E);
+        L.bq = optional("attn_q.bias", E);
+        L.bk = optional("attn_k.bias", E);
+        L.bv = optional("attn_v.bias", E);
+        L.bo = optional("attn_output.bias", E);
         L.attn_norm = b.vector(name("attn_output_norm.weight"), E);
         L.attn_norm_b = b.vector(name("attn_output_norm.bias"), E);
+        if (auto gate = b.optional_matrix(name("ffn_gate.weight"), F, E)) L.w_gate = *gate;
         L.w_up = b.matrix(name("ffn_up.weight"), F, E);
-        L.b_up = b.vector(name("ffn_up.bias"), F);
+        L.b_up = optional("ffn_up.bias", F);
         L.w_down = b.matrix(name("ffn_down.weight"), E, F);
-        L.b_down = b.vector(name("ffn_down.bias"), E);
+        L.b_down = optional("ffn_down.bias", E);
         L.out_norm = b.vector(name("layer_output_norm.weight"), E);
         L.out_norm_b = b.vector(name("layer_output_norm.bias"), E);
     }
