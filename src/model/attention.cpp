@@ -46,6 +46,22 @@ void attend_impl(const float* q, const KvCache& cache, int layer, const Attentio
 // activations amplify even tiny differences in attention output).
 }  // namespace
 
+float detail::dot_f16_lanes(const float* q, const uint16_t* k, int n) {
+    if (n % 8 != 0) {
+        float dot = 0.0f;
+        for (int d = 0; d < n; ++d) dot += q[d] * fp16_to_fp32(k[d]);
+        return dot;
+    }
+    float lane[8] = {};
+    for (int d = 0; d < n; d += 8) {
+        for (int l = 0; l < 8; ++l) lane[l] = std::fma(q[d + l], fp16_to_fp32(k[d + l]), lane[l]);
+    }
+    const float a0 = lane[0] + lane[4], a1 = lane[1] + lane[5], a2 = lane[2] + lane[6],
+                a3 = lane[3] + lane[7];
+    const float b0 = a0 + a2, b1 = a1 + a3;
+    return b0 + b1;
+}
+
 void detail::attend_f16_scalar(const float* q, const KvCache& cache, int layer,
                                const AttentionParams& p, float* out) {
     const int hd = p.head_dim;
@@ -56,9 +72,7 @@ void detail::attend_f16_scalar(const float* q, const KvCache& cache, int layer,
     const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
     for (int j = p.first; j <= p.last; ++j) {
         const uint16_t* k = static_cast<const uint16_t*>(cache.k_row(layer, j)) + p.kv_offset;
-        float dot = 0.0f;
-        for (int d = 0; d < hd; ++d) dot += qv[d] * fp16_to_fp32(k[d]);
-        float s = dot * scale;
+        float s = detail::dot_f16_lanes(qv, k, hd) * scale;
         if (p.softcap > 0) s = p.softcap * std::tanh(s);
         const uint16_t* v = static_cast<const uint16_t*>(cache.v_row(layer, j)) + p.kv_offset;
         float ms = 1.0f, vs = 1.0f;

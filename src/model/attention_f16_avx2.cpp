@@ -1,7 +1,7 @@
 // AVX2 + F16C version of the F16-cache attention in attention.cpp. Every operation rounds
-// exactly as the scalar version does (products are summed in the same sequential order; the
-// F16 accumulator uses the same fused multiply-add and round-to-nearest-even), so the two are
-// bit-identical; only the conversions and element-wise work run eight lanes at a time.
+// exactly as the scalar version does (the q·k lanes and their reduction follow
+// dot_f16_lanes; the F16 accumulator uses the same fused multiply-add and round-to-nearest-
+// even), so the two are bit-identical.
 #include <immintrin.h>
 
 #include <cmath>
@@ -15,7 +15,6 @@ void attend_f16_avx2(const float* q, const KvCache& cache, int layer, const Atte
     const int hd = p.head_dim;  // a multiple of 8 (checked by the caller)
     alignas(32) float qv[kMaxHeadDim];
     alignas(32) float acc[kMaxHeadDim];  // values always representable in F16
-    alignas(32) float prod[kMaxHeadDim];
     for (int d = 0; d < hd; d += 8) {
         const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(q + d), _MM_FROUND_TO_NEAREST_INT);
         _mm256_store_ps(qv + d, _mm256_cvtph_ps(h));
@@ -28,12 +27,15 @@ void attend_f16_avx2(const float* q, const KvCache& cache, int layer, const Atte
     };
     for (int j = p.first; j <= p.last; ++j) {
         const uint16_t* k = static_cast<const uint16_t*>(cache.k_row(layer, j)) + p.kv_offset;
+        __m256 lanes = _mm256_setzero_ps();
         for (int d = 0; d < hd; d += 8) {
             const __m256 kf = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(k + d)));
-            _mm256_store_ps(prod + d, _mm256_mul_ps(_mm256_load_ps(qv + d), kf));
+            lanes = _mm256_fmadd_ps(_mm256_load_ps(qv + d), kf, lanes);
         }
-        float dot = 0.0f;
-        for (int d = 0; d < hd; ++d) dot += prod[d];
+        // The same pairwise reduction as dot_f16_lanes: (l, l+4), then (l, l+2), then (0, 1).
+        const __m128 a = _mm_add_ps(_mm256_castps256_ps128(lanes), _mm256_extractf128_ps(lanes, 1));
+        const __m128 b = _mm_add_ps(a, _mm_movehl_ps(a, a));
+        const float dot = _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
         float s = dot * scale;
         if (p.softcap > 0) s = p.softcap * std::tanh(s);
         const uint16_t* v = static_cast<const uint16_t*>(cache.v_row(layer, j)) + p.kv_offset;
