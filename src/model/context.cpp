@@ -169,9 +169,12 @@ void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float
             }
         });
         // Enough (query, head) pairs per thread to be worth a wake-up.
-        const int64_t attn_grain = std::max<int64_t>(1, 16384 / ((int64_t)hd * (n_past_ + n)));
-        pool_.parallel_for((int64_t)n * nh, attn_grain, [&](int64_t j0, int64_t j1) {
-            for (int64_t job = j0; job < j1; ++job) {
+        // Later tokens see more keys: threads take every nth (token, head) pair so each gets
+        // an even share of short and long rows. Small jobs stay on one thread.
+        const int64_t n_jobs = (int64_t)n * nh;
+        const bool one_thread = n_jobs * hd * (n_past_ + n) < 65536;
+        auto attend_jobs = [&](int ith, int nth) {
+            for (int64_t job = ith; job < n_jobs; job += nth) {
                 const int t = (int)(job / nh), h = (int)(job % nh);
                 AttentionParams ap;
                 ap.head_dim = hd;
@@ -183,7 +186,12 @@ void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float
                 attend(&qkv_[(size_t)t * QKV + (size_t)h * hd], *kv_cache_, l, ap,
                        &attn_[(size_t)t * Q + (size_t)h * hd]);
             }
-        });
+        };
+        if (one_thread) {
+            attend_jobs(0, 1);
+        } else {
+            pool_.run(attend_jobs);
+        }
         kernels::matmul(L.wo, attn_.data(), n, xn_.data(), E, pool_, mm_scratch_);
         if (!L.attn_post_norm.empty()) {
             for (int t = 0; t < n; ++t) {
