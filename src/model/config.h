@@ -27,6 +27,10 @@ struct RopeConfig {
     float yarn_beta_fast = 32.0f;
     float yarn_beta_slow = 1.0f;
     std::vector<float> freq_factors;  // per rotated pair (llama 3.1 rope_freqs), empty if none
+    // LongRoPE (phi3): factors and attention scale for contexts beyond n_ctx_orig; a Context
+    // that large uses them in place of freq_factors.
+    std::vector<float> freq_factors_long;
+    float long_attn_factor = 1.0f;
 };
 
 enum class Pooling { None = 0, Mean = 1, Cls = 2, Last = 3 };

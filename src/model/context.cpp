@@ -19,6 +19,14 @@ Context::Context(const Model& model, ContextParams params)
     }
     n_ctx_ = params.n_ctx > 0 ? params.n_ctx : std::min(c.n_ctx_train, 4096);
     n_batch_ = std::max(1, std::min(params.n_batch, n_ctx_));
+    rope_ = c.rope;
+    rope_swa_ = c.rope_swa;
+    for (RopeConfig* r : {&rope_, &rope_swa_}) {
+        if (!r->freq_factors_long.empty() && n_ctx_ > r->n_ctx_orig) {
+            r->freq_factors = r->freq_factors_long;
+            r->yarn_attn_factor = r->long_attn_factor;
+        }
+    }
     n_vocab_ = c.n_vocab;
     const size_t kv = (size_t)c.n_head_kv * c.head_dim;
     const size_t q = (size_t)c.n_head * c.head_dim;
@@ -130,7 +138,7 @@ void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float
     for (int l = 0; l < c.n_layer; ++l) {
         const LayerWeights& L = w.layers[l];
         const bool swa = c.is_swa(l);
-        const RopeConfig& rope_cfg = swa ? c.rope_swa : c.rope;
+        const RopeConfig& rope_cfg = swa ? rope_swa_ : rope_;
 
         // Attention block: q, k, v side by side in one row per token.
         for (int t = 0; t < n; ++t) {

@@ -60,6 +60,7 @@ class Context {
     kernels::MatmulScratch mm_scratch_;
 
     std::unique_ptr<KvCache> kv_cache_;
+    RopeConfig rope_, rope_swa_;  // the model's, with LongRoPE's long factors for long contexts
     // Per-batch activations.
     std::vector<float> x_, xn_, qkv_, attn_, ffn_, act_;
     std::vector<float> logits_;
