@@ -34,8 +34,22 @@ std::string human_bytes(double n) {
     return buf;
 }
 
-// The dominant weight type, by bytes, names the quantization (e.g. "q4_K (mixed)").
+// general.file_type as llama.cpp's quantize tool names it.
+const char* file_type_name(int64_t t) {
+    static const char* const kNames[] = {
+        "F32",   "F16",     "Q4_0",   "Q4_1",   nullptr,  nullptr,   nullptr,  "Q8_0",   "Q5_0",
+        "Q5_1",  "Q2_K",    "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S",  "Q4_K_M", "Q5_K_S", "Q5_K_M",
+        "Q6_K",  "IQ2_XXS", "IQ2_XS", "Q2_K_S", "IQ3_XS", "IQ3_XXS", "IQ1_S",  "IQ4_NL", "IQ3_S",
+        "IQ3_M", "IQ2_S",   "IQ2_M",  "IQ4_XS", "IQ1_M",  "BF16"};
+    if (t < 0 || t >= (int64_t)(sizeof kNames / sizeof kNames[0])) return nullptr;
+    return kNames[t];
+}
+
+// The file type when the GGUF states it, else the dominant weight type by bytes.
 std::string quantization(const gguf::File& f) {
+    if (auto ft = f.get_int("general.file_type")) {
+        if (const char* name = file_type_name(*ft)) return name;
+    }
     std::map<std::string, uint64_t> bytes;
     for (const auto& t : f.tensors()) {
         if (t.dims.size() >= 2) bytes[std::string(dtype_name(t.type))] += t.n_bytes;
