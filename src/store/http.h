@@ -1,0 +1,43 @@
+// A small HTTP GET on libcurl for the registry client: TLS with certificate checks, redirects
+// followed by hand so every hop passes the same URL policy (https anywhere, plain http only to
+// loopback addresses), optional Range requests, and the body streamed to a callback.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace lokal::store {
+
+// Throws lokal::Error when the URL is not http(s), or is plain http to a non-loopback host.
+void check_url_allowed(const std::string& url);
+
+struct HttpResult {
+    long status = 0;         // 0 when no response arrived
+    int curl_code = 0;       // CURLcode; 0 on success
+    std::string curl_error;  // curl's message when curl_code != 0
+    bool aborted = false;    // the body callback returned false
+    std::string error_body;  // start of a non-2xx body
+    bool has_content_range = false;
+    uint64_t range_start = 0;     // from Content-Range on a 206
+    int64_t range_total = -1;     // the "/total" part, -1 when "*" or absent
+    int64_t content_length = -1;  // of the final response
+    std::string url;              // after redirects
+
+    bool ok() const { return curl_code == 0 && !aborted && status >= 200 && status < 300; }
+    // Worth retrying: dropped connections, timeouts, 5xx, 429, 408.
+    bool transient() const;
+    // The host could not be resolved: most likely no network.
+    bool no_network() const;
+    std::string describe() const;  // "HTTP 404" or curl's message
+};
+
+// Called with the response of a 2xx reply, after its headers; return false to abort.
+using BodySink = std::function<bool(const HttpResult& head, const char* data, size_t n)>;
+
+// GETs `url`, following up to 10 redirects. range_from > 0 sends "Range: bytes=N-".
+HttpResult http_get(const std::string& url, const std::vector<std::string>& headers,
+                    uint64_t range_from, const BodySink& sink);
+
+}  // namespace lokal::store
