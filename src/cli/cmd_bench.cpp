@@ -9,6 +9,7 @@
 #include "cli/options.h"
 #include "kernels/cpu/vec_dot.h"
 #include "model/context.h"
+#include "store/resolve.h"
 
 namespace lokal::cli {
 namespace {
@@ -33,7 +34,7 @@ double seconds(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int bench_command(const BenchOptions& o) {
-    auto model = model::Model::load(o.model);
+    auto model = model::Model::load(store::resolve_model(o.model));
     model::ContextParams cp;
     cp.n_ctx = std::max(o.n_prompt, o.n_gen) + 8;
     cp.n_threads = o.n_threads;

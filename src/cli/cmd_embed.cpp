@@ -7,12 +7,13 @@
 #include "cli/options.h"
 #include "model/context.h"
 #include "model/encoder.h"
+#include "store/resolve.h"
 
 namespace lokal::cli {
 
 int embed_command(const EmbedOptions& o) {
     if (o.texts.empty()) throw Error("give at least one text to embed");
-    auto model = model::Model::load(o.model);
+    auto model = model::Model::load(store::resolve_model(o.model));
     const bool encoder_only = model->config().encoder_only;
     std::unique_ptr<model::Encoder> encoder;
     std::unique_ptr<model::Context> ctx;

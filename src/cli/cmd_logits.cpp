@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "cli/options.h"
 #include "model/context.h"
+#include "store/resolve.h"
 
 namespace lokal::cli {
 namespace {
@@ -36,7 +37,7 @@ int logits_command(const LogitsOptions& o) {
     if (o.text.has_value() == o.tokens.has_value()) {
         throw Error("give exactly one of --text or --tokens");
     }
-    auto model = model::Model::load(o.model);
+    auto model = model::Model::load(store::resolve_model(o.model));
     const std::vector<int32_t> ids =
         o.text ? model->tokenizer().encode(*o.text, true, false) : parse_token_list(*o.tokens);
     if (ids.empty()) throw Error("nothing to evaluate: the token list is empty");

@@ -7,13 +7,14 @@
 #include "base/error.h"
 #include "cli/options.h"
 #include "model/context.h"
+#include "store/resolve.h"
 
 namespace lokal::cli {
 
 std::string read_text_file(const std::string& path);
 
 int perplexity_command(const PerplexityOptions& o) {
-    auto model = model::Model::load(o.model);
+    auto model = model::Model::load(store::resolve_model(o.model));
     const auto& tok = model->tokenizer();
     const std::string text = read_text_file(o.file);
     std::vector<int32_t> tokens = tok.encode(text, true, false);

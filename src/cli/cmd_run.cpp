@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "engine/generator.h"
 #include "model/context.h"
+#include "store/resolve.h"
 
 namespace lokal::cli {
 namespace {
@@ -213,7 +214,7 @@ int interactive_chat(model::Context& ctx, const RunOptions& o, chat::ChatFamily 
 }  // namespace
 
 int run_command(const RunOptions& o) {
-    auto model = model::Model::load(o.model);
+    auto model = model::Model::load(store::resolve_model(o.model));
     model::ContextParams cp;
     cp.n_ctx = o.n_ctx;
     cp.n_threads = o.n_threads;

@@ -4,6 +4,7 @@
 
 #include "cli/options.h"
 #include "model/model.h"
+#include "store/resolve.h"
 
 namespace lokal::cli {
 namespace {
@@ -69,7 +70,7 @@ std::string quantization(const gguf::File& f) {
 }  // namespace
 
 int show_command(const ShowOptions& o) {
-    auto model = model::Model::load(o.model);
+    auto model = model::Model::load(store::resolve_model(o.model));
     const gguf::File& f = model->file();
     const model::ModelConfig& c = model->config();
     const tokenizer::Tokenizer& tok = model->tokenizer();

@@ -5,6 +5,7 @@
 #include "base/error.h"
 #include "cli/options.h"
 #include "gguf/gguf_file.h"
+#include "store/resolve.h"
 #include "tokenizer/tokenizer.h"
 
 namespace lokal::cli {
@@ -23,7 +24,7 @@ int tokenize_command(const TokenizeOptions& o) {
     }
     const std::string text = o.text ? *o.text : read_text_file(*o.file);
     // Only the vocabulary is needed: vocab-only GGUF files work too.
-    auto file = gguf::File::open(o.model);
+    auto file = gguf::File::open(store::resolve_model(o.model));
     auto tok = tokenizer::Tokenizer::from_gguf(*file);
     const std::vector<int32_t> ids = tok->encode(text, !o.no_bos, o.parse_special);
     std::string out;

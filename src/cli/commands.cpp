@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "base/error.h"
+#include "cli/cmd_store.h"
 #include "cli/options.h"
 
 namespace lokal::cli {
@@ -85,6 +86,9 @@ int main(int argc, char** argv) {
     emb_cmd->add_option("-t,--threads", emb.n_threads, "Threads (0: one per physical core)");
     emb_cmd->add_option("--pooling", emb.pooling, "Decoder models: mean (default), last or cls");
 
+    // pull, list, rm, cp, create (cmd_store.cpp).
+    auto run_store_command = add_store_commands(app);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -98,6 +102,7 @@ int main(int argc, char** argv) {
         if (*bench_cmd) return bench_command(bench);
         if (*ppl_cmd) return perplexity_command(ppl);
         if (*emb_cmd) return embed_command(emb);
+        if (auto rc = run_store_command()) return *rc;
     } catch (const Error& e) {
         std::fprintf(stderr, "lokal: error: %s\n", e.what());
         return 1;

@@ -1,0 +1,17 @@
+// The model-store subcommands: pull, list, rm, cp, create.
+#pragma once
+
+#include <functional>
+#include <optional>
+
+namespace CLI {
+class App;
+}
+
+namespace lokal::cli {
+
+// Registers the subcommands on `app`. After parsing, the returned function runs the chosen one
+// and returns its exit code, or nullopt when none of them was chosen. Errors are lokal::Error.
+std::function<std::optional<int>()> add_store_commands(CLI::App& app);
+
+}  // namespace lokal::cli
