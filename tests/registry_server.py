@@ -1,0 +1,199 @@
+"""A small Ollama-style registry on 127.0.0.1 for tests, with fault injection.
+
+Serves GET /v2/<ns>/<model>/manifests/<tag> and /v2/<ns>/<model>/blobs/<digest> (with Range),
+plus /files/<name> for direct-URL pulls. Faults, each keyed by blob digest (or path):
+  drop_once     send half the body, then drop the connection (once)
+  stall_once    send half the body, then wait until release() (once; to SIGKILL a client)
+  corrupt       serve the blob with one byte flipped
+  fail_500      {path substring: n}: answer 500 n times
+  redirect      blobs answer 307 to /cdn/<digest>
+  no_range      ignore Range headers (always 200 with the whole body)
+served[digest] counts the body bytes actually sent.
+
+Run alone: python3 tests/registry_server.py MODEL.gguf [NAME[:TAG]] prints the base URL.
+"""
+import collections
+import hashlib
+import http.server
+import json
+import re
+import socket
+import sys
+import threading
+
+MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
+MODEL_TYPE = "application/vnd.ollama.image.model"
+
+
+def digest_of(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class Registry:
+    def __init__(self):
+        self.manifests = {}  # "ns/model/tag" -> bytes
+        self.blobs = {}  # digest -> bytes
+        self.files = {}  # name -> bytes (direct URLs)
+        self.drop_once = set()
+        self.stall_once = set()
+        self.corrupt = set()
+        self.fail_500 = {}
+        self.redirect = False
+        self.no_range = False
+        self.served = collections.Counter()
+        self.requests = []
+        self.lock = threading.Lock()
+        self.stalled = threading.Event()  # set when a stalled response has sent its half
+        self.released = threading.Event()
+        self._server = None
+
+    def add_blob(self, data):
+        d = digest_of(data)
+        self.blobs[d] = data
+        return d
+
+    def add_model(self, name, layers, tag="latest", ns="library"):
+        """layers: [(media_type, bytes)]. Returns the manifest bytes."""
+        config = json.dumps({"model_format": "gguf"}).encode()
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_TYPE,
+            "config": {"mediaType": CONFIG_TYPE, "digest": self.add_blob(config),
+                       "size": len(config)},
+            "layers": [{"mediaType": t, "digest": self.add_blob(b), "size": len(b)}
+                       for t, b in layers],
+        }
+        body = json.dumps(manifest, indent=2).encode()
+        self.manifests[f"{ns}/{name}/{tag}"] = body
+        return body
+
+    def release(self):
+        self.released.set()
+
+    def start(self):
+        registry = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                with registry.lock:
+                    registry.requests.append((self.path, self.headers.get("Range")))
+                    for key, n in list(registry.fail_500.items()):
+                        if key in self.path and n > 0:
+                            registry.fail_500[key] = n - 1
+                            return self.plain(500, b"injected failure")
+                m = re.fullmatch(r"/v2/([^/]+)/([^/]+)/manifests/([^/]+)", self.path)
+                if m:
+                    body = registry.manifests.get("/".join(m.groups()))
+                    if body is None:
+                        return self.plain(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
+                    return self.send_body(body, MANIFEST_TYPE, None)
+                m = re.fullmatch(r"/v2/[^/]+/[^/]+/blobs/(sha256:[0-9a-f]{64})", self.path)
+                if m and registry.redirect:
+                    self.send_response(307)
+                    self.send_header("Location", "/cdn/" + m.group(1))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if not m:
+                    m = re.fullmatch(r"/cdn/(sha256:[0-9a-f]{64})", self.path)
+                if m:
+                    d = m.group(1)
+                    data = registry.blobs.get(d)
+                    if data is None:
+                        return self.plain(404, b'{"errors":[{"code":"BLOB_UNKNOWN"}]}')
+                    if d in registry.corrupt:
+                        data = bytes([data[0] ^ 0xFF]) + data[1:]
+                    return self.send_body(data, "application/octet-stream", d)
+                m = re.fullmatch(r"/files/([^/?]+)(\?.*)?", self.path)
+                if m and m.group(1) in registry.files:
+                    return self.send_body(registry.files[m.group(1)], "application/octet-stream",
+                                          "file:" + m.group(1))
+                return self.plain(404, b"not found")
+
+            def plain(self, code, body):
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def send_body(self, data, ctype, key):
+                start = 0
+                rng = self.headers.get("Range")
+                if rng and not registry.no_range:
+                    mm = re.fullmatch(r"bytes=(\d+)-", rng.strip())
+                    if not mm:
+                        return self.plain(416, b"bad range")
+                    start = int(mm.group(1))
+                    if start >= len(data):
+                        self.send_response(416)
+                        self.send_header("Content-Range", f"bytes */{len(data)}")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                else:
+                    self.send_response(200)
+                body = data[start:]
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                fault = None
+                with registry.lock:
+                    for name in ("drop_once", "stall_once"):
+                        s = getattr(registry, name)
+                        if key in s:
+                            s.discard(key)
+                            fault = name
+                if fault:
+                    half = body[: len(body) // 2]
+                    self.count(key, half)
+                    self.wfile.write(half)
+                    self.wfile.flush()
+                    if fault == "stall_once":
+                        registry.stalled.set()
+                        registry.released.wait()
+                    try:
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    self.close_connection = True
+                    return
+                try:
+                    self.wfile.write(body)
+                    self.count(key, body)
+                except OSError:
+                    pass
+
+            def count(self, key, chunk):
+                if key:
+                    with registry.lock:
+                        registry.served[key] += len(chunk)
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self):
+        self.released.set()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: registry_server.py MODEL.gguf [NAME[:TAG]]")
+    with open(sys.argv[1], "rb") as f:
+        gguf = f.read()
+    name, _, tag = (sys.argv[2] if len(sys.argv) > 2 else "test").partition(":")
+    reg = Registry()
+    reg.add_model(name, [(MODEL_TYPE, gguf)], tag=tag or "latest")
+    print(reg.start(), flush=True)
+    threading.Event().wait()

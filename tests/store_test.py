@@ -1,0 +1,290 @@
+"""Black-box tests of the model store: pull from a mock registry on 127.0.0.1, list, run by name,
+resume, corrupted blobs, SIGKILL mid-download, concurrent pulls, cp, rm, create."""
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import registry_server  # noqa: E402
+
+LOKAL = os.environ.get("LOKAL_BIN", "build/lokal")
+TESTDATA = os.environ.get("LOKAL_TESTDATA", "../shared/testdata")
+STORIES = os.path.join(TESTDATA, "models", "stories260K.gguf")
+IN_CI = os.environ.get("CI") == "true"
+MODEL = registry_server.MODEL_TYPE
+
+
+def gguf_string(s):
+    b = s.encode()
+    return struct.pack("<Q", len(b)) + b
+
+
+def tiny_gguf(arch="llama", pad=200000):
+    """A valid GGUF with metadata only (no tensors), padded to `pad` bytes of metadata."""
+    kv = [("general.architecture", arch), ("general.name", "x" * pad)]
+    out = struct.pack("<IIQQ", 0x46554747, 3, 0, len(kv))
+    for k, v in kv:
+        out += gguf_string(k) + struct.pack("<I", 8) + gguf_string(v)
+    return out
+
+
+def model_bytes():
+    if os.path.exists(STORIES):
+        with open(STORIES, "rb") as f:
+            return f.read(), True
+    if IN_CI:
+        raise AssertionError(f"test data missing in CI: {STORIES}")
+    return tiny_gguf(), False
+
+
+class StoreTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="lokal-store-test-")
+        self.models = os.path.join(self.tmp, "models")
+        self.reg = registry_server.Registry()
+        self.gguf, self.runnable = model_bytes()
+        self.template = b"{{ .Prompt }}"
+        self.params = b'{"temperature":0}'
+        self.reg.add_model("stories", [(MODEL, self.gguf),
+                                       ("application/vnd.ollama.image.template", self.template),
+                                       ("application/vnd.ollama.image.params", self.params)],
+                           tag="260k")
+        self.digest = registry_server.digest_of(self.gguf)
+        self.base = self.reg.start()
+        self.env = dict(os.environ, LOKAL_MODELS=self.models, LOKAL_REGISTRY=self.base,
+                        LOKAL_PULL_BACKOFF_MS="1", LOKAL_PULL_RETRIES="4")
+        self.env.pop("LOKAL_REGISTRY_HOSTS", None)
+
+    def tearDown(self):
+        self.reg.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def lokal(self, *args, **kw):
+        return subprocess.run([LOKAL, *args], capture_output=True, env=self.env, timeout=300, **kw)
+
+    def ok(self, *args):
+        r = self.lokal(*args)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        return r
+
+    def user_error(self, r, *needles):
+        self.assertEqual(r.returncode, 1, r.stderr)
+        err = r.stderr.decode()
+        self.assertIn("lokal: error: ", err)
+        for n in needles:
+            self.assertIn(n, err)
+        return err
+
+    def store_files(self):
+        out = []
+        for root, _, files in os.walk(self.models):
+            out += [os.path.relpath(os.path.join(root, f), self.models) for f in files]
+        return sorted(out)
+
+    def blob_path(self, digest):
+        return os.path.join(self.models, "blobs", digest.replace(":", "-"))
+
+    def listed_names(self):
+        lines = self.ok("list").stdout.decode().splitlines()
+        self.assertEqual(lines[0].split(), ["NAME", "ID", "SIZE", "MODIFIED"])
+        return [l.split()[0] for l in lines[1:]]
+
+    # --- pull ---------------------------------------------------------------------------------
+
+    def test_pull_list_run(self):
+        r = self.ok("pull", "stories:260k")
+        err = r.stderr.decode()
+        self.assertIn("pulling manifest", err)
+        self.assertIn("100%", err)
+        self.assertIn("success", err)
+        self.assertEqual(self.listed_names(), ["stories:260k"])
+        manifest = os.path.join(self.models, "manifests", "registry.ollama.ai", "library",
+                                "stories", "260k")
+        with open(manifest, "rb") as f:
+            self.assertEqual(f.read(), self.reg.manifests["library/stories/260k"])
+        with open(self.blob_path(self.digest), "rb") as f:
+            self.assertEqual(f.read(), self.gguf)
+        self.assertEqual(self.reg.served[self.digest], len(self.gguf))
+        # A second pull downloads nothing.
+        self.ok("pull", "-q", "stories:260k")
+        self.assertEqual(self.reg.served[self.digest], len(self.gguf))
+        if not self.runnable:
+            self.skipTest(f"{STORIES} not found: cannot run the pulled model")
+        r = self.ok("run", "stories:260k", "--raw", "-p", "Once upon a time", "-n", "8",
+                    "--temperature", "0")
+        direct = subprocess.run([LOKAL, "run", STORIES, "--raw", "-p", "Once upon a time", "-n",
+                                 "8", "--temperature", "0"], capture_output=True, timeout=300)
+        self.assertEqual(r.stdout, direct.stdout)
+        self.assertTrue(r.stdout.strip())
+        self.ok("show", "stories:260k")
+
+    def test_quiet(self):
+        r = self.ok("pull", "--quiet", "stories:260k")
+        self.assertEqual(r.stderr, b"")
+        self.assertEqual(r.stdout, b"")
+
+    def test_resume_after_dropped_connection(self):
+        self.reg.drop_once.add(self.digest)
+        self.ok("pull", "-q", "stories:260k")
+        # Every byte was sent exactly once: the retry resumed where the drop cut it.
+        self.assertEqual(self.reg.served[self.digest], len(self.gguf))
+        ranges = [rg for p, rg in self.reg.requests if self.digest in p and rg]
+        self.assertEqual(ranges, [f"bytes={len(self.gguf) // 2}-"])
+        with open(self.blob_path(self.digest), "rb") as f:
+            self.assertEqual(f.read(), self.gguf)
+
+    def test_retries_500s_and_follows_redirects(self):
+        self.reg.fail_500 = {"/manifests/": 2, "/blobs/": 2}
+        self.reg.redirect = True
+        self.ok("pull", "-q", "stories:260k")
+        self.assertTrue(any(p.startswith("/cdn/") for p, _ in self.reg.requests))
+        self.assertEqual(self.listed_names(), ["stories:260k"])
+
+    def test_server_ignoring_range_restarts_cleanly(self):
+        self.reg.drop_once.add(self.digest)
+        self.reg.no_range = True
+        self.ok("pull", "-q", "stories:260k")
+        with open(self.blob_path(self.digest), "rb") as f:
+            self.assertEqual(f.read(), self.gguf)
+
+    def test_corrupted_blob_rejected(self):
+        self.reg.corrupt.add(self.digest)
+        err = self.user_error(self.lokal("pull", "stories:260k"), "sha256 mismatch", self.digest)
+        self.assertNotIn("Traceback", err)
+        # Nothing of the model: no manifest, no model blob, no partial file.
+        files = self.store_files()
+        self.assertFalse([f for f in files if f.startswith("manifests")], files)
+        self.assertFalse([f for f in files if self.digest[7:] in f], files)
+        self.assertEqual(self.listed_names(), [])
+        self.user_error(self.lokal("run", "stories:260k", "-p", "x"), "not found",
+                        "lokal pull stories:260k")
+
+    def test_sigkill_mid_download_then_resume(self):
+        self.reg.stall_once.add(self.digest)
+        p = subprocess.Popen([LOKAL, "pull", "-q", "stories:260k"], env=self.env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self.assertTrue(self.reg.stalled.wait(120))
+            # The half-downloaded model is not listed and cannot be run.
+            self.assertEqual(self.listed_names(), [])
+            # The blob is still a partial file (created before the request was sent).
+            partial = self.blob_path(self.digest) + "-partial"
+            self.assertTrue(os.path.exists(partial))
+        finally:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+        self.reg.release()
+        half = os.path.getsize(partial)
+        self.ok("pull", "-q", "stories:260k")
+        self.assertEqual(self.listed_names(), ["stories:260k"])
+        # The second pull only fetched what the first had not stored.
+        self.assertEqual(self.reg.served[self.digest], len(self.gguf) // 2 + len(self.gguf) - half)
+        with open(self.blob_path(self.digest), "rb") as f:
+            self.assertEqual(f.read(), self.gguf)
+        self.assertFalse(os.path.exists(partial))
+
+    def test_concurrent_pulls(self):
+        self.reg.stall_once.add(self.digest)
+        first = subprocess.Popen([LOKAL, "pull", "-q", "stories:260k"], env=self.env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertTrue(self.reg.stalled.wait(120))
+        # The first holds the blob's lock mid-download; the second waits for it.
+        second = subprocess.Popen([LOKAL, "pull", "-q", "stories:260k"], env=self.env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.reg.release()  # the first's connection drops; it resumes and finishes
+        for p in (first, second):
+            _, err = p.communicate(timeout=300)
+            self.assertEqual(p.returncode, 0, err.decode())
+        self.assertEqual(self.listed_names(), ["stories:260k"])
+        blobs = [f for f in self.store_files() if f.startswith("blobs/")]
+        self.assertEqual(len(blobs), 4, blobs)  # config, model, template, params; no partials
+        with open(self.blob_path(self.digest), "rb") as f:
+            self.assertEqual(f.read(), self.gguf)
+
+    def test_unknown_model_and_bad_references(self):
+        self.user_error(self.lokal("pull", "nosuch"), "model 'nosuch' not found in registry",
+                        self.base)
+        for bad in ["../evil", "/etc/passwd", "a/b/c/d", "a b", "ns/..:x", "m:../../x", "x:"]:
+            self.user_error(self.lokal("pull", bad), "invalid model name")
+        self.user_error(self.lokal("cp", "stories:260k", "../x"), "invalid model name")
+        self.assertEqual(self.store_files(), [])
+
+    def test_plain_http_only_to_loopback(self):
+        env = dict(self.env, LOKAL_REGISTRY="http://example.com")
+        r = subprocess.run([LOKAL, "pull", "stories:260k"], capture_output=True, env=env,
+                           timeout=60)
+        self.user_error(r, "refusing plain http")
+
+    def test_malformed_manifest(self):
+        self.reg.manifests["library/broken/latest"] = b'{"schemaVersion":2,"layers":[{"x":1}]}'
+        self.user_error(self.lokal("pull", "broken"), "bad manifest")
+        self.assertEqual(self.listed_names(), [])
+
+    def test_missing_blob(self):
+        del self.reg.blobs[self.digest]
+        self.user_error(self.lokal("pull", "stories:260k"), "not found")
+        self.assertEqual(self.listed_names(), [])
+
+    def test_direct_url(self):
+        self.reg.files["Stories-260K.gguf"] = self.gguf
+        self.reg.drop_once.add("file:Stories-260K.gguf")
+        r = self.ok("pull", self.base + "/files/Stories-260K.gguf")
+        self.assertIn("stored as stories-260k:latest", r.stderr.decode())
+        self.assertEqual(self.listed_names(), ["stories-260k:latest"])
+        with open(self.blob_path(self.digest), "rb") as f:
+            self.assertEqual(f.read(), self.gguf)
+        self.reg.files["junk.gguf"] = b"not a model" * 100
+        self.user_error(self.lokal("pull", self.base + "/files/junk.gguf"), "not a GGUF file")
+
+    # --- cp, rm, create -------------------------------------------------------------------------
+
+    def test_cp_and_rm_keep_shared_blobs(self):
+        self.ok("pull", "-q", "stories:260k")
+        self.ok("cp", "stories:260k", "mine/story:v1")
+        self.assertEqual(sorted(self.listed_names()), ["mine/story:v1", "stories:260k"])
+        self.user_error(self.lokal("cp", "nothere", "x"), "model 'nothere' not found")
+        r = self.ok("rm", "stories:260k")
+        self.assertIn("deleted 'stories:260k'", r.stdout.decode())
+        self.assertTrue(os.path.exists(self.blob_path(self.digest)))  # still used by the copy
+        self.user_error(self.lokal("rm", "stories:260k"), "not found")
+        if self.runnable:
+            self.ok("run", "mine/story:v1", "--raw", "-p", "Once", "-n", "2", "--temperature", "0")
+        self.ok("rm", "mine/story:v1")
+        self.assertEqual(self.listed_names(), [])
+        self.assertEqual(self.store_files(), [])
+
+    def test_create_from_modelfile(self):
+        src = os.path.join(self.tmp, "m.gguf")
+        with open(src, "wb") as f:
+            f.write(self.gguf)
+        mf = os.path.join(self.tmp, "Modelfile")
+        with open(mf, "w") as f:
+            f.write('FROM ./m.gguf\nSYSTEM """Be brief."""\nPARAMETER temperature 0\n'
+                    'PARAMETER stop "<end>"\nTEMPLATE {{ .Prompt }}\n')
+        self.ok("create", "made:v1", "-f", mf)
+        self.assertEqual(self.listed_names(), ["made:v1"])
+        with open(self.blob_path(self.digest), "rb") as f:
+            self.assertEqual(f.read(), self.gguf)
+        # FROM an existing model, overriding only the system prompt.
+        with open(mf, "w") as f:
+            f.write("FROM made:v1\nSYSTEM Be verbose.\n")
+        self.ok("create", "made:v2", "-f", mf)
+        self.assertEqual(sorted(self.listed_names()), ["made:v1", "made:v2"])
+        if self.runnable:
+            self.ok("run", "made:v2", "--raw", "-p", "Once", "-n", "2", "--temperature", "0")
+        with open(mf, "w") as f:
+            f.write("FROM made:v1\nPARAMETER temperature warm\n")
+        self.user_error(self.lokal("create", "bad", "-f", mf), "Modelfile line 2", "PARAMETER")
+        with open(mf, "w") as f:
+            f.write("FROM ./no-such.gguf\n")
+        self.user_error(self.lokal("create", "bad", "-f", mf), "no such file")
+        self.assertNotIn("bad:latest", self.listed_names())
+
+
+if __name__ == "__main__":
+    unittest.main()
