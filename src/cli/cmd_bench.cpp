@@ -65,12 +65,14 @@ int bench_command(const BenchOptions& o) {
     if (o.n_prompt > 0) {
         run_pp();  // warm-up: page in the weights
         std::vector<double> v;
+        v.reserve(o.reps);
         for (int r = 0; r < o.reps; ++r) v.push_back(run_pp());
         rows.push_back({"pp" + std::to_string(o.n_prompt), stats(v)});
     }
     if (o.n_gen > 0) {
         if (o.n_prompt == 0) run_tg();
         std::vector<double> v;
+        v.reserve(o.reps);
         for (int r = 0; r < o.reps; ++r) v.push_back(run_tg());
         rows.push_back({"tg" + std::to_string(o.n_gen), stats(v)});
     }

@@ -11,7 +11,7 @@
 
 namespace lokal::cli {
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     CLI::App app{"lokal — run large language models on your own machine"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "lokal 0.1.0");

@@ -1,5 +1,6 @@
 #pragma once
 
 namespace lokal::cli {
-int main(int argc, char** argv);
-}
+// Parses the command line and runs one command; returns the process exit code.
+int run(int argc, char** argv);
+}  // namespace lokal::cli

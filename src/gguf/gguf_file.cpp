@@ -63,6 +63,7 @@ size_t scalar_size(ValueType t) {
         case ValueType::INT32:
         case ValueType::FLOAT32:
             return 4;
+        // NOLINTNEXTLINE(bugprone-branch-clone)
         case ValueType::UINT64:
         case ValueType::INT64:
         case ValueType::FLOAT64:

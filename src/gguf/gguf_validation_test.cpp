@@ -43,7 +43,7 @@ struct Raw {
     Raw& kv_string(std::string_view key, std::string_view v) {
         return str(key).type(ValueType::STRING).str(v);
     }
-    Raw& tensor(std::string_view name, std::vector<uint64_t> dims, uint32_t dtype,
+    Raw& tensor(std::string_view name, const std::vector<uint64_t>& dims, uint32_t dtype,
                 uint64_t offset) {
         str(name).u32(static_cast<uint32_t>(dims.size()));
         for (uint64_t d : dims) u64(d);

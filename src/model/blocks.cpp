@@ -23,7 +23,8 @@ float yarn_corr_dim(int n_dims, int n_ctx_orig, float n_rot, float base) {
 }
 
 float yarn_ramp(float low, float high, int i0) {
-    const float y = (i0 / 2 - low) / std::max(0.001f, high - low);
+    // NOLINTNEXTLINE(bugprone-integer-division)
+    const float y = ((float)(i0 / 2) - low) / std::max(0.001f, high - low);
     return 1.0f - std::min(1.0f, std::max(0.0f, y));
 }
 

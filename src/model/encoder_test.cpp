@@ -36,7 +36,7 @@ std::string write_tiny_bert(const std::string& path, int pooling, bool nomic = f
     w.set_u32("tokenizer.ggml.token_type_count", 2);
     uint64_t seed = 1;
     auto rnd = [&](const std::string& name, std::vector<uint64_t> dims, float scale = 0.1f) {
-        w.add_random_tensor(name, DType::F32, dims, seed++, scale);
+        w.add_random_tensor(name, DType::F32, std::move(dims), seed++, scale);
     };
     auto ones = [&](const std::string& name) {
         std::vector<float> v(E, 1.0f);

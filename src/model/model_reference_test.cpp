@@ -206,8 +206,8 @@ TEST(SlidingWindowCache, RingGivesSameLogitsAsFullCache) {
     LOKAL_REQUIRE_TESTDATA(rel);
     auto model = Model::load(testing::testdata_path(rel));
     ASSERT_EQ(model->config().n_swa, 16);
-    std::vector<int32_t> tokens;
-    for (int i = 0; i < 60; ++i) tokens.push_back(1 + (i * 7919) % 31000);
+    std::vector<int32_t> tokens(60);
+    for (int i = 0; i < 60; ++i) tokens[i] = 1 + (i * 7919) % 31000;
     ContextParams big;
     big.n_ctx = 64;
     big.n_threads = 1;

@@ -43,6 +43,7 @@ std::vector<float> random_logits(int n, uint64_t seed, float scale = 5.0f) {
 // Logits whose softmax is exactly the given probabilities (up to rounding).
 std::vector<float> logits_of(const std::vector<double>& probs) {
     std::vector<float> v;
+    v.reserve(probs.size());
     for (double p : probs) v.push_back(float(std::log(p)));
     return v;
 }

@@ -21,7 +21,7 @@ TEST(Dequantize, F32F16BF16) {
     const float f[4] = {1.0f, -2.5f, 0.0f, 65504.0f};
     float out[4];
     dequantize_row(DType::F32, f, out, 4);
-    EXPECT_EQ(std::memcmp(f, out, sizeof f), 0);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(out[i], f[i]);
     const uint16_t h[4] = {0x3c00, 0xc100, 0x0000, 0x7bff};
     dequantize_row(DType::F16, h, out, 4);
     EXPECT_EQ(out[0], 1.0f);
@@ -144,7 +144,8 @@ TEST(Dequantize, Q6_KKnownBlock) {
     const int vals[4] = {-31, -15, 2, 18};
     for (int e = 0; e < 256; ++e) {
         const int v = vals[(e % 128) / 32];
-        EXPECT_EQ(y[e], 0.5f * (e / 16 - 8) * v) << e;
+        // NOLINTNEXTLINE(bugprone-integer-division)
+        EXPECT_EQ(y[e], 0.5f * (float)(e / 16 - 8) * (float)v) << e;
     }
 }
 
@@ -158,7 +159,7 @@ TEST(Dequantize, Q2_KAndQ3_KBlocks) {
     dequantize_row(DType::Q2_K, &b2, y, 256);
     for (int e = 0; e < 256; ++e) {
         const int q = (e % 128) / 32;
-        EXPECT_EQ(y[e], (float)((e / 16) * q) - 1.0f) << e;
+        EXPECT_EQ(y[e], (float)((e / 16) * q) - 1.0f) << e;  // NOLINT(bugprone-integer-division)
     }
 
     block_q3_K b3{};

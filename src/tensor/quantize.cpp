@@ -62,7 +62,9 @@ void quant_q4_1(const float* x, block_q4_1* y, int64_t nb) {
         y[i].d = fp32_to_fp16(d);
         y[i].m = fp32_to_fp16(min);
         for (int j = 0; j < 16; ++j) {
+            // NOLINTNEXTLINE(bugprone-incorrect-roundings): ggml rounds this way; files must match
             const uint8_t lo = (uint8_t)std::min(15, (int)(int8_t)((x[j] - min) * id + 0.5f));
+            // NOLINTNEXTLINE(bugprone-incorrect-roundings): ggml rounds this way; files must match
             const uint8_t hi = (uint8_t)std::min(15, (int)(int8_t)((x[j + 16] - min) * id + 0.5f));
             y[i].qs[j] = (uint8_t)(lo | (hi << 4));
         }
@@ -106,7 +108,9 @@ void quant_q5_1(const float* x, block_q5_1* y, int64_t nb) {
         y[i].m = fp32_to_fp16(min);
         uint32_t qh = 0;
         for (int j = 0; j < 16; ++j) {
+            // NOLINTNEXTLINE(bugprone-incorrect-roundings): ggml rounds this way; files must match
             const uint8_t lo = (uint8_t)((x[j] - min) * id + 0.5f);
+            // NOLINTNEXTLINE(bugprone-incorrect-roundings): ggml rounds this way; files must match
             const uint8_t hi = (uint8_t)((x[j + 16] - min) * id + 0.5f);
             y[i].qs[j] = (uint8_t)((lo & 0x0F) | ((hi & 0x0F) << 4));
             qh |= ((lo & 0x10u) >> 4) << j;
@@ -401,6 +405,7 @@ void quant_q3_K(const float* x, block_q3_K* y, int64_t nb) {
         if (max_scale) {
             const float iscale = -32.f / max_scale;
             for (int j = 0; j < 16; ++j) {
+                // NOLINTNEXTLINE(bugprone-signed-char-misuse): a signed 6-bit scale, by design
                 int l = (int8_t)nearest_int(iscale * scales[j]);
                 l = std::max(-32, std::min(31, l)) + 32;
                 if (j < 8) {
@@ -429,6 +434,7 @@ void quant_q3_K(const float* x, block_q3_K* y, int64_t nb) {
         std::memset(y[i].hmask, 0, 32);
         uint8_t Lu[kQKK];
         for (int j = 0; j < kQKK; ++j) {
+            // NOLINTNEXTLINE(bugprone-signed-char-misuse): a signed 6-bit scale, by design
             int l = L[j];
             if (l > 3) {
                 y[i].hmask[j % 32] |= (uint8_t)(1u << (j / 32));

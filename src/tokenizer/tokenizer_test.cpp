@@ -29,6 +29,7 @@ std::unique_ptr<Tokenizer> load(const std::string& name) {
 const char* const kSamples[] = {
     "Hello world",
     " Hello, world!\n\n  indented\tand tabbed   ",
+    // NOLINTNEXTLINE(bugprone-suspicious-missing-comma)
     "Führer нещо на Български 我想在apple工作1314151天～ "
     "🦙🚀😶‍🌫️",
     "int main() { return 0; }\r\n",
