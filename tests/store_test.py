@@ -123,6 +123,19 @@ class StoreTest(unittest.TestCase):
         self.assertTrue(r.stdout.strip())
         self.ok("show", "stories:260k")
 
+    def test_run_pulls_a_missing_model_first(self):
+        if not self.runnable:
+            self.skipTest(f"{STORIES} not found: cannot run the pulled model")
+        r = self.ok("run", "stories:260k", "--raw", "-p", "Once upon a time", "-n", "8",
+                    "--temperature", "0")
+        self.assertIn("pulling it", r.stderr.decode())
+        self.assertEqual(self.listed_names(), ["stories:260k"])
+        self.assertTrue(r.stdout.strip())
+        # An unknown model is a clear error, and nothing is stored.
+        r = self.lokal("run", "nosuch:model", "-p", "hi")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(self.listed_names(), ["stories:260k"])
+
     def test_quiet(self):
         r = self.ok("pull", "--quiet", "stories:260k")
         self.assertEqual(r.stderr, b"")
@@ -161,8 +174,11 @@ class StoreTest(unittest.TestCase):
         self.assertFalse([f for f in files if f.startswith("manifests")], files)
         self.assertFalse([f for f in files if self.digest[7:] in f], files)
         self.assertEqual(self.listed_names(), [])
-        self.user_error(self.lokal("run", "stories:260k", "-p", "x"), "not found",
+        self.user_error(self.lokal("show", "stories:260k"), "not found",
                         "lokal pull stories:260k")
+        # `run` pulls a missing model first; the corrupt blob fails it the same clean way.
+        self.user_error(self.lokal("run", "stories:260k", "-p", "x"), "sha256 mismatch")
+        self.assertEqual(self.listed_names(), [])
 
     def test_sigkill_mid_download_then_resume(self):
         self.reg.stall_once.add(self.digest)

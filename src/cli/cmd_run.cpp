@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "chat/builtin_format.h"
+#include "cli/cmd_store.h"
 #include "cli/options.h"
 #include "engine/generator.h"
 #include "model/context.h"
@@ -214,7 +215,7 @@ int interactive_chat(model::Context& ctx, const RunOptions& o, chat::ChatFamily 
 }  // namespace
 
 int run_command(const RunOptions& o) {
-    auto model = model::Model::load(store::resolve_model(o.model));
+    auto model = model::Model::load(resolve_or_pull(o.model));
     model::ContextParams cp;
     cp.n_ctx = o.n_ctx;
     cp.n_threads = o.n_threads;

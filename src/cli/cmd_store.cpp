@@ -12,10 +12,13 @@
 #include <string>
 #include <vector>
 
+#include <filesystem>
 #include "base/error.h"
 #include "store/create.h"
 #include "store/modelfile.h"
+
 #include "store/pull.h"
+#include "store/resolve.h"
 #include "store/store.h"
 
 namespace lokal::cli {
@@ -192,6 +195,26 @@ int pull_command(const StoreOptions& o) {
     }
     return 0;
 }
+
+}  // namespace
+
+std::string resolve_or_pull(const std::string& name_or_path) {
+    std::error_code ec;
+    const bool path_like = std::filesystem::is_regular_file(name_or_path, ec) ||
+                           name_or_path.find('/') == 0 || name_or_path.ends_with(".gguf") ||
+                           name_or_path.starts_with(".") || name_or_path.starts_with("~");
+    if (!path_like) {
+        store::Store s = store::Store::open_default();
+        if (!s.read_manifest(store::parse_ref(name_or_path))) {
+            std::fprintf(stderr, "%s is not in the store yet; pulling it\n", name_or_path.c_str());
+            CliProgress progress(false);
+            store::pull(s, name_or_path, progress);
+        }
+    }
+    return store::resolve_model(name_or_path);
+}
+
+namespace {
 
 int list_command() {
     store::Store s = store::Store::open_default();

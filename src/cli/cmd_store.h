@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 
 namespace CLI {
 class App;
@@ -13,5 +14,9 @@ namespace lokal::cli {
 // Registers the subcommands on `app`. After parsing, the returned function runs the chosen one
 // and returns its exit code, or nullopt when none of them was chosen. Errors are lokal::Error.
 std::function<std::optional<int>()> add_store_commands(CLI::App& app);
+
+// Like store::resolve_model, but a model name the store lacks is pulled first (with progress
+// on stderr), as `ollama run` does.
+std::string resolve_or_pull(const std::string& name_or_path);
 
 }  // namespace lokal::cli
