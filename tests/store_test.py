@@ -284,6 +284,14 @@ class StoreTest(unittest.TestCase):
                     'PARAMETER stop "<end>"\nTEMPLATE {{ .Prompt }}\n')
         self.ok("create", "made:v1", "-f", mf)
         self.assertEqual(self.listed_names(), ["made:v1"])
+        if self.runnable:
+            shown = self.ok("show", "made:v1").stdout.decode()
+            for needle in ("System", "Be brief.", "Parameters", "temperature", "Template"):
+                self.assertIn(needle, shown)
+        modelfile = self.ok("show", "made:v1", "--modelfile").stdout.decode()
+        self.assertIn("FROM ", modelfile)
+        self.assertIn("Be brief.", modelfile)
+        self.assertIn("temperature", modelfile)
         with open(self.blob_path(self.digest), "rb") as f:
             self.assertEqual(f.read(), self.gguf)
         # FROM an existing model, overriding only the system prompt.

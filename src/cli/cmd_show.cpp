@@ -1,10 +1,18 @@
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <optional>
+#include <sstream>
 #include <string>
 
+#include "base/error.h"
 #include "cli/options.h"
 #include "model/model.h"
+#include "store/create.h"
+#include "store/reference.h"
 #include "store/resolve.h"
+#include "store/store.h"
 
 namespace lokal::cli {
 namespace {
@@ -69,7 +77,43 @@ std::string quantization(const gguf::File& f) {
 
 }  // namespace
 
+// The stored template, system prompt, parameters and license of a model in the store.
+void show_stored_layers(const std::string& name) {
+    store::Store s = store::Store::open_default();
+    const auto manifest = s.read_manifest(store::parse_ref(name));
+    if (!manifest) return;
+    auto read_layer = [&](const char* media_type) -> std::optional<std::string> {
+        const store::Layer* l = manifest->find(media_type);
+        if (!l) return std::nullopt;
+        std::ifstream in(s.blob_path(l->digest), std::ios::binary);
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    };
+    const std::pair<const char*, const char*> sections[] = {{"Template", store::media::kTemplate},
+                                                            {"System", store::media::kSystem},
+                                                            {"Parameters", store::media::kParams},
+                                                            {"License", store::media::kLicense}};
+    for (const auto& [title, media_type] : sections) {
+        if (auto text = read_layer(media_type)) {
+            std::printf("\n%s\n", title);
+            std::istringstream lines(*text);
+            std::string line;
+            int shown = 0;
+            while (std::getline(lines, line) && shown++ < 20) std::printf("  %s\n", line.c_str());
+        }
+    }
+}
+
 int show_command(const ShowOptions& o) {
+    const bool stored = !std::filesystem::is_regular_file(o.model);
+    if (o.modelfile) {
+        if (!stored) throw Error("--modelfile needs a stored model name, not a file");
+        const std::string text =
+            store::modelfile_for(store::Store::open_default(), store::parse_ref(o.model));
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        return 0;
+    }
     auto model = model::Model::load(store::resolve_model(o.model));
     const gguf::File& f = model->file();
     const model::ModelConfig& c = model->config();
@@ -98,6 +142,7 @@ int show_command(const ShowOptions& o) {
     if (auto lic = f.get_string("general.license")) row("license", *lic);
     row("GGUF version", std::to_string(f.version()));
     row("file size", human_bytes((double)f.size()));
+    if (stored) show_stored_layers(o.model);
     return 0;
 }
 

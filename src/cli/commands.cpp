@@ -48,7 +48,9 @@ int run(int argc, char** argv) {
 
     ShowOptions show;
     auto* show_cmd = app.add_subcommand("show", "Show a model's architecture and metadata");
-    show_cmd->add_option("model", show.model, "Model file (.gguf)")->required();
+    show_cmd->add_option("model", show.model, "Model file (.gguf) or stored model name")
+        ->required();
+    show_cmd->add_flag("--modelfile", show.modelfile, "Print a Modelfile that recreates the model");
 
     LogitsOptions lg;
     auto* lg_cmd = app.add_subcommand("logits", "Evaluate tokens in one batch and print logits");

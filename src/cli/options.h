@@ -38,6 +38,7 @@ struct TokenizeOptions {
 
 struct ShowOptions {
     std::string model;
+    bool modelfile = false;  // print a Modelfile that recreates a stored model
 };
 
 struct LogitsOptions {
