@@ -301,6 +301,18 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(sorted(self.listed_names()), ["made:v1", "made:v2"])
         if self.runnable:
             self.ok("run", "made:v2", "--raw", "-p", "Once", "-n", "2", "--temperature", "0")
+        if self.runnable:
+            # Stored PARAMETERs apply to run; the command line still wins.
+            with open(mf, "w") as f:
+                f.write("FROM made:v1\nPARAMETER num_predict 3\nPARAMETER temperature 0\n")
+            self.ok("create", "made:params", "-f", mf)
+            direct = lambda n: subprocess.run(
+                [LOKAL, "run", STORIES, "--raw", "-p", "Once upon a time", "-n", n,
+                 "--temperature", "0"], capture_output=True, timeout=300).stdout
+            r = self.ok("run", "made:params", "--raw", "-p", "Once upon a time")
+            self.assertEqual(r.stdout, direct("3"))
+            r = self.ok("run", "made:params", "--raw", "-p", "Once upon a time", "-n", "6")
+            self.assertEqual(r.stdout, direct("6"))
         with open(mf, "w") as f:
             f.write("FROM made:v1\nPARAMETER temperature warm\n")
         self.user_error(self.lokal("create", "bad", "-f", mf), "Modelfile line 2", "PARAMETER")

@@ -212,10 +212,40 @@ int interactive_chat(model::Context& ctx, const RunOptions& o, chat::ChatFamily 
     return 0;
 }
 
+// A stored model's Modelfile (PARAMETER, SYSTEM) supplies what the command line left unset.
+void apply_stored_defaults(RunOptions& o) {
+    const StoredModelDefaults d = stored_model_defaults(o.model);
+    const nlohmann::json& p = d.parameters;
+    auto unset = [&](const char* flag) { return o.given.count(flag) == 0; };
+    auto num = [&](const char* key, auto& field, const char* flag) {
+        if (p.contains(key) && p[key].is_number() && unset(flag)) {
+            field = p[key].get<std::decay_t<decltype(field)>>();
+        }
+    };
+    num("temperature", o.temperature, "--temperature");
+    num("top_k", o.top_k, "--top-k");
+    num("top_p", o.top_p, "--top-p");
+    num("min_p", o.min_p, "--min-p");
+    num("repeat_penalty", o.repeat_penalty, "--repeat-penalty");
+    num("num_ctx", o.n_ctx, "--ctx");
+    num("num_predict", o.n_predict, "--num-predict");
+    if (p.contains("seed") && p["seed"].is_number_integer() && unset("--seed")) {
+        o.seed = p["seed"].get<uint64_t>();
+    }
+    if (p.contains("stop") && p["stop"].is_array()) {
+        for (const auto& s : p["stop"]) {
+            if (s.is_string()) o.stop.push_back(s.get<std::string>());
+        }
+    }
+    if (d.system && unset("--system")) o.system = *d.system;
+}
+
 }  // namespace
 
-int run_command(const RunOptions& o) {
+int run_command(const RunOptions& given) {
+    RunOptions o = given;
     auto model = model::Model::load(resolve_or_pull(o.model));
+    apply_stored_defaults(o);
     model::ContextParams cp;
     cp.n_ctx = o.n_ctx;
     cp.n_threads = o.n_threads;

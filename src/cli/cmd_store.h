@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -18,5 +19,13 @@ std::function<std::optional<int>()> add_store_commands(CLI::App& app);
 // Like store::resolve_model, but a model name the store lacks is pulled first (with progress
 // on stderr), as `ollama run` does.
 std::string resolve_or_pull(const std::string& name_or_path);
+
+// PARAMETERs (as Ollama's params JSON) and SYSTEM of a stored model; empty for a file path or
+// a model without them.
+struct StoredModelDefaults {
+    nlohmann::json parameters = nlohmann::json::object();
+    std::optional<std::string> system;
+};
+StoredModelDefaults stored_model_defaults(const std::string& name_or_path);
 
 }  // namespace lokal::cli

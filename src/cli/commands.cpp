@@ -96,6 +96,10 @@ int run(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
+    for (const char* name : {"--num-predict", "--temperature", "--top-k", "--top-p", "--min-p",
+                             "--repeat-penalty", "--seed", "--ctx", "--system"}) {
+        if (run_cmd->get_option(name)->count() > 0) run.given.insert(name);
+    }
     try {
         if (*run_cmd) return run_command(run);
         if (*tok_cmd) return tokenize_command(tok);

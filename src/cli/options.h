@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct RunOptions {
     bool verbose = false;
     std::string system;
     std::vector<std::string> stop;
+    // Options the user gave on the command line; a stored model's Modelfile PARAMETERs fill in
+    // the others.
+    std::set<std::string> given;
 };
 
 struct TokenizeOptions {
