@@ -233,11 +233,26 @@ float dot_q45_K(int64_t n, const void* wv, const void* av) {
     return hsum(acc) - acc_min;
 }
 
+// One half (128 values) of a q6_K block as four vectors of unsigned 6-bit values (0..63).
+inline void unpack_q6_K_half(const block_q6_K& b, int half, __m256i q[4]) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i two = _mm256_set1_epi8(3);
+    const __m256i ql0 = load256(b.ql + 64 * half);
+    const __m256i ql1 = load256(b.ql + 64 * half + 32);
+    const __m256i qh = load256(b.qh + 32 * half);
+    q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                           _mm256_slli_epi16(_mm256_and_si256(qh, two), 4));
+    q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two), 4));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two), 4));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two), 4));
+}
+
 float dot_q6_K(int64_t n, const void* wv, const void* av) {
     const block_q6_K* w = static_cast<const block_q6_K*>(wv);
     const block_q8_K* a = static_cast<const block_q8_K*>(av);
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
-    const __m256i two = _mm256_set1_epi8(3);
     const __m256i m32 = _mm256_set1_epi8(32);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / kQKK; ++i) {
@@ -245,21 +260,8 @@ float dot_q6_K(int64_t n, const void* wv, const void* av) {
         const int8_t* q8 = a[i].qs;
         const int8_t* sc = w[i].scales;
         for (int half = 0; half < 2; ++half) {
-            const __m256i ql0 = load256(w[i].ql + 64 * half);
-            const __m256i ql1 = load256(w[i].ql + 64 * half + 32);
-            const __m256i qh = load256(w[i].qh + 32 * half);
             __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4),
-                                   _mm256_slli_epi16(_mm256_and_si256(qh, two), 4));
-            q[1] = _mm256_or_si256(
-                _mm256_and_si256(ql1, low4),
-                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two), 4));
-            q[2] = _mm256_or_si256(
-                _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
-                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two), 4));
-            q[3] = _mm256_or_si256(
-                _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two), 4));
+            unpack_q6_K_half(w[i], half, q);
             for (int k = 0; k < 4; ++k, q8 += 32, sc += 2) {
                 const __m256i y = load256(q8);
                 // sum q8 * (q - 32) = sum q8 * q - 32 * sum q8, in int16 pair sums.
@@ -396,8 +398,6 @@ void dot_x4_q6_K(int64_t n, const void* wv, const void* const av[4], float out[4
     const block_q6_K* w = static_cast<const block_q6_K*>(wv);
     const block_q8_K* a[4];
     for (int r = 0; r < 4; ++r) a[r] = static_cast<const block_q8_K*>(av[r]);
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
-    const __m256i two = _mm256_set1_epi8(3);
     const __m256i m32 = _mm256_set1_epi8(32);
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
                      _mm256_setzero_ps()};
@@ -407,21 +407,8 @@ void dot_x4_q6_K(int64_t n, const void* wv, const void* const av[4], float out[4
         const int8_t* sc = w[i].scales;
         int off = 0;
         for (int half = 0; half < 2; ++half) {
-            const __m256i ql0 = load256(w[i].ql + 64 * half);
-            const __m256i ql1 = load256(w[i].ql + 64 * half + 32);
-            const __m256i qh = load256(w[i].qh + 32 * half);
             __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4),
-                                   _mm256_slli_epi16(_mm256_and_si256(qh, two), 4));
-            q[1] = _mm256_or_si256(
-                _mm256_and_si256(ql1, low4),
-                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two), 4));
-            q[2] = _mm256_or_si256(
-                _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
-                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two), 4));
-            q[3] = _mm256_or_si256(
-                _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two), 4));
+            unpack_q6_K_half(w[i], half, q);
             for (int k = 0; k < 4; ++k, off += 32, sc += 2) {
                 const __m256i scale =
                     _mm256_set_m128i(_mm_set1_epi16(sc[1]), _mm_set1_epi16(sc[0]));
