@@ -23,22 +23,15 @@ void matmul(const MatrixView& w, const float* x, int64_t n_batch, float* y, int6
                 quantize_activations(k.act_type, x + b * w.cols, act + b * act_row, w.cols);
             }
         });
-    // Each thread owns a block of weight rows and streams it once for the whole batch.
+    // Each thread owns a block of weight rows and streams it once for the whole batch; the gemm
+    // tiles it so that each weight block is unpacked once per four activation rows.
     pool.parallel_for(w.rows, row_grain, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-            const uint8_t* wr = w.row(r);
-            int64_t b = 0;
-            if (k.vec_dot_x4) {
-                for (; b + 4 <= n_batch; b += 4) {
-                    const void* rows[4] = {act + b * act_row, act + (b + 1) * act_row,
-                                           act + (b + 2) * act_row, act + (b + 3) * act_row};
-                    float out[4];
-                    k.vec_dot_x4(w.cols, wr, rows, out);
-                    for (int i = 0; i < 4; ++i) y[(b + i) * ldy + r] = out[i];
-                }
-            }
-            for (; b < n_batch; ++b) y[b * ldy + r] = k.vec_dot(w.cols, wr, act + b * act_row);
+        if (n_batch == 1) {
+            for (int64_t r = r0; r < r1; ++r) y[r] = k.vec_dot(w.cols, w.row(r), act);
+            return;
         }
+        k.gemm(w.cols, w.row(r0), w.row_stride, (int)(r1 - r0), act, act_row, (int)n_batch, y + r0,
+               ldy);
     });
 }
 

@@ -44,18 +44,29 @@ Table build_table(Isa isa) {
     Table t{};
     for (size_t id = 0; id < kMaxTypeId; ++id) {
         const DType w = static_cast<DType>(id);
-        VecDotFn fn = ref_vec_dot(w);
-        if (!fn) continue;
-        VecDotX4Fn fn4 = nullptr;
+        TypeKernels k{act_type_for(w), ref_vec_dot(w), nullptr, ref_gemm(w)};
+        if (!k.vec_dot) continue;
 #if defined(__x86_64__) || defined(_M_X64)
-        if (isa == Isa::Avx2) {
-            if (VecDotFn fast = avx2_vec_dot(w)) fn = fast;
-            fn4 = avx2_vec_dot_x4(w);
+        if (isa == Isa::Avx2 || isa == Isa::Avx512) {
+            if (VecDotFn fast = avx2_vec_dot(w)) {
+                k.vec_dot = fast;
+                k.vec_dot_x4 = avx2_vec_dot_x4(w);
+                k.gemm = avx2_gemm(w);
+            }
+        }
+        if (isa == Isa::Avx512) {
+            const bool vnni = cpu_features().avx512vnni;
+            if (VecDotFn fast = avx512_vec_dot(w, vnni)) {
+                // The four-row AVX2 kernels would round differently: the gemm uses this kernel.
+                k.vec_dot = fast;
+                k.vec_dot_x4 = nullptr;
+                k.gemm = avx512_gemm(w, vnni);
+            }
         }
 #else
         (void)isa;
 #endif
-        t[id] = TypeKernels{act_type_for(w), fn, fn4};
+        t[id] = k;
     }
     return t;
 }
@@ -63,21 +74,30 @@ Table build_table(Isa isa) {
 const Table& table(Isa isa) {
     static const Table scalar = build_table(Isa::Scalar);
     static const Table avx2 = build_table(Isa::Avx2);
-    return isa == Isa::Avx2 ? avx2 : scalar;
+    static const Table avx512 = build_table(Isa::Avx512);
+    switch (isa) {
+        case Isa::Avx2:
+            return avx2;
+        case Isa::Avx512:
+            return avx512;
+        default:
+            return scalar;
+    }
 }
 
 Isa choose_isa() {
     if (const char* env = std::getenv("LOKAL_FORCE_ISA"); env && *env) {
         const std::string want = env;
-        if (want == "scalar") return Isa::Scalar;
-        if (want == "avx2") {
-            if (!isa_supported(Isa::Avx2)) {
-                throw Error("LOKAL_FORCE_ISA=avx2 but this CPU lacks AVX2/FMA/F16C");
+        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+            if (want != isa_name(isa)) continue;
+            if (!isa_supported(isa)) {
+                throw Error("LOKAL_FORCE_ISA=" + want + " but this CPU lacks its instructions");
             }
-            return Isa::Avx2;
+            return isa;
         }
-        throw Error("LOKAL_FORCE_ISA=" + want + ": unknown instruction set (scalar|avx2)");
+        throw Error("LOKAL_FORCE_ISA=" + want + ": unknown instruction set (scalar|avx2|avx512)");
     }
+    if (isa_supported(Isa::Avx512)) return Isa::Avx512;
     return isa_supported(Isa::Avx2) ? Isa::Avx2 : Isa::Scalar;
 }
 
@@ -92,14 +112,23 @@ const TypeKernels& lookup(DType w, Isa isa) {
 }  // namespace
 
 const char* isa_name(Isa isa) {
-    return isa == Isa::Avx2 ? "avx2" : "scalar";
+    switch (isa) {
+        case Isa::Avx2:
+            return "avx2";
+        case Isa::Avx512:
+            return "avx512";
+        default:
+            return "scalar";
+    }
 }
 
 bool isa_supported(Isa isa) {
     if (isa == Isa::Scalar) return true;
 #if defined(__x86_64__) || defined(_M_X64)
     const CpuFeatures& f = cpu_features();
-    return f.avx2 && f.fma && f.f16c;
+    const bool avx2 = f.avx2 && f.fma && f.f16c;
+    if (isa == Isa::Avx2) return avx2;
+    return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq;
 #else
     return false;
 #endif
@@ -129,8 +158,26 @@ const TypeKernels& kernels_for(DType weight_type, Isa isa) {
     return lookup(weight_type, isa);
 }
 
-void quantize_activations(DType act_type, const float* x, void* dst, int64_t n) {
+void quantize_activations(DType act_type, const float* x, void* dst, int64_t n, Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (isa != Isa::Scalar && isa_supported(isa)) {
+        if (QuantizeActFn fast = avx2_quantize_act(act_type)) {
+            if (n % dtype_info(act_type).block_elems != 0) {
+                throw Error("quantize_activations: row length not a multiple of the block size");
+            }
+            fast(x, dst, n);
+            return;
+        }
+    }
+#else
+    (void)isa;
+#endif
     quantize_row(act_type, x, dst, n);
+}
+
+void quantize_activations(DType act_type, const float* x, void* dst, int64_t n) {
+    static const Isa isa = active_isa();
+    quantize_activations(act_type, x, dst, n, isa);
 }
 
 }  // namespace lokal::kernels

@@ -7,9 +7,10 @@
 //
 // kernels_ref() are the scalar references (same integer sums and float scaling order as ggml's
 // generic kernels); the per-ISA tables are picked once at start-up (see cpu_features.h), and the
-// environment variable LOKAL_FORCE_ISA=scalar|avx2 overrides the choice.
+// environment variable LOKAL_FORCE_ISA=scalar|avx2|avx512 overrides the choice.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "tensor/dtype.h"
@@ -23,13 +24,27 @@ using VecDotFn = float (*)(int64_t n, const void* w_row, const void* act);
 // but each weight block is unpacked once (prompt processing is compute-bound).
 using VecDotX4Fn = void (*)(int64_t n, const void* w_row, const void* const act[4], float out[4]);
 
+// Many weight rows against many activation rows (prompt processing):
+//   y[b * ldy + r] = vec_dot(n, w + r * w_stride, act + b * act_stride)
+// for r < n_w_rows, b < n_act_rows, bit for bit. Tiled so that a group of activation rows stays in
+// L1 while a tile of weight rows (in L2) is streamed past it, each weight block unpacked once per
+// group (through vec_dot_x4 where the type has one).
+using GemmFn = void (*)(int64_t n, const void* w, size_t w_stride, int n_w_rows, const void* act,
+                        size_t act_stride, int n_act_rows, float* y, size_t ldy);
+
+// Converts n floats to the activation type (n a multiple of its block size).
+using QuantizeActFn = void (*)(const float* x, void* dst, int64_t n);
+
 struct TypeKernels {
     DType act_type = DType::F32;  // what activations must be converted to
     VecDotFn vec_dot = nullptr;
     VecDotX4Fn vec_dot_x4 = nullptr;  // optional
+    GemmFn gemm = nullptr;            // always set where vec_dot is
 };
 
-enum class Isa { Scalar, Avx2 };
+// Avx2 needs AVX2+FMA+F16C; Avx512 needs those plus AVX-512 F/BW/VL/DQ (VNNI is used where
+// present) and replaces the AVX2 kernels of Q8_0, Q4_0, Q4_K and Q6_K.
+enum class Isa { Scalar, Avx2, Avx512 };
 
 const char* isa_name(Isa isa);
 bool isa_supported(Isa isa);  // this CPU (and this build) can run the isa's kernels
@@ -43,7 +58,9 @@ const TypeKernels& kernels_ref(DType weight_type);           // scalar reference
 const TypeKernels& kernels_for(DType weight_type);           // for active_isa()
 const TypeKernels& kernels_for(DType weight_type, Isa isa);  // for a given isa (tests)
 
-// Converts n floats to act_type (quantize_row); n must be a multiple of its block size.
+// Converts n floats to act_type, bit-exact with quantize_row (the SIMD paths included); n must be
+// a multiple of its block size. The 5-arg form uses a given supported isa (tests).
 void quantize_activations(DType act_type, const float* x, void* dst, int64_t n);
+void quantize_activations(DType act_type, const float* x, void* dst, int64_t n, Isa isa);
 
 }  // namespace lokal::kernels

@@ -6,55 +6,15 @@
 #include <cstring>
 
 #include "base/fp16.h"
+#include "kernels/cpu/gemm_tiles.h"
+#include "kernels/cpu/simd_avx2.h"
 #include "kernels/cpu/vec_dot_tables.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::kernels {
 namespace {
 
-// F16C conversion (exact, like fp16_to_fp32, but one instruction).
-inline float h2f(uint16_t h) {
-    return _cvtsh_ss(h);
-}
-
-inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-inline int hsum_i32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
-}
-
-inline __m256i load256(const void* p) {
-    return _mm256_loadu_si256(static_cast<const __m256i*>(p));
-}
-
-// 32 bytes of 4-bit pairs -> the 32 low nibbles then... (16 bytes in): low nibbles in the low
-// 128 bits (elements 0..15), high nibbles in the high 128 bits (elements 16..31).
-inline __m256i unpack_nibbles16(const uint8_t* p) {
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(b, 4), b);
-    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
-}
-
-// Sum of x[i] * y[i] over 32 signed bytes, as 8 int32 lanes.
-inline __m256i dot_i8(__m256i x, __m256i y) {
-    const __m256i ax = _mm256_sign_epi8(x, x);
-    const __m256i sy = _mm256_sign_epi8(y, x);
-    const __m256i p16 = _mm256_maddubs_epi16(ax, sy);
-    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
-}
-
-// Sum of u[i] * y[i] for unsigned u (< 128) and signed y, as 16 int16 pair sums.
-inline __m256i dot_u8_pairs(__m256i u, __m256i y) {
-    return _mm256_maddubs_epi16(u, y);
-}
+using namespace avx2;  // NOLINT(google-build-using-namespace): the helpers of this ISA
 
 float dot_f32(int64_t n, const void* wv, const void* av) {
     const float* w = static_cast<const float*>(wv);
@@ -141,17 +101,6 @@ float dot_q4_0(int64_t n, const void* wv, const void* av) {
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
     }
     return hsum(acc);
-}
-
-// 32 bits -> 32 bytes, 0xFF where the bit is set (byte i for bit i).
-inline __m256i bits_to_bytes(const uint8_t* p) {
-    uint32_t x;
-    std::memcpy(&x, p, 4);
-    const __m256i pick = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
-                                           0x0101010101010101, 0x0000000000000000);
-    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)x), pick);
-    const __m256i bit = _mm256_set1_epi64x((int64_t)0x8040201008040201ULL);
-    return _mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit);
 }
 
 float dot_q5_0(int64_t n, const void* wv, const void* av) {
@@ -277,6 +226,123 @@ float dot_q6_K(int64_t n, const void* wv, const void* av) {
     return hsum(acc);
 }
 
+// q4_1 / q5_1 against q8_1: sum d*da*q*a + m*s, with q unsigned so maddubs takes it directly.
+template <bool kFive>
+float dot_q51_1(int64_t n, const void* wv, const void* av) {
+    using Block = std::conditional_t<kFive, block_q5_1, block_q4_1>;
+    const Block* w = static_cast<const Block*>(wv);
+    const block_q8_1* a = static_cast<const block_q8_1*>(av);
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    __m256 acc = _mm256_setzero_ps();
+    float acc_m = 0;
+    for (int64_t ib = 0; ib < n / kQK32; ++ib) {
+        __m256i q = unpack_nibbles16(w[ib].qs);
+        if constexpr (kFive) {
+            q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w[ib].qh), _mm256_set1_epi8(16)));
+        }
+        const __m256i s = _mm256_madd_epi16(dot_u8_pairs(q, load256(a[ib].qs)), ones16);
+        const __m256 d = _mm256_set1_ps(h2f(w[ib].d) * h2f(a[ib].d));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
+        acc_m += h2f(w[ib].m) * h2f(a[ib].s);
+    }
+    return hsum(acc) + acc_m;
+}
+
+// Two sub-block scales (for the low and high 128-bit lanes) as int16 multipliers for madd.
+inline __m256i scale_pair(int lo, int hi) {
+    return _mm256_set_m128i(_mm_set1_epi16((int16_t)hi), _mm_set1_epi16((int16_t)lo));
+}
+
+float dot_q2_K(int64_t n, const void* wv, const void* av) {
+    const block_q2_K* w = static_cast<const block_q2_K*>(wv);
+    const block_q8_K* a = static_cast<const block_q8_K*>(av);
+    const __m256i three = _mm256_set1_epi8(3);
+    __m256 acc = _mm256_setzero_ps();
+    float acc_min = 0;
+    for (int64_t i = 0; i < n / kQKK; ++i) {
+        const uint8_t* sc = w[i].scales;
+        // Mins (high nibbles) against the 16 block sums.
+        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc));
+        const __m256i mins16 =
+            _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F)));
+        const int summs = hsum_i32(_mm256_madd_epi16(load256(a[i].bsums), mins16));
+        __m256i sumi = _mm256_setzero_si256();
+        const int8_t* q8 = a[i].qs;
+        int is = 0;
+        for (int half = 0; half < 2; ++half) {
+            const __m256i q2 = load256(w[i].qs + 32 * half);
+            for (int shift = 0; shift < 8; shift += 2, q8 += 32, is += 2) {
+                const __m256i q = _mm256_and_si256(_mm256_srli_epi16(q2, shift), three);
+                const __m256i p = dot_u8_pairs(q, load256(q8));
+                sumi = _mm256_add_epi32(
+                    sumi, _mm256_madd_epi16(p, scale_pair(sc[is] & 0xF, sc[is + 1] & 0xF)));
+            }
+        }
+        const float dall = a[i].d * h2f(w[i].d);
+        const float dmin = a[i].d * h2f(w[i].dmin);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dall), _mm256_cvtepi32_ps(sumi), acc);
+        acc_min += dmin * summs;
+    }
+    return hsum(acc) - acc_min;
+}
+
+float dot_q3_K(int64_t n, const void* wv, const void* av) {
+    const block_q3_K* w = static_cast<const block_q3_K*>(wv);
+    const block_q8_K* a = static_cast<const block_q8_K*>(av);
+    const __m256i three = _mm256_set1_epi8(3);
+    const __m256i one = _mm256_set1_epi8(1);
+    const __m256i four = _mm256_set1_epi8(4);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / kQKK; ++i) {
+        int8_t sc[16];
+        unpack_q3_K_scales(w[i].scales, sc);
+        const __m256i hm = load256(w[i].hmask);
+        __m256i sumi = _mm256_setzero_si256();
+        const int8_t* q8 = a[i].qs;
+        int is = 0;
+        for (int half = 0; half < 2; ++half) {
+            const __m256i q2 = load256(w[i].qs + 32 * half);
+            for (int g = 0; g < 4; ++g, q8 += 32, is += 2) {
+                // Unsigned level 0..7 = low 2 bits + 4 * high bit; the value is level - 4.
+                const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(q2, 2 * g), three);
+                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * half + g), one);
+                const __m256i q = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 2));
+                const __m256i y = load256(q8);
+                const __m256i p = _mm256_sub_epi16(dot_u8_pairs(q, y), dot_u8_pairs(four, y));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sc[is], sc[is + 1])));
+            }
+        }
+        const __m256 d = _mm256_set1_ps(h2f(w[i].d) * a[i].d);
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return hsum(acc);
+}
+
+float dot_iq4_xs(int64_t n, const void* wv, const void* av) {
+    const block_iq4_xs* w = static_cast<const block_iq4_xs*>(wv);
+    const block_q8_K* a = static_cast<const block_q8_K*>(av);
+    const __m128i lut128 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues));
+    const __m256i lut = _mm256_set_m128i(lut128, lut128);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / kQKK; ++i) {
+        __m256i sumi = _mm256_setzero_si256();
+        const int8_t* q8 = a[i].qs;
+        for (int ib = 0; ib < 8; ++ib, q8 += 32) {
+            const int ls = ((w[i].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xF) |
+                           (((w[i].scales_h >> 2 * ib) & 3) << 4);
+            const __m256i q = _mm256_shuffle_epi8(lut, unpack_nibbles16(w[i].qs + 16 * ib));
+            const __m256i y = load256(q8);
+            const __m256i p16 =
+                _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q));
+            sumi = _mm256_add_epi32(sumi,
+                                    _mm256_madd_epi16(p16, _mm256_set1_epi16((int16_t)(ls - 32))));
+        }
+        const __m256 d = _mm256_set1_ps(h2f(w[i].d) * a[i].d);
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return hsum(acc);
+}
+
 }  // namespace
 
 VecDotFn avx2_vec_dot(DType weight_type) {
@@ -301,6 +367,16 @@ VecDotFn avx2_vec_dot(DType weight_type) {
             return dot_q45_K<true>;
         case DType::Q6_K:
             return dot_q6_K;
+        case DType::Q4_1:
+            return dot_q51_1<false>;
+        case DType::Q5_1:
+            return dot_q51_1<true>;
+        case DType::Q2_K:
+            return dot_q2_K;
+        case DType::Q3_K:
+            return dot_q3_K;
+        case DType::IQ4_XS:
+            return dot_iq4_xs;
         default:
             return nullptr;  // the reference kernel is used
     }
@@ -443,6 +519,43 @@ VecDotX4Fn avx2_vec_dot_x4(DType weight_type) {
             return dot_x4_q45_K<true>;
         case DType::Q6_K:
             return dot_x4_q6_K;
+        default:
+            return nullptr;
+    }
+}
+
+GemmFn avx2_gemm(DType weight_type) {
+    switch (weight_type) {
+        case DType::F32:
+            return gemm_tiled<dot_f32, nullptr>;
+        case DType::F16:
+            return gemm_tiled<dot_f16, nullptr>;
+        case DType::BF16:
+            return gemm_tiled<dot_bf16, nullptr>;
+        case DType::Q8_0:
+            return gemm_tiled<dot_q8_0, dot_x4_q8_0<block_q8_0>>;
+        case DType::Q4_0:
+            return gemm_tiled<dot_q4_0, dot_x4_q8_0<block_q4_0>>;
+        case DType::Q5_0:
+            return gemm_tiled<dot_q5_0, dot_x4_q8_0<block_q5_0>>;
+        case DType::IQ4_NL:
+            return gemm_tiled<dot_iq4_nl, nullptr>;
+        case DType::Q4_1:
+            return gemm_tiled<dot_q51_1<false>, nullptr>;
+        case DType::Q5_1:
+            return gemm_tiled<dot_q51_1<true>, nullptr>;
+        case DType::Q2_K:
+            return gemm_tiled<dot_q2_K, nullptr>;
+        case DType::Q3_K:
+            return gemm_tiled<dot_q3_K, nullptr>;
+        case DType::Q4_K:
+            return gemm_tiled<dot_q45_K<false>, dot_x4_q45_K<false>>;
+        case DType::Q5_K:
+            return gemm_tiled<dot_q45_K<true>, dot_x4_q45_K<true>>;
+        case DType::Q6_K:
+            return gemm_tiled<dot_q6_K, dot_x4_q6_K>;
+        case DType::IQ4_XS:
+            return gemm_tiled<dot_iq4_xs, nullptr>;
         default:
             return nullptr;
     }

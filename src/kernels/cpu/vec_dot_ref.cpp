@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "base/fp16.h"
+#include "kernels/cpu/gemm_tiles.h"
 #include "kernels/cpu/vec_dot_tables.h"
 #include "tensor/quant_blocks.h"
 
@@ -286,7 +287,49 @@ float dot_iq4_xs(int64_t n, const void* wv, const void* av) {
     return sum;
 }
 
+template <VecDotFn kDot>
+constexpr GemmFn gemm_of() {
+    return gemm_tiled<kDot, nullptr>;
+}
+
 }  // namespace
+
+GemmFn ref_gemm(DType weight_type) {
+    switch (weight_type) {
+        case DType::F32:
+            return gemm_of<dot_f32>();
+        case DType::F16:
+            return gemm_of<dot_f16>();
+        case DType::BF16:
+            return gemm_of<dot_bf16>();
+        case DType::Q4_0:
+            return gemm_of<dot_q4_0>();
+        case DType::Q4_1:
+            return gemm_of<dot_q4_1>();
+        case DType::Q5_0:
+            return gemm_of<dot_q5_0>();
+        case DType::Q5_1:
+            return gemm_of<dot_q5_1>();
+        case DType::Q8_0:
+            return gemm_of<dot_q8_0>();
+        case DType::IQ4_NL:
+            return gemm_of<dot_iq4_nl>();
+        case DType::Q2_K:
+            return gemm_of<dot_q2_K>();
+        case DType::Q3_K:
+            return gemm_of<dot_q3_K>();
+        case DType::Q4_K:
+            return gemm_of<dot_q45_K<false>>();
+        case DType::Q5_K:
+            return gemm_of<dot_q45_K<true>>();
+        case DType::Q6_K:
+            return gemm_of<dot_q6_K>();
+        case DType::IQ4_XS:
+            return gemm_of<dot_iq4_xs>();
+        default:
+            return nullptr;
+    }
+}
 
 VecDotFn ref_vec_dot(DType weight_type) {
     switch (weight_type) {

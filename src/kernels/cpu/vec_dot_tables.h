@@ -1,4 +1,4 @@
-// Internal: per-ISA vec_dot entry points, gathered into tables by vec_dot.cpp.
+// Internal: per-ISA kernel entry points, gathered into tables by vec_dot.cpp.
 #pragma once
 
 #include "kernels/cpu/vec_dot.h"
@@ -6,9 +6,16 @@
 namespace lokal::kernels {
 
 VecDotFn ref_vec_dot(DType weight_type);  // vec_dot_ref.cpp; nullptr when no kernel
+GemmFn ref_gemm(DType weight_type);       // tiles of ref_vec_dot
 #if defined(__x86_64__) || defined(_M_X64)
-VecDotFn avx2_vec_dot(DType weight_type);       // vec_dot_avx2.cpp; nullptr falls back to ref
-VecDotX4Fn avx2_vec_dot_x4(DType weight_type);  // nullptr: no four-row kernel
+VecDotFn avx2_vec_dot(DType weight_type);         // vec_dot_avx2.cpp; nullptr falls back to ref
+VecDotX4Fn avx2_vec_dot_x4(DType weight_type);    // nullptr: no four-row kernel
+GemmFn avx2_gemm(DType weight_type);              // nullptr exactly where avx2_vec_dot is
+QuantizeActFn avx2_quantize_act(DType act_type);  // quantize_act_avx2.cpp; nullptr: use ref
+
+// vec_dot_avx512.cpp (needs F/BW/VL/DQ); vnni picks the VPDPBUSD variants. nullptr: use AVX2.
+VecDotFn avx512_vec_dot(DType weight_type, bool vnni);
+GemmFn avx512_gemm(DType weight_type, bool vnni);
 #endif
 
 }  // namespace lokal::kernels

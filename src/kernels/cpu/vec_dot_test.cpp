@@ -142,7 +142,7 @@ TEST(VecDot, UnknownTypesThrow) {
 
 TEST(VecDot, EverySupportedIsaMatchesReference) {
     int checked = 0;
-    for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
         if (!isa_supported(isa)) {
             std::printf("  %s not supported here: skipped\n", isa_name(isa));
             continue;
@@ -169,12 +169,74 @@ TEST(VecDot, Avx2TableHasItsOwnKernels) {
                     DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
         EXPECT_NE(kernels_for(t, Isa::Avx2).vec_dot, kernels_ref(t).vec_dot) << dtype_name(t);
     }
-    // Types without an AVX2 kernel fall back to the reference.
-    EXPECT_EQ(kernels_for(DType::Q2_K, Isa::Avx2).vec_dot, kernels_ref(DType::Q2_K).vec_dot);
+    for (DType t :
+         {DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K, DType::IQ4_XS}) {
+        EXPECT_NE(kernels_for(t, Isa::Avx2).vec_dot, kernels_ref(t).vec_dot) << dtype_name(t);
+    }
+}
+
+// Byte offsets of the fp16 scale fields of each quantized weight block.
+std::vector<int> fp16_fields(DType t) {
+    switch (t) {
+        case DType::Q4_0:
+        case DType::Q5_0:
+        case DType::Q8_0:
+        case DType::IQ4_NL:
+        case DType::IQ4_XS:
+            return {0};
+        case DType::Q4_1:
+        case DType::Q5_1:
+        case DType::Q4_K:
+        case DType::Q5_K:
+            return {0, 2};
+        case DType::Q2_K:
+            return {80, 82};
+        case DType::Q3_K:
+            return {108};
+        case DType::Q6_K:
+            return {208};
+        default:
+            return {};
+    }
+}
+
+// Random bytes reach every quant level and scale code (quantized normal data does not): all
+// kernels of every supported ISA must still agree with the reference.
+TEST(VecDot, EveryIsaMatchesReferenceOnRandomBlocks) {
+    std::mt19937 rng(99);
+    std::uniform_real_distribution<float> scale(-0.01f, 0.01f);
+    for (DType t : kWeightTypes) {
+        const DTypeInfo& info = dtype_info(t);
+        if (info.block_elems == 1) continue;
+        const int64_t n = 1024;
+        std::vector<uint8_t> w(row_bytes(t, n));
+        for (uint8_t& b : w) b = (uint8_t)rng();
+        for (int64_t ib = 0; ib < n / info.block_elems; ++ib) {
+            for (int off : fp16_fields(t)) {
+                const uint16_t h = fp32_to_fp16(scale(rng));
+                std::memcpy(w.data() + ib * info.block_bytes + off, &h, 2);
+            }
+        }
+        const DType at = kernels_ref(t).act_type;
+        const std::vector<float> x = normal_data(n, 4);
+        std::vector<uint8_t> act(row_bytes(at, n));
+        quantize_activations(at, x.data(), act.data(), n);
+        std::vector<float> wf(n), af(n);
+        dequantize_row(t, w.data(), wf.data(), n);
+        dequantize_row(at, act.data(), af.data(), n);
+        double abs_sum = 0;
+        for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs((double)wf[i] * af[i]);
+        const float ref = kernels_ref(t).vec_dot(n, w.data(), act.data());
+        for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+            if (!isa_supported(isa)) continue;
+            const float got = kernels_for(t, isa).vec_dot(n, w.data(), act.data());
+            EXPECT_NEAR(got, ref, 1e-5 * abs_sum + 1e-30) << isa_name(isa) << " " << dtype_name(t);
+        }
+    }
 }
 
 TEST(VecDot, FloatKernelsHandleOddLengths) {
-    for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
         if (!isa_supported(isa)) continue;
         for (DType t : {DType::F32, DType::F16, DType::BF16}) {
             for (int64_t n : {1, 7, 8, 9, 31, 33, 100}) {

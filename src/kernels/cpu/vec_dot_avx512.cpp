@@ -1,0 +1,241 @@
+// AVX-512 (F/BW/VL/DQ, VNNI where present) dot products for the most common weight types: Q8_0,
+// Q4_0, Q4_K and Q6_K. Compiled with AVX-512 flags, only called when cpu_features() reports them
+// (Isa::Avx512). kVnni picks VPDPBUSD / VPDPWSSD over the VPMADDUBSW + VPMADDWD pair; the integer
+// sums are exact either way, and only the float accumulation order differs from the reference.
+// vec_dot_test.cpp checks them against kernels_ref() where the CPU has AVX-512.
+// GCC 12's AVX-512 headers build _mm512_undefined_*() from a self-initialised variable and then
+// warn about it at every use (a known false positive of the header, not of this file).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include "kernels/cpu/gemm_tiles.h"
+#include "kernels/cpu/simd_avx2.h"
+#include "kernels/cpu/vec_dot_tables.h"
+#include "tensor/quant_blocks.h"
+
+namespace lokal::kernels {
+namespace {
+
+using namespace avx2;  // NOLINT(google-build-using-namespace): h2f, unpack_nibbles16, ...
+
+// acc + sum of groups of 4 u8 * s8 products, per int32 lane.
+template <bool kVnni>
+inline __m512i dot_u8s8(__m512i acc, __m512i u, __m512i s) {
+    if constexpr (kVnni) {
+        return _mm512_dpbusd_epi32(acc, u, s);
+    } else {
+        const __m512i p16 = _mm512_maddubs_epi16(u, s);
+        return _mm512_add_epi32(acc, _mm512_madd_epi16(p16, _mm512_set1_epi16(1)));
+    }
+}
+
+// acc + sum of pairs of int16 products, per int32 lane.
+template <bool kVnni>
+inline __m512i dot_s16(__m512i acc, __m512i a, __m512i b) {
+    if constexpr (kVnni) {
+        return _mm512_dpwssd_epi32(acc, a, b);
+    } else {
+        return _mm512_add_epi32(acc, _mm512_madd_epi16(a, b));
+    }
+}
+
+inline __m512i join(__m256i lo, __m256i hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+inline __m512 join_ps(float lo, float hi) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(lo)), _mm256_set1_ps(hi), 1);
+}
+
+// Signed x signed bytes: |x| times y with x's sign (|-128| reads as 128 unsigned: still exact).
+template <bool kVnni>
+inline __m512i dot_i8(__m512i x, __m512i y) {
+    const __mmask64 neg = _mm512_movepi8_mask(x);
+    const __m512i sy = _mm512_mask_sub_epi8(y, neg, _mm512_setzero_si512(), y);
+    return dot_u8s8<kVnni>(_mm512_setzero_si512(), _mm512_abs_epi8(x), sy);
+}
+
+// Two 32-blocks per step; an odd last block is paired with zeros.
+template <bool kVnni>
+float dot_q8_0(int64_t n, const void* wv, const void* av) {
+    const block_q8_0* w = static_cast<const block_q8_0*>(wv);
+    const block_q8_0* a = static_cast<const block_q8_0*>(av);
+    const int64_t nb = n / kQK32;
+    __m512 acc = _mm512_setzero_ps();
+    int64_t ib = 0;
+    for (; ib + 2 <= nb; ib += 2) {
+        const __m512i x = join(load256(w[ib].qs), load256(w[ib + 1].qs));
+        const __m512i y = join(load256(a[ib].qs), load256(a[ib + 1].qs));
+        const __m512 d = join_ps(h2f(w[ib].d) * h2f(a[ib].d), h2f(w[ib + 1].d) * h2f(a[ib + 1].d));
+        acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(dot_i8<kVnni>(x, y)), acc);
+    }
+    if (ib < nb) {
+        const __m512i x = join(load256(w[ib].qs), _mm256_setzero_si256());
+        const __m512i y = join(load256(a[ib].qs), _mm256_setzero_si256());
+        const __m512 d = join_ps(h2f(w[ib].d) * h2f(a[ib].d), 0.0f);
+        acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(dot_i8<kVnni>(x, y)), acc);
+    }
+    return _mm512_reduce_add_ps(acc);
+}
+
+// q4_0: sum (q - 8) * y = sum q * y - 8 * sum y, both as unsigned x signed dots.
+template <bool kVnni>
+float dot_q4_0(int64_t n, const void* wv, const void* av) {
+    const block_q4_0* w = static_cast<const block_q4_0*>(wv);
+    const block_q8_0* a = static_cast<const block_q8_0*>(av);
+    const int64_t nb = n / kQK32;
+    const __m512i eight = _mm512_set1_epi8(8);
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t ib = 0; ib < nb; ib += 2) {
+        const bool two = ib + 1 < nb;
+        const __m512i q = join(unpack_nibbles16(w[ib].qs),
+                               two ? unpack_nibbles16(w[ib + 1].qs) : _mm256_setzero_si256());
+        const __m512i y =
+            join(load256(a[ib].qs), two ? load256(a[ib + 1].qs) : _mm256_setzero_si256());
+        const __m512i zero = _mm512_setzero_si512();
+        const __m512i s =
+            _mm512_sub_epi32(dot_u8s8<kVnni>(zero, q, y), dot_u8s8<kVnni>(zero, eight, y));
+        const __m512 d =
+            join_ps(h2f(w[ib].d) * h2f(a[ib].d), two ? h2f(w[ib + 1].d) * h2f(a[ib + 1].d) : 0.0f);
+        acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc);
+    }
+    return _mm512_reduce_add_ps(acc);
+}
+
+inline __m512i set_scales16(int lo, int hi) {
+    return join(_mm256_set1_epi16((int16_t)lo), _mm256_set1_epi16((int16_t)hi));
+}
+
+// Sum over the 16 bsums of bsums[j] * mins[j / 2].
+inline int mins_dot_bsums(const int16_t* bsums, const uint8_t* mins) {
+    const __m128i m8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins));
+    const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));
+    return hsum_i32(_mm256_madd_epi16(load256(bsums), m16));
+}
+
+// q4_K: 64 elements per step (two 32-element sub-blocks, one scale each).
+template <bool kVnni>
+float dot_q4_K(int64_t n, const void* wv, const void* av) {
+    const block_q4_K* w = static_cast<const block_q4_K*>(wv);
+    const block_q8_K* a = static_cast<const block_q8_K*>(av);
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    __m512 acc = _mm512_setzero_ps();
+    float acc_min = 0;
+    for (int64_t i = 0; i < n / kQKK; ++i) {
+        uint8_t sc[8], mn[8];
+        for (int j = 0; j < 8; ++j) get_scale_min_k4(j, w[i].scales, &sc[j], &mn[j]);
+        const int summ = mins_dot_bsums(a[i].bsums, mn);
+        __m512i sumi = _mm512_setzero_si512();
+        for (int c = 0; c < 4; c += 2) {
+            // qs bytes of chunks c and c+1: low nibbles = first 32 of each chunk, high = last 32.
+            const __m512i q = _mm512_loadu_si512(w[i].qs + 32 * c);
+            const __m512i lo = _mm512_and_si512(q, low4);
+            const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), low4);
+            // Chunk order: [lo_c, hi_c] and [lo_c+1, hi_c+1], matching contiguous activations.
+            const __m512i q0 = _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
+            const __m512i q1 = _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
+            const __m512i y0 = _mm512_loadu_si512(a[i].qs + 64 * c);
+            const __m512i y1 = _mm512_loadu_si512(a[i].qs + 64 * c + 64);
+            sumi = dot_s16<kVnni>(sumi, _mm512_maddubs_epi16(q0, y0),
+                                  set_scales16(sc[2 * c], sc[2 * c + 1]));
+            sumi = dot_s16<kVnni>(sumi, _mm512_maddubs_epi16(q1, y1),
+                                  set_scales16(sc[2 * c + 2], sc[2 * c + 3]));
+        }
+        const __m512 d = _mm512_set1_ps(h2f(w[i].d) * a[i].d);
+        acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sumi), acc);
+        acc_min += h2f(w[i].dmin) * a[i].d * summ;
+    }
+    return _mm512_reduce_add_ps(acc) - acc_min;
+}
+
+// q6_K: per 128-half, [ql0 | ql1] low nibbles give elements 0..63 and high nibbles 64..127.
+template <bool kVnni>
+float dot_q6_K(int64_t n, const void* wv, const void* av) {
+    const block_q6_K* w = static_cast<const block_q6_K*>(wv);
+    const block_q8_K* a = static_cast<const block_q8_K*>(av);
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m512i three = _mm512_set1_epi8(3);
+    const __m512i m32 = _mm512_set1_epi8(32);
+    // Word k of the scale vector for 64-element group g is scale 4g + k / 8.
+    __m512i pick[4];
+    for (int g = 0; g < 4; ++g) {
+        alignas(64) int16_t idx[32];
+        for (int k = 0; k < 32; ++k) idx[k] = (int16_t)(4 * g + k / 8);
+        pick[g] = _mm512_load_si512(idx);
+    }
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n / kQKK; ++i) {
+        const __m512i scales = _mm512_cvtepi8_epi16(
+            _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i].scales))));
+        __m512i sumi = _mm512_setzero_si512();
+        for (int half = 0; half < 2; ++half) {
+            const __m512i ql = _mm512_loadu_si512(w[i].ql + 64 * half);
+            const __m256i qh256 = load256(w[i].qh + 32 * half);
+            const __m512i qh = join(qh256, _mm256_srli_epi16(qh256, 2));
+            const __m512i q0 = _mm512_or_si512(_mm512_and_si512(ql, low4),
+                                               _mm512_slli_epi16(_mm512_and_si512(qh, three), 4));
+            const __m512i q1 = _mm512_or_si512(
+                _mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
+                _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, 4), three), 4));
+            const int8_t* q8 = a[i].qs + 128 * half;
+            const __m512i y0 = _mm512_loadu_si512(q8);
+            const __m512i y1 = _mm512_loadu_si512(q8 + 64);
+            const __m512i p0 =
+                _mm512_sub_epi16(_mm512_maddubs_epi16(q0, y0), _mm512_maddubs_epi16(m32, y0));
+            const __m512i p1 =
+                _mm512_sub_epi16(_mm512_maddubs_epi16(q1, y1), _mm512_maddubs_epi16(m32, y1));
+            sumi = dot_s16<kVnni>(sumi, p0, _mm512_permutexvar_epi16(pick[2 * half], scales));
+            sumi = dot_s16<kVnni>(sumi, p1, _mm512_permutexvar_epi16(pick[2 * half + 1], scales));
+        }
+        const __m512 d = _mm512_set1_ps(h2f(w[i].d) * a[i].d);
+        acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sumi), acc);
+    }
+    return _mm512_reduce_add_ps(acc);
+}
+
+template <bool kVnni>
+VecDotFn pick_vec_dot(DType t) {
+    switch (t) {
+        case DType::Q8_0:
+            return dot_q8_0<kVnni>;
+        case DType::Q4_0:
+            return dot_q4_0<kVnni>;
+        case DType::Q4_K:
+            return dot_q4_K<kVnni>;
+        case DType::Q6_K:
+            return dot_q6_K<kVnni>;
+        default:
+            return nullptr;
+    }
+}
+
+template <bool kVnni>
+GemmFn pick_gemm(DType t) {
+    switch (t) {
+        case DType::Q8_0:
+            return gemm_tiled<dot_q8_0<kVnni>, nullptr>;
+        case DType::Q4_0:
+            return gemm_tiled<dot_q4_0<kVnni>, nullptr>;
+        case DType::Q4_K:
+            return gemm_tiled<dot_q4_K<kVnni>, nullptr>;
+        case DType::Q6_K:
+            return gemm_tiled<dot_q6_K<kVnni>, nullptr>;
+        default:
+            return nullptr;
+    }
+}
+
+}  // namespace
+
+VecDotFn avx512_vec_dot(DType weight_type, bool vnni) {
+    return vnni ? pick_vec_dot<true>(weight_type) : pick_vec_dot<false>(weight_type);
+}
+
+GemmFn avx512_gemm(DType weight_type, bool vnni) {
+    return vnni ? pick_gemm<true>(weight_type) : pick_gemm<false>(weight_type);
+}
+
+}  // namespace lokal::kernels
