@@ -1,0 +1,186 @@
+// Kernel micro-benchmarks: vec_dot per weight type and ISA, activation quantization, the gemm
+// against the one-dot-per-pair loop it replaced, and matmul as the model calls it.
+//
+//   make kernels_bench && ./bench/kernels_bench --benchmark_filter=vec_dot
+//
+// Counters: GB/s = weight bytes read per second; GFLOP/s = 2 * multiply-adds per second.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "kernels/cpu/matmul.h"
+#include "kernels/cpu/vec_dot.h"
+#include "tensor/quantize.h"
+
+namespace {
+
+using lokal::DType;
+using namespace lokal::kernels;  // NOLINT(google-build-using-namespace)
+
+std::vector<float> randn(int64_t n, uint32_t seed, float scale) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, scale);
+    std::vector<float> x(n);
+    for (float& v : x) v = dist(rng);
+    return x;
+}
+
+// rows x n weights of type t: 16 distinct quantized rows repeated (quantizing K types is slow).
+std::vector<uint8_t> make_weights(DType t, int64_t rows, int64_t n) {
+    const size_t stride = lokal::row_bytes(t, n);
+    std::vector<uint8_t> w(stride * rows);
+    const int64_t distinct = std::min<int64_t>(rows, 16);
+    for (int64_t r = 0; r < distinct; ++r) {
+        const std::vector<float> x = randn(n, 1 + (uint32_t)r, 0.05f);
+        lokal::quantize_row(t, x.data(), w.data() + r * stride, n);
+    }
+    for (int64_t r = distinct; r < rows; ++r) {
+        std::copy_n(w.data() + (r % distinct) * stride, stride, w.data() + r * stride);
+    }
+    return w;
+}
+
+std::vector<uint8_t> make_acts(DType at, int64_t rows, int64_t n) {
+    const size_t stride = lokal::row_bytes(at, n);
+    std::vector<uint8_t> a(stride * rows);
+    for (int64_t r = 0; r < rows; ++r) {
+        const std::vector<float> x = randn(n, 100 + (uint32_t)r, 1.0f);
+        lokal::quantize_row(at, x.data(), a.data() + r * stride, n);
+    }
+    return a;
+}
+
+void set_rates(benchmark::State& state, double weight_bytes, double macs) {
+    const double it = (double)state.iterations();
+    state.counters["GB/s"] =
+        benchmark::Counter(weight_bytes * it / 1e9, benchmark::Counter::kIsRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(2 * macs * it / 1e9, benchmark::Counter::kIsRate);
+}
+
+// One thread, 16 weight rows x 4096 (L2-resident): the kernel's compute speed.
+void bm_vec_dot(benchmark::State& state, DType t, Isa isa) {
+    const int64_t n = 4096, rows = 16;
+    const TypeKernels& k = kernels_for(t, isa);
+    const std::vector<uint8_t> w = make_weights(t, rows, n);
+    const std::vector<uint8_t> a = make_acts(k.act_type, 1, n);
+    const size_t stride = lokal::row_bytes(t, n);
+    for (auto _ : state) {
+        for (int64_t r = 0; r < rows; ++r) {
+            benchmark::DoNotOptimize(k.vec_dot(n, w.data() + r * stride, a.data()));
+        }
+    }
+    set_rates(state, (double)stride * rows, (double)n * rows);
+}
+
+void bm_quantize(benchmark::State& state, DType at, Isa isa) {
+    const int64_t n = 4096;
+    const std::vector<float> x = randn(n, 3, 1.0f);
+    std::vector<uint8_t> out(lokal::row_bytes(at, n));
+    for (auto _ : state) {
+        quantize_activations(at, x.data(), out.data(), n, isa);
+        benchmark::ClobberMemory();
+    }
+    state.counters["Gelem/s"] =
+        benchmark::Counter((double)n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+
+// One thread, 256 weight rows x 4096 against 32 activation rows: gemm vs the plain loop.
+void bm_gemm(benchmark::State& state, DType t, Isa isa, bool use_gemm) {
+    const int64_t n = 4096, rows = 256, batch = 32;
+    const TypeKernels& k = kernels_for(t, isa);
+    const std::vector<uint8_t> w = make_weights(t, rows, n);
+    const std::vector<uint8_t> a = make_acts(k.act_type, batch, n);
+    const size_t ws = lokal::row_bytes(t, n), as = lokal::row_bytes(k.act_type, n);
+    std::vector<float> y(rows * batch);
+    for (auto _ : state) {
+        if (use_gemm) {
+            k.gemm(n, w.data(), ws, (int)rows, a.data(), as, (int)batch, y.data(), rows);
+        } else {
+            for (int64_t r = 0; r < rows; ++r) {
+                for (int64_t b = 0; b < batch; ++b) {
+                    y[b * rows + r] = k.vec_dot(n, w.data() + r * ws, a.data() + b * as);
+                }
+            }
+        }
+        benchmark::ClobberMemory();
+    }
+    set_rates(state, (double)ws * rows, (double)n * rows * batch);
+}
+
+// matmul as the model calls it (active ISA; LOKAL_FORCE_ISA picks another): 4096 x 4096.
+void bm_matmul(benchmark::State& state, DType t, int64_t batch, int threads) {
+    const int64_t n = 4096, rows = 4096;
+    const std::vector<uint8_t> w = make_weights(t, rows, n);
+    const MatrixView mv{t, rows, n, w.data(), lokal::row_bytes(t, n)};
+    const std::vector<float> x = randn(n * batch, 9, 1.0f);
+    std::vector<float> y(rows * batch);
+    lokal::ThreadPool pool(threads);
+    MatmulScratch scratch;
+    for (auto _ : state) {
+        matmul(mv, x.data(), batch, y.data(), rows, pool, scratch);
+        benchmark::ClobberMemory();
+    }
+    set_rates(state, (double)w.size(), (double)n * rows * batch);
+    state.SetLabel(isa_name(active_isa()));
+}
+
+void register_all() {
+    const DType types[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0,  DType::Q4_1,
+                           DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K,  DType::Q3_K,
+                           DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_XS};
+    const Isa isas[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512};
+    for (Isa isa : isas) {
+        if (!isa_supported(isa)) continue;
+        for (DType t : types) {
+            if (!lokal::can_quantize(t)) continue;
+            const std::string name =
+                std::string("vec_dot/") + std::string(lokal::dtype_name(t)) + "/" + isa_name(isa);
+            benchmark::RegisterBenchmark(name.c_str(), bm_vec_dot, t, isa);
+        }
+    }
+    for (Isa isa : isas) {
+        if (!isa_supported(isa)) continue;
+        for (DType at : {DType::Q8_0, DType::Q8_1, DType::Q8_K}) {
+            const std::string name = std::string("quantize_act/") +
+                                     std::string(lokal::dtype_name(at)) + "/" + isa_name(isa);
+            benchmark::RegisterBenchmark(name.c_str(), bm_quantize, at, isa);
+        }
+    }
+    for (Isa isa : isas) {
+        if (!isa_supported(isa)) continue;
+        for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+            for (bool g : {false, true}) {
+                const std::string name = std::string("gemm_256x4096x32/") +
+                                         std::string(lokal::dtype_name(t)) + "/" + isa_name(isa) +
+                                         (g ? "/gemm" : "/rowwise");
+                benchmark::RegisterBenchmark(name.c_str(), bm_gemm, t, isa, g);
+            }
+        }
+    }
+    for (DType t : {DType::Q4_K, DType::Q8_0}) {
+        for (int64_t batch : {1, 32}) {
+            const std::string name = std::string("matmul_4096x4096/") +
+                                     std::string(lokal::dtype_name(t)) + "/batch" +
+                                     std::to_string(batch) + "/threads2";
+            benchmark::RegisterBenchmark(name.c_str(), bm_matmul, t, batch, 2)
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime();
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    register_all();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
