@@ -286,6 +286,20 @@ float dot_q2_K(int64_t n, const void* wv, const void* av) {
     return hsum(acc) - acc_min;
 }
 
+// unpack_q3_K_scales in one go: low nibbles from bytes 0..7 (low then high nibbles), 2 high bits
+// of scale j from byte 8 + j % 4 at bit 2 * (j / 4).
+inline void unpack_q3_K_scales_avx2(const uint8_t* packed, int8_t* out) {
+    uint32_t tail;
+    std::memcpy(&tail, packed + 8, 4);
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed));
+    const __m128i lo =
+        _mm_and_si128(_mm_unpacklo_epi64(b, _mm_srli_epi16(b, 4)), _mm_set1_epi8(0x0F));
+    const __m128i hi = _mm_and_si128(
+        _mm_srlv_epi32(_mm_set1_epi32((int)tail), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+    const __m128i sc = _mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32));
+    _mm_store_si128(reinterpret_cast<__m128i*>(out), sc);
+}
+
 float dot_q3_K(int64_t n, const void* wv, const void* av) {
     const block_q3_K* w = static_cast<const block_q3_K*>(wv);
     const block_q8_K* a = static_cast<const block_q8_K*>(av);
@@ -294,8 +308,8 @@ float dot_q3_K(int64_t n, const void* wv, const void* av) {
     const __m256i four = _mm256_set1_epi8(4);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / kQKK; ++i) {
-        int8_t sc[16];
-        unpack_q3_K_scales(w[i].scales, sc);
+        alignas(16) int8_t sc[16];
+        unpack_q3_K_scales_avx2(w[i].scales, sc);
         const __m256i hm = load256(w[i].hmask);
         __m256i sumi = _mm256_setzero_si256();
         const int8_t* q8 = a[i].qs;
