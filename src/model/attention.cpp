@@ -12,7 +12,7 @@ namespace {
 using detail::kMaxHeadDim;
 
 template <typename Row>
-void attend_impl(const float* q, const KvCache& cache, int layer, const AttentionParams& p,
+void attend_impl(const float* q, const KvSeqView& cache, int layer, const AttentionParams& p,
                  float* out, Row to_float) {
     const int hd = p.head_dim;
     float qv[kMaxHeadDim];
@@ -62,7 +62,7 @@ float detail::dot_f16_lanes(const float* q, const uint16_t* k, int n) {
     return b0 + b1;
 }
 
-void detail::attend_f16_scalar(const float* q, const KvCache& cache, int layer,
+void detail::attend_f16_scalar(const float* q, const KvSeqView& cache, int layer,
                                const AttentionParams& p, float* out) {
     const int hd = p.head_dim;
     float qv[kMaxHeadDim];
@@ -101,7 +101,8 @@ struct F32Rows {
 
 }  // namespace
 
-void attend(const float* q, const KvCache& cache, int layer, const AttentionParams& p, float* out) {
+void attend(const float* q, const KvSeqView& cache, int layer, const AttentionParams& p,
+            float* out) {
     if (cache.type() == KvType::F16) {
 #if defined(__x86_64__)
         static const bool use_avx2 = kernels::active_isa() != kernels::Isa::Scalar;

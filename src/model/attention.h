@@ -17,6 +17,7 @@ struct AttentionParams {
 
 // out[head_dim] = softmax(q·K^T * scale) · V over positions first..last of `layer`.
 // With an F16 cache, q is rounded to F16 like the keys (as llama.cpp's CPU path does).
-void attend(const float* q, const KvCache& cache, int layer, const AttentionParams& p, float* out);
+void attend(const float* q, const KvSeqView& cache, int layer, const AttentionParams& p,
+            float* out);
 
 }  // namespace lokal::model

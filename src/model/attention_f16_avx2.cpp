@@ -10,7 +10,7 @@
 
 namespace lokal::model::detail {
 
-void attend_f16_avx2(const float* q, const KvCache& cache, int layer, const AttentionParams& p,
+void attend_f16_avx2(const float* q, const KvSeqView& cache, int layer, const AttentionParams& p,
                      float* out) {
     const int hd = p.head_dim;  // a multiple of 8 (checked by the caller)
     alignas(32) float qv[kMaxHeadDim];

@@ -11,9 +11,9 @@ constexpr int kMaxHeadDim = 1024;
 // head, then a fixed pairwise reduction (sequential when n is not a multiple of 8).
 float dot_f16_lanes(const float* q, const uint16_t* k, int n);
 
-void attend_f16_scalar(const float* q, const KvCache& cache, int layer, const AttentionParams& p,
+void attend_f16_scalar(const float* q, const KvSeqView& cache, int layer, const AttentionParams& p,
                        float* out);
-void attend_f16_avx2(const float* q, const KvCache& cache, int layer, const AttentionParams& p,
+void attend_f16_avx2(const float* q, const KvSeqView& cache, int layer, const AttentionParams& p,
                      float* out);
 
 }  // namespace lokal::model::detail

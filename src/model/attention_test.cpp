@@ -38,13 +38,14 @@ TEST_P(AttentionTest, MatchesTwoPassSoftmax) {
     const int hd = 64, n = 37, kv_heads = 2;
     std::mt19937 rng(7);
     std::normal_distribution<float> nd(0.0f, 1.0f);
-    KvCache cache(1, n, hd * kv_heads, GetParam());
+    KvCache pool(1, hd * kv_heads, GetParam(), n, 8);
+    ASSERT_TRUE(pool.reserve(0, 0, n));
     std::vector<std::vector<float>> k(n, std::vector<float>(hd)), v = k;
     for (int j = 0; j < n; ++j) {
         std::vector<float> krow(hd * kv_heads), vrow(hd * kv_heads);
         for (auto& x : krow) x = nd(rng);
         for (auto& x : vrow) x = nd(rng);
-        cache.store(0, j, krow.data(), vrow.data());
+        pool.store(0, 0, j, krow.data(), vrow.data());
         for (int d = 0; d < hd; ++d) {
             k[j][d] = krow[hd + d];  // head 1
             v[j][d] = vrow[hd + d];
@@ -59,7 +60,7 @@ TEST_P(AttentionTest, MatchesTwoPassSoftmax) {
     p.last = n - 1;
     p.scale = 0.125f;
     std::vector<float> out(hd);
-    attend(q.data(), cache, 0, p, out.data());
+    attend(q.data(), pool.view(0), 0, p, out.data());
     const auto ref = reference(q, k, v, p.scale);
     const double tol = GetParam() == KvType::F32 ? 1e-5 : 5e-3;  // F16 storage and accumulator
     for (int d = 0; d < hd; ++d) EXPECT_NEAR(out[d], ref[d], tol) << d;
@@ -72,12 +73,13 @@ TEST(Attention, F16Avx2IsBitIdenticalToScalar) {
     const int hd = 128, n = 50;
     std::mt19937 rng(11);
     std::normal_distribution<float> nd(0.0f, 2.0f);
-    KvCache cache(1, n, hd, KvType::F16);
+    KvCache pool(1, hd, KvType::F16, n);
+    ASSERT_TRUE(pool.reserve(0, 0, n));
     std::vector<float> row(hd), row2(hd);
     for (int j = 0; j < n; ++j) {
         for (auto& x : row) x = nd(rng);
         for (auto& x : row2) x = nd(rng);
-        cache.store(0, j, row.data(), row2.data());
+        pool.store(0, 0, j, row.data(), row2.data());
     }
     for (float softcap : {0.0f, 5.0f}) {
         for (int first : {0, 20}) {
@@ -90,8 +92,8 @@ TEST(Attention, F16Avx2IsBitIdenticalToScalar) {
             p.scale = 0.09f;
             p.softcap = softcap;
             std::vector<float> a(hd), b(hd);
-            detail::attend_f16_scalar(q.data(), cache, 0, p, a.data());
-            detail::attend_f16_avx2(q.data(), cache, 0, p, b.data());
+            detail::attend_f16_scalar(q.data(), pool.view(0), 0, p, a.data());
+            detail::attend_f16_avx2(q.data(), pool.view(0), 0, p, b.data());
             for (int d = 0; d < hd; ++d) ASSERT_EQ(a[d], b[d]) << "dim " << d;
         }
     }

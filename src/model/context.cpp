@@ -30,12 +30,9 @@ Context::Context(const Model& model, ContextParams params)
     n_vocab_ = c.n_vocab;
     const size_t kv = (size_t)c.n_head_kv * c.head_dim;
     const size_t q = (size_t)c.n_head * c.head_dim;
-    // Sliding-window layers keep the window plus one batch of rows (see truncate()).
-    std::vector<int> capacity(c.n_layer, n_ctx_);
-    for (int l = 0; l < c.n_layer; ++l) {
-        if (c.is_swa(l)) capacity[l] = std::min(n_ctx_, c.n_swa + n_batch_);
-    }
-    kv_cache_ = std::make_unique<KvCache>(c.n_layer, n_ctx_, (int)kv, params.kv_type, capacity);
+    const int kv_rows = params.kv_rows > 0 ? params.kv_rows : n_ctx_;
+    kv_cache_ = std::make_unique<KvCache>(c.n_layer, (int)kv, params.kv_type, kv_rows);
+    n_past_.assign(1, 0);
     const size_t B = n_batch_;
     x_.resize(B * c.n_embd);
     xn_.resize(B * c.n_embd);
@@ -44,6 +41,7 @@ Context::Context(const Model& model, ContextParams params)
     ffn_.resize(B * 2 * c.n_ff);
     act_.resize(B * c.n_ff);
     logits_.resize(n_vocab_);
+    for (auto* v : {&batch_tok_, &batch_seq_, &batch_pos_, &logit_rows_}) v->resize(B);
 }
 
 Context::~Context() = default;
@@ -84,22 +82,41 @@ std::vector<float> Context::embed(std::span<const int32_t> tokens, Pooling pooli
 }
 
 int Context::truncate(int n) {
-    n = std::clamp(n, 0, n_past_);
-    // Sliding-window rows older than one batch behind n_past may have been overwritten; a longer
-    // rollback starts the sequence over.
-    const ModelConfig& c = model_.config();
-    const bool has_swa =
-        std::any_of(c.swa_layers.begin(), c.swa_layers.end(), [](bool b) { return b; });
-    if (has_swa && c.n_swa + n_batch_ < n_ctx_ && n_past_ - n > n_batch_) n = 0;
-    n_past_ = n;
-    return n;
+    seq_truncate(0, n);
+    return n_past();
+}
+
+void Context::seq_truncate(int seq, int n) {
+    LOKAL_ASSERT(seq >= 0);
+    if ((size_t)seq >= n_past_.size()) n_past_.resize((size_t)seq + 1, 0);
+    n_past_[seq] = std::clamp(n, 0, n_past_[seq]);
+    kv_cache_->truncate(seq, n_past_[seq]);
+}
+
+void Context::seq_copy_prefix(int src, int dst, int n) {
+    LOKAL_ASSERT(src >= 0 && dst >= 0);
+    const int m = std::max(src, dst);
+    if ((size_t)m >= n_past_.size()) n_past_.resize((size_t)m + 1, 0);
+    n = std::clamp(n, 0, n_past_[src]);
+    kv_cache_->copy_prefix(src, dst, n);
+    n_past_[dst] = n;
+}
+
+void Context::check_tokens(std::span<const BatchToken> batch) {
+    for (const BatchToken& b : batch) {
+        if (b.token < 0 || b.token >= n_vocab_) {
+            throw Error("token id " + std::to_string(b.token) + " is outside the vocabulary (0.." +
+                        std::to_string(n_vocab_ - 1) + ")");
+        }
+        LOKAL_ASSERT(b.seq >= 0);
+    }
 }
 
 void Context::eval(std::span<const int32_t> tokens, bool all_logits) {
     const int n = (int)tokens.size();
     if (n == 0) return;
-    if ((int64_t)n_past_ + n > n_ctx_) {
-        throw Error("the prompt and answer need " + std::to_string(n_past_ + n) +
+    if ((int64_t)n_past() + n > n_ctx_) {
+        throw Error("the prompt and answer need " + std::to_string(n_past() + n) +
                     " tokens but the context holds " + std::to_string(n_ctx_) +
                     "; use a larger --ctx or a shorter prompt");
     }
@@ -109,18 +126,75 @@ void Context::eval(std::span<const int32_t> tokens, bool all_logits) {
                         std::to_string(n_vocab_ - 1) + ")");
         }
     }
+    if (!kv_cache_->reserve(0, n_past(), n_past() + n)) {
+        throw Error("the KV cache is full (" + std::to_string(kv_cache_->pages_total()) +
+                    " pages); use a larger --ctx");
+    }
     if (all_logits && logits_.size() < (size_t)n * n_vocab_) logits_.resize((size_t)n * n_vocab_);
     for (int done = 0; done < n;) {
         const int chunk = std::min(n_batch_, n - done);
         const bool last_chunk = done + chunk == n;
-        float* out = all_logits ? logits_.data() + (size_t)done * n_vocab_
-                                : (last_chunk ? logits_.data() : nullptr);
-        forward_batch(tokens.data() + done, chunk, all_logits, out);
+        int rows = 0;
+        for (int t = 0; t < chunk; ++t) {
+            batch_tok_[t] = tokens[done + t];
+            batch_seq_[t] = 0;
+            batch_pos_[t] = n_past_[0] + t;
+            if (all_logits || (last_chunk && t == chunk - 1)) logit_rows_[rows++] = t;
+        }
+        float* out = all_logits ? logits_.data() + (size_t)done * n_vocab_ : logits_.data();
+        forward_batch(chunk, rows, out);
+        n_past_[0] += chunk;
         done += chunk;
     }
 }
 
-void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float* logits_out) {
+bool Context::decode(std::span<const BatchToken> batch) {
+    const int n = (int)batch.size();
+    if (n == 0) return true;
+    if (n > n_batch_) {
+        throw Error("a batch of " + std::to_string(n) + " tokens exceeds n_batch " +
+                    std::to_string(n_batch_));
+    }
+    check_tokens(batch);
+    int max_seq = 0;
+    for (const BatchToken& b : batch) max_seq = std::max(max_seq, (int)b.seq);
+    if ((size_t)max_seq >= n_past_.size()) n_past_.resize((size_t)max_seq + 1, 0);
+    // Positions follow each sequence's history, in batch order.
+    int rows = 0;
+    for (int t = 0; t < n; ++t) {
+        const int s = batch[t].seq;
+        int pos = n_past_[s];
+        for (int u = 0; u < t; ++u) pos += batch[u].seq == s;
+        if (pos >= n_ctx_) {
+            throw Error("sequence " + std::to_string(s) + " would need " + std::to_string(pos + 1) +
+                        " tokens but the context holds " + std::to_string(n_ctx_));
+        }
+        batch_tok_[t] = batch[t].token;
+        batch_seq_[t] = s;
+        batch_pos_[t] = pos;
+        if (batch[t].logits) logit_rows_[rows++] = t;
+    }
+    // Back every new position with a writable page; undo all of it if the pool runs out.
+    for (int t = 0; t < n; ++t) {
+        const int s = batch_seq_[t];
+        if (batch_pos_[t] != n_past_[s]) continue;  // first token of s in this batch
+        int last = batch_pos_[t];
+        for (int u = t; u < n; ++u) {
+            if (batch_seq_[u] == s) last = batch_pos_[u];
+        }
+        if (!kv_cache_->reserve(s, n_past_[s], last + 1)) {
+            for (int u = 0; u < n; ++u) kv_cache_->truncate(batch_seq_[u], n_past_[batch_seq_[u]]);
+            return false;
+        }
+    }
+    if (logits_.size() < (size_t)rows * n_vocab_) logits_.resize((size_t)rows * n_vocab_);
+    forward_batch(n, rows, logits_.data());
+    for (int t = 0; t < n; ++t)
+        n_past_[batch_seq_[t]] = std::max(n_past_[batch_seq_[t]], batch_pos_[t] + 1);
+    return true;
+}
+
+void Context::forward_batch(int n, int n_logit_rows, float* logits_out) {
     const ModelConfig& c = model_.config();
     const Weights& w = model_.weights();
     const int E = c.n_embd, hd = c.head_dim, nh = c.n_head, nkv = c.n_head_kv, F = c.n_ff;
@@ -129,6 +203,9 @@ void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float
     const float kq_scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt((float)hd);
     const float softcap = c.attn_softcap;
 
+    const int32_t* tokens = batch_tok_.data();
+    const int32_t* seqs = batch_seq_.data();
+    const int32_t* positions = batch_pos_.data();
     for (int t = 0; t < n; ++t) kernels::get_row(w.tok_embd, tokens[t], &x_[(size_t)t * E]);
     if (c.scale_embeddings) {
         const float s = std::sqrt((float)E);
@@ -170,28 +247,28 @@ void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float
                         rms_norm(k + h * hd, L.k_norm.data(), k + h * hd, hd, c.norm_eps);
                     }
                 }
-                rope.compute(rope_cfg, n_past_ + (int)t);
+                rope.compute(rope_cfg, positions[t]);
                 rope_apply(q, nh, hd, rope_cfg, rope);
                 rope_apply(k, nkv, hd, rope_cfg, rope);
-                kv_cache_->store(l, n_past_ + (int)t, k, v);
+                kv_cache_->store(seqs[t], l, positions[t], k, v);
             }
         });
         // Enough (query, head) pairs per thread to be worth a wake-up.
         // Later tokens see more keys: threads take every nth (token, head) pair so each gets
         // an even share of short and long rows. Small jobs stay on one thread.
         const int64_t n_jobs = (int64_t)n * nh;
-        const bool one_thread = n_jobs * hd * (n_past_ + n) < 65536;
+        const bool one_thread = n_jobs * hd * (positions[n - 1] + 1) < 65536;
         auto attend_jobs = [&](int ith, int nth) {
             for (int64_t job = ith; job < n_jobs; job += nth) {
                 const int t = (int)(job / nh), h = (int)(job % nh);
                 AttentionParams ap;
                 ap.head_dim = hd;
                 ap.kv_offset = (h / group) * hd;
-                ap.last = n_past_ + t;
+                ap.last = positions[t];
                 ap.first = swa ? std::max(0, ap.last - c.n_swa + 1) : 0;
                 ap.scale = kq_scale;
                 ap.softcap = softcap;
-                attend(&qkv_[(size_t)t * QKV + (size_t)h * hd], *kv_cache_, l, ap,
+                attend(&qkv_[(size_t)t * QKV + (size_t)h * hd], kv_cache_->view(seqs[t]), l, ap,
                        &attn_[(size_t)t * Q + (size_t)h * hd]);
             }
         };
@@ -238,7 +315,6 @@ void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float
         for (size_t i = 0; i < (size_t)n * E; ++i) x_[i] += xn_[i];
     }
 
-    n_past_ += n;
     if (hidden_sink_) {
         // Embedding mode: keep the final normalised hidden state of every token, no logits.
         for (int t = 0; t < n; ++t) {
@@ -249,12 +325,11 @@ void Context::forward_batch(const int32_t* tokens, int n, bool all_logits, float
         }
         return;
     }
-    if (!logits_out) return;
     // Only the rows whose logits are wanted go through the (large) output matrix.
-    const int first = all_logits ? 0 : n - 1;
-    const int rows = n - first;
-    for (int t = first; t < n; ++t) {
-        rms_norm(&x_[(size_t)t * E], w.output_norm.data(), &xn_[(size_t)(t - first) * E], E,
+    const int rows = n_logit_rows;
+    if (rows == 0) return;
+    for (int r = 0; r < rows; ++r) {
+        rms_norm(&x_[(size_t)logit_rows_[r] * E], w.output_norm.data(), &xn_[(size_t)r * E], E,
                  c.norm_eps);
     }
     kernels::matmul(w.output, xn_.data(), rows, logits_out, n_vocab_, pool_, mm_scratch_);

@@ -1,5 +1,8 @@
-// An evaluation context: one sequence's KV cache and the scratch buffers of the forward pass.
-// Sized once at creation; evaluating tokens allocates nothing.
+// An evaluation context: the KV cache of one or more sequences and the scratch buffers of the
+// forward pass. Sized once at creation; evaluating tokens allocates nothing. Sequences are
+// numbered from 0; the single-sequence calls (eval, n_past, truncate) use sequence 0. One
+// forward pass can carry tokens of many sequences at different positions (continuous batching),
+// and every token's result is independent of what else is in the batch.
 #pragma once
 
 #include <cstdint>
@@ -15,10 +18,18 @@
 namespace lokal::model {
 
 struct ContextParams {
-    int n_ctx = 0;      // 0: the model's training context, capped at 4096
+    int n_ctx = 0;      // positions per sequence; 0: the model's training context, capped at 4096
     int n_batch = 512;  // tokens per forward pass when evaluating a long prompt
     int n_threads = 0;  // 0: one per physical core
+    int kv_rows = 0;    // positions in the KV pool shared by all sequences; 0: n_ctx
     KvType kv_type = KvType::F16;
+};
+
+// One token of a batch: it is appended to its sequence (at that sequence's next position).
+struct BatchToken {
+    int32_t token = 0;
+    int32_t seq = 0;
+    bool logits = false;  // compute this token's logits
 };
 
 class Context {
@@ -31,11 +42,25 @@ class Context {
     // Throws lokal::Error when the sequence would exceed the context.
     void eval(std::span<const int32_t> tokens, bool all_logits = false);
 
+    // Evaluates tokens of any number of sequences in one forward pass (at most n_batch tokens;
+    // a sequence's tokens in order). Afterwards logits(i) holds the logits of the i-th token that
+    // asked for them. Returns false, changing nothing, when the KV pool has too few free pages;
+    // throws lokal::Error when a sequence would exceed n_ctx or a token is out of range.
+    bool decode(std::span<const BatchToken> batch);
+
     const float* logits(int i = 0) const { return logits_.data() + (size_t)i * n_vocab_; }
     int n_vocab() const { return n_vocab_; }
-    int n_past() const { return n_past_; }
+    int n_past() const { return seq_n_past(0); }
     int n_ctx() const { return n_ctx_; }
+    int n_batch() const { return n_batch_; }
     size_t kv_cache_bytes() const;
+    const KvCache& kv_cache() const { return *kv_cache_; }
+
+    int seq_n_past(int seq) const { return (size_t)seq < n_past_.size() ? n_past_[seq] : 0; }
+    // Forgets everything of seq after its first n tokens (0: all of it).
+    void seq_truncate(int seq, int n);
+    // dst (cleared first) continues from src's first n tokens; their KV rows are shared.
+    void seq_copy_prefix(int src, int dst, int n);
     int n_threads() const { return pool_.size(); }
     // A sentence embedding from a decoder model: the tokens are evaluated from an empty
     // sequence, their final normalised hidden states pooled and L2-normalised. Clears the
@@ -43,19 +68,22 @@ class Context {
     std::vector<float> embed(std::span<const int32_t> tokens, Pooling pooling);
 
     // Forget everything after the first n tokens (n = 0 clears the sequence). Returns how many
-    // are kept, which can be fewer than n (then the caller re-evaluates the rest).
+    // are kept.
     int truncate(int n);
 
     const Model& model() const { return model_; }
 
   private:
-    void forward_batch(const int32_t* tokens, int n, bool all_logits, float* logits_out);
+    void check_tokens(std::span<const BatchToken> batch);
+    // Runs the layers over batch_tok_/batch_seq_/batch_pos_[0..n); logits of the rows in
+    // logit_rows_[0..n_logit_rows) go to logits_out.
+    void forward_batch(int n, int n_logit_rows, float* logits_out);
 
     const Model& model_;
     int n_ctx_ = 0;
     int n_batch_ = 0;
     int n_vocab_ = 0;
-    int n_past_ = 0;
+    std::vector<int> n_past_;  // per sequence
     ThreadPool pool_;
     kernels::MatmulScratch mm_scratch_;
 
@@ -64,6 +92,7 @@ class Context {
     // Per-batch activations.
     std::vector<float> x_, xn_, qkv_, attn_, ffn_, act_;
     std::vector<float> logits_;
+    std::vector<int32_t> batch_tok_, batch_seq_, batch_pos_, logit_rows_;
     std::vector<float>* hidden_sink_ = nullptr;  // set only while embed() runs
 };
 

@@ -1,7 +1,9 @@
-// The key/value cache of one sequence: for every layer and position, the rotated keys and the
-// values of all KV heads, stored as F16 (default, half the memory) or F32. A layer may hold
-// fewer rows than the context (sliding-window layers keep only the window plus one batch); its
-// rows are then a ring indexed by position modulo its capacity.
+// The key/value cache: one pool of fixed-size pages shared by every sequence of a context. A page
+// holds, for every layer, the rotated keys and the values of `page_rows` consecutive positions
+// (F16 by default, or F32). Each sequence maps its positions to pages through a page table, so
+// memory follows the tokens actually held, sequences of any length share one pool, and a
+// sequence can start from another's prefix by sharing its pages (copied on the first write).
+// The pool is reserved as virtual memory up front; pages are backed by RAM when first touched.
 #pragma once
 
 #include <cstddef>
@@ -12,31 +14,77 @@ namespace lokal::model {
 
 enum class KvType { F16, F32 };
 
-class KvCache {
+// One sequence's rows, as attention reads them. Cheap to copy; valid until the sequence's page
+// table changes (reserve, truncate, copy).
+class KvSeqView {
   public:
-    // capacity[l] rows for layer l (each <= n_ctx); empty means n_ctx rows for every layer.
-    KvCache(int n_layer, int n_ctx, int row_elems, KvType type, std::vector<int> capacity = {});
-
     KvType type() const { return type_; }
-    size_t bytes() const;
-    // Copies one position's keys and values (row_elems floats each) into the cache.
-    void store(int layer, int pos, const float* k, const float* v);
-
     // Rows are row_elems elements of the cache type.
-    const void* k_row(int layer, int pos) const { return row(k_, layer, pos); }
-    const void* v_row(int layer, int pos) const { return row(v_, layer, pos); }
+    const void* k_row(int layer, int pos) const { return row(layer, pos); }
+    const void* v_row(int layer, int pos) const { return row(layer, pos) + v_offset_; }
 
   private:
-    const void* row(const std::vector<uint8_t>& buf, int layer, int pos) const {
-        return buf.data() + (first_row_[layer] + (size_t)(pos % capacity_[layer])) * row_bytes_;
+    friend class KvCache;
+    const uint8_t* row(int layer, int pos) const {
+        return base_ + (size_t)pages_[pos >> page_shift_] * page_bytes_ +
+               (size_t)layer * layer_bytes_ + (size_t)(pos & page_mask_) * row_bytes_;
     }
 
-    std::vector<int> capacity_;
-    std::vector<size_t> first_row_;
-    int row_elems_;
-    size_t row_bytes_;
+    const uint8_t* base_ = nullptr;
+    const int32_t* pages_ = nullptr;
+    int page_shift_ = 0, page_mask_ = 0;
+    size_t page_bytes_ = 0, layer_bytes_ = 0, row_bytes_ = 0, v_offset_ = 0;
+    KvType type_ = KvType::F16;
+};
+
+class KvCache {
+  public:
+    static constexpr int kDefaultPageRows = 16;
+
+    // A pool of at least max_rows positions (rounded up to whole pages) shared by all sequences.
+    KvCache(int n_layer, int row_elems, KvType type, int max_rows,
+            int page_rows = kDefaultPageRows);
+    ~KvCache();
+    KvCache(const KvCache&) = delete;
+    KvCache& operator=(const KvCache&) = delete;
+
+    KvType type() const { return type_; }
+    int page_rows() const { return page_rows_; }
+    int pages_total() const { return (int)refcount_.size(); }
+    int pages_used() const { return pages_total() - (int)free_pages_.size(); }
+    size_t page_bytes() const { return page_bytes_; }
+    size_t bytes() const { return page_bytes_ * refcount_.size(); }           // reserved
+    size_t bytes_used() const { return page_bytes_ * (size_t)pages_used(); }  // backed
+
+    // Makes positions [0, n_rows) of seq backed by pages and positions [first_write, n_rows)
+    // writable (pages shared with another sequence are copied first). Returns false, changing
+    // nothing, when the pool has too few free pages.
+    bool reserve(int seq, int first_write, int n_rows);
+    // Keeps positions [0, n) of seq and returns the pages after them to the pool.
+    void truncate(int seq, int n);
+    // dst becomes a sequence holding src's positions [0, n), sharing src's pages.
+    void copy_prefix(int src, int dst, int n);
+    int seq_rows(int seq) const;  // positions backed for seq
+
+    KvSeqView view(int seq) const;
+    // Copies one position's keys and values (row_elems floats each) into the cache; the
+    // position must have been reserved writable.
+    void store(int seq, int layer, int pos, const float* k, const float* v);
+
+  private:
+    std::vector<int32_t>& table(int seq);
+    int32_t take_page();
+    void release_page(int32_t page);
+    uint8_t* page_ptr(int32_t page) const { return base_ + (size_t)page * page_bytes_; }
+
+    int n_layer_, row_elems_, page_rows_, page_shift_;
+    size_t row_bytes_, layer_bytes_, page_bytes_;
     KvType type_;
-    std::vector<uint8_t> k_, v_;
+    uint8_t* base_ = nullptr;
+    size_t mapped_bytes_ = 0;
+    std::vector<uint16_t> refcount_;   // per page: how many sequences map it
+    std::vector<int32_t> free_pages_;  // a stack, so recently freed (warm) pages come back first
+    std::vector<std::vector<int32_t>> tables_;  // per sequence
 };
 
 }  // namespace lokal::model

@@ -199,22 +199,29 @@ TEST(Stories260K, GreedyContinuationMatchesReference) {
 namespace lokal::model {
 namespace {
 
-// Sliding-window layers keep a ring of window + batch rows; evaluating in small batches (so the
-// ring wraps many times) must give exactly the logits of one big batch.
-TEST(SlidingWindowCache, RingGivesSameLogitsAsFullCache) {
-    const std::string rel = "models/tiny-gemma2-q4_k_m.gguf";
-    LOKAL_REQUIRE_TESTDATA(rel);
-    auto model = Model::load(testing::testdata_path(rel));
+std::unique_ptr<Model> load_tiny_gemma2() {
+    return Model::load(testing::testdata_path("models/tiny-gemma2-q4_k_m.gguf"));
+}
+
+std::vector<int32_t> some_tokens(int n, int salt) {
+    std::vector<int32_t> tokens(n);
+    for (int i = 0; i < n; ++i) tokens[i] = 1 + (i * 7919 + salt * 104729) % 31000;
+    return tokens;
+}
+
+// Evaluating in small batches (so sliding-window layers cross their window many times) must give
+// exactly the logits of one big batch.
+TEST(SlidingWindowCache, SmallBatchesGiveSameLogitsAsOneBatch) {
+    LOKAL_REQUIRE_TESTDATA("models/tiny-gemma2-q4_k_m.gguf");
+    auto model = load_tiny_gemma2();
     ASSERT_EQ(model->config().n_swa, 16);
-    std::vector<int32_t> tokens(60);
-    for (int i = 0; i < 60; ++i) tokens[i] = 1 + (i * 7919) % 31000;
+    const std::vector<int32_t> tokens = some_tokens(60, 0);
     ContextParams big;
     big.n_ctx = 64;
     big.n_threads = 1;
     ContextParams small = big;
     small.n_batch = 4;
     Context a(*model, big), b(*model, small);
-    EXPECT_LT(b.kv_cache_bytes(), a.kv_cache_bytes());
     a.eval(tokens, true);
     b.eval(tokens, true);
     for (int p = 0; p < (int)tokens.size(); ++p) {
@@ -222,9 +229,111 @@ TEST(SlidingWindowCache, RingGivesSameLogitsAsFullCache) {
             ASSERT_EQ(a.logits(p)[v], b.logits(p)[v]) << "position " << p;
         }
     }
-    // Rolling back further than one batch restarts the sequence; a short rollback is kept.
     EXPECT_EQ(b.truncate(58), 58);
-    EXPECT_EQ(b.truncate(40), 0);
+    EXPECT_EQ(b.truncate(40), 40);
+}
+
+// Continuous batching: sequences at different positions share forward passes, and each token's
+// logits are exactly those of the same sequence evaluated alone.
+TEST(MultiSequence, BatchedSequencesMatchSequencesAlone) {
+    LOKAL_REQUIRE_TESTDATA("models/tiny-gemma2-q4_k_m.gguf");
+    auto model = load_tiny_gemma2();
+    const int n_seq = 3;
+    std::vector<std::vector<int32_t>> seqs;
+    for (int s = 0; s < n_seq; ++s) seqs.push_back(some_tokens(20 + 7 * s, s + 1));
+    ContextParams p;
+    p.n_ctx = 64;
+    p.n_threads = 2;
+    p.kv_rows = 64 * n_seq;
+    // Alone: the logits at every position.
+    std::vector<std::vector<std::vector<float>>> alone(n_seq);
+    for (int s = 0; s < n_seq; ++s) {
+        Context c(*model, p);
+        c.eval(seqs[s], true);
+        for (size_t i = 0; i < seqs[s].size(); ++i) {
+            alone[s].emplace_back(c.logits((int)i), c.logits((int)i) + c.n_vocab());
+        }
+    }
+    // Together: sequence s starts after 5*s steps, prompt chunks of 3 tokens mixed with others.
+    Context c(*model, p);
+    std::vector<size_t> done(n_seq, 0);
+    for (int step = 0;; ++step) {
+        std::vector<BatchToken> batch;
+        std::vector<std::pair<int, size_t>> who;
+        for (int s = 0; s < n_seq; ++s) {
+            if (step < 5 * s || done[s] == seqs[s].size()) continue;
+            const size_t take = std::min<size_t>(s == 1 ? 1 : 3, seqs[s].size() - done[s]);
+            for (size_t i = 0; i < take; ++i) {
+                batch.push_back({seqs[s][done[s] + i], s, true});
+                who.emplace_back(s, done[s] + i);
+            }
+            done[s] += take;
+        }
+        if (batch.empty()) break;
+        ASSERT_TRUE(c.decode(batch));
+        for (size_t r = 0; r < who.size(); ++r) {
+            const auto& want = alone[who[r].first][who[r].second];
+            for (int v = 0; v < c.n_vocab(); ++v) {
+                ASSERT_EQ(c.logits((int)r)[v], want[v])
+                    << "sequence " << who[r].first << " position " << who[r].second;
+            }
+        }
+    }
+    for (int s = 0; s < n_seq; ++s) EXPECT_EQ(c.seq_n_past(s), (int)seqs[s].size());
+}
+
+// A sequence continuing from another's shared prefix (the prefix cache) gives the logits of
+// evaluating everything itself, and writing after the prefix does not disturb the source.
+TEST(MultiSequence, SharedPrefixMatchesRecomputation) {
+    LOKAL_REQUIRE_TESTDATA("models/tiny-gemma2-q4_k_m.gguf");
+    auto model = load_tiny_gemma2();
+    const std::vector<int32_t> a = some_tokens(40, 5);
+    std::vector<int32_t> b(a.begin(), a.begin() + 21);  // diverges inside a KV page
+    const std::vector<int32_t> tail = some_tokens(10, 6);
+    b.insert(b.end(), tail.begin(), tail.end());
+    ContextParams p;
+    p.n_ctx = 64;
+    p.n_threads = 1;
+    p.kv_rows = 128;
+    Context ref(*model, p);
+    ref.eval(b, true);
+    Context c(*model, p);
+    c.eval(a, true);
+    const std::vector<float> a_last(c.logits(39), c.logits(39) + c.n_vocab());
+    c.seq_copy_prefix(0, 1, 21);
+    EXPECT_EQ(c.seq_n_past(1), 21);
+    std::vector<BatchToken> batch;
+    for (int32_t t : tail) batch.push_back({t, 1, true});
+    ASSERT_TRUE(c.decode(batch));
+    for (int i = 0; i < (int)tail.size(); ++i) {
+        for (int v = 0; v < c.n_vocab(); ++v) ASSERT_EQ(c.logits(i)[v], ref.logits(21 + i)[v]);
+    }
+    // Sequence 0 still continues exactly as before.
+    c.truncate(39);
+    c.eval(std::vector<int32_t>{a[39]});
+    for (int v = 0; v < c.n_vocab(); ++v) ASSERT_EQ(c.logits()[v], a_last[v]);
+}
+
+// A full pool refuses a batch without changing anything; freeing a sequence makes room.
+TEST(MultiSequence, FullPoolRefusesBatchCleanly) {
+    LOKAL_REQUIRE_TESTDATA("models/tiny-gemma2-q4_k_m.gguf");
+    auto model = load_tiny_gemma2();
+    ContextParams p;
+    p.n_ctx = 64;
+    p.n_threads = 1;
+    p.kv_rows = 64;
+    Context c(*model, p);
+    c.eval(some_tokens(60, 1));
+    const int used = c.kv_cache().pages_used();
+    std::vector<BatchToken> batch;
+    for (int i = 0; i < 10; ++i) batch.push_back({5, 1, i == 9});
+    EXPECT_FALSE(c.decode(batch));
+    EXPECT_EQ(c.kv_cache().pages_used(), used);
+    EXPECT_EQ(c.seq_n_past(1), 0);
+    c.seq_truncate(0, 0);
+    EXPECT_EQ(c.kv_cache().pages_used(), 0);
+    EXPECT_TRUE(c.decode(batch));
+    EXPECT_EQ(c.seq_n_past(1), 10);
 }
 
 }  // namespace
