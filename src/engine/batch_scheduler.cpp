@@ -1,0 +1,375 @@
+#include "engine/batch_scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+
+#include "base/error.h"
+#include "sampling/stop_strings.h"
+#include "tokenizer/stream_decoder.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lokal::engine {
+
+using Clock = std::chrono::steady_clock;
+
+struct BatchScheduler::Slot {
+    int seq = 0;
+    std::shared_ptr<SequenceRequest> req;  // null while idle
+    std::vector<int32_t> tokens;           // what this slot's KV rows hold, in order
+    size_t prompt_done = 0;                // prompt tokens in the KV rows
+    int32_t pending = -1;                  // sampled, to be evaluated in the next step
+    int n_ctx = 0;
+    std::optional<sampling::Sampler> sampler;
+    std::optional<tokenizer::StreamDecoder> decoder;
+    std::optional<sampling::StopMatcher> stops;
+    SequenceResult result;
+    uint64_t last_used = 0;
+    Clock::time_point started, first_token;
+};
+
+namespace {
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+}
+
+size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+    const size_t n = std::min(a.size(), b.size());
+    size_t i = 0;
+    while (i < n && a[i] == b[i]) ++i;
+    return i;
+}
+
+// log-softmax of the chosen token and the n most likely, from the raw logits.
+void fill_logprobs(const float* logits, int n_vocab, int32_t chosen, int n_top, TokenEvent& ev) {
+    float mx = -INFINITY;
+    for (int i = 0; i < n_vocab; ++i) mx = std::max(mx, logits[i]);
+    double sum = 0;
+    for (int i = 0; i < n_vocab; ++i) sum += std::exp((double)logits[i] - mx);
+    const float log_z = mx + (float)std::log(sum);
+    ev.logprob = logits[chosen] - log_z;
+    if (n_top <= 0) return;
+    std::vector<TokenLogprob> best;
+    best.reserve(n_top + 1);
+    for (int i = 0; i < n_vocab; ++i) {
+        if ((int)best.size() == n_top && logits[i] <= best.back().logprob) continue;
+        TokenLogprob t{i, logits[i]};
+        auto at = std::upper_bound(best.begin(), best.end(), t, [](const auto& a, const auto& b) {
+            return a.logprob > b.logprob;
+        });
+        best.insert(at, t);
+        if ((int)best.size() > n_top) best.pop_back();
+    }
+    for (auto& t : best) t.logprob -= log_z;
+    ev.top = std::move(best);
+}
+
+}  // namespace
+
+BatchScheduler::BatchScheduler(const model::Model& model, SchedulerParams params)
+    : model_(model), params_(params) {
+    params_.n_parallel = std::max(1, params_.n_parallel);
+    params_.n_ctx = std::max(16, std::min(params_.n_ctx, model.config().n_ctx_train));
+    if (params_.kv_rows <= 0) params_.kv_rows = params_.n_parallel * params_.n_ctx;
+    model::ContextParams cp;
+    // One sequence may use the whole pool when a request asks for a long context.
+    cp.n_ctx = std::max(params_.n_ctx, std::min(params_.kv_rows, model.config().n_ctx_train));
+    cp.n_batch = params_.n_batch;
+    cp.n_threads = params_.n_threads;
+    cp.kv_rows = params_.kv_rows;
+    ctx_ = std::make_unique<model::Context>(model, cp);
+    for (int i = 0; i < params_.n_parallel; ++i) {
+        slots_.push_back(std::make_unique<Slot>());
+        slots_.back()->seq = i;
+    }
+    scratch_logits_.resize(ctx_->n_vocab());
+    thread_ = std::thread([this] { loop(); });
+}
+
+BatchScheduler::~BatchScheduler() {
+    shutdown();
+}
+
+void BatchScheduler::shutdown() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_ && !thread_.joinable()) return;
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+bool BatchScheduler::submit(std::shared_ptr<SequenceRequest> request) {
+    LOKAL_ASSERT(request && request->on_token && request->on_done);
+    if (request->prompt.empty()) throw Error("the prompt is empty");
+    const int limit = request->n_ctx > 0 ? std::min(request->n_ctx, ctx_->n_ctx()) : params_.n_ctx;
+    if ((int)request->prompt.size() >= limit) {
+        throw Error("the prompt is " + std::to_string(request->prompt.size()) +
+                    " tokens but the context holds " + std::to_string(limit));
+    }
+    for (int32_t t : request->prompt) {
+        if (t < 0 || t >= ctx_->n_vocab()) {
+            throw Error("token id " + std::to_string(t) + " is outside the vocabulary");
+        }
+    }
+    sampling::validate(request->sampling, ctx_->n_vocab());
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_ || (int)queue_.size() >= params_.max_queue) return false;
+        queue_.push_back(std::move(request));
+    }
+    wake_.notify_all();
+    return true;
+}
+
+SchedulerStats BatchScheduler::stats() const {
+    SchedulerStats s;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        s.queued = (int)queue_.size();
+    }
+    s.running = running_.load();
+    s.n_parallel = params_.n_parallel;
+    s.kv_pages_used = kv_pages_used_.load();
+    s.kv_pages_total = ctx_->kv_cache().pages_total();
+    s.prompt_tokens = prompt_tokens_.load();
+    s.cached_tokens = cached_tokens_.load();
+    s.generated_tokens = generated_tokens_.load();
+    return s;
+}
+
+void BatchScheduler::loop() {
+    for (;;) {
+        std::vector<std::shared_ptr<SequenceRequest>> admitted;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || running_.load() > 0; });
+            if (stopping_) break;
+            const int free_slots = params_.n_parallel - running_.load();
+            while ((int)admitted.size() < free_slots && !queue_.empty()) {
+                admitted.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+        }
+        for (auto& req : admitted) {
+            Slot* best = nullptr;
+            size_t best_len = 0;
+            for (auto& s : slots_) {
+                if (s->req) continue;
+                const size_t len = common_prefix(s->tokens, req->prompt);
+                if (!best || len > best_len ||
+                    (len == best_len && s->last_used < best->last_used)) {
+                    best = s.get();
+                    best_len = len;
+                }
+            }
+            LOKAL_ASSERT(best != nullptr);
+            admit(*best, std::move(req));
+        }
+        try {
+            step();
+        } catch (const std::exception& e) {
+            for (auto& s : slots_) {
+                if (s->req) finish(*s, StopReason::Cancelled, e.what());
+            }
+        }
+    }
+    // Shutting down: everything still running or waiting is cancelled.
+    for (auto& s : slots_) {
+        if (s->req) finish(*s, StopReason::Cancelled);
+    }
+    std::deque<std::shared_ptr<SequenceRequest>> left;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        left.swap(queue_);
+    }
+    for (auto& req : left) {
+        SequenceResult r;
+        r.stats.reason = StopReason::Cancelled;
+        r.error = "the server is shutting down";
+        req->on_done(r);
+    }
+}
+
+void BatchScheduler::admit(Slot& slot, std::shared_ptr<SequenceRequest> request) {
+    const std::vector<int32_t>& prompt = request->prompt;
+    // The longest cached prefix in any slot, busy ones included (their pages are shared). At
+    // least one prompt token is always evaluated, for its logits.
+    const Slot* source = &slot;
+    size_t reuse = common_prefix(slot.tokens, prompt);
+    for (auto& s : slots_) {
+        const size_t len = common_prefix(s->tokens, prompt);
+        if (len > reuse) {
+            reuse = len;
+            source = s.get();
+        }
+    }
+    reuse = std::min(reuse, prompt.size() - 1);
+    if (source == &slot) {
+        ctx_->seq_truncate(slot.seq, (int)reuse);
+    } else {
+        ctx_->seq_copy_prefix(source->seq, slot.seq, (int)reuse);
+    }
+    slot.tokens.assign(prompt.begin(), prompt.begin() + (ptrdiff_t)reuse);
+    slot.prompt_done = reuse;
+    slot.pending = -1;
+    slot.n_ctx = request->n_ctx > 0 ? std::min(request->n_ctx, ctx_->n_ctx()) : params_.n_ctx;
+    slot.result = SequenceResult{};
+    slot.result.cached_tokens = (int)reuse;
+    slot.result.stats.prompt_tokens = (int)(prompt.size() - reuse);
+    slot.sampler.emplace(request->sampling, ctx_->n_vocab());
+    for (int32_t t : prompt) slot.sampler->accept(t);
+    slot.decoder.emplace(model_.tokenizer());
+    slot.stops.emplace(request->options.stop);
+    slot.started = Clock::now();
+    slot.req = std::move(request);
+    cached_tokens_ += reuse;
+    running_.fetch_add(1);
+}
+
+bool BatchScheduler::make_room() {
+    Slot* victim = nullptr;
+    for (auto& s : slots_) {
+        if (s->req || s->tokens.empty()) continue;
+        if (!victim || s->last_used < victim->last_used) victim = s.get();
+    }
+    if (!victim) return false;
+    ctx_->seq_truncate(victim->seq, 0);
+    victim->tokens.clear();
+    return true;
+}
+
+void BatchScheduler::step() {
+    // Cancelled sequences leave before anything is computed for them.
+    for (auto& s : slots_) {
+        if (s->req && s->req->cancel->load()) finish(*s, StopReason::Cancelled);
+    }
+    std::vector<model::BatchToken> batch;
+    std::vector<Slot*> owner;  // per batch token
+    const int budget = ctx_->n_batch();
+    for (auto& s : slots_) {
+        if (s->req && s->pending >= 0) {
+            batch.push_back({s->pending, s->seq, true});
+            owner.push_back(s.get());
+        }
+    }
+    for (auto& s : slots_) {
+        if (!s->req || s->pending >= 0) continue;
+        const auto& prompt = s->req->prompt;
+        const size_t take = std::min(prompt.size() - s->prompt_done,
+                                     (size_t)std::max(0, budget - (int)batch.size()));
+        for (size_t i = 0; i < take; ++i) {
+            const bool last = s->prompt_done + i + 1 == prompt.size();
+            batch.push_back({prompt[s->prompt_done + i], s->seq, last});
+            owner.push_back(s.get());
+        }
+    }
+    if (batch.empty()) return;
+    while (!ctx_->decode(batch)) {
+        if (make_room()) continue;
+        // Nothing left to evict: the longest running sequence gives up its place.
+        Slot* longest = nullptr;
+        for (Slot* s : owner) {
+            if (!longest || s->tokens.size() > longest->tokens.size()) longest = s;
+        }
+        finish(*longest, StopReason::ContextFull, "the KV cache is full");
+        ctx_->seq_truncate(longest->seq, 0);
+        longest->tokens.clear();
+        return;
+    }
+    kv_pages_used_ = ctx_->kv_cache().pages_used();
+    int row = 0;
+    std::vector<std::pair<Slot*, int>> logit_rows;
+    for (size_t i = 0; i < batch.size(); ++i) {
+        Slot& s = *owner[i];
+        s.tokens.push_back(batch[i].token);
+        if (s.pending >= 0) {
+            s.pending = -1;
+        } else {
+            ++s.prompt_done;
+            ++prompt_tokens_;
+        }
+        if (batch[i].logits) logit_rows.emplace_back(&s, row++);
+    }
+    for (auto [slot, r] : logit_rows) {
+        if (slot->req) on_logits(*slot, ctx_->logits(r));
+    }
+}
+
+void BatchScheduler::on_logits(Slot& slot, const float* logits) {
+    SequenceRequest& req = *slot.req;
+    GenerateStats& stats = slot.result.stats;
+    const tokenizer::Tokenizer& tok = model_.tokenizer();
+    const int n_vocab = ctx_->n_vocab();
+    if (stats.generated_tokens == 0) {
+        slot.first_token = Clock::now();
+        stats.prompt_seconds = seconds_between(slot.started, slot.first_token);
+    }
+    if (req.cancel->load()) return finish(slot, StopReason::Cancelled);
+    if (req.options.max_tokens >= 0 && stats.generated_tokens >= req.options.max_tokens) {
+        return finish(slot, StopReason::MaxTokens);
+    }
+    const float* sample_from = logits;
+    if (req.constrain) {
+        std::copy(logits, logits + n_vocab, scratch_logits_.begin());
+        req.constrain(scratch_logits_.data(), n_vocab);
+        sample_from = scratch_logits_.data();
+    }
+    int32_t next;
+    try {
+        next = slot.sampler->sample(sample_from);
+    } catch (const std::exception& e) {
+        return finish(slot, StopReason::Cancelled, e.what());
+    }
+    slot.sampler->accept(next);
+    if (req.on_accept) req.on_accept(next);
+    const auto& stop_tokens = req.options.stop_tokens;
+    if (tok.is_eog(next) ||
+        std::find(stop_tokens.begin(), stop_tokens.end(), next) != stop_tokens.end()) {
+        return finish(slot, StopReason::EndOfGeneration);
+    }
+    stats.tokens.push_back(next);
+    ++stats.generated_tokens;
+    ++generated_tokens_;
+    const sampling::StopMatcher::Result r = slot.stops->feed(slot.decoder->push(next));
+    TokenEvent ev;
+    ev.text = r.text;
+    ev.token = next;
+    if (req.n_probs >= 0) fill_logprobs(logits, n_vocab, next, req.n_probs, ev);
+    if (!req.on_token(ev)) return finish(slot, StopReason::Cancelled);
+    if (r.stopped) return finish(slot, StopReason::StopString);
+    if ((int)slot.tokens.size() + 1 >= slot.n_ctx) return finish(slot, StopReason::ContextFull);
+    slot.pending = next;
+}
+
+void BatchScheduler::finish(Slot& slot, StopReason reason, const std::string& error) {
+    SequenceRequest& req = *slot.req;
+    SequenceResult& result = slot.result;
+    result.stats.reason = reason;
+    result.error = error;
+    if (reason != StopReason::StopString && error.empty()) {
+        std::string tail = slot.stops->feed(slot.decoder->flush()).text;
+        tail += slot.stops->flush();
+        if (!tail.empty()) {
+            TokenEvent ev;
+            ev.text = tail;
+            req.on_token(ev);
+        }
+    }
+    if (result.stats.generated_tokens > 0) {
+        result.stats.generate_seconds = seconds_between(slot.first_token, Clock::now());
+    }
+    result.context = req.prompt;
+    result.context.insert(result.context.end(), result.stats.tokens.begin(),
+                          result.stats.tokens.end());
+    auto keep = std::move(slot.req);
+    slot.pending = -1;
+    slot.last_used = ++clock_;
+    running_.fetch_sub(1);
+    keep->on_done(result);
+}
+
+}  // namespace lokal::engine

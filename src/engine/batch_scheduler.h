@@ -1,0 +1,126 @@
+// Continuous batching for one loaded model: many requests share each forward pass. Every step
+// carries one token for each sequence that is generating plus prompt chunks of sequences that
+// are starting, up to n_batch tokens; new requests join between steps, finished ones leave.
+// Finished sequences keep their KV rows as a prefix cache: a new request starts from the longest
+// prefix of its prompt that any slot holds (pages are shared, not copied), so a chat's next turn
+// evaluates only the new tokens. Results do not depend on what else is in the batch.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "engine/generator.h"
+#include "model/context.h"
+#include "sampling/sampler.h"
+
+namespace lokal::engine {
+
+struct TokenLogprob {
+    int32_t token = 0;
+    float logprob = 0;
+};
+
+// One generated token as the client sees it.
+struct TokenEvent {
+    std::string_view text;  // may be empty (an incomplete character, a held-back stop string)
+    int32_t token = -1;
+    float logprob = 0;              // of the chosen token, under the model's distribution
+    std::vector<TokenLogprob> top;  // the n_probs most likely, when asked for
+};
+
+struct SequenceResult {
+    GenerateStats stats;
+    int cached_tokens = 0;         // prompt tokens whose KV came from the prefix cache
+    std::vector<int32_t> context;  // prompt + answer tokens (Ollama's `context`)
+    std::string error;             // set when the sequence failed (stats.reason is then Cancelled)
+};
+
+struct SequenceRequest {
+    std::vector<int32_t> prompt;
+    sampling::SamplingParams sampling;
+    GenerateOptions options;
+    int n_ctx = 0;     // this request's context limit; 0 or more than the scheduler's: its n_ctx
+    int n_probs = -1;  // -1: no logprobs; 0: the chosen token's; n: also the n most likely
+    // Structured output: narrows the logits before sampling and learns each chosen token.
+    std::function<void(float* logits, int n_vocab)> constrain;
+    std::function<void(int32_t token)> on_accept;
+    // Both run on the scheduler thread and must return quickly. on_token returning false cancels.
+    std::function<bool(const TokenEvent&)> on_token;
+    std::function<void(const SequenceResult&)> on_done;
+    // Set from any thread to stop the sequence within one step.
+    std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
+};
+
+struct SchedulerParams {
+    int n_parallel = 4;  // sequences evaluated together
+    int n_ctx = 4096;    // most positions one sequence may hold
+    int n_batch = 512;   // tokens per forward pass
+    int n_threads = 0;
+    int kv_rows = 0;     // KV pool; 0: n_parallel * n_ctx (reserved, backed only when used)
+    int max_queue = 64;  // waiting requests beyond n_parallel; more are refused
+};
+
+struct SchedulerStats {
+    int running = 0;
+    int queued = 0;
+    int n_parallel = 0;
+    int kv_pages_used = 0;
+    int kv_pages_total = 0;
+    uint64_t prompt_tokens = 0;  // evaluated since start (not counting cache hits)
+    uint64_t cached_tokens = 0;  // prompt tokens served from the prefix cache
+    uint64_t generated_tokens = 0;
+};
+
+class BatchScheduler {
+  public:
+    BatchScheduler(const model::Model& model, SchedulerParams params);
+    ~BatchScheduler();  // cancels what is running or queued, then stops
+    BatchScheduler(const BatchScheduler&) = delete;
+    BatchScheduler& operator=(const BatchScheduler&) = delete;
+
+    // Queues the request; false when the queue is full (the caller answers "busy"). Throws
+    // lokal::Error for a request that can never run (empty prompt, prompt longer than the
+    // context, bad sampling parameters).
+    bool submit(std::shared_ptr<SequenceRequest> request);
+    SchedulerStats stats() const;
+    int n_ctx() const { return params_.n_ctx; }
+    const model::Model& model() const { return model_; }
+    // Stops taking work, cancels everything, and joins the thread (idempotent).
+    void shutdown();
+
+  private:
+    struct Slot;
+    void loop();
+    void admit(Slot& slot, std::shared_ptr<SequenceRequest> request);
+    void step();
+    void finish(Slot& slot, StopReason reason, const std::string& error = {});
+    void on_logits(Slot& slot, const float* logits);
+    bool make_room();  // frees the KV of the least recently used idle slot
+
+    const model::Model& model_;
+    SchedulerParams params_;
+    std::unique_ptr<model::Context> ctx_;
+    std::vector<std::unique_ptr<Slot>> slots_;
+    uint64_t clock_ = 0;
+
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::shared_ptr<SequenceRequest>> queue_;
+    bool stopping_ = false;
+    std::atomic<int> running_{0};
+    std::atomic<uint64_t> prompt_tokens_{0}, cached_tokens_{0}, generated_tokens_{0};
+    std::atomic<int> kv_pages_used_{0};
+    std::vector<float> scratch_logits_;
+    std::thread thread_;
+};
+
+}  // namespace lokal::engine

@@ -1,0 +1,213 @@
+#include "engine/batch_scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "base/error.h"
+#include "base/test_support.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lokal::engine {
+namespace {
+
+struct Outcome {
+    std::string text;
+    SequenceResult result;
+};
+
+// Runs requests through the scheduler and waits for all of them.
+class BatchSchedulerTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        LOKAL_REQUIRE_TESTDATA("models/stories260K.gguf");
+        model_ = model::Model::load(testing::testdata_path("models/stories260K.gguf"));
+    }
+
+    std::vector<int32_t> prompt(const std::string& text) const {
+        return model_->tokenizer().encode(text, true, false);
+    }
+
+    std::shared_ptr<SequenceRequest> request(const std::string& text, int max_tokens,
+                                             std::shared_ptr<Outcome> out,
+                                             std::shared_ptr<std::promise<void>> done) const {
+        auto r = std::make_shared<SequenceRequest>();
+        r->prompt = prompt(text);
+        r->sampling.temperature = 0;
+        r->sampling.repeat_penalty = 1.0f;
+        r->options.max_tokens = max_tokens;
+        r->on_token = [out](const TokenEvent& ev) {
+            out->text += ev.text;
+            return true;
+        };
+        r->on_done = [out, done](const SequenceResult& res) {
+            out->result = res;
+            done->set_value();
+        };
+        return r;
+    }
+
+    // The text the plain single-sequence generator gives.
+    std::string alone(const std::string& text, int max_tokens) const {
+        model::ContextParams cp;
+        cp.n_ctx = 256;
+        model::Context ctx(*model_, cp);
+        sampling::SamplingParams sp;
+        sp.temperature = 0;
+        sp.repeat_penalty = 1.0f;
+        sampling::Sampler sampler(sp, ctx.n_vocab());
+        GenerateOptions o;
+        o.max_tokens = max_tokens;
+        std::string out;
+        generate(ctx, sampler, prompt(text), o, [&](std::string_view p) {
+            out += p;
+            return true;
+        });
+        return out;
+    }
+
+    std::unique_ptr<model::Model> model_;
+};
+
+TEST_F(BatchSchedulerTest, ConcurrentRequestsMatchTheirTextAlone) {
+    const std::vector<std::string> prompts = {"Once upon a time",    "The cat sat",
+                                              "Lily wanted to play", "One day, a big dog",
+                                              "Tom and Sue went",    "The sun was"};
+    SchedulerParams p;
+    p.n_parallel = 3;  // more requests than slots: some wait in the queue
+    p.n_ctx = 256;
+    p.n_batch = 16;  // prompts are evaluated in chunks mixed with other sequences' tokens
+    BatchScheduler sched(*model_, p);
+    std::vector<std::shared_ptr<Outcome>> outs;
+    std::vector<std::future<void>> waits;
+    for (const auto& text : prompts) {
+        auto out = std::make_shared<Outcome>();
+        auto done = std::make_shared<std::promise<void>>();
+        waits.push_back(done->get_future());
+        ASSERT_TRUE(sched.submit(request(text, 40, out, done)));
+        outs.push_back(out);
+    }
+    for (auto& w : waits) w.wait();
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        EXPECT_EQ(outs[i]->text, alone(prompts[i], 40)) << prompts[i];
+        EXPECT_EQ(outs[i]->result.stats.generated_tokens, 40);
+        EXPECT_EQ(outs[i]->result.stats.reason, StopReason::MaxTokens);
+        EXPECT_TRUE(outs[i]->result.error.empty());
+    }
+    EXPECT_EQ(sched.stats().running, 0);
+    EXPECT_EQ(sched.stats().generated_tokens, 40u * prompts.size());
+}
+
+TEST_F(BatchSchedulerTest, NextTurnReusesTheCachedPrefix) {
+    SchedulerParams p;
+    p.n_parallel = 2;
+    p.n_ctx = 256;
+    BatchScheduler sched(*model_, p);
+    auto run = [&](const std::string& text) {
+        auto out = std::make_shared<Outcome>();
+        auto done = std::make_shared<std::promise<void>>();
+        auto fut = done->get_future();
+        EXPECT_TRUE(sched.submit(request(text, 20, out, done)));
+        fut.wait();
+        return out;
+    };
+    const std::string first = "Once upon a time there was a little girl named Lily.";
+    auto a = run(first);
+    EXPECT_EQ(a->result.cached_tokens, 0);
+    // The next turn repeats the conversation so far and adds to it.
+    const std::string second = first + a->text + " She said hello.";
+    auto b = run(second);
+    const int n_prompt = (int)prompt(second).size();
+    EXPECT_GE(b->result.cached_tokens, (int)prompt(first).size());
+    EXPECT_EQ(b->result.cached_tokens + b->result.stats.prompt_tokens, n_prompt);
+    EXPECT_EQ(b->text, alone(second, 20));
+}
+
+TEST_F(BatchSchedulerTest, CancelStopsASequence) {
+    SchedulerParams p;
+    p.n_parallel = 1;
+    p.n_ctx = 256;
+    BatchScheduler sched(*model_, p);
+    auto out = std::make_shared<Outcome>();
+    auto done = std::make_shared<std::promise<void>>();
+    auto fut = done->get_future();
+    auto r = request("Once upon a time", -1, out, done);
+    int seen = 0;
+    r->on_token = [&seen](const TokenEvent&) { return ++seen < 5; };
+    ASSERT_TRUE(sched.submit(r));
+    fut.wait();
+    EXPECT_EQ(out->result.stats.reason, StopReason::Cancelled);
+    EXPECT_EQ(seen, 5);
+    EXPECT_EQ(sched.stats().running, 0);
+}
+
+TEST_F(BatchSchedulerTest, RefusesWhatCanNeverRun) {
+    SchedulerParams p;
+    p.n_parallel = 1;
+    p.n_ctx = 32;
+    p.max_queue = 1;
+    BatchScheduler sched(*model_, p);
+    auto out = std::make_shared<Outcome>();
+    auto done = std::make_shared<std::promise<void>>();
+    std::string long_text;
+    for (int i = 0; i < 40; ++i) long_text += "the cat sat ";
+    EXPECT_THROW(sched.submit(request(long_text, 5, out, done)), Error);
+    auto empty = request("x", 5, out, done);
+    empty->prompt.clear();
+    EXPECT_THROW(sched.submit(empty), Error);
+    auto bad = request("x", 5, out, done);
+    bad->sampling.repeat_penalty = -1;
+    EXPECT_THROW(sched.submit(bad), Error);
+}
+
+TEST_F(BatchSchedulerTest, ShutdownCancelsQueuedAndRunning) {
+    SchedulerParams p;
+    p.n_parallel = 1;
+    p.n_ctx = 256;
+    auto sched = std::make_unique<BatchScheduler>(*model_, p);
+    std::vector<std::shared_ptr<Outcome>> outs;
+    std::vector<std::future<void>> waits;
+    for (int i = 0; i < 3; ++i) {
+        auto out = std::make_shared<Outcome>();
+        auto done = std::make_shared<std::promise<void>>();
+        waits.push_back(done->get_future());
+        ASSERT_TRUE(sched->submit(request("Once upon a time", -1, out, done)));
+        outs.push_back(out);
+    }
+    sched.reset();  // every request still ends with on_done
+    for (auto& w : waits) w.wait();
+    int cancelled = 0;
+    for (auto& o : outs) cancelled += o->result.stats.reason == StopReason::Cancelled;
+    EXPECT_GE(cancelled, 1);
+}
+
+TEST_F(BatchSchedulerTest, LogprobsAreANormalisedDistribution) {
+    SchedulerParams p;
+    p.n_parallel = 1;
+    p.n_ctx = 128;
+    BatchScheduler sched(*model_, p);
+    auto out = std::make_shared<Outcome>();
+    auto done = std::make_shared<std::promise<void>>();
+    auto fut = done->get_future();
+    auto r = request("Once upon a time", 3, out, done);
+    r->n_probs = 3;
+    std::vector<TokenEvent> events;
+    r->on_token = [&events](const TokenEvent& ev) {
+        if (ev.token >= 0) events.push_back({std::string_view{}, ev.token, ev.logprob, ev.top});
+        return true;
+    };
+    ASSERT_TRUE(sched.submit(r));
+    fut.wait();
+    ASSERT_EQ(events.size(), 3u);
+    for (const auto& ev : events) {
+        ASSERT_EQ(ev.top.size(), 3u);
+        EXPECT_EQ(ev.top[0].token, ev.token);  // greedy picks the most likely
+        EXPECT_FLOAT_EQ(ev.top[0].logprob, ev.logprob);
+        EXPECT_LE(ev.logprob, 0.0f);
+        EXPECT_GE(ev.top[0].logprob, ev.top[1].logprob);
+        EXPECT_GE(ev.top[1].logprob, ev.top[2].logprob);
+    }
+}
+
+}  // namespace
+}  // namespace lokal::engine
