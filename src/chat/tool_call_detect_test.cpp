@@ -107,6 +107,7 @@ TEST(ToolCallTestdata, ParsesCallsAsTheTemplatesRenderThem) {
         {"ibm-granite-granite-4.0", "<|start_of_role|>assistant<|end_of_role|>", "<|end_of_text|>"},
         {"unsloth-mistral-Devstral-Small-2507", "[/INST]", "<|eos|>"},
         {"deepseek-ai-DeepSeek-R1-Distill-Qwen-32B", "<｜Assistant｜>", "<｜end▁of▁sentence｜>"},
+        {"deepseek-ai-DeepSeek-V3.1", "<｜Assistant｜>", "<｜end▁of▁sentence｜>"},
     };
     for (const RenderedCall& c : cases) {
         const std::string dir = std::string("templates/") + c.model;

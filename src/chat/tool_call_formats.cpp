@@ -16,6 +16,18 @@ size_t name_end(std::string_view body, size_t pos) {
     return i == body.size() ? std::string_view::npos : i;
 }
 
+// A region at a call position that starts with a bracket: Python-style calls in a list
+// ([f(a=1), g()], Llama 3.2 and Gemma write these when asked for "pythonic" calls) or JSON calls.
+// Anything else there is content.
+RegionResult calls_at_call_position(std::string_view body, bool eof) {
+    if (body.starts_with('[')) {
+        const PythonicResult py = parse_pythonic_calls(body, 0, eof);
+        if (py.status == ScanStatus::Incomplete) return need_more();
+        if (py.status == ScanStatus::Complete) return done(py.end, py.calls);
+    }
+    return json_calls_at(body, 0, "", eof, "");
+}
+
 class GenericSyntax : public ToolSyntax {
   public:
     std::vector<std::string> openers() const override { return {}; }
@@ -25,14 +37,14 @@ class GenericSyntax : public ToolSyntax {
     }
 };
 
-// {"name": "f", "parameters": {...}} as the output, or after <|python_tag|> (also a built-in tool
-// call such as brave_search.call(query="...")).
+// {"name": "f", "parameters": {...}} (or a Python-style list [f(a=1)]) as the output, or after
+// <|python_tag|> (also a built-in tool call such as brave_search.call(query="...")).
 class Llama3Syntax : public ToolSyntax {
   public:
     std::vector<std::string> openers() const override { return {"<|python_tag|>"}; }
     bool json_at_call_position() const override { return true; }
     RegionResult parse(int opener, std::string_view body, bool eof) const override {
-        if (opener == kJsonStart) return json_calls_at(body, 0, "", eof, "");
+        if (opener == kJsonStart) return calls_at_call_position(body, eof);
         const size_t i = skip_ws(body, 0);
         if (i == body.size()) return eof ? invalid(body.size(), "empty tool call") : need_more();
         if (body[i] == '{' || body[i] == '[') return json_calls_at(body, i, "", eof, "tool call");
@@ -236,7 +248,7 @@ class GemmaSyntax : public ToolSyntax {
     bool json_at_call_position() const override { return true; }
     RegionResult parse(int opener, std::string_view body, bool eof) const override {
         static constexpr std::string_view kFence = "```";
-        if (opener == kJsonStart) return json_calls_at(body, 0, "", eof, "");
+        if (opener == kJsonStart) return calls_at_call_position(body, eof);
         if (body.empty()) return eof ? invalid(0, "") : need_more();
         if (body[0] != '\n' && body[0] != ' ' && body[0] != '\r') return invalid(0, "");
         const size_t i = skip_ws(body, 0);

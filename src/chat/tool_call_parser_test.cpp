@@ -60,6 +60,19 @@ TEST(ToolCallLlama3, BuiltinToolCallAfterPythonTag) {
     EXPECT_EQ(m.tool_calls[0].arguments, R"({"query":"weather in Paris"})");
 }
 
+TEST(ToolCallLlama3, PythonicListAtTheStart) {
+    // Llama 3.2 when prompted for Python-style calls.
+    const ParsedMessage m = parse_all_ways(
+        R"([get_weather(city="Paris", unit="celsius"), get_time(tz='Europe/Paris')])",
+        ToolFormat::Llama3);
+    ASSERT_EQ(m.tool_calls.size(), 2u);
+    EXPECT_EQ(m.tool_calls[0], call("call_1", "get_weather", kWeatherArgs));
+    EXPECT_EQ(m.tool_calls[1].arguments, R"({"tz":"Europe/Paris"})");
+    EXPECT_EQ(m.content, "");
+    const char* note = "[Note] (see below) [x]";
+    EXPECT_EQ(parse_all_ways(note, ToolFormat::Llama3).content, note);
+}
+
 TEST(ToolCallLlama3, JsonThatIsNotACallIsContent) {
     for (const char* text : {R"({"answer": 42, "note": "{not a call}"})", R"({"name": "Bob"})",
                              "[1, 2, 3]", "{broken json", "{\"a\": 1]"}) {
