@@ -1,6 +1,8 @@
 // Reasoning blocks, whitespace, and streaming behaviour of OutputParser.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "base/error.h"
 #include "chat/tool_call_parser.h"
 #include "chat/tool_call_test_util.h"
@@ -153,6 +155,67 @@ TEST(ToolCallStreaming, LongMixedConversationTurn) {
     EXPECT_EQ(m.tool_calls[1].arguments, R"({"x":1})");
     EXPECT_TRUE(m.reasoning.starts_with("step 0 {brace} <tag>\nstep 1"));
     EXPECT_TRUE(m.reasoning.ends_with("step 19 {brace} <tag>"));
+}
+
+// Random soups of marker pieces, JSON punctuation and text: whatever the parser makes of them,
+// streaming in any split must agree with the one-shot parse (this is what keeps markup from
+// leaking), and nothing may crash.
+TEST(ToolCallStreaming, RandomMarkupSoupStreamsConsistently) {
+    const std::vector<std::string> pieces = {"<tool_call>",
+                                             "</tool_call>",
+                                             "<think>",
+                                             "</think>",
+                                             "[TOOL_CALLS]",
+                                             "[ARGS]",
+                                             ">>>",
+                                             "<function=",
+                                             "</function>",
+                                             "<|python_tag|>",
+                                             "```tool_code",
+                                             "```json",
+                                             "```",
+                                             "{",
+                                             "}",
+                                             "[",
+                                             "]",
+                                             "\"",
+                                             "\\",
+                                             ":",
+                                             ",",
+                                             ";",
+                                             "\n",
+                                             " ",
+                                             "name",
+                                             "\"name\": \"f\"",
+                                             "\"arguments\": {}",
+                                             "\"parameters\"",
+                                             "f(a=1)",
+                                             "all\n",
+                                             "x",
+                                             "é",
+                                             "🦙",
+                                             "<｜tool▁call▁begin｜>",
+                                             "<｜tool▁sep｜>",
+                                             "<｜tool▁call▁end｜>",
+                                             "[THINK]",
+                                             "[/THINK]"};
+    std::mt19937 rng(42);
+    for (ToolFormat f : {ToolFormat::Generic, ToolFormat::Llama3, ToolFormat::Hermes,
+                         ToolFormat::Mistral, ToolFormat::FunctionaryV32,
+                         ToolFormat::FunctionaryV31, ToolFormat::DeepSeek, ToolFormat::Gemma}) {
+        for (int n = 0; n < 40; ++n) {
+            std::string text;
+            const int len = 1 + static_cast<int>(rng() % 14);
+            for (int k = 0; k < len; ++k) text += pieces[rng() % pieces.size()];
+            const Config c{.tools = rng() % 4 != 0,
+                           .reasoning = static_cast<ReasoningMode>(rng() % 3),
+                           .starts_in_reasoning = rng() % 5 == 0};
+            parse_all_ways(text, f, c);
+            if (::testing::Test::HasFailure()) {
+                FAIL() << tool_format_name(f) << " failed on: " << text;
+            }
+        }
+    }
 }
 
 }  // namespace
