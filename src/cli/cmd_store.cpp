@@ -198,34 +198,6 @@ int pull_command(const StoreOptions& o) {
 
 }  // namespace
 
-StoredModelDefaults stored_model_defaults(const std::string& name_or_path) {
-    StoredModelDefaults d;
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(name_or_path, ec)) return d;
-    store::Store s = store::Store::open_default();
-    std::optional<store::Manifest> m;
-    try {
-        m = s.read_manifest(store::parse_ref(name_or_path));
-    } catch (const Error&) {
-        return d;  // not a model name
-    }
-    if (!m) return d;
-    auto read = [&](const char* media_type) -> std::optional<std::string> {
-        const store::Layer* l = m->find(media_type);
-        if (!l) return std::nullopt;
-        std::ifstream in(s.blob_path(l->digest), std::ios::binary);
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        return ss.str();
-    };
-    if (auto params = read(store::media::kParams)) {
-        auto j = nlohmann::json::parse(*params, nullptr, false);
-        if (j.is_object()) d.parameters = std::move(j);
-    }
-    d.system = read(store::media::kSystem);
-    return d;
-}
-
 std::string resolve_or_pull(const std::string& name_or_path) {
     std::error_code ec;
     const bool path_like = std::filesystem::is_regular_file(name_or_path, ec) ||

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "store/model_defaults.h"
+
 namespace CLI {
 class App;
 }
@@ -20,12 +22,7 @@ std::function<std::optional<int>()> add_store_commands(CLI::App& app);
 // on stderr), as `ollama run` does.
 std::string resolve_or_pull(const std::string& name_or_path);
 
-// PARAMETERs (as Ollama's params JSON) and SYSTEM of a stored model; empty for a file path or
-// a model without them.
-struct StoredModelDefaults {
-    nlohmann::json parameters = nlohmann::json::object();
-    std::optional<std::string> system;
-};
-StoredModelDefaults stored_model_defaults(const std::string& name_or_path);
+using store::stored_model_defaults;
+using store::StoredModelDefaults;
 
 }  // namespace lokal::cli

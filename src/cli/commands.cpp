@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "cli/cmd_store.h"
 #include "cli/options.h"
+#include "server/server.h"
 
 namespace lokal::cli {
 
@@ -88,6 +89,45 @@ int run(int argc, char** argv) {
     emb_cmd->add_option("-t,--threads", emb.n_threads, "Threads (0: one per physical core)");
     emb_cmd->add_option("--pooling", emb.pooling, "Decoder models: mean (default), last or cls");
 
+    server::ServerOptions srv;
+    auto env = [](const char* name) -> std::string {
+        const char* v = std::getenv(name);
+        return v ? v : "";
+    };
+    if (auto h = env("LOKAL_HOST"); !h.empty()) {
+        // host or host:port, as OLLAMA_HOST
+        const auto colon = h.rfind(':');
+        if (colon != std::string::npos && h.find(']') == std::string::npos) {
+            srv.host = h.substr(0, colon);
+            srv.port = std::atoi(h.c_str() + colon + 1);
+        } else {
+            srv.host = h;
+        }
+    }
+    srv.api_key = env("LOKAL_API_KEY");
+    if (auto n = env("LOKAL_MAX_LOADED_MODELS"); !n.empty())
+        srv.models.max_loaded = std::atoi(n.c_str());
+    if (auto n = env("LOKAL_NUM_PARALLEL"); !n.empty())
+        srv.models.n_parallel = std::atoi(n.c_str());
+    auto* srv_cmd =
+        app.add_subcommand("serve", "Serve models over Ollama- and OpenAI-compatible HTTP APIs");
+    srv_cmd->add_option("--host", srv.host, "Address to listen on (env LOKAL_HOST)");
+    srv_cmd->add_option("--port", srv.port, "Port")->check(CLI::Range(0, 65535));
+    srv_cmd
+        ->add_option("--parallel", srv.models.n_parallel,
+                     "Sequences evaluated together per model (env LOKAL_NUM_PARALLEL)")
+        ->check(CLI::Range(1, 256));
+    srv_cmd->add_option("--ctx", srv.models.n_ctx, "Default context per request, in tokens")
+        ->check(CLI::Range(16, 1 << 20));
+    srv_cmd->add_option("-t,--threads", srv.models.n_threads, "Threads (0: one per physical core)");
+    srv_cmd->add_option("--max-queue", srv.models.max_queue,
+                        "Waiting requests per model before 503");
+    srv_cmd->add_option("--api-key", srv.api_key, "Require this bearer key (env LOKAL_API_KEY)");
+    srv_cmd->add_option("--tls-cert", srv.tls_cert, "PEM certificate: serve HTTPS");
+    srv_cmd->add_option("--tls-key", srv.tls_key, "PEM private key for --tls-cert");
+    srv_cmd->add_option("--max-body", srv.max_body_bytes, "Largest request body in bytes");
+    srv_cmd->add_flag("-q,--quiet", srv.quiet, "No request log");
+
     // pull, list, rm, cp, create (cmd_store.cpp).
     auto run_store_command = add_store_commands(app);
 
@@ -108,6 +148,7 @@ int run(int argc, char** argv) {
         if (*bench_cmd) return bench_command(bench);
         if (*ppl_cmd) return perplexity_command(ppl);
         if (*emb_cmd) return embed_command(emb);
+        if (*srv_cmd) return server::serve(srv);
         if (auto rc = run_store_command()) return *rc;
     } catch (const Error& e) {
         std::fprintf(stderr, "lokal: error: %s\n", e.what());

@@ -118,7 +118,9 @@ bool BatchScheduler::submit(std::shared_ptr<SequenceRequest> request) {
     sampling::validate(request->sampling, ctx_->n_vocab());
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (stopping_ || (int)queue_.size() >= params_.max_queue) return false;
+        // Requests a free slot will take at the next step do not count as waiting.
+        const int free_slots = params_.n_parallel - running_.load();
+        if (stopping_ || (int)queue_.size() >= params_.max_queue + free_slots) return false;
         queue_.push_back(std::move(request));
     }
     wake_.notify_all();

@@ -1,0 +1,116 @@
+#include "server/api_util.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "base/error.h"
+#include "server/http_error.h"
+
+namespace lokal::server {
+
+using nlohmann::json;
+
+json parse_body(const httplib::Request& req) {
+    json j = json::parse(req.body, nullptr, false);
+    if (j.is_discarded()) throw HttpError(400, "the request body is not valid JSON");
+    if (!j.is_object()) throw HttpError(400, "the request body must be a JSON object");
+    return j;
+}
+
+void send_error(const httplib::Request& req, httplib::Response& res, int status,
+                const std::string& message, const std::string& param) {
+    json j;
+    if (req.path.starts_with("/v1/")) {
+        const char* type = status == 401   ? "authentication_error"
+                           : status == 404 ? "not_found_error"
+                           : status == 503 ? "server_busy"
+                           : status >= 500 ? "server_error"
+                                           : "invalid_request_error";
+        j["error"] = {{"message", message},
+                      {"type", type},
+                      {"param", param.empty() ? json(nullptr) : json(param)},
+                      {"code", nullptr}};
+    } else {
+        j["error"] = message;
+    }
+    res.status = status;
+    if (status == 503) res.set_header("Retry-After", "1");
+    res.set_content(j.dump(), "application/json");
+}
+
+httplib::Server::Handler guarded(
+    ServerState& state, std::function<void(const httplib::Request&, httplib::Response&)> fn) {
+    return [&state, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
+        try {
+            if (state.stopping.load()) throw HttpError(503, "the server is shutting down");
+            fn(req, res);
+        } catch (const HttpError& e) {
+            send_error(req, res, e.status, e.what(), e.param);
+        } catch (const ModelNotFound& e) {
+            send_error(req, res, 404, e.what(), "model");
+        } catch (const Error& e) {
+            send_error(req, res, 500, e.what());
+        } catch (const json::exception& e) {
+            send_error(req, res, 400, std::string("malformed request: ") + e.what());
+        } catch (const std::bad_alloc&) {
+            send_error(req, res, 500, "out of memory");
+        } catch (const std::exception& e) {
+            send_error(req, res, 500, e.what());
+        }
+    };
+}
+
+std::string rfc3339_now() {
+    const auto now = std::chrono::system_clock::now();
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch());
+    const std::time_t secs = (std::time_t)(ns.count() / 1000000000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    char out[96];
+    std::snprintf(out, sizeof out, "%s.%09lldZ", buf, (long long)(ns.count() % 1000000000));
+    return out;
+}
+
+int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+int64_t nanoseconds(double seconds) {
+    return (int64_t)(seconds * 1e9);
+}
+
+const char* finish_reason(engine::StopReason r) {
+    return r == engine::StopReason::MaxTokens || r == engine::StopReason::ContextFull ? "length"
+                                                                                      : "stop";
+}
+
+void stream_response(httplib::Response& res, const char* content_type,
+                     std::shared_ptr<CompletionStream> stream, std::shared_ptr<void> keep,
+                     StreamWriter write) {
+    auto finished = std::make_shared<bool>(false);
+    res.set_chunked_content_provider(
+        content_type,
+        [stream, keep, write, finished](size_t, httplib::DataSink& sink) {
+            std::vector<Piece> pieces;
+            const bool more = stream->next(pieces);
+            std::string out = write(pieces, !more);
+            if (!out.empty() && !sink.write(out.data(), out.size())) {
+                stream->cancel();  // the client went away
+                return false;
+            }
+            if (!more) {
+                *finished = true;
+                sink.done();
+            }
+            return true;
+        },
+        [stream](bool success) {
+            if (!success) stream->cancel();
+        });
+}
+
+}  // namespace lokal::server

@@ -1,0 +1,40 @@
+// Helpers the API handlers share: JSON bodies, error answers, timestamps, streaming.
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "server/completion.h"
+#include "server/server.h"
+
+namespace lokal::server {
+
+// The request body as a JSON object; HttpError 400 when it is not one.
+nlohmann::json parse_body(const httplib::Request& req);
+
+// Wraps a handler: HttpError, ModelNotFound, lokal::Error and other exceptions become JSON error
+// answers in the shape of the API that was called (Ollama's or OpenAI's).
+httplib::Server::Handler guarded(ServerState& state,
+                                 std::function<void(const httplib::Request&, httplib::Response&)>);
+void send_error(const httplib::Request& req, httplib::Response& res, int status,
+                const std::string& message, const std::string& param = {});
+
+// RFC 3339 with nanoseconds in UTC, as Ollama's created_at.
+std::string rfc3339_now();
+int64_t unix_now();
+int64_t nanoseconds(double seconds);
+
+// Streams a completion: `write` turns new pieces (and, once, the end with done = true) into
+// response text. The client going away cancels the generation.
+using StreamWriter = std::function<std::string(const std::vector<Piece>& pieces, bool done)>;
+void stream_response(httplib::Response& res, const char* content_type,
+                     std::shared_ptr<CompletionStream> stream, std::shared_ptr<void> keep,
+                     StreamWriter write);
+
+// Maps the engine's stop reason to Ollama/OpenAI's words: "stop" or "length".
+const char* finish_reason(engine::StopReason r);
+
+}  // namespace lokal::server

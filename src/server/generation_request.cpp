@@ -1,0 +1,111 @@
+#include "server/generation_request.h"
+
+#include "server/http_error.h"
+#include "server/prompt.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lokal::server {
+
+using nlohmann::json;
+
+void ParsedDelta::append(const ParsedDelta& d) {
+    content += d.content;
+    reasoning += d.reasoning;
+    tool_calls.insert(tool_calls.end(), d.tool_calls.begin(), d.tool_calls.end());
+}
+
+ParsedDelta OutputState::feed(std::string_view text) {
+    ParsedDelta d;
+    d.content = std::string(text);
+    return d;
+}
+
+ParsedDelta OutputState::finish() {
+    return {};
+}
+
+engine::SequenceRequest GenerationRequest::hooks() const {
+    return {};
+}
+
+namespace {
+
+void add_stops(GenerationParams& p, const std::vector<std::string>& stops) {
+    for (const auto& s : stops) {
+        if (std::find(p.generate.stop.begin(), p.generate.stop.end(), s) == p.generate.stop.end()) {
+            p.generate.stop.push_back(s);
+        }
+    }
+}
+
+}  // namespace
+
+GenerationRequest ollama_generate_request(const LoadedModel& m, const json& body) {
+    GenerationRequest g;
+    g.params = ollama_params(m.defaults.parameters, field(body, "options"));
+    const std::string prompt = required_string(body, "prompt");
+    const bool raw = optional_bool(body, "raw", false);
+    std::vector<int32_t> context;
+    if (const json* c = field(body, "context")) {
+        if (!c->is_array())
+            throw HttpError(400, "'context' must be a list of token ids", "context");
+        for (const auto& t : *c) {
+            if (!t.is_number_integer()) {
+                throw HttpError(400, "'context' must be a list of token ids", "context");
+            }
+            context.push_back(t.get<int32_t>());
+        }
+    }
+    std::string text;
+    if (raw) {
+        text = prompt;
+    } else {
+        json messages = json::array();
+        std::optional<std::string> system = m.defaults.system;
+        if (const json* s = field(body, "system")) {
+            if (!s->is_string()) throw HttpError(400, "'system' must be a string", "system");
+            system = s->get<std::string>();
+        }
+        if (system) messages.push_back({{"role", "system"}, {"content", *system}});
+        messages.push_back({{"role", "user"}, {"content", prompt}});
+        ChatPrompt cp = chat_prompt(m, messages, nullptr);
+        text = cp.text;
+        add_stops(g.params, cp.stop);
+    }
+    if (context.empty()) {
+        g.prompt = tokenize_prompt(m, text);
+    } else {
+        g.prompt = context;
+        const auto more = m.model->tokenizer().encode(text, false, true);
+        g.prompt.insert(g.prompt.end(), more.begin(), more.end());
+    }
+    return g;
+}
+
+GenerationRequest ollama_chat_request(const LoadedModel& m, const json& body) {
+    GenerationRequest g;
+    g.params = ollama_params(m.defaults.parameters, field(body, "options"));
+    const json* messages = field(body, "messages");
+    if (!messages) throw HttpError(400, "'messages' is required", "messages");
+    ChatPrompt cp = chat_prompt(m, *messages, field(body, "tools"));
+    add_stops(g.params, cp.stop);
+    g.prompt = tokenize_prompt(m, cp.text);
+    return g;
+}
+
+json message_json(const ParsedDelta& d, bool /*final*/) {
+    json j = {{"role", "assistant"}, {"content", d.content}};
+    if (!d.reasoning.empty()) j["thinking"] = d.reasoning;
+    if (!d.tool_calls.empty()) {
+        json calls = json::array();
+        for (const auto& c : d.tool_calls) {
+            json args = json::parse(c.arguments, nullptr, false);
+            if (args.is_discarded()) args = json::object();
+            calls.push_back({{"function", {{"name", c.name}, {"arguments", args}}}});
+        }
+        j["tool_calls"] = calls;
+    }
+    return j;
+}
+
+}  // namespace lokal::server

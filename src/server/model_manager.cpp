@@ -1,0 +1,232 @@
+#include "server/model_manager.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "base/error.h"
+#include "store/reference.h"
+#include "store/resolve.h"
+
+namespace lokal::server {
+
+std::vector<float> LoadedModel::embed(const std::vector<int32_t>& tokens) {
+    std::lock_guard<std::mutex> lock(embed_mutex);
+    if (model->config().encoder_only) {
+        if (!encoder) encoder = std::make_unique<model::Encoder>(*model);
+        return encoder->embed(tokens);
+    }
+    if (!embed_ctx) {
+        model::ContextParams cp;
+        cp.n_ctx = std::min(model->config().n_ctx_train, 8192);
+        embed_ctx = std::make_unique<model::Context>(*model, cp);
+    }
+    if ((int)tokens.size() > embed_ctx->n_ctx()) {
+        throw Error("the input is " + std::to_string(tokens.size()) +
+                    " tokens but the embedding context holds " +
+                    std::to_string(embed_ctx->n_ctx()));
+    }
+    return embed_ctx->embed(tokens, model->config().pooling == model::Pooling::None
+                                        ? model::Pooling::Mean
+                                        : model->config().pooling);
+}
+
+ModelManager::ModelManager(ServerModelParams params) : params_(params) {
+    reaper_ = std::thread([this] { reaper(); });
+}
+
+ModelManager::~ModelManager() {
+    shutdown();
+}
+
+void ModelManager::shutdown() {
+    std::map<std::string, Entry> gone;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) return;
+        stopping_ = true;
+        for (auto& [name, e] : models_) {
+            if (e.model && e.model->scheduler) e.model->scheduler->shutdown();
+        }
+    }
+    changed_.notify_all();
+    if (reaper_.joinable()) reaper_.join();
+    std::lock_guard<std::mutex> lock(mutex_);
+    gone.swap(models_);
+}
+
+ModelManager::Lease::~Lease() {
+    manager_->release(model_->name, keep_alive_);
+}
+
+std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
+    std::string path;
+    try {
+        path = store::resolve_model(name);
+    } catch (const Error&) {
+        throw ModelNotFound("model '" + name + "' not found; pull it first (lokal pull " + name +
+                            ")");
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw ModelNotFound("model '" + name + "' not found");
+    }
+    auto m = std::make_shared<LoadedModel>();
+    m->name = name;
+    m->path = path;
+    m->model = model::Model::load(path);
+    m->defaults = store::stored_model_defaults(name);
+    m->family = chat::detect_family(m->model->file());
+    try {
+        m->chat_template = m->model->file().get_string("tokenizer.chat_template").value_or("");
+    } catch (const Error&) {
+        // not a string: the model has no usable template
+    }
+    m->size_bytes = std::filesystem::file_size(path, ec);
+    m->loaded_at = Clock::now();
+    if (!m->model->config().encoder_only) {
+        engine::SchedulerParams sp;
+        sp.n_parallel = params_.n_parallel;
+        sp.n_ctx = params_.n_ctx;
+        sp.n_threads = params_.n_threads;
+        sp.max_queue = params_.max_queue;
+        m->scheduler = std::make_unique<engine::BatchScheduler>(*m->model, sp);
+    }
+    return m;
+}
+
+void ModelManager::evict_for_new_locked() {
+    for (;;) {
+        int n = 0;
+        Entry* victim = nullptr;
+        std::string victim_name;
+        for (auto& [name, e] : models_) {
+            ++n;
+            if (e.model && e.active == 0 && (!victim || e.last_used < victim->last_used)) {
+                victim = &e;
+                victim_name = name;
+            }
+        }
+        if (n < params_.max_loaded || !victim) return;
+        models_.erase(victim_name);
+    }
+}
+
+std::unique_ptr<ModelManager::Lease> ModelManager::acquire(const std::string& name,
+                                                           std::optional<double> keep_alive) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+        if (stopping_) throw Error("the server is shutting down");
+        auto it = models_.find(name);
+        if (it == models_.end()) break;
+        Entry& e = it->second;
+        if (e.loading) {
+            changed_.wait(lock);
+            continue;
+        }
+        ++e.active;
+        e.last_used = Clock::now();
+        e.expires_at = Clock::time_point::max();
+        return std::make_unique<Lease>(this, e.model, keep_alive);
+    }
+    evict_for_new_locked();
+    models_[name].loading = true;
+    lock.unlock();
+    std::shared_ptr<LoadedModel> m;
+    std::exception_ptr failure;
+    try {
+        m = load(name);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    lock.lock();
+    if (failure) {
+        models_.erase(name);
+        changed_.notify_all();
+        std::rethrow_exception(failure);
+    }
+    Entry& e = models_[name];
+    e.loading = false;
+    e.model = m;
+    e.active = 1;
+    e.last_used = Clock::now();
+    changed_.notify_all();
+    return std::make_unique<Lease>(this, m, keep_alive);
+}
+
+void ModelManager::release(const std::string& name, std::optional<double> keep_alive) {
+    std::shared_ptr<LoadedModel> drop;  // destroyed outside the lock
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = models_.find(name);
+        if (it == models_.end()) return;
+        Entry& e = it->second;
+        e.active = std::max(0, e.active - 1);
+        e.last_used = Clock::now();
+        const double keep = keep_alive.value_or((double)params_.default_keep_alive.count());
+        if (keep < 0) {
+            e.expires_at = Clock::time_point::max();
+        } else {
+            e.expires_at = e.last_used + std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(keep));
+        }
+        if (e.active == 0 && keep == 0) {
+            drop = std::move(e.model);
+            models_.erase(it);
+        }
+    }
+    changed_.notify_all();
+}
+
+void ModelManager::unload(const std::string& name) {
+    std::shared_ptr<LoadedModel> drop;
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = models_.find(name);
+    if (it == models_.end() || it->second.loading) return;
+    if (it->second.active == 0) {
+        drop = std::move(it->second.model);
+        models_.erase(it);
+    } else {
+        it->second.expires_at = Clock::now();
+    }
+}
+
+std::vector<LoadedInfo> ModelManager::loaded() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<LoadedInfo> out;
+    for (const auto& [name, e] : models_) {
+        if (!e.model) continue;
+        LoadedInfo i;
+        i.name = name;
+        i.size_bytes = e.model->size_bytes;
+        i.expires_at = e.expires_at;
+        i.active = e.active;
+        i.model = e.model.get();
+        out.push_back(i);
+    }
+    return out;
+}
+
+void ModelManager::reaper() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+        changed_.wait_for(lock, std::chrono::milliseconds(250));
+        const auto now = Clock::now();
+        std::vector<std::shared_ptr<LoadedModel>> drop;
+        for (auto it = models_.begin(); it != models_.end();) {
+            Entry& e = it->second;
+            if (e.model && e.active == 0 && e.expires_at <= now) {
+                drop.push_back(std::move(e.model));
+                it = models_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (!drop.empty()) {
+            lock.unlock();
+            drop.clear();
+            lock.lock();
+        }
+    }
+}
+
+}  // namespace lokal::server

@@ -1,0 +1,122 @@
+// The models a server has in memory. A model loads on first use (two requests for a model that
+// is still loading wait for the one load), stays for its keep_alive after the last request that
+// used it (default 5 minutes; 0 unloads at once, negative keeps it forever), and the least
+// recently used idle model is unloaded when LOKAL_MAX_LOADED_MODELS would be exceeded.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chat/builtin_format.h"
+#include "engine/batch_scheduler.h"
+#include "model/encoder.h"
+#include "model/model.h"
+#include "store/model_defaults.h"
+
+namespace lokal::server {
+
+using Clock = std::chrono::system_clock;
+
+// Thrown for a model name the store does not have (the server answers 404).
+struct ModelNotFound : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct LoadedModel {
+    std::string name;  // as clients name it, e.g. "gemma3:270m"
+    std::string path;
+    std::unique_ptr<model::Model> model;
+    store::StoredModelDefaults defaults;
+    chat::ChatFamily family = chat::ChatFamily::None;
+    std::string chat_template;  // the model's own (tokenizer.chat_template), may be empty
+    std::unique_ptr<engine::BatchScheduler> scheduler;  // null for embedding-only models
+    size_t size_bytes = 0;
+    Clock::time_point loaded_at;
+
+    // Embeddings run one at a time, beside the generation scheduler.
+    std::mutex embed_mutex;
+    std::unique_ptr<model::Encoder> encoder;
+    std::unique_ptr<model::Context> embed_ctx;
+    std::vector<float> embed(const std::vector<int32_t>& tokens);
+};
+
+struct ServerModelParams {
+    int n_parallel = 4;
+    int n_ctx = 4096;
+    int n_threads = 0;
+    int max_queue = 64;
+    int max_loaded = 3;
+    std::chrono::seconds default_keep_alive{300};
+};
+
+struct LoadedInfo {
+    std::string name;
+    size_t size_bytes = 0;
+    Clock::time_point expires_at;  // time_point::max() when kept forever
+    int active = 0;
+    const LoadedModel* model = nullptr;
+};
+
+class ModelManager {
+  public:
+    explicit ModelManager(ServerModelParams params);
+    ~ModelManager();
+
+    // A model in use: it is not unloaded while a lease on it exists. keep_alive (seconds; < 0
+    // forever) applies from the moment the lease is dropped.
+    class Lease {
+      public:
+        Lease(ModelManager* m, std::shared_ptr<LoadedModel> model, std::optional<double> keep)
+            : manager_(m), model_(std::move(model)), keep_alive_(keep) {}
+        ~Lease();
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        LoadedModel& operator*() const { return *model_; }
+        LoadedModel* operator->() const { return model_.get(); }
+
+      private:
+        ModelManager* manager_;
+        std::shared_ptr<LoadedModel> model_;
+        std::optional<double> keep_alive_;
+    };
+
+    // Loads the model if needed. Throws ModelNotFound for an unknown name, lokal::Error when
+    // the file cannot be loaded.
+    std::unique_ptr<Lease> acquire(const std::string& name, std::optional<double> keep_alive);
+    // Unloads now if idle, else as soon as its last request ends (keep_alive 0).
+    void unload(const std::string& name);
+    std::vector<LoadedInfo> loaded() const;
+    const ServerModelParams& params() const { return params_; }
+    // Cancels everything and unloads every model.
+    void shutdown();
+
+  private:
+    struct Entry {
+        std::shared_ptr<LoadedModel> model;  // null while loading
+        bool loading = false;
+        std::string load_error;
+        int active = 0;
+        Clock::time_point expires_at = Clock::time_point::max();
+        Clock::time_point last_used;
+    };
+    void release(const std::string& name, std::optional<double> keep_alive);
+    void evict_for_new_locked();
+    void reaper();
+    std::shared_ptr<LoadedModel> load(const std::string& name);
+
+    ServerModelParams params_;
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    std::map<std::string, Entry> models_;
+    bool stopping_ = false;
+    std::thread reaper_;
+};
+
+}  // namespace lokal::server

@@ -1,0 +1,224 @@
+// Ollama's API: /api/generate, /api/chat, /api/embed, /api/embeddings (the model-running part;
+// the store and status endpoints are in admin_api.cpp). Same JSON shapes, defaults and NDJSON
+// streaming as Ollama's docs/api.md.
+#include <chrono>
+
+#include "server/api_util.h"
+#include "server/generation_request.h"
+#include "server/http_error.h"
+#include "server/prompt.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lokal::server {
+namespace {
+
+using nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+
+// The metrics of a finished answer, as Ollama reports them (durations in nanoseconds).
+void add_final_fields(json& j, const CompletionStream& s, SteadyClock::time_point started,
+                      double load_seconds) {
+    const engine::SequenceResult& r = s.result();
+    j["done_reason"] = finish_reason(r.stats.reason);
+    j["total_duration"] =
+        nanoseconds(std::chrono::duration<double>(SteadyClock::now() - started).count());
+    j["load_duration"] = nanoseconds(load_seconds);
+    j["prompt_eval_count"] = s.prompt_tokens();
+    j["prompt_eval_duration"] = nanoseconds(r.stats.prompt_seconds);
+    j["eval_count"] = r.stats.generated_tokens;
+    j["eval_duration"] = nanoseconds(r.stats.generate_seconds);
+}
+
+// An empty generate/chat request only loads (or, with keep_alive 0, unloads) the model.
+bool load_only(ServerState& state, const json& body, const std::string& model,
+               httplib::Response& res, bool chat) {
+    const std::optional<double> keep = parse_keep_alive(body);
+    json j = {{"model", model}, {"created_at", rfc3339_now()}, {"done", true}};
+    if (chat) {
+        j["message"] = {{"role", "assistant"}, {"content", ""}};
+    } else {
+        j["response"] = "";
+    }
+    if (keep && *keep == 0) {
+        state.models.unload(model);
+        j["done_reason"] = "unload";
+    } else {
+        state.models.acquire(model, keep);
+        j["done_reason"] = "load";
+    }
+    res.set_content(j.dump(), "application/json");
+    return true;
+}
+
+void generate(ServerState& state, const httplib::Request& req, httplib::Response& res, bool chat) {
+    const auto started = SteadyClock::now();
+    const json body = parse_body(req);
+    const std::string model = required_string(body, "model");
+    if (chat) {
+        const json* messages = field(body, "messages");
+        if (!messages || (messages->is_array() && messages->empty())) {
+            load_only(state, body, model, res, true);
+            return;
+        }
+    } else {
+        const json* prompt = field(body, "prompt");
+        if (!prompt || (prompt->is_string() && prompt->get<std::string>().empty())) {
+            load_only(state, body, model, res, false);
+            return;
+        }
+    }
+    const auto load_start = SteadyClock::now();
+    std::shared_ptr<ModelManager::Lease> lease =
+        state.models.acquire(model, parse_keep_alive(body));
+    const double load_seconds =
+        std::chrono::duration<double>(SteadyClock::now() - load_start).count();
+    LoadedModel& m = **lease;
+
+    GenerationRequest g = chat ? ollama_chat_request(m, body) : ollama_generate_request(m, body);
+    auto stream = start_completion(m, g.prompt, g.params, -1, g.hooks());
+    const bool streaming = optional_bool(body, "stream", true);
+    auto output = std::make_shared<OutputState>(g.make_output());
+
+    auto final_object = [&state, &req, stream, model, started, load_seconds,
+                         chat](const ParsedDelta& tail) {
+        json j = {{"model", model}, {"created_at", rfc3339_now()}, {"done", true}};
+        if (chat) {
+            j["message"] = message_json(tail, true);
+        } else {
+            j["response"] = tail.content;
+            if (!tail.reasoning.empty()) j["thinking"] = tail.reasoning;
+            j["context"] = stream->result().context;
+        }
+        add_final_fields(j, *stream, started, load_seconds);
+        state.metrics.count_tokens(stream->prompt_tokens(),
+                                   stream->result().stats.generated_tokens);
+        state.metrics.add_ttft(stream->result().stats.prompt_seconds);
+        state.note(req, {model, stream->prompt_tokens(), stream->result().stats.generated_tokens});
+        return j;
+    };
+
+    if (!streaming) {
+        std::vector<Piece> pieces;
+        ParsedDelta all;
+        while (stream->next(pieces)) {
+            for (const Piece& p : pieces) all.append(output->feed(p.text));
+        }
+        if (!stream->result().error.empty()) throw HttpError(500, stream->result().error);
+        all.append(output->finish());
+        res.set_content(final_object(all).dump(), "application/json");
+        return;
+    }
+    stream_response(
+        res, "application/x-ndjson", stream, lease,
+        [stream, output, model, chat, final_object](const std::vector<Piece>& pieces, bool done) {
+            std::string out;
+            for (const Piece& p : pieces) {
+                const ParsedDelta d = output->feed(p.text);
+                if (d.empty()) continue;
+                json j = {{"model", model}, {"created_at", rfc3339_now()}};
+                if (chat) {
+                    j["message"] = message_json(d, false);
+                } else {
+                    j["response"] = d.content;
+                    if (!d.reasoning.empty()) j["thinking"] = d.reasoning;
+                }
+                j["done"] = false;
+                out += j.dump() + "\n";
+            }
+            if (done) {
+                if (!stream->result().error.empty()) {
+                    out += json{{"error", stream->result().error}}.dump() + "\n";
+                    return out;
+                }
+                out += final_object(output->finish()).dump() + "\n";
+            }
+            return out;
+        });
+}
+
+std::vector<std::string> embed_inputs(const json& body, const char* name) {
+    const json* in = field(body, name);
+    if (!in) throw HttpError(400, std::string("'") + name + "' is required", name);
+    if (in->is_string()) return {in->get<std::string>()};
+    if (!in->is_array()) {
+        throw HttpError(400, std::string("'") + name + "' must be a string or a list of strings",
+                        name);
+    }
+    std::vector<std::string> out;
+    for (const auto& s : *in) {
+        if (!s.is_string())
+            throw HttpError(400, std::string("'") + name + "' must hold strings", name);
+        out.push_back(s.get<std::string>());
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::vector<float>> embed_texts(ServerState& state, const httplib::Request& req,
+                                            const std::string& model,
+                                            const std::vector<std::string>& texts,
+                                            std::optional<double> keep_alive, bool truncate,
+                                            int* n_tokens) {
+    auto lease = state.models.acquire(model, keep_alive);
+    LoadedModel& m = **lease;
+    std::vector<std::vector<float>> out;
+    int total = 0;
+    const int limit = m.model->config().encoder_only
+                          ? m.model->config().n_ctx_train
+                          : std::min(m.model->config().n_ctx_train, 8192);
+    for (const std::string& t : texts) {
+        std::vector<int32_t> tokens = m.model->tokenizer().encode(t, true, false);
+        if ((int)tokens.size() > limit) {
+            if (!truncate) {
+                throw HttpError(400, "the input is " + std::to_string(tokens.size()) +
+                                         " tokens but the model's context holds " +
+                                         std::to_string(limit));
+            }
+            tokens.resize(limit);
+        }
+        if (tokens.empty()) throw HttpError(400, "cannot embed an empty input", "input");
+        total += (int)tokens.size();
+        out.push_back(m.embed(tokens));
+    }
+    if (n_tokens) *n_tokens = total;
+    state.metrics.count_tokens(total, 0);
+    state.note(req, {model, total, 0});
+    return out;
+}
+
+void register_ollama_routes(httplib::Server& http, ServerState& state) {
+    http.Post("/api/generate", guarded(state, [&state](const auto& req, auto& res) {
+                  generate(state, req, res, false);
+              }));
+    http.Post("/api/chat", guarded(state, [&state](const auto& req, auto& res) {
+                  generate(state, req, res, true);
+              }));
+    http.Post(
+        "/api/embed", guarded(state, [&state](const auto& req, auto& res) {
+            const auto started = SteadyClock::now();
+            const json body = parse_body(req);
+            const std::string model = required_string(body, "model");
+            int n = 0;
+            auto e = embed_texts(state, req, model, embed_inputs(body, "input"),
+                                 parse_keep_alive(body), optional_bool(body, "truncate", true), &n);
+            json j = {
+                {"model", model},
+                {"embeddings", e},
+                {"total_duration",
+                 nanoseconds(std::chrono::duration<double>(SteadyClock::now() - started).count())},
+                {"load_duration", 0},
+                {"prompt_eval_count", n}};
+            res.set_content(j.dump(), "application/json");
+        }));
+    http.Post("/api/embeddings", guarded(state, [&state](const auto& req, auto& res) {
+                  const json body = parse_body(req);
+                  const std::string model = required_string(body, "model");
+                  const std::string prompt = required_string(body, "prompt");
+                  auto e = embed_texts(state, req, model, {prompt}, parse_keep_alive(body), true,
+                                       nullptr);
+                  res.set_content(json{{"embedding", e[0]}}.dump(), "application/json");
+              }));
+}
+
+}  // namespace lokal::server

@@ -1,0 +1,377 @@
+// OpenAI's API: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models. Streaming is
+// server-sent events ending with `data: [DONE]`.
+#include <atomic>
+#include <random>
+
+#include "server/api_util.h"
+#include "server/generation_request.h"
+#include "server/http_error.h"
+#include "server/prompt.h"
+#include "store/store.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lokal::server {
+
+std::vector<std::vector<float>> embed_texts(ServerState& state, const httplib::Request& req,
+                                            const std::string& model,
+                                            const std::vector<std::string>& texts,
+                                            std::optional<double> keep_alive, bool truncate,
+                                            int* n_tokens);
+
+namespace {
+
+using nlohmann::json;
+
+std::string random_id(const char* prefix) {
+    static std::atomic<uint64_t> counter{0};
+    static const uint64_t salt = std::random_device{}();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%016llx", prefix,
+                  (unsigned long long)(salt * 6364136223846793005ULL + ++counter));
+    return buf;
+}
+
+int logprobs_wanted(const json& body, bool chat) {
+    if (chat) {
+        if (!optional_bool(body, "logprobs", false)) return -1;
+        const json* top = field(body, "top_logprobs");
+        if (!top) return 0;
+        if (!top->is_number_integer() || top->get<int>() < 0 || top->get<int>() > 20) {
+            throw HttpError(400, "'top_logprobs' must be an integer from 0 to 20", "top_logprobs");
+        }
+        return top->get<int>();
+    }
+    const json* lp = field(body, "logprobs");
+    if (!lp) return -1;
+    if (!lp->is_number_integer() || lp->get<int>() < 0 || lp->get<int>() > 5) {
+        throw HttpError(400, "'logprobs' must be an integer from 0 to 5", "logprobs");
+    }
+    return lp->get<int>();
+}
+
+json token_logprob_json(const tokenizer::Tokenizer& tok, const Piece& p) {
+    auto entry = [&](int32_t id, float lp) {
+        const std::string s = tok.token_to_piece(id, false);
+        return json{{"token", s}, {"logprob", lp}, {"bytes", std::vector<int>(s.begin(), s.end())}};
+    };
+    json j = entry(p.token, p.logprob);
+    json top = json::array();
+    for (const auto& t : p.top) top.push_back(entry(t.token, t.logprob));
+    j["top_logprobs"] = top;
+    return j;
+}
+
+void check_n(const json& body) {
+    if (const json* n = field(body, "n")) {
+        if (!n->is_number_integer() || n->get<int>() != 1) {
+            throw HttpError(400, "'n' must be 1: lokal returns one choice per request", "n");
+        }
+    }
+}
+
+GenerationRequest openai_chat_request(const LoadedModel& m, const json& body) {
+    GenerationRequest g;
+    g.params = openai_params(m.defaults.parameters, body);
+    const json* messages = field(body, "messages");
+    if (!messages || !messages->is_array() || messages->empty()) {
+        throw HttpError(400, "'messages' must be a non-empty list", "messages");
+    }
+    ChatPrompt cp = chat_prompt(m, *messages, field(body, "tools"));
+    for (const auto& s : cp.stop) g.params.generate.stop.push_back(s);
+    g.prompt = tokenize_prompt(m, cp.text);
+    return g;
+}
+
+json usage_json(const CompletionStream& s) {
+    const int p = s.prompt_tokens(), c = s.result().stats.generated_tokens;
+    return {{"prompt_tokens", p},
+            {"completion_tokens", c},
+            {"total_tokens", p + c},
+            {"prompt_tokens_details", {{"cached_tokens", s.result().cached_tokens}}}};
+}
+
+void chat_completions(ServerState& state, const httplib::Request& req, httplib::Response& res,
+                      bool chat) {
+    const json body = parse_body(req);
+    const std::string model = required_string(body, "model");
+    check_n(body);
+    auto lease = std::shared_ptr<ModelManager::Lease>(state.models.acquire(model, std::nullopt));
+    LoadedModel& m = **lease;
+    const int n_probs = logprobs_wanted(body, chat);
+    GenerationRequest g;
+    if (chat) {
+        g = openai_chat_request(m, body);
+    } else {
+        g.params = openai_params(m.defaults.parameters, body);
+        const json* prompt = field(body, "prompt");
+        if (!prompt) throw HttpError(400, "'prompt' is required", "prompt");
+        if (prompt->is_string()) {
+            g.prompt = tokenize_prompt(m, prompt->get<std::string>());
+        } else if (prompt->is_array() && !prompt->empty() && (*prompt)[0].is_number_integer()) {
+            for (const auto& t : *prompt) {
+                if (!t.is_number_integer())
+                    throw HttpError(400, "'prompt' must be a string or a list of token ids",
+                                    "prompt");
+                g.prompt.push_back(t.get<int32_t>());
+            }
+        } else if (prompt->is_array() && prompt->size() == 1 && (*prompt)[0].is_string()) {
+            g.prompt = tokenize_prompt(m, (*prompt)[0].get<std::string>());
+        } else {
+            throw HttpError(400, "'prompt' must be a string or a list of token ids", "prompt");
+        }
+    }
+    auto stream = start_completion(m, g.prompt, g.params, n_probs, g.hooks());
+    auto output = std::make_shared<OutputState>(g.make_output());
+    const bool streaming = optional_bool(body, "stream", false);
+    bool include_usage = false;
+    if (const json* so = field(body, "stream_options")) {
+        if (!so->is_object())
+            throw HttpError(400, "'stream_options' must be an object", "stream_options");
+        include_usage = optional_bool(*so, "include_usage", false);
+    }
+    const std::string id = random_id(chat ? "chatcmpl-" : "cmpl-");
+    const int64_t created = unix_now();
+    const tokenizer::Tokenizer& tok = m.model->tokenizer();
+    auto finish_of = [stream, output]() -> std::string {
+        if (output->has_tool_calls()) return "tool_calls";
+        return finish_reason(stream->result().stats.reason);
+    };
+    auto account = [&state, &req, stream, model]() {
+        state.metrics.count_tokens(stream->prompt_tokens(),
+                                   stream->result().stats.generated_tokens);
+        state.metrics.add_ttft(stream->result().stats.prompt_seconds);
+        state.note(req, {model, stream->prompt_tokens(), stream->result().stats.generated_tokens});
+    };
+
+    if (!streaming) {
+        std::vector<Piece> pieces;
+        ParsedDelta all;
+        json lps = json::array();
+        while (stream->next(pieces)) {
+            for (const Piece& p : pieces) {
+                all.append(output->feed(p.text));
+                if (n_probs >= 0 && p.token >= 0) lps.push_back(token_logprob_json(tok, p));
+            }
+        }
+        all.append(output->finish());
+        if (!stream->result().error.empty()) throw HttpError(500, stream->result().error);
+        account();
+        json choice = {{"index", 0}, {"finish_reason", finish_of()}};
+        choice["logprobs"] = n_probs >= 0 ? json{{"content", lps}} : json(nullptr);
+        if (chat) {
+            json msg = {{"role", "assistant"}, {"content", all.content}};
+            if (!all.reasoning.empty()) msg["reasoning_content"] = all.reasoning;
+            if (!all.tool_calls.empty()) {
+                json calls = json::array();
+                for (const auto& c : all.tool_calls) {
+                    calls.push_back({{"id", c.id},
+                                     {"type", "function"},
+                                     {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+                }
+                msg["tool_calls"] = calls;
+                if (all.content.empty()) msg["content"] = nullptr;
+            }
+            choice["message"] = msg;
+        } else {
+            choice["text"] = all.content;
+        }
+        json j = {{"id", id},
+                  {"object", chat ? "chat.completion" : "text_completion"},
+                  {"created", created},
+                  {"model", model},
+                  {"system_fingerprint", "lokal"},
+                  {"choices", json::array({choice})},
+                  {"usage", usage_json(*stream)}};
+        res.set_content(j.dump(), "application/json");
+        return;
+    }
+    auto first = std::make_shared<bool>(true);
+    auto tool_index = std::make_shared<int>(0);
+    stream_response(
+        res, "text/event-stream", stream, lease,
+        [=, &tok](const std::vector<Piece>& pieces, bool done) {
+            std::string out;
+            auto chunk = [&](json choice) {
+                json j = {{"id", id},
+                          {"object", chat ? "chat.completion.chunk" : "text_completion"},
+                          {"created", created},
+                          {"model", model},
+                          {"system_fingerprint", "lokal"},
+                          {"choices", json::array({choice})}};
+                if (include_usage) j["usage"] = nullptr;
+                out += "data: " + j.dump() + "\n\n";
+            };
+            auto delta_choice = [&](const ParsedDelta& d, const json& lps) {
+                json choice = {{"index", 0}, {"finish_reason", nullptr}};
+                if (chat) {
+                    json delta = json::object();
+                    if (*first) delta["role"] = "assistant";
+                    if (!d.content.empty() || (*first && d.tool_calls.empty()))
+                        delta["content"] = d.content;
+                    if (!d.reasoning.empty()) delta["reasoning_content"] = d.reasoning;
+                    if (!d.tool_calls.empty()) {
+                        json calls = json::array();
+                        for (const auto& c : d.tool_calls) {
+                            calls.push_back(
+                                {{"index", (*tool_index)++},
+                                 {"id", c.id},
+                                 {"type", "function"},
+                                 {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+                        }
+                        delta["tool_calls"] = calls;
+                    }
+                    choice["delta"] = delta;
+                } else {
+                    choice["text"] = d.content;
+                }
+                choice["logprobs"] = lps.empty() ? json(nullptr) : json{{"content", lps}};
+                *first = false;
+                return choice;
+            };
+            for (const Piece& p : pieces) {
+                const ParsedDelta d = output->feed(p.text);
+                json lps = json::array();
+                if (n_probs >= 0 && p.token >= 0) lps.push_back(token_logprob_json(tok, p));
+                if (d.empty() && lps.empty() && !*first) continue;
+                chunk(delta_choice(d, lps));
+            }
+            if (done) {
+                if (!stream->result().error.empty()) {
+                    json err = {
+                        {"error", {{"message", stream->result().error}, {"type", "server_error"}}}};
+                    out += "data: " + err.dump() + "\n\n";
+                    out += "data: [DONE]\n\n";
+                    return out;
+                }
+                const ParsedDelta tail = output->finish();
+                if (!tail.empty()) chunk(delta_choice(tail, json::array()));
+                json last = {{"index", 0}, {"finish_reason", finish_of()}, {"logprobs", nullptr}};
+                if (chat) {
+                    last["delta"] = json::object();
+                } else {
+                    last["text"] = "";
+                }
+                chunk(last);
+                account();
+                if (include_usage) {
+                    json u = {{"id", id},
+                              {"object", chat ? "chat.completion.chunk" : "text_completion"},
+                              {"created", created},
+                              {"model", model},
+                              {"system_fingerprint", "lokal"},
+                              {"choices", json::array()},
+                              {"usage", usage_json(*stream)}};
+                    out += "data: " + u.dump() + "\n\n";
+                }
+                out += "data: [DONE]\n\n";
+            }
+            return out;
+        });
+}
+
+void embeddings(ServerState& state, const httplib::Request& req, httplib::Response& res) {
+    const json body = parse_body(req);
+    const std::string model = required_string(body, "model");
+    const json* in = field(body, "input");
+    if (!in) throw HttpError(400, "'input' is required", "input");
+    std::vector<std::string> texts;
+    if (in->is_string()) {
+        texts.push_back(in->get<std::string>());
+    } else if (in->is_array()) {
+        for (const auto& s : *in) {
+            if (!s.is_string())
+                throw HttpError(400, "'input' must be a string or a list of strings", "input");
+            texts.push_back(s.get<std::string>());
+        }
+    } else {
+        throw HttpError(400, "'input' must be a string or a list of strings", "input");
+    }
+    if (texts.empty()) throw HttpError(400, "'input' is empty", "input");
+    std::string format = "float";
+    if (const json* f = field(body, "encoding_format")) {
+        if (!f->is_string() ||
+            (f->get<std::string>() != "float" && f->get<std::string>() != "base64")) {
+            throw HttpError(400, "'encoding_format' must be float or base64", "encoding_format");
+        }
+        format = f->get<std::string>();
+    }
+    int n = 0;
+    auto e = embed_texts(state, req, model, texts, std::nullopt, false, &n);
+    json data = json::array();
+    for (size_t i = 0; i < e.size(); ++i) {
+        json item = {{"object", "embedding"}, {"index", i}};
+        if (format == "base64") {
+            static const char* kB64 =
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            const auto* bytes = reinterpret_cast<const unsigned char*>(e[i].data());
+            const size_t len = e[i].size() * sizeof(float);
+            std::string b64;
+            for (size_t k = 0; k < len; k += 3) {
+                const uint32_t v = (uint32_t)bytes[k] << 16 |
+                                   (k + 1 < len ? bytes[k + 1] << 8 : 0) |
+                                   (k + 2 < len ? bytes[k + 2] : 0);
+                b64 += kB64[(v >> 18) & 63];
+                b64 += kB64[(v >> 12) & 63];
+                b64 += k + 1 < len ? kB64[(v >> 6) & 63] : '=';
+                b64 += k + 2 < len ? kB64[v & 63] : '=';
+            }
+            item["embedding"] = b64;
+        } else {
+            item["embedding"] = e[i];
+        }
+        data.push_back(item);
+    }
+    json j = {{"object", "list"},
+              {"data", data},
+              {"model", model},
+              {"usage", {{"prompt_tokens", n}, {"total_tokens", n}}}};
+    res.set_content(j.dump(), "application/json");
+}
+
+json model_object(const std::string& id, int64_t created) {
+    return {{"id", id}, {"object", "model"}, {"created", created}, {"owned_by", "library"}};
+}
+
+}  // namespace
+
+void register_openai_routes(httplib::Server& http, ServerState& state) {
+    http.Post("/v1/chat/completions", guarded(state, [&state](const auto& req, auto& res) {
+                  chat_completions(state, req, res, true);
+              }));
+    http.Post("/v1/completions", guarded(state, [&state](const auto& req, auto& res) {
+                  chat_completions(state, req, res, false);
+              }));
+    http.Post("/v1/embeddings", guarded(state, [&state](const auto& req, auto& res) {
+                  embeddings(state, req, res);
+              }));
+    http.Get(
+        "/v1/models", guarded(state, [](const auto&, auto& res) {
+            json data = json::array();
+            for (const auto& e : store::Store::open_default().list()) {
+                const auto t = std::chrono::file_clock::to_sys(e.modified);
+                data.push_back(model_object(
+                    e.ref.display(),
+                    std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch())
+                        .count()));
+            }
+            res.set_content(json{{"object", "list"}, {"data", data}}.dump(), "application/json");
+        }));
+    http.Get(R"(/v1/models/(.+))", guarded(state, [](const auto& req, auto& res) {
+                 const std::string id = req.matches[1];
+                 for (const auto& e : store::Store::open_default().list()) {
+                     if (e.ref.display() == id) {
+                         const auto t = std::chrono::file_clock::to_sys(e.modified);
+                         res.set_content(
+                             model_object(id, std::chrono::duration_cast<std::chrono::seconds>(
+                                                  t.time_since_epoch())
+                                                  .count())
+                                 .dump(),
+                             "application/json");
+                         return;
+                     }
+                 }
+                 throw ModelNotFound("model '" + id + "' not found");
+             }));
+}
+
+}  // namespace lokal::server

@@ -1,0 +1,38 @@
+// Reading generation requests: Ollama's `options` object and OpenAI's top-level fields become
+// sampling and generation parameters. Wrong types and out-of-range values are HttpError 400s
+// that name the field.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "engine/generator.h"
+#include "sampling/sampler.h"
+
+namespace lokal::server {
+
+struct GenerationParams {
+    sampling::SamplingParams sampling;
+    engine::GenerateOptions generate;
+    int n_ctx = 0;  // 0: the server's
+};
+
+// Ollama's defaults, then the stored model's PARAMETERs (`model_params`, Ollama's params JSON),
+// then `options`.
+GenerationParams ollama_params(const nlohmann::json& model_params, const nlohmann::json* options);
+
+// The same defaults and stored PARAMETERs, then OpenAI's fields (temperature, top_p, seed,
+// max_tokens / max_completion_tokens, stop, presence_penalty, frequency_penalty, logit_bias).
+GenerationParams openai_params(const nlohmann::json& model_params, const nlohmann::json& body);
+
+// keep_alive as Ollama accepts it: seconds as a number, or a duration string ("5m", "1h30m",
+// "10s", "-1"); nullopt when absent. Negative means forever.
+std::optional<double> parse_keep_alive(const nlohmann::json& body);
+
+// Typed field access that answers 400 naming the field.
+const nlohmann::json* field(const nlohmann::json& obj, const char* name);
+std::string required_string(const nlohmann::json& obj, const char* name);
+bool optional_bool(const nlohmann::json& obj, const char* name, bool fallback);
+
+}  // namespace lokal::server

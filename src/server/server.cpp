@@ -1,0 +1,153 @@
+#include "server/server.h"
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/error.h"
+#include "server/api_util.h"
+
+namespace lokal::server {
+
+void ServerState::note(const httplib::Request& req, RequestNote n) {
+    std::lock_guard<std::mutex> lock(notes_mutex_);
+    notes_[&req] = std::move(n);
+}
+
+RequestNote ServerState::take_note(const httplib::Request& req) {
+    std::lock_guard<std::mutex> lock(notes_mutex_);
+    auto it = notes_.find(&req);
+    if (it == notes_.end()) return {};
+    RequestNote n = std::move(it->second);
+    notes_.erase(it);
+    return n;
+}
+
+namespace {
+
+std::string default_message(int status) {
+    switch (status) {
+        case 400:
+            return "bad request";
+        case 404:
+            return "not found";
+        case 405:
+            return "method not allowed";
+        case 413:
+            return "the request body is too large";
+        case 414:
+            return "the request URI is too long";
+        default:
+            return "HTTP error " + std::to_string(status);
+    }
+}
+
+// The signal watcher: the first SIGINT/SIGTERM starts a graceful shutdown.
+void block_shutdown_signals(sigset_t& set) {
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+}  // namespace
+
+int serve(const ServerOptions& options) {
+    sigset_t signals;
+    block_shutdown_signals(signals);  // before any thread starts, so all inherit it
+    std::unique_ptr<httplib::Server> http;
+    if (!options.tls_cert.empty() || !options.tls_key.empty()) {
+        if (options.tls_cert.empty() || options.tls_key.empty()) {
+            throw Error("TLS needs both --tls-cert and --tls-key");
+        }
+        auto tls =
+            std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+        if (!tls->is_valid()) {
+            throw Error("cannot use the TLS certificate '" + options.tls_cert + "' and key '" +
+                        options.tls_key + "'; check that both are PEM files that match");
+        }
+        http = std::move(tls);
+    } else {
+        http = std::make_unique<httplib::Server>();
+    }
+    ServerState state(options);
+
+    http->new_task_queue = [] { return new httplib::ThreadPool(64); };
+    http->set_keep_alive_max_count(1000);
+    http->set_keep_alive_timeout(5);  // idle keep-alive connections also delay shutdown
+    http->set_read_timeout(300);
+    http->set_write_timeout(300);
+    http->set_payload_max_length(options.max_body_bytes);
+
+    http->set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+        if (options.api_key.empty() || req.path == "/" || req.path == "/health") {
+            return httplib::Server::HandlerResponse::Unhandled;
+        }
+        const std::string auth = req.get_header_value("Authorization");
+        const std::string want = "Bearer " + options.api_key;
+        if (auth == want || req.get_header_value("X-Api-Key") == options.api_key) {
+            return httplib::Server::HandlerResponse::Unhandled;
+        }
+        send_error(req, res, 401, "missing or wrong API key");
+        return httplib::Server::HandlerResponse::Handled;
+    });
+    http->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return;
+        send_error(req, res, res.status, default_message(res.status));
+    });
+    http->set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+            std::string message = "internal error";
+            try {
+                std::rethrow_exception(ep);
+            } catch (const std::exception& e) {
+                message = e.what();
+            } catch (...) {
+            }
+            send_error(req, res, 500, message);
+        });
+    http->set_logger([&state](const httplib::Request& req, const httplib::Response& res) {
+        state.metrics.count_request(res.status);
+        const RequestNote n = state.take_note(req);
+        if (state.options.quiet) return;
+        std::fprintf(stderr, "%s %s %d", req.method.c_str(), req.path.c_str(), res.status);
+        if (!n.model.empty()) {
+            std::fprintf(stderr, " model=%s prompt_tokens=%d tokens=%d", n.model.c_str(),
+                         n.prompt_tokens, n.generated_tokens);
+        }
+        std::fprintf(stderr, "\n");
+    });
+
+    register_admin_routes(*http, state);
+    register_ollama_routes(*http, state);
+    register_openai_routes(*http, state);
+
+    if (!http->bind_to_port(options.host.c_str(), options.port)) {
+        throw Error("cannot listen on " + options.host + ":" + std::to_string(options.port) +
+                    " (in use, or not an address of this machine); choose another with --port");
+    }
+    std::thread watcher([&] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        if (state.stopping.exchange(true)) return;
+        if (!options.quiet) std::fprintf(stderr, "lokal: shutting down\n");
+        state.models.shutdown();  // cancels generations so their responses end
+        http->stop();
+    });
+    std::fprintf(stderr, "lokal: listening on %s://%s:%d\n",
+                 options.tls_cert.empty() ? "http" : "https", options.host.c_str(), options.port);
+    std::fflush(stderr);
+    http->listen_after_bind();
+    if (!state.stopping.load()) {
+        // listen ended by itself: wake the watcher so it can be joined.
+        pthread_kill(watcher.native_handle(), SIGTERM);
+    }
+    watcher.join();
+    state.models.shutdown();
+    return 0;
+}
+
+}  // namespace lokal::server

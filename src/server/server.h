@@ -1,0 +1,66 @@
+// `lokal serve`: the HTTP server. Ollama's API under /api, OpenAI's under /v1, plus /tokenize,
+// /detokenize, /health and /metrics. Requests for a model go to its batch scheduler, so
+// concurrent requests share forward passes.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "server/metrics.h"
+#include "server/model_manager.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace lokal::server {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    int port = 11434;
+    std::string api_key;  // empty: no authentication
+    std::string tls_cert, tls_key;
+    size_t max_body_bytes = 32u << 20;
+    ServerModelParams models;
+    bool quiet = false;  // no request log
+};
+
+// What a request's handler tells the request log.
+struct RequestNote {
+    std::string model;
+    int prompt_tokens = 0;
+    int generated_tokens = 0;
+};
+
+// State the API handlers share.
+struct ServerState {
+    explicit ServerState(const ServerOptions& o) : options(o), models(o.models) {}
+    ServerOptions options;
+    ModelManager models;
+    Metrics metrics;
+    std::atomic<bool> stopping{false};
+    std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+
+    void note(const httplib::Request& req, RequestNote n);
+    RequestNote take_note(const httplib::Request& req);
+
+  private:
+    std::mutex notes_mutex_;
+    std::map<const httplib::Request*, RequestNote> notes_;
+};
+
+void register_ollama_routes(httplib::Server& http, ServerState& state);
+void register_openai_routes(httplib::Server& http, ServerState& state);
+void register_admin_routes(httplib::Server& http, ServerState& state);
+
+// Serves until SIGINT/SIGTERM, then lets running requests end (cancelling generations) and
+// returns 0. Throws lokal::Error when the address cannot be bound or TLS files are bad.
+int serve(const ServerOptions& options);
+
+}  // namespace lokal::server

@@ -1,0 +1,94 @@
+"""OpenAI's API through the official `openai` Python client."""
+import openai
+import pytest
+
+from conftest import MODEL, http
+
+
+@pytest.fixture
+def client(server):
+    return openai.OpenAI(base_url=server.base + "/v1", api_key="unused", max_retries=0)
+
+
+def test_chat_completion_streaming_matches_non_streaming(client):
+    msgs = [{"role": "user", "content": "Tell me a story."}]
+    r = client.chat.completions.create(model=MODEL, messages=msgs, temperature=0, max_tokens=12)
+    assert r.object == "chat.completion" and r.model == MODEL
+    c = r.choices[0]
+    assert c.finish_reason == "length" and c.message.role == "assistant" and c.message.content
+    assert r.usage.completion_tokens == 12 and r.usage.prompt_tokens > 0
+    chunks = list(client.chat.completions.create(model=MODEL, messages=msgs, temperature=0,
+                                                 max_tokens=12, stream=True,
+                                                 stream_options={"include_usage": True}))
+    text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
+    assert text == c.message.content
+    finals = [ch for ch in chunks if ch.choices and ch.choices[0].finish_reason]
+    assert len(finals) == 1 and finals[0].choices[0].finish_reason == "length"
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == 12
+
+
+def test_max_completion_tokens_and_stop(client):
+    r = client.chat.completions.create(model=MODEL, temperature=0, max_completion_tokens=5,
+                                       messages=[{"role": "user", "content": "Hello"}])
+    assert r.usage.completion_tokens == 5
+
+
+def test_logprobs(client):
+    r = client.chat.completions.create(model=MODEL, temperature=0, max_tokens=4, logprobs=True,
+                                       top_logprobs=3,
+                                       messages=[{"role": "user", "content": "Hello"}])
+    content = r.choices[0].logprobs.content
+    assert len(content) == 4
+    for t in content:
+        assert t.logprob <= 0 and len(t.top_logprobs) == 3
+        assert t.top_logprobs[0].logprob == pytest.approx(t.logprob)
+
+
+def test_completions(client):
+    r = client.completions.create(model=MODEL, prompt="Once upon a time", max_tokens=10,
+                                  temperature=0)
+    assert r.object == "text_completion" and r.choices[0].text
+    parts = list(client.completions.create(model=MODEL, prompt="Once upon a time",
+                                           max_tokens=10, temperature=0, stream=True))
+    assert "".join(p.choices[0].text for p in parts) == r.choices[0].text
+
+
+def test_embeddings(client):
+    r = client.embeddings.create(model=MODEL, input=["a cat", "a dog"])
+    assert len(r.data) == 2 and r.data[1].index == 1
+    v = r.data[0].embedding
+    assert abs(sum(x * x for x in v) - 1.0) < 1e-3
+    b64 = client.embeddings.create(model=MODEL, input="a cat")  # the client asks for base64
+    assert b64.data[0].embedding == pytest.approx(v, abs=1e-6)
+
+
+def test_models(client):
+    ids = [m.id for m in client.models.list().data]
+    assert MODEL in ids
+    assert client.models.retrieve(MODEL).id == MODEL
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("nope:latest")
+
+
+def test_errors_have_openai_shape(client, server):
+    with pytest.raises(openai.NotFoundError) as e:
+        client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
+    assert "nope" in str(e.value)
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model=MODEL, temperature=5,
+                                       messages=[{"role": "user", "content": "x"}])
+    assert e.value.body["param"] == "temperature"
+    status, body = http(server.base, "POST", "/v1/chat/completions", {"model": MODEL})
+    assert status == 400 and body["error"]["type"] == "invalid_request_error"
+
+
+def test_second_turn_reuses_the_prefix_cache(client):
+    history = [{"role": "user", "content": "Tell me a story about a dog and a ball. " * 6}]
+    first = client.chat.completions.create(model=MODEL, messages=history, temperature=0,
+                                           max_tokens=20)
+    history += [{"role": "assistant", "content": first.choices[0].message.content},
+                {"role": "user", "content": "And then?"}]
+    second = client.chat.completions.create(model=MODEL, messages=history, temperature=0,
+                                            max_tokens=5)
+    cached = second.usage.prompt_tokens_details.cached_tokens
+    assert cached >= first.usage.prompt_tokens - 1

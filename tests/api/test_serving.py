@@ -1,0 +1,139 @@
+"""Serving many clients: batch invariance, cancellation, queue limits, API keys, metrics,
+pulling through the server, graceful shutdown."""
+import concurrent.futures
+import json
+import os
+import socket
+import sys
+import time
+import urllib.request
+
+import ollama
+import pytest
+
+from conftest import MODEL, STORIES, Server, http
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import registry_server  # noqa: E402
+
+PROMPTS = ["Once upon a time", "The cat", "Lily wanted", "One day, a big", "Tom and Sue",
+           "The sun was", "A little bird", "There was a"]
+
+
+def read_lines(sock, n):
+    """Reads from a raw HTTP connection until n NDJSON lines of the body have arrived."""
+    got = b""
+    while got.count(b"\n{") < n:
+        chunk = sock.recv(4096)
+        assert chunk, "the server closed the connection: " + got.decode(errors="replace")
+        got += chunk
+    return got
+
+
+def metric(base, name):
+    _, text = http(base, "GET", "/metrics")
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise KeyError(name)
+
+
+def test_concurrent_greedy_requests_match_the_same_request_alone(server):
+    client = ollama.Client(host=server.base)
+    opts = {"temperature": 0, "num_predict": 24}
+    alone = [client.generate(model=MODEL, prompt=p, options=opts, raw=True).response
+             for p in PROMPTS]
+    with concurrent.futures.ThreadPoolExecutor(len(PROMPTS)) as pool:
+        together = list(pool.map(
+            lambda p: ollama.Client(host=server.base).generate(
+                model=MODEL, prompt=p, options=opts, raw=True).response, PROMPTS))
+    assert together == alone
+
+
+def test_client_disconnect_frees_its_slot(server):
+    body = json.dumps({"model": MODEL, "prompt": "Once upon a time", "raw": True,
+                       "options": {"num_predict": 100000, "num_ctx": 256}}).encode()
+    s = socket.create_connection(("127.0.0.1", server.port))
+    s.sendall(b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    read_lines(s, 3)
+    assert metric(server.base, "lokal_num_requests_running") >= 1
+    s.close()
+    deadline = time.monotonic() + 30
+    while metric(server.base, "lokal_num_requests_running") > 0:
+        assert time.monotonic() < deadline, "the sequence kept running after the disconnect"
+        time.sleep(0.02)
+
+
+def test_metrics_exposes_gateway_protocol_names(server):
+    _, text = http(server.base, "GET", "/metrics")
+    for name in ["lokal_num_requests_waiting", "lokal_num_requests_running",
+                 "lokal_kv_cache_usage_perc", "lokal_lora_requests_info",
+                 "lokal_requests_total", "lokal_generated_tokens_total"]:
+        assert name in text
+    assert 0.0 <= metric(server.base, "lokal_kv_cache_usage_perc") <= 1.0
+
+
+def test_full_queue_is_503_with_retry_after(store):
+    s = Server(store, "--parallel", "1", "--max-queue", "0", "--ctx", "256", "-q")
+    try:
+        body = json.dumps({"model": MODEL, "prompt": "Once", "raw": True,
+                           "options": {"num_predict": 100000}}).encode()
+        sock = socket.create_connection(("127.0.0.1", s.port))
+        sock.sendall(b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                     str(len(body)).encode() + b"\r\n\r\n" + body)
+        read_lines(sock, 2)
+        req = urllib.request.Request(s.base + "/api/generate", method="POST",
+                                     data=json.dumps({"model": MODEL, "prompt": "x"}).encode())
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=60)
+        assert e.value.code == 503 and e.value.headers["Retry-After"]
+        sock.close()
+    finally:
+        assert s.stop() == 0
+
+
+def test_api_key(store):
+    s = Server(store, "--api-key", "sekret", "-q")
+    try:
+        assert http(s.base, "GET", "/api/tags")[0] == 401
+        status, body = http(s.base, "GET", "/v1/models")
+        assert status == 401 and body["error"]["type"] == "authentication_error"
+        assert http(s.base, "GET", "/api/tags", headers={"Authorization": "Bearer sekret"})[0] == 200
+        assert http(s.base, "GET", "/api/tags", headers={"Authorization": "Bearer wrong"})[0] == 401
+        assert http(s.base, "GET", "/health")[0] == 200
+    finally:
+        s.stop()
+
+
+def test_pull_through_the_server(tmp_path):
+    reg = registry_server.Registry()
+    with open(STORIES, "rb") as f:
+        reg.add_model("stories", [(registry_server.MODEL_TYPE, f.read())], tag="pulled")
+    base = reg.start()
+    s = Server(str(tmp_path / "models"), "-q", env={"LOKAL_REGISTRY": base})
+    try:
+        client = ollama.Client(host=s.base)
+        events = list(client.pull("stories:pulled", stream=True))
+        assert events[-1].status == "success"
+        assert any(e.completed and e.total and e.completed == e.total for e in events)
+        assert "stories:pulled" in [m.model for m in client.list().models]
+        r = client.generate(model="stories:pulled", prompt="Once", options={"num_predict": 4})
+        assert r.eval_count == 4
+        with pytest.raises(ollama.ResponseError):
+            client.pull("missing:latest")
+    finally:
+        s.stop()
+        reg.stop()
+
+
+def test_graceful_shutdown_ends_streams_and_exits_0(store):
+    s = Server(store, "-q")
+    body = json.dumps({"model": MODEL, "prompt": "Once", "raw": True,
+                       "options": {"num_predict": 100000}}).encode()
+    sock = socket.create_connection(("127.0.0.1", s.port))
+    sock.sendall(b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                 str(len(body)).encode() + b"\r\n\r\n" + body)
+    read_lines(sock, 2)
+    assert s.stop() == 0
+    sock.close()
