@@ -14,14 +14,54 @@ void ParsedDelta::append(const ParsedDelta& d) {
     tool_calls.insert(tool_calls.end(), d.tool_calls.begin(), d.tool_calls.end());
 }
 
+OutputState::OutputState(std::string_view chat_template, bool has_tools,
+                         chat::ReasoningMode reasoning, std::string_view rendered_prompt) {
+    const chat::ParserSetup setup =
+        chat::choose_parser(chat_template, has_tools, reasoning, rendered_prompt);
+    parser_ = std::make_unique<chat::OutputParser>(setup.format, setup.options);
+}
+
+ParsedDelta OutputState::convert(chat::ParsedDelta&& d) {
+    ParsedDelta out;
+    out.content = std::move(d.content);
+    out.reasoning = std::move(d.reasoning);
+    for (auto& c : d.tool_calls) {
+        out.tool_calls.push_back({std::move(c.id), std::move(c.name), std::move(c.arguments)});
+    }
+    tool_calls_ += (int)out.tool_calls.size();
+    return out;
+}
+
 ParsedDelta OutputState::feed(std::string_view text) {
+    if (parser_) return convert(parser_->feed(text));
     ParsedDelta d;
     d.content = std::string(text);
     return d;
 }
 
 ParsedDelta OutputState::finish() {
+    if (parser_) return convert(parser_->finish());
     return {};
+}
+
+OutputState GenerationRequest::make_output() const {
+    if (!parse_output) return OutputState();
+    return OutputState(chat_template, has_tools, reasoning, prompt_text);
+}
+
+chat::ReasoningMode think_mode(const json& body, chat::ReasoningMode fallback) {
+    const json* t = field(body, "think");
+    if (!t) return fallback;
+    if (t->is_boolean()) return t->get<bool>() ? chat::ReasoningMode::Separate : chat::ReasoningMode::Inline;
+    // "low" / "medium" / "high" (gpt-oss effort levels) all mean: think, separately.
+    if (t->is_string()) return chat::ReasoningMode::Separate;
+    throw HttpError(400, "'think' must be a boolean", "think");
+}
+
+bool tools_given(const json* tools) {
+    if (!tools) return false;
+    if (!tools->is_array()) throw HttpError(400, "'tools' must be a list", "tools");
+    return !tools->empty();
 }
 
 engine::SequenceRequest GenerationRequest::hooks() const {
@@ -71,7 +111,11 @@ GenerationRequest ollama_generate_request(const LoadedModel& m, const json& body
         ChatPrompt cp = chat_prompt(m, messages, nullptr);
         text = cp.text;
         add_stops(g.params, cp.stop);
+        g.reasoning = think_mode(body, chat::ReasoningMode::Inline);
+        g.parse_output = field(body, "think") != nullptr;
+        g.chat_template = m.chat_template;
     }
+    g.prompt_text = text;
     if (context.empty()) {
         g.prompt = tokenize_prompt(m, text);
     } else {
@@ -90,6 +134,11 @@ GenerationRequest ollama_chat_request(const LoadedModel& m, const json& body) {
     ChatPrompt cp = chat_prompt(m, *messages, field(body, "tools"));
     add_stops(g.params, cp.stop);
     g.prompt = tokenize_prompt(m, cp.text);
+    g.prompt_text = cp.text;
+    g.has_tools = tools_given(field(body, "tools"));
+    g.reasoning = think_mode(body, chat::ReasoningMode::Inline);
+    g.parse_output = g.has_tools || field(body, "think") != nullptr;
+    g.chat_template = m.chat_template;
     return g;
 }
 

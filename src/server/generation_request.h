@@ -2,11 +2,13 @@
 // output hooks, and how the model's output is to be split into content, reasoning and tool calls.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "chat/tool_call_parser.h"
 #include "engine/batch_scheduler.h"
 #include "server/model_manager.h"
 #include "server/request_options.h"
@@ -28,28 +30,43 @@ struct ParsedDelta {
     bool empty() const { return content.empty() && reasoning.empty() && tool_calls.empty(); }
 };
 
-// Splits generated text as it streams in.
+// Splits generated text as it streams in: tool calls (when the request offered tools) and
+// reasoning are taken out of the content in the model's own format.
 class OutputState {
   public:
-    OutputState() = default;
+    OutputState() = default;  // everything is content
+    OutputState(std::string_view chat_template, bool has_tools, chat::ReasoningMode reasoning,
+                std::string_view rendered_prompt);
     ParsedDelta feed(std::string_view text);
     ParsedDelta finish();  // whatever was held back
     bool has_tool_calls() const { return tool_calls_ > 0; }
 
   private:
+    ParsedDelta convert(chat::ParsedDelta&& d);
+    std::unique_ptr<chat::OutputParser> parser_;
     int tool_calls_ = 0;
 };
 
 struct GenerationRequest {
     std::vector<int32_t> prompt;
+    std::string prompt_text;  // as rendered (empty for token prompts)
     GenerationParams params;
+    bool has_tools = false;
+    bool parse_output = false;  // a chat answer: look for tool calls and reasoning
+    chat::ReasoningMode reasoning = chat::ReasoningMode::Inline;
+    std::string chat_template;
     // Hooks for the scheduler (structured output); the rest of the request is filled later.
     engine::SequenceRequest hooks() const;
-    OutputState make_output() const { return OutputState(); }
+    OutputState make_output() const;
 };
 
 GenerationRequest ollama_generate_request(const LoadedModel& m, const nlohmann::json& body);
 GenerationRequest ollama_chat_request(const LoadedModel& m, const nlohmann::json& body);
+
+// Ollama's `think` (true/false or an effort level) as a reasoning mode; fallback when absent.
+chat::ReasoningMode think_mode(const nlohmann::json& body, chat::ReasoningMode fallback);
+// Whether `tools` (may be null) offers any tool; 400 when it is not a list.
+bool tools_given(const nlohmann::json* tools);
 
 // Ollama's message object for a (partial or whole) answer.
 nlohmann::json message_json(const ParsedDelta& d, bool final);

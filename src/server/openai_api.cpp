@@ -79,6 +79,14 @@ GenerationRequest openai_chat_request(const LoadedModel& m, const json& body) {
     ChatPrompt cp = chat_prompt(m, *messages, field(body, "tools"));
     for (const auto& s : cp.stop) g.params.generate.stop.push_back(s);
     g.prompt = tokenize_prompt(m, cp.text);
+    g.prompt_text = cp.text;
+    g.parse_output = true;
+    g.has_tools = tools_given(field(body, "tools"));
+    if (const json* choice = field(body, "tool_choice")) {
+        if (choice->is_string() && choice->get<std::string>() == "none") g.has_tools = false;
+    }
+    g.reasoning = chat::ReasoningMode::Separate;  // reasoning_content, as OpenAI-style servers do
+    g.chat_template = m.chat_template;
     return g;
 }
 
