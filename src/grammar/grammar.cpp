@@ -107,33 +107,47 @@ Sym GrammarBuilder::choice(std::string name, std::vector<Seq> alts) {
 }
 
 Sym GrammarBuilder::repeat(std::string name, const Seq& x, int64_t min, int64_t max) {
+    return repeat_alts(std::move(name), {x}, min, max);
+}
+
+Sym GrammarBuilder::repeat_alts(std::string name, const std::vector<Seq>& alts, int64_t min,
+                                int64_t max) {
     if (min < 0 || (max >= 0 && max < min)) throw Error("invalid repetition bounds in grammar");
+    if (alts.empty()) throw Error("repetition of nothing in grammar");
     Seq body;
-    for (int64_t i = 0; i < min; ++i) {
-        count(x.size());
-        body.insert(body.end(), x.begin(), x.end());
+    if (min > 0) {
+        const Seq one = alts.size() == 1 ? alts[0] : Seq{choice(name + "-item", alts)};
+        for (int64_t i = 0; i < min; ++i) {
+            count(one.size());
+            body.insert(body.end(), one.begin(), one.end());
+        }
     }
+    // Each alternative is followed by the rest of the repetition in tail position, so the
+    // matcher repeats without growing its stacks.
+    auto add_loop = [&](uint32_t rule, const uint32_t* rest) {
+        for (const Seq& x : alts) {
+            Seq a = x;
+            if (rest) a.push_back(ref(*rest));
+            add_alt(rule, std::move(a));
+        }
+        add_alt(rule, {});
+    };
     if (max < 0) {
         // star ::= x star | ""
         const uint32_t star = declare(name + "-star");
-        Seq a = x;
-        a.push_back(ref(star));
-        add_alt(star, std::move(a));
-        add_alt(star, {});
+        add_loop(star, &star);
         body.push_back(ref(star));
     } else if (max > min) {
         // opt_k ::= x opt_{k-1} | "" with opt_1 ::= x | ""
         uint32_t prev = 0;
         for (int64_t k = 1; k <= max - min; ++k) {
             const uint32_t opt = declare(name + "-opt" + std::to_string(k));
-            Seq a = x;
-            if (k > 1) a.push_back(ref(prev));
-            add_alt(opt, std::move(a));
-            add_alt(opt, {});
+            add_loop(opt, k > 1 ? &prev : nullptr);
             prev = opt;
         }
         body.push_back(ref(prev));
     }
+    if (body.size() == 1) return body[0];
     return ref(rule(std::move(name), {std::move(body)}));
 }
 

@@ -107,6 +107,8 @@ class GrammarBuilder {
     Sym seq(std::string name, Seq s);
     Sym choice(std::string name, std::vector<Seq> alts);
     Sym repeat(std::string name, const Seq& x, int64_t min, int64_t max);
+    // Like repeat, for a choice of alternatives each repeated in place (no rule per item).
+    Sym repeat_alts(std::string name, const std::vector<Seq>& alts, int64_t min, int64_t max);
     Sym optional(std::string name, const Seq& x) { return repeat(std::move(name), x, 0, 1); }
 
     size_t n_rules() const { return rules_.size(); }

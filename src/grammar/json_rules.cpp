@@ -52,13 +52,15 @@ Sym JsonRules::string_char() {
     };
     const Sym escape = b_.choice("escape", std::move(esc));
     alts.push_back({B::byte('\\'), escape});
+    char_alts_ = alts;
     char_ = b_.choice("char", std::move(alts));
     return *char_;
 }
 
 Sym JsonRules::string() {
     if (!string_) {
-        const Sym chars = b_.repeat("chars", {string_char()}, 0, -1);
+        string_char();
+        const Sym chars = b_.repeat_alts("chars", char_alts_, 0, -1);
         string_ = b_.seq("string", {B::byte('"'), chars, B::byte('"')});
     }
     return *string_;

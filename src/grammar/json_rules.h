@@ -47,6 +47,7 @@ class JsonRules {
     std::vector<Seq> literal_alts(std::vector<std::string>& texts, size_t b, size_t e,
                                   size_t depth);
     GrammarBuilder& b_;
+    std::vector<Seq> char_alts_;
     std::optional<Sym> ws_, string_, char_, number_, integer_, boolean_, null_, value_, object_,
         array_, member_;
 };

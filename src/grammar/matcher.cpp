@@ -13,14 +13,11 @@ Matcher::Matcher(std::shared_ptr<const Grammar> g) : g_(std::move(g)), engine_(g
 bool Matcher::accept(std::string_view bytes) {
     if (bytes.empty()) return true;
     const size_t arena_mark = engine_.arena.size();
-    std::vector<int32_t> cur = tops_, next;
+    std::vector<StackNode> cur = tops_, next;
     bool acc = accepting_;
     for (char ch : bytes) {
         next.clear();
-        // step appends after the given range; work in `cur` and move the new part out.
-        const size_t n = cur.size();
-        acc = engine_.step(cur, 0, n, static_cast<uint8_t>(ch));
-        next.assign(cur.begin() + static_cast<std::ptrdiff_t>(n), cur.end());
+        acc = engine_.step(cur.data(), cur.size(), static_cast<uint8_t>(ch), next);
         if (next.empty() && !acc) {
             engine_.arena.resize(arena_mark);
             return false;
@@ -43,8 +40,8 @@ bool Matcher::can_accept(std::string_view bytes) const {
 
 ByteSet Matcher::next_bytes() const {
     ByteSet s;
-    for (int32_t t : tops_) {
-        s = s | g_->byte_class(g_->code()[engine_.arena[t].pos].arg);
+    for (const StackNode& t : tops_) {
+        s = s | g_->byte_class(g_->code()[t.pos].arg);
     }
     return s;
 }

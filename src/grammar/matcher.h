@@ -32,12 +32,12 @@ class Matcher {
     const std::shared_ptr<const Grammar>& grammar() const { return g_; }
     // Internal state, for the token mask.
     const StackEngine& engine() const { return engine_; }
-    const std::vector<int32_t>& tops() const { return tops_; }
+    const std::vector<StackNode>& tops() const { return tops_; }
 
   private:
     std::shared_ptr<const Grammar> g_;
     StackEngine engine_;
-    std::vector<int32_t> tops_;
+    std::vector<StackNode> tops_;
     bool accepting_ = false;
     size_t compacted_size_ = 0;
 };

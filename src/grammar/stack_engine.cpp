@@ -41,7 +41,7 @@ std::pair<int32_t, bool> StackEngine::intern(uint32_t pos, int32_t parent) {
     return {static_cast<int32_t>(arena.size() - 1), true};
 }
 
-void StackEngine::close(uint32_t pos0, int32_t parent0, std::vector<int32_t>& tops,
+void StackEngine::close(uint32_t pos0, int32_t parent0, std::vector<StackNode>& out,
                         bool& accepting) {
     const auto& code = g_->code();
     work_.clear();
@@ -52,8 +52,7 @@ void StackEngine::close(uint32_t pos0, int32_t parent0, std::vector<int32_t>& to
         for (;;) {
             const Grammar::Element e = code[pos];
             if (e.kind == Grammar::Kind::Class) {
-                auto [id, fresh] = intern(pos, parent);
-                if (fresh) tops.push_back(id);
+                if (intern(pos, parent).second) out.push_back({pos, parent});
                 break;
             }
             if (e.kind == Grammar::Kind::End) {
@@ -81,41 +80,41 @@ void StackEngine::close(uint32_t pos0, int32_t parent0, std::vector<int32_t>& to
     }
 }
 
-bool StackEngine::start(std::vector<int32_t>& tops) {
+bool StackEngine::start(std::vector<StackNode>& out) {
     begin_step();
     bool accepting = false;
     const uint32_t r = g_->root();
     for (const uint32_t* a = g_->alts_begin(r); a != g_->alts_end(r); ++a) {
-        close(*a, -1, tops, accepting);
+        close(*a, -1, out, accepting);
     }
     return accepting;
 }
 
-bool StackEngine::step(std::vector<int32_t>& tops, size_t b, size_t e, uint8_t c) {
+bool StackEngine::step(const StackNode* tops, size_t n, uint8_t c, std::vector<StackNode>& out) {
     begin_step();
     bool accepting = false;
     const auto& code = g_->code();
-    for (size_t i = b; i < e; ++i) {
-        const StackNode n = arena[tops[i]];
-        if (g_->byte_class(code[n.pos].arg).has(c)) close(n.pos + 1, n.parent, tops, accepting);
+    for (size_t i = 0; i < n; ++i) {
+        const StackNode t = tops[i];
+        if (g_->byte_class(code[t.pos].arg).has(c)) close(t.pos + 1, t.parent, out, accepting);
     }
     return accepting;
 }
 
-void StackEngine::compact(std::vector<int32_t>& tops) {
+void StackEngine::compact(std::vector<StackNode>& tops) {
     remap_.assign(arena.size(), -1);
     std::vector<StackNode> out;
     // Copy each live chain once; parents are written before the children that point to them.
     std::vector<int32_t> chain;
-    for (int32_t& t : tops) {
+    for (StackNode& t : tops) {
         chain.clear();
-        for (int32_t n = t; n >= 0 && remap_[n] < 0; n = arena[n].parent) chain.push_back(n);
+        for (int32_t n = t.parent; n >= 0 && remap_[n] < 0; n = arena[n].parent) chain.push_back(n);
         for (size_t i = chain.size(); i-- > 0;) {
             const StackNode old = arena[chain[i]];
             remap_[chain[i]] = static_cast<int32_t>(out.size());
             out.push_back({old.pos, old.parent < 0 ? -1 : remap_[old.parent]});
         }
-        t = remap_[t];
+        t.parent = t.parent < 0 ? -1 : remap_[t.parent];
     }
     arena.swap(out);
 }
