@@ -71,15 +71,50 @@ Sym JsonRules::char_of(const CodepointSet& set) {
     raw = raw.minus(CodepointSet::range('"', '"')).minus(CodepointSet::range('\\', '\\'));
     std::vector<Seq> alts = utf8_alternatives(raw);
     std::string short_escapes;
-    const std::pair<uint32_t, char> escapes[] = {{'"', '"'},  {'\\', '\\'}, {'/', '/'},
-                                                 {'\b', 'b'}, {'\f', 'f'},  {'\n', 'n'},
-                                                 {'\r', 'r'}, {'\t', 't'}};
+    const std::pair<uint32_t, char> escapes[] = {
+        {'"', '"'}, {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}};
     for (auto [cp, c] : escapes) {
         if (set.contains(cp)) short_escapes += c;
     }
     if (!short_escapes.empty()) alts.push_back({B::byte('\\'), B::cls(bytes_of(short_escapes))});
     if (alts.empty()) return B::cls(ByteSet{});  // matches nothing
     return b_.choice("char-class", std::move(alts));
+}
+
+Sym JsonRules::excluding(const std::vector<std::vector<uint32_t>>& names, size_t b, size_t e,
+                         size_t depth, const Sym& rest) {
+    // names[b..e) share their first `depth` code points (the input so far).
+    std::vector<Seq> alts;
+    size_t i = b;
+    if (i < e && names[i].size() == depth) {
+        ++i;  // the input so far is a name: it must go on
+    } else {
+        alts.push_back({});
+    }
+    CodepointSet taken;
+    while (i < e) {
+        const uint32_t c = names[i][depth];
+        size_t j = i;
+        while (j < e && names[j][depth] == c) ++j;
+        taken.add(c, c);
+        alts.push_back(
+            {char_of(CodepointSet::range(c, c)), excluding(names, i, j, depth + 1, rest)});
+        i = j;
+    }
+    const CodepointSet other = CodepointSet::all().minus(taken);
+    alts.push_back({char_of(other), rest});
+    return b_.choice("key-not", std::move(alts));
+}
+
+Sym JsonRules::string_excluding(const std::vector<std::string>& names) {
+    std::vector<std::vector<uint32_t>> cps;
+    for (const std::string& n : names) cps.push_back(decode_utf8(n));
+    std::sort(cps.begin(), cps.end());
+    cps.erase(std::unique(cps.begin(), cps.end()), cps.end());
+    const Sym any = char_of(CodepointSet::all());
+    const Sym rest = b_.repeat("key-rest", {any}, 0, -1);
+    return b_.seq("key-other",
+                  {B::byte('"'), excluding(cps, 0, cps.size(), 0, rest), B::byte('"')});
 }
 
 Sym JsonRules::integer() {

@@ -25,16 +25,26 @@ class JsonRules {
     Sym ws();           // [ \t\n]{0,kMaxWhitespace}
     Sym string();       // any JSON string
     Sym string_char();  // one character inside a string (raw or escaped)
-    Sym number();       // any JSON number
-    Sym integer();      // -?(0|[1-9][0-9]*)
+    // The alternatives of string_char(), for repeating them in place (see repeat_alts).
+    const std::vector<Seq>& string_char_alts() {
+        string_char();
+        return char_alts_;
+    }
+    Sym number();   // any JSON number
+    Sym integer();  // -?(0|[1-9][0-9]*)
     Sym boolean();
     Sym null();
     Sym value();   // any JSON value
     Sym object();  // any JSON object
     Sym array();   // any JSON array
 
-    // A string whose characters (code points) are in `set`, escaped as JSON needs.
+    // One character (code point) of `set` inside a string, each with one spelling: raw, or
+    // the short escape (\" \\ \b \f \n \r \t) where JSON needs one; other control
+    // characters are left out.
     Sym char_of(const CodepointSet& set);
+    // A string (quotes included) equal to none of `names`. Characters are spelled as by
+    // char_of, so each string has one spelling and the names cannot sneak in escaped.
+    Sym string_excluding(const std::vector<std::string>& names);
     // The exact bytes of any of `texts` (factored by common prefixes, so the matcher follows
     // one path for shared prefixes).
     Sym literal_choice(std::vector<std::string> texts);
@@ -44,6 +54,8 @@ class JsonRules {
     Sym object_of(const Sym& member);
 
   private:
+    Sym excluding(const std::vector<std::vector<uint32_t>>& names, size_t b, size_t e, size_t depth,
+                  const Sym& rest);
     std::vector<Seq> literal_alts(std::vector<std::string>& texts, size_t b, size_t e,
                                   size_t depth);
     GrammarBuilder& b_;

@@ -120,6 +120,24 @@ void emit_range(uint32_t lo, uint32_t hi, std::vector<std::vector<ByteSet>>& out
 
 }  // namespace
 
+std::vector<uint32_t> decode_utf8(std::string_view s) {
+    std::vector<uint32_t> out;
+    for (size_t i = 0; i < s.size();) {
+        const auto c = static_cast<uint8_t>(s[i]);
+        int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (n == 0 || i + static_cast<size_t>(n) > s.size()) {
+            out.push_back(c);
+            ++i;
+            continue;
+        }
+        uint32_t cp = n == 1 ? c : c & (0x7F >> n);
+        for (int k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<uint8_t>(s[i + k]) & 0x3F);
+        out.push_back(cp);
+        i += static_cast<size_t>(n);
+    }
+    return out;
+}
+
 std::vector<Seq> utf8_alternatives(const CodepointSet& set) {
     std::vector<std::vector<ByteSet>> alts;
     for (const CodepointRange& r : set.ranges()) emit_range(r.lo, r.hi, alts);

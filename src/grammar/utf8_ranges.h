@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "grammar/grammar.h"
@@ -33,6 +34,9 @@ class CodepointSet {
   private:
     std::vector<CodepointRange> ranges_;
 };
+
+// Decodes UTF-8 into code points (bytes that do not form a sequence are taken as Latin-1).
+std::vector<uint32_t> decode_utf8(std::string_view s);
 
 // Alternatives matching the UTF-8 encoding of exactly the code points in `set`; alternatives
 // differing in one position are merged into one.
