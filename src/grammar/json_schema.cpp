@@ -341,7 +341,7 @@ class SchemaCompiler {
             for (const Prop& p : props) listed = listed || p.name == r;
             if (!listed) props.push_back({r, true, true});
         }
-        ojson additional = props.empty() ? ojson(true) : ojson(false);
+        ojson additional = s.contains("properties") ? ojson(false) : ojson(true);
         if (s.contains("additionalProperties")) additional = s["additionalProperties"];
         const bool extra = !(additional.is_boolean() && !additional.get<bool>());
         if (props.empty() && additional == true) return json_.object();

@@ -37,9 +37,25 @@ class Validator {
         if (s.contains("nullable") && s["nullable"] == true && v.is_null()) return true;
         if (s.contains("$ref") && !check(resolve(s["$ref"]), v, depth + 1)) return false;
         if (s.contains("allOf")) {
-            for (const ojson& p : s["allOf"]) {
-                if (!check(p, v, depth + 1)) return false;
+            // Like the compiler: one schema from the parts (additionalProperties defaults to
+            // false for the merged properties, not for each part).
+            ojson merged = s;
+            merged.erase("allOf");
+            for (const ojson& p0 : s["allOf"]) {
+                const ojson& p = p0.contains("$ref") ? resolve(p0["$ref"]) : p0;
+                for (auto& [k, x] : p.items()) {
+                    if ((k == "properties" || k == "required") && merged.contains(k)) {
+                        if (k == "properties") {
+                            for (auto& [pk, pv] : x.items()) merged[k][pk] = pv;
+                        } else {
+                            for (const ojson& r : x) merged[k].push_back(r);
+                        }
+                    } else {
+                        merged[k] = x;
+                    }
+                }
             }
+            return check(merged, v, depth + 1);
         }
         for (const char* key : {"anyOf", "oneOf"}) {
             if (!s.contains(key)) continue;
