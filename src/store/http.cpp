@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <strings.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -40,6 +41,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
         t->result->has_content_range = false;
         t->result->range_start = 0;
         t->result->range_total = -1;
+        t->result->range_end = -1;
+        t->result->www_authenticate.clear();
         return size * n;
     }
     auto colon = line.find(':');
@@ -47,6 +50,12 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     std::string name = line.substr(0, colon);
     std::string value = line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    if (strcasecmp(name.c_str(), "www-authenticate") == 0) {
+        // Several challenges may come in separate headers; keep the Bearer one.
+        if (t->result->www_authenticate.empty() || strncasecmp(value.c_str(), "bearer", 6) == 0)
+            t->result->www_authenticate = value;
+        return size * n;
+    }
     if (strcasecmp(name.c_str(), "content-range") == 0 && value.starts_with("bytes ")) {
         // bytes START-END/TOTAL
         const char* p = value.c_str() + 6;
@@ -55,6 +64,10 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
         if (end != p && *end == '-') {
             t->result->has_content_range = true;
             t->result->range_start = start;
+            const char* e = end + 1;
+            char* after = nullptr;
+            unsigned long long last = std::strtoull(e, &after, 10);
+            if (after != e) t->result->range_end = static_cast<int64_t>(last);
             const char* slash = std::strchr(end, '/');
             if (slash && slash[1] != '*')
                 t->result->range_total = std::strtoll(slash + 1, nullptr, 10);
@@ -149,12 +162,48 @@ std::string HttpResult::describe() const {
     return "HTTP " + std::to_string(status);
 }
 
-HttpResult http_get(const std::string& start_url, const std::vector<std::string>& headers,
+std::string url_origin(const std::string& url) {
+    global_init();
+    CURLU* u = curl_url();
+    if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+        curl_url_cleanup(u);
+        return {};
+    }
+    char* scheme = nullptr;
+    char* host = nullptr;
+    char* port = nullptr;
+    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    curl_url_get(u, CURLUPART_HOST, &host, 0);
+    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    std::string origin =
+        std::string(scheme ? scheme : "") + "://" + (host ? host : "") + ":" + (port ? port : "");
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    for (char& c : origin) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return origin;
+}
+
+HttpResult http_get(const std::string& url, const std::vector<std::string>& headers,
                     uint64_t range_from, const BodySink& sink) {
+    return http_get(url, headers, HttpRange{range_from, -1}, sink);
+}
+
+HttpResult http_get(const std::string& start_url, const std::vector<std::string>& headers_in,
+                    HttpRange range_req, const BodySink& sink) {
     global_init();
     std::string url = start_url;
+    const std::string origin = url_origin(start_url);
+    std::vector<std::string> headers = headers_in;
     for (int hop = 0;; ++hop) {
         check_url_allowed(url);
+        if (hop > 0 && url_origin(url) != origin) {
+            // Credentials are for the registry only, never for where it redirects to.
+            std::erase_if(headers, [](const std::string& h) {
+                return strncasecmp(h.c_str(), "authorization:", 14) == 0;
+            });
+        }
         HttpResult r;
         r.url = url;
         CURL* c = curl_easy_init();
@@ -181,8 +230,9 @@ HttpResult http_get(const std::string& start_url, const std::vector<std::string>
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
         std::string range;
-        if (range_from > 0) {
-            range = std::to_string(range_from) + "-";
+        if (range_req.from > 0 || range_req.to >= 0) {
+            range = std::to_string(range_req.from) + "-";
+            if (range_req.to >= 0) range += std::to_string(range_req.to);
             curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
         }
         CURLcode code = curl_easy_perform(c);

@@ -1,6 +1,8 @@
 // A small HTTP GET on libcurl for the registry client: TLS with certificate checks, redirects
 // followed by hand so every hop passes the same URL policy (https anywhere, plain http only to
 // loopback addresses), optional Range requests, and the body streamed to a callback.
+// Authorization headers are only sent to the origin (scheme, host, port) of the first URL: a
+// redirect to another origin (a CDN) drops them.
 #pragma once
 
 #include <cstdint>
@@ -20,10 +22,12 @@ struct HttpResult {
     bool aborted = false;    // the body callback returned false
     std::string error_body;  // start of a non-2xx body
     bool has_content_range = false;
-    uint64_t range_start = 0;     // from Content-Range on a 206
-    int64_t range_total = -1;     // the "/total" part, -1 when "*" or absent
-    int64_t content_length = -1;  // of the final response
-    std::string url;              // after redirects
+    uint64_t range_start = 0;      // from Content-Range on a 206
+    int64_t range_end = -1;        // the last byte of that range, -1 when absent
+    int64_t range_total = -1;      // the "/total" part, -1 when "*" or absent
+    int64_t content_length = -1;   // of the final response
+    std::string url;               // after redirects
+    std::string www_authenticate;  // of the final response (a 401's challenge)
 
     bool ok() const { return curl_code == 0 && !aborted && status >= 200 && status < 300; }
     // Worth retrying: dropped connections, timeouts, 5xx, 429, 408.
@@ -36,8 +40,19 @@ struct HttpResult {
 // Called with the response of a 2xx reply, after its headers; return false to abort.
 using BodySink = std::function<bool(const HttpResult& head, const char* data, size_t n)>;
 
+// Bytes [from, to] of a resource; to < 0: to the end. {0, -1} sends no Range header.
+struct HttpRange {
+    uint64_t from = 0;
+    int64_t to = -1;
+};
+
 // GETs `url`, following up to 10 redirects. range_from > 0 sends "Range: bytes=N-".
 HttpResult http_get(const std::string& url, const std::vector<std::string>& headers,
                     uint64_t range_from, const BodySink& sink);
+HttpResult http_get(const std::string& url, const std::vector<std::string>& headers,
+                    HttpRange range, const BodySink& sink);
+
+// "scheme://host:port" of a URL (port made explicit), "" when it does not parse.
+std::string url_origin(const std::string& url);
 
 }  // namespace lokal::store

@@ -15,6 +15,9 @@
 
 #include "base/error.h"
 #include "store/http.h"
+#include "store/parts_file.h"
+#include "store/range_download.h"
+#include "store/registry_auth.h"
 #include "store/sha256.h"
 
 namespace lokal::store {
@@ -35,6 +38,16 @@ int env_int(const char* name, int fallback) {
     long n = std::strtol(v, &end, 10);
     if (*end || n < 0 || n > 1000000) throw Error(std::string("bad value for ") + name);
     return static_cast<int>(n);
+}
+
+uint64_t env_u64(const char* name, uint64_t fallback) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) return fallback;
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long n = std::strtoull(v, &end, 10);
+    if (*end || *v == '-' || errno == ERANGE) throw Error(std::string("bad value for ") + name);
+    return static_cast<uint64_t>(n);
 }
 
 std::string no_network_hint(const std::string& where, const HttpResult& r) {
@@ -102,6 +115,7 @@ struct Download {
     int fd = -1;
     fs::path path;
     int64_t expected = -1;  // -1: unknown
+    RangeGet get;           // GET of `url` (with the registry's token, when it has one)
 };
 
 // Appends the rest of `d.url` to d.fd (which holds `have` bytes, already hashed into h),
@@ -153,7 +167,7 @@ uint64_t download(const Download& d, Sha256& h, uint64_t have, PullEvents& ev,
             ev.layer_progress(d.label, have, total);
             return true;
         };
-        HttpResult r = http_get(d.url, {}, start, sink);
+        HttpResult r = d.get(HttpRange{start, -1}, sink);
         if (write_errno) {
             if (write_errno == ENOSPC || write_errno == EDQUOT) {
                 ::ftruncate(d.fd, 0);
@@ -207,20 +221,22 @@ uint64_t download(const Download& d, Sha256& h, uint64_t have, PullEvents& ev,
 }
 
 // GETs a small document (a manifest) with retries.
-std::string fetch_small(const std::string& url, const std::vector<std::string>& headers,
-                        const std::string& what, const std::string& where, const PullOptions& opts,
-                        PullEvents& ev, long* status_out) {
+std::string fetch_small(RegistryAuth& auth, const std::string& url,
+                        const std::vector<std::string>& headers, const std::string& what,
+                        const std::string& where, const PullOptions& opts, PullEvents& ev,
+                        long* status_out) {
     for (int attempt = 1;; ++attempt) {
         std::string body;
         bool too_big = false;
-        HttpResult r = http_get(url, headers, 0, [&](const HttpResult&, const char* p, size_t n) {
-            if (body.size() + n > kMaxManifestBytes) {
-                too_big = true;
-                return false;
-            }
-            body.append(p, n);
-            return true;
-        });
+        HttpResult r =
+            auth.get(url, headers, HttpRange{}, [&](const HttpResult&, const char* p, size_t n) {
+                if (body.size() + n > kMaxManifestBytes) {
+                    too_big = true;
+                    return false;
+                }
+                body.append(p, n);
+                return true;
+            });
         if (too_big) throw Error(what + " from " + where + " is too large");
         *status_out = r.status;
         if (r.ok()) return body;
@@ -235,8 +251,32 @@ std::string fetch_small(const std::string& url, const std::vector<std::string>& 
     }
 }
 
+// The saved per-part progress of a multi-part download, if it is usable: a sidecar that does not
+// parse, or claims bytes beyond the partial file's end, is discarded with the partial file.
+std::optional<PartsPlan> resume_plan(int fd, const fs::path& partial, const fs::path& sidecar,
+                                     uint64_t size, uint64_t& have, PullEvents& ev,
+                                     const std::string& label) {
+    std::error_code ec;
+    if (!fs::exists(sidecar, ec)) return std::nullopt;
+    std::optional<PartsPlan> plan = read_parts_file(sidecar, size);
+    if (plan) {
+        for (const Part& p : plan->parts) {
+            if (p.done > 0 && p.start + p.done > have) plan.reset();
+            if (!plan) break;
+        }
+    }
+    if (!plan) {
+        ev.status("discarding the unreadable download state of " + label + "; starting over");
+        Sha256 h;
+        truncate_to_zero(fd, h, have);
+        remove_parts_file(sidecar);
+        (void)partial;
+    }
+    return plan;
+}
+
 void fetch_blob(Store& store, const std::string& base, const ModelRef& ref, const Layer& layer,
-                PullEvents& ev, const PullOptions& opts) {
+                RegistryAuth& auth, PullEvents& ev, const PullOptions& opts) {
     if (store.has_blob(layer.digest)) {
         ev.layer_begin(layer.digest, layer.size, layer.size);
         ev.layer_end(layer.digest, layer.size);
@@ -247,36 +287,82 @@ void fetch_blob(Store& store, const std::string& base, const ModelRef& ref, cons
     if (ec) throw Error("cannot create '" + store.blobs_dir().string() + "': " + ec.message());
     fs::path partial = store.blob_path(layer.digest);
     partial += "-partial";
+    const fs::path sidecar = parts_path(partial);
     int fd = open_locked(partial, ev, layer.digest);
     try {
         if (store.has_blob(layer.digest)) {  // another process finished it while we waited
             ::unlink(partial.c_str());
+            remove_parts_file(sidecar);
             ::close(fd);
             ev.layer_begin(layer.digest, layer.size, layer.size);
             ev.layer_end(layer.digest, layer.size);
             return;
         }
+        const std::string url = base + "/v2/" + ref.ns + "/" + ref.model + "/blobs/" + layer.digest;
+        RangeGet get = [&](HttpRange range, const BodySink& sink) {
+            return auth.get(url, {}, range, sink);
+        };
         Sha256 h;
         struct stat st {};
         ::fstat(fd, &st);
         uint64_t have = static_cast<uint64_t>(st.st_size);
         if (have > layer.size) truncate_to_zero(fd, h, have);
-        hash_prefix(fd, have, h, partial);
-        ev.layer_begin(layer.digest, layer.size, have);
-        Download d;
-        d.url = base + "/v2/" + ref.ns + "/" + ref.model + "/blobs/" + layer.digest;
-        d.label = layer.digest;
-        d.where = "registry " + base;
-        d.fd = fd;
-        d.path = partial;
-        d.expected = static_cast<int64_t>(layer.size);
-        have = download(d, h, have, ev, opts);
+
+        // Multi-part when resuming one, or for a fresh large blob on a server with ranges.
+        std::optional<PartsPlan> plan =
+            resume_plan(fd, partial, sidecar, layer.size, have, ev, layer.digest);
+        if (!plan && have == 0 && opts.parts > 1 && layer.size >= 2 &&
+            layer.size >= opts.part_min_bytes && probe_ranges(get, layer.size)) {
+            plan = plan_parts(layer.size, opts.parts);
+            write_parts_file(sidecar, *plan);
+        }
+        bool begun = false, hashed = false;
+        if (plan) {
+            ev.layer_begin(layer.digest, layer.size, plan->done_bytes());
+            begun = true;
+            RangeJob job;
+            job.label = layer.digest;
+            job.where = "registry " + base;
+            job.fd = fd;
+            job.partial = partial;
+            job.sidecar = sidecar;
+            job.get = get;
+            job.max_retries = opts.max_retries;
+            job.backoff_ms = opts.backoff_ms;
+            try {
+                download_parts(job, *plan, ev);
+                hash_prefix(fd, layer.size, h, partial);
+                hashed = true;
+            } catch (const RangesUnsupported&) {
+                ev.status("the server stopped honouring ranges; downloading " + layer.digest +
+                          " in one stream");
+                truncate_to_zero(fd, h, have);
+                remove_parts_file(sidecar);
+            }
+        }
+        if (!hashed) {
+            hash_prefix(fd, have, h, partial);
+            if (!begun) ev.layer_begin(layer.digest, layer.size, have);
+            Download d;
+            d.url = url;
+            d.label = layer.digest;
+            d.where = "registry " + base;
+            d.fd = fd;
+            d.path = partial;
+            d.expected = static_cast<int64_t>(layer.size);
+            d.get = get;
+            have = download(d, h, have, ev, opts);
+        }
         std::string got = "sha256:" + h.hex();
         if (got != layer.digest) {
             ::unlink(partial.c_str());
+            remove_parts_file(sidecar);
             throw Error("sha256 mismatch for " + layer.digest + " from " + base + ": got " + got +
                         "; the download was discarded and the store is unchanged");
         }
+        // The sidecar goes first: a crash before the rename leaves a complete partial file,
+        // which the next pull verifies without downloading.
+        remove_parts_file(sidecar);
         store.commit_blob(partial, layer.digest);
         ::close(fd);
         ev.layer_end(layer.digest, layer.size);
@@ -309,6 +395,9 @@ ModelRef pull_url(Store& store, const std::string& url, PullEvents& ev, const Pu
         d.where = url;
         d.fd = fd;
         d.path = partial;
+        d.get = [&url](HttpRange range, const BodySink& sink) {
+            return http_get(url, {}, range, sink);
+        };
         have = download(d, h, have, ev, opts);
         char magic[4] = {0};
         if (have < 4 || ::pread(fd, magic, 4, 0) != 4 || std::memcmp(magic, "GGUF", 4) != 0) {
@@ -342,6 +431,11 @@ PullOptions PullOptions::from_env() {
     PullOptions o;
     o.max_retries = env_int("LOKAL_PULL_RETRIES", o.max_retries);
     o.backoff_ms = env_int("LOKAL_PULL_BACKOFF_MS", o.backoff_ms);
+    o.parts = env_int("LOKAL_PULL_PARTS", o.parts);
+    if (o.parts < 1 || o.parts > kMaxParts) {
+        throw Error("bad value for LOKAL_PULL_PARTS (1 to " + std::to_string(kMaxParts) + ")");
+    }
+    o.part_min_bytes = env_u64("LOKAL_PULL_PART_MIN_BYTES", o.part_min_bytes);
     return o;
 }
 
@@ -398,10 +492,13 @@ ModelRef pull(Store& store, const std::string& ref_or_url, PullEvents& ev,
     }
     ModelRef ref = parse_ref(ref_or_url);
     std::string base = registry_url(ref.host);
+    const char* env_token = std::getenv("LOKAL_REGISTRY_TOKEN");
+    RegistryAuth auth(base, "'" + ref.display() + "'", env_token ? env_token : "", opts.max_retries,
+                      opts.backoff_ms);
     ev.status("pulling manifest");
     std::string url = base + "/v2/" + ref.ns + "/" + ref.model + "/manifests/" + ref.tag;
     long status = 0;
-    std::string body = fetch_small(url, {kAcceptManifest}, "manifest of " + ref.display(),
+    std::string body = fetch_small(auth, url, {kAcceptManifest}, "manifest of " + ref.display(),
                                    "registry " + base, opts, ev, &status);
     if (status == 404) {
         throw Error("model '" + ref_or_url + "' not found in registry " + base);
@@ -420,7 +517,7 @@ ModelRef pull(Store& store, const std::string& ref_or_url, PullEvents& ev,
     if (!m.find(media::kModel)) {
         throw Error("the manifest of '" + ref_or_url + "' has no model layer");
     }
-    for (const Layer& l : m.blobs()) fetch_blob(store, base, ref, l, ev, opts);
+    for (const Layer& l : m.blobs()) fetch_blob(store, base, ref, l, auth, ev, opts);
     ev.status("writing manifest");
     store.write_manifest(ref, body);
     ev.status("success");

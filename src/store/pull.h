@@ -2,6 +2,9 @@
 // store. Every blob is downloaded into blobs/sha256-<hex>-partial under an flock, resumed with
 // HTTP Range after an interruption, retried with backoff on transient errors, checked against its
 // sha256 and only then renamed into place; the manifest is written last.
+// A large blob on a server that honours ranges is fetched in parallel parts (range_download.h),
+// with per-part progress in a sidecar next to the partial file. A registry that answers 401 with
+// a Bearer challenge gets a token from its realm (registry_auth.h), reused for the whole pull.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +16,8 @@
 namespace lokal::store {
 
 // Progress of a pull; the CLI draws it, the server will stream it. All callbacks run on the
-// pulling thread.
+// pulling thread, also during a multi-part download (its part threads only count bytes;
+// layer_progress then reports the total of all parts, about every 100 ms).
 class PullEvents {
   public:
     virtual ~PullEvents() = default;
@@ -31,7 +35,10 @@ class PullEvents {
 struct PullOptions {
     int max_retries = 6;   // per request, reset whenever bytes arrive
     int backoff_ms = 500;  // doubled after each failure, at most 16x
-    // LOKAL_PULL_RETRIES and LOKAL_PULL_BACKOFF_MS override the defaults.
+    int parts = 4;         // parallel Range requests for a large blob (1: one stream)
+    uint64_t part_min_bytes = 64ull << 20;  // blobs this large are fetched in parts
+    // LOKAL_PULL_RETRIES, LOKAL_PULL_BACKOFF_MS, LOKAL_PULL_PARTS and LOKAL_PULL_PART_MIN_BYTES
+    // override the defaults. A registry token may be given in $LOKAL_REGISTRY_TOKEN.
     static PullOptions from_env();
 };
 
