@@ -6,14 +6,26 @@ plus /files/<name> for direct-URL pulls. Faults, each keyed by blob digest (or p
   stall_once    send half the body, then wait until release() (once; to SIGKILL a client)
   corrupt       serve the blob with one byte flipped
   fail_500      {path substring: n}: answer 500 n times
-  redirect      blobs answer 307 to /cdn/<digest>
+  redirect      blobs answer 307 to /cdn/<digest> (on redirect_host, e.g. "localhost", when set:
+                another origin, which must never receive the registry token)
   no_range      ignore Range headers (always 200 with the whole body)
-served[digest] counts the body bytes actually sent.
+  fault_start   {key: offset}: drop_once/stall_once only hit a request whose range starts there
+  throttle_bps  per-connection send rate in bytes/s (0: unlimited), to make parallelism visible
+Auth (require_auth=True): /v2/ answers 401 with a Bearer challenge unless the request carries
+"Authorization: Bearer <token>"; GET /token?service=..&scope=.. issues `token` (as
+token_field, "token" or "access_token"), or 401 when deny_token is set; issue_token overrides
+what is issued (a wrong token); realm overrides the challenge's realm. token_requests counts
+token fetches.
+served[digest] counts the body bytes actually sent; requests lists (path, Range, Authorization);
+ranged lists (key, start, end, bytes sent) per ranged body; max_active is the most blob bodies
+sent at once.
 
 Run alone: python3 tests/registry_server.py MODEL.gguf [NAME[:TAG]] prints the base URL.
 """
 import collections
 import hashlib
+import time
+import urllib.parse
 import http.server
 import json
 import re
@@ -41,6 +53,20 @@ class Registry:
         self.fail_500 = {}
         self.redirect = False
         self.no_range = False
+        self.redirect_host = None
+        self.fault_start = {}
+        self.throttle_bps = 0
+        self.require_auth = False
+        self.token = "s3cret-token"
+        self.issue_token = None
+        self.token_field = "token"
+        self.deny_token = False
+        self.token_requests = 0
+        self.token_queries = []
+        self.realm = None  # the realm the challenge names; default: /token on this server
+        self.ranged = []
+        self.active = 0
+        self.max_active = 0
         self.served = collections.Counter()
         self.requests = []
         self.lock = threading.Lock()
@@ -79,12 +105,18 @@ class Registry:
                 pass
 
             def do_GET(self):
+                auth = self.headers.get("Authorization")
                 with registry.lock:
-                    registry.requests.append((self.path, self.headers.get("Range")))
+                    registry.requests.append((self.path, self.headers.get("Range"), auth))
                     for key, n in list(registry.fail_500.items()):
                         if key in self.path and n > 0:
                             registry.fail_500[key] = n - 1
                             return self.plain(500, b"injected failure")
+                if self.path.startswith("/token"):
+                    return self.issue()
+                if (registry.require_auth and self.path.startswith("/v2/")
+                        and auth != "Bearer " + registry.token):
+                    return self.challenge()
                 m = re.fullmatch(r"/v2/([^/]+)/([^/]+)/manifests/([^/]+)", self.path)
                 if m:
                     body = registry.manifests.get("/".join(m.groups()))
@@ -94,7 +126,10 @@ class Registry:
                 m = re.fullmatch(r"/v2/[^/]+/[^/]+/blobs/(sha256:[0-9a-f]{64})", self.path)
                 if m and registry.redirect:
                     self.send_response(307)
-                    self.send_header("Location", "/cdn/" + m.group(1))
+                    loc = "/cdn/" + m.group(1)
+                    if registry.redirect_host:
+                        loc = f"http://{registry.redirect_host}:{self.server.server_address[1]}" + loc
+                    self.send_header("Location", loc)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
@@ -114,6 +149,31 @@ class Registry:
                                           "file:" + m.group(1))
                 return self.plain(404, b"not found")
 
+            def challenge(self):
+                m = re.match(r"/v2/([^/]+/[^/]+)/", self.path)
+                port = self.server.server_address[1]
+                realm = registry.realm or f"http://127.0.0.1:{port}/token"
+                value = (f'Bearer realm="{realm}",service="lokal-test",'
+                         f'scope="repository:{m.group(1) if m else ""}:pull"')
+                body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def issue(self):
+                q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+                with registry.lock:
+                    registry.token_requests += 1
+                    registry.token_queries.append(q)
+                if registry.deny_token:
+                    return self.plain(401, b'{"errors":[{"code":"DENIED",'
+                                           b'"message":"bad credentials"}]}')
+                tok = registry.issue_token or registry.token
+                return self.plain(200, json.dumps({registry.token_field: tok}).encode())
+
             def plain(self, code, body):
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
@@ -123,23 +183,27 @@ class Registry:
 
             def send_body(self, data, ctype, key):
                 start = 0
+                end = len(data)  # exclusive
                 rng = self.headers.get("Range")
-                if rng and not registry.no_range:
-                    mm = re.fullmatch(r"bytes=(\d+)-", rng.strip())
+                ranged = bool(rng and not registry.no_range)
+                if ranged:
+                    mm = re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())
                     if not mm:
                         return self.plain(416, b"bad range")
                     start = int(mm.group(1))
-                    if start >= len(data):
+                    if mm.group(2):
+                        end = min(end, int(mm.group(2)) + 1)
+                    if start >= len(data) or end <= start:
                         self.send_response(416)
                         self.send_header("Content-Range", f"bytes */{len(data)}")
                         self.send_header("Content-Length", "0")
                         self.end_headers()
                         return
                     self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                    self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
                 else:
                     self.send_response(200)
-                body = data[start:]
+                body = data[start:end]
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -147,12 +211,13 @@ class Registry:
                 with registry.lock:
                     for name in ("drop_once", "stall_once"):
                         s = getattr(registry, name)
-                        if key in s:
+                        want = registry.fault_start.get(key)
+                        if key in s and (want is None or (ranged and start == want)):
                             s.discard(key)
                             fault = name
                 if fault:
                     half = body[: len(body) // 2]
-                    self.count(key, half)
+                    self.count(key, half, ranged, start, end)
                     self.wfile.write(half)
                     self.wfile.flush()
                     if fault == "stall_once":
@@ -164,16 +229,34 @@ class Registry:
                         pass
                     self.close_connection = True
                     return
+                with registry.lock:
+                    registry.active += 1
+                    registry.max_active = max(registry.max_active, registry.active)
+                sent = 0
                 try:
-                    self.wfile.write(body)
-                    self.count(key, body)
+                    step = 64 * 1024
+                    t0 = time.monotonic()
+                    while sent < len(body):
+                        chunk = body[sent:sent + step]
+                        self.wfile.write(chunk)
+                        sent += len(chunk)
+                        if registry.throttle_bps:
+                            ahead = t0 + sent / registry.throttle_bps - time.monotonic()
+                            if ahead > 0:
+                                time.sleep(ahead)
                 except OSError:
                     pass
+                finally:
+                    with registry.lock:
+                        registry.active -= 1
+                    self.count(key, body[:sent], ranged, start, end)
 
-            def count(self, key, chunk):
+            def count(self, key, chunk, ranged=False, start=0, end=0):
                 if key:
                     with registry.lock:
                         registry.served[key] += len(chunk)
+                        if ranged:
+                            registry.ranged.append((key, start, end, len(chunk)))
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

@@ -1,5 +1,6 @@
 """Black-box tests of the model store: pull from a mock registry on 127.0.0.1, list, run by name,
-resume, corrupted blobs, SIGKILL mid-download, concurrent pulls, cp, rm, create."""
+resume, corrupted blobs, SIGKILL mid-download, concurrent pulls, parallel range downloads,
+registry token auth, cp, rm, create."""
 import os
 import shutil
 import signal
@@ -7,6 +8,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -146,7 +148,7 @@ class StoreTest(unittest.TestCase):
         self.ok("pull", "-q", "stories:260k")
         # Every byte was sent exactly once: the retry resumed where the drop cut it.
         self.assertEqual(self.reg.served[self.digest], len(self.gguf))
-        ranges = [rg for p, rg in self.reg.requests if self.digest in p and rg]
+        ranges = [rg for p, rg, _ in self.reg.requests if self.digest in p and rg]
         self.assertEqual(ranges, [f"bytes={len(self.gguf) // 2}-"])
         with open(self.blob_path(self.digest), "rb") as f:
             self.assertEqual(f.read(), self.gguf)
@@ -155,7 +157,7 @@ class StoreTest(unittest.TestCase):
         self.reg.fail_500 = {"/manifests/": 2, "/blobs/": 2}
         self.reg.redirect = True
         self.ok("pull", "-q", "stories:260k")
-        self.assertTrue(any(p.startswith("/cdn/") for p, _ in self.reg.requests))
+        self.assertTrue(any(p.startswith("/cdn/") for p, _, _ in self.reg.requests))
         self.assertEqual(self.listed_names(), ["stories:260k"])
 
     def test_server_ignoring_range_restarts_cleanly(self):
@@ -256,6 +258,172 @@ class StoreTest(unittest.TestCase):
             self.assertEqual(f.read(), self.gguf)
         self.reg.files["junk.gguf"] = b"not a model" * 100
         self.user_error(self.lokal("pull", self.base + "/files/junk.gguf"), "not a GGUF file")
+
+    # --- parallel range downloads ---------------------------------------------------------------
+
+    PARTS = 4
+
+    def add_big(self, size=1 << 20):
+        """A model whose one blob is fetched in parts (the threshold is set below its size)."""
+        self.big = tiny_gguf(pad=size)
+        self.reg.add_model("big", [(MODEL, self.big)])
+        self.big_digest = registry_server.digest_of(self.big)
+        self.env.update(LOKAL_PULL_PARTS=str(self.PARTS), LOKAL_PULL_PART_MIN_BYTES="100000")
+        n = len(self.big)
+        length = -(-n // self.PARTS)
+        return [(s, min(n, s + length)) for s in range(0, n, length)]
+
+    def check_big(self):
+        with open(self.blob_path(self.big_digest), "rb") as f:
+            self.assertEqual(f.read(), self.big)
+        left = [f for f in self.store_files() if "partial" in f or ".parts" in f]
+        self.assertEqual(left, [])
+
+    def part_requests(self):
+        """(start, end) of the ranged blob requests other than the 1-byte probe."""
+        return sorted((s, e) for k, s, e, _ in self.reg.ranged
+                      if k == self.big_digest and (s, e) != (0, 1))
+
+    def test_multipart_pull(self):
+        parts = self.add_big(2 << 20)
+        self.reg.throttle_bps = 8 << 20  # per connection: parts overlap in time
+        r = self.ok("pull", "big")
+        self.assertIn("100%", r.stderr.decode())
+        self.check_big()
+        self.assertEqual(self.part_requests(), parts)
+        self.assertGreaterEqual(self.reg.max_active, 2)
+        # One probe byte, then every byte exactly once.
+        self.assertEqual(self.reg.served[self.big_digest], len(self.big) + 1)
+        self.assertEqual(self.listed_names(), ["big:latest"])
+        # Small blobs stay a single stream: no ranged request for the config blob.
+        self.assertEqual({k for k, *_ in self.reg.ranged}, {self.big_digest})
+
+    def test_multipart_drop_resumes_the_part(self):
+        parts = self.add_big()
+        s2, e2 = parts[2]
+        self.reg.drop_once.add(self.big_digest)
+        self.reg.fault_start[self.big_digest] = s2
+        self.ok("pull", "-q", "big")
+        self.check_big()
+        self.assertEqual(self.reg.served[self.big_digest], len(self.big) + 1)
+        half = (e2 - s2) // 2
+        self.assertIn((s2 + half, e2), self.part_requests())
+
+    def read_sidecar(self, path):
+        try:
+            with open(path) as f:
+                lines = f.read().splitlines()
+        except FileNotFoundError:
+            return None
+        return [tuple(map(int, l.split()[1:])) for l in lines if l.startswith("part ")]
+
+    def test_multipart_sigkill_then_resume(self):
+        parts = self.add_big()
+        s1, e1 = parts[1]
+        self.reg.stall_once.add(self.big_digest)
+        self.reg.fault_start[self.big_digest] = s1
+        partial = self.blob_path(self.big_digest) + "-partial"
+        sidecar = partial + ".parts"
+        expect = len(self.big) - (e1 - s1) + (e1 - s1) // 2
+        p = subprocess.Popen([LOKAL, "pull", "-q", "big"], env=self.env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self.assertTrue(self.reg.stalled.wait(120))
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                st = self.read_sidecar(sidecar)
+                if st and sum(d for _, _, d in st) == expect:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(sum(d for _, _, d in self.read_sidecar(sidecar)), expect)
+            self.assertEqual(self.listed_names(), [])
+        finally:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+        self.reg.release()
+        self.ok("pull", "-q", "big")
+        self.check_big()
+        # The resume fetched only the unfinished half of part 1 (and no second probe).
+        self.assertEqual(self.reg.served[self.big_digest], len(self.big) + 1)
+        self.assertIn((s1 + (e1 - s1) // 2, e1), self.part_requests())
+
+    def test_multipart_server_without_ranges(self):
+        self.add_big()
+        self.reg.no_range = True
+        self.ok("pull", "-q", "big")
+        self.check_big()
+        self.assertEqual(self.reg.ranged, [])
+
+    def test_corrupt_sidecar_restarts_cleanly(self):
+        self.add_big()
+        os.makedirs(os.path.join(self.models, "blobs"))
+        partial = self.blob_path(self.big_digest) + "-partial"
+        with open(partial, "wb") as f:
+            f.write(b"\xff" * 5000)
+        with open(partial + ".parts", "w") as f:
+            f.write("lokal-parts 1\nsize 12\npart 0 9999999999 5\n")
+        self.ok("pull", "-q", "big")
+        self.check_big()
+        self.assertEqual(self.reg.served[self.big_digest], len(self.big) + 1)
+
+    def test_multipart_corrupt_blob_rejected(self):
+        self.add_big()
+        self.reg.corrupt.add(self.big_digest)
+        self.user_error(self.lokal("pull", "big"), "sha256 mismatch", self.big_digest)
+        self.assertFalse([f for f in self.store_files() if self.big_digest[7:] in f])
+        self.assertEqual(self.listed_names(), [])
+
+    # --- registry token auth --------------------------------------------------------------------
+
+    def test_auth_token_flow_and_no_token_to_redirect_target(self):
+        self.add_big()
+        self.reg.require_auth = True
+        self.reg.redirect = True
+        self.reg.redirect_host = "localhost"  # another origin than 127.0.0.1:port
+        self.ok("pull", "-q", "big")
+        self.check_big()
+        self.assertEqual(self.reg.token_requests, 1)  # one token, reused by every request
+        q = self.reg.token_queries[0]
+        self.assertEqual(q["service"], ["lokal-test"])
+        self.assertEqual(q["scope"], ["repository:library/big:pull"])
+        v2 = [a for p, _, a in self.reg.requests if p.startswith("/v2/")]
+        self.assertEqual(v2[0], None)
+        self.assertTrue(all(a == "Bearer " + self.reg.token for a in v2[1:]), v2)
+        cdn = [a for p, _, a in self.reg.requests if p.startswith("/cdn/")]
+        self.assertTrue(cdn)
+        self.assertEqual([a for a in cdn if a], [])
+
+    def test_auth_access_token_field_and_env_token(self):
+        self.reg.require_auth = True
+        self.reg.token_field = "access_token"
+        self.env["LOKAL_REGISTRY_TOKEN"] = "stale"  # refused, then replaced from the realm
+        self.ok("pull", "-q", "stories:260k")
+        self.assertEqual(self.reg.token_requests, 1)
+        self.assertEqual(self.listed_names(), ["stories:260k"])
+        self.env["LOKAL_REGISTRY_TOKEN"] = self.reg.token  # a good one needs no token request
+        self.ok("rm", "stories:260k")
+        self.ok("pull", "-q", "stories:260k")
+        self.assertEqual(self.reg.token_requests, 1)
+
+    def test_auth_failures_are_clear_and_store_unchanged(self):
+        self.reg.require_auth = True
+        self.reg.deny_token = True
+        self.user_error(self.lokal("pull", "stories:260k"),
+                        f"registry {self.base} refused access to model 'stories:260k'",
+                        "bad credentials")
+        self.assertEqual(self.store_files(), [])
+        self.reg.deny_token = False
+        self.reg.issue_token = "not-the-right-one"
+        self.user_error(self.lokal("pull", "stories:260k"), "refused access to model",
+                        "HTTP 401", "authentication required")
+        self.assertEqual(self.store_files(), [])
+        # A realm over plain http to a non-loopback host is refused like any other URL.
+        self.reg.issue_token = None
+        self.reg.realm = "http://example.com/token"
+        self.user_error(self.lokal("pull", "stories:260k"), "refused access to model",
+                        "refusing plain http")
+        self.assertEqual(self.reg.token_requests, 2)
+        self.assertEqual(self.store_files(), [])
 
     # --- cp, rm, create -------------------------------------------------------------------------
 
