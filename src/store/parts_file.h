@@ -36,8 +36,8 @@ struct PartsPlan {
 
 constexpr int kMaxParts = 64;
 
-// `n` parts (at most kMaxParts, at most one per byte) of equal length, the last one shorter:
-// part i starts at i * ceil(size / n).
+// At most `n` parts (n capped at kMaxParts and at one per byte) of equal length, the last one
+// shorter: part i starts at i * ceil(size / n).
 PartsPlan plan_parts(uint64_t size, int n);
 
 std::string format_parts(const PartsPlan& plan);
