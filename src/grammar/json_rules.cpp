@@ -29,7 +29,13 @@ std::string json_quote(const std::string& s) {
 }
 
 Sym JsonRules::ws() {
-    if (!ws_) ws_ = b_.repeat("ws", {B::cls(bytes_of(" \t\n"))}, 0, kMaxWhitespace);
+    if (!ws_) {
+        // At most one line break, then indentation: pretty-printed JSON fits, runs of blank
+        // lines (which small models fall into) do not.
+        const Sym newline = b_.optional("ws-newline", {B::byte('\n')});
+        const Sym indent = b_.repeat("ws-indent", {B::cls(bytes_of(" \t"))}, 0, kMaxWhitespace);
+        ws_ = b_.seq("ws", {newline, indent});
+    }
     return *ws_;
 }
 

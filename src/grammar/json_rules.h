@@ -15,14 +15,14 @@
 
 namespace lokal::grammar {
 
-inline constexpr int kMaxWhitespace = 24;
+inline constexpr int kMaxWhitespace = 16;
 
 class JsonRules {
   public:
     explicit JsonRules(GrammarBuilder& b) : b_(b) {}
     GrammarBuilder& builder() { return b_; }
 
-    Sym ws();           // [ \t\n]{0,kMaxWhitespace}
+    Sym ws();           // \n? [ \t]{0,kMaxWhitespace}
     Sym string();       // any JSON string
     Sym string_char();  // one character inside a string (raw or escaped)
     // The alternatives of string_char(), for repeating them in place (see repeat_alts).

@@ -20,7 +20,7 @@
 namespace lokal::server {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 std::string iso_time(std::filesystem::file_time_type t) {
     const auto sys = std::chrono::file_clock::to_sys(t);

@@ -8,7 +8,7 @@
 
 namespace lokal::server {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 json parse_body(const httplib::Request& req) {
     json j = json::parse(req.body, nullptr, false);

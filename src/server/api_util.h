@@ -13,7 +13,7 @@
 namespace lokal::server {
 
 // The request body as a JSON object; HttpError 400 when it is not one.
-nlohmann::json parse_body(const httplib::Request& req);
+nlohmann::ordered_json parse_body(const httplib::Request& req);
 
 // Wraps a handler: HttpError, ModelNotFound, lokal::Error and other exceptions become JSON error
 // answers in the shape of the API that was called (Ollama's or OpenAI's).

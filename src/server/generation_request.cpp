@@ -2,11 +2,12 @@
 
 #include "server/http_error.h"
 #include "server/prompt.h"
+#include "server/structured_output.h"
 #include "tokenizer/tokenizer.h"
 
 namespace lokal::server {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 void ParsedDelta::append(const ParsedDelta& d) {
     content += d.content;
@@ -52,7 +53,8 @@ OutputState GenerationRequest::make_output() const {
 chat::ReasoningMode think_mode(const json& body, chat::ReasoningMode fallback) {
     const json* t = field(body, "think");
     if (!t) return fallback;
-    if (t->is_boolean()) return t->get<bool>() ? chat::ReasoningMode::Separate : chat::ReasoningMode::Inline;
+    if (t->is_boolean())
+        return t->get<bool>() ? chat::ReasoningMode::Separate : chat::ReasoningMode::Inline;
     // "low" / "medium" / "high" (gpt-oss effort levels) all mean: think, separately.
     if (t->is_string()) return chat::ReasoningMode::Separate;
     throw HttpError(400, "'think' must be a boolean", "think");
@@ -64,8 +66,10 @@ bool tools_given(const json* tools) {
     return !tools->empty();
 }
 
-engine::SequenceRequest GenerationRequest::hooks() const {
-    return {};
+engine::SequenceRequest GenerationRequest::hooks(LoadedModel& model) const {
+    engine::SequenceRequest r;
+    constrain_request(model, format, r);
+    return r;
 }
 
 namespace {
@@ -116,6 +120,7 @@ GenerationRequest ollama_generate_request(const LoadedModel& m, const json& body
         g.chat_template = m.chat_template;
     }
     g.prompt_text = text;
+    g.format = ollama_format(body);
     if (context.empty()) {
         g.prompt = tokenize_prompt(m, text);
     } else {
@@ -138,6 +143,7 @@ GenerationRequest ollama_chat_request(const LoadedModel& m, const json& body) {
     g.has_tools = tools_given(field(body, "tools"));
     g.reasoning = think_mode(body, chat::ReasoningMode::Inline);
     g.parse_output = g.has_tools || field(body, "think") != nullptr;
+    g.format = ollama_format(body);
     g.chat_template = m.chat_template;
     return g;
 }

@@ -10,6 +10,7 @@
 
 #include "chat/tool_call_parser.h"
 #include "engine/batch_scheduler.h"
+#include "grammar/grammar.h"
 #include "server/model_manager.h"
 #include "server/request_options.h"
 
@@ -55,20 +56,21 @@ struct GenerationRequest {
     bool parse_output = false;  // a chat answer: look for tool calls and reasoning
     chat::ReasoningMode reasoning = chat::ReasoningMode::Inline;
     std::string chat_template;
+    std::shared_ptr<const grammar::Grammar> format;  // structured output; null: free text
     // Hooks for the scheduler (structured output); the rest of the request is filled later.
-    engine::SequenceRequest hooks() const;
+    engine::SequenceRequest hooks(LoadedModel& model) const;
     OutputState make_output() const;
 };
 
-GenerationRequest ollama_generate_request(const LoadedModel& m, const nlohmann::json& body);
-GenerationRequest ollama_chat_request(const LoadedModel& m, const nlohmann::json& body);
+GenerationRequest ollama_generate_request(const LoadedModel& m, const nlohmann::ordered_json& body);
+GenerationRequest ollama_chat_request(const LoadedModel& m, const nlohmann::ordered_json& body);
 
 // Ollama's `think` (true/false or an effort level) as a reasoning mode; fallback when absent.
-chat::ReasoningMode think_mode(const nlohmann::json& body, chat::ReasoningMode fallback);
+chat::ReasoningMode think_mode(const nlohmann::ordered_json& body, chat::ReasoningMode fallback);
 // Whether `tools` (may be null) offers any tool; 400 when it is not a list.
-bool tools_given(const nlohmann::json* tools);
+bool tools_given(const nlohmann::ordered_json* tools);
 
 // Ollama's message object for a (partial or whole) answer.
-nlohmann::json message_json(const ParsedDelta& d, bool final);
+nlohmann::ordered_json message_json(const ParsedDelta& d, bool final);
 
 }  // namespace lokal::server

@@ -16,6 +16,7 @@
 
 #include "chat/builtin_format.h"
 #include "engine/batch_scheduler.h"
+#include "grammar/token_trie.h"
 #include "model/encoder.h"
 #include "model/model.h"
 #include "store/model_defaults.h"
@@ -45,6 +46,9 @@ struct LoadedModel {
     std::unique_ptr<model::Encoder> encoder;
     std::unique_ptr<model::Context> embed_ctx;
     std::vector<float> embed(const std::vector<int32_t>& tokens);
+    // For structured output: the vocabulary as a byte trie, built on first use (under
+    // embed_mutex).
+    std::shared_ptr<const grammar::TokenTrie> token_trie;
 };
 
 struct ServerModelParams {

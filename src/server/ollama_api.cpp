@@ -12,7 +12,7 @@
 namespace lokal::server {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using SteadyClock = std::chrono::steady_clock;
 
 // The metrics of a finished answer, as Ollama reports them (durations in nanoseconds).
@@ -75,7 +75,7 @@ void generate(ServerState& state, const httplib::Request& req, httplib::Response
     LoadedModel& m = **lease;
 
     GenerationRequest g = chat ? ollama_chat_request(m, body) : ollama_generate_request(m, body);
-    auto stream = start_completion(m, g.prompt, g.params, -1, g.hooks());
+    auto stream = start_completion(m, g.prompt, g.params, -1, g.hooks(m));
     const bool streaming = optional_bool(body, "stream", true);
     auto output = std::make_shared<OutputState>(g.make_output());
 

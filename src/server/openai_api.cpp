@@ -7,6 +7,7 @@
 #include "server/generation_request.h"
 #include "server/http_error.h"
 #include "server/prompt.h"
+#include "server/structured_output.h"
 #include "store/store.h"
 #include "tokenizer/tokenizer.h"
 
@@ -20,7 +21,7 @@ std::vector<std::vector<float>> embed_texts(ServerState& state, const httplib::R
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 std::string random_id(const char* prefix) {
     static std::atomic<uint64_t> counter{0};
@@ -87,6 +88,7 @@ GenerationRequest openai_chat_request(const LoadedModel& m, const json& body) {
     }
     g.reasoning = chat::ReasoningMode::Separate;  // reasoning_content, as OpenAI-style servers do
     g.chat_template = m.chat_template;
+    g.format = openai_response_format(body);
     return g;
 }
 
@@ -127,8 +129,9 @@ void chat_completions(ServerState& state, const httplib::Request& req, httplib::
         } else {
             throw HttpError(400, "'prompt' must be a string or a list of token ids", "prompt");
         }
+        g.format = openai_response_format(body);
     }
-    auto stream = start_completion(m, g.prompt, g.params, n_probs, g.hooks());
+    auto stream = start_completion(m, g.prompt, g.params, n_probs, g.hooks(m));
     auto output = std::make_shared<OutputState>(g.make_output());
     const bool streaming = optional_bool(body, "stream", false);
     bool include_usage = false;

@@ -6,7 +6,7 @@
 
 namespace lokal::server {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 std::string content_text(const json& content, const std::string& name) {
     if (content.is_null()) return "";

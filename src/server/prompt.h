@@ -17,14 +17,14 @@ struct ChatPrompt {
 // OpenAI/Ollama-style messages (role, content as a string or a list of text parts, tool_calls,
 // tool results) rendered in the model's chat format with the assistant's turn opened. `tools` may
 // be null. Throws HttpError 400 for malformed messages.
-ChatPrompt chat_prompt(const LoadedModel& model, const nlohmann::json& messages,
-                       const nlohmann::json* tools);
+ChatPrompt chat_prompt(const LoadedModel& model, const nlohmann::ordered_json& messages,
+                       const nlohmann::ordered_json* tools);
 
 // The tokens of text, with BOS added as the vocabulary asks unless the text already starts with
 // it; special-token text is parsed as special tokens.
 std::vector<int32_t> tokenize_prompt(const LoadedModel& model, const std::string& text);
 
 // The text of a message's content: a string, or the "text" parts of a list.
-std::string content_text(const nlohmann::json& content, const std::string& field_name);
+std::string content_text(const nlohmann::ordered_json& content, const std::string& field_name);
 
 }  // namespace lokal::server

@@ -8,7 +8,7 @@
 namespace lokal::server {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 double number(const json& v, const std::string& name, double lo, double hi) {
     if (!v.is_number()) throw HttpError(400, "'" + name + "' must be a number", name);

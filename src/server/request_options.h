@@ -20,19 +20,21 @@ struct GenerationParams {
 
 // Ollama's defaults, then the stored model's PARAMETERs (`model_params`, Ollama's params JSON),
 // then `options`.
-GenerationParams ollama_params(const nlohmann::json& model_params, const nlohmann::json* options);
+GenerationParams ollama_params(const nlohmann::ordered_json& model_params,
+                               const nlohmann::ordered_json* options);
 
 // The same defaults and stored PARAMETERs, then OpenAI's fields (temperature, top_p, seed,
 // max_tokens / max_completion_tokens, stop, presence_penalty, frequency_penalty, logit_bias).
-GenerationParams openai_params(const nlohmann::json& model_params, const nlohmann::json& body);
+GenerationParams openai_params(const nlohmann::ordered_json& model_params,
+                               const nlohmann::ordered_json& body);
 
 // keep_alive as Ollama accepts it: seconds as a number, or a duration string ("5m", "1h30m",
 // "10s", "-1"); nullopt when absent. Negative means forever.
-std::optional<double> parse_keep_alive(const nlohmann::json& body);
+std::optional<double> parse_keep_alive(const nlohmann::ordered_json& body);
 
 // Typed field access that answers 400 naming the field.
-const nlohmann::json* field(const nlohmann::json& obj, const char* name);
-std::string required_string(const nlohmann::json& obj, const char* name);
-bool optional_bool(const nlohmann::json& obj, const char* name, bool fallback);
+const nlohmann::ordered_json* field(const nlohmann::ordered_json& obj, const char* name);
+std::string required_string(const nlohmann::ordered_json& obj, const char* name);
+bool optional_bool(const nlohmann::ordered_json& obj, const char* name, bool fallback);
 
 }  // namespace lokal::server

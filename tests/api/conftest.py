@@ -89,6 +89,6 @@ def store():
 
 @pytest.fixture(scope="session")
 def server(store):
-    s = Server(store, "--parallel", "4", "--ctx", "256", "--max-body", "100000")
+    s = Server(store, "--parallel", "4", "--ctx", "1024", "--max-body", "100000")
     yield s
     s.stop()

@@ -120,10 +120,10 @@ def test_bad_requests_are_400_naming_the_field(server):
 
 def test_prompt_longer_than_context_is_400(server):
     status, body = http(server.base, "POST", "/api/generate",
-                        {"model": MODEL, "prompt": "the cat sat " * 200, "raw": True,
+                        {"model": MODEL, "prompt": "the cat sat " * 600, "raw": True,
                          "stream": False})
     assert status == 400
-    assert "tokens" in body["error"] and "256" in body["error"]
+    assert "tokens" in body["error"] and "1024" in body["error"]
 
 
 def test_oversized_body_is_413(server):
