@@ -137,3 +137,55 @@ def test_graceful_shutdown_ends_streams_and_exits_0(store):
     read_lines(sock, 2)
     assert s.stop() == 0
     sock.close()
+
+
+def test_tls(store, tmp_path):
+    import shutil
+    import ssl
+    import subprocess
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl command")
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True)
+    port = None
+    s = None
+    try:
+        s = TlsServer(store, cert, key)
+        port = s.port
+        ctx = ssl.create_default_context(cafile=cert)
+        ctx.check_hostname = False
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/api/tags", context=ctx,
+                                    timeout=60) as r:
+            assert MODEL in [m["name"] for m in json.loads(r.read())["models"]]
+    finally:
+        if s:
+            s.stop()
+    bad = subprocess.run([os.environ.get("LOKAL_BIN", "build/lokal"), "serve", "--tls-cert", cert,
+                          "--tls-key", str(tmp_path / "missing.pem")], capture_output=True,
+                         env=dict(os.environ, LOKAL_MODELS=store), timeout=60)
+    assert bad.returncode == 1 and b"TLS" in bad.stderr
+
+
+class TlsServer(Server):
+    """Server() polls plain http; this one waits for the TLS port instead."""
+
+    def __init__(self, store, cert, key):
+        import subprocess
+        import tempfile
+        from conftest import LOKAL, free_port
+        self.port = free_port()
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([LOKAL, "serve", "--port", str(self.port), "--tls-cert", cert,
+                                      "--tls-key", key, "-q"],
+                                     env=dict(os.environ, LOKAL_MODELS=store), stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                assert self.proc.poll() is None and time.monotonic() < deadline, self.output()
+                time.sleep(0.05)
