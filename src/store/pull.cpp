@@ -253,9 +253,8 @@ std::string fetch_small(RegistryAuth& auth, const std::string& url,
 
 // The saved per-part progress of a multi-part download, if it is usable: a sidecar that does not
 // parse, or claims bytes beyond the partial file's end, is discarded with the partial file.
-std::optional<PartsPlan> resume_plan(int fd, const fs::path& partial, const fs::path& sidecar,
-                                     uint64_t size, uint64_t& have, PullEvents& ev,
-                                     const std::string& label) {
+std::optional<PartsPlan> resume_plan(int fd, const fs::path& sidecar, uint64_t size, uint64_t& have,
+                                     PullEvents& ev, const std::string& label) {
     std::error_code ec;
     if (!fs::exists(sidecar, ec)) return std::nullopt;
     std::optional<PartsPlan> plan = read_parts_file(sidecar, size);
@@ -270,7 +269,6 @@ std::optional<PartsPlan> resume_plan(int fd, const fs::path& partial, const fs::
         Sha256 h;
         truncate_to_zero(fd, h, have);
         remove_parts_file(sidecar);
-        (void)partial;
     }
     return plan;
 }
@@ -310,7 +308,7 @@ void fetch_blob(Store& store, const std::string& base, const ModelRef& ref, cons
 
         // Multi-part when resuming one, or for a fresh large blob on a server with ranges.
         std::optional<PartsPlan> plan =
-            resume_plan(fd, partial, sidecar, layer.size, have, ev, layer.digest);
+            resume_plan(fd, sidecar, layer.size, have, ev, layer.digest);
         if (!plan && have == 0 && opts.parts > 1 && layer.size >= 2 &&
             layer.size >= opts.part_min_bytes && probe_ranges(get, layer.size)) {
             plan = plan_parts(layer.size, opts.parts);
