@@ -73,6 +73,10 @@ int run(int argc, char** argv) {
     bench_cmd->add_option("-r,--repetitions", bench.reps, "Repetitions")
         ->check(CLI::Range(1, 1000));
     bench_cmd->add_flag("--json", bench.json, "JSON output");
+    bench_cmd
+        ->add_option("--parallel", bench.parallel,
+                     "Also measure generation with N sequences batched together")
+        ->check(CLI::Range(1, 256));
 
     PerplexityOptions ppl;
     auto* ppl_cmd = app.add_subcommand("perplexity", "Perplexity of a model on a text file");

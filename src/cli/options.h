@@ -71,6 +71,7 @@ struct BenchOptions {
     int n_gen = 128;
     int n_threads = 0;
     int reps = 5;
+    int parallel = 1;  // > 1: also generation with this many sequences decoded together
     bool json = false;
 };
 
