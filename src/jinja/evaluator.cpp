@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "jinja/interp.h"
+#include "jinja/strings.h"
 
 namespace lokal::jinja {
 
@@ -31,11 +32,6 @@ struct DepthGuard {
     }
     ~DepthGuard() { --depth; }
 };
-
-int64_t checked(bool overflow, int64_t v) {
-    if (overflow) raise("OverflowError", "integer result too large");
-    return v;
-}
 
 int64_t floor_div(int64_t a, int64_t b) {
     if (b == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
@@ -113,6 +109,12 @@ Value percent_format(const std::string& fmt, const Value& args) {
 
 Value arith(const std::string& op, const Value& a, const Value& b) {
     if (op == "+") {
+        if (a.is_string() && b.is_string() && (a.is_markup() || b.is_markup())) {
+            std::string s = (a.is_markup() ? a.as_string() : html_escape(a.as_string())) +
+                            (b.is_markup() ? b.as_string() : html_escape(b.as_string()));
+            check_size(s.size());
+            return Value::markup(std::move(s));
+        }
         if (a.is_string() && b.is_string()) {
             check_size(a.as_string().size() + b.as_string().size());
             return Value(a.as_string() + b.as_string());
@@ -159,9 +161,21 @@ Value arith(const std::string& op, const Value& a, const Value& b) {
         }
     } else {
         int64_t x = a.to_int(), y = b.to_int(), r = 0;
-        if (op == "+") return Value(checked(__builtin_add_overflow(x, y, &r), r));
-        if (op == "-") return Value(checked(__builtin_sub_overflow(x, y, &r), r));
-        if (op == "*") return Value(checked(__builtin_mul_overflow(x, y, &r), r));
+        if (op == "+") {
+            if (__builtin_add_overflow(x, y, &r))
+                raise("OverflowError", "integer result too large");
+            return Value(r);
+        }
+        if (op == "-") {
+            if (__builtin_sub_overflow(x, y, &r))
+                raise("OverflowError", "integer result too large");
+            return Value(r);
+        }
+        if (op == "*") {
+            if (__builtin_mul_overflow(x, y, &r))
+                raise("OverflowError", "integer result too large");
+            return Value(r);
+        }
         if (op == "//") return Value(floor_div(x, y));
         if (op == "%") return Value(floor_mod(x, y));
         if (op == "**") {

@@ -231,6 +231,7 @@ Value select_impl(Interpreter& in, Value& v, CallArgs& a, bool by_attr, bool kee
     CallArgs targs;
     targs.args = test_args(a, next);
     std::vector<Value> out;
+    if (!v.truthy()) return Value::generator({});  // jinja2 skips falsy sequences (None too)
     for (const auto& item : items_of(v)) {
         Value x = by_attr ? get_path(item, attr) : item;
         bool ok = test.empty() ? x.truthy() : in.apply_test(test, x, targs);
@@ -253,6 +254,7 @@ Value f_rejectattr(Interpreter& in, Value& v, CallArgs& a) {
 
 Value f_map(Interpreter& in, Value& v, CallArgs& a) {
     std::vector<Value> out;
+    if (!v.truthy()) return Value::generator({});  // jinja2 skips falsy sequences (None too)
     bool has_attr = false;
     Value attr, def;
     for (const auto& [k, val] : a.kwargs) {
@@ -336,32 +338,14 @@ Value f_indent(Interpreter&, Value& v, CallArgs& a) {
     return Value(std::move(rv));
 }
 Value f_safe(Interpreter&, Value& v, CallArgs&) {
-    return v.is_string() ? v : Value(v.str());
+    return Value::markup(v.str());
 }
 Value f_escape(Interpreter&, Value& v, CallArgs&) {
-    std::string out;
-    for (char c : v.str()) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&#34;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return Value(std::move(out));
+    if (v.is_markup()) return v;
+    return Value::markup(html_escape(v.str()));
+}
+Value f_forceescape(Interpreter&, Value& v, CallArgs&) {
+    return Value::markup(html_escape(v.str()));
 }
 Value f_wordcount(Interpreter&, Value& v, CallArgs&) {
     int64_t n = 0;
@@ -562,7 +546,7 @@ const std::map<std::string, FilterFn, std::less<>>& filter_table() {
         {"safe", f_safe},
         {"e", f_escape},
         {"escape", f_escape},
-        {"forceescape", f_escape},
+        {"forceescape", f_forceescape},
         {"wordcount", f_wordcount},
         {"batch", f_batch},
         {"slice", f_slice},

@@ -133,6 +133,7 @@ std::vector<Value> iterate(const Value& v) {
 }
 
 bool contains(const Value& container, const Value& item) {
+    if (container.is_undefined()) return false;  // jinja2's Undefined iterates as empty
     if (container.is_string()) {
         if (!item.is_string()) {
             item.require_defined();

@@ -19,5 +19,7 @@ std::string str_replace(const std::string& s, const std::string& old, const std:
 std::vector<std::string> str_split(const std::string& s, const std::string* sep, int64_t maxsplit,
                                    bool from_right);
 bool is_py_space(unsigned char c);
+// markupsafe.escape: & < > " ' become HTML entities.
+std::string html_escape(const std::string& s);
 
 }  // namespace lokal::jinja

@@ -46,6 +46,14 @@ class Value {
     Value(DictPtr d) : v_(std::move(d)) {}
     Value(FuncPtr f) : v_(std::move(f)) {}
 
+    // A markupsafe.Markup string (from `safe`/`escape`): `+` escapes the plain operand.
+    static Value markup(std::string s) {
+        Value v(std::move(s));
+        v.markup_ = true;
+        return v;
+    }
+    bool is_markup() const { return markup_; }
+
     static Value undefined(std::string hint) { return Value(Undefined{std::move(hint)}); }
     static Value list(std::vector<Value> items = {});
     static Value tuple(std::vector<Value> items);
@@ -96,6 +104,7 @@ class Value {
   private:
     explicit Value(Undefined u) : v_(std::move(u)) {}
     std::variant<Undefined, None, bool, int64_t, double, std::string, ListPtr, DictPtr, FuncPtr> v_;
+    bool markup_ = false;
 };
 
 struct ListData {
