@@ -199,6 +199,7 @@ Interpreter::Interpreter(const RenderOptions& options, std::string* out)
 
 void Interpreter::count_iterations(uint64_t n) {
     iterations_ += n;
+    if ((iterations_ & 255) == 0) check_deadline();
     if (iterations_ > options_.limits.max_loop_iterations)
         raise("SecurityError", "loop iteration limit of " +
                                    std::to_string(options_.limits.max_loop_iterations) +
@@ -400,6 +401,7 @@ Value Interpreter::make_macro(const Stmt& s, const ScopePtr& scope, const Body* 
     const Body* body = caller_body ? caller_body : &s.body;
     fn->fn = [this, &s, scope, body](CallArgs& a) -> Value {
         DepthGuard g(depth_, options_.limits.max_call_depth);
+        check_deadline();
         auto local = child_scope(scope);
         size_t used = 0;
         std::vector<Value> varargs;

@@ -177,15 +177,20 @@ Value f_float(Interpreter&, Value& v, CallArgs& a) {
 Value f_round(Interpreter&, Value& v, CallArgs& a) {
     int64_t precision = a.get(0, "precision", Value(0)).to_int();
     std::string method = a.get(1, "method", Value("common")).str();
+    if (method != "common" && method != "ceil" && method != "floor")
+        raise("FilterArgumentError", "method must be common, ceil or floor");
     double x = v.to_double();
-    double m = std::pow(10.0, static_cast<double>(precision));
+    double m = std::pow(10.0, static_cast<double>(std::clamp<int64_t>(precision, -308, 308)));
     if (method == "ceil") return Value(std::ceil(x * m) / m);
     if (method == "floor") return Value(std::floor(x * m) / m);
-    if (method != "common") raise("FilterArgumentError", "method must be common, ceil or floor");
-    if (precision == 0) return Value(std::nearbyint(x));
+    // Python's round(): half to even; ints stay ints.
+    if (v.is_int() || v.is_bool()) {
+        if (precision >= 0) return Value(v.to_int());
+        return Value(static_cast<int64_t>(std::nearbyint(x * m) / m));
+    }
+    if (precision <= 0) return Value(std::nearbyint(x * m) / m);
     char buf[512];
-    std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(std::clamp<int64_t>(precision, 0, 300)),
-                  x);
+    std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(std::min<int64_t>(precision, 300)), x);
     return Value(std::stod(buf));
 }
 Value f_abs(Interpreter&, Value& v, CallArgs&) {
@@ -321,11 +326,14 @@ Value f_indent(Interpreter&, Value& v, CallArgs& a) {
     Value width = a.get(0, "width", Value(4));
     bool first = a.get(1, "first", Value(false)).truthy();
     bool blank = a.get(2, "blank", Value(false)).truthy();
-    std::string ind =
-        width.is_string()
-            ? width.as_string()
-            : std::string(static_cast<size_t>(std::max<int64_t>(0, width.to_int())), ' ');
-    check_size(ind.size());
+    std::string ind;
+    if (width.is_string()) {
+        ind = width.as_string();
+    } else {
+        size_t n = static_cast<size_t>(std::max<int64_t>(0, width.to_int()));
+        check_size(n);
+        ind.assign(n, ' ');
+    }
     auto lines = split_lines(v.str() + "\n");
     std::string rv;
     for (size_t i = 0; i < lines.size(); i++) {
@@ -370,15 +378,17 @@ Value f_batch(Interpreter&, Value& v, CallArgs& a) {
         }
     }
     if (!cur.empty()) {
+        check_size(static_cast<size_t>(count) * sizeof(Value));
         if (!fill.is_none())
             while (static_cast<int64_t>(cur.size()) < count) cur.push_back(fill);
         out.push_back(Value::list(std::move(cur)));
     }
     return Value::generator(std::move(out));
 }
-Value f_slice(Interpreter&, Value& v, CallArgs& a) {
+Value f_slice(Interpreter& in, Value& v, CallArgs& a) {
     int64_t slices = a.get(0, "slices").to_int();
     if (slices <= 0) raise("FilterArgumentError", "slice count must be positive");
+    in.count_iterations(static_cast<uint64_t>(slices));
     Value fill = a.get(1, "fill_with", Value(None{}));
     auto seq = items_of(v);
     int64_t len = static_cast<int64_t>(seq.size());

@@ -112,6 +112,7 @@ Value slice_value(const Value& obj, const Value& start, const Value& stop, const
 }
 
 std::vector<Value> iterate(const Value& v) {
+    check_deadline();
     switch (v.kind()) {
         case Value::Kind::Undefined:
             return {};

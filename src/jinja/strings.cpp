@@ -37,14 +37,82 @@ std::string html_escape(const std::string& s) {
     return out;
 }
 
+namespace {
+
+// Simple case mapping for Latin-1, Latin Extended-A, Greek and Cyrillic (Python maps all of
+// Unicode; these cover the scripts templates are likely to case-convert).
+uint32_t to_upper_cp(uint32_t c) {
+    if (c >= 'a' && c <= 'z') return c - 32;
+    if (c < 0x80) return c;
+    if ((c >= 0xE0 && c <= 0xFE && c != 0xF7)) return c - 32;
+    if (c == 0xFF) return 0x178;
+    if (c >= 0x100 && c <= 0x17F) {
+        bool odd_lower = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+        if (c == 0x131) return 'I';
+        if (c == 0x130 || c == 0x138 || c == 0x149 || c == 0x178 || c == 0x17F) return c;
+        return odd_lower ? (c % 2 == 0 ? c - 1 : c) : (c % 2 == 1 ? c - 1 : c);
+    }
+    if (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2) return c - 32;
+    if (c == 0x3C2) return 0x3A3;
+    if (c >= 0x430 && c <= 0x44F) return c - 32;
+    if (c >= 0x450 && c <= 0x45F) return c - 80;
+    return c;
+}
+
+uint32_t to_lower_cp(uint32_t c) {
+    if (c >= 'A' && c <= 'Z') return c + 32;
+    if (c < 0x80) return c;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
+    if (c == 0x178) return 0xFF;
+    if (c >= 0x100 && c <= 0x17F) {
+        bool odd_lower = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+        if (c == 0x130) return 'i';
+        if (c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) return c;
+        return odd_lower ? (c % 2 == 1 ? c + 1 : c) : (c % 2 == 0 ? c + 1 : c);
+    }
+    if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;
+    if (c >= 0x410 && c <= 0x42F) return c + 32;
+    if (c >= 0x400 && c <= 0x40F) return c + 80;
+    return c;
+}
+
+std::string map_case(const std::string& s, bool upper) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+        unsigned char b = static_cast<unsigned char>(s[i]);
+        if (b < 0x80) {
+            out += static_cast<char>(upper ? std::toupper(b) : std::tolower(b));
+            i++;
+            continue;
+        }
+        if ((b & 0xE0) != 0xC0 || i + 1 >= s.size()) {  // only 2-byte sequences are mapped
+            size_t n = (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 1;
+            out.append(s, i, n);
+            i += n;
+            continue;
+        }
+        uint32_t cp = ((b & 0x1Fu) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3Fu);
+        if (upper && cp == 0xDF) {
+            out += "SS";
+        } else {
+            uint32_t m = upper ? to_upper_cp(cp) : to_lower_cp(cp);
+            out += static_cast<char>(0xC0 | (m >> 6));
+            out += static_cast<char>(0x80 | (m & 0x3F));
+        }
+        i += 2;
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string str_lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
+    return map_case(s, false);
 }
 
 std::string str_upper(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
+    return map_case(s, true);
 }
 
 std::string str_capitalize(const std::string& s) {

@@ -91,9 +91,11 @@ ScopePtr make_globals(const nlohmann::ordered_json& context, const RenderOptions
     return root;
 }
 
-struct SizeLimitGuard {
-    explicit SizeLimitGuard(size_t bytes) { set_size_limit(bytes); }
-    ~SizeLimitGuard() { set_size_limit(SIZE_MAX); }
+struct BudgetGuard {
+    explicit BudgetGuard(const RenderLimits& l) {
+        set_render_budget(l.max_output_bytes, std::chrono::steady_clock::now() + l.timeout);
+    }
+    ~BudgetGuard() { set_render_budget(SIZE_MAX, std::chrono::steady_clock::time_point::max()); }
 };
 
 }  // namespace
@@ -108,7 +110,7 @@ Template Template::parse(std::string_view source) {
 
 std::string Template::render(const nlohmann::ordered_json& context,
                              const RenderOptions& options) const {
-    SizeLimitGuard guard(options.limits.max_output_bytes);
+    BudgetGuard guard(options.limits);
     std::string out;
     Interpreter in(options, &out);
     in.render(impl_->body, make_globals(context, options));

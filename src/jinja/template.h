@@ -9,6 +9,7 @@
 // loop iterations, call depth and output size.
 #pragma once
 
+#include <chrono>
 #include <ctime>
 #include <functional>
 #include <memory>
@@ -21,9 +22,10 @@
 namespace lokal::jinja {
 
 struct RenderLimits {
-    size_t max_output_bytes = 32u << 20;     // also bounds every intermediate string and list
-    uint64_t max_loop_iterations = 1000000;  // summed over all loops of one render
-    int max_call_depth = 200;                // nested macro / recursive loop calls
+    size_t max_output_bytes = 32u << 20;       // also bounds every intermediate string and list
+    uint64_t max_loop_iterations = 1000000;    // summed over all loops of one render
+    int max_call_depth = 200;                  // nested macro / recursive loop calls
+    std::chrono::milliseconds timeout{10000};  // wall-clock backstop for the whole render
 };
 
 struct RenderOptions {

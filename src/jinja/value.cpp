@@ -14,10 +14,19 @@ void raise(std::string_view type, std::string_view message) {
 
 namespace {
 thread_local size_t size_limit = SIZE_MAX;
+thread_local std::chrono::steady_clock::time_point deadline_at =
+    std::chrono::steady_clock::time_point::max();
+constexpr int kMaxNesting = 256;  // nesting of values printed or converted
+}  // namespace
+
+void set_render_budget(size_t max_bytes, std::chrono::steady_clock::time_point deadline) {
+    size_limit = max_bytes;
+    deadline_at = deadline;
 }
 
-void set_size_limit(size_t bytes) {
-    size_limit = bytes;
+void check_deadline() {
+    if (std::chrono::steady_clock::now() > deadline_at)
+        raise("SecurityError", "template rendering took longer than its time limit");
 }
 
 void check_size(size_t bytes) {
@@ -189,43 +198,64 @@ std::string Value::str() const {
 }
 
 std::string Value::repr() const {
+    std::string out;
+    repr_into(out, 0);
+    return out;
+}
+
+void Value::repr_into(std::string& out, int depth) const {
+    if (depth > kMaxNesting) raise("RecursionError", "maximum recursion depth exceeded in repr");
     switch (kind()) {
         case Kind::Undefined:
-            return "";
+            return;
         case Kind::None:
-            return "None";
+            out += "None";
+            return;
         case Kind::Bool:
-            return as_bool() ? "True" : "False";
+            out += as_bool() ? "True" : "False";
+            return;
         case Kind::Int:
-            return std::to_string(as_int());
+            out += std::to_string(as_int());
+            return;
         case Kind::Float:
-            return format_float(as_float());
+            out += format_float(as_float());
+            return;
         case Kind::String:
-            return repr_string(as_string());
+            out += repr_string(as_string());
+            return;
         case Kind::List: {
             const auto& l = *as_list();
-            if (l.generator) return "<generator object>";
-            std::string out = l.tuple ? "(" : "[";
+            if (l.generator) {
+                out += "<generator object>";
+                return;
+            }
+            out += l.tuple ? "(" : "[";
             for (size_t i = 0; i < l.items.size(); i++) {
                 if (i) out += ", ";
-                out += l.items[i].repr();
+                l.items[i].repr_into(out, depth + 1);
+                check_size(out.size());
             }
             if (l.tuple && l.items.size() == 1) out += ",";
-            return out + (l.tuple ? ")" : "]");
+            out += l.tuple ? ")" : "]";
+            return;
         }
         case Kind::Dict: {
             const auto& d = *as_dict();
-            std::string out = d.is_namespace ? "<Namespace {" : "{";
+            out += d.is_namespace ? "<Namespace {" : "{";
             for (size_t i = 0; i < d.items.size(); i++) {
                 if (i) out += ", ";
-                out += d.items[i].first.repr() + ": " + d.items[i].second.repr();
+                d.items[i].first.repr_into(out, depth + 1);
+                out += ": ";
+                d.items[i].second.repr_into(out, depth + 1);
+                check_size(out.size());
             }
-            return out + (d.is_namespace ? "}>" : "}");
+            out += d.is_namespace ? "}>" : "}";
+            return;
         }
         case Kind::Function:
-            return "<function " + as_function()->name + ">";
+            out += "<function " + as_function()->name + ">";
+            return;
     }
-    return "";
 }
 
 std::string Value::type_name() const {
@@ -252,7 +282,17 @@ std::string Value::type_name() const {
     return "object";
 }
 
+namespace {
+Value from_json_at(const nlohmann::ordered_json& j, int depth);
+}
+
 Value Value::from_json(const nlohmann::ordered_json& j) {
+    return from_json_at(j, 0);
+}
+
+namespace {
+Value from_json_at(const nlohmann::ordered_json& j, int depth) {
+    if (depth > kMaxNesting) raise("ValueError", "template input is nested too deeply");
     switch (j.type()) {
         case nlohmann::ordered_json::value_t::null:
             return Value(None{});
@@ -272,19 +312,21 @@ Value Value::from_json(const nlohmann::ordered_json& j) {
         case nlohmann::ordered_json::value_t::array: {
             std::vector<Value> items;
             items.reserve(j.size());
-            for (const auto& e : j) items.push_back(from_json(e));
-            return list(std::move(items));
+            for (const auto& e : j) items.push_back(from_json_at(e, depth + 1));
+            return Value::list(std::move(items));
         }
         case nlohmann::ordered_json::value_t::object: {
             auto d = std::make_shared<DictData>();
             d->items.reserve(j.size());
-            for (const auto& [k, v] : j.items()) d->items.emplace_back(Value(k), from_json(v));
+            for (const auto& [k, v] : j.items())
+                d->items.emplace_back(Value(k), from_json_at(v, depth + 1));
             return Value(std::move(d));
         }
         default:
             return Value(None{});
     }
 }
+}  // namespace
 
 nlohmann::ordered_json Value::to_json() const {
     switch (kind()) {

@@ -3,6 +3,7 @@
 // truthiness, equality, ordering and str()/repr().
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -91,8 +92,9 @@ class Value {
     int64_t to_int() const;  // bool or int
 
     bool truthy() const;
-    std::string str() const;        // Python str(); undefined prints empty
-    std::string repr() const;       // Python repr()
+    std::string str() const;   // Python str(); undefined prints empty
+    std::string repr() const;  // Python repr()
+    void repr_into(std::string& out, int depth) const;
     std::string type_name() const;  // Python type name for messages
 
     // Throws the undefined's error when this is undefined.
@@ -148,9 +150,11 @@ std::string format_float(double d);  // Python repr(float)
 // Throws lokal::Error("<type>: <message>"), e.g. type "TypeError" as Python would name it.
 [[noreturn]] void raise(std::string_view type, std::string_view message);
 
-// Bound on the size of strings and lists a render may build; set by the renderer for its thread.
-void set_size_limit(size_t bytes);
+// Per-thread budget of the current render: the size of strings and lists it may build and the
+// time by which it must end. Set by the renderer; checked by operations that can grow or loop.
+void set_render_budget(size_t max_bytes, std::chrono::steady_clock::time_point deadline);
 void check_size(size_t bytes);
+void check_deadline();
 
 // UTF-8 helpers: Python strings index by code point.
 size_t utf8_length(std::string_view s);
