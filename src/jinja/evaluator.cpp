@@ -1,6 +1,7 @@
 // The tree-walking evaluator: statements, expressions, scopes, macros and loops.
 #include <cmath>
 
+#include "base/error.h"
 #include "jinja/interp.h"
 #include "jinja/strings.h"
 
@@ -197,6 +198,10 @@ Value arith(const std::string& op, const Value& a, const Value& b) {
 Interpreter::Interpreter(const RenderOptions& options, std::string* out)
     : options_(options), out_(out) {}
 
+Interpreter::~Interpreter() {
+    for (auto& ns : namespaces_) ns->items.clear();
+}
+
 void Interpreter::count_iterations(uint64_t n) {
     iterations_ += n;
     if ((iterations_ & 255) == 0) check_deadline();
@@ -212,8 +217,19 @@ void Interpreter::write(std::string_view s) {
 }
 
 void Interpreter::render(const Body& body, ScopePtr globals) {
-    Flow f = exec_body(body, globals);
-    (void)f;
+    globals->vars.try_emplace(
+        "namespace", Value::function("namespace", [this](CallArgs& a) -> Value {
+            Value ns = Value::namespace_();
+            for (const auto& arg : a.args) {
+                if (!arg.is_dict())
+                    raise("TypeError", "namespace() positional argument must be a mapping");
+                for (const auto& [k, v] : arg.as_dict()->items) ns.as_dict()->set(k, v);
+            }
+            for (const auto& [k, v] : a.kwargs) ns.as_dict()->set(Value(k), v);
+            namespaces_.push_back(ns.as_dict());
+            return ns;
+        }));
+    exec_body(body, globals);
 }
 
 std::string Interpreter::capture(const Body& body, const ScopePtr& scope) {
@@ -349,7 +365,10 @@ void Interpreter::exec_for(const Stmt& s, const ScopePtr& scope, const Value& it
     if (s.recursive) {
         auto fn = std::make_shared<Function>();
         fn->name = "loop";
-        fn->fn = [this, &s, scope, depth](CallArgs& a) -> Value {
+        closure_scopes_.push_back(scope);
+        fn->fn = [this, &s, weak = std::weak_ptr<Scope>(scope), depth](CallArgs& a) -> Value {
+            ScopePtr scope = weak.lock();
+            LOKAL_ASSERT(scope);
             DepthGuard g(depth_, options_.limits.max_call_depth);
             std::string buf;
             std::string* saved = out_;
@@ -399,7 +418,10 @@ Value Interpreter::make_macro(const Stmt& s, const ScopePtr& scope, const Body* 
     auto fn = std::make_shared<Function>();
     fn->name = caller_body ? "caller" : s.name;
     const Body* body = caller_body ? caller_body : &s.body;
-    fn->fn = [this, &s, scope, body](CallArgs& a) -> Value {
+    closure_scopes_.push_back(scope);
+    fn->fn = [this, &s, weak = std::weak_ptr<Scope>(scope), body](CallArgs& a) -> Value {
+        ScopePtr scope = weak.lock();
+        LOKAL_ASSERT(scope);
         DepthGuard g(depth_, options_.limits.max_call_depth);
         check_deadline();
         auto local = child_scope(scope);

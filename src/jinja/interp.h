@@ -22,6 +22,9 @@ using ScopePtr = std::shared_ptr<Scope>;
 class Interpreter {
   public:
     Interpreter(const RenderOptions& options, std::string* out);
+    ~Interpreter();
+    Interpreter(const Interpreter&) = delete;
+    Interpreter& operator=(const Interpreter&) = delete;
 
     void render(const Body& body, ScopePtr globals);
     Value eval(const Expr& e, const ScopePtr& scope);
@@ -44,6 +47,11 @@ class Interpreter {
     void write(std::string_view s);
     Value eval_binary(const Expr& e, const ScopePtr& scope);
 
+    // Closures (macros, recursive loops) hold their scope weakly; the interpreter owns the scopes
+    // so that a scope holding its own macro is no reference cycle. Namespaces are emptied at the
+    // end because a template can store a namespace inside itself.
+    std::vector<ScopePtr> closure_scopes_;
+    std::vector<DictPtr> namespaces_;
     const RenderOptions& options_;
     std::string* out_;
     uint64_t iterations_ = 0;

@@ -38,16 +38,6 @@ Value global_range(CallArgs& a) {
     return Value::list(std::move(out));
 }
 
-Value global_namespace(CallArgs& a) {
-    Value ns = Value::namespace_();
-    for (const auto& arg : a.args) {
-        if (!arg.is_dict()) raise("TypeError", "namespace() positional argument must be a mapping");
-        for (const auto& [k, v] : arg.as_dict()->items) ns.as_dict()->set(k, v);
-    }
-    for (const auto& [k, v] : a.kwargs) ns.as_dict()->set(Value(k), v);
-    return ns;
-}
-
 Value global_dict(CallArgs& a) {
     Value d = Value::dict();
     for (const auto& arg : a.args) {
@@ -61,7 +51,6 @@ Value global_dict(CallArgs& a) {
 ScopePtr make_globals(const nlohmann::ordered_json& context, const RenderOptions& options) {
     auto g = std::make_shared<Scope>();
     g->vars["range"] = Value::function("range", global_range);
-    g->vars["namespace"] = Value::function("namespace", global_namespace);
     g->vars["dict"] = Value::function("dict", global_dict);
     g->vars["raise_exception"] = Value::function("raise_exception", [](CallArgs& a) -> Value {
         throw Error("TemplateError: " + a.get(0, "message").str());
@@ -85,10 +74,7 @@ ScopePtr make_globals(const nlohmann::ordered_json& context, const RenderOptions
         raise("TypeError", "render context must be a JSON object");
     if (context.is_object())
         for (const auto& [k, v] : context.items()) g->vars[k] = Value::from_json(v);
-    // Variables shadow globals, as in jinja2; a global scope above keeps macros' closures simple.
-    auto root = std::make_shared<Scope>();
-    root->parent = g;
-    return root;
+    return g;
 }
 
 struct BudgetGuard {
