@@ -1,6 +1,7 @@
 #include "server/model_manager.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "base/error.h"
@@ -80,6 +81,16 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
         m->chat_template = m->model->file().get_string("tokenizer.chat_template").value_or("");
     } catch (const Error&) {
         // not a string: the model has no usable template
+    }
+    if (!m->chat_template.empty()) {
+        try {
+            m->jinja_template = jinja::Template::parse(m->chat_template);
+        } catch (const Error& e) {
+            std::fprintf(stderr,
+                         "lokal: %s: its chat template does not parse (%s); using the "
+                         "built-in format\n",
+                         name.c_str(), e.what());
+        }
     }
     m->size_bytes = std::filesystem::file_size(path, ec);
     m->loaded_at = Clock::now();

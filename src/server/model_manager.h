@@ -17,6 +17,7 @@
 #include "chat/builtin_format.h"
 #include "engine/batch_scheduler.h"
 #include "grammar/token_trie.h"
+#include "jinja/template.h"
 #include "model/encoder.h"
 #include "model/model.h"
 #include "store/model_defaults.h"
@@ -37,6 +38,9 @@ struct LoadedModel {
     store::StoredModelDefaults defaults;
     chat::ChatFamily family = chat::ChatFamily::None;
     std::string chat_template;  // the model's own (tokenizer.chat_template), may be empty
+    // The template parsed once; empty when the model has none or it does not parse (then the
+    // built-in format for the family is used).
+    std::optional<jinja::Template> jinja_template;
     std::unique_ptr<engine::BatchScheduler> scheduler;  // null for embedding-only models
     size_t size_bytes = 0;
     Clock::time_point loaded_at;

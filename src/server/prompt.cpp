@@ -1,6 +1,8 @@
 #include "server/prompt.h"
 
+#include "base/error.h"
 #include "chat/builtin_format.h"
+#include "jinja/chat_template.h"
 #include "server/http_error.h"
 #include "tokenizer/tokenizer.h"
 
@@ -30,10 +32,44 @@ std::string content_text(const json& content, const std::string& name) {
     throw HttpError(400, "'" + name + "' must be a string or a list of parts", name);
 }
 
-ChatPrompt chat_prompt(const LoadedModel& model, const json& messages, const json* tools) {
+namespace {
+
+// The model's own Jinja template, as Hugging Face's apply_chat_template renders it.
+ChatPrompt render_with_template(const LoadedModel& model, json messages, const json* tools,
+                                const json* extra) {
+    const tokenizer::Tokenizer& tok = model.model->tokenizer();
+    jinja::ChatTemplateInputs in;
+    if (model.defaults.system && std::none_of(messages.begin(), messages.end(), [](const json& m) {
+            return m.value("role", "") == "system";
+        })) {
+        messages.insert(messages.begin(),
+                        json{{"role", "system"}, {"content", *model.defaults.system}});
+    }
+    in.messages = std::move(messages);
+    if (tools && tools->is_array() && !tools->empty()) in.tools = *tools;
+    in.add_generation_prompt = true;
+    if (tok.bos() >= 0) in.bos_token = tok.token_text(tok.bos());
+    if (tok.eos() >= 0) in.eos_token = tok.token_text(tok.eos());
+    if (extra && extra->is_object()) in.extra = *extra;
+    ChatPrompt p;
+    try {
+        p.text = jinja::render_chat(*model.jinja_template, in);
+    } catch (const Error& e) {
+        // raise_exception() in a template is how models reject a conversation shape.
+        throw HttpError(400,
+                        std::string("the model's chat template refused the messages: ") + e.what(),
+                        "messages");
+    }
+    return p;
+}
+
+}  // namespace
+
+ChatPrompt chat_prompt(const LoadedModel& model, const json& messages, const json* tools,
+                       const json* extra) {
     if (!messages.is_array()) throw HttpError(400, "'messages' must be a list", "messages");
-    (void)tools;
     std::vector<chat::Message> msgs;
+    json normalized = json::array();
     for (size_t i = 0; i < messages.size(); ++i) {
         const json& m = messages[i];
         const std::string name = "messages[" + std::to_string(i) + "]";
@@ -49,8 +85,15 @@ ChatPrompt chat_prompt(const LoadedModel& model, const json& messages, const jso
         }
         std::string content =
             m.contains("content") ? content_text(m["content"], name + ".content") : std::string();
+        json copy = m;
+        copy["role"] = role;
+        if (m.contains("content") && !m["content"].is_null()) copy["content"] = content;
+        normalized.push_back(std::move(copy));
         if (role == "tool") role = "user";
         msgs.push_back({role, content});
+    }
+    if (model.jinja_template) {
+        return render_with_template(model, std::move(normalized), tools, extra);
     }
     if (model.defaults.system &&
         std::none_of(msgs.begin(), msgs.end(), [](const auto& m) { return m.role == "system"; })) {

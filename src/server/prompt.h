@@ -17,8 +17,10 @@ struct ChatPrompt {
 // OpenAI/Ollama-style messages (role, content as a string or a list of text parts, tool_calls,
 // tool results) rendered in the model's chat format with the assistant's turn opened. `tools` may
 // be null. Throws HttpError 400 for malformed messages.
+// `extra` holds additional template variables (e.g. enable_thinking); may be null.
 ChatPrompt chat_prompt(const LoadedModel& model, const nlohmann::ordered_json& messages,
-                       const nlohmann::ordered_json* tools);
+                       const nlohmann::ordered_json* tools,
+                       const nlohmann::ordered_json* extra = nullptr);
 
 // The tokens of text, with BOS added as the vocabulary asks unless the text already starts with
 // it; special-token text is parsed as special tokens.
