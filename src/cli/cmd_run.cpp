@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -13,8 +14,10 @@
 #include "cli/cmd_store.h"
 #include "cli/options.h"
 #include "engine/generator.h"
+#include "jinja/chat_template.h"
 #include "model/context.h"
 #include "store/resolve.h"
+#include "tokenizer/tokenizer.h"
 
 namespace lokal::cli {
 namespace {
@@ -73,14 +76,28 @@ class ChatSession {
     ChatSession(model::Context& ctx, const RunOptions& o, chat::ChatFamily family)
         : ctx_(ctx), opts_(o), family_(family), sampler_(sampling_params(o), ctx.n_vocab()) {
         if (!o.system.empty()) messages_.push_back({"system", o.system});
+        if (!o.raw) {
+            try {
+                const auto source = ctx.model().file().get_string("tokenizer.chat_template");
+                if (source && !source->empty()) template_ = jinja::Template::parse(*source);
+            } catch (const Error& e) {
+                std::fprintf(stderr,
+                             "lokal: the model's chat template does not parse (%s); using "
+                             "the built-in format\n",
+                             e.what());
+            }
+        }
     }
 
     engine::GenerateStats answer(const std::string& user_text, const std::atomic<bool>* cancel) {
         messages_.push_back({"user", user_text});
-        const std::string prompt_text =
-            family_ == chat::ChatFamily::None ? user_text : chat::render(family_, messages_);
-        const bool raw = family_ == chat::ChatFamily::None;
-        std::vector<int32_t> tokens = ctx_.model().tokenizer().encode(prompt_text, true, !raw);
+        const bool raw = family_ == chat::ChatFamily::None && !template_;
+        const std::string prompt_text = raw ? user_text : render_conversation();
+        const tokenizer::Tokenizer& tok = ctx_.model().tokenizer();
+        // A template that writes the BOS text itself gets no second BOS from the tokenizer.
+        const bool has_bos_text = tok.bos() >= 0 && !tok.token_text(tok.bos()).empty() &&
+                                  prompt_text.starts_with(tok.token_text(tok.bos()));
+        std::vector<int32_t> tokens = tok.encode(prompt_text, !has_bos_text, !raw);
         if (raw) {
             // Plain continuation: the context continues from what it holds.
             tokens = ctx_.model().tokenizer().encode(prompt_text, ctx_tokens_.empty(), false);
@@ -132,9 +149,22 @@ class ChatSession {
     }
 
   private:
+    // The model's own chat template when it has one that parses, else the built-in format.
+    std::string render_conversation() const {
+        if (!template_) return chat::render(family_, messages_);
+        const tokenizer::Tokenizer& tok = ctx_.model().tokenizer();
+        jinja::ChatTemplateInputs in;
+        for (const auto& m : messages_)
+            in.messages.push_back({{"role", m.role}, {"content", m.content}});
+        if (tok.bos() >= 0) in.bos_token = tok.token_text(tok.bos());
+        if (tok.eos() >= 0) in.eos_token = tok.token_text(tok.eos());
+        return jinja::render_chat(*template_, in);
+    }
+
     model::Context& ctx_;
     const RunOptions& opts_;
     chat::ChatFamily family_;
+    std::optional<jinja::Template> template_;
     sampling::Sampler sampler_;
     std::vector<chat::Message> messages_;
     std::vector<int32_t> ctx_tokens_;
