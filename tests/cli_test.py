@@ -79,6 +79,58 @@ class Errors(unittest.TestCase):
         self.assert_user_error(r, "context")
 
 
+class TemplateRender(unittest.TestCase):
+    """`lokal template render` against jinja2's renderings of real chat templates."""
+
+    def test_every_case_of_every_template(self):
+        root = os.path.join(TESTDATA, "templates")
+        require(os.path.join(root, "cases.json"))
+        with open(os.path.join(root, "cases.json")) as f:
+            spec = json.load(f)
+        checked = 0
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in sorted(os.listdir(root)):
+                if not name.endswith(".jinja"):
+                    continue
+                model = name[: -len(".jinja")]
+                for case, inputs in spec["cases"].items():
+                    out = os.path.join(root, model, case + ".out")
+                    err = os.path.join(root, model, case + ".err")
+                    if not os.path.exists(out) and not os.path.exists(err):
+                        continue
+                    doc = dict(inputs, **spec["special"], now=spec["fixed_now"])
+                    path = os.path.join(tmp, "case.json")
+                    with open(path, "w") as f:
+                        json.dump(doc, f)
+                    r = lokal("template", "render", os.path.join(root, name), "--input", path)
+                    if os.path.exists(out):
+                        with open(out, "rb") as f:
+                            self.assertEqual(r.stdout, f.read(), f"{model}/{case}: {r.stderr}")
+                        self.assertEqual(r.returncode, 0)
+                    else:
+                        self.assertEqual(r.returncode, 1, f"{model}/{case} should fail")
+                        self.assertIn(b"lokal: error: ", r.stderr)
+                    checked += 1
+        self.assertGreater(checked, 300)
+
+    def test_stdin_and_bad_input(self):
+        tmpl = "{% for m in messages %}[{{ m.role }}] {{ m.content }}{% endfor %}{{ extra_var }}"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "t.jinja")
+            with open(path, "w") as f:
+                f.write(tmpl)
+            doc = {"messages": [{"role": "user", "content": "hi"}], "extra_var": "!"}
+            r = lokal("template", "render", path, stdin=json.dumps(doc).encode())
+            self.assertEqual((r.returncode, r.stdout), (0, b"[user] hi!"))
+            r = lokal("template", "render", path, stdin=b"[1, 2]")
+            self.assertEqual(r.returncode, 1)
+            with open(path, "w") as f:
+                f.write("{% for x in %}")
+            r = lokal("template", "render", path, stdin=json.dumps(doc).encode())
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(b"line", r.stderr)
+
+
 class Commands(unittest.TestCase):
     def setUp(self):
         require(STORIES)

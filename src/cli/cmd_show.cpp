@@ -7,8 +7,8 @@
 #include <string>
 
 #include "base/error.h"
-#include "gguf/file_summary.h"
 #include "cli/options.h"
+#include "gguf/file_summary.h"
 #include "model/model.h"
 #include "store/create.h"
 #include "store/reference.h"
@@ -29,7 +29,6 @@ std::string human_bytes(double n) {
     std::snprintf(buf, sizeof buf, u ? "%.2f %s" : "%.0f %s", n, units[u]);
     return buf;
 }
-
 
 }  // namespace
 
@@ -68,6 +67,14 @@ int show_command(const ShowOptions& o) {
         const std::string text =
             store::modelfile_for(store::Store::open_default(), store::parse_ref(o.model));
         std::fwrite(text.data(), 1, text.size(), stdout);
+        return 0;
+    }
+    if (o.chat_template) {
+        // The GGUF header is enough; no weights are loaded.
+        auto file = gguf::File::open(store::resolve_model(o.model));
+        const auto t = file->get_string("tokenizer.chat_template");
+        if (!t) throw Error("'" + o.model + "' has no chat template");
+        std::fwrite(t->data(), 1, t->size(), stdout);
         return 0;
     }
     auto model = model::Model::load(store::resolve_model(o.model));

@@ -52,6 +52,7 @@ int run(int argc, char** argv) {
     show_cmd->add_option("model", show.model, "Model file (.gguf) or stored model name")
         ->required();
     show_cmd->add_flag("--modelfile", show.modelfile, "Print a Modelfile that recreates the model");
+    show_cmd->add_flag("--template", show.chat_template, "Print the model's chat template");
 
     LogitsOptions lg;
     auto* lg_cmd = app.add_subcommand("logits", "Evaluate tokens in one batch and print logits");
@@ -92,6 +93,16 @@ int run(int argc, char** argv) {
     emb_cmd->add_option("texts", emb.texts, "Texts to embed")->required();
     emb_cmd->add_option("-t,--threads", emb.n_threads, "Threads (0: one per physical core)");
     emb_cmd->add_option("--pooling", emb.pooling, "Decoder models: mean (default), last or cls");
+
+    TemplateOptions tmpl;
+    auto* tmpl_cmd = app.add_subcommand("template", "Chat template tools");
+    auto* tmpl_render = tmpl_cmd->add_subcommand(
+        "render", "Render a chat template as Hugging Face's apply_chat_template does");
+    tmpl_render->add_option("template", tmpl.template_path, "Template file (.jinja)")->required();
+    tmpl_render->add_option("-i,--input", tmpl.input_path,
+                            "JSON case: messages, tools, add_generation_prompt, bos_token, "
+                            "eos_token, now, extra variables (default: stdin)");
+    tmpl_cmd->require_subcommand(1);
 
     server::ServerOptions srv;
     auto env = [](const char* name) -> std::string {
@@ -153,6 +164,7 @@ int run(int argc, char** argv) {
         if (*ppl_cmd) return perplexity_command(ppl);
         if (*emb_cmd) return embed_command(emb);
         if (*srv_cmd) return server::serve(srv);
+        if (*tmpl_render) return template_render_command(tmpl);
         if (auto rc = run_store_command()) return *rc;
     } catch (const Error& e) {
         std::fprintf(stderr, "lokal: error: %s\n", e.what());

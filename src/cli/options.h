@@ -42,7 +42,8 @@ struct TokenizeOptions {
 
 struct ShowOptions {
     std::string model;
-    bool modelfile = false;  // print a Modelfile that recreates a stored model
+    bool modelfile = false;      // print a Modelfile that recreates a stored model
+    bool chat_template = false;  // print the model's chat template (tokenizer.chat_template)
 };
 
 struct LogitsOptions {
@@ -98,5 +99,11 @@ struct EmbedOptions {
 };
 
 int embed_command(const EmbedOptions& o);
+
+struct TemplateOptions {
+    std::string template_path;
+    std::string input_path;  // empty or "-": stdin
+};
+int template_render_command(const TemplateOptions& o);
 
 }  // namespace lokal::cli
