@@ -57,8 +57,8 @@ TEST(Gemm, EqualsRepeatedVecDotOfItsIsaAndNearReference) {
         for (DType t : kTypes) {
             const TypeKernels& k = kernels_for(t, isa);
             ASSERT_NE(k.gemm, nullptr) << dtype_name(t);
-            // 37 weight rows (tiles of 16 plus a tail), 11 activation rows (groups of 4 plus 3).
-            const Problem p = make_problem(t, 512, 37, 11, 5);
+            // 37 weight rows (tiles of 16 plus a tail), 15 activation rows (groups of 8 and 4, plus 3).
+            const Problem p = make_problem(t, 512, 37, 15, 5);
             const size_t ldy = 40;
             std::vector<float> y(ldy * p.batch, -1.0f);
             k.gemm(p.n, p.w.data(), p.w_stride, (int)p.rows, p.act.data(), p.act_stride,

@@ -547,11 +547,11 @@ GemmFn avx2_gemm(DType weight_type) {
         case DType::BF16:
             return gemm_tiled<dot_bf16, nullptr>;
         case DType::Q8_0:
-            return gemm_tiled<dot_q8_0, dot_x4_q8_0<block_q8_0>>;
+            return avx2_gemm_q8_family(weight_type);
         case DType::Q4_0:
-            return gemm_tiled<dot_q4_0, dot_x4_q8_0<block_q4_0>>;
+            return avx2_gemm_q8_family(weight_type);
         case DType::Q5_0:
-            return gemm_tiled<dot_q5_0, dot_x4_q8_0<block_q5_0>>;
+            return avx2_gemm_q8_family(weight_type);
         case DType::IQ4_NL:
             return gemm_tiled<dot_iq4_nl, nullptr>;
         case DType::Q4_1:

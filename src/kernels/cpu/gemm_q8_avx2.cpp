@@ -1,0 +1,114 @@
+// Register-blocked gemm for the weight types whose activations are Q8_0 (Q8_0, Q4_0, Q5_0): one
+// weight block is unpacked once and met by up to eight activation rows held in registers, and
+// the activation scales are converted to float once per call instead of once per pair.
+//
+// Per (weight row, activation row) pair the arithmetic is exactly the single-row kernels' in
+// vec_dot_avx2.cpp (8 int32 lanes per block, scaled by the float product of the two block
+// scales, accumulated in block order, one horizontal sum at the end), so results are bit for
+// bit those of vec_dot: a sequence decodes the same alone or batched with others.
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu/simd_avx2.h"
+#include "kernels/cpu/vec_dot_tables.h"
+#include "tensor/quant_blocks.h"
+
+namespace lokal::kernels {
+namespace {
+
+using namespace avx2;  // NOLINT(google-build-using-namespace)
+
+constexpr int64_t kQK = 32;
+// 16 weight rows of 4096 Q8_0 are 70 KB: they stream from L2 while 8 activation rows (35 KB)
+// are revisited from L1.
+constexpr int kRowTile = 16;
+
+inline __m256i unpack(const block_q8_0& b) {
+    return load256(b.qs);
+}
+inline __m256i unpack(const block_q4_0& b) {
+    return _mm256_sub_epi8(unpack_nibbles16(b.qs), _mm256_set1_epi8(8));
+}
+inline __m256i unpack(const block_q5_0& b) {
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    const __m256i hi = _mm256_and_si256(bits_to_bytes(b.qh), sixteen);
+    return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles16(b.qs), hi), sixteen);
+}
+
+// Weight rows [r0, r1) against the kRn activation rows starting at act row b.
+template <typename Block, int kRn>
+void row_block(int64_t nb, const uint8_t* w, size_t w_stride, int r0, int r1,
+               const block_q8_0* const* act, const float* const* act_scale, float* y, size_t ldy,
+               int b) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int r = r0; r < r1; ++r) {
+        const Block* wr = reinterpret_cast<const Block*>(w + r * w_stride);
+        __m256 acc[kRn];
+        for (int j = 0; j < kRn; ++j) acc[j] = _mm256_setzero_ps();
+        for (int64_t ib = 0; ib < nb; ++ib) {
+            const __m256i q = unpack(wr[ib]);
+            const __m256i aq = _mm256_sign_epi8(q, q);
+            const __m256 dw = _mm256_set1_ps(h2f(wr[ib].d));
+            for (int j = 0; j < kRn; ++j) {
+                const __m256i sy = _mm256_sign_epi8(load256(act[b + j][ib].qs), q);
+                const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, sy), ones);
+                const __m256 d = _mm256_mul_ps(dw, _mm256_broadcast_ss(act_scale[b + j] + ib));
+                acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[j]);
+            }
+        }
+        for (int j = 0; j < kRn; ++j) y[(b + j) * ldy + r] = hsum(acc[j]);
+    }
+}
+
+template <typename Block>
+void gemm_q8(int64_t n, const void* wv, size_t w_stride, int n_w_rows, const void* actv,
+             size_t act_stride, int n_act_rows, float* y, size_t ldy) {
+    const int64_t nb = n / kQK;
+    const uint8_t* w = static_cast<const uint8_t*>(wv);
+    const uint8_t* a = static_cast<const uint8_t*>(actv);
+    // Grows to the largest call once per thread; no allocation in the steady state.
+    thread_local std::vector<float> scales;
+    thread_local std::vector<const block_q8_0*> rows;
+    thread_local std::vector<const float*> row_scales;
+    if (scales.size() < (size_t)(nb * n_act_rows)) scales.resize(nb * n_act_rows);
+    if (rows.size() < (size_t)n_act_rows) {
+        rows.resize(n_act_rows);
+        row_scales.resize(n_act_rows);
+    }
+    for (int b = 0; b < n_act_rows; ++b) {
+        rows[b] = reinterpret_cast<const block_q8_0*>(a + b * act_stride);
+        row_scales[b] = scales.data() + b * nb;
+        for (int64_t ib = 0; ib < nb; ++ib) scales[b * nb + ib] = h2f(rows[b][ib].d);
+    }
+    for (int r0 = 0; r0 < n_w_rows; r0 += kRowTile) {
+        const int r1 = std::min(n_w_rows, r0 + kRowTile);
+        int b = 0;
+        for (; b + 8 <= n_act_rows; b += 8) {
+            row_block<Block, 8>(nb, w, w_stride, r0, r1, rows.data(), row_scales.data(), y, ldy, b);
+        }
+        if (b + 4 <= n_act_rows) {
+            row_block<Block, 4>(nb, w, w_stride, r0, r1, rows.data(), row_scales.data(), y, ldy, b);
+            b += 4;
+        }
+        for (; b < n_act_rows; ++b) {
+            row_block<Block, 1>(nb, w, w_stride, r0, r1, rows.data(), row_scales.data(), y, ldy, b);
+        }
+    }
+}
+
+}  // namespace
+
+GemmFn avx2_gemm_q8_family(DType weight_type) {
+    switch (weight_type) {
+        case DType::Q8_0:
+            return gemm_q8<block_q8_0>;
+        case DType::Q4_0:
+            return gemm_q8<block_q4_0>;
+        case DType::Q5_0:
+            return gemm_q8<block_q5_0>;
+        default:
+            return nullptr;
+    }
+}
+
+}  // namespace lokal::kernels
