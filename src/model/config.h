@@ -33,7 +33,8 @@ struct RopeConfig {
     float long_attn_factor = 1.0f;
 };
 
-enum class Pooling { None = 0, Mean = 1, Cls = 2, Last = 3 };
+// Rank: a reranker (cross-encoder): the CLS state through the classifier head gives scores.
+enum class Pooling { None = 0, Mean = 1, Cls = 2, Last = 3, Rank = 4 };
 
 enum class Activation {
     SiLU,      // SwiGLU: silu(gate) * up

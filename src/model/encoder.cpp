@@ -15,7 +15,7 @@ Encoder::Encoder(const Model& model, int n_threads)
     }
 }
 
-std::vector<float> Encoder::embed(std::span<const int32_t> tokens) {
+std::vector<float> Encoder::hidden_states(std::span<const int32_t> tokens) {
     const ModelConfig& c = model_.config();
     const Weights& w = model_.weights();
     const EncoderWeights& enc = w.encoder;
@@ -115,6 +115,30 @@ std::vector<float> Encoder::embed(std::span<const int32_t> tokens) {
             layer_norm(xr, L.out_norm.data(), L.out_norm_b.data(), xr, E, c.norm_eps);
         }
     }
+    return x;
+}
+
+std::vector<float> Encoder::rank_scores(const float* h_cls) {
+    const ModelConfig& c = model_.config();
+    const EncoderWeights& enc = model_.weights().encoder;
+    std::vector<float> h(h_cls, h_cls + c.n_embd);
+    if (enc.cls.rows > 0) {
+        std::vector<float> t(c.n_embd);
+        kernels::matmul(enc.cls, h.data(), 1, t.data(), c.n_embd, pool_, scratch_);
+        if (!enc.cls_b.empty()) add_bias(t.data(), enc.cls_b.data(), c.n_embd);
+        for (int i = 0; i < c.n_embd; ++i) h[i] = std::tanh(t[i]);
+    }
+    std::vector<float> out(enc.cls_out.rows);
+    kernels::matmul(enc.cls_out, h.data(), 1, out.data(), enc.cls_out.rows, pool_, scratch_);
+    if (!enc.cls_out_b.empty()) add_bias(out.data(), enc.cls_out_b.data(), (int)out.size());
+    return out;
+}
+
+std::vector<float> Encoder::embed(std::span<const int32_t> tokens) {
+    const ModelConfig& c = model_.config();
+    const int n = (int)tokens.size(), E = c.n_embd;
+    const std::vector<float> x = hidden_states(tokens);
+    if (c.pooling == Pooling::Rank) return rank_scores(x.data());
     std::vector<float> out(E, 0.0f);
     switch (c.pooling) {
         case Pooling::Mean:
@@ -128,6 +152,8 @@ std::vector<float> Encoder::embed(std::span<const int32_t> tokens) {
             break;
         case Pooling::Last:
             std::copy(x.end() - E, x.end(), out.begin());
+            break;
+        case Pooling::Rank:
             break;
     }
     double norm = 0.0;

@@ -10,72 +10,15 @@
 #include "base/test_support.h"
 #include "gguf/gguf_writer.h"
 #include "model/context.h"
+#include "model/tiny_bert.h"
 
 namespace lokal::model {
 namespace {
 
-// A random-weight BERT with the real bge vocabulary (from ../shared/testdata/tokenizer).
-std::string write_tiny_bert(const std::string& path, int pooling, bool nomic = false) {
-    auto vocab = gguf::File::open(testing::testdata_path("tokenizer/ggml-vocab-bert-bge.gguf"));
-    gguf::Writer w;
-    const std::string arch = nomic ? "nomic-bert" : "bert";
-    w.set_string("general.architecture", arch);
-    w.set_string("general.name", "tiny-bert");
-    for (const auto& [key, value] : vocab->metadata()) {
-        if (key.rfind("tokenizer.", 0) == 0) w.set_value(key, value);
-    }
-    const uint64_t E = 64, F = 128, V = vocab->get_string_array("tokenizer.ggml.tokens")->size();
-    w.set_u32(arch + ".context_length", 128);
-    w.set_u32(arch + ".embedding_length", E);
-    w.set_u32(arch + ".feed_forward_length", F);
-    w.set_u32(arch + ".block_count", 2);
-    w.set_u32(arch + ".attention.head_count", 4);
-    w.set_f32(arch + ".attention.layer_norm_epsilon", 1e-12f);
-    w.set_u32(arch + ".pooling_type", pooling);
-    w.set_bool(arch + ".attention.causal", false);
-    w.set_u32("tokenizer.ggml.token_type_count", 2);
-    uint64_t seed = 1;
-    auto rnd = [&](const std::string& name, std::vector<uint64_t> dims, float scale = 0.1f) {
-        w.add_random_tensor(name, DType::F32, std::move(dims), seed++, scale);
-    };
-    auto ones = [&](const std::string& name) {
-        std::vector<float> v(E, 1.0f);
-        w.add_tensor_f32(name, DType::F32, {E}, v);
-    };
-    rnd("token_embd.weight", {E, V});
-    rnd("token_types.weight", {E, 2});
-    if (nomic) {
-        w.set_f32(arch + ".rope.freq_base", 1000.0f);
-    } else {
-        rnd("position_embd.weight", {E, 128});
-    }
-    ones("token_embd_norm.weight");
-    rnd("token_embd_norm.bias", {E});
-    for (int l = 0; l < 2; ++l) {
-        const std::string p = "blk." + std::to_string(l) + ".";
-        if (nomic) {
-            rnd(p + "attn_qkv.weight", {E, 3 * E});
-            rnd(p + "attn_output.weight", {E, E});
-        } else {
-            for (const char* m : {"attn_q", "attn_k", "attn_v", "attn_output"}) {
-                rnd(p + m + ".weight", {E, E});
-                rnd(p + m + ".bias", {E});
-            }
-        }
-        ones(p + "attn_output_norm.weight");
-        rnd(p + "attn_output_norm.bias", {E});
-        rnd(p + "ffn_up.weight", {E, F});
-        rnd(p + "ffn_down.weight", {F, E});
-        if (nomic) {
-            rnd(p + "ffn_gate.weight", {E, F});
-        } else {
-            rnd(p + "ffn_up.bias", {F});
-            rnd(p + "ffn_down.bias", {E});
-        }
-        ones(p + "layer_output_norm.weight");
-        rnd(p + "layer_output_norm.bias", {E});
-    }
-    w.write_file(path);
+std::string write_tiny_bert(const std::string& path, int pooling, bool nomic = false,
+                            bool rank_head = true) {
+    write_tiny_bert_gguf(path, testing::testdata_path("tokenizer/ggml-vocab-bert-bge.gguf"),
+                         {pooling, nomic, rank_head});
     return path;
 }
 
@@ -114,6 +57,51 @@ TEST(Encoder, BertEmbeddingsAreNormalisedDeterministicAndPooled) {
         std::filesystem::remove(mean_path);
         std::filesystem::remove(cls_path);
     }
+}
+
+TEST(Encoder, RerankerScoresThePairThroughTheClassifierHead) {
+    LOKAL_REQUIRE_TESTDATA("tokenizer/ggml-vocab-bert-bge.gguf");
+    const auto dir = std::filesystem::temp_directory_path();
+    const std::string path = write_tiny_bert((dir / "lokal-tiny-reranker.gguf").string(), 4);
+    auto model = Model::load(path);
+    ASSERT_EQ(model->config().pooling, Pooling::Rank);
+    Encoder enc(*model, 2);
+    const auto& tok = model->tokenizer();
+    const auto pair = tok.encode_pair("what is a cat", "the cat sat on the mat");
+    const auto scores = enc.embed(pair);
+    ASSERT_EQ(scores.size(), 1u);
+
+    // The head by hand from the CLS hidden state, in double precision.
+    const EncoderWeights& ew = model->weights().encoder;
+    const int64_t E = model->config().n_embd;
+    const std::vector<float> h = enc.hidden_states(pair);
+    std::vector<float> row(E), out_row(E);
+    kernels::get_row(ew.cls_out, 0, out_row.data());
+    double score = ew.cls_out_b[0];
+    for (int64_t i = 0; i < E; ++i) {
+        kernels::get_row(ew.cls, i, row.data());
+        double t = ew.cls_b[i];
+        for (int64_t k = 0; k < E; ++k) t += (double)row[k] * h[k];
+        score += std::tanh(t) * out_row[i];
+    }
+    EXPECT_NEAR(scores[0], score, 1e-4 * (1 + std::fabs(score)));
+    EXPECT_EQ(enc.embed(pair), scores);
+    EXPECT_NE(enc.embed(tok.encode_pair("what is a cat", "stock prices fell sharply")), scores);
+    if (!std::getenv("LOKAL_KEEP_TEST_MODELS")) std::filesystem::remove(path);
+}
+
+TEST(Encoder, RerankerWithoutClassifierIsRefusedAtLoad) {
+    LOKAL_REQUIRE_TESTDATA("tokenizer/ggml-vocab-bert-bge.gguf");
+    const auto dir = std::filesystem::temp_directory_path();
+    const std::string path =
+        write_tiny_bert((dir / "lokal-tiny-reranker-nohead.gguf").string(), 4, false, false);
+    try {
+        Model::load(path);
+        ADD_FAILURE() << "loaded a reranker without its classifier";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("cls.output.weight"), std::string::npos) << e.what();
+    }
+    std::filesystem::remove(path);
 }
 
 TEST(Encoder, NomicBertUsesRotaryPositionsAndSwiglu) {

@@ -51,6 +51,12 @@ struct EncoderWeights {
     std::vector<float> type0;                 // (n_embd) token type 0 embedding, or empty
     std::vector<float> tok_norm, tok_norm_b;  // (n_embd) LayerNorm of the input embeddings
     std::vector<EncoderLayerWeights> layers;
+    // Reranker head (Pooling::Rank): score = cls_out * tanh(cls * h_CLS + cls_b) + cls_out_b;
+    // cls is absent in heads that go straight to the output.
+    MatrixView cls;                // (n_embd, n_embd), optional
+    std::vector<float> cls_b;      // (n_embd) or empty
+    MatrixView cls_out;            // (n_cls_out, n_embd)
+    std::vector<float> cls_out_b;  // (n_cls_out) or empty
 };
 
 struct Weights {

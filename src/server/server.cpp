@@ -124,6 +124,7 @@ int serve(const ServerOptions& options) {
     register_admin_routes(*http, state);
     register_ollama_routes(*http, state);
     register_openai_routes(*http, state);
+    register_rerank_routes(*http, state);
 
     if (!http->bind_to_port(options.host.c_str(), options.port)) {
         throw Error("cannot listen on " + options.host + ":" + std::to_string(options.port) +

@@ -58,6 +58,7 @@ struct ServerState {
 void register_ollama_routes(httplib::Server& http, ServerState& state);
 void register_openai_routes(httplib::Server& http, ServerState& state);
 void register_admin_routes(httplib::Server& http, ServerState& state);
+void register_rerank_routes(httplib::Server& http, ServerState& state);
 
 // Serves until SIGINT/SIGTERM, then lets running requests end (cancelling generations) and
 // returns 0. Throws lokal::Error when the address cannot be bound or TLS files are bad.

@@ -223,6 +223,19 @@ int32_t Tokenizer::sep() const {
 bool Tokenizer::add_bos() const {
     return vocab_->add_bos;
 }
+std::vector<int32_t> Tokenizer::encode_pair(std::string_view first, std::string_view second) const {
+    const Vocab& v = *vocab_;
+    const int32_t end = v.add_eos ? v.eos : (v.add_sep ? v.sep : -1);
+    std::vector<int32_t> out;
+    if (v.add_bos && v.bos >= 0) out.push_back(v.bos);
+    for (int32_t t : encode(first, false, false)) out.push_back(t);
+    if (end >= 0) out.push_back(end);
+    if (v.add_eos && v.add_sep && v.sep >= 0) out.push_back(v.sep);
+    for (int32_t t : encode(second, false, false)) out.push_back(t);
+    if (end >= 0) out.push_back(end);
+    return out;
+}
+
 bool Tokenizer::add_eos() const {
     return vocab_->add_eos;
 }

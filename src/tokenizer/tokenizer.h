@@ -32,6 +32,10 @@ class Tokenizer {
     // it they are tokenized as ordinary text. User-defined tokens are always matched.
     std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special) const;
 
+    // A text pair for a cross-encoder (reranker): BERT "[CLS] a [SEP] b [SEP]", XLM-R
+    // "<s> a </s></s> b </s>": BOS, EOS and SEP where the vocabulary adds them.
+    std::vector<int32_t> encode_pair(std::string_view first, std::string_view second) const;
+
     // The bytes this token stands for (SPM "▁" -> space, "<0xAB>" -> byte 0xAB, byte-level BPE
     // characters -> their bytes, WordPiece word starts -> leading space). Control and unknown
     // tokens give their text when render_special is set, else nothing. May be an incomplete

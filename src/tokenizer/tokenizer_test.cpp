@@ -89,6 +89,19 @@ TEST(Tokenizer, AddSpecialFollowsTheVocabulary) {
     EXPECT_EQ(bert->decode(ids), " hello world");
 }
 
+TEST(Tokenizer, PairsForCrossEncoders) {
+    REQUIRE_VOCAB("bert-bge");
+    const auto tok = load("bert-bge");
+    const auto a = tok->encode("what is a cat", false, false);
+    const auto b = tok->encode("the cat sat", false, false);
+    std::vector<int32_t> want = {101};  // [CLS] a [SEP] b [SEP]
+    want.insert(want.end(), a.begin(), a.end());
+    want.push_back(102);
+    want.insert(want.end(), b.begin(), b.end());
+    want.push_back(102);
+    EXPECT_EQ(tok->encode_pair("what is a cat", "the cat sat"), want);
+}
+
 TEST(Tokenizer, SpmSpecialTokensAndSpacePrefix) {
     REQUIRE_VOCAB("phi-3");
     auto tok = load("phi-3");

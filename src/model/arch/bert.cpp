@@ -27,7 +27,7 @@ void read_config(const gguf::File& f, ModelConfig& cfg) {
     cfg.norm_eps = (float)f.get_float(a + "attention.layer_norm_epsilon").value_or(1e-12);
     cfg.activation = Activation::GeluTanh;
     const int64_t pooling = f.get_int(a + "pooling_type").value_or(2);
-    if (pooling < 0 || pooling > 3) {
+    if (pooling < 0 || pooling > 4) {
         throw Error("unsupported pooling type " + std::to_string(pooling) + " in " + a +
                     "pooling_type");
     }
@@ -43,6 +43,28 @@ void read_config(const gguf::File& f, ModelConfig& cfg) {
         cfg.activation = Activation::SiLU;
     }
 }
+
+namespace {
+
+void bind_rank_head(const WeightBinder& b, const ModelConfig& cfg, EncoderWeights& enc) {
+    const int64_t E = cfg.n_embd;
+    const gguf::TensorInfo* out = b.file().find_tensor("cls.output.weight");
+    if (!out) {
+        throw Error(
+            "the model is a reranker (pooling type 4) but has no classifier: tensor "
+            "'cls.output.weight' is missing");
+    }
+    const int64_t n_out = (int64_t)out->rows();
+    if (n_out < 1 || n_out > 1024) throw Error("tensor 'cls.output.weight' has a bad shape");
+    if (auto cls = b.optional_matrix("cls.weight", E, E)) {
+        enc.cls = *cls;
+        enc.cls_b = b.optional_vector("cls.bias", E).value_or(std::vector<float>());
+    }
+    enc.cls_out = b.matrix("cls.output.weight", n_out, E);
+    enc.cls_out_b = b.optional_vector("cls.output.bias", n_out).value_or(std::vector<float>());
+}
+
+}  // namespace
 
 void bind_weights(const WeightBinder& b, const ModelConfig& cfg, Weights& w) {
     const int64_t E = cfg.n_embd, F = cfg.n_ff;
@@ -85,6 +107,7 @@ void bind_weights(const WeightBinder& b, const ModelConfig& cfg, Weights& w) {
         L.out_norm = b.vector(name("layer_output_norm.weight"), E);
         L.out_norm_b = b.vector(name("layer_output_norm.bias"), E);
     }
+    if (cfg.pooling == Pooling::Rank) bind_rank_head(b, cfg, enc);
 }
 
 }  // namespace lokal::model::bert
