@@ -89,9 +89,9 @@ void bm_quantize(benchmark::State& state, DType at, Isa isa) {
         benchmark::Counter((double)n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 
-// One thread, 256 weight rows x 4096 against 32 activation rows: gemm vs the plain loop.
-void bm_gemm(benchmark::State& state, DType t, Isa isa, bool use_gemm) {
-    const int64_t n = 4096, rows = 256, batch = 32;
+// One thread, 256 weight rows x n against `batch` activation rows: gemm vs the plain loop.
+void bm_gemm(benchmark::State& state, DType t, Isa isa, bool use_gemm, int64_t n, int64_t batch) {
+    const int64_t rows = 256;
     const TypeKernels& k = kernels_for(t, isa);
     const std::vector<uint8_t> w = make_weights(t, rows, n);
     const std::vector<uint8_t> a = make_acts(k.act_type, batch, n);
@@ -158,7 +158,13 @@ void register_all() {
                 const std::string name = std::string("gemm_256x4096x32/") +
                                          std::string(lokal::dtype_name(t)) + "/" + isa_name(isa) +
                                          (g ? "/gemm" : "/rowwise");
-                benchmark::RegisterBenchmark(name.c_str(), bm_gemm, t, isa, g);
+                benchmark::RegisterBenchmark(name.c_str(), bm_gemm, t, isa, g, 4096, 32);
+            }
+            if (t != DType::Q4_K && t != DType::Q6_K) {
+                // Small models' shapes: gemma3-270m's 640-wide rows, a 64-token prompt.
+                const std::string name = std::string("gemm_256x640x64/") +
+                                         std::string(lokal::dtype_name(t)) + "/" + isa_name(isa);
+                benchmark::RegisterBenchmark(name.c_str(), bm_gemm, t, isa, true, 640, 64);
             }
         }
     }

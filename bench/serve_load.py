@@ -124,6 +124,7 @@ def wait_up(url, proc):
 
 def bench(name, url, model, levels, n_tokens, rounds):
     rows = []
+    stream_completion(url, model, prompt(999), 4)  # warm-up: load the model, fault its pages in
     for n in levels:
         r = run_level(url, model, n, n_tokens, rounds)
         rows.append(r)

@@ -3,6 +3,7 @@
 // workers spin briefly and then sleep on an atomic wait between jobs.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -24,8 +25,9 @@ class ThreadPool {
     // when all are done. The function splits the work itself (see split_range).
     void run(const std::function<void(int, int)>& fn);
 
-    // Runs fn(begin, end) over [0, n) cut into chunks of at least `grain` items, balanced
-    // across threads.
+    // Runs fn(begin, end) over [0, n) cut into chunks of at least `grain` items. Threads take
+    // chunks from a shared counter, so a thread that is slowed (another process, a busy core)
+    // does less of the work instead of holding the others back at the end.
     template <typename Fn>
     void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
         if (n <= 0) return;
@@ -33,9 +35,17 @@ class ThreadPool {
             fn(int64_t(0), n);
             return;
         }
-        run([&](int ith, int nth) {
-            auto [b, e] = split_range(n, ith, nth);
-            if (b < e) fn(b, e);
+        constexpr int64_t kChunksPerThread = 4;
+        const int64_t by_grain = (n + grain - 1) / std::max<int64_t>(grain, 1);
+        const int64_t n_chunks = std::min<int64_t>(by_grain, n_threads_ * kChunksPerThread);
+        const int64_t chunk = (n + n_chunks - 1) / n_chunks;
+        std::atomic<int64_t> next{0};
+        run([&](int, int) {
+            for (;;) {
+                const int64_t b = next.fetch_add(chunk, std::memory_order_relaxed);
+                if (b >= n) break;
+                fn(b, std::min(n, b + chunk));
+            }
         });
     }
 

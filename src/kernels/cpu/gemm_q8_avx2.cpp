@@ -7,6 +7,8 @@
 // scales, accumulated in block order, one horizontal sum at the end), so results are bit for
 // bit those of vec_dot: a sequence decodes the same alone or batched with others.
 #include <algorithm>
+#include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu/simd_avx2.h"
@@ -35,11 +37,11 @@ inline __m256i unpack(const block_q5_0& b) {
     return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles16(b.qs), hi), sixteen);
 }
 
-// Weight rows [r0, r1) against the kRn activation rows starting at act row b.
+// Weight rows [r0, r1) against kRn activation rows (act, act + act_stride, ...) whose block
+// scales are act_scale[j * nb + ib].
 template <typename Block, int kRn>
-void row_block(int64_t nb, const uint8_t* w, size_t w_stride, int r0, int r1,
-               const block_q8_0* const* act, const float* const* act_scale, float* y, size_t ldy,
-               int b) {
+void row_block(int64_t nb, const uint8_t* w, size_t w_stride, int r0, int r1, const uint8_t* act,
+               size_t act_stride, const float* act_scale, float* y, size_t ldy) {
     const __m256i ones = _mm256_set1_epi16(1);
     for (int r = r0; r < r1; ++r) {
         const Block* wr = reinterpret_cast<const Block*>(w + r * w_stride);
@@ -49,14 +51,15 @@ void row_block(int64_t nb, const uint8_t* w, size_t w_stride, int r0, int r1,
             const __m256i q = unpack(wr[ib]);
             const __m256i aq = _mm256_sign_epi8(q, q);
             const __m256 dw = _mm256_set1_ps(h2f(wr[ib].d));
+            const uint8_t* a = act + ib * sizeof(block_q8_0) + offsetof(block_q8_0, qs);
             for (int j = 0; j < kRn; ++j) {
-                const __m256i sy = _mm256_sign_epi8(load256(act[b + j][ib].qs), q);
+                const __m256i sy = _mm256_sign_epi8(load256(a + j * act_stride), q);
                 const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, sy), ones);
-                const __m256 d = _mm256_mul_ps(dw, _mm256_broadcast_ss(act_scale[b + j] + ib));
+                const __m256 d = _mm256_mul_ps(dw, _mm256_broadcast_ss(act_scale + j * nb + ib));
                 acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[j]);
             }
         }
-        for (int j = 0; j < kRn; ++j) y[(b + j) * ldy + r] = hsum(acc[j]);
+        for (int j = 0; j < kRn; ++j) y[j * ldy + r] = hsum(acc[j]);
     }
 }
 
@@ -68,31 +71,23 @@ void gemm_q8(int64_t n, const void* wv, size_t w_stride, int n_w_rows, const voi
     const uint8_t* a = static_cast<const uint8_t*>(actv);
     // Grows to the largest call once per thread; no allocation in the steady state.
     thread_local std::vector<float> scales;
-    thread_local std::vector<const block_q8_0*> rows;
-    thread_local std::vector<const float*> row_scales;
     if (scales.size() < (size_t)(nb * n_act_rows)) scales.resize(nb * n_act_rows);
-    if (rows.size() < (size_t)n_act_rows) {
-        rows.resize(n_act_rows);
-        row_scales.resize(n_act_rows);
-    }
     for (int b = 0; b < n_act_rows; ++b) {
-        rows[b] = reinterpret_cast<const block_q8_0*>(a + b * act_stride);
-        row_scales[b] = scales.data() + b * nb;
-        for (int64_t ib = 0; ib < nb; ++ib) scales[b * nb + ib] = h2f(rows[b][ib].d);
+        const block_q8_0* row = reinterpret_cast<const block_q8_0*>(a + b * act_stride);
+        for (int64_t ib = 0; ib < nb; ++ib) scales[b * nb + ib] = h2f(row[ib].d);
     }
     for (int r0 = 0; r0 < n_w_rows; r0 += kRowTile) {
         const int r1 = std::min(n_w_rows, r0 + kRowTile);
         int b = 0;
-        for (; b + 8 <= n_act_rows; b += 8) {
-            row_block<Block, 8>(nb, w, w_stride, r0, r1, rows.data(), row_scales.data(), y, ldy, b);
-        }
-        if (b + 4 <= n_act_rows) {
-            row_block<Block, 4>(nb, w, w_stride, r0, r1, rows.data(), row_scales.data(), y, ldy, b);
-            b += 4;
-        }
-        for (; b < n_act_rows; ++b) {
-            row_block<Block, 1>(nb, w, w_stride, r0, r1, rows.data(), row_scales.data(), y, ldy, b);
-        }
+        auto block = [&](auto rn) {
+            constexpr int kRn = decltype(rn)::value;
+            row_block<Block, kRn>(nb, w, w_stride, r0, r1, a + b * act_stride, act_stride,
+                                  scales.data() + b * nb, y + b * ldy, ldy);
+            b += kRn;
+        };
+        while (b + 8 <= n_act_rows) block(std::integral_constant<int, 8>{});
+        if (b + 4 <= n_act_rows) block(std::integral_constant<int, 4>{});
+        while (b < n_act_rows) block(std::integral_constant<int, 1>{});
     }
 }
 
