@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""lokal bench beside llama-bench on the same random-weight models of real models' shapes.
+
+Generates the models with build/bench/make_bench_model (our GGUF writer and quantizer) into
+--dir (never into the repository), then for each model runs `lokal bench` and, when
+LLAMA_BENCH=/path/to/llama-bench is set, llama-bench with the same prompt/generation sizes and
+threads, alternating the two programs, and prints tokens/s and the lokal/llama.cpp ratios.
+
+    bench/compare_llama.py --shapes qwen-0.5b,llama-1b --types q4_0,q4_k_m,q8_0 -p 512 -n 128
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+VOCABS = {"llama-1b": "ggml-vocab-llama-bpe.gguf", "qwen-0.5b": "ggml-vocab-qwen2.gguf"}
+
+
+def run_json(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def lokal_rates(model, p, n, t, r):
+    rows = run_json(["build/lokal", "bench", model, "-p", str(p), "-n", str(n), "-t", str(t),
+                     "-r", str(r), "--json"])
+    return {row["test"]: (row["avg_ts"], row["stddev_ts"]) for row in rows}
+
+
+def llama_rates(llama_bench, model, p, n, t, r):
+    rates = {}
+    for test, pp, gg in ((f"pp{p}", p, 0), (f"tg{n}", 0, n)):
+        if (pp or gg) == 0:
+            continue
+        rows = run_json([llama_bench, "-m", model, "-p", str(pp), "-n", str(gg), "-t", str(t),
+                         "-r", str(r), "-o", "json"])
+        rates[test] = (rows[0]["avg_ts"], rows[0]["stddev_ts"])
+    return rates
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shapes", default="qwen-0.5b,llama-1b")
+    ap.add_argument("--types", default="q4_0,q4_k_m,q8_0")
+    ap.add_argument("-p", type=int, default=512)
+    ap.add_argument("-n", type=int, default=128)
+    ap.add_argument("-t", type=int, default=2)
+    ap.add_argument("-r", type=int, default=3)
+    ap.add_argument("--dir", default="/tmp/lokal-bench-models")
+    ap.add_argument("--testdata", default="../shared/testdata")
+    a = ap.parse_args()
+    os.makedirs(a.dir, exist_ok=True)
+    llama_bench = os.environ.get("LLAMA_BENCH")
+    print(f"| model | test | lokal t/s | llama.cpp t/s | ratio |")
+    print(f"| --- | --- | ---: | ---: | ---: |")
+    for shape in a.shapes.split(","):
+        for typ in a.types.split(","):
+            path = os.path.join(a.dir, f"{shape}-{typ}.gguf")
+            if not os.path.exists(path):
+                vocab = os.path.join(a.testdata, "tokenizer", VOCABS[shape])
+                subprocess.run(["build/bench/make_bench_model", "--shape", shape, "--type", typ,
+                                "--vocab", vocab, "-o", path], check=True)
+            ours = lokal_rates(path, a.p, a.n, a.t, a.r)
+            theirs = llama_rates(llama_bench, path, a.p, a.n, a.t, a.r) if llama_bench else {}
+            for test, (ts, sd) in ours.items():
+                line = f"| {shape} {typ} | {test} | {ts:.1f} ± {sd:.1f} |"
+                if test in theirs:
+                    lts, lsd = theirs[test]
+                    line += f" {lts:.1f} ± {lsd:.1f} | {ts / lts:.2f} |"
+                else:
+                    line += " | |"
+                print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
