@@ -134,11 +134,37 @@ float dot_iq4_nl(int64_t n, const void* wv, const void* av) {
 }
 
 // Sum over the 16 bsums of bsums[j] * mins[j / 2].
-inline int mins_dot_bsums(const int16_t* bsums, const uint8_t* mins) {
+
+// The eight 6-bit scales and mins packed in a q4_K/q5_K block's 12 bytes, one byte each,
+// decoded a 32-bit word at a time (the same values get_scale_min_k4 gives one by one).
+struct ScalesMinsK4 {
+    uint64_t scales, mins;
+};
+inline ScalesMinsK4 unpack_scales_k4(const uint8_t* q) {
+    uint32_t s0, s1, s2;
+    std::memcpy(&s0, q, 4);
+    std::memcpy(&s1, q + 4, 4);
+    std::memcpy(&s2, q + 8, 4);
+    const uint32_t sc_lo = s0 & 0x3F3F3F3F, mn_lo = s1 & 0x3F3F3F3F;
+    const uint32_t sc_hi = (s2 & 0x0F0F0F0F) | (((s0 >> 6) & 0x03030303) << 4);
+    const uint32_t mn_hi = ((s2 >> 4) & 0x0F0F0F0F) | (((s1 >> 6) & 0x03030303) << 4);
+    return {sc_lo | (uint64_t)sc_hi << 32, mn_lo | (uint64_t)mn_hi << 32};
+}
+
+// The eight scales as int16 in both 128-bit halves, for broadcast_scale.
+inline __m256i scales_i16(uint64_t scales) {
+    return _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((int64_t)scales)));
+}
+// Scale k of scales_i16 in all 16 int16 lanes (one shuffle instead of a scalar broadcast).
+inline __m256i broadcast_scale(__m256i sc16, int k) {
+    return _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((int16_t)((2 * k + 1) << 8 | 2 * k)));
+}
+
+// sum_j mins[j] * (bsums[2j] + bsums[2j+1]): the q8_K block sums meet each sub-block's min.
+inline int mins_dot_bsums(const int16_t* bsums, uint64_t mins) {
     const __m256i b = load256(bsums);
-    const __m128i m8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins));
-    const __m128i m8x2 = _mm_unpacklo_epi8(m8, m8);  // each min twice
-    const __m256i m16 = _mm256_cvtepu8_epi16(m8x2);
+    const __m128i m8 = _mm_cvtsi64_si128((int64_t)mins);
+    const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));  // each min twice
     return hsum_i32(_mm256_madd_epi16(b, m16));
 }
 
@@ -153,9 +179,9 @@ float dot_q45_K(int64_t n, const void* wv, const void* av) {
     __m256 acc = _mm256_setzero_ps();
     float acc_min = 0;
     for (int64_t i = 0; i < n / kQKK; ++i) {
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; ++j) get_scale_min_k4(j, w[i].scales, &sc[j], &mn[j]);
-        const int summ = mins_dot_bsums(a[i].bsums, mn);
+        const ScalesMinsK4 sm = unpack_scales_k4(w[i].scales);
+        const int summ = mins_dot_bsums(a[i].bsums, sm.mins);
+        const __m256i sc16 = scales_i16(sm.scales);
         __m256i qh;
         if constexpr (kFive) qh = load256(w[i].qh);
         __m256i sumi = _mm256_setzero_si256();
@@ -172,8 +198,8 @@ float dot_q45_K(int64_t n, const void* wv, const void* av) {
             }
             const __m256i plo = dot_u8_pairs(lo, load256(q8));
             const __m256i phi = dot_u8_pairs(hi, load256(q8 + 32));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * c])));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * c + 1])));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, broadcast_scale(sc16, 2 * c)));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, broadcast_scale(sc16, 2 * c + 1)));
         }
         const __m256 d = _mm256_set1_ps(h2f(w[i].d) * a[i].d);
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
@@ -447,8 +473,8 @@ void dot_x4_q45_K(int64_t n, const void* wv, const void* const av[4], float out[
                      _mm256_setzero_ps()};
     float acc_min[4] = {0, 0, 0, 0};
     for (int64_t i = 0; i < n / kQKK; ++i) {
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; ++j) get_scale_min_k4(j, w[i].scales, &sc[j], &mn[j]);
+        const ScalesMinsK4 sm = unpack_scales_k4(w[i].scales);
+        const __m256i sc16 = scales_i16(sm.scales);
         __m256i qh;
         if constexpr (kFive) qh = load256(w[i].qh);
         __m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
@@ -463,8 +489,8 @@ void dot_x4_q45_K(int64_t n, const void* wv, const void* const av[4], float out[
                 lo = _mm256_or_si256(lo, _mm256_slli_epi16(hlo, 4));
                 hi = _mm256_or_si256(hi, _mm256_slli_epi16(hhi, 4));
             }
-            const __m256i slo = _mm256_set1_epi16(sc[2 * c]);
-            const __m256i shi = _mm256_set1_epi16(sc[2 * c + 1]);
+            const __m256i slo = broadcast_scale(sc16, 2 * c);
+            const __m256i shi = broadcast_scale(sc16, 2 * c + 1);
             for (int r = 0; r < 4; ++r) {
                 const int8_t* q8 = a[r][i].qs + 64 * c;
                 const __m256i plo = dot_u8_pairs(lo, load256(q8));
@@ -474,7 +500,7 @@ void dot_x4_q45_K(int64_t n, const void* wv, const void* const av[4], float out[
             }
         }
         for (int r = 0; r < 4; ++r) {
-            const int summ = mins_dot_bsums(a[r][i].bsums, mn);
+            const int summ = mins_dot_bsums(a[r][i].bsums, sm.mins);
             const __m256 d = _mm256_set1_ps(h2f(w[i].d) * a[r][i].d);
             acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi[r]), acc[r]);
             acc_min[r] += h2f(w[i].dmin) * a[r][i].d * summ;
