@@ -135,7 +135,8 @@ void tags(ServerState&, const httplib::Request&, httplib::Response& res) {
         m["details"] = l ? details_of(s.blob_path(l->digest).string()) : json::object();
         models.push_back(m);
     }
-    res.set_content(json{{"models", models}}.dump(), "application/json");
+    res.set_content(json{{"models", models}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
+                    "application/json");
 }
 
 void show(ServerState&, const httplib::Request& req, httplib::Response& res) {
@@ -170,9 +171,15 @@ void show(ServerState&, const httplib::Request& req, httplib::Response& res) {
             for (const auto& [k, v] : p.items()) {
                 if (v.is_array()) {
                     for (const auto& x : v)
-                        lines += k + " " + (x.is_string() ? x.get<std::string>() : x.dump()) + "\n";
+                        lines += k + " " +
+                                 (x.is_string() ? x.get<std::string>()
+                                                : x.dump(-1, ' ', false, kReplaceInvalidUtf8)) +
+                                 "\n";
                 } else {
-                    lines += k + " " + (v.is_string() ? v.get<std::string>() : v.dump()) + "\n";
+                    lines += k + " " +
+                             (v.is_string() ? v.get<std::string>()
+                                            : v.dump(-1, ' ', false, kReplaceInvalidUtf8)) +
+                             "\n";
                 }
             }
         }
@@ -205,7 +212,7 @@ void show(ServerState&, const httplib::Request& req, httplib::Response& res) {
         if (tmpl.find("<think>") != std::string::npos) caps.push_back("thinking");
     }
     j["capabilities"] = caps;
-    res.set_content(j.dump(), "application/json");
+    res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
 }
 
 void ps(ServerState& state, const httplib::Request&, httplib::Response& res) {
@@ -218,7 +225,8 @@ void ps(ServerState& state, const httplib::Request&, httplib::Response& res) {
         if (m.model->scheduler) e["context_length"] = m.model->scheduler->n_ctx();
         models.push_back(e);
     }
-    res.set_content(json{{"models", models}}.dump(), "application/json");
+    res.set_content(json{{"models", models}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
+                    "application/json");
 }
 
 void copy(ServerState&, const httplib::Request& req, httplib::Response& res) {
@@ -256,7 +264,8 @@ void pull(ServerState& state, const httplib::Request& req, httplib::Response& re
             const std::string msg = e.what();
             throw HttpError(msg.find("not found") != std::string::npos ? 404 : 500, msg);
         }
-        res.set_content(json{{"status", "success"}}.dump(), "application/json");
+        res.set_content(json{{"status", "success"}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
+                        "application/json");
         return;
     }
     // The pull runs on this thread while the response streams: each event is written at once.
@@ -264,7 +273,7 @@ void pull(ServerState& state, const httplib::Request& req, httplib::Response& re
         "application/x-ndjson", [name](size_t, httplib::DataSink& sink) {
             bool client_gone = false;
             auto emit = [&](const json& j) {
-                const std::string line = j.dump() + "\n";
+                const std::string line = j.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
                 if (!client_gone && !sink.write(line.data(), line.size())) client_gone = true;
             };
             NdjsonPullEvents events(emit);
@@ -318,9 +327,13 @@ void create(ServerState& state, const httplib::Request& req, httplib::Response& 
         for (const auto& [k, v] : p->items()) {
             if (v.is_array()) {
                 for (const auto& x : v)
-                    mf.parameters.emplace_back(k, x.is_string() ? x.get<std::string>() : x.dump());
+                    mf.parameters.emplace_back(
+                        k, x.is_string() ? x.get<std::string>()
+                                         : x.dump(-1, ' ', false, kReplaceInvalidUtf8));
             } else {
-                mf.parameters.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+                mf.parameters.emplace_back(k, v.is_string()
+                                                  ? v.get<std::string>()
+                                                  : v.dump(-1, ' ', false, kReplaceInvalidUtf8));
             }
         }
     }
@@ -335,7 +348,7 @@ void create(ServerState& state, const httplib::Request& req, httplib::Response& 
     }
     state.models.unload(name);  // a loaded model of that name is stale now
     const bool streaming = optional_bool(body, "stream", true);
-    const std::string out = json{{"status", "success"}}.dump();
+    const std::string out = json{{"status", "success"}}.dump(-1, ' ', false, kReplaceInvalidUtf8);
     res.set_content(streaming ? out + "\n" : out,
                     streaming ? "application/x-ndjson" : "application/json");
 }
@@ -352,7 +365,8 @@ void tokenize(ServerState& state, const httplib::Request& req, httplib::Response
     const bool add_special = optional_bool(body, "add_special", false);
     auto lease = state.models.acquire(model, parse_keep_alive(body));
     const auto tokens = (*lease)->model->tokenizer().encode(text, add_special, true);
-    res.set_content(json{{"tokens", tokens}}.dump(), "application/json");
+    res.set_content(json{{"tokens", tokens}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
+                    "application/json");
 }
 
 void detokenize(ServerState& state, const httplib::Request& req, httplib::Response& res) {
@@ -370,7 +384,8 @@ void detokenize(ServerState& state, const httplib::Request& req, httplib::Respon
         }
         ids.push_back(x.get<int32_t>());
     }
-    res.set_content(json{{"content", tok.decode(ids)}}.dump(), "application/json");
+    res.set_content(json{{"content", tok.decode(ids)}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
+                    "application/json");
 }
 
 }  // namespace
@@ -382,10 +397,12 @@ void register_admin_routes(httplib::Server& http, ServerState& state) {
     http.Get("/",
              [](const auto&, auto& res) { res.set_content("lokal is running", "text/plain"); });
     http.Get("/api/version", [](const auto&, auto& res) {
-        res.set_content(json{{"version", "0.1.0"}}.dump(), "application/json");
+        res.set_content(json{{"version", "0.1.0"}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
+                        "application/json");
     });
     http.Get("/health", [](const auto&, auto& res) {
-        res.set_content(json{{"status", "ok"}}.dump(), "application/json");
+        res.set_content(json{{"status", "ok"}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
+                        "application/json");
     });
     http.Get("/metrics", [&state](const auto&, auto& res) {
         res.set_content(state.metrics.render(state.models), "text/plain; version=0.0.4");

@@ -1,5 +1,7 @@
 #include "server/api_util.h"
 
+#include <cstdio>
+
 #include <chrono>
 #include <ctime>
 
@@ -35,7 +37,7 @@ void send_error(const httplib::Request& req, httplib::Response& res, int status,
     }
     res.status = status;
     if (status == 503) res.set_header("Retry-After", "1");
-    res.set_content(j.dump(), "application/json");
+    res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
 }
 
 httplib::Server::Handler guarded(
@@ -97,7 +99,15 @@ void stream_response(httplib::Response& res, const char* content_type,
         [stream, keep, write, finished](size_t, httplib::DataSink& sink) {
             std::vector<Piece> pieces;
             const bool more = stream->next(pieces);
-            std::string out = write(pieces, !more);
+            std::string out;
+            try {
+                out = write(pieces, !more);
+            } catch (const std::exception& e) {
+                // Nothing may escape into the HTTP thread: end this stream, keep the server.
+                std::fprintf(stderr, "lokal: streaming a response failed: %s\n", e.what());
+                stream->cancel();
+                return false;
+            }
             if (!out.empty() && !sink.write(out.data(), out.size())) {
                 stream->cancel();  // the client went away
                 return false;

@@ -12,6 +12,10 @@
 
 namespace lokal::server {
 
+// For every JSON text the server sends: a model can produce any bytes, and invalid UTF-8 must
+// become U+FFFD rather than an exception.
+inline constexpr auto kReplaceInvalidUtf8 = nlohmann::ordered_json::error_handler_t::replace;
+
 // The request body as a JSON object; HttpError 400 when it is not one.
 nlohmann::ordered_json parse_body(const httplib::Request& req);
 

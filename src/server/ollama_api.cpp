@@ -46,7 +46,7 @@ bool load_only(ServerState& state, const json& body, const std::string& model,
         state.models.acquire(model, keep);
         j["done_reason"] = "load";
     }
-    res.set_content(j.dump(), "application/json");
+    res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
     return true;
 }
 
@@ -105,7 +105,8 @@ void generate(ServerState& state, const httplib::Request& req, httplib::Response
         }
         if (!stream->result().error.empty()) throw HttpError(500, stream->result().error);
         all.append(output->finish());
-        res.set_content(final_object(all).dump(), "application/json");
+        res.set_content(final_object(all).dump(-1, ' ', false, kReplaceInvalidUtf8),
+                        "application/json");
         return;
     }
     stream_response(
@@ -123,14 +124,17 @@ void generate(ServerState& state, const httplib::Request& req, httplib::Response
                     if (!d.reasoning.empty()) j["thinking"] = d.reasoning;
                 }
                 j["done"] = false;
-                out += j.dump() + "\n";
+                out += j.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
             }
             if (done) {
                 if (!stream->result().error.empty()) {
-                    out += json{{"error", stream->result().error}}.dump() + "\n";
+                    out += json{{"error", stream->result().error}}.dump(-1, ' ', false,
+                                                                        kReplaceInvalidUtf8) +
+                           "\n";
                     return out;
                 }
-                out += final_object(output->finish()).dump() + "\n";
+                out +=
+                    final_object(output->finish()).dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
             }
             return out;
         });
@@ -209,16 +213,18 @@ void register_ollama_routes(httplib::Server& http, ServerState& state) {
                  nanoseconds(std::chrono::duration<double>(SteadyClock::now() - started).count())},
                 {"load_duration", 0},
                 {"prompt_eval_count", n}};
-            res.set_content(j.dump(), "application/json");
+            res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
         }));
-    http.Post("/api/embeddings", guarded(state, [&state](const auto& req, auto& res) {
-                  const json body = parse_body(req);
-                  const std::string model = required_string(body, "model");
-                  const std::string prompt = required_string(body, "prompt");
-                  auto e = embed_texts(state, req, model, {prompt}, parse_keep_alive(body), true,
-                                       nullptr);
-                  res.set_content(json{{"embedding", e[0]}}.dump(), "application/json");
-              }));
+    http.Post(
+        "/api/embeddings", guarded(state, [&state](const auto& req, auto& res) {
+            const json body = parse_body(req);
+            const std::string model = required_string(body, "model");
+            const std::string prompt = required_string(body, "prompt");
+            auto e =
+                embed_texts(state, req, model, {prompt}, parse_keep_alive(body), true, nullptr);
+            res.set_content(json{{"embedding", e[0]}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
+                            "application/json");
+        }));
 }
 
 }  // namespace lokal::server

@@ -193,7 +193,7 @@ void chat_completions(ServerState& state, const httplib::Request& req, httplib::
                   {"system_fingerprint", "lokal"},
                   {"choices", json::array({choice})},
                   {"usage", usage_json(*stream)}};
-        res.set_content(j.dump(), "application/json");
+        res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
         return;
     }
     auto first = std::make_shared<bool>(true);
@@ -210,7 +210,7 @@ void chat_completions(ServerState& state, const httplib::Request& req, httplib::
                           {"system_fingerprint", "lokal"},
                           {"choices", json::array({choice})}};
                 if (include_usage) j["usage"] = nullptr;
-                out += "data: " + j.dump() + "\n\n";
+                out += "data: " + j.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n\n";
             };
             auto delta_choice = [&](const ParsedDelta& d, const json& lps) {
                 json choice = {{"index", 0}, {"finish_reason", nullptr}};
@@ -250,7 +250,7 @@ void chat_completions(ServerState& state, const httplib::Request& req, httplib::
                 if (!stream->result().error.empty()) {
                     json err = {
                         {"error", {{"message", stream->result().error}, {"type", "server_error"}}}};
-                    out += "data: " + err.dump() + "\n\n";
+                    out += "data: " + err.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n\n";
                     out += "data: [DONE]\n\n";
                     return out;
                 }
@@ -272,7 +272,7 @@ void chat_completions(ServerState& state, const httplib::Request& req, httplib::
                               {"system_fingerprint", "lokal"},
                               {"choices", json::array()},
                               {"usage", usage_json(*stream)}};
-                    out += "data: " + u.dump() + "\n\n";
+                    out += "data: " + u.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n\n";
                 }
                 out += "data: [DONE]\n\n";
             }
@@ -336,7 +336,7 @@ void embeddings(ServerState& state, const httplib::Request& req, httplib::Respon
               {"data", data},
               {"model", model},
               {"usage", {{"prompt_tokens", n}, {"total_tokens", n}}}};
-    res.set_content(j.dump(), "application/json");
+    res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
 }
 
 json model_object(const std::string& id, int64_t created) {
@@ -355,18 +355,19 @@ void register_openai_routes(httplib::Server& http, ServerState& state) {
     http.Post("/v1/embeddings", guarded(state, [&state](const auto& req, auto& res) {
                   embeddings(state, req, res);
               }));
-    http.Get(
-        "/v1/models", guarded(state, [](const auto&, auto& res) {
-            json data = json::array();
-            for (const auto& e : store::Store::open_default().list()) {
-                const auto t = std::chrono::file_clock::to_sys(e.modified);
-                data.push_back(model_object(
-                    e.ref.display(),
-                    std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch())
-                        .count()));
-            }
-            res.set_content(json{{"object", "list"}, {"data", data}}.dump(), "application/json");
-        }));
+    http.Get("/v1/models", guarded(state, [](const auto&, auto& res) {
+                 json data = json::array();
+                 for (const auto& e : store::Store::open_default().list()) {
+                     const auto t = std::chrono::file_clock::to_sys(e.modified);
+                     data.push_back(model_object(
+                         e.ref.display(),
+                         std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch())
+                             .count()));
+                 }
+                 res.set_content(json{{"object", "list"}, {"data", data}}.dump(-1, ' ', false,
+                                                                               kReplaceInvalidUtf8),
+                                 "application/json");
+             }));
     http.Get(R"(/v1/models/(.+))", guarded(state, [](const auto& req, auto& res) {
                  const std::string id = req.matches[1];
                  for (const auto& e : store::Store::open_default().list()) {
@@ -376,7 +377,7 @@ void register_openai_routes(httplib::Server& http, ServerState& state) {
                              model_object(id, std::chrono::duration_cast<std::chrono::seconds>(
                                                   t.time_since_epoch())
                                                   .count())
-                                 .dump(),
+                                 .dump(-1, ' ', false, kReplaceInvalidUtf8),
                              "application/json");
                          return;
                      }

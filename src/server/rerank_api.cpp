@@ -88,7 +88,7 @@ void rerank(ServerState& state, const httplib::Request& req, httplib::Response& 
                     {"object", "list"},
                     {"usage", {{"prompt_tokens", total}, {"total_tokens", total}}},
                     {"results", results}};
-    res.set_content(j.dump(), "application/json");
+    res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
 }
 
 }  // namespace

@@ -92,3 +92,17 @@ def test_second_turn_reuses_the_prefix_cache(client):
                                             max_tokens=5)
     cached = second.usage.prompt_tokens_details.cached_tokens
     assert cached >= first.usage.prompt_tokens - 1
+
+
+def test_invalid_utf8_from_the_model_is_replaced_not_fatal(server, client):
+    # stories260K's byte token <0xB1> (id 180) alone is not UTF-8; forcing it with logit_bias
+    # once made the JSON encoder throw inside the streaming thread and end the process.
+    bias = {"180": 100}
+    r = client.completions.create(model=MODEL, prompt="Once", max_tokens=4, temperature=0,
+                                  logit_bias=bias)
+    assert r.choices[0].text == "\ufffd" * 4
+    chunks = list(client.completions.create(model=MODEL, prompt="Once", max_tokens=4,
+                                            temperature=0, logit_bias=bias, stream=True))
+    assert "".join(c.choices[0].text for c in chunks if c.choices) == "\ufffd" * 4
+    status, _ = http(server.base, "GET", "/health")
+    assert status == 200
