@@ -314,15 +314,14 @@ void BatchScheduler::on_logits(Slot& slot, const float* logits) {
     if (req.options.max_tokens >= 0 && stats.generated_tokens >= req.options.max_tokens) {
         return finish(slot, StopReason::MaxTokens);
     }
-    const float* sample_from = logits;
-    if (req.constrain) {
-        std::copy(logits, logits + n_vocab, scratch_logits_.begin());
-        req.constrain(scratch_logits_.data(), n_vocab);
-        sample_from = scratch_logits_.data();
-    }
     int32_t next;
     try {
-        next = slot.sampler->sample(sample_from);
+        next = req.constrain && !req.allows ? -1 : slot.sampler->sample(logits);
+        if (req.constrain && (next < 0 || !req.allows(next))) {
+            std::copy(logits, logits + n_vocab, scratch_logits_.begin());
+            req.constrain(scratch_logits_.data(), n_vocab);
+            next = slot.sampler->sample(scratch_logits_.data());
+        }
     } catch (const std::exception& e) {
         return finish(slot, StopReason::Cancelled, e.what());
     }

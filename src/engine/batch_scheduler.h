@@ -53,6 +53,11 @@ struct SequenceRequest {
     // Structured output: narrows the logits before sampling and learns each chosen token.
     std::function<void(float* logits, int n_vocab)> constrain;
     std::function<void(int32_t token)> on_accept;
+    // Optional with constrain: whether one token is allowed. Then a token is first sampled from
+    // the free logits and kept when allowed, and the mask is computed only when it is not (as
+    // llama.cpp does). Greedy picks the same token either way, and so does plain temperature
+    // sampling in distribution; with top-k/top-p the truncation sees the free logits first.
+    std::function<bool(int32_t token)> allows;
     // Both run on the scheduler thread and must return quickly. on_token returning false cancels.
     std::function<bool(const TokenEvent&)> on_token;
     std::function<void(const SequenceResult&)> on_done;

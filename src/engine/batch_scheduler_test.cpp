@@ -123,6 +123,42 @@ TEST_F(BatchSchedulerTest, NextTurnReusesTheCachedPrefix) {
     EXPECT_EQ(b->text, alone(second, 20));
 }
 
+// A constraint that allows only even token ids (and end of generation), with and without the
+// one-token check: greedy picks the same tokens, and the mask is computed only on rejections.
+TEST_F(BatchSchedulerTest, ConstrainedSamplingChecksTheFreeChoiceFirst) {
+    SchedulerParams p;
+    p.n_parallel = 2;
+    p.n_ctx = 256;
+    BatchScheduler sched(*model_, p);
+    const int32_t eos = model_->tokenizer().eos();
+    auto allowed = [eos](int32_t t) { return t % 2 == 0 || t == eos; };
+    auto run = [&](bool check_first, int* masks) {
+        auto out = std::make_shared<Outcome>();
+        auto done = std::make_shared<std::promise<void>>();
+        auto fut = done->get_future();
+        auto r = request("Once upon a time", 30, out, done);
+        r->constrain = [masks, allowed](float* logits, int n_vocab) {
+            ++*masks;
+            for (int t = 0; t < n_vocab; ++t) {
+                if (!allowed(t)) logits[t] = -INFINITY;
+            }
+        };
+        if (check_first) r->allows = allowed;
+        EXPECT_TRUE(sched.submit(r));
+        fut.wait();
+        return out;
+    };
+    int masks_always = 0, masks_checked = 0;
+    auto a = run(false, &masks_always);
+    auto b = run(true, &masks_checked);
+    ASSERT_FALSE(a->result.stats.tokens.empty());
+    EXPECT_EQ(a->result.stats.tokens, b->result.stats.tokens);
+    for (int32_t t : b->result.stats.tokens) EXPECT_TRUE(allowed(t)) << t;
+    EXPECT_EQ(masks_always, a->result.stats.generated_tokens +
+                                (a->result.stats.reason == StopReason::EndOfGeneration ? 1 : 0));
+    EXPECT_LT(masks_checked, masks_always);
+}
+
 TEST_F(BatchSchedulerTest, CancelStopsASequence) {
     SchedulerParams p;
     p.n_parallel = 1;

@@ -44,6 +44,7 @@ void constrain_request(LoadedModel& model, std::shared_ptr<const grammar::Gramma
     auto decoder = std::make_shared<grammar::ConstrainedDecoder>(std::move(g), std::move(trie));
     request.constrain = [decoder](float* logits, int) { decoder->apply_mask(logits); };
     request.on_accept = [decoder](int32_t token) { decoder->accept(token); };
+    request.allows = [decoder](int32_t token) { return decoder->is_allowed(token); };
 }
 
 }  // namespace lokal::server
