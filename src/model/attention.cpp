@@ -117,4 +117,16 @@ void attend(const float* q, const KvSeqView& cache, int layer, const AttentionPa
     }
 }
 
+void attend_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
+                  const AttentionParams& p, float* const* out) {
+#if defined(__x86_64__)
+    static const bool use_avx2 = kernels::active_isa() != kernels::Isa::Scalar;
+    if (use_avx2 && cache.type() == KvType::F16 &&
+        detail::attend_f16_avx2_group(q, n_heads, cache, layer, p, out)) {
+        return;
+    }
+#endif
+    for (int g = 0; g < n_heads; ++g) attend(q[g], cache, layer, p, out[g]);
+}
+
 }  // namespace lokal::model

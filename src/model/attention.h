@@ -20,4 +20,11 @@ struct AttentionParams {
 void attend(const float* q, const KvSeqView& cache, int layer, const AttentionParams& p,
             float* out);
 
+constexpr int kMaxGroupHeads = 8;  // n_heads per attend_group call
+
+// attend() for n_heads query heads sharing one KV head (q[g] -> out[g]); with an F16 cache and
+// AVX2 they go through the cache together, bit-identical to attending one by one.
+void attend_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
+                  const AttentionParams& p, float* const* out);
+
 }  // namespace lokal::model

@@ -99,5 +99,51 @@ TEST(Attention, F16Avx2IsBitIdenticalToScalar) {
     }
 }
 
+// Grouped-query heads read the cache together and must give exactly what attending head by
+// head gives, for every group size the models use and beyond the kernel's limit.
+TEST(Attention, GroupedHeadsAreBitIdenticalToOneByOne) {
+    const int hd = 64, n = 45, kv_heads = 2;
+    std::mt19937 rng(5);
+    std::normal_distribution<float> nd(0.0f, 1.5f);
+    KvCache pool(1, hd * kv_heads, KvType::F16, n);
+    ASSERT_TRUE(pool.reserve(0, 0, n));
+    std::vector<float> krow(hd * kv_heads), vrow(hd * kv_heads);
+    for (int j = 0; j < n; ++j) {
+        for (auto& x : krow) x = nd(rng);
+        for (auto& x : vrow) x = nd(rng);
+        pool.store(0, 0, j, krow.data(), vrow.data());
+    }
+    for (int heads : {1, 2, 4, 7, 8, 11}) {
+        for (float softcap : {0.0f, 30.0f}) {
+            std::vector<std::vector<float>> q(heads, std::vector<float>(hd));
+            std::vector<std::vector<float>> one(heads, std::vector<float>(hd)), grouped = one;
+            std::vector<const float*> qp;
+            std::vector<float*> op;
+            for (int g = 0; g < heads; ++g) {
+                for (auto& x : q[g]) x = nd(rng);
+                qp.push_back(q[g].data());
+                op.push_back(grouped[g].data());
+            }
+            AttentionParams p;
+            p.head_dim = hd;
+            p.kv_offset = hd;
+            p.first = 3;
+            p.last = n - 1;
+            p.scale = 0.125f;
+            p.softcap = softcap;
+            for (int g0 = 0; g0 < heads; g0 += kMaxGroupHeads) {
+                const int ng = std::min(kMaxGroupHeads, heads - g0);
+                attend_group(qp.data() + g0, ng, pool.view(0), 0, p, op.data() + g0);
+            }
+            for (int g = 0; g < heads; ++g) {
+                attend(q[g].data(), pool.view(0), 0, p, one[g].data());
+                for (int d = 0; d < hd; ++d) {
+                    ASSERT_EQ(grouped[g][d], one[g][d]) << heads << " heads, head " << g;
+                }
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace lokal::model

@@ -256,20 +256,30 @@ void Context::forward_batch(int n, int n_logit_rows, float* logits_out) {
         // Enough (query, head) pairs per thread to be worth a wake-up.
         // Later tokens see more keys: threads take every nth (token, head) pair so each gets
         // an even share of short and long rows. Small jobs stay on one thread.
-        const int64_t n_jobs = (int64_t)n * nh;
-        const bool one_thread = n_jobs * hd * (positions[n - 1] + 1) < 65536;
+        // One job is a token's query heads that share a KV head: they read the cache together.
+        const int64_t n_jobs = (int64_t)n * nkv;
+        const bool one_thread = n_jobs * group * hd * (positions[n - 1] + 1) < 65536;
         auto attend_jobs = [&](int ith, int nth) {
+            const float* q_heads[kMaxGroupHeads];
+            float* out_heads[kMaxGroupHeads];
             for (int64_t job = ith; job < n_jobs; job += nth) {
-                const int t = (int)(job / nh), h = (int)(job % nh);
+                const int t = (int)(job / nkv), kvh = (int)(job % nkv);
                 AttentionParams ap;
                 ap.head_dim = hd;
-                ap.kv_offset = (h / group) * hd;
+                ap.kv_offset = kvh * hd;
                 ap.last = positions[t];
                 ap.first = swa ? std::max(0, ap.last - c.n_swa + 1) : 0;
                 ap.scale = kq_scale;
                 ap.softcap = softcap;
-                attend(&qkv_[(size_t)t * QKV + (size_t)h * hd], kv_cache_->view(seqs[t]), l, ap,
-                       &attn_[(size_t)t * Q + (size_t)h * hd]);
+                for (int g0 = 0; g0 < group; g0 += kMaxGroupHeads) {
+                    const int ng = std::min(kMaxGroupHeads, group - g0);
+                    for (int g = 0; g < ng; ++g) {
+                        const size_t h = (size_t)kvh * group + g0 + g;
+                        q_heads[g] = &qkv_[(size_t)t * QKV + h * hd];
+                        out_heads[g] = &attn_[(size_t)t * Q + h * hd];
+                    }
+                    attend_group(q_heads, ng, kv_cache_->view(seqs[t]), l, ap, out_heads);
+                }
             }
         };
         if (one_thread) {
