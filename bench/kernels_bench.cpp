@@ -153,7 +153,8 @@ void register_all() {
     }
     for (Isa isa : isas) {
         if (!isa_supported(isa)) continue;
-        for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q6_K}) {
+        for (DType t :
+             {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q6_K}) {
             for (bool g : {false, true}) {
                 const std::string name = std::string("gemm_256x4096x32/") +
                                          std::string(lokal::dtype_name(t)) + "/" + isa_name(isa) +

@@ -82,6 +82,30 @@ TEST(Gemm, EqualsRepeatedVecDotOfItsIsaAndNearReference) {
     EXPECT_GT(checked, 0);
 }
 
+// Float weights have no blocks: rows of any width, with the tails past the last 32 and 8.
+TEST(Gemm, FloatRowsOfAnyWidthEqualVecDot) {
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+        if (!isa_supported(isa)) continue;
+        for (DType t : {DType::F16, DType::F32, DType::BF16}) {
+            const TypeKernels& k = kernels_for(t, isa);
+            for (int64_t n : {200, 45, 7}) {
+                const Problem p = make_problem(t, n, 70, 7, 9);
+                std::vector<float> y(p.rows * p.batch);
+                k.gemm(p.n, p.w.data(), p.w_stride, (int)p.rows, p.act.data(), p.act_stride,
+                       (int)p.batch, y.data(), p.rows);
+                for (int64_t b = 0; b < p.batch; ++b) {
+                    for (int64_t r = 0; r < p.rows; ++r) {
+                        ASSERT_EQ(y[b * p.rows + r],
+                                  k.vec_dot(p.n, p.w.data() + r * p.w_stride,
+                                            p.act.data() + b * p.act_stride))
+                            << isa_name(isa) << " " << dtype_name(t) << " n=" << n;
+                    }
+                }
+            }
+        }
+    }
+}
+
 TEST(Matmul, BatchedEqualsSingleRowsForEveryBatchSize) {
     ThreadPool pool(2);
     MatmulScratch scratch;
