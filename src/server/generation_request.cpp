@@ -112,7 +112,8 @@ GenerationRequest ollama_generate_request(const LoadedModel& m, const json& body
         }
         if (system) messages.push_back({{"role", "system"}, {"content", *system}});
         messages.push_back({{"role", "user"}, {"content", prompt}});
-        ChatPrompt cp = chat_prompt(m, messages, nullptr);
+        const std::optional<jinja::Template> tmpl = request_template(body);
+        ChatPrompt cp = chat_prompt(m, messages, nullptr, nullptr, tmpl ? &*tmpl : nullptr);
         text = cp.text;
         add_stops(g.params, cp.stop);
         g.reasoning = think_mode(body, chat::ReasoningMode::Inline);
@@ -136,7 +137,9 @@ GenerationRequest ollama_chat_request(const LoadedModel& m, const json& body) {
     g.params = ollama_params(m.defaults.parameters, field(body, "options"));
     const json* messages = field(body, "messages");
     if (!messages) throw HttpError(400, "'messages' is required", "messages");
-    ChatPrompt cp = chat_prompt(m, *messages, field(body, "tools"));
+    const std::optional<jinja::Template> tmpl = request_template(body);
+    ChatPrompt cp =
+        chat_prompt(m, *messages, field(body, "tools"), nullptr, tmpl ? &*tmpl : nullptr);
     add_stops(g.params, cp.stop);
     g.prompt = tokenize_prompt(m, cp.text);
     g.prompt_text = cp.text;

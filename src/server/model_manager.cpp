@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "base/error.h"
+#include "server/prompt.h"
 #include "store/reference.h"
 #include "store/resolve.h"
 
@@ -81,6 +82,17 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
         m->chat_template = m->model->file().get_string("tokenizer.chat_template").value_or("");
     } catch (const Error&) {
         // not a string: the model has no usable template
+    }
+    // A TEMPLATE stored with the model (Modelfile, /api/create) replaces the file's own.
+    if (m->defaults.template_text && !m->defaults.template_text->empty()) {
+        if (looks_like_go_template(*m->defaults.template_text)) {
+            std::fprintf(stderr,
+                         "lokal: %s: its TEMPLATE is a Go text/template, which lokal does not "
+                         "render; using the model file's own chat template\n",
+                         name.c_str());
+        } else {
+            m->chat_template = *m->defaults.template_text;
+        }
     }
     if (!m->chat_template.empty()) {
         try {

@@ -4,6 +4,7 @@
 #include "chat/builtin_format.h"
 #include "jinja/chat_template.h"
 #include "server/http_error.h"
+#include "server/request_options.h"
 #include "tokenizer/tokenizer.h"
 
 namespace lokal::server {
@@ -35,8 +36,8 @@ std::string content_text(const json& content, const std::string& name) {
 namespace {
 
 // The model's own Jinja template, as Hugging Face's apply_chat_template renders it.
-ChatPrompt render_with_template(const LoadedModel& model, json messages, const json* tools,
-                                const json* extra) {
+ChatPrompt render_with_template(const LoadedModel& model, const jinja::Template& tmpl,
+                                json messages, const json* tools, const json* extra) {
     const tokenizer::Tokenizer& tok = model.model->tokenizer();
     jinja::ChatTemplateInputs in;
     if (model.defaults.system && std::none_of(messages.begin(), messages.end(), [](const json& m) {
@@ -53,7 +54,7 @@ ChatPrompt render_with_template(const LoadedModel& model, json messages, const j
     if (extra && extra->is_object()) in.extra = *extra;
     ChatPrompt p;
     try {
-        p.text = jinja::render_chat(*model.jinja_template, in);
+        p.text = jinja::render_chat(tmpl, in);
     } catch (const Error& e) {
         // raise_exception() in a template is how models reject a conversation shape.
         throw HttpError(400,
@@ -65,8 +66,36 @@ ChatPrompt render_with_template(const LoadedModel& model, json messages, const j
 
 }  // namespace
 
+bool looks_like_go_template(std::string_view text) {
+    if (text.find("{%") != std::string_view::npos) return false;
+    for (std::string_view marker : {"{{ .", "{{- .", "{{.", "{{ range", "{{- range", "{{ if .",
+                                    "{{- if .", "{{ $", "{{- $"}) {
+        if (text.find(marker) != std::string_view::npos) return true;
+    }
+    return false;
+}
+
+std::optional<jinja::Template> request_template(const json& body) {
+    const json* t = field(body, "template");
+    if (!t || t->is_null()) return std::nullopt;
+    if (!t->is_string()) throw HttpError(400, "'template' must be a string", "template");
+    const std::string& text = t->get_ref<const std::string&>();
+    if (text.empty()) return std::nullopt;
+    if (looks_like_go_template(text)) {
+        throw HttpError(400,
+                        "'template' is a Go text/template; lokal renders Jinja chat templates "
+                        "(the kind GGUF files carry in tokenizer.chat_template)",
+                        "template");
+    }
+    try {
+        return jinja::Template::parse(text);
+    } catch (const Error& e) {
+        throw HttpError(400, std::string("'template' does not parse: ") + e.what(), "template");
+    }
+}
+
 ChatPrompt chat_prompt(const LoadedModel& model, const json& messages, const json* tools,
-                       const json* extra) {
+                       const json* extra, const jinja::Template* override_template) {
     if (!messages.is_array()) throw HttpError(400, "'messages' must be a list", "messages");
     std::vector<chat::Message> msgs;
     json normalized = json::array();
@@ -92,8 +121,12 @@ ChatPrompt chat_prompt(const LoadedModel& model, const json& messages, const jso
         if (role == "tool") role = "user";
         msgs.push_back({role, content});
     }
+    if (override_template) {
+        return render_with_template(model, *override_template, std::move(normalized), tools, extra);
+    }
     if (model.jinja_template) {
-        return render_with_template(model, std::move(normalized), tools, extra);
+        return render_with_template(model, *model.jinja_template, std::move(normalized), tools,
+                                    extra);
     }
     if (model.defaults.system &&
         std::none_of(msgs.begin(), msgs.end(), [](const auto& m) { return m.role == "system"; })) {

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/model_manager.h"
@@ -18,9 +20,19 @@ struct ChatPrompt {
 // tool results) rendered in the model's chat format with the assistant's turn opened. `tools` may
 // be null. Throws HttpError 400 for malformed messages.
 // `extra` holds additional template variables (e.g. enable_thinking); may be null.
+// `override_template` (the request's own `template`, parsed) replaces the model's if not null.
 ChatPrompt chat_prompt(const LoadedModel& model, const nlohmann::ordered_json& messages,
                        const nlohmann::ordered_json* tools,
-                       const nlohmann::ordered_json* extra = nullptr);
+                       const nlohmann::ordered_json* extra = nullptr,
+                       const jinja::Template* override_template = nullptr);
+
+// The request's `template` field parsed as a chat template; nullopt when absent or empty.
+// HttpError 400 naming 'template' when it does not parse.
+std::optional<jinja::Template> request_template(const nlohmann::ordered_json& body);
+
+// Ollama's Modelfile TEMPLATEs are Go text/template ("{{ .Prompt }}", "{{ range .Messages }}");
+// Hugging Face's are Jinja ("{% for message in messages %}").
+bool looks_like_go_template(std::string_view text);
 
 // The tokens of text, with BOS added as the vocabulary asks unless the text already starts with
 // it; special-token text is parsed as special tokens.

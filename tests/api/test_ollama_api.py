@@ -137,3 +137,45 @@ def test_tokenize_detokenize(server):
     assert status == 200 and len(t["tokens"]) > 0
     status, d = http(server.base, "POST", "/detokenize", {"model": MODEL, "tokens": t["tokens"]})
     assert status == 200 and d["content"].strip() == "Once upon a time"
+
+
+def prompt_text_of(server, body):
+    """The prompt the model saw: /api/generate's context minus the answer, detokenized."""
+    status, r = http(server.base, "POST", "/api/generate",
+                     {"model": MODEL, "stream": False, "options": {"num_predict": 1, **GREEDY},
+                      **body})
+    assert status == 200, r
+    prompt_ids = r["context"][:len(r["context"]) - r["eval_count"]]
+    status, d = http(server.base, "POST", "/detokenize", {"model": MODEL, "tokens": prompt_ids})
+    return d["content"]
+
+
+JINJA = ("{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}"
+         "{% if add_generation_prompt %}[assistant]{% endif %}")
+
+
+def test_request_template_overrides_the_models(server):
+    text = prompt_text_of(server, {"prompt": "Once upon a time", "system": "Be brief.",
+                                   "template": JINJA})
+    assert "[system] Be brief.\n[user] Once upon a time\n[assistant]" in text
+    status, r = http(server.base, "POST", "/api/generate",
+                     {"model": MODEL, "prompt": "x", "template": "{{ .Prompt }}"})
+    assert status == 400 and "Go text/template" in r["error"]
+    status, r = http(server.base, "POST", "/api/generate",
+                     {"model": MODEL, "prompt": "x", "template": "{% for %}"})
+    assert status == 400 and "template" in r["error"]
+
+
+def test_stored_template_is_used(server, client):
+    client.create(model="templated:1", from_=MODEL, template=JINJA)
+    try:
+        status, r = http(server.base, "POST", "/api/generate",
+                         {"model": "templated:1", "prompt": "The cat", "stream": False,
+                          "options": {"num_predict": 1, **GREEDY}})
+        assert status == 200, r
+        status, d = http(server.base, "POST", "/detokenize",
+                         {"model": "templated:1",
+                          "tokens": r["context"][:len(r["context"]) - r["eval_count"]]})
+        assert "[user] The cat\n[assistant]" in d["content"]
+    finally:
+        client.delete("templated:1")
