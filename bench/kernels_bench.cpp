@@ -169,7 +169,7 @@ void register_all() {
             }
         }
     }
-    for (DType t : {DType::Q4_K, DType::Q8_0}) {
+    for (DType t : {DType::Q4_K, DType::Q8_0, DType::Q4_0, DType::Q5_0}) {
         for (int64_t batch : {1, 32}) {
             const std::string name = std::string("matmul_4096x4096/") +
                                      std::string(lokal::dtype_name(t)) + "/batch" +
