@@ -78,16 +78,19 @@ void gemm_q8(int64_t n, const void* wv, size_t w_stride, int n_w_rows, const voi
     }
     for (int r0 = 0; r0 < n_w_rows; r0 += kRowTile) {
         const int r1 = std::min(n_w_rows, r0 + kRowTile);
-        int b = 0;
-        auto block = [&](auto rn) {
-            constexpr int kRn = decltype(rn)::value;
-            row_block<Block, kRn>(nb, w, w_stride, r0, r1, a + b * act_stride, act_stride,
-                                  scales.data() + b * nb, y + b * ldy, ldy);
-            b += kRn;
+        auto block = [&](int b, auto rn) {
+            row_block<Block, decltype(rn)::value>(nb, w, w_stride, r0, r1, a + b * act_stride,
+                                                  act_stride, scales.data() + b * nb, y + b * ldy,
+                                                  ldy);
         };
-        while (b + 8 <= n_act_rows) block(std::integral_constant<int, 8>{});
-        if (b + 4 <= n_act_rows) block(std::integral_constant<int, 4>{});
-        while (b < n_act_rows) block(std::integral_constant<int, 1>{});
+        // Activation rows in groups of 8, then one of 4, then single rows.
+        int b = 0;
+        for (; b + 8 <= n_act_rows; b += 8) block(b, std::integral_constant<int, 8>{});
+        if (b + 4 <= n_act_rows) {
+            block(b, std::integral_constant<int, 4>{});
+            b += 4;
+        }
+        for (; b < n_act_rows; ++b) block(b, std::integral_constant<int, 1>{});
     }
 }
 
