@@ -94,9 +94,11 @@ void stream_response(httplib::Response& res, const char* content_type,
                      std::shared_ptr<CompletionStream> stream, std::shared_ptr<void> keep,
                      StreamWriter write) {
     auto finished = std::make_shared<bool>(false);
+    std::shared_ptr<CompletionStream> on_release = stream;
     res.set_chunked_content_provider(
         content_type,
-        [stream, keep, write, finished](size_t, httplib::DataSink& sink) {
+        [stream = std::move(stream), keep = std::move(keep), write = std::move(write), finished](
+            size_t, httplib::DataSink& sink) {
             std::vector<Piece> pieces;
             const bool more = stream->next(pieces);
             std::string out;
@@ -118,7 +120,7 @@ void stream_response(httplib::Response& res, const char* content_type,
             }
             return true;
         },
-        [stream](bool success) {
+        [stream = std::move(on_release)](bool success) {
             if (!success) stream->cancel();
         });
 }
