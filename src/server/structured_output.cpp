@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "grammar/constrained_decoder.h"
+#include "grammar/gbnf_text.h"
 #include "grammar/json_schema.h"
 #include "server/http_error.h"
 #include "server/request_options.h"
@@ -10,7 +11,28 @@ namespace lokal::server {
 
 using json = nlohmann::ordered_json;
 
+namespace {
+
+// llama.cpp's `grammar` field: GBNF text. Exclusive with the API's own format field.
+std::shared_ptr<const grammar::Grammar> gbnf_grammar(const json& body, const char* other) {
+    const json* g = field(body, "grammar");
+    if (!g || g->is_null()) return nullptr;
+    if (!g->is_string()) throw HttpError(400, "'grammar' must be a string (GBNF)", "grammar");
+    if (field(body, other)) {
+        throw HttpError(400, std::string("use either 'grammar' or '") + other + "', not both",
+                        "grammar");
+    }
+    try {
+        return grammar::parse_gbnf(g->get_ref<const std::string&>());
+    } catch (const Error& e) {
+        throw HttpError(400, std::string("'grammar': ") + e.what(), "grammar");
+    }
+}
+
+}  // namespace
+
 std::shared_ptr<const grammar::Grammar> ollama_format(const json& body) {
+    if (auto g = gbnf_grammar(body, "format")) return g;
     const json* f = field(body, "format");
     if (!f) return nullptr;
     try {
@@ -21,6 +43,7 @@ std::shared_ptr<const grammar::Grammar> ollama_format(const json& body) {
 }
 
 std::shared_ptr<const grammar::Grammar> openai_response_format(const json& body) {
+    if (auto g = gbnf_grammar(body, "response_format")) return g;
     const json* rf = field(body, "response_format");
     if (!rf) return nullptr;
     try {

@@ -12,6 +12,7 @@
 
 namespace lokal::server {
 
+// Both also take llama.cpp's `grammar` (GBNF text) instead.
 // nullptr when the request asks for free text. HttpError 400 for a malformed or unsupported
 // format (naming the field).
 std::shared_ptr<const grammar::Grammar> ollama_format(const nlohmann::ordered_json& body);

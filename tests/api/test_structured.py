@@ -1,10 +1,11 @@
 """Structured output (JSON mode, JSON schema) and tool calls through both APIs."""
 import json
+import re
 
 import ollama
 import openai
 
-from conftest import MODEL
+from conftest import MODEL, http
 
 PERSON = {
     "type": "object",
@@ -125,3 +126,34 @@ def test_tool_call_round_trip_ollama(server):
     calls = r.message.tool_calls
     assert calls and calls[0].function.name == "get_weather"
     assert calls[0].function.arguments["city"] in ("Paris", "Rome")
+
+
+GBNF = r'''
+root   ::= answer " because " reason "."
+answer ::= "yes" | "no"
+reason ::= [a-z]+ (" " [a-z]+){0,3}
+'''
+
+
+def test_gbnf_grammar_constrains_both_apis(server):
+    pattern = re.compile(r"(yes|no) because [a-z]+( [a-z]+){0,3}\.")
+    c = openai.OpenAI(base_url=server.base + "/v1", api_key="x", max_retries=0)
+    for seed in range(3):
+        r = c.completions.create(model=MODEL, prompt="Is the sky blue?", max_tokens=200,
+                                 seed=seed, temperature=1.0, extra_body={"grammar": GBNF})
+        assert pattern.fullmatch(r.choices[0].text), r.choices[0].text
+    status, body = http(
+        server.base, "POST", "/api/generate",
+        {"model": MODEL, "prompt": "Is the sky blue?", "stream": False, "grammar": GBNF,
+         "options": {"temperature": 1.0, "seed": 9, "num_predict": 200}})
+    assert status == 200 and pattern.fullmatch(body["response"]), body
+
+
+def test_bad_gbnf_is_400_naming_line_and_column(server):
+    status, body = http(server.base, "POST", "/v1/completions",
+                        {"model": MODEL, "prompt": "x", "grammar": 'root ::= "a" | b'})
+    assert status == 400
+    assert "undefined rule 'b'" in body["error"]["message"] and "line 1" in body["error"]["message"]
+    status, body = http(server.base, "POST", "/api/generate",
+                        {"model": MODEL, "prompt": "x", "grammar": GBNF, "format": "json"})
+    assert status == 400 and "either" in body["error"]
