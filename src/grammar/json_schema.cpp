@@ -1,11 +1,15 @@
 #include "grammar/json_schema.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
+#include "grammar/integer_range.h"
 #include "grammar/json_grammar.h"
 #include "grammar/json_rules.h"
 #include "grammar/regex.h"
@@ -31,13 +35,31 @@ const std::set<std::string>& annotations() {
 }
 
 const std::set<std::string>& handled() {
-    static const std::set<std::string> s = {
-        "type",           "properties",  "required",  "additionalProperties",
-        "items",          "prefixItems", "minItems",  "maxItems",
-        "enum",           "const",       "anyOf",     "oneOf",
-        "allOf",          "$ref",        "minLength", "maxLength",
-        "pattern",        "format",      "nullable",  "uniqueItems",
-        "additionalItems"};
+    static const std::set<std::string> s = {"type",
+                                            "properties",
+                                            "required",
+                                            "additionalProperties",
+                                            "items",
+                                            "prefixItems",
+                                            "minItems",
+                                            "maxItems",
+                                            "enum",
+                                            "const",
+                                            "anyOf",
+                                            "oneOf",
+                                            "allOf",
+                                            "$ref",
+                                            "minLength",
+                                            "maxLength",
+                                            "pattern",
+                                            "format",
+                                            "nullable",
+                                            "uniqueItems",
+                                            "additionalItems",
+                                            "minimum",
+                                            "maximum",
+                                            "exclusiveMinimum",
+                                            "exclusiveMaximum"};
     return s;
 }
 
@@ -229,11 +251,73 @@ class SchemaCompiler {
         if (t == "object") return visit_object(s, depth, where);
         if (t == "array") return visit_array(s, depth, where);
         if (t == "string") return visit_string(s, where);
-        if (t == "number") return json_.number();
-        if (t == "integer") return json_.integer();
+        if (t == "number") {
+            if (has_bounds(s)) {
+                fail(where,
+                     "minimum/maximum on \"number\" are not supported (they are on "
+                     "\"integer\")");
+            }
+            return json_.number();
+        }
+        if (t == "integer")
+            return has_bounds(s) ? visit_bounded_integer(s, where) : json_.integer();
         if (t == "boolean") return json_.boolean();
         if (t == "null") return json_.null();
         fail(where, "unknown type \"" + t + "\"");
+    }
+
+    static bool has_bounds(const ojson& s) {
+        return s.contains("minimum") || s.contains("maximum") || s.contains("exclusiveMinimum") ||
+               s.contains("exclusiveMaximum");
+    }
+
+    // minimum / maximum / exclusiveMinimum / exclusiveMaximum (numbers, or draft 4's booleans
+    // qualifying minimum/maximum) narrowed to the integers they allow.
+    Sym visit_bounded_integer(const ojson& s, const std::string& where) {
+        // The least (up = true) or greatest integer allowed by a bound; exclusive bounds step
+        // past the value. Saturates at the int64 range.
+        auto bound = [&](const char* key, bool up, bool exclusive) -> int64_t {
+            const ojson& v = s.at(key);
+            if (!v.is_number()) fail(where, std::string("\"") + key + "\" must be a number");
+            if (v.is_number_integer()) {
+                int64_t x;
+                if (v.is_number_unsigned()) {
+                    const uint64_t u = v.get<uint64_t>();
+                    if (u > (uint64_t)INT64_MAX) return INT64_MAX;
+                    x = (int64_t)u;
+                } else {
+                    x = v.get<int64_t>();
+                }
+                if (!exclusive) return x;
+                if (up) return x == INT64_MAX ? x : x + 1;
+                return x == INT64_MIN ? x : x - 1;
+            }
+            return bound_from_double(v.get<double>(), up, exclusive);
+        };
+        auto flag = [&](const char* key) {
+            return s.contains(key) && s.at(key).is_boolean() && s.at(key).get<bool>();
+        };
+        int64_t lo = INT64_MIN, hi = INT64_MAX;
+        if (s.contains("minimum"))
+            lo = std::max(lo, bound("minimum", true, flag("exclusiveMinimum")));
+        if (s.contains("exclusiveMinimum") && !s.at("exclusiveMinimum").is_boolean()) {
+            lo = std::max(lo, bound("exclusiveMinimum", true, true));
+        }
+        if (s.contains("maximum"))
+            hi = std::min(hi, bound("maximum", false, flag("exclusiveMaximum")));
+        if (s.contains("exclusiveMaximum") && !s.at("exclusiveMaximum").is_boolean()) {
+            hi = std::min(hi, bound("exclusiveMaximum", false, true));
+        }
+        if (lo > hi) fail(where, "no integer satisfies minimum/maximum");
+        return b_.choice("integer-range", integer_range_alternatives(lo, hi));
+    }
+
+    static int64_t bound_from_double(double x, bool up, bool exclusive) {
+        double r = up ? std::ceil(x) : std::floor(x);
+        if (exclusive && r == x) r += up ? 1 : -1;
+        if (!(r > -9223372036854775808.0)) return INT64_MIN;  // also NaN
+        if (r >= 9223372036854775807.0) return INT64_MAX;
+        return (int64_t)r;
     }
 
     Sym visit_string(const ojson& s, const std::string& where) {

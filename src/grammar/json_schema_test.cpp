@@ -142,7 +142,7 @@ TEST(JsonSchema, RandomValuesAcceptedOnlyWhenValid) {
 
 TEST(JsonSchema, UnsupportedKeywordsThrow) {
     for (const char* s :
-         {R"({"type":"integer","minimum":0})", R"({"type":"number","maximum":1})",
+         {R"({"type":"integer","minimum":3,"maximum":2})", R"({"type":"number","maximum":1})",
           R"({"type":"array","uniqueItems":true})", R"({"not":{}})",
           R"({"type":"object","patternProperties":{"a":{}}})", R"({"if":{},"then":{}})",
           R"({"type":"strin"})", R"({"$ref":"http://x"})", R"({"$ref":"#/$defs/missing"})",
@@ -151,11 +151,51 @@ TEST(JsonSchema, UnsupportedKeywordsThrow) {
         EXPECT_THROW(compile(s), Error) << s;
     }
     try {
-        compile(R"({"properties":{"a":{"type":"integer","exclusiveMinimum":0}}})");
+        compile(R"({"properties":{"a":{"type":"integer","multipleOf":3}}})");
         FAIL();
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("exclusiveMinimum"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("multipleOf"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("#/properties/a"), std::string::npos) << e.what();
+    }
+}
+
+// Integer bounds: every integer in and around a range is accepted exactly when inside it, in
+// canonical spelling only (no leading zeros, no "-0").
+TEST(JsonSchema, IntegerBoundsAreExact) {
+    auto check = [](int64_t lo, int64_t hi, const std::string& schema) {
+        auto g = compile(schema.c_str());
+        const int64_t span = 40;
+        for (int64_t v : {lo, hi}) {
+            for (int64_t d = -span; d <= span; ++d) {
+                if ((d < 0 && v < INT64_MIN - d) || (d > 0 && v > INT64_MAX - d)) continue;
+                const int64_t x = v + d;
+                EXPECT_EQ(matches(g, std::to_string(x)), x >= lo && x <= hi) << schema << " " << x;
+            }
+        }
+        if (lo <= 0 && hi >= 0) {
+            EXPECT_TRUE(matches(g, "0")) << schema;
+            EXPECT_FALSE(matches(g, "-0")) << schema;
+        }
+        EXPECT_FALSE(matches(g, "0" + std::to_string(hi > 0 ? hi : 1))) << schema;
+    };
+    check(-5, 123, R"({"type":"integer","minimum":-5,"maximum":123})");
+    check(1, 9, R"({"type":"integer","exclusiveMinimum":0,"exclusiveMaximum":10})");
+    check(0, 0, R"({"type":"integer","minimum":0,"maximum":0})");
+    check(-1000, -7, R"({"type":"integer","minimum":-1000,"maximum":-7})");
+    check(3, 4, R"({"type":"integer","minimum":2.5,"maximum":4.9})");
+    check(6, 7, R"({"type":"integer","minimum":5,"exclusiveMinimum":true,"maximum":7})");
+    check(INT64_MIN, -99, R"({"type":"integer","maximum":-99})");
+    check(1000000, INT64_MAX, R"({"type":"integer","minimum":1000000})");
+    check(INT64_MAX - 3, INT64_MAX, R"({"type":"integer","minimum":9223372036854775804})");
+    std::mt19937_64 rng(7);
+    for (int i = 0; i < 60; ++i) {
+        const int64_t scale = (int64_t)1 << (rng() % 40);
+        int64_t a = (int64_t)(rng() % (2 * scale)) - scale,
+                b = (int64_t)(rng() % (2 * scale)) - scale;
+        if (a > b) std::swap(a, b);
+        check(a, b,
+              "{\"type\":\"integer\",\"minimum\":" + std::to_string(a) +
+                  ",\"maximum\":" + std::to_string(b) + "}");
     }
 }
 

@@ -26,8 +26,14 @@ def random_schema(rng, depth=0):
             # (not "time": Python's checker rejects valid RFC 3339 times like 20:52:50Z)
             s = {"type": "string", "format": rng.choice(["date", "uuid", "date-time"])}
         if rng.random() < 0.15:
-            s = {"type": "string", "pattern": rng.choice(["^[a-c]{1,4}$", "^x[0-9]+$", "^(yes|no)$"])}
+            s = {"type": "string", "pattern": rng.choice(["^[a-c]{1,4}$", "^x[0-9]{1,6}$", "^(yes|no)$"])}
         return s
+    if kind == "integer" and rng.random() < 0.5:
+        lo = rng.randint(-300, 300)
+        bounds = rng.choice([{"minimum": lo}, {"maximum": lo},
+                             {"minimum": lo, "maximum": lo + rng.randint(0, 40)},
+                             {"exclusiveMinimum": lo, "exclusiveMaximum": lo + rng.randint(2, 9)}])
+        return {"type": "integer", **bounds}
     if kind in ("integer", "number", "boolean", "null"):
         return {"type": kind}
     if kind == "enum":
