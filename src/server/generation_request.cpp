@@ -112,7 +112,7 @@ GenerationRequest ollama_generate_request(const LoadedModel& m, const json& body
         }
         if (system) messages.push_back({{"role", "system"}, {"content", *system}});
         messages.push_back({{"role", "user"}, {"content", prompt}});
-        const std::optional<jinja::Template> tmpl = request_template(body);
+        const std::optional<PromptTemplate> tmpl = request_template(body);
         ChatPrompt cp = chat_prompt(m, messages, nullptr, nullptr, tmpl ? &*tmpl : nullptr);
         text = cp.text;
         add_stops(g.params, cp.stop);
@@ -137,7 +137,7 @@ GenerationRequest ollama_chat_request(const LoadedModel& m, const json& body) {
     g.params = ollama_params(m.defaults.parameters, field(body, "options"));
     const json* messages = field(body, "messages");
     if (!messages) throw HttpError(400, "'messages' is required", "messages");
-    const std::optional<jinja::Template> tmpl = request_template(body);
+    const std::optional<PromptTemplate> tmpl = request_template(body);
     ChatPrompt cp =
         chat_prompt(m, *messages, field(body, "tools"), nullptr, tmpl ? &*tmpl : nullptr);
     add_stops(g.params, cp.stop);

@@ -86,10 +86,14 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
     // A TEMPLATE stored with the model (Modelfile, /api/create) replaces the file's own.
     if (m->defaults.template_text && !m->defaults.template_text->empty()) {
         if (looks_like_go_template(*m->defaults.template_text)) {
-            std::fprintf(stderr,
-                         "lokal: %s: its TEMPLATE is a Go text/template, which lokal does not "
-                         "render; using the model file's own chat template\n",
-                         name.c_str());
+            try {
+                m->go_template = chat::GoTemplate::parse(*m->defaults.template_text);
+            } catch (const Error& e) {
+                std::fprintf(stderr,
+                             "lokal: %s: its TEMPLATE does not parse (%s); using the model "
+                             "file's own chat template\n",
+                             name.c_str(), e.what());
+            }
         } else {
             m->chat_template = *m->defaults.template_text;
         }

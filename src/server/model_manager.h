@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "chat/builtin_format.h"
+#include "chat/go_template.h"
 #include "engine/batch_scheduler.h"
 #include "grammar/token_trie.h"
 #include "jinja/template.h"
@@ -41,6 +42,8 @@ struct LoadedModel {
     // The template parsed once; empty when the model has none or it does not parse (then the
     // built-in format for the family is used).
     std::optional<jinja::Template> jinja_template;
+    // A Go text/template TEMPLATE stored with the model (Ollama Modelfile); used instead.
+    std::optional<chat::GoTemplate> go_template;
     std::unique_ptr<engine::BatchScheduler> scheduler;  // null for embedding-only models
     size_t size_bytes = 0;
     Clock::time_point loaded_at;

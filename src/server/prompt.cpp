@@ -75,27 +75,66 @@ bool looks_like_go_template(std::string_view text) {
     return false;
 }
 
-std::optional<jinja::Template> request_template(const json& body) {
+PromptTemplate parse_prompt_template(std::string_view text) {
+    PromptTemplate t;
+    if (looks_like_go_template(text)) {
+        t.go = chat::GoTemplate::parse(text);
+    } else {
+        t.jinja = jinja::Template::parse(text);
+    }
+    return t;
+}
+
+std::optional<PromptTemplate> request_template(const json& body) {
     const json* t = field(body, "template");
     if (!t || t->is_null()) return std::nullopt;
     if (!t->is_string()) throw HttpError(400, "'template' must be a string", "template");
     const std::string& text = t->get_ref<const std::string&>();
     if (text.empty()) return std::nullopt;
-    if (looks_like_go_template(text)) {
-        throw HttpError(400,
-                        "'template' is a Go text/template; lokal renders Jinja chat templates "
-                        "(the kind GGUF files carry in tokenizer.chat_template)",
-                        "template");
-    }
     try {
-        return jinja::Template::parse(text);
+        return parse_prompt_template(text);
     } catch (const Error& e) {
         throw HttpError(400, std::string("'template' does not parse: ") + e.what(), "template");
     }
 }
 
+namespace {
+
+// Ollama's way: the Go template gets .Messages, .Tools, .System, .Prompt, ...
+ChatPrompt render_with_go_template(const LoadedModel& model, const chat::GoTemplate& tmpl,
+                                   json messages, const json* tools, const json* extra) {
+    if (model.defaults.system && std::none_of(messages.begin(), messages.end(), [](const json& m) {
+            return m.value("role", "") == "system";
+        })) {
+        messages.insert(messages.begin(),
+                        json{{"role", "system"}, {"content", *model.defaults.system}});
+    }
+    const bool think_set = extra && extra->is_object() && extra->contains("enable_thinking");
+    const bool think = think_set && (*extra)["enable_thinking"].is_boolean() &&
+                       (*extra)["enable_thinking"].get<bool>();
+    const nlohmann::json data = chat::go_template_data(
+        nlohmann::json::parse(messages.dump()),
+        tools && tools->is_array() ? nlohmann::json::parse(tools->dump()) : nlohmann::json::array(),
+        think_set, think);
+    ChatPrompt p;
+    try {
+        p.text = tmpl.render(data);
+    } catch (const Error& e) {
+        throw HttpError(400, std::string("the chat template failed: ") + e.what(), "messages");
+    }
+    return p;
+}
+
+ChatPrompt render_any(const LoadedModel& model, const PromptTemplate& t, json messages,
+                      const json* tools, const json* extra) {
+    if (t.go) return render_with_go_template(model, *t.go, std::move(messages), tools, extra);
+    return render_with_template(model, *t.jinja, std::move(messages), tools, extra);
+}
+
+}  // namespace
+
 ChatPrompt chat_prompt(const LoadedModel& model, const json& messages, const json* tools,
-                       const json* extra, const jinja::Template* override_template) {
+                       const json* extra, const PromptTemplate* override_template) {
     if (!messages.is_array()) throw HttpError(400, "'messages' must be a list", "messages");
     std::vector<chat::Message> msgs;
     json normalized = json::array();
@@ -122,7 +161,11 @@ ChatPrompt chat_prompt(const LoadedModel& model, const json& messages, const jso
         msgs.push_back({role, content});
     }
     if (override_template) {
-        return render_with_template(model, *override_template, std::move(normalized), tools, extra);
+        return render_any(model, *override_template, std::move(normalized), tools, extra);
+    }
+    if (model.go_template) {
+        return render_with_go_template(model, *model.go_template, std::move(normalized), tools,
+                                       extra);
     }
     if (model.jinja_template) {
         return render_with_template(model, *model.jinja_template, std::move(normalized), tools,

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chat/go_template.h"
 #include "server/model_manager.h"
 
 namespace lokal::server {
@@ -20,15 +21,24 @@ struct ChatPrompt {
 // tool results) rendered in the model's chat format with the assistant's turn opened. `tools` may
 // be null. Throws HttpError 400 for malformed messages.
 // `extra` holds additional template variables (e.g. enable_thinking); may be null.
+// A chat template in either language: Jinja (GGUF tokenizer.chat_template) or Go text/template
+// (Ollama Modelfile TEMPLATE).
+struct PromptTemplate {
+    std::optional<jinja::Template> jinja;
+    std::optional<chat::GoTemplate> go;
+};
+// Parses either kind (looks_like_go_template decides); throws lokal::Error.
+PromptTemplate parse_prompt_template(std::string_view text);
+
 // `override_template` (the request's own `template`, parsed) replaces the model's if not null.
 ChatPrompt chat_prompt(const LoadedModel& model, const nlohmann::ordered_json& messages,
                        const nlohmann::ordered_json* tools,
                        const nlohmann::ordered_json* extra = nullptr,
-                       const jinja::Template* override_template = nullptr);
+                       const PromptTemplate* override_template = nullptr);
 
-// The request's `template` field parsed as a chat template; nullopt when absent or empty.
-// HttpError 400 naming 'template' when it does not parse.
-std::optional<jinja::Template> request_template(const nlohmann::ordered_json& body);
+// The request's `template` field parsed; nullopt when absent or empty. HttpError 400 naming
+// 'template' when it does not parse.
+std::optional<PromptTemplate> request_template(const nlohmann::ordered_json& body);
 
 // Ollama's Modelfile TEMPLATEs are Go text/template ("{{ .Prompt }}", "{{ range .Messages }}");
 // Hugging Face's are Jinja ("{% for message in messages %}").

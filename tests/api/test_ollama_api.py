@@ -150,6 +150,8 @@ def prompt_text_of(server, body):
     return d["content"]
 
 
+GO = ("{{ if .System }}<sys>{{ .System }}</sys>{{ end }}"
+      "{{- range .Messages }}{{ if eq .Role \"user\" }}<u>{{ .Content }}</u>{{ end }}{{ end }}<a>")
 JINJA = ("{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}"
          "{% if add_generation_prompt %}[assistant]{% endif %}")
 
@@ -158,16 +160,22 @@ def test_request_template_overrides_the_models(server):
     text = prompt_text_of(server, {"prompt": "Once upon a time", "system": "Be brief.",
                                    "template": JINJA})
     assert "[system] Be brief.\n[user] Once upon a time\n[assistant]" in text
+    # Ollama's Go text/template syntax works too.
+    text = prompt_text_of(server, {"prompt": "Once upon a time", "system": "Be brief.",
+                                   "template": GO})
+    assert "<sys>Be brief.</sys><u>Once upon a time</u><a>" in text
     status, r = http(server.base, "POST", "/api/generate",
-                     {"model": MODEL, "prompt": "x", "template": "{{ .Prompt }}"})
-    assert status == 400 and "Go text/template" in r["error"]
+                     {"model": MODEL, "prompt": "x", "template": "{{ if .System }}"})
+    assert status == 400 and "{{end}}" in r["error"]
     status, r = http(server.base, "POST", "/api/generate",
                      {"model": MODEL, "prompt": "x", "template": "{% for %}"})
     assert status == 400 and "template" in r["error"]
 
 
-def test_stored_template_is_used(server, client):
-    client.create(model="templated:1", from_=MODEL, template=JINJA)
+@pytest.mark.parametrize("template,expected", [(JINJA, "[user] The cat\n[assistant]"),
+                                               (GO, "<u>The cat</u><a>")])
+def test_stored_template_is_used(server, client, template, expected):
+    client.create(model="templated:1", from_=MODEL, template=template)
     try:
         status, r = http(server.base, "POST", "/api/generate",
                          {"model": "templated:1", "prompt": "The cat", "stream": False,
@@ -176,6 +184,6 @@ def test_stored_template_is_used(server, client):
         status, d = http(server.base, "POST", "/detokenize",
                          {"model": "templated:1",
                           "tokens": r["context"][:len(r["context"]) - r["eval_count"]]})
-        assert "[user] The cat\n[assistant]" in d["content"]
+        assert expected in d["content"]
     finally:
         client.delete("templated:1")
