@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "grammar/utf8_ranges.h"
+#include "tokenizer/unicode.h"
 
 namespace lokal::grammar {
 namespace {
@@ -18,24 +19,6 @@ constexpr int kMaxNesting = 200;
 bool is_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_';
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-        out += (char)cp;
-    } else if (cp < 0x800) {
-        out += (char)(0xC0 | (cp >> 6));
-        out += (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += (char)(0xE0 | (cp >> 12));
-        out += (char)(0x80 | ((cp >> 6) & 0x3F));
-        out += (char)(0x80 | (cp & 0x3F));
-    } else {
-        out += (char)(0xF0 | (cp >> 18));
-        out += (char)(0x80 | ((cp >> 12) & 0x3F));
-        out += (char)(0x80 | ((cp >> 6) & 0x3F));
-        out += (char)(0x80 | (cp & 0x3F));
-    }
 }
 
 class GbnfParser {
@@ -301,7 +284,7 @@ class GbnfParser {
             } else if (cp < 0x100 && s_[before + 1] == 'x') {
                 bytes += (char)cp;  // \xHH is a byte
             } else {
-                append_utf8(bytes, cp);
+                tokenizer::utf8_append(bytes, cp);
             }
         }
         ++pos_;

@@ -83,22 +83,22 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
     } catch (const Error&) {
         // not a string: the model has no usable template
     }
-    // A TEMPLATE stored with the model (Modelfile, /api/create) replaces the file's own.
+    // A TEMPLATE stored with the model (Modelfile, /api/create; Jinja or Go syntax) replaces
+    // the file's own.
     if (m->defaults.template_text && !m->defaults.template_text->empty()) {
-        if (looks_like_go_template(*m->defaults.template_text)) {
-            try {
-                m->go_template = chat::GoTemplate::parse(*m->defaults.template_text);
-            } catch (const Error& e) {
-                std::fprintf(stderr,
-                             "lokal: %s: its TEMPLATE does not parse (%s); using the model "
-                             "file's own chat template\n",
-                             name.c_str(), e.what());
-            }
-        } else {
-            m->chat_template = *m->defaults.template_text;
+        try {
+            PromptTemplate t = parse_prompt_template(*m->defaults.template_text);
+            m->go_template = std::move(t.go);
+            m->jinja_template = std::move(t.jinja);
+            if (m->jinja_template) m->chat_template = *m->defaults.template_text;
+        } catch (const Error& e) {
+            std::fprintf(stderr,
+                         "lokal: %s: its TEMPLATE does not parse (%s); using the model "
+                         "file's own chat template\n",
+                         name.c_str(), e.what());
         }
     }
-    if (!m->chat_template.empty()) {
+    if (!m->go_template && !m->jinja_template && !m->chat_template.empty()) {
         try {
             m->jinja_template = jinja::Template::parse(m->chat_template);
         } catch (const Error& e) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/cpu/simd_avx2.h"
+#include "kernels/cpu/unpack_q8_avx2.h"
 #include "kernels/cpu/vec_dot_tables.h"
 #include "tensor/quant_blocks.h"
 
@@ -25,18 +26,6 @@ constexpr int64_t kQK = 32;
 // are revisited from L1.
 constexpr int kRowTile = 16;
 
-inline __m256i unpack(const block_q8_0& b) {
-    return load256(b.qs);
-}
-inline __m256i unpack(const block_q4_0& b) {
-    return _mm256_sub_epi8(unpack_nibbles16(b.qs), _mm256_set1_epi8(8));
-}
-inline __m256i unpack(const block_q5_0& b) {
-    const __m256i sixteen = _mm256_set1_epi8(16);
-    const __m256i hi = _mm256_and_si256(bits_to_bytes(b.qh), sixteen);
-    return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles16(b.qs), hi), sixteen);
-}
-
 // Weight rows [r0, r1) against kRn activation rows (act, act + act_stride, ...) whose block
 // scales are act_scale[j * nb + ib].
 template <typename Block, int kRn>
@@ -48,7 +37,7 @@ void row_block(int64_t nb, const uint8_t* w, size_t w_stride, int r0, int r1, co
         __m256 acc[kRn];
         for (int j = 0; j < kRn; ++j) acc[j] = _mm256_setzero_ps();
         for (int64_t ib = 0; ib < nb; ++ib) {
-            const __m256i q = unpack(wr[ib]);
+            const __m256i q = unpack_block(wr[ib]);
             const __m256i aq = _mm256_sign_epi8(q, q);
             const __m256 dw = _mm256_set1_ps(h2f(wr[ib].d));
             const uint8_t* a = act + ib * sizeof(block_q8_0) + offsetof(block_q8_0, qs);

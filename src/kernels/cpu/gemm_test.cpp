@@ -57,7 +57,8 @@ TEST(Gemm, EqualsRepeatedVecDotOfItsIsaAndNearReference) {
         for (DType t : kTypes) {
             const TypeKernels& k = kernels_for(t, isa);
             ASSERT_NE(k.gemm, nullptr) << dtype_name(t);
-            // 37 weight rows (tiles of 16 plus a tail), 15 activation rows (groups of 8 and 4, plus 3).
+            // 37 weight rows (tiles of 16 plus a tail), 15 activation rows (groups of 8 and 4, plus
+            // 3).
             const Problem p = make_problem(t, 512, 37, 15, 5);
             const size_t ldy = 40;
             std::vector<float> y(ldy * p.batch, -1.0f);
@@ -95,9 +96,8 @@ TEST(Gemm, FloatRowsOfAnyWidthEqualVecDot) {
                        (int)p.batch, y.data(), p.rows);
                 for (int64_t b = 0; b < p.batch; ++b) {
                     for (int64_t r = 0; r < p.rows; ++r) {
-                        ASSERT_EQ(y[b * p.rows + r],
-                                  k.vec_dot(p.n, p.w.data() + r * p.w_stride,
-                                            p.act.data() + b * p.act_stride))
+                        ASSERT_EQ(y[b * p.rows + r], k.vec_dot(p.n, p.w.data() + r * p.w_stride,
+                                                               p.act.data() + b * p.act_stride))
                             << isa_name(isa) << " " << dtype_name(t) << " n=" << n;
                     }
                 }

@@ -8,6 +8,7 @@
 #include "base/fp16.h"
 #include "kernels/cpu/gemm_tiles.h"
 #include "kernels/cpu/simd_avx2.h"
+#include "kernels/cpu/unpack_q8_avx2.h"
 #include "kernels/cpu/vec_dot_tables.h"
 #include "tensor/quant_blocks.h"
 
@@ -92,10 +93,9 @@ float dot_q8_0(int64_t n, const void* wv, const void* av) {
 float dot_q4_0(int64_t n, const void* wv, const void* av) {
     const block_q4_0* w = static_cast<const block_q4_0*>(wv);
     const block_q8_0* a = static_cast<const block_q8_0*>(av);
-    const __m256i eight = _mm256_set1_epi8(8);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t ib = 0; ib < n / kQK32; ++ib) {
-        const __m256i q = _mm256_sub_epi8(unpack_nibbles16(w[ib].qs), eight);
+        const __m256i q = unpack_block(w[ib]);
         const __m256i s = dot_i8(q, load256(a[ib].qs));
         const __m256 d = _mm256_set1_ps(h2f(w[ib].d) * h2f(a[ib].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
@@ -106,11 +106,9 @@ float dot_q4_0(int64_t n, const void* wv, const void* av) {
 float dot_q5_0(int64_t n, const void* wv, const void* av) {
     const block_q5_0* w = static_cast<const block_q5_0*>(wv);
     const block_q8_0* a = static_cast<const block_q8_0*>(av);
-    const __m256i sixteen = _mm256_set1_epi8(16);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t ib = 0; ib < n / kQK32; ++ib) {
-        const __m256i hi = _mm256_and_si256(bits_to_bytes(w[ib].qh), sixteen);
-        const __m256i q = _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles16(w[ib].qs), hi), sixteen);
+        const __m256i q = unpack_block(w[ib]);
         const __m256i s = dot_i8(q, load256(a[ib].qs));
         const __m256 d = _mm256_set1_ps(h2f(w[ib].d) * h2f(a[ib].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
@@ -423,19 +421,6 @@ VecDotFn avx2_vec_dot(DType weight_type) {
 }
 
 namespace {
-
-// Weight blocks whose activations are Q8_0, unpacked to 32 signed bytes.
-inline __m256i unpack_block(const block_q8_0& b) {
-    return load256(b.qs);
-}
-inline __m256i unpack_block(const block_q4_0& b) {
-    return _mm256_sub_epi8(unpack_nibbles16(b.qs), _mm256_set1_epi8(8));
-}
-inline __m256i unpack_block(const block_q5_0& b) {
-    const __m256i sixteen = _mm256_set1_epi8(16);
-    const __m256i hi = _mm256_and_si256(bits_to_bytes(b.qh), sixteen);
-    return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles16(b.qs), hi), sixteen);
-}
 
 // Same per-block arithmetic as the single-row kernels above, so results are identical.
 template <typename Block>
