@@ -20,6 +20,10 @@ class MappedFile {
     size_t size() const { return size_; }
     const std::string& path() const { return path_; }
 
+    // Drops the pages of [p, p + n) (inside this mapping) from the process's resident set once a
+    // copy of them is kept elsewhere; a later read faults them back in from the file.
+    void release_pages(const uint8_t* p, size_t n) const;
+
   private:
     std::string path_;
     const uint8_t* data_ = nullptr;

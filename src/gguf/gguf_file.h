@@ -102,6 +102,12 @@ class File {
     const std::vector<TensorInfo>& tensors() const { return tensors_; }
     const TensorInfo* find_tensor(std::string_view name) const;
 
+    // Drops tensor bytes that were copied elsewhere from the resident set (mapped files only;
+    // a no-op for parsed buffers). They fault back in from the file if read again.
+    void release_pages(const uint8_t* p, size_t n) const {
+        if (mapping_) mapping_->release_pages(p, n);
+    }
+
   private:
     File() = default;
     void parse_all(const uint8_t* data, size_t size);

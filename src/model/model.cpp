@@ -20,6 +20,7 @@ std::unique_ptr<Model> Model::load(const std::string& path) {
     arch->read_config(f, m->config_);
     WeightBinder binder(f);
     arch->bind_weights(binder, m->config_, m->weights_);
+    m->packed_.repack(m->weights_, f);
     m->tokenizer_ = tokenizer::Tokenizer::from_gguf(f);
     return m;
 }

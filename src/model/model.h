@@ -7,6 +7,7 @@
 
 #include "gguf/gguf_file.h"
 #include "model/config.h"
+#include "model/repack.h"
 #include "model/weights.h"
 #include "tokenizer/tokenizer.h"
 
@@ -22,12 +23,14 @@ class Model {
     const Weights& weights() const { return weights_; }
     const tokenizer::Tokenizer& tokenizer() const { return *tokenizer_; }
     const gguf::File& file() const { return *file_; }
+    const PackedWeights& packed() const { return packed_; }
 
   private:
     Model() = default;
     std::unique_ptr<gguf::File> file_;
     ModelConfig config_;
     Weights weights_;
+    PackedWeights packed_;
     std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
 };
 

@@ -2,27 +2,62 @@
 
 #include <algorithm>
 
+#include "kernels/cpu/packed.h"
 #include "kernels/cpu/vec_dot.h"
 #include "tensor/dequantize.h"
 
 namespace lokal::kernels {
+namespace {
+
+// Waking threads costs microseconds: below this much work one thread is faster.
+constexpr int64_t kMinWorkPerThread = 1 << 16;  // multiply-adds
+
+uint8_t* quantize_batch(DType act_type, const MatrixView& w, const float* x, int64_t n_batch,
+                        ThreadPool& pool, MatmulScratch& scratch) {
+    const uint64_t act_row = row_bytes(act_type, w.cols);
+    if (scratch.act.size() < act_row * n_batch) scratch.act.resize(act_row * n_batch);
+    uint8_t* act = scratch.act.data();
+    uint8_t* info = nullptr;
+    uint64_t info_row = 0;
+    if (w.packed) {
+        info_row = packed_act_info_bytes(w.type, w.cols);
+        if (scratch.act_info.size() < info_row * n_batch) {
+            scratch.act_info.resize(info_row * n_batch);
+        }
+        info = scratch.act_info.data();
+    }
+    pool.parallel_for(
+        n_batch, std::max<int64_t>(1, kMinWorkPerThread / w.cols), [&](int64_t b0, int64_t b1) {
+            for (int64_t b = b0; b < b1; ++b) {
+                quantize_activations(act_type, x + b * w.cols, act + b * act_row, w.cols);
+                if (info)
+                    prepare_packed_act(w.type, act + b * act_row, w.cols, info + b * info_row);
+            }
+        });
+    return act;
+}
+
+}  // namespace
 
 void matmul(const MatrixView& w, const float* x, int64_t n_batch, float* y, int64_t ldy,
             ThreadPool& pool, MatmulScratch& scratch) {
     const TypeKernels& k = kernels_for(w.type);
     const uint64_t act_row = row_bytes(k.act_type, w.cols);
-    if (scratch.act.size() < act_row * n_batch) scratch.act.resize(act_row * n_batch);
-    uint8_t* act = scratch.act.data();
-    // Waking threads costs microseconds: below this much work one thread is faster.
-    constexpr int64_t kMinWorkPerThread = 1 << 16;  // multiply-adds
+    const uint8_t* act = quantize_batch(k.act_type, w, x, n_batch, pool, scratch);
     const int64_t row_grain =
         std::max<int64_t>(16, kMinWorkPerThread / std::max<int64_t>(1, w.cols * n_batch));
-    pool.parallel_for(
-        n_batch, std::max<int64_t>(1, kMinWorkPerThread / w.cols), [&](int64_t b0, int64_t b1) {
-            for (int64_t b = b0; b < b1; ++b) {
-                quantize_activations(k.act_type, x + b * w.cols, act + b * act_row, w.cols);
-            }
-        });
+    if (w.packed) {
+        const PackedGemmFn gemm = packed_gemm_for(w.type);
+        const uint64_t info_row = packed_act_info_bytes(w.type, w.cols);
+        const uint8_t* info = scratch.act_info.data();
+        pool.parallel_for(w.rows / kPackRows, std::max<int64_t>(1, row_grain / kPackRows),
+                          [&](int64_t g0, int64_t g1) {
+                              gemm(w.cols, w.data + g0 * w.row_stride, w.row_stride, (int)(g1 - g0),
+                                   act, act_row, info, info_row, (int)n_batch, y + g0 * kPackRows,
+                                   ldy);
+                          });
+        return;
+    }
     // Each thread owns a block of weight rows and streams it once for the whole batch; the gemm
     // tiles it so that each weight block is unpacked once per four activation rows.
     pool.parallel_for(w.rows, row_grain, [&](int64_t r0, int64_t r1) {
@@ -36,7 +71,15 @@ void matmul(const MatrixView& w, const float* x, int64_t n_batch, float* y, int6
 }
 
 void get_row(const MatrixView& w, int64_t r, float* dst) {
-    dequantize_row(w.type, w.row(r), dst, w.cols);
+    if (!w.packed) {
+        dequantize_row(w.type, w.row(r), dst, w.cols);
+        return;
+    }
+    thread_local std::vector<uint8_t> row;
+    row.resize(row_bytes(w.type, w.cols));
+    unpack_row(w.type, w.data + (r / kPackRows) * w.row_stride, (int)(r % kPackRows), w.cols,
+               row.data());
+    dequantize_row(w.type, row.data(), dst, w.cols);
 }
 
 }  // namespace lokal::kernels

@@ -1,0 +1,342 @@
+// Packing and unpacking of 8-row groups, activation side data, the scalar reference kernels and
+// the choice of kernel per instruction set.
+#include "kernels/cpu/packed.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "base/error.h"
+#include "base/fp16.h"
+#include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/vec_dot.h"
+#include "tensor/quant_blocks.h"
+
+namespace lokal::kernels {
+
+#if defined(__x86_64__) || defined(_M_X64)
+PackedGemmFn avx2_packed_gemm(DType weight_type);  // packed_avx2.cpp
+#endif
+
+namespace {
+
+bool packable_type(DType t) {
+    return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K;
+}
+
+int64_t block_elems(DType t) {
+    return t == DType::Q4_K ? kQKK : kQK32;
+}
+
+// ---- pack / unpack ---------------------------------------------------------------------------
+
+// Interleaves 4-byte pieces: dst[32h + 4r + j] = src_r[4h + j].
+void interleave4(const uint8_t* const src[8], int n_pieces, uint8_t* dst) {
+    for (int h = 0; h < n_pieces; ++h) {
+        for (int r = 0; r < 8; ++r) std::memcpy(dst + 32 * h + 4 * r, src[r] + 4 * h, 4);
+    }
+}
+
+void deinterleave4(const uint8_t* src, int r, int n_pieces, uint8_t* dst) {
+    for (int h = 0; h < n_pieces; ++h) std::memcpy(dst + 4 * h, src + 32 * h + 4 * r, 4);
+}
+
+template <typename Block, typename Packed>
+void pack_q_32(const uint8_t* rows, uint64_t stride, int64_t nb, Packed* out) {
+    constexpr int kPieces = sizeof(Block::qs) / 4;
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        const uint8_t* qs[8];
+        for (int r = 0; r < 8; ++r) {
+            const Block& b = reinterpret_cast<const Block*>(rows + r * stride)[ib];
+            out[ib].d[r] = b.d;
+            qs[r] = reinterpret_cast<const uint8_t*>(b.qs);
+        }
+        interleave4(qs, kPieces, reinterpret_cast<uint8_t*>(out[ib].qs));
+    }
+}
+
+template <typename Block, typename Packed>
+void unpack_q_32(const Packed* in, int r, int64_t nb, Block* out) {
+    constexpr int kPieces = sizeof(Block::qs) / 4;
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        out[ib].d = in[ib].d[r];
+        deinterleave4(reinterpret_cast<const uint8_t*>(in[ib].qs), r, kPieces,
+                      reinterpret_cast<uint8_t*>(out[ib].qs));
+    }
+}
+
+void pack_q4_K(const uint8_t* rows, uint64_t stride, int64_t nb, block_q4_Kx8* out) {
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        block_q4_Kx8& p = out[ib];
+        const uint8_t* qs[8];
+        for (int r = 0; r < 8; ++r) {
+            const block_q4_K& b = reinterpret_cast<const block_q4_K*>(rows + r * stride)[ib];
+            p.d[r] = b.d;
+            p.dmin[r] = b.dmin;
+            for (int s = 0; s < 8; ++s) {
+                uint8_t sc = 0, m = 0;
+                get_scale_min_k4(s, b.scales, &sc, &m);
+                p.scales[s][2 * r] = p.scales[s][2 * r + 1] = sc;
+                p.mins[s / 2][2 * r + s % 2] = m;
+            }
+            qs[r] = b.qs;
+        }
+        for (int k = 0; k < 4; ++k) {
+            const uint8_t* chunk[8];
+            for (int r = 0; r < 8; ++r) chunk[r] = qs[r] + 32 * k;
+            interleave4(chunk, 8, p.qs + 256 * k);
+        }
+    }
+}
+
+// Inverse of get_scale_min_k4 for 6-bit values.
+void put_scale_min_k4(int j, uint8_t sc, uint8_t m, uint8_t* q) {
+    if (j < 4) {
+        q[j] = (uint8_t)((q[j] & 0xC0) | sc);
+        q[j + 4] = (uint8_t)((q[j + 4] & 0xC0) | m);
+    } else {
+        q[j + 4] = (uint8_t)((sc & 0xF) | ((m & 0xF) << 4));
+        q[j - 4] = (uint8_t)((q[j - 4] & 0x3F) | ((sc >> 4) << 6));
+        q[j] = (uint8_t)((q[j] & 0x3F) | ((m >> 4) << 6));
+    }
+}
+
+void unpack_q4_K(const block_q4_Kx8* in, int r, int64_t nb, block_q4_K* out) {
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        const block_q4_Kx8& p = in[ib];
+        block_q4_K& b = out[ib];
+        b.d = p.d[r];
+        b.dmin = p.dmin[r];
+        std::memset(b.scales, 0, sizeof b.scales);
+        for (int s = 0; s < 8; ++s) {
+            put_scale_min_k4(s, p.scales[s][2 * r], p.mins[s / 2][2 * r + s % 2], b.scales);
+        }
+        for (int k = 0; k < 4; ++k) deinterleave4(p.qs + 256 * k, r, 8, b.qs + 32 * k);
+    }
+}
+
+// ---- scalar reference kernels ----------------------------------------------------------------
+
+void ref_gemm_q4_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                   const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                   int n_act, float* y, size_t ldy) {
+    const int64_t nb = cols / kQK32;
+    for (int g = 0; g < n_groups; ++g) {
+        const auto* wg = reinterpret_cast<const block_q4_0x8*>(w + g * group_stride);
+        for (int b = 0; b < n_act; ++b) {
+            const auto* a = reinterpret_cast<const block_q8_0*>(act + b * act_stride);
+            const auto* ai = reinterpret_cast<const ActInfoQ8_0*>(info + b * info_stride);
+            float acc[8] = {};
+            for (int64_t ib = 0; ib < nb; ++ib) {
+                for (int r = 0; r < 8; ++r) {
+                    int32_t isum = -ai[ib].sum_x8;
+                    for (int h = 0; h < 4; ++h) {
+                        for (int j = 0; j < 4; ++j) {
+                            const uint8_t q = wg[ib].qs[32 * h + 4 * r + j];
+                            isum += (q & 0xF) * a[ib].qs[4 * h + j];
+                            isum += (q >> 4) * a[ib].qs[16 + 4 * h + j];
+                        }
+                    }
+                    const float d = fp16_to_fp32(wg[ib].d[r]) * ai[ib].d;
+                    acc[r] = std::fma(d, (float)isum, acc[r]);
+                }
+            }
+            for (int r = 0; r < 8; ++r) y[b * ldy + 8 * g + r] = acc[r];
+        }
+    }
+}
+
+void ref_gemm_q8_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                   const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                   int n_act, float* y, size_t ldy) {
+    const int64_t nb = cols / kQK32;
+    for (int g = 0; g < n_groups; ++g) {
+        const auto* wg = reinterpret_cast<const block_q8_0x8*>(w + g * group_stride);
+        for (int b = 0; b < n_act; ++b) {
+            const auto* a = reinterpret_cast<const block_q8_0*>(act + b * act_stride);
+            const auto* ai = reinterpret_cast<const ActInfoQ8_0*>(info + b * info_stride);
+            float acc[8] = {};
+            for (int64_t ib = 0; ib < nb; ++ib) {
+                for (int r = 0; r < 8; ++r) {
+                    int32_t isum = 0;
+                    for (int h = 0; h < 8; ++h) {
+                        for (int j = 0; j < 4; ++j) {
+                            isum += wg[ib].qs[32 * h + 4 * r + j] * a[ib].qs[4 * h + j];
+                        }
+                    }
+                    const float d = fp16_to_fp32(wg[ib].d[r]) * ai[ib].d;
+                    acc[r] = std::fma(d, (float)isum, acc[r]);
+                }
+            }
+            for (int r = 0; r < 8; ++r) y[b * ldy + 8 * g + r] = acc[r];
+        }
+    }
+}
+
+void ref_gemm_q4_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                   const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                   int n_act, float* y, size_t ldy) {
+    const int64_t nb = cols / kQKK;
+    for (int g = 0; g < n_groups; ++g) {
+        const auto* wg = reinterpret_cast<const block_q4_Kx8*>(w + g * group_stride);
+        for (int b = 0; b < n_act; ++b) {
+            const auto* a = reinterpret_cast<const block_q8_K*>(act + b * act_stride);
+            const auto* ai = reinterpret_cast<const ActInfoQ8_K*>(info + b * info_stride);
+            float acc[8] = {};
+            for (int64_t ib = 0; ib < nb; ++ib) {
+                const block_q4_Kx8& p = wg[ib];
+                for (int r = 0; r < 8; ++r) {
+                    int32_t isum = 0, imin = 0;
+                    for (int k = 0; k < 4; ++k) {
+                        int32_t lo = 0, hi = 0;
+                        for (int h = 0; h < 8; ++h) {
+                            for (int j = 0; j < 4; ++j) {
+                                const uint8_t q = p.qs[256 * k + 32 * h + 4 * r + j];
+                                lo += (q & 0xF) * a[ib].qs[64 * k + 4 * h + j];
+                                hi += (q >> 4) * a[ib].qs[64 * k + 32 + 4 * h + j];
+                            }
+                        }
+                        isum += lo * p.scales[2 * k][2 * r] + hi * p.scales[2 * k + 1][2 * r];
+                        imin += p.mins[k][2 * r] * ai[ib].sub_sums[2 * k] +
+                                p.mins[k][2 * r + 1] * ai[ib].sub_sums[2 * k + 1];
+                    }
+                    const float d = fp16_to_fp32(p.d[r]) * a[ib].d;
+                    const float dmin = fp16_to_fp32(p.dmin[r]) * a[ib].d;
+                    acc[r] = std::fma(d, (float)isum, acc[r]);
+                    acc[r] = std::fma(-dmin, (float)imin, acc[r]);
+                }
+            }
+            for (int r = 0; r < 8; ++r) y[b * ldy + 8 * g + r] = acc[r];
+        }
+    }
+}
+
+PackedGemmFn ref_packed_gemm(DType t) {
+    switch (t) {
+        case DType::Q4_0:
+            return ref_gemm_q4_0;
+        case DType::Q8_0:
+            return ref_gemm_q8_0;
+        case DType::Q4_K:
+            return ref_gemm_q4_K;
+        default:
+            return nullptr;
+    }
+}
+
+}  // namespace
+
+bool can_pack(DType weight_type, int64_t rows, int64_t cols) {
+    return packable_type(weight_type) && rows > 0 && rows % kPackRows == 0 && cols > 0 &&
+           cols % block_elems(weight_type) == 0;
+}
+
+uint64_t packed_group_bytes(DType weight_type, int64_t cols) {
+    const int64_t nb = cols / block_elems(weight_type);
+    switch (weight_type) {
+        case DType::Q4_0:
+            return nb * sizeof(block_q4_0x8);
+        case DType::Q8_0:
+            return nb * sizeof(block_q8_0x8);
+        case DType::Q4_K:
+            return nb * sizeof(block_q4_Kx8);
+        default:
+            throw Error("no packed layout for " + std::string(dtype_name(weight_type)));
+    }
+}
+
+void pack_groups(DType weight_type, const uint8_t* src, uint64_t src_row_stride, int64_t cols,
+                 int64_t g0, int64_t g1, uint8_t* dst) {
+    const int64_t nb = cols / block_elems(weight_type);
+    const uint64_t gbytes = packed_group_bytes(weight_type, cols);
+    for (int64_t g = g0; g < g1; ++g) {
+        const uint8_t* rows = src + g * kPackRows * src_row_stride;
+        uint8_t* out = dst + g * gbytes;
+        switch (weight_type) {
+            case DType::Q4_0:
+                pack_q_32<block_q4_0>(rows, src_row_stride, nb,
+                                      reinterpret_cast<block_q4_0x8*>(out));
+                break;
+            case DType::Q8_0:
+                pack_q_32<block_q8_0>(rows, src_row_stride, nb,
+                                      reinterpret_cast<block_q8_0x8*>(out));
+                break;
+            case DType::Q4_K:
+                pack_q4_K(rows, src_row_stride, nb, reinterpret_cast<block_q4_Kx8*>(out));
+                break;
+            default:
+                throw Error("no packed layout for " + std::string(dtype_name(weight_type)));
+        }
+    }
+}
+
+void unpack_row(DType weight_type, const uint8_t* group, int r, int64_t cols, uint8_t* dst) {
+    const int64_t nb = cols / block_elems(weight_type);
+    switch (weight_type) {
+        case DType::Q4_0:
+            unpack_q_32(reinterpret_cast<const block_q4_0x8*>(group), r, nb,
+                        reinterpret_cast<block_q4_0*>(dst));
+            break;
+        case DType::Q8_0:
+            unpack_q_32(reinterpret_cast<const block_q8_0x8*>(group), r, nb,
+                        reinterpret_cast<block_q8_0*>(dst));
+            break;
+        case DType::Q4_K:
+            unpack_q4_K(reinterpret_cast<const block_q4_Kx8*>(group), r, nb,
+                        reinterpret_cast<block_q4_K*>(dst));
+            break;
+        default:
+            throw Error("no packed layout for " + std::string(dtype_name(weight_type)));
+    }
+}
+
+uint64_t packed_act_info_bytes(DType weight_type, int64_t cols) {
+    if (weight_type == DType::Q4_K) return (cols / kQKK) * sizeof(ActInfoQ8_K);
+    return (cols / kQK32) * sizeof(ActInfoQ8_0);
+}
+
+void prepare_packed_act(DType weight_type, const uint8_t* act_row, int64_t cols, uint8_t* info) {
+    if (weight_type == DType::Q4_K) {
+        const auto* a = reinterpret_cast<const block_q8_K*>(act_row);
+        auto* out = reinterpret_cast<ActInfoQ8_K*>(info);
+        for (int64_t ib = 0; ib < cols / kQKK; ++ib) {
+            for (int s = 0; s < 8; ++s) {
+                out[ib].sub_sums[s] = (int16_t)(a[ib].bsums[2 * s] + a[ib].bsums[2 * s + 1]);
+            }
+        }
+        return;
+    }
+    const auto* a = reinterpret_cast<const block_q8_0*>(act_row);
+    auto* out = reinterpret_cast<ActInfoQ8_0*>(info);
+    for (int64_t ib = 0; ib < cols / kQK32; ++ib) {
+        int32_t sum = 0;
+        for (int j = 0; j < kQK32; ++j) sum += a[ib].qs[j];
+        out[ib] = {fp16_to_fp32(a[ib].d), 8 * sum};
+    }
+}
+
+PackedGemmFn packed_gemm_for(DType weight_type, Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (isa != Isa::Scalar && isa_supported(isa)) {
+        if (PackedGemmFn fast = avx2_packed_gemm(weight_type)) return fast;
+    }
+#else
+    (void)isa;
+#endif
+    return ref_packed_gemm(weight_type);
+}
+
+PackedGemmFn packed_gemm_for(DType weight_type) {
+    return packed_gemm_for(weight_type, active_isa());
+}
+
+bool repack_enabled() {
+    static const bool enabled = [] {
+        const char* env = std::getenv("LOKAL_REPACK");
+        return !(env && std::string(env) == "0");
+    }();
+    return enabled;
+}
+
+}  // namespace lokal::kernels

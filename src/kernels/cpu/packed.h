@@ -1,0 +1,67 @@
+// Weight matrices repacked at load time into groups of 8 interleaved rows.
+//
+// In the stored (GGUF) layout every weight row is a run of blocks, so a dot product of one row
+// with one activation row ends in a horizontal sum and pays a scale conversion per pair of
+// blocks. Packed, the same block of 8 consecutive rows lies together with 4 bytes of each row
+// side by side, so one 32-byte load holds 8 rows x 4 (or 8 nibbles) columns: multiplied by 4
+// activation bytes broadcast to all lanes it yields one partial sum per row, lane r for row r.
+// The 8 block scales of a group convert in one instruction and no horizontal sum is ever needed.
+//
+// Packed types and their group-block layouts (one group-block per block of columns):
+//   Q4_0 -> Q4_0x8: d[8] (fp16), qs[128]: qs[32h + 4r + j] = row r's qs[4h + j], h < 4, j < 4
+//           (low nibbles: columns 4h + j; high nibbles: columns 16 + 4h + j; unsigned 0..15).
+//   Q8_0 -> Q8_0x8: d[8] (fp16), qs[256]: qs[32h + 4r + j] = row r's qs[4h + j], h < 8.
+//   Q4_K -> Q4_Kx8: per 256 columns d[8], dmin[8] (fp16); scales[8][16]: sub-block s, bytes 2r
+//           and 2r + 1 = row r's 6-bit scale; mins[4][16]: bytes 2r, 2r + 1 of pair k = row r's
+//           mins of sub-blocks 2k, 2k + 1; qs[1024]: qs[256k + 32h + 4r + j] = row r's
+//           qs[32k + 4h + j] (low nibbles: sub-block 2k, high nibbles: sub-block 2k + 1).
+//
+// Results per (row, activation row): each block's integer dot product is exact; the float part
+// is acc = fma(d_w * d_act, (float)isum, acc) per block in column order (Q4_K: then
+// acc = fma(-(dmin_w * d_act), (float)imins, acc) per super-block). The scalar reference and the
+// SIMD kernels compute exactly this, so every path and every batch size gives identical bits.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tensor/dtype.h"
+
+namespace lokal::kernels {
+
+inline constexpr int kPackRows = 8;
+
+// True when weight_type has a packed layout and kernels, and rows and cols suit it.
+bool can_pack(DType weight_type, int64_t rows, int64_t cols);
+
+// Bytes of one group of 8 packed rows of cols columns.
+uint64_t packed_group_bytes(DType weight_type, int64_t cols);
+
+// Packs groups [g0, g1) of a (rows, cols) matrix stored with src_row_stride into dst (which holds
+// all groups back to back, packed_group_bytes apart). can_pack must hold.
+void pack_groups(DType weight_type, const uint8_t* src, uint64_t src_row_stride, int64_t cols,
+                 int64_t g0, int64_t g1, uint8_t* dst);
+
+// Writes row r (within its group at `group`) back in the stored block format: the exact inverse.
+void unpack_row(DType weight_type, const uint8_t* group, int r, int64_t cols, uint8_t* dst);
+
+// Bytes of per-activation-row side data the packed kernels need (block scales as floats and
+// block sums), written by prepare_packed_act from a quantized activation row.
+uint64_t packed_act_info_bytes(DType weight_type, int64_t cols);
+void prepare_packed_act(DType weight_type, const uint8_t* act_row, int64_t cols, uint8_t* info);
+
+// y[b * ldy + 8g + r] = row (8g + r) . activation row b, for groups g < n_groups, b < n_act.
+// act rows are act_stride apart (the weight type's activation format), their side data
+// info_stride apart.
+using PackedGemmFn = void (*)(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                              const uint8_t* act, size_t act_stride, const uint8_t* info,
+                              size_t info_stride, int n_act, float* y, size_t ldy);
+
+enum class Isa;
+PackedGemmFn packed_gemm_for(DType weight_type);           // the active isa's kernel
+PackedGemmFn packed_gemm_for(DType weight_type, Isa isa);  // a given isa (tests)
+
+// LOKAL_REPACK=0 turns load-time repacking off (to compare, or to save the copy's memory).
+bool repack_enabled();
+
+}  // namespace lokal::kernels

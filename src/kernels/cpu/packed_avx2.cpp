@@ -1,0 +1,216 @@
+// AVX2 kernels for the packed 8-row groups (layouts in packed.h). Each 32-byte weight load holds
+// 4 bytes (8 nibbles for 4-bit types) of each of 8 rows; 4 activation bytes broadcast to every
+// lane meet it in one maddubs, so lane r accumulates row r and a group needs no horizontal sum.
+// Up to four activation rows share every weight load and unpack.
+//
+// The integer sums are exact and the float steps are the scalar reference's (packed.cpp), so
+// results are bit for bit the reference's.
+#include <cstddef>
+#include <cstring>
+
+#include "kernels/cpu/packed.h"
+#include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/simd_avx2.h"
+#include "tensor/quant_blocks.h"
+
+namespace lokal::kernels {
+namespace {
+
+using namespace avx2;  // NOLINT(google-build-using-namespace)
+
+// 4 activation bytes at p, repeated in every 32-bit lane.
+inline __m256i bcast4(const int8_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+inline __m256 load_f16x8(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+struct ActRows {
+    const uint8_t* act;
+    size_t act_stride;
+    const uint8_t* info;
+    size_t info_stride;
+
+    template <typename Block>
+    const Block* row(int j) const {
+        return reinterpret_cast<const Block*>(act + j * act_stride);
+    }
+    template <typename Info>
+    const Info* info_row(int j) const {
+        return reinterpret_cast<const Info*>(info + j * info_stride);
+    }
+};
+
+template <int kRn>
+void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, size_t ldy) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i ones = _mm256_set1_epi16(1);
+    const block_q8_0* a[kRn];
+    const ActInfoQ8_0* ai[kRn];
+    __m256 acc[kRn];
+    for (int j = 0; j < kRn; ++j) {
+        a[j] = ar.row<block_q8_0>(j);
+        ai[j] = ar.info_row<ActInfoQ8_0>(j);
+        acc[j] = _mm256_setzero_ps();
+    }
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        __m256i s[kRn];
+        for (int h = 0; h < 4; ++h) {
+            const __m256i v = load256(w[ib].qs + 32 * h);
+            const __m256i lo = _mm256_and_si256(v, m4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            for (int j = 0; j < kRn; ++j) {
+                const int8_t* q = a[j][ib].qs;
+                const __m256i t =
+                    _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(q + 4 * h)),
+                                     _mm256_maddubs_epi16(hi, bcast4(q + 16 + 4 * h)));
+                s[j] = h == 0 ? t : _mm256_add_epi16(s[j], t);
+            }
+        }
+        const __m256 dw = load_f16x8(w[ib].d);
+        for (int j = 0; j < kRn; ++j) {
+            const __m256i isum = _mm256_sub_epi32(_mm256_madd_epi16(s[j], ones),
+                                                  _mm256_set1_epi32(ai[j][ib].sum_x8));
+            const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(ai[j][ib].d));
+            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum), acc[j]);
+        }
+    }
+    for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
+}
+
+template <int kRn>
+void q8_0_tile(int64_t nb, const block_q8_0x8* w, const ActRows& ar, float* y, size_t ldy) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    const block_q8_0* a[kRn];
+    const ActInfoQ8_0* ai[kRn];
+    __m256 acc[kRn];
+    for (int j = 0; j < kRn; ++j) {
+        a[j] = ar.row<block_q8_0>(j);
+        ai[j] = ar.info_row<ActInfoQ8_0>(j);
+        acc[j] = _mm256_setzero_ps();
+    }
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        __m256i s[kRn];
+        for (int j = 0; j < kRn; ++j) s[j] = _mm256_setzero_si256();
+        for (int h = 0; h < 8; ++h) {
+            const __m256i v = load256(w[ib].qs + 32 * h);
+            const __m256i av = _mm256_sign_epi8(v, v);
+            for (int j = 0; j < kRn; ++j) {
+                const __m256i sy = _mm256_sign_epi8(bcast4(a[j][ib].qs + 4 * h), v);
+                s[j] =
+                    _mm256_add_epi32(s[j], _mm256_madd_epi16(_mm256_maddubs_epi16(av, sy), ones));
+            }
+        }
+        const __m256 dw = load_f16x8(w[ib].d);
+        for (int j = 0; j < kRn; ++j) {
+            const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(ai[j][ib].d));
+            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s[j]), acc[j]);
+        }
+    }
+    for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
+}
+
+template <int kRn>
+void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const block_q8_K* a[kRn];
+    const ActInfoQ8_K* ai[kRn];
+    __m256 acc[kRn];
+    for (int j = 0; j < kRn; ++j) {
+        a[j] = ar.row<block_q8_K>(j);
+        ai[j] = ar.info_row<ActInfoQ8_K>(j);
+        acc[j] = _mm256_setzero_ps();
+    }
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        const block_q4_Kx8& p = w[ib];
+        __m256i isum[kRn];
+        for (int j = 0; j < kRn; ++j) isum[j] = _mm256_setzero_si256();
+        for (int k = 0; k < 4; ++k) {
+            __m256i slo[kRn], shi[kRn];
+            for (int h = 0; h < 8; ++h) {
+                const __m256i v = load256(p.qs + 256 * k + 32 * h);
+                const __m256i lo = _mm256_and_si256(v, m4);
+                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                for (int j = 0; j < kRn; ++j) {
+                    const int8_t* q = a[j][ib].qs + 64 * k + 4 * h;
+                    const __m256i tlo = _mm256_maddubs_epi16(lo, bcast4(q));
+                    const __m256i thi = _mm256_maddubs_epi16(hi, bcast4(q + 32));
+                    slo[j] = h == 0 ? tlo : _mm256_add_epi16(slo[j], tlo);
+                    shi[j] = h == 0 ? thi : _mm256_add_epi16(shi[j], thi);
+                }
+            }
+            const __m256i sc_lo = _mm256_cvtepu8_epi16(
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.scales[2 * k])));
+            const __m256i sc_hi = _mm256_cvtepu8_epi16(
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.scales[2 * k + 1])));
+            for (int j = 0; j < kRn; ++j) {
+                const __m256i t = _mm256_add_epi32(_mm256_madd_epi16(slo[j], sc_lo),
+                                                   _mm256_madd_epi16(shi[j], sc_hi));
+                isum[j] = _mm256_add_epi32(isum[j], t);
+            }
+        }
+        __m256i imin[kRn];
+        for (int j = 0; j < kRn; ++j) imin[j] = _mm256_setzero_si256();
+        for (int k = 0; k < 4; ++k) {
+            const __m256i m16 =
+                _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p.mins[k])));
+            for (int j = 0; j < kRn; ++j) {
+                int32_t pair;
+                std::memcpy(&pair, ai[j][ib].sub_sums + 2 * k, 4);
+                const __m256i t = _mm256_madd_epi16(m16, _mm256_set1_epi32(pair));
+                imin[j] = _mm256_add_epi32(imin[j], t);
+            }
+        }
+        const __m256 dw = load_f16x8(p.d);
+        const __m256 dmw = load_f16x8(p.dmin);
+        for (int j = 0; j < kRn; ++j) {
+            const __m256 da = _mm256_set1_ps(a[j][ib].d);
+            acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(isum[j]), acc[j]);
+            acc[j] = _mm256_fnmadd_ps(_mm256_mul_ps(dmw, da), _mm256_cvtepi32_ps(imin[j]), acc[j]);
+        }
+    }
+    for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
+}
+
+// Every group against activation rows in tiles of kTile, then the remaining rows one by one.
+template <typename Packed, int kTile,
+          void (*kTileFn)(int64_t, const Packed*, const ActRows&, float*, size_t),
+          void (*kOneFn)(int64_t, const Packed*, const ActRows&, float*, size_t), int kBlockElems>
+void gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, const uint8_t* act,
+          size_t act_stride, const uint8_t* info, size_t info_stride, int n_act, float* y,
+          size_t ldy) {
+    const int64_t nb = cols / kBlockElems;
+    for (int g = 0; g < n_groups; ++g) {
+        const Packed* wg = reinterpret_cast<const Packed*>(w + g * group_stride);
+        int b = 0;
+        for (; b + kTile <= n_act; b += kTile) {
+            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
+            kTileFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
+        }
+        for (; b < n_act; ++b) {
+            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
+            kOneFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
+        }
+    }
+}
+
+}  // namespace
+
+PackedGemmFn avx2_packed_gemm(DType weight_type) {
+    switch (weight_type) {
+        case DType::Q4_0:
+            return gemm<block_q4_0x8, 4, q4_0_tile<4>, q4_0_tile<1>, kQK32>;
+        case DType::Q8_0:
+            return gemm<block_q8_0x8, 4, q8_0_tile<4>, q8_0_tile<1>, kQK32>;
+        case DType::Q4_K:
+            return gemm<block_q4_Kx8, 4, q4_K_tile<4>, q4_K_tile<1>, kQKK>;
+        default:
+            return nullptr;
+    }
+}
+
+}  // namespace lokal::kernels

@@ -1,0 +1,43 @@
+// Internal: the packed group-block structs (see packed.h for the layouts) and the activation
+// side data, shared by the packing code, the scalar reference and the SIMD kernels.
+#pragma once
+
+#include <cstdint>
+
+namespace lokal::kernels {
+
+struct block_q4_0x8 {
+    uint16_t d[8];
+    uint8_t qs[128];
+};
+
+struct block_q8_0x8 {
+    uint16_t d[8];
+    int8_t qs[256];
+};
+
+struct block_q4_Kx8 {
+    uint16_t d[8];
+    uint16_t dmin[8];
+    uint8_t scales[8][16];  // [sub-block][2r], [2r + 1]: row r's scale
+    uint8_t mins[4][16];    // [pair k][2r], [2r + 1]: row r's mins of sub-blocks 2k, 2k + 1
+    uint8_t qs[1024];
+};
+
+static_assert(sizeof(block_q4_0x8) == 144);
+static_assert(sizeof(block_q8_0x8) == 272);
+static_assert(sizeof(block_q4_Kx8) == 1248);
+
+// Side data of one Q8_0 activation block: its scale as a float and 8 x the sum of its quants
+// (q4_0 stores q + 8, so its dot product is sum(q * a) - 8 * sum(a)).
+struct ActInfoQ8_0 {
+    float d;
+    int32_t sum_x8;
+};
+
+// Side data of one Q8_K activation super-block: the sums of its 8 sub-blocks of 32.
+struct ActInfoQ8_K {
+    int16_t sub_sums[8];
+};
+
+}  // namespace lokal::kernels
