@@ -13,6 +13,7 @@
 
 #include "base/thread_pool.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/packed.h"
 #include "kernels/cpu/vec_dot.h"
 #include "tensor/quantize.h"
 
@@ -112,6 +113,32 @@ void bm_gemm(benchmark::State& state, DType t, Isa isa, bool use_gemm, int64_t n
     set_rates(state, (double)ws * rows, (double)n * rows * batch);
 }
 
+// The packed 8-row kernels (what the model runs for Q4_0/Q8_0/Q4_K), one thread: 256 x n
+// weights against `batch` activation rows.
+void bm_packed_gemm(benchmark::State& state, DType t, Isa isa, int64_t n, int64_t batch) {
+    const int64_t rows = 256;
+    const std::vector<uint8_t> w = make_weights(t, rows, n);
+    const uint64_t gs = lokal::kernels::packed_group_bytes(t, n);
+    std::vector<uint8_t> packed(gs * rows / 8);
+    lokal::kernels::pack_groups(t, w.data(), lokal::row_bytes(t, n), n, 0, rows / 8, packed.data());
+    const DType at = kernels_for(t, isa).act_type;
+    const std::vector<uint8_t> a = make_acts(at, batch, n);
+    const size_t as = lokal::row_bytes(at, n);
+    const uint64_t is = lokal::kernels::packed_act_info_bytes(t, n);
+    std::vector<uint8_t> info(is * batch);
+    for (int64_t b = 0; b < batch; ++b) {
+        lokal::kernels::prepare_packed_act(t, a.data() + b * as, n, info.data() + b * is);
+    }
+    std::vector<float> y(rows * batch);
+    const lokal::kernels::PackedGemmFn gemm = lokal::kernels::packed_gemm_for(t, isa);
+    for (auto _ : state) {
+        gemm(n, packed.data(), gs, (int)(rows / 8), a.data(), as, info.data(), is, (int)batch,
+             y.data(), rows);
+        benchmark::ClobberMemory();
+    }
+    set_rates(state, (double)packed.size(), (double)n * rows * batch);
+}
+
 // matmul as the model calls it (active ISA; LOKAL_FORCE_ISA picks another): 4096 x 4096.
 void bm_matmul(benchmark::State& state, DType t, int64_t batch, int threads) {
     const int64_t n = 4096, rows = 4096;
@@ -166,6 +193,17 @@ void register_all() {
                 const std::string name = std::string("gemm_256x640x64/") +
                                          std::string(lokal::dtype_name(t)) + "/" + isa_name(isa);
                 benchmark::RegisterBenchmark(name.c_str(), bm_gemm, t, isa, true, 640, 64);
+            }
+        }
+    }
+    for (Isa isa : isas) {
+        if (!isa_supported(isa)) continue;
+        for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
+            for (int64_t batch : {1, 32}) {
+                const std::string name = std::string("packed_256x4096/") +
+                                         std::string(lokal::dtype_name(t)) + "/" + isa_name(isa) +
+                                         "/batch" + std::to_string(batch);
+                benchmark::RegisterBenchmark(name.c_str(), bm_packed_gemm, t, isa, 4096, batch);
             }
         }
     }

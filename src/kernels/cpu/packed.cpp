@@ -22,11 +22,11 @@ PackedGemmFn avx2_packed_gemm(DType weight_type);  // packed_avx2.cpp
 namespace {
 
 bool packable_type(DType t) {
-    return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K;
+    return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K;
 }
 
 int64_t block_elems(DType t) {
-    return t == DType::Q4_K ? kQKK : kQK32;
+    return t == DType::Q4_K || t == DType::Q6_K ? kQKK : kQK32;
 }
 
 // ---- pack / unpack ---------------------------------------------------------------------------
@@ -113,6 +113,79 @@ void unpack_q4_K(const block_q4_Kx8* in, int r, int64_t nb, block_q4_K* out) {
             put_scale_min_k4(s, p.scales[s][2 * r], p.mins[s / 2][2 * r + s % 2], b.scales);
         }
         for (int k = 0; k < 4; ++k) deinterleave4(p.qs + 256 * k, r, 8, b.qs + 32 * k);
+    }
+}
+
+// The 256 6-bit quants of a q6_K block, in element order.
+void q6_K_values(const block_q6_K& b, uint8_t* q) {
+    for (int half = 0; half < 2; ++half) {
+        const uint8_t* ql = b.ql + 64 * half;
+        const uint8_t* qh = b.qh + 32 * half;
+        uint8_t* out = q + 128 * half;
+        for (int l = 0; l < 32; ++l) {
+            out[l] = (uint8_t)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4));
+            out[l + 32] = (uint8_t)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+            out[l + 64] = (uint8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+            out[l + 96] = (uint8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+        }
+    }
+}
+
+void q6_K_encode(const uint8_t* q, block_q6_K& b) {
+    for (int half = 0; half < 2; ++half) {
+        uint8_t* ql = b.ql + 64 * half;
+        uint8_t* qh = b.qh + 32 * half;
+        const uint8_t* in = q + 128 * half;
+        for (int l = 0; l < 32; ++l) {
+            ql[l] = (uint8_t)((in[l] & 0xF) | ((in[l + 64] & 0xF) << 4));
+            ql[l + 32] = (uint8_t)((in[l + 32] & 0xF) | ((in[l + 96] & 0xF) << 4));
+            qh[l] = (uint8_t)((in[l] >> 4) | ((in[l + 32] >> 4) << 2) | ((in[l + 64] >> 4) << 4) |
+                              ((in[l + 96] >> 4) << 6));
+        }
+    }
+}
+
+// Byte offsets of element e = 128 c2 + 32 i + 4 h + j of row r in the two planes.
+struct Q6Slot {
+    int ql, ql_shift, qh, qh_shift;
+};
+Q6Slot q6_slot(int e, int r) {
+    const int c2 = e / 128, i = (e / 32) % 4, h = (e / 4) % 8, j = e % 4;
+    return {256 * (2 * c2 + i / 2) + 32 * h + 4 * r + j, 4 * (i % 2), 256 * c2 + 32 * h + 4 * r + j,
+            2 * i};
+}
+
+void pack_q6_K(const uint8_t* rows, uint64_t stride, int64_t nb, block_q6_Kx8* out) {
+    uint8_t q[kQKK];
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        block_q6_Kx8& p = out[ib];
+        std::memset(&p, 0, sizeof p);
+        for (int r = 0; r < 8; ++r) {
+            const block_q6_K& b = reinterpret_cast<const block_q6_K*>(rows + r * stride)[ib];
+            p.d[r] = b.d;
+            for (int s = 0; s < 16; ++s) p.scale_pairs[s / 2][2 * r + s % 2] = b.scales[s];
+            q6_K_values(b, q);
+            for (int e = 0; e < kQKK; ++e) {
+                const Q6Slot at = q6_slot(e, r);
+                p.ql[at.ql] |= (uint8_t)((q[e] & 0xF) << at.ql_shift);
+                p.qh[at.qh] |= (uint8_t)((q[e] >> 4) << at.qh_shift);
+            }
+        }
+    }
+}
+
+void unpack_q6_K(const block_q6_Kx8* in, int r, int64_t nb, block_q6_K* out) {
+    uint8_t q[kQKK];
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        const block_q6_Kx8& p = in[ib];
+        out[ib].d = p.d[r];
+        for (int s = 0; s < 16; ++s) out[ib].scales[s] = p.scale_pairs[s / 2][2 * r + s % 2];
+        for (int e = 0; e < kQKK; ++e) {
+            const Q6Slot at = q6_slot(e, r);
+            q[e] = (uint8_t)(((p.ql[at.ql] >> at.ql_shift) & 0xF) |
+                             (((p.qh[at.qh] >> at.qh_shift) & 3) << 4));
+        }
+        q6_K_encode(q, out[ib]);
     }
 }
 
@@ -212,6 +285,40 @@ void ref_gemm_q4_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_gr
     }
 }
 
+void ref_gemm_q6_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                   const uint8_t* act, size_t act_stride, const uint8_t* /*info*/,
+                   size_t /*info_stride*/, int n_act, float* y, size_t ldy) {
+    const int64_t nb = cols / kQKK;
+    for (int g = 0; g < n_groups; ++g) {
+        const auto* wg = reinterpret_cast<const block_q6_Kx8*>(w + g * group_stride);
+        for (int b = 0; b < n_act; ++b) {
+            const auto* a = reinterpret_cast<const block_q8_K*>(act + b * act_stride);
+            float acc[8] = {};
+            for (int64_t ib = 0; ib < nb; ++ib) {
+                const block_q6_Kx8& p = wg[ib];
+                for (int r = 0; r < 8; ++r) {
+                    int32_t isum = 0, corr = 0;
+                    for (int s = 0; s < 16; ++s) {
+                        const int32_t sc = p.scale_pairs[s / 2][2 * r + s % 2];
+                        int32_t dot = 0;
+                        for (int e = 16 * s; e < 16 * s + 16; ++e) {
+                            const Q6Slot at = q6_slot(e, r);
+                            const int q = ((p.ql[at.ql] >> at.ql_shift) & 0xF) |
+                                          (((p.qh[at.qh] >> at.qh_shift) & 3) << 4);
+                            dot += q * a[ib].qs[e];
+                        }
+                        isum += sc * dot;
+                        corr += sc * a[ib].bsums[s];
+                    }
+                    const float d = fp16_to_fp32(p.d[r]) * a[ib].d;
+                    acc[r] = std::fma(d, (float)(isum - 32 * corr), acc[r]);
+                }
+            }
+            for (int r = 0; r < 8; ++r) y[b * ldy + 8 * g + r] = acc[r];
+        }
+    }
+}
+
 PackedGemmFn ref_packed_gemm(DType t) {
     switch (t) {
         case DType::Q4_0:
@@ -220,6 +327,8 @@ PackedGemmFn ref_packed_gemm(DType t) {
             return ref_gemm_q8_0;
         case DType::Q4_K:
             return ref_gemm_q4_K;
+        case DType::Q6_K:
+            return ref_gemm_q6_K;
         default:
             return nullptr;
     }
@@ -241,6 +350,8 @@ uint64_t packed_group_bytes(DType weight_type, int64_t cols) {
             return nb * sizeof(block_q8_0x8);
         case DType::Q4_K:
             return nb * sizeof(block_q4_Kx8);
+        case DType::Q6_K:
+            return nb * sizeof(block_q6_Kx8);
         default:
             throw Error("no packed layout for " + std::string(dtype_name(weight_type)));
     }
@@ -265,6 +376,9 @@ void pack_groups(DType weight_type, const uint8_t* src, uint64_t src_row_stride,
             case DType::Q4_K:
                 pack_q4_K(rows, src_row_stride, nb, reinterpret_cast<block_q4_Kx8*>(out));
                 break;
+            case DType::Q6_K:
+                pack_q6_K(rows, src_row_stride, nb, reinterpret_cast<block_q6_Kx8*>(out));
+                break;
             default:
                 throw Error("no packed layout for " + std::string(dtype_name(weight_type)));
         }
@@ -286,17 +400,23 @@ void unpack_row(DType weight_type, const uint8_t* group, int r, int64_t cols, ui
             unpack_q4_K(reinterpret_cast<const block_q4_Kx8*>(group), r, nb,
                         reinterpret_cast<block_q4_K*>(dst));
             break;
+        case DType::Q6_K:
+            unpack_q6_K(reinterpret_cast<const block_q6_Kx8*>(group), r, nb,
+                        reinterpret_cast<block_q6_K*>(dst));
+            break;
         default:
             throw Error("no packed layout for " + std::string(dtype_name(weight_type)));
     }
 }
 
 uint64_t packed_act_info_bytes(DType weight_type, int64_t cols) {
+    if (weight_type == DType::Q6_K) return 0;  // reads the Q8_K blocks' own sums
     if (weight_type == DType::Q4_K) return (cols / kQKK) * sizeof(ActInfoQ8_K);
     return (cols / kQK32) * sizeof(ActInfoQ8_0);
 }
 
 void prepare_packed_act(DType weight_type, const uint8_t* act_row, int64_t cols, uint8_t* info) {
+    if (weight_type == DType::Q6_K) return;
     if (weight_type == DType::Q4_K) {
         const auto* a = reinterpret_cast<const block_q8_K*>(act_row);
         auto* out = reinterpret_cast<ActInfoQ8_K*>(info);

@@ -18,6 +18,10 @@ namespace {
 
 using namespace avx2;  // NOLINT(google-build-using-namespace)
 
+// The loops over activation rows, weight loads and sub-blocks must unroll fully: their
+// accumulators then live in registers instead of arrays on the stack.
+#define LOKAL_UNROLL _Pragma("GCC unroll 8")
+
 // 4 activation bytes at p, repeated in every 32-bit lane.
 inline __m256i bcast4(const int8_t* p) {
     int32_t v;
@@ -52,6 +56,7 @@ void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, s
     const block_q8_0* a[kRn];
     const ActInfoQ8_0* ai[kRn];
     __m256 acc[kRn];
+    LOKAL_UNROLL
     for (int j = 0; j < kRn; ++j) {
         a[j] = ar.row<block_q8_0>(j);
         ai[j] = ar.info_row<ActInfoQ8_0>(j);
@@ -59,10 +64,12 @@ void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, s
     }
     for (int64_t ib = 0; ib < nb; ++ib) {
         __m256i s[kRn];
+        LOKAL_UNROLL
         for (int h = 0; h < 4; ++h) {
             const __m256i v = load256(w[ib].qs + 32 * h);
             const __m256i lo = _mm256_and_si256(v, m4);
             const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            LOKAL_UNROLL
             for (int j = 0; j < kRn; ++j) {
                 const int8_t* q = a[j][ib].qs;
                 const __m256i t =
@@ -72,6 +79,7 @@ void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, s
             }
         }
         const __m256 dw = load_f16x8(w[ib].d);
+        LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) {
             const __m256i isum = _mm256_sub_epi32(_mm256_madd_epi16(s[j], ones),
                                                   _mm256_set1_epi32(ai[j][ib].sum_x8));
@@ -79,6 +87,7 @@ void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, s
             acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum), acc[j]);
         }
     }
+    LOKAL_UNROLL
     for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
 }
 
@@ -88,6 +97,7 @@ void q8_0_tile(int64_t nb, const block_q8_0x8* w, const ActRows& ar, float* y, s
     const block_q8_0* a[kRn];
     const ActInfoQ8_0* ai[kRn];
     __m256 acc[kRn];
+    LOKAL_UNROLL
     for (int j = 0; j < kRn; ++j) {
         a[j] = ar.row<block_q8_0>(j);
         ai[j] = ar.info_row<ActInfoQ8_0>(j);
@@ -95,10 +105,13 @@ void q8_0_tile(int64_t nb, const block_q8_0x8* w, const ActRows& ar, float* y, s
     }
     for (int64_t ib = 0; ib < nb; ++ib) {
         __m256i s[kRn];
+        LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) s[j] = _mm256_setzero_si256();
+        LOKAL_UNROLL
         for (int h = 0; h < 8; ++h) {
             const __m256i v = load256(w[ib].qs + 32 * h);
             const __m256i av = _mm256_sign_epi8(v, v);
+            LOKAL_UNROLL
             for (int j = 0; j < kRn; ++j) {
                 const __m256i sy = _mm256_sign_epi8(bcast4(a[j][ib].qs + 4 * h), v);
                 s[j] =
@@ -106,11 +119,13 @@ void q8_0_tile(int64_t nb, const block_q8_0x8* w, const ActRows& ar, float* y, s
             }
         }
         const __m256 dw = load_f16x8(w[ib].d);
+        LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) {
             const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(ai[j][ib].d));
             acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s[j]), acc[j]);
         }
     }
+    LOKAL_UNROLL
     for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
 }
 
@@ -120,6 +135,7 @@ void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, s
     const block_q8_K* a[kRn];
     const ActInfoQ8_K* ai[kRn];
     __m256 acc[kRn];
+    LOKAL_UNROLL
     for (int j = 0; j < kRn; ++j) {
         a[j] = ar.row<block_q8_K>(j);
         ai[j] = ar.info_row<ActInfoQ8_K>(j);
@@ -128,13 +144,17 @@ void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, s
     for (int64_t ib = 0; ib < nb; ++ib) {
         const block_q4_Kx8& p = w[ib];
         __m256i isum[kRn];
+        LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) isum[j] = _mm256_setzero_si256();
+        LOKAL_UNROLL
         for (int k = 0; k < 4; ++k) {
             __m256i slo[kRn], shi[kRn];
+            LOKAL_UNROLL
             for (int h = 0; h < 8; ++h) {
                 const __m256i v = load256(p.qs + 256 * k + 32 * h);
                 const __m256i lo = _mm256_and_si256(v, m4);
                 const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                LOKAL_UNROLL
                 for (int j = 0; j < kRn; ++j) {
                     const int8_t* q = a[j][ib].qs + 64 * k + 4 * h;
                     const __m256i tlo = _mm256_maddubs_epi16(lo, bcast4(q));
@@ -147,6 +167,7 @@ void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, s
                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.scales[2 * k])));
             const __m256i sc_hi = _mm256_cvtepu8_epi16(
                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.scales[2 * k + 1])));
+            LOKAL_UNROLL
             for (int j = 0; j < kRn; ++j) {
                 const __m256i t = _mm256_add_epi32(_mm256_madd_epi16(slo[j], sc_lo),
                                                    _mm256_madd_epi16(shi[j], sc_hi));
@@ -154,10 +175,13 @@ void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, s
             }
         }
         __m256i imin[kRn];
+        LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) imin[j] = _mm256_setzero_si256();
+        LOKAL_UNROLL
         for (int k = 0; k < 4; ++k) {
             const __m256i m16 =
                 _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p.mins[k])));
+            LOKAL_UNROLL
             for (int j = 0; j < kRn; ++j) {
                 int32_t pair;
                 std::memcpy(&pair, ai[j][ib].sub_sums + 2 * k, 4);
@@ -167,12 +191,104 @@ void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, s
         }
         const __m256 dw = load_f16x8(p.d);
         const __m256 dmw = load_f16x8(p.dmin);
+        LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) {
             const __m256 da = _mm256_set1_ps(a[j][ib].d);
             acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(isum[j]), acc[j]);
             acc[j] = _mm256_fnmadd_ps(_mm256_mul_ps(dmw, da), _mm256_cvtepi32_ps(imin[j]), acc[j]);
         }
     }
+    LOKAL_UNROLL
+    for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
+}
+
+template <int kRn>
+void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i m2 = _mm256_set1_epi8(0x30);
+    // Row r's scale of sub-block 2k (even) or 2k + 1 (odd) in both bytes 2r and 2r + 1.
+    const __m128i pick_even = _mm_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
+    const __m128i pick_odd = _mm_setr_epi8(1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15);
+    const block_q8_K* a[kRn];
+    __m256 acc[kRn];
+    LOKAL_UNROLL
+    for (int j = 0; j < kRn; ++j) {
+        a[j] = ar.row<block_q8_K>(j);
+        acc[j] = _mm256_setzero_ps();
+    }
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        const block_q6_Kx8& p = w[ib];
+        __m256i isum[kRn];
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) isum[j] = _mm256_setzero_si256();
+        for (int c2 = 0; c2 < 2; ++c2) {
+            for (int hh = 0; hh < 2; ++hh) {
+                __m256i sc[4];
+                LOKAL_UNROLL
+                for (int i = 0; i < 4; ++i) {
+                    const __m128i pairs = _mm_loadu_si128(
+                        reinterpret_cast<const __m128i*>(p.scale_pairs[4 * c2 + i]));
+                    sc[i] =
+                        _mm256_cvtepi8_epi16(_mm_shuffle_epi8(pairs, hh ? pick_odd : pick_even));
+                }
+                LOKAL_UNROLL
+                for (int h = 4 * hh; h < 4 * hh + 4; h += 2) {
+                    // The 6-bit quants of elements 128 c2 + 32 i + 4 (h + t) + j, t < 2.
+                    __m256i v[2][4];
+                    LOKAL_UNROLL
+                    for (int t = 0; t < 2; ++t) {
+                        const __m256i l0 = load256(p.ql + 256 * (2 * c2) + 32 * (h + t));
+                        const __m256i l1 = load256(p.ql + 256 * (2 * c2 + 1) + 32 * (h + t));
+                        const __m256i qh = load256(p.qh + 256 * c2 + 32 * (h + t));
+                        v[t][0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
+                                                  _mm256_and_si256(_mm256_slli_epi16(qh, 4), m2));
+                        v[t][1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                                  _mm256_and_si256(_mm256_slli_epi16(qh, 2), m2));
+                        v[t][2] =
+                            _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(qh, m2));
+                        v[t][3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                                  _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2));
+                    }
+                    LOKAL_UNROLL
+                    for (int j = 0; j < kRn; ++j) {
+                        const int8_t* q = a[j][ib].qs + 128 * c2 + 4 * h;
+                        LOKAL_UNROLL
+                        for (int i = 0; i < 4; ++i) {
+                            // Two products of at most 2 * 63 * 128 each still fit in int16.
+                            const __m256i t = _mm256_add_epi16(
+                                _mm256_maddubs_epi16(v[0][i], bcast4(q + 32 * i)),
+                                _mm256_maddubs_epi16(v[1][i], bcast4(q + 32 * i + 4)));
+                            isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(t, sc[i]));
+                        }
+                    }
+                }
+            }
+        }
+        // The quants are stored as q + 32: subtract 32 * sum over sub-blocks of sc * sum(act).
+        __m256i corr[kRn];
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) corr[j] = _mm256_setzero_si256();
+        LOKAL_UNROLL
+        for (int k = 0; k < 8; ++k) {
+            const __m256i sc16 = _mm256_cvtepi8_epi16(
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.scale_pairs[k])));
+            LOKAL_UNROLL
+            for (int j = 0; j < kRn; ++j) {
+                int32_t pair;
+                std::memcpy(&pair, a[j][ib].bsums + 2 * k, 4);
+                corr[j] =
+                    _mm256_add_epi32(corr[j], _mm256_madd_epi16(sc16, _mm256_set1_epi32(pair)));
+            }
+        }
+        const __m256 dw = load_f16x8(p.d);
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) {
+            const __m256i itot = _mm256_sub_epi32(isum[j], _mm256_slli_epi32(corr[j], 5));
+            const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(a[j][ib].d));
+            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(itot), acc[j]);
+        }
+    }
+    LOKAL_UNROLL
     for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
 }
 
@@ -208,6 +324,8 @@ PackedGemmFn avx2_packed_gemm(DType weight_type) {
             return gemm<block_q8_0x8, 4, q8_0_tile<4>, q8_0_tile<1>, kQK32>;
         case DType::Q4_K:
             return gemm<block_q4_Kx8, 4, q4_K_tile<4>, q4_K_tile<1>, kQKK>;
+        case DType::Q6_K:
+            return gemm<block_q6_Kx8, 4, q6_K_tile<4>, q6_K_tile<1>, kQKK>;
         default:
             return nullptr;
     }

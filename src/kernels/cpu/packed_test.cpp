@@ -17,7 +17,7 @@
 namespace lokal::kernels {
 namespace {
 
-const DType kPackedTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K};
+const DType kPackedTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K};
 
 std::vector<float> randn(int64_t n, uint32_t seed, float scale) {
     std::mt19937 rng(seed);
@@ -54,7 +54,7 @@ TEST(Packed, CanPackNeedsWholeGroupsAndBlocks) {
     EXPECT_TRUE(can_pack(DType::Q4_0, 16, 64));
     EXPECT_FALSE(can_pack(DType::Q4_0, 12, 64));   // not a multiple of 8 rows
     EXPECT_FALSE(can_pack(DType::Q4_K, 16, 64));   // not a whole super-block
-    EXPECT_FALSE(can_pack(DType::Q6_K, 16, 256));  // no packed layout
+    EXPECT_FALSE(can_pack(DType::Q5_K, 16, 256));  // no packed layout
     EXPECT_FALSE(can_pack(DType::F16, 16, 256));
 }
 
