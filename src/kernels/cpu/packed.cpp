@@ -116,35 +116,6 @@ void unpack_q4_K(const block_q4_Kx8* in, int r, int64_t nb, block_q4_K* out) {
     }
 }
 
-// The 256 6-bit quants of a q6_K block, in element order.
-void q6_K_values(const block_q6_K& b, uint8_t* q) {
-    for (int half = 0; half < 2; ++half) {
-        const uint8_t* ql = b.ql + 64 * half;
-        const uint8_t* qh = b.qh + 32 * half;
-        uint8_t* out = q + 128 * half;
-        for (int l = 0; l < 32; ++l) {
-            out[l] = (uint8_t)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4));
-            out[l + 32] = (uint8_t)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
-            out[l + 64] = (uint8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
-            out[l + 96] = (uint8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
-        }
-    }
-}
-
-void q6_K_encode(const uint8_t* q, block_q6_K& b) {
-    for (int half = 0; half < 2; ++half) {
-        uint8_t* ql = b.ql + 64 * half;
-        uint8_t* qh = b.qh + 32 * half;
-        const uint8_t* in = q + 128 * half;
-        for (int l = 0; l < 32; ++l) {
-            ql[l] = (uint8_t)((in[l] & 0xF) | ((in[l + 64] & 0xF) << 4));
-            ql[l + 32] = (uint8_t)((in[l + 32] & 0xF) | ((in[l + 96] & 0xF) << 4));
-            qh[l] = (uint8_t)((in[l] >> 4) | ((in[l + 32] >> 4) << 2) | ((in[l + 64] >> 4) << 4) |
-                              ((in[l + 96] >> 4) << 6));
-        }
-    }
-}
-
 // Byte offsets of element e = 128 c2 + 32 i + 4 h + j of row r in the two planes.
 struct Q6Slot {
     int ql, ql_shift, qh, qh_shift;
@@ -155,37 +126,55 @@ Q6Slot q6_slot(int e, int r) {
             2 * i};
 }
 
+// The planes hold what q6_K's ql/qh hold, regrouped: for half c2 and l = 4 h + j, stored ql byte
+// l has elements l (low nibble) and l + 64 (high); byte l + 32 has l + 32 and l + 96; stored qh
+// byte l has the high bits of all four in the order of the packed qh. Four bytes at a time.
+constexpr uint32_t kLowNibbles = 0x0F0F0F0F;
+
 void pack_q6_K(const uint8_t* rows, uint64_t stride, int64_t nb, block_q6_Kx8* out) {
-    uint8_t q[kQKK];
     for (int64_t ib = 0; ib < nb; ++ib) {
         block_q6_Kx8& p = out[ib];
-        std::memset(&p, 0, sizeof p);
         for (int r = 0; r < 8; ++r) {
             const block_q6_K& b = reinterpret_cast<const block_q6_K*>(rows + r * stride)[ib];
             p.d[r] = b.d;
             for (int s = 0; s < 16; ++s) p.scale_pairs[s / 2][2 * r + s % 2] = b.scales[s];
-            q6_K_values(b, q);
-            for (int e = 0; e < kQKK; ++e) {
-                const Q6Slot at = q6_slot(e, r);
-                p.ql[at.ql] |= (uint8_t)((q[e] & 0xF) << at.ql_shift);
-                p.qh[at.qh] |= (uint8_t)((q[e] >> 4) << at.qh_shift);
+            for (int c2 = 0; c2 < 2; ++c2) {
+                for (int h = 0; h < 8; ++h) {
+                    uint32_t lo, hi, qh;
+                    std::memcpy(&lo, b.ql + 64 * c2 + 4 * h, 4);
+                    std::memcpy(&hi, b.ql + 64 * c2 + 32 + 4 * h, 4);
+                    std::memcpy(&qh, b.qh + 32 * c2 + 4 * h, 4);
+                    const uint32_t plane0 = (lo & kLowNibbles) | ((hi & kLowNibbles) << 4);
+                    const uint32_t plane1 = ((lo >> 4) & kLowNibbles) | (hi & ~kLowNibbles);
+                    const int at = 32 * h + 4 * r;
+                    std::memcpy(p.ql + 256 * (2 * c2) + at, &plane0, 4);
+                    std::memcpy(p.ql + 256 * (2 * c2 + 1) + at, &plane1, 4);
+                    std::memcpy(p.qh + 256 * c2 + at, &qh, 4);
+                }
             }
         }
     }
 }
 
 void unpack_q6_K(const block_q6_Kx8* in, int r, int64_t nb, block_q6_K* out) {
-    uint8_t q[kQKK];
     for (int64_t ib = 0; ib < nb; ++ib) {
         const block_q6_Kx8& p = in[ib];
-        out[ib].d = p.d[r];
-        for (int s = 0; s < 16; ++s) out[ib].scales[s] = p.scale_pairs[s / 2][2 * r + s % 2];
-        for (int e = 0; e < kQKK; ++e) {
-            const Q6Slot at = q6_slot(e, r);
-            q[e] = (uint8_t)(((p.ql[at.ql] >> at.ql_shift) & 0xF) |
-                             (((p.qh[at.qh] >> at.qh_shift) & 3) << 4));
+        block_q6_K& b = out[ib];
+        b.d = p.d[r];
+        for (int s = 0; s < 16; ++s) b.scales[s] = p.scale_pairs[s / 2][2 * r + s % 2];
+        for (int c2 = 0; c2 < 2; ++c2) {
+            for (int h = 0; h < 8; ++h) {
+                const int at = 32 * h + 4 * r;
+                uint32_t plane0, plane1;
+                std::memcpy(&plane0, p.ql + 256 * (2 * c2) + at, 4);
+                std::memcpy(&plane1, p.ql + 256 * (2 * c2 + 1) + at, 4);
+                const uint32_t lo = (plane0 & kLowNibbles) | ((plane1 & kLowNibbles) << 4);
+                const uint32_t hi = ((plane0 >> 4) & kLowNibbles) | (plane1 & ~kLowNibbles);
+                std::memcpy(b.ql + 64 * c2 + 4 * h, &lo, 4);
+                std::memcpy(b.ql + 64 * c2 + 32 + 4 * h, &hi, 4);
+                std::memcpy(b.qh + 32 * c2 + 4 * h, p.qh + 256 * c2 + at, 4);
+            }
         }
-        q6_K_encode(q, out[ib]);
     }
 }
 
