@@ -4,7 +4,8 @@
 Generates the models with build/bench/make_bench_model (our GGUF writer and quantizer) into
 --dir (never into the repository), then for each model runs `lokal bench` and, when
 LLAMA_BENCH=/path/to/llama-bench is set, llama-bench with the same prompt/generation sizes and
-threads, alternating the two programs, and prints tokens/s and the lokal/llama.cpp ratios.
+threads, alternating the two programs, and prints tokens/s and the lokal/llama.cpp ratios, and
+each program's peak resident memory over its runs of that model (GNU time's %M).
 
     bench/compare_llama.py --shapes qwen-0.5b,llama-1b --types q4_0,q4_k_m,q8_0 -p 512 -n 128
 """
@@ -13,18 +14,26 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 VOCABS = {"llama-1b": "ggml-vocab-llama-bpe.gguf", "qwen-0.5b": "ggml-vocab-qwen2.gguf"}
 
 
-def run_json(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+PEAK_RSS = {}  # program -> peak resident KiB over the runs of the current model
+
+
+def run_json(program, cmd):
+    with tempfile.NamedTemporaryFile("r") as rss:
+        out = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + cmd, check=True,
+                             capture_output=True, text=True).stdout
+        kib = int(rss.read().split()[-1])
+    PEAK_RSS[program] = max(PEAK_RSS.get(program, 0), kib)
     return json.loads(out)
 
 
 def lokal_rates(model, p, n, t, r):
-    rows = run_json(["build/lokal", "bench", model, "-p", str(p), "-n", str(n), "-t", str(t),
-                     "-r", str(r), "--json"])
+    rows = run_json("lokal", ["build/lokal", "bench", model, "-p", str(p), "-n", str(n),
+                              "-t", str(t), "-r", str(r), "--json"])
     return {row["test"]: (row["avg_ts"], row["stddev_ts"]) for row in rows}
 
 
@@ -33,8 +42,8 @@ def llama_rates(llama_bench, model, p, n, t, r):
     for test, pp, gg in ((f"pp{p}", p, 0), (f"tg{n}", 0, n)):
         if (pp or gg) == 0:
             continue
-        rows = run_json([llama_bench, "-m", model, "-p", str(pp), "-n", str(gg), "-t", str(t),
-                         "-r", str(r), "-o", "json"])
+        rows = run_json("llama.cpp", [llama_bench, "-m", model, "-p", str(pp), "-n", str(gg),
+                                      "-t", str(t), "-r", str(r), "-o", "json"])
         rates[test] = (rows[0]["avg_ts"], rows[0]["stddev_ts"])
     return rates
 
@@ -61,6 +70,7 @@ def main():
                 vocab = os.path.join(a.testdata, "tokenizer", VOCABS[shape])
                 subprocess.run(["build/bench/make_bench_model", "--shape", shape, "--type", typ,
                                 "--vocab", vocab, "-o", path], check=True)
+            PEAK_RSS.clear()
             ours = lokal_rates(path, a.p, a.n, a.t, a.r)
             theirs = llama_rates(llama_bench, path, a.p, a.n, a.t, a.r) if llama_bench else {}
             for test, (ts, sd) in ours.items():
@@ -71,6 +81,13 @@ def main():
                 else:
                     line += " | |"
                 print(line, flush=True)
+            rss = {k: v / 1024 for k, v in PEAK_RSS.items()}
+            line = f"| {shape} {typ} | peak RSS MiB | {rss['lokal']:.0f} |"
+            if "llama.cpp" in rss:
+                line += f" {rss['llama.cpp']:.0f} | {rss['lokal'] / rss['llama.cpp']:.2f} |"
+            else:
+                line += " | |"
+            print(line, flush=True)
     return 0
 
 

@@ -77,7 +77,7 @@ void pack_q4_K(const uint8_t* rows, uint64_t stride, int64_t nb, block_q4_Kx8* o
             for (int s = 0; s < 8; ++s) {
                 uint8_t sc = 0, m = 0;
                 get_scale_min_k4(s, b.scales, &sc, &m);
-                p.scales[s][2 * r] = p.scales[s][2 * r + 1] = sc;
+                p.scales[s / 2][2 * r + s % 2] = sc;
                 p.mins[s / 2][2 * r + s % 2] = m;
             }
             qs[r] = b.qs;
@@ -110,7 +110,8 @@ void unpack_q4_K(const block_q4_Kx8* in, int r, int64_t nb, block_q4_K* out) {
         b.dmin = p.dmin[r];
         std::memset(b.scales, 0, sizeof b.scales);
         for (int s = 0; s < 8; ++s) {
-            put_scale_min_k4(s, p.scales[s][2 * r], p.mins[s / 2][2 * r + s % 2], b.scales);
+            put_scale_min_k4(s, p.scales[s / 2][2 * r + s % 2], p.mins[s / 2][2 * r + s % 2],
+                             b.scales);
         }
         for (int k = 0; k < 4; ++k) deinterleave4(p.qs + 256 * k, r, 8, b.qs + 32 * k);
     }
@@ -259,7 +260,7 @@ void ref_gemm_q4_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_gr
                                 hi += (q >> 4) * a[ib].qs[64 * k + 32 + 4 * h + j];
                             }
                         }
-                        isum += lo * p.scales[2 * k][2 * r] + hi * p.scales[2 * k + 1][2 * r];
+                        isum += lo * p.scales[k][2 * r] + hi * p.scales[k][2 * r + 1];
                         imin += p.mins[k][2 * r] * ai[ib].sub_sums[2 * k] +
                                 p.mins[k][2 * r + 1] * ai[ib].sub_sums[2 * k + 1];
                     }

@@ -11,10 +11,10 @@
 //   Q4_0 -> Q4_0x8: d[8] (fp16), qs[128]: qs[32h + 4r + j] = row r's qs[4h + j], h < 4, j < 4
 //           (low nibbles: columns 4h + j; high nibbles: columns 16 + 4h + j; unsigned 0..15).
 //   Q8_0 -> Q8_0x8: d[8] (fp16), qs[256]: qs[32h + 4r + j] = row r's qs[4h + j], h < 8.
-//   Q4_K -> Q4_Kx8: per 256 columns d[8], dmin[8] (fp16); scales[8][16]: sub-block s, bytes 2r
-//           and 2r + 1 = row r's 6-bit scale; mins[4][16]: bytes 2r, 2r + 1 of pair k = row r's
-//           mins of sub-blocks 2k, 2k + 1; qs[1024]: qs[256k + 32h + 4r + j] = row r's
-//           qs[32k + 4h + j] (low nibbles: sub-block 2k, high nibbles: sub-block 2k + 1).
+//   Q4_K -> Q4_Kx8: per 256 columns d[8], dmin[8] (fp16); scales[4][16] and mins[4][16]: bytes
+//           2r, 2r + 1 of pair k = row r's 6-bit scales (mins) of sub-blocks 2k, 2k + 1;
+//           qs[1024]: qs[256k + 32h + 4r + j] = row r's qs[32k + 4h + j] (low nibbles:
+//           sub-block 2k, high nibbles: sub-block 2k + 1). 3% larger than the stored rows.
 //   Q6_K -> Q6_Kx8: a 4-bit and a 2-bit plane interleaved the same way, and the scales in pairs
 //           (packed_layout.h); as large as the 8 stored rows.
 //

@@ -22,6 +22,15 @@ using namespace avx2;  // NOLINT(google-build-using-namespace)
 // accumulators then live in registers instead of arrays on the stack.
 #define LOKAL_UNROLL _Pragma("GCC unroll 8")
 
+// From 16 bytes holding pairs (a_r, b_r) for rows r < 8: (a_r, a_r) or (b_r, b_r) in bytes
+// 2r, 2r + 1, ready to widen for a madd against row r's two 16-bit partial sums.
+inline __m128i pick_even_bytes() {
+    return _mm_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
+}
+inline __m128i pick_odd_bytes() {
+    return _mm_setr_epi8(1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15);
+}
+
 // 4 activation bytes at p, repeated in every 32-bit lane.
 inline __m256i bcast4(const int8_t* p) {
     int32_t v;
@@ -132,6 +141,8 @@ void q8_0_tile(int64_t nb, const block_q8_0x8* w, const ActRows& ar, float* y, s
 template <int kRn>
 void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m128i pick_even = pick_even_bytes();
+    const __m128i pick_odd = pick_odd_bytes();
     const block_q8_K* a[kRn];
     const ActInfoQ8_K* ai[kRn];
     __m256 acc[kRn];
@@ -163,10 +174,9 @@ void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, s
                     shi[j] = h == 0 ? thi : _mm256_add_epi16(shi[j], thi);
                 }
             }
-            const __m256i sc_lo = _mm256_cvtepu8_epi16(
-                _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.scales[2 * k])));
-            const __m256i sc_hi = _mm256_cvtepu8_epi16(
-                _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.scales[2 * k + 1])));
+            const __m128i pairs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.scales[k]));
+            const __m256i sc_lo = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(pairs, pick_even));
+            const __m256i sc_hi = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(pairs, pick_odd));
             LOKAL_UNROLL
             for (int j = 0; j < kRn; ++j) {
                 const __m256i t = _mm256_add_epi32(_mm256_madd_epi16(slo[j], sc_lo),
@@ -206,9 +216,8 @@ template <int kRn>
 void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i m2 = _mm256_set1_epi8(0x30);
-    // Row r's scale of sub-block 2k (even) or 2k + 1 (odd) in both bytes 2r and 2r + 1.
-    const __m128i pick_even = _mm_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
-    const __m128i pick_odd = _mm_setr_epi8(1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15);
+    const __m128i pick_even = pick_even_bytes();
+    const __m128i pick_odd = pick_odd_bytes();
     const block_q8_K* a[kRn];
     __m256 acc[kRn];
     LOKAL_UNROLL

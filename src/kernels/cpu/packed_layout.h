@@ -19,7 +19,7 @@ struct block_q8_0x8 {
 struct block_q4_Kx8 {
     uint16_t d[8];
     uint16_t dmin[8];
-    uint8_t scales[8][16];  // [sub-block][2r], [2r + 1]: row r's scale
+    uint8_t scales[4][16];  // [pair k][2r], [2r + 1]: row r's scales of sub-blocks 2k, 2k + 1
     uint8_t mins[4][16];    // [pair k][2r], [2r + 1]: row r's mins of sub-blocks 2k, 2k + 1
     uint8_t qs[1024];
 };
@@ -40,7 +40,7 @@ struct block_q6_Kx8 {
 static_assert(sizeof(block_q4_0x8) == 144);
 static_assert(sizeof(block_q6_Kx8) == 8 * 210);
 static_assert(sizeof(block_q8_0x8) == 272);
-static_assert(sizeof(block_q4_Kx8) == 1248);
+static_assert(sizeof(block_q4_Kx8) == 1184);
 
 // Side data of one Q8_0 activation block: its scale as a float and 8 x the sum of its quants
 // (q4_0 stores q + 8, so its dot product is sum(q * a) - 8 * sum(a)).
