@@ -7,10 +7,10 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "base/random_values.h"
 #include "base/thread_pool.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/packed.h"
@@ -22,21 +22,13 @@ namespace {
 using lokal::DType;
 using namespace lokal::kernels;  // NOLINT(google-build-using-namespace)
 
-std::vector<float> randn(int64_t n, uint32_t seed, float scale) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.0f, scale);
-    std::vector<float> x(n);
-    for (float& v : x) v = dist(rng);
-    return x;
-}
-
 // rows x n weights of type t: 16 distinct quantized rows repeated (quantizing K types is slow).
 std::vector<uint8_t> make_weights(DType t, int64_t rows, int64_t n) {
     const size_t stride = lokal::row_bytes(t, n);
     std::vector<uint8_t> w(stride * rows);
     const int64_t distinct = std::min<int64_t>(rows, 16);
     for (int64_t r = 0; r < distinct; ++r) {
-        const std::vector<float> x = randn(n, 1 + (uint32_t)r, 0.05f);
+        const std::vector<float> x = lokal::random_normal(n, 1 + (uint32_t)r, 0.05f);
         lokal::quantize_row(t, x.data(), w.data() + r * stride, n);
     }
     for (int64_t r = distinct; r < rows; ++r) {
@@ -49,7 +41,7 @@ std::vector<uint8_t> make_acts(DType at, int64_t rows, int64_t n) {
     const size_t stride = lokal::row_bytes(at, n);
     std::vector<uint8_t> a(stride * rows);
     for (int64_t r = 0; r < rows; ++r) {
-        const std::vector<float> x = randn(n, 100 + (uint32_t)r, 1.0f);
+        const std::vector<float> x = lokal::random_normal(n, 100 + (uint32_t)r, 1.0f);
         lokal::quantize_row(at, x.data(), a.data() + r * stride, n);
     }
     return a;
@@ -80,7 +72,7 @@ void bm_vec_dot(benchmark::State& state, DType t, Isa isa) {
 
 void bm_quantize(benchmark::State& state, DType at, Isa isa) {
     const int64_t n = 4096;
-    const std::vector<float> x = randn(n, 3, 1.0f);
+    const std::vector<float> x = lokal::random_normal(n, 3, 1.0f);
     std::vector<uint8_t> out(lokal::row_bytes(at, n));
     for (auto _ : state) {
         quantize_activations(at, x.data(), out.data(), n, isa);
@@ -144,7 +136,7 @@ void bm_matmul(benchmark::State& state, DType t, int64_t batch, int threads) {
     const int64_t n = 4096, rows = 4096;
     const std::vector<uint8_t> w = make_weights(t, rows, n);
     const MatrixView mv{t, rows, n, w.data(), lokal::row_bytes(t, n)};
-    const std::vector<float> x = randn(n * batch, 9, 1.0f);
+    const std::vector<float> x = lokal::random_normal(n * batch, 9, 1.0f);
     std::vector<float> y(rows * batch);
     lokal::ThreadPool pool(threads);
     MatmulScratch scratch;

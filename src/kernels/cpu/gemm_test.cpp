@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
 
+#include "base/random_values.h"
 #include "base/thread_pool.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/vec_dot.h"
@@ -13,14 +13,6 @@
 
 namespace lokal::kernels {
 namespace {
-
-std::vector<float> randn(int64_t n, uint32_t seed, float scale) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.0f, scale);
-    std::vector<float> x(n);
-    for (float& v : x) v = dist(rng);
-    return x;
-}
 
 const DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0, DType::Q4_1,
                         DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K, DType::Q3_K,
@@ -37,14 +29,14 @@ Problem make_problem(DType t, int64_t n, int64_t rows, int64_t batch, uint32_t s
     Problem p{n, rows, batch, {}, {}, row_bytes(t, n), 0};
     p.w.resize(p.w_stride * rows);
     for (int64_t r = 0; r < rows; ++r) {
-        const std::vector<float> x = randn(n, seed + (uint32_t)r, 0.05f);
+        const std::vector<float> x = random_normal(n, seed + (uint32_t)r, 0.05f);
         quantize_row(t, x.data(), p.w.data() + r * p.w_stride, n);
     }
     const DType at = kernels_ref(t).act_type;
     p.act_stride = row_bytes(at, n);
     p.act.resize(p.act_stride * batch);
     for (int64_t b = 0; b < batch; ++b) {
-        const std::vector<float> x = randn(n, seed + 1000 + (uint32_t)b, 1.0f);
+        const std::vector<float> x = random_normal(n, seed + 1000 + (uint32_t)b, 1.0f);
         quantize_row(at, x.data(), p.act.data() + b * p.act_stride, n);
     }
     return p;
@@ -113,12 +105,12 @@ TEST(Matmul, BatchedEqualsSingleRowsForEveryBatchSize) {
         const int64_t rows = 70, cols = 512;
         std::vector<uint8_t> w(row_bytes(t, cols) * rows);
         for (int64_t r = 0; r < rows; ++r) {
-            const std::vector<float> x = randn(cols, 50 + (uint32_t)r, 0.05f);
+            const std::vector<float> x = random_normal(cols, 50 + (uint32_t)r, 0.05f);
             quantize_row(t, x.data(), w.data() + r * row_bytes(t, cols), cols);
         }
         const MatrixView mv{t, rows, cols, w.data(), row_bytes(t, cols)};
         for (int64_t batch : {1, 3, 4, 9}) {
-            const std::vector<float> x = randn(cols * batch, 7, 1.0f);
+            const std::vector<float> x = random_normal(cols * batch, 7, 1.0f);
             std::vector<float> y(rows * batch);
             matmul(mv, x.data(), batch, y.data(), rows, pool, scratch);
             for (int64_t b = 0; b < batch; ++b) {

@@ -12,29 +12,41 @@ namespace {
 // Waking threads costs microseconds: below this much work one thread is faster.
 constexpr int64_t kMinWorkPerThread = 1 << 16;  // multiply-adds
 
-uint8_t* quantize_batch(DType act_type, const MatrixView& w, const float* x, int64_t n_batch,
-                        ThreadPool& pool, MatmulScratch& scratch) {
-    const uint64_t act_row = row_bytes(act_type, w.cols);
-    if (scratch.act.size() < act_row * n_batch) scratch.act.resize(act_row * n_batch);
+// The batch's activations in the weight type's activation format, with the packed kernels' side
+// data when w is packed.
+struct QuantizedBatch {
+    const uint8_t* act = nullptr;
+    uint64_t act_row = 0;
+    const uint8_t* info = nullptr;
+    uint64_t info_row = 0;
+};
+
+QuantizedBatch quantize_batch(DType act_type, const MatrixView& w, const float* x, int64_t n_batch,
+                              ThreadPool& pool, MatmulScratch& scratch) {
+    QuantizedBatch q;
+    q.act_row = row_bytes(act_type, w.cols);
+    if (scratch.act.size() < q.act_row * n_batch) scratch.act.resize(q.act_row * n_batch);
     uint8_t* act = scratch.act.data();
     uint8_t* info = nullptr;
-    uint64_t info_row = 0;
     if (w.packed) {
-        info_row = packed_act_info_bytes(w.type, w.cols);
-        if (scratch.act_info.size() < info_row * n_batch) {
-            scratch.act_info.resize(info_row * n_batch);
+        q.info_row = packed_act_info_bytes(w.type, w.cols);
+        if (scratch.act_info.size() < q.info_row * n_batch) {
+            scratch.act_info.resize(q.info_row * n_batch);
         }
         info = scratch.act_info.data();
     }
     pool.parallel_for(
         n_batch, std::max<int64_t>(1, kMinWorkPerThread / w.cols), [&](int64_t b0, int64_t b1) {
             for (int64_t b = b0; b < b1; ++b) {
-                quantize_activations(act_type, x + b * w.cols, act + b * act_row, w.cols);
-                if (info)
-                    prepare_packed_act(w.type, act + b * act_row, w.cols, info + b * info_row);
+                quantize_activations(act_type, x + b * w.cols, act + b * q.act_row, w.cols);
+                if (info) {
+                    prepare_packed_act(w.type, act + b * q.act_row, w.cols, info + b * q.info_row);
+                }
             }
         });
-    return act;
+    q.act = act;
+    q.info = info;
+    return q;
 }
 
 }  // namespace
@@ -42,19 +54,16 @@ uint8_t* quantize_batch(DType act_type, const MatrixView& w, const float* x, int
 void matmul(const MatrixView& w, const float* x, int64_t n_batch, float* y, int64_t ldy,
             ThreadPool& pool, MatmulScratch& scratch) {
     const TypeKernels& k = kernels_for(w.type);
-    const uint64_t act_row = row_bytes(k.act_type, w.cols);
-    const uint8_t* act = quantize_batch(k.act_type, w, x, n_batch, pool, scratch);
+    const QuantizedBatch q = quantize_batch(k.act_type, w, x, n_batch, pool, scratch);
     const int64_t row_grain =
         std::max<int64_t>(16, kMinWorkPerThread / std::max<int64_t>(1, w.cols * n_batch));
     if (w.packed) {
         const PackedGemmFn gemm = packed_gemm_for(w.type);
-        const uint64_t info_row = packed_act_info_bytes(w.type, w.cols);
-        const uint8_t* info = scratch.act_info.data();
         pool.parallel_for(w.rows / kPackRows, std::max<int64_t>(1, row_grain / kPackRows),
                           [&](int64_t g0, int64_t g1) {
                               gemm(w.cols, w.data + g0 * w.row_stride, w.row_stride, (int)(g1 - g0),
-                                   act, act_row, info, info_row, (int)n_batch, y + g0 * kPackRows,
-                                   ldy);
+                                   q.act, q.act_row, q.info, q.info_row, (int)n_batch,
+                                   y + g0 * kPackRows, ldy);
                           });
         return;
     }
@@ -62,11 +71,11 @@ void matmul(const MatrixView& w, const float* x, int64_t n_batch, float* y, int6
     // tiles it so that each weight block is unpacked once per four activation rows.
     pool.parallel_for(w.rows, row_grain, [&](int64_t r0, int64_t r1) {
         if (n_batch == 1) {
-            for (int64_t r = r0; r < r1; ++r) y[r] = k.vec_dot(w.cols, w.row(r), act);
+            for (int64_t r = r0; r < r1; ++r) y[r] = k.vec_dot(w.cols, w.row(r), q.act);
             return;
         }
-        k.gemm(w.cols, w.row(r0), w.row_stride, (int)(r1 - r0), act, act_row, (int)n_batch, y + r0,
-               ldy);
+        k.gemm(w.cols, w.row(r0), w.row_stride, (int)(r1 - r0), q.act, q.act_row, (int)n_batch,
+               y + r0, ldy);
     });
 }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #include "base/error.h"
 #include "base/fp16.h"
@@ -181,128 +182,89 @@ void unpack_q6_K(const block_q6_Kx8* in, int r, int64_t nb, block_q6_K* out) {
 
 // ---- scalar reference kernels ----------------------------------------------------------------
 
-void ref_gemm_q4_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
-                   const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
-                   int n_act, float* y, size_t ldy) {
-    const int64_t nb = cols / kQK32;
-    for (int g = 0; g < n_groups; ++g) {
-        const auto* wg = reinterpret_cast<const block_q4_0x8*>(w + g * group_stride);
-        for (int b = 0; b < n_act; ++b) {
-            const auto* a = reinterpret_cast<const block_q8_0*>(act + b * act_stride);
-            const auto* ai = reinterpret_cast<const ActInfoQ8_0*>(info + b * info_stride);
-            float acc[8] = {};
-            for (int64_t ib = 0; ib < nb; ++ib) {
-                for (int r = 0; r < 8; ++r) {
-                    int32_t isum = -ai[ib].sum_x8;
-                    for (int h = 0; h < 4; ++h) {
-                        for (int j = 0; j < 4; ++j) {
-                            const uint8_t q = wg[ib].qs[32 * h + 4 * r + j];
-                            isum += (q & 0xF) * a[ib].qs[4 * h + j];
-                            isum += (q >> 4) * a[ib].qs[16 + 4 * h + j];
-                        }
-                    }
-                    const float d = fp16_to_fp32(wg[ib].d[r]) * ai[ib].d;
-                    acc[r] = std::fma(d, (float)isum, acc[r]);
-                }
-            }
-            for (int r = 0; r < 8; ++r) y[b * ldy + 8 * g + r] = acc[r];
+// Each step returns row r's accumulator after one (super-)block: the exact integer dot product,
+// then the float steps every kernel shares.
+struct NoInfo {};
+
+float q4_0_step(float acc, const block_q4_0x8& p, int r, const block_q8_0& a,
+                const ActInfoQ8_0& ai) {
+    int32_t isum = -ai.sum_x8;
+    for (int h = 0; h < 4; ++h) {
+        for (int j = 0; j < 4; ++j) {
+            const uint8_t q = p.qs[32 * h + 4 * r + j];
+            isum += (q & 0xF) * a.qs[4 * h + j];
+            isum += (q >> 4) * a.qs[16 + 4 * h + j];
         }
     }
+    return std::fma(fp16_to_fp32(p.d[r]) * ai.d, (float)isum, acc);
 }
 
-void ref_gemm_q8_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
-                   const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
-                   int n_act, float* y, size_t ldy) {
-    const int64_t nb = cols / kQK32;
-    for (int g = 0; g < n_groups; ++g) {
-        const auto* wg = reinterpret_cast<const block_q8_0x8*>(w + g * group_stride);
-        for (int b = 0; b < n_act; ++b) {
-            const auto* a = reinterpret_cast<const block_q8_0*>(act + b * act_stride);
-            const auto* ai = reinterpret_cast<const ActInfoQ8_0*>(info + b * info_stride);
-            float acc[8] = {};
-            for (int64_t ib = 0; ib < nb; ++ib) {
-                for (int r = 0; r < 8; ++r) {
-                    int32_t isum = 0;
-                    for (int h = 0; h < 8; ++h) {
-                        for (int j = 0; j < 4; ++j) {
-                            isum += wg[ib].qs[32 * h + 4 * r + j] * a[ib].qs[4 * h + j];
-                        }
-                    }
-                    const float d = fp16_to_fp32(wg[ib].d[r]) * ai[ib].d;
-                    acc[r] = std::fma(d, (float)isum, acc[r]);
-                }
-            }
-            for (int r = 0; r < 8; ++r) y[b * ldy + 8 * g + r] = acc[r];
-        }
+float q8_0_step(float acc, const block_q8_0x8& p, int r, const block_q8_0& a,
+                const ActInfoQ8_0& ai) {
+    int32_t isum = 0;
+    for (int h = 0; h < 8; ++h) {
+        for (int j = 0; j < 4; ++j) isum += p.qs[32 * h + 4 * r + j] * a.qs[4 * h + j];
     }
+    return std::fma(fp16_to_fp32(p.d[r]) * ai.d, (float)isum, acc);
 }
 
-void ref_gemm_q4_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
-                   const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
-                   int n_act, float* y, size_t ldy) {
-    const int64_t nb = cols / kQKK;
-    for (int g = 0; g < n_groups; ++g) {
-        const auto* wg = reinterpret_cast<const block_q4_Kx8*>(w + g * group_stride);
-        for (int b = 0; b < n_act; ++b) {
-            const auto* a = reinterpret_cast<const block_q8_K*>(act + b * act_stride);
-            const auto* ai = reinterpret_cast<const ActInfoQ8_K*>(info + b * info_stride);
-            float acc[8] = {};
-            for (int64_t ib = 0; ib < nb; ++ib) {
-                const block_q4_Kx8& p = wg[ib];
-                for (int r = 0; r < 8; ++r) {
-                    int32_t isum = 0, imin = 0;
-                    for (int k = 0; k < 4; ++k) {
-                        int32_t lo = 0, hi = 0;
-                        for (int h = 0; h < 8; ++h) {
-                            for (int j = 0; j < 4; ++j) {
-                                const uint8_t q = p.qs[256 * k + 32 * h + 4 * r + j];
-                                lo += (q & 0xF) * a[ib].qs[64 * k + 4 * h + j];
-                                hi += (q >> 4) * a[ib].qs[64 * k + 32 + 4 * h + j];
-                            }
-                        }
-                        isum += lo * p.scales[k][2 * r] + hi * p.scales[k][2 * r + 1];
-                        imin += p.mins[k][2 * r] * ai[ib].sub_sums[2 * k] +
-                                p.mins[k][2 * r + 1] * ai[ib].sub_sums[2 * k + 1];
-                    }
-                    const float d = fp16_to_fp32(p.d[r]) * a[ib].d;
-                    const float dmin = fp16_to_fp32(p.dmin[r]) * a[ib].d;
-                    acc[r] = std::fma(d, (float)isum, acc[r]);
-                    acc[r] = std::fma(-dmin, (float)imin, acc[r]);
-                }
+float q4_K_step(float acc, const block_q4_Kx8& p, int r, const block_q8_K& a,
+                const ActInfoQ8_K& ai) {
+    int32_t isum = 0, imin = 0;
+    for (int k = 0; k < 4; ++k) {
+        int32_t lo = 0, hi = 0;
+        for (int h = 0; h < 8; ++h) {
+            for (int j = 0; j < 4; ++j) {
+                const uint8_t q = p.qs[256 * k + 32 * h + 4 * r + j];
+                lo += (q & 0xF) * a.qs[64 * k + 4 * h + j];
+                hi += (q >> 4) * a.qs[64 * k + 32 + 4 * h + j];
             }
-            for (int r = 0; r < 8; ++r) y[b * ldy + 8 * g + r] = acc[r];
         }
+        isum += lo * p.scales[k][2 * r] + hi * p.scales[k][2 * r + 1];
+        imin +=
+            p.mins[k][2 * r] * ai.sub_sums[2 * k] + p.mins[k][2 * r + 1] * ai.sub_sums[2 * k + 1];
     }
+    const float d = fp16_to_fp32(p.d[r]) * a.d;
+    const float dmin = fp16_to_fp32(p.dmin[r]) * a.d;
+    acc = std::fma(d, (float)isum, acc);
+    return std::fma(-dmin, (float)imin, acc);
 }
 
-void ref_gemm_q6_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
-                   const uint8_t* act, size_t act_stride, const uint8_t* /*info*/,
-                   size_t /*info_stride*/, int n_act, float* y, size_t ldy) {
-    const int64_t nb = cols / kQKK;
+float q6_K_step(float acc, const block_q6_Kx8& p, int r, const block_q8_K& a, const NoInfo&) {
+    int32_t isum = 0, corr = 0;
+    for (int s = 0; s < 16; ++s) {
+        const int32_t sc = p.scale_pairs[s / 2][2 * r + s % 2];
+        int32_t dot = 0;
+        for (int e = 16 * s; e < 16 * s + 16; ++e) {
+            const Q6Slot at = q6_slot(e, r);
+            const int q =
+                ((p.ql[at.ql] >> at.ql_shift) & 0xF) | (((p.qh[at.qh] >> at.qh_shift) & 3) << 4);
+            dot += q * a.qs[e];
+        }
+        isum += sc * dot;
+        corr += sc * a.bsums[s];
+    }
+    return std::fma(fp16_to_fp32(p.d[r]) * a.d, (float)(isum - 32 * corr), acc);
+}
+
+template <typename Packed, typename ActBlock, typename Info,
+          float (*kStep)(float, const Packed&, int, const ActBlock&, const Info&)>
+void ref_gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, const uint8_t* act,
+              size_t act_stride, const uint8_t* info, size_t info_stride, int n_act, float* y,
+              size_t ldy) {
+    constexpr int64_t kBlockElems = sizeof(ActBlock::qs);
+    const int64_t nb = cols / kBlockElems;
     for (int g = 0; g < n_groups; ++g) {
-        const auto* wg = reinterpret_cast<const block_q6_Kx8*>(w + g * group_stride);
+        const auto* wg = reinterpret_cast<const Packed*>(w + g * group_stride);
         for (int b = 0; b < n_act; ++b) {
-            const auto* a = reinterpret_cast<const block_q8_K*>(act + b * act_stride);
+            const auto* a = reinterpret_cast<const ActBlock*>(act + b * act_stride);
             float acc[8] = {};
             for (int64_t ib = 0; ib < nb; ++ib) {
-                const block_q6_Kx8& p = wg[ib];
-                for (int r = 0; r < 8; ++r) {
-                    int32_t isum = 0, corr = 0;
-                    for (int s = 0; s < 16; ++s) {
-                        const int32_t sc = p.scale_pairs[s / 2][2 * r + s % 2];
-                        int32_t dot = 0;
-                        for (int e = 16 * s; e < 16 * s + 16; ++e) {
-                            const Q6Slot at = q6_slot(e, r);
-                            const int q = ((p.ql[at.ql] >> at.ql_shift) & 0xF) |
-                                          (((p.qh[at.qh] >> at.qh_shift) & 3) << 4);
-                            dot += q * a[ib].qs[e];
-                        }
-                        isum += sc * dot;
-                        corr += sc * a[ib].bsums[s];
-                    }
-                    const float d = fp16_to_fp32(p.d[r]) * a[ib].d;
-                    acc[r] = std::fma(d, (float)(isum - 32 * corr), acc[r]);
+                Info ai{};  // Q6_K has no side data (and info may then be null)
+                if constexpr (!std::is_same_v<Info, NoInfo>) {
+                    ai = reinterpret_cast<const Info*>(info + b * info_stride)[ib];
                 }
+                for (int r = 0; r < 8; ++r) acc[r] = kStep(acc[r], wg[ib], r, a[ib], ai);
             }
             for (int r = 0; r < 8; ++r) y[b * ldy + 8 * g + r] = acc[r];
         }
@@ -312,13 +274,13 @@ void ref_gemm_q6_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_gr
 PackedGemmFn ref_packed_gemm(DType t) {
     switch (t) {
         case DType::Q4_0:
-            return ref_gemm_q4_0;
+            return ref_gemm<block_q4_0x8, block_q8_0, ActInfoQ8_0, q4_0_step>;
         case DType::Q8_0:
-            return ref_gemm_q8_0;
+            return ref_gemm<block_q8_0x8, block_q8_0, ActInfoQ8_0, q8_0_step>;
         case DType::Q4_K:
-            return ref_gemm_q4_K;
+            return ref_gemm<block_q4_Kx8, block_q8_K, ActInfoQ8_K, q4_K_step>;
         case DType::Q6_K:
-            return ref_gemm_q6_K;
+            return ref_gemm<block_q6_Kx8, block_q8_K, NoInfo, q6_K_step>;
         default:
             return nullptr;
     }

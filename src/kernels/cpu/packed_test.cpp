@@ -4,9 +4,9 @@
 
 #include <cmath>
 #include <cstring>
-#include <random>
 #include <vector>
 
+#include "base/random_values.h"
 #include "base/thread_pool.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/packed.h"
@@ -18,14 +18,6 @@ namespace lokal::kernels {
 namespace {
 
 const DType kPackedTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K};
-
-std::vector<float> randn(int64_t n, uint32_t seed, float scale) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.0f, scale);
-    std::vector<float> x(n);
-    for (float& v : x) v = dist(rng);
-    return x;
-}
 
 struct Packed {
     int64_t rows = 0, cols = 0;
@@ -39,7 +31,7 @@ Packed make_packed(DType t, int64_t rows, int64_t cols, uint32_t seed) {
     p.stored.resize(p.row_stride * rows);
     for (int64_t r = 0; r < rows; ++r) {
         // Rows of different magnitudes, some with an offset (exercises q4_K mins).
-        std::vector<float> x = randn(cols, seed + (uint32_t)r, 0.02f * (1 + r % 5));
+        std::vector<float> x = random_normal(cols, seed + (uint32_t)r, 0.02f * (1 + r % 5));
         if (r % 3 == 0) {
             for (float& v : x) v += 0.03f;
         }
@@ -82,7 +74,7 @@ Acts make_acts(DType t, int64_t cols, int n, uint32_t seed) {
     a.act.resize(a.act_stride * n);
     a.info.resize(a.info_stride * n);
     for (int b = 0; b < n; ++b) {
-        const std::vector<float> x = randn(cols, seed + 100 + (uint32_t)b, 1.0f);
+        const std::vector<float> x = random_normal(cols, seed + 100 + (uint32_t)b, 1.0f);
         quantize_row(at, x.data(), a.act.data() + b * a.act_stride, cols);
         prepare_packed_act(t, a.act.data() + b * a.act_stride, cols,
                            a.info.data() + b * a.info_stride);
@@ -140,7 +132,7 @@ TEST(Packed, MatmulAndGetRowOfAPackedMatrix) {
         const MatrixView plain{t, p.rows, p.cols, p.stored.data(), p.row_stride, false};
         const MatrixView packed{t, p.rows, p.cols, p.packed.data(), p.group_stride, true};
         for (int64_t batch : {1, 5}) {
-            const std::vector<float> x = randn(p.cols * batch, 31, 1.0f);
+            const std::vector<float> x = random_normal(p.cols * batch, 31, 1.0f);
             std::vector<float> y_plain(p.rows * batch), y_packed(p.rows * batch);
             matmul(plain, x.data(), batch, y_plain.data(), p.rows, pool, scratch);
             matmul(packed, x.data(), batch, y_packed.data(), p.rows, pool, scratch);
