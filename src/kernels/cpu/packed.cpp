@@ -118,20 +118,13 @@ void unpack_q4_K(const block_q4_Kx8* in, int r, int64_t nb, block_q4_K* out) {
     }
 }
 
-// Byte offsets of element e = 128 c2 + 32 i + 4 h + j of row r in the two planes.
-struct Q6Slot {
-    int ql, ql_shift, qh, qh_shift;
-};
-Q6Slot q6_slot(int e, int r) {
-    const int c2 = e / 128, i = (e / 32) % 4, h = (e / 4) % 8, j = e % 4;
-    return {256 * (2 * c2 + i / 2) + 32 * h + 4 * r + j, 4 * (i % 2), 256 * c2 + 32 * h + 4 * r + j,
-            2 * i};
-}
-
-// The planes hold what q6_K's ql/qh hold, regrouped: for half c2 and l = 4 h + j, stored ql byte
-// l has elements l (low nibble) and l + 64 (high); byte l + 32 has l + 32 and l + 96; stored qh
-// byte l has the high bits of all four in the order of the packed qh. Four bytes at a time.
+// The stored block's bytes for half c2 and l = 4 h + j: ql[64 c2 + l] has q_0 and q_2's low
+// nibbles, ql[64 c2 + 32 + l] q_1 and q_3's, qh[32 c2 + l] the four high 2-bit fields in order.
+// Regrouped four bytes (j < 4) at a time.
 constexpr uint32_t kLowNibbles = 0x0F0F0F0F;
+constexpr uint32_t kHighNibbles = 0xF0F0F0F0;
+
+int q6_at(int c2, int h, int r) { return 768 * c2 + 96 * h + 4 * r; }
 
 void pack_q6_K(const uint8_t* rows, uint64_t stride, int64_t nb, block_q6_Kx8* out) {
     for (int64_t ib = 0; ib < nb; ++ib) {
@@ -146,12 +139,12 @@ void pack_q6_K(const uint8_t* rows, uint64_t stride, int64_t nb, block_q6_Kx8* o
                     std::memcpy(&lo, b.ql + 64 * c2 + 4 * h, 4);
                     std::memcpy(&hi, b.ql + 64 * c2 + 32 + 4 * h, 4);
                     std::memcpy(&qh, b.qh + 32 * c2 + 4 * h, 4);
-                    const uint32_t plane0 = (lo & kLowNibbles) | ((hi & kLowNibbles) << 4);
-                    const uint32_t plane1 = ((lo >> 4) & kLowNibbles) | (hi & ~kLowNibbles);
-                    const int at = 32 * h + 4 * r;
-                    std::memcpy(p.ql + 256 * (2 * c2) + at, &plane0, 4);
-                    std::memcpy(p.ql + 256 * (2 * c2 + 1) + at, &plane1, 4);
-                    std::memcpy(p.qh + 256 * c2 + at, &qh, 4);
+                    const uint32_t x = (lo & kLowNibbles) | ((qh << 4) & kHighNibbles);
+                    const uint32_t y = ((lo >> 4) & kLowNibbles) | (qh & kHighNibbles);
+                    uint8_t* at = p.qs + q6_at(c2, h, r);
+                    std::memcpy(at, &x, 4);
+                    std::memcpy(at + 32, &y, 4);
+                    std::memcpy(at + 64, &hi, 4);
                 }
             }
         }
@@ -166,17 +159,33 @@ void unpack_q6_K(const block_q6_Kx8* in, int r, int64_t nb, block_q6_K* out) {
         for (int s = 0; s < 16; ++s) b.scales[s] = p.scale_pairs[s / 2][2 * r + s % 2];
         for (int c2 = 0; c2 < 2; ++c2) {
             for (int h = 0; h < 8; ++h) {
-                const int at = 32 * h + 4 * r;
-                uint32_t plane0, plane1;
-                std::memcpy(&plane0, p.ql + 256 * (2 * c2) + at, 4);
-                std::memcpy(&plane1, p.ql + 256 * (2 * c2 + 1) + at, 4);
-                const uint32_t lo = (plane0 & kLowNibbles) | ((plane1 & kLowNibbles) << 4);
-                const uint32_t hi = ((plane0 >> 4) & kLowNibbles) | (plane1 & ~kLowNibbles);
+                const uint8_t* at = p.qs + q6_at(c2, h, r);
+                uint32_t x, y;
+                std::memcpy(&x, at, 4);
+                std::memcpy(&y, at + 32, 4);
+                const uint32_t lo = (x & kLowNibbles) | ((y & kLowNibbles) << 4);
+                const uint32_t qh = ((x >> 4) & kLowNibbles) | (y & kHighNibbles);
                 std::memcpy(b.ql + 64 * c2 + 4 * h, &lo, 4);
-                std::memcpy(b.ql + 64 * c2 + 32 + 4 * h, &hi, 4);
-                std::memcpy(b.qh + 32 * c2 + 4 * h, p.qh + 256 * c2 + at, 4);
+                std::memcpy(b.ql + 64 * c2 + 32 + 4 * h, at + 64, 4);
+                std::memcpy(b.qh + 32 * c2 + 4 * h, &qh, 4);
             }
         }
+    }
+}
+
+// Row r's quant of element e = 128 c2 + 32 i + 4 h + j, from the three bytes that hold it.
+int q6_quant(const block_q6_Kx8& p, int e, int r) {
+    const int c2 = e / 128, i = (e / 32) % 4, h = (e / 4) % 8, j = e % 4;
+    const uint8_t* at = p.qs + q6_at(c2, h, r) + j;
+    switch (i) {
+        case 0:
+            return at[0] & 0x3F;
+        case 1:
+            return (at[64] & 0xF) | ((at[0] >> 6) << 4);
+        case 2:
+            return at[32] & 0x3F;
+        default:
+            return (at[64] >> 4) | ((at[32] >> 6) << 4);
     }
 }
 
@@ -236,10 +245,7 @@ float q6_K_step(float acc, const block_q6_Kx8& p, int r, const block_q8_K& a, co
         const int32_t sc = p.scale_pairs[s / 2][2 * r + s % 2];
         int32_t dot = 0;
         for (int e = 16 * s; e < 16 * s + 16; ++e) {
-            const Q6Slot at = q6_slot(e, r);
-            const int q =
-                ((p.ql[at.ql] >> at.ql_shift) & 0xF) | (((p.qh[at.qh] >> at.qh_shift) & 3) << 4);
-            dot += q * a.qs[e];
+            dot += q6_quant(p, e, r) * a.qs[e];
         }
         isum += sc * dot;
         corr += sc * a.bsums[s];

@@ -15,8 +15,8 @@
 //           2r, 2r + 1 of pair k = row r's 6-bit scales (mins) of sub-blocks 2k, 2k + 1;
 //           qs[1024]: qs[256k + 32h + 4r + j] = row r's qs[32k + 4h + j] (low nibbles:
 //           sub-block 2k, high nibbles: sub-block 2k + 1). 3% larger than the stored rows.
-//   Q6_K -> Q6_Kx8: a 4-bit and a 2-bit plane interleaved the same way, and the scales in pairs
-//           (packed_layout.h); as large as the 8 stored rows.
+//   Q6_K -> Q6_Kx8: every four 6-bit quants in three bytes interleaved the same way, and the
+//           scales in pairs (packed_layout.h); as large as the 8 stored rows.
 //
 // Results per (row, activation row): each block's integer dot product is exact; the float part
 // is acc = fma(d_w * d_act, (float)isum, acc) per block in column order (Q4_K: then

@@ -216,6 +216,7 @@ template <int kRn>
 void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i m2 = _mm256_set1_epi8(0x30);
+    const __m256i m6 = _mm256_set1_epi8(0x3F);
     const __m128i pick_even = pick_even_bytes();
     const __m128i pick_odd = pick_odd_bytes();
     const block_q8_K* a[kRn];
@@ -242,21 +243,21 @@ void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, s
                 }
                 LOKAL_UNROLL
                 for (int h = 4 * hh; h < 4 * hh + 4; h += 2) {
-                    // The 6-bit quants of elements 128 c2 + 32 i + 4 (h + t) + j, t < 2.
+                    // The 6-bit quants of elements 128 c2 + 32 i + 4 (h + t) + j, t < 2, from
+                    // the three bytes per four quants of packed_layout.h.
                     __m256i v[2][4];
                     LOKAL_UNROLL
                     for (int t = 0; t < 2; ++t) {
-                        const __m256i l0 = load256(p.ql + 256 * (2 * c2) + 32 * (h + t));
-                        const __m256i l1 = load256(p.ql + 256 * (2 * c2 + 1) + 32 * (h + t));
-                        const __m256i qh = load256(p.qh + 256 * c2 + 32 * (h + t));
-                        v[t][0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
-                                                  _mm256_and_si256(_mm256_slli_epi16(qh, 4), m2));
-                        v[t][1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-                                                  _mm256_and_si256(_mm256_slli_epi16(qh, 2), m2));
-                        v[t][2] =
-                            _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(qh, m2));
-                        v[t][3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                                  _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2));
+                        const uint8_t* at = p.qs + 768 * c2 + 96 * (h + t);
+                        const __m256i x = load256(at);
+                        const __m256i y = load256(at + 32);
+                        const __m256i z = load256(at + 64);
+                        v[t][0] = _mm256_and_si256(x, m6);
+                        v[t][1] = _mm256_or_si256(_mm256_and_si256(z, m4),
+                                                  _mm256_and_si256(_mm256_srli_epi16(x, 2), m2));
+                        v[t][2] = _mm256_and_si256(y, m6);
+                        v[t][3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(z, 4), m4),
+                                                  _mm256_and_si256(_mm256_srli_epi16(y, 2), m2));
                     }
                     LOKAL_UNROLL
                     for (int j = 0; j < kRn; ++j) {

@@ -24,17 +24,19 @@ struct block_q4_Kx8 {
     uint8_t qs[1024];
 };
 
-// Q6_K's 6-bit quants q (x = d * sc * (q - 32)) as a nibble plane and a 2-bit plane. For
-// 128-element half c2 and load h < 8 (element e = 128 c2 + 32 i + 4 h + j, j < 4, of row r):
-//   ql[256 (2 c2 + i / 2) + 32 h + 4 r + j]: low 4 bits of e for i = 0, 2 (low nibble) and
-//                                            i = 1, 3 (high nibble);
-//   qh[256 c2 + 32 h + 4 r + j] bits 2i, 2i + 1: high 2 bits of e.
+// Q6_K's 6-bit quants q (x = d * sc * (q - 32)), three bytes for every four, arranged so that
+// a kernel unpacks four 32-byte vectors of quants from three loads with 11 operations. For
+// 128-element half c2 and load h < 8, write q_i for the quant of element 128 c2 + 32 i + 4 h + j
+// (j < 4) of row r and at = 768 c2 + 96 h + 4 r + j:
+//   qs[at]      = q_0 | (q_1 >> 4) << 6        (q_0 whole, the high 2 bits of q_1)
+//   qs[at + 32] = q_2 | (q_3 >> 4) << 6        (q_2 whole, the high 2 bits of q_3)
+//   qs[at + 64] = (q_1 & 15) | (q_3 & 15) << 4 (the low nibbles of q_1 and q_3)
+// These are exactly the stored block's bytes regrouped (see pack_q6_K), so packing is cheap.
 // scale_pairs[k][2r], [2r + 1] = row r's scales of sub-blocks 2k, 2k + 1 (sub-block = e / 16).
 struct block_q6_Kx8 {
     uint16_t d[8];
     int8_t scale_pairs[8][16];
-    uint8_t ql[1024];
-    uint8_t qh[512];
+    uint8_t qs[1536];
 };
 
 static_assert(sizeof(block_q4_0x8) == 144);
