@@ -124,7 +124,9 @@ void unpack_q4_K(const block_q4_Kx8* in, int r, int64_t nb, block_q4_K* out) {
 constexpr uint32_t kLowNibbles = 0x0F0F0F0F;
 constexpr uint32_t kHighNibbles = 0xF0F0F0F0;
 
-int q6_at(int c2, int h, int r) { return 768 * c2 + 96 * h + 4 * r; }
+int q6_at(int c2, int h, int r) {
+    return 768 * c2 + 96 * h + 4 * r;
+}
 
 void pack_q6_K(const uint8_t* rows, uint64_t stride, int64_t nb, block_q6_Kx8* out) {
     for (int64_t ib = 0; ib < nb; ++ib) {
