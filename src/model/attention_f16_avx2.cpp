@@ -5,12 +5,17 @@
 // fused multiply-add and round-to-nearest-even), so all are bit-identical head by head.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "model/attention_internal.h"
 
 namespace lokal::model::detail {
 namespace {
+
+// Loops over the tile's keys and a head's vectors must unroll: their accumulators then stay in
+// registers.
+#define LOKAL_UNROLL _Pragma("GCC unroll 8")
 
 inline __m256 round_f16(__m256 x) {
     return _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT));
@@ -23,8 +28,32 @@ inline float reduce_lanes(__m256 lanes) {
     return _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
 }
 
-// G query heads over one KV head. A single head may be kMaxHeadDim wide; groups (their buffers
-// are G times larger) at most kMaxGroupHeadDim.
+// Eight lane vectors (one per key, lanes as in dot_f16_lanes) to the eight keys' dot products,
+// each reduced in dot_f16_lanes' order: a_l = x_l + x_(l+4), b_0 = a_0 + a_2, b_1 = a_1 + a_3,
+// b_0 + b_1. Returns them in key order 0 2 4 6 1 3 5 7 (see kTileOrder).
+inline __m256 reduce_8_keys(const __m256* x) {
+    __m256 a[4];
+    LOKAL_UNROLL for (int i = 0; i < 4; ++i) {
+        a[i] = _mm256_add_ps(_mm256_permute2f128_ps(x[2 * i], x[2 * i + 1], 0x20),
+                             _mm256_permute2f128_ps(x[2 * i], x[2 * i + 1], 0x31));
+    }
+    // a[i] = (a_0..a_3 of key 2i | a_0..a_3 of key 2i + 1).
+    const __m256 b01 = _mm256_add_ps(_mm256_shuffle_ps(a[0], a[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                                     _mm256_shuffle_ps(a[0], a[1], _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m256 b23 = _mm256_add_ps(_mm256_shuffle_ps(a[2], a[3], _MM_SHUFFLE(1, 0, 1, 0)),
+                                     _mm256_shuffle_ps(a[2], a[3], _MM_SHUFFLE(3, 2, 3, 2)));
+    // b01 = (b_0 b_1 of keys 0, 2 | keys 1, 3), b23 likewise for keys 4, 6 | 5, 7.
+    return _mm256_hadd_ps(b01, b23);
+}
+constexpr int kTileOrder[8] = {0, 4, 1, 5, 2, 6, 3, 7};  // key jj's slot in reduce_8_keys
+
+constexpr int kTile = 8;  // keys per tile
+
+// G query heads over one KV head, keys in tiles of kTile: the tile's key and value rows are
+// converted once for all heads, its scores come from one transposed reduction, and each head's
+// F16 accumulator stays in registers across the tile. Per head and key the arithmetic is the
+// scalar version's, in the same order. A single head may be kMaxHeadDim wide; groups (their
+// buffers are G times larger) at most kMaxGroupHeadDim.
 template <int G>
 void attend_group(const float* const* q, const KvSeqView& cache, int layer,
                   const AttentionParams& p, float* const* out) {
@@ -32,6 +61,8 @@ void attend_group(const float* const* q, const KvSeqView& cache, int layer,
     const int hd = p.head_dim;  // a multiple of 8, at most kDim (checked by the callers)
     alignas(32) float qv[G][kDim];
     alignas(32) float acc[G][kDim];  // values always representable in F16
+    alignas(32) float kf[kTile][kDim];
+    alignas(32) float vf[kTile][kDim];
     float m[G], sum[G];
     for (int g = 0; g < G; ++g) {
         for (int d = 0; d < hd; d += 8) {
@@ -43,43 +74,90 @@ void attend_group(const float* const* q, const KvSeqView& cache, int layer,
         sum[g] = 0.0f;
     }
     const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
-    for (int j = p.first; j <= p.last; ++j) {
-        const uint16_t* k = static_cast<const uint16_t*>(cache.k_row(layer, j)) + p.kv_offset;
-        __m256 lanes[G];
-        for (int g = 0; g < G; ++g) lanes[g] = _mm256_setzero_ps();
+    const __m256 scale_v = _mm256_set1_ps(scale);
+    auto to_f32 = [hd](const void* row, int offset, float* dst) {
+        const uint16_t* src = static_cast<const uint16_t*>(row) + offset;
         for (int d = 0; d < hd; d += 8) {
-            const __m256 kf = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(k + d)));
-            for (int g = 0; g < G; ++g) {
-                lanes[g] = _mm256_fmadd_ps(_mm256_load_ps(qv[g] + d), kf, lanes[g]);
-            }
+            _mm256_store_ps(dst + d, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(src + d))));
         }
-        float vs[G];
+    };
+    for (int j0 = p.first; j0 <= p.last; j0 += kTile) {
+        const int n = std::min(kTile, p.last - j0 + 1);
+        for (int jj = 0; jj < n; ++jj) {
+            to_f32(cache.k_row(layer, j0 + jj), p.kv_offset, kf[jj]);
+            to_f32(cache.v_row(layer, j0 + jj), p.kv_offset, vf[jj]);
+        }
+        // Scores, then each key's softmax factors: ms rescales what came before (a new
+        // maximum), vs weighs the key's value row.
+        float ms[G][kTile], vs[G][kTile];
         for (int g = 0; g < G; ++g) {
-            float s = reduce_lanes(lanes[g]) * scale;
-            if (p.softcap > 0) s = p.softcap * std::tanh(s);
-            float ms = 1.0f;
-            vs[g] = 1.0f;
-            if (s > m[g]) {
-                ms = std::exp(m[g] - s);
-                m[g] = s;
-                const __m256 msv = _mm256_set1_ps(ms);
+            alignas(32) float s[kTile];
+            if (n == kTile) {
+                __m256 lanes[kTile];
+                LOKAL_UNROLL for (int jj = 0; jj < kTile; ++jj) lanes[jj] = _mm256_setzero_ps();
                 for (int d = 0; d < hd; d += 8) {
-                    _mm256_store_ps(acc[g] + d,
-                                    round_f16(_mm256_mul_ps(_mm256_load_ps(acc[g] + d), msv)));
+                    const __m256 qd = _mm256_load_ps(qv[g] + d);
+                    LOKAL_UNROLL for (int jj = 0; jj < kTile; ++jj) {
+                        lanes[jj] = _mm256_fmadd_ps(qd, _mm256_load_ps(kf[jj] + d), lanes[jj]);
+                    }
                 }
+                alignas(32) float slots[kTile];
+                _mm256_store_ps(slots, _mm256_mul_ps(reduce_8_keys(lanes), scale_v));
+                LOKAL_UNROLL for (int jj = 0; jj < kTile; ++jj) s[jj] = slots[kTileOrder[jj]];
             } else {
-                vs[g] = std::exp(s - m[g]);
+                for (int jj = 0; jj < n; ++jj) {
+                    __m256 lanes = _mm256_setzero_ps();
+                    for (int d = 0; d < hd; d += 8) {
+                        lanes = _mm256_fmadd_ps(_mm256_load_ps(qv[g] + d),
+                                                _mm256_load_ps(kf[jj] + d), lanes);
+                    }
+                    s[jj] = reduce_lanes(lanes) * scale;
+                }
             }
-            sum[g] = sum[g] * ms + vs[g];
+            for (int jj = 0; jj < n; ++jj) {
+                float x = s[jj];
+                if (p.softcap > 0) x = p.softcap * std::tanh(x);
+                if (x > m[g]) {
+                    ms[g][jj] = std::exp(m[g] - x);
+                    vs[g][jj] = 1.0f;
+                    m[g] = x;
+                } else {
+                    ms[g][jj] = 1.0f;
+                    vs[g][jj] = std::exp(x - m[g]);
+                }
+                sum[g] = sum[g] * ms[g][jj] + vs[g][jj];
+            }
         }
-        const uint16_t* v = static_cast<const uint16_t*>(cache.v_row(layer, j)) + p.kv_offset;
-        __m256 vsv[G];
-        for (int g = 0; g < G; ++g) vsv[g] = _mm256_set1_ps(vs[g]);
-        for (int d = 0; d < hd; d += 8) {
-            const __m256 vf = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(v + d)));
-            for (int g = 0; g < G; ++g) {
-                _mm256_store_ps(acc[g] + d,
-                                round_f16(_mm256_fmadd_ps(vf, vsv[g], _mm256_load_ps(acc[g] + d))));
+        // acc = f16(f16(acc * ms) + v * vs) key by key (the rescale only on a new maximum),
+        // four vectors of the head at a time.
+        for (int g = 0; g < G; ++g) {
+            int d = 0;
+            for (; d + 32 <= hd; d += 32) {
+                __m256 a[4];
+                LOKAL_UNROLL for (int i = 0; i < 4; ++i) a[i] = _mm256_load_ps(acc[g] + d + 8 * i);
+                for (int jj = 0; jj < n; ++jj) {
+                    if (ms[g][jj] != 1.0f) {
+                        const __m256 r = _mm256_set1_ps(ms[g][jj]);
+                        LOKAL_UNROLL for (int i = 0; i < 4; ++i) a[i] =
+                            round_f16(_mm256_mul_ps(a[i], r));
+                    }
+                    const __m256 w = _mm256_set1_ps(vs[g][jj]);
+                    LOKAL_UNROLL for (int i = 0; i < 4; ++i) {
+                        a[i] =
+                            round_f16(_mm256_fmadd_ps(_mm256_load_ps(vf[jj] + d + 8 * i), w, a[i]));
+                    }
+                }
+                LOKAL_UNROLL for (int i = 0; i < 4; ++i) _mm256_store_ps(acc[g] + d + 8 * i, a[i]);
+            }
+            for (; d < hd; d += 8) {
+                __m256 a = _mm256_load_ps(acc[g] + d);
+                for (int jj = 0; jj < n; ++jj) {
+                    if (ms[g][jj] != 1.0f)
+                        a = round_f16(_mm256_mul_ps(a, _mm256_set1_ps(ms[g][jj])));
+                    a = round_f16(
+                        _mm256_fmadd_ps(_mm256_load_ps(vf[jj] + d), _mm256_set1_ps(vs[g][jj]), a));
+                }
+                _mm256_store_ps(acc[g] + d, a);
             }
         }
     }
