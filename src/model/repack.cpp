@@ -29,9 +29,12 @@ void PackedWeights::repack(Weights& w, const gguf::File& file) {
             repack_one(*m, file, pool);
         }
     }
-    // The output matrix may be the token embedding too (tied): tok_embd keeps its own view of
-    // the file, so lookups read the original rows.
+    // A tied output matrix is the token embedding too: lookups then unpack rows of the packed
+    // copy, so the file's pages (which the kernel may map 2 MB at a time) stay released and the
+    // matrix is resident once.
+    const bool tied = w.output.data == w.tok_embd.data;
     repack_one(w.output, file, pool);
+    if (tied && w.output.packed) w.tok_embd = w.output;
 }
 
 void PackedWeights::repack_one(MatrixView& m, const gguf::File& file, ThreadPool& pool) {
