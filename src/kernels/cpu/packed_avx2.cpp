@@ -157,31 +157,42 @@ void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, s
         __m256i isum[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) isum[j] = _mm256_setzero_si256();
+        // Per sub-block pair k, the low nibbles (sub-block 2k) and then the high ones (2k + 1):
+        // one sub-block's 16-bit sums per activation row are live at a time, so the
+        // accumulators fit in registers.
         LOKAL_UNROLL
         for (int k = 0; k < 4; ++k) {
-            __m256i slo[kRn], shi[kRn];
+            const __m128i pairs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.scales[k]));
             LOKAL_UNROLL
-            for (int h = 0; h < 8; ++h) {
-                const __m256i v = load256(p.qs + 256 * k + 32 * h);
-                const __m256i lo = _mm256_and_si256(v, m4);
-                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            for (int half = 0; half < 2; ++half) {
+                __m256i s[kRn];
+                LOKAL_UNROLL
+                for (int j = 0; j < kRn; ++j) s[j] = _mm256_setzero_si256();
+                const auto step = [&](int h) {
+                    const __m256i v = load256(p.qs + 256 * k + 32 * h);
+                    const __m256i nib =
+                        _mm256_and_si256(half == 0 ? v : _mm256_srli_epi16(v, 4), m4);
+                    LOKAL_UNROLL
+                    for (int j = 0; j < kRn; ++j) {
+                        const int8_t* q = a[j][ib].qs + 64 * k + 32 * half + 4 * h;
+                        s[j] = _mm256_add_epi16(s[j], _mm256_maddubs_epi16(nib, bcast4(q)));
+                    }
+                };
+                // Unrolled fully, GCC computes several rows' products ahead and spills them;
+                // a real loop keeps the four-row tile in registers.
+                if constexpr (kRn == 1) {
+                    LOKAL_UNROLL
+                    for (int h = 0; h < 8; ++h) step(h);
+                } else {
+#pragma GCC unroll 2
+                    for (int h = 0; h < 8; ++h) step(h);
+                }
+                const __m256i sc =
+                    _mm256_cvtepu8_epi16(_mm_shuffle_epi8(pairs, half == 0 ? pick_even : pick_odd));
                 LOKAL_UNROLL
                 for (int j = 0; j < kRn; ++j) {
-                    const int8_t* q = a[j][ib].qs + 64 * k + 4 * h;
-                    const __m256i tlo = _mm256_maddubs_epi16(lo, bcast4(q));
-                    const __m256i thi = _mm256_maddubs_epi16(hi, bcast4(q + 32));
-                    slo[j] = h == 0 ? tlo : _mm256_add_epi16(slo[j], tlo);
-                    shi[j] = h == 0 ? thi : _mm256_add_epi16(shi[j], thi);
+                    isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(s[j], sc));
                 }
-            }
-            const __m128i pairs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.scales[k]));
-            const __m256i sc_lo = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(pairs, pick_even));
-            const __m256i sc_hi = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(pairs, pick_odd));
-            LOKAL_UNROLL
-            for (int j = 0; j < kRn; ++j) {
-                const __m256i t = _mm256_add_epi32(_mm256_madd_epi16(slo[j], sc_lo),
-                                                   _mm256_madd_epi16(shi[j], sc_hi));
-                isum[j] = _mm256_add_epi32(isum[j], t);
             }
         }
         __m256i imin[kRn];
@@ -231,44 +242,46 @@ void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, s
         __m256i isum[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) isum[j] = _mm256_setzero_si256();
+        // Sub-block pair i of each 128-element half c2, first the quants of its first sub-block
+        // (h < 4), then of its second: one scale vector and two quant vectors are live at a
+        // time, so the four-row tile's accumulators stay in registers.
         for (int c2 = 0; c2 < 2; ++c2) {
             for (int hh = 0; hh < 2; ++hh) {
-                __m256i sc[4];
                 LOKAL_UNROLL
                 for (int i = 0; i < 4; ++i) {
                     const __m128i pairs = _mm_loadu_si128(
                         reinterpret_cast<const __m128i*>(p.scale_pairs[4 * c2 + i]));
-                    sc[i] =
+                    const __m256i sc =
                         _mm256_cvtepi8_epi16(_mm_shuffle_epi8(pairs, hh ? pick_odd : pick_even));
-                }
-                LOKAL_UNROLL
-                for (int h = 4 * hh; h < 4 * hh + 4; h += 2) {
-                    // The 6-bit quants of elements 128 c2 + 32 i + 4 (h + t) + j, t < 2, from
-                    // the three bytes per four quants of packed_layout.h.
-                    __m256i v[2][4];
                     LOKAL_UNROLL
-                    for (int t = 0; t < 2; ++t) {
-                        const uint8_t* at = p.qs + 768 * c2 + 96 * (h + t);
-                        const __m256i x = load256(at);
-                        const __m256i y = load256(at + 32);
-                        const __m256i z = load256(at + 64);
-                        v[t][0] = _mm256_and_si256(x, m6);
-                        v[t][1] = _mm256_or_si256(_mm256_and_si256(z, m4),
-                                                  _mm256_and_si256(_mm256_srli_epi16(x, 2), m2));
-                        v[t][2] = _mm256_and_si256(y, m6);
-                        v[t][3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(z, 4), m4),
-                                                  _mm256_and_si256(_mm256_srli_epi16(y, 2), m2));
-                    }
-                    LOKAL_UNROLL
-                    for (int j = 0; j < kRn; ++j) {
-                        const int8_t* q = a[j][ib].qs + 128 * c2 + 4 * h;
+                    for (int h = 4 * hh; h < 4 * hh + 4; h += 2) {
+                        // The 6-bit quants of elements 128 c2 + 32 i + 4 (h + t) + j, t < 2,
+                        // from the three bytes per four quants of packed_layout.h.
+                        __m256i v[2];
                         LOKAL_UNROLL
-                        for (int i = 0; i < 4; ++i) {
+                        for (int t = 0; t < 2; ++t) {
+                            const uint8_t* at = p.qs + 768 * c2 + 96 * (h + t);
+                            if (i == 0) v[t] = _mm256_and_si256(load256(at), m6);
+                            if (i == 1) {
+                                v[t] = _mm256_or_si256(
+                                    _mm256_and_si256(load256(at + 64), m4),
+                                    _mm256_and_si256(_mm256_srli_epi16(load256(at), 2), m2));
+                            }
+                            if (i == 2) v[t] = _mm256_and_si256(load256(at + 32), m6);
+                            if (i == 3) {
+                                v[t] = _mm256_or_si256(
+                                    _mm256_and_si256(_mm256_srli_epi16(load256(at + 64), 4), m4),
+                                    _mm256_and_si256(_mm256_srli_epi16(load256(at + 32), 2), m2));
+                            }
+                        }
+                        LOKAL_UNROLL
+                        for (int j = 0; j < kRn; ++j) {
+                            const int8_t* q = a[j][ib].qs + 128 * c2 + 32 * i + 4 * h;
                             // Two products of at most 2 * 63 * 128 each still fit in int16.
-                            const __m256i t = _mm256_add_epi16(
-                                _mm256_maddubs_epi16(v[0][i], bcast4(q + 32 * i)),
-                                _mm256_maddubs_epi16(v[1][i], bcast4(q + 32 * i + 4)));
-                            isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(t, sc[i]));
+                            const __m256i t =
+                                _mm256_add_epi16(_mm256_maddubs_epi16(v[0], bcast4(q)),
+                                                 _mm256_maddubs_epi16(v[1], bcast4(q + 4)));
+                            isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(t, sc));
                         }
                     }
                 }
