@@ -58,6 +58,20 @@ struct ActRows {
     }
 };
 
+// Calls step(h) for h < n. With one activation row the loop unrolls fully; with a four-row
+// tile it stays a loop (unrolled by two): fully unrolled, GCC computes products of several
+// iterations ahead and spills them and the accumulators to the stack.
+template <int kRn, int n, typename Step>
+inline void over_weight_vectors(const Step& step) {
+    if constexpr (kRn == 1) {
+        LOKAL_UNROLL
+        for (int h = 0; h < n; ++h) step(h);
+    } else {
+#pragma GCC unroll 2
+        for (int h = 0; h < n; ++h) step(h);
+    }
+}
+
 template <int kRn>
 void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, size_t ldy) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -74,7 +88,8 @@ void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, s
     for (int64_t ib = 0; ib < nb; ++ib) {
         __m256i s[kRn];
         LOKAL_UNROLL
-        for (int h = 0; h < 4; ++h) {
+        for (int j = 0; j < kRn; ++j) s[j] = _mm256_setzero_si256();
+        over_weight_vectors<kRn, 4>([&](int h) {
             const __m256i v = load256(w[ib].qs + 32 * h);
             const __m256i lo = _mm256_and_si256(v, m4);
             const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
@@ -84,9 +99,9 @@ void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, s
                 const __m256i t =
                     _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(q + 4 * h)),
                                      _mm256_maddubs_epi16(hi, bcast4(q + 16 + 4 * h)));
-                s[j] = h == 0 ? t : _mm256_add_epi16(s[j], t);
+                s[j] = _mm256_add_epi16(s[j], t);
             }
-        }
+        });
         const __m256 dw = load_f16x8(w[ib].d);
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) {
@@ -116,8 +131,7 @@ void q8_0_tile(int64_t nb, const block_q8_0x8* w, const ActRows& ar, float* y, s
         __m256i s[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) s[j] = _mm256_setzero_si256();
-        LOKAL_UNROLL
-        for (int h = 0; h < 8; ++h) {
+        over_weight_vectors<kRn, 8>([&](int h) {
             const __m256i v = load256(w[ib].qs + 32 * h);
             const __m256i av = _mm256_sign_epi8(v, v);
             LOKAL_UNROLL
@@ -126,7 +140,7 @@ void q8_0_tile(int64_t nb, const block_q8_0x8* w, const ActRows& ar, float* y, s
                 s[j] =
                     _mm256_add_epi32(s[j], _mm256_madd_epi16(_mm256_maddubs_epi16(av, sy), ones));
             }
-        }
+        });
         const __m256 dw = load_f16x8(w[ib].d);
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) {
@@ -178,15 +192,7 @@ void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, s
                         s[j] = _mm256_add_epi16(s[j], _mm256_maddubs_epi16(nib, bcast4(q)));
                     }
                 };
-                // Unrolled fully, GCC computes several rows' products ahead and spills them;
-                // a real loop keeps the four-row tile in registers.
-                if constexpr (kRn == 1) {
-                    LOKAL_UNROLL
-                    for (int h = 0; h < 8; ++h) step(h);
-                } else {
-#pragma GCC unroll 2
-                    for (int h = 0; h < 8; ++h) step(h);
-                }
+                over_weight_vectors<kRn, 8>(step);
                 const __m256i sc =
                     _mm256_cvtepu8_epi16(_mm_shuffle_epi8(pairs, half == 0 ? pick_even : pick_odd));
                 LOKAL_UNROLL
