@@ -5,13 +5,17 @@ Generates the models with build/bench/make_bench_model (our GGUF writer and quan
 --dir (never into the repository), then for each model runs `lokal bench` and, when
 LLAMA_BENCH=/path/to/llama-bench is set, llama-bench with the same prompt/generation sizes and
 threads, alternating the two programs, and prints tokens/s and the lokal/llama.cpp ratios, and
-each program's peak resident memory over its runs of that model (GNU time's %M).
+each program's peak resident memory over its runs of that model (GNU time's %M). After each
+generation row, the bytes each program streams per second (tg tok/s x model file size) as a
+fraction of the machine's read bandwidth, measured by build/bench/bench_bandwidth just before
+that model's runs: how close generation comes to the memory bound.
 
     bench/compare_llama.py --shapes qwen-0.5b,llama-1b --types q4_0,q4_k_m,q8_0 -p 512 -n 128
 """
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,6 +39,17 @@ def lokal_rates(model, p, n, t, r):
     rows = run_json("lokal", ["build/lokal", "bench", model, "-p", str(p), "-n", str(n),
                               "-t", str(t), "-r", str(r), "--json"])
     return {row["test"]: (row["avg_ts"], row["stddev_ts"]) for row in rows}
+
+
+def read_bandwidth_gbs(threads):
+    out = subprocess.run(["build/bench/bench_bandwidth", "-t", str(threads)], check=True,
+                         capture_output=True, text=True).stdout
+    return float(re.search(r"read bandwidth: ([0-9.]+) GB/s", out).group(1))
+
+
+def stream_share(tokens_per_s, model_gb, bandwidth_gbs):
+    gbs = tokens_per_s * model_gb
+    return f"{gbs:.1f} GB/s = {100 * gbs / bandwidth_gbs:.0f}%"
 
 
 def llama_rates(llama_bench, model, p, n, t, r):
@@ -71,6 +86,8 @@ def main():
                 subprocess.run(["build/bench/make_bench_model", "--shape", shape, "--type", typ,
                                 "--vocab", vocab, "-o", path], check=True)
             PEAK_RSS.clear()
+            bandwidth = read_bandwidth_gbs(a.t)
+            model_gb = os.path.getsize(path) / 1e9
             ours = lokal_rates(path, a.p, a.n, a.t, a.r)
             theirs = llama_rates(llama_bench, path, a.p, a.n, a.t, a.r) if llama_bench else {}
             for test, (ts, sd) in ours.items():
@@ -81,6 +98,14 @@ def main():
                 else:
                     line += " | |"
                 print(line, flush=True)
+                if test.startswith("tg"):
+                    line = f"| {shape} {typ} | {test} of {bandwidth:.1f} GB/s read |"
+                    line += f" {stream_share(ts, model_gb, bandwidth)} |"
+                    if test in theirs:
+                        line += f" {stream_share(theirs[test][0], model_gb, bandwidth)} | |"
+                    else:
+                        line += " | |"
+                    print(line, flush=True)
             rss = {k: v / 1024 for k, v in PEAK_RSS.items()}
             line = f"| {shape} {typ} | peak RSS MiB | {rss['lokal']:.0f} |"
             if "llama.cpp" in rss:

@@ -23,7 +23,8 @@ PackedGemmFn avx2_packed_gemm(DType weight_type);  // packed_avx2.cpp
 namespace {
 
 bool packable_type(DType t) {
-    return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K;
+    return t == DType::Q4_0 || t == DType::Q5_0 || t == DType::Q8_0 || t == DType::Q4_K ||
+           t == DType::Q6_K;
 }
 
 int64_t block_elems(DType t) {
@@ -64,6 +65,48 @@ void unpack_q_32(const Packed* in, int r, int64_t nb, Block* out) {
         out[ib].d = in[ib].d[r];
         deinterleave4(reinterpret_cast<const uint8_t*>(in[ib].qs), r, kPieces,
                       reinterpret_cast<uint8_t*>(out[ib].qs));
+    }
+}
+
+// Stored Q5_0 keeps the fifth bit of column c at bit c of qh (32 bits, little-endian).
+uint8_t q5_0_regrouped_bits(uint32_t qh, int j) {
+    uint8_t b = 0;
+    for (int h = 0; h < 4; ++h) {
+        b |= (uint8_t)(((qh >> (4 * h + j)) & 1) << (2 * h));
+        b |= (uint8_t)(((qh >> (16 + 4 * h + j)) & 1) << (2 * h + 1));
+    }
+    return b;
+}
+
+uint32_t q5_0_stored_bits(const uint8_t* qh, int r) {
+    uint32_t bits = 0;
+    for (int j = 0; j < 4; ++j) {
+        const uint8_t b = qh[4 * r + j];
+        for (int h = 0; h < 4; ++h) {
+            bits |= (uint32_t)((b >> (2 * h)) & 1) << (4 * h + j);
+            bits |= (uint32_t)((b >> (2 * h + 1)) & 1) << (16 + 4 * h + j);
+        }
+    }
+    return bits;
+}
+
+void pack_q5_0(const uint8_t* rows, uint64_t stride, int64_t nb, block_q5_0x8* out) {
+    pack_q_32<block_q5_0>(rows, stride, nb, out);
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        for (int r = 0; r < 8; ++r) {
+            const block_q5_0& b = reinterpret_cast<const block_q5_0*>(rows + r * stride)[ib];
+            uint32_t qh;
+            std::memcpy(&qh, b.qh, 4);
+            for (int j = 0; j < 4; ++j) out[ib].qh[4 * r + j] = q5_0_regrouped_bits(qh, j);
+        }
+    }
+}
+
+void unpack_q5_0(const block_q5_0x8* in, int r, int64_t nb, block_q5_0* out) {
+    unpack_q_32(in, r, nb, out);
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        const uint32_t qh = q5_0_stored_bits(in[ib].qh, r);
+        std::memcpy(out[ib].qh, &qh, 4);
     }
 }
 
@@ -210,6 +253,20 @@ float q4_0_step(float acc, const block_q4_0x8& p, int r, const block_q8_0& a,
     return std::fma(fp16_to_fp32(p.d[r]) * ai.d, (float)isum, acc);
 }
 
+float q5_0_step(float acc, const block_q5_0x8& p, int r, const block_q8_0& a,
+                const ActInfoQ8_0& ai) {
+    int32_t isum = -2 * ai.sum_x8;
+    for (int h = 0; h < 4; ++h) {
+        for (int j = 0; j < 4; ++j) {
+            const uint8_t q = p.qs[32 * h + 4 * r + j];
+            const uint8_t b = p.qh[4 * r + j];
+            isum += ((q & 0xF) | ((b >> (2 * h)) & 1) << 4) * a.qs[4 * h + j];
+            isum += ((q >> 4) | ((b >> (2 * h + 1)) & 1) << 4) * a.qs[16 + 4 * h + j];
+        }
+    }
+    return std::fma(fp16_to_fp32(p.d[r]) * ai.d, (float)isum, acc);
+}
+
 float q8_0_step(float acc, const block_q8_0x8& p, int r, const block_q8_0& a,
                 const ActInfoQ8_0& ai) {
     int32_t isum = 0;
@@ -283,6 +340,8 @@ PackedGemmFn ref_packed_gemm(DType t) {
     switch (t) {
         case DType::Q4_0:
             return ref_gemm<block_q4_0x8, block_q8_0, ActInfoQ8_0, q4_0_step>;
+        case DType::Q5_0:
+            return ref_gemm<block_q5_0x8, block_q8_0, ActInfoQ8_0, q5_0_step>;
         case DType::Q8_0:
             return ref_gemm<block_q8_0x8, block_q8_0, ActInfoQ8_0, q8_0_step>;
         case DType::Q4_K:
@@ -306,6 +365,8 @@ uint64_t packed_group_bytes(DType weight_type, int64_t cols) {
     switch (weight_type) {
         case DType::Q4_0:
             return nb * sizeof(block_q4_0x8);
+        case DType::Q5_0:
+            return nb * sizeof(block_q5_0x8);
         case DType::Q8_0:
             return nb * sizeof(block_q8_0x8);
         case DType::Q4_K:
@@ -329,6 +390,9 @@ void pack_groups(DType weight_type, const uint8_t* src, uint64_t src_row_stride,
                 pack_q_32<block_q4_0>(rows, src_row_stride, nb,
                                       reinterpret_cast<block_q4_0x8*>(out));
                 break;
+            case DType::Q5_0:
+                pack_q5_0(rows, src_row_stride, nb, reinterpret_cast<block_q5_0x8*>(out));
+                break;
             case DType::Q8_0:
                 pack_q_32<block_q8_0>(rows, src_row_stride, nb,
                                       reinterpret_cast<block_q8_0x8*>(out));
@@ -351,6 +415,10 @@ void unpack_row(DType weight_type, const uint8_t* group, int r, int64_t cols, ui
         case DType::Q4_0:
             unpack_q_32(reinterpret_cast<const block_q4_0x8*>(group), r, nb,
                         reinterpret_cast<block_q4_0*>(dst));
+            break;
+        case DType::Q5_0:
+            unpack_q5_0(reinterpret_cast<const block_q5_0x8*>(group), r, nb,
+                        reinterpret_cast<block_q5_0*>(dst));
             break;
         case DType::Q8_0:
             unpack_q_32(reinterpret_cast<const block_q8_0x8*>(group), r, nb,

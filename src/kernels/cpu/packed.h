@@ -10,6 +10,7 @@
 // Packed types and their group-block layouts (one group-block per block of columns):
 //   Q4_0 -> Q4_0x8: d[8] (fp16), qs[128]: qs[32h + 4r + j] = row r's qs[4h + j], h < 4, j < 4
 //           (low nibbles: columns 4h + j; high nibbles: columns 16 + 4h + j; unsigned 0..15).
+//   Q5_0 -> Q5_0x8: d[8], qh[32] (the fifth bits, regrouped: packed_layout.h), qs[128] as Q4_0x8.
 //   Q8_0 -> Q8_0x8: d[8] (fp16), qs[256]: qs[32h + 4r + j] = row r's qs[4h + j], h < 8.
 //   Q4_K -> Q4_Kx8: per 256 columns d[8], dmin[8] (fp16); scales[4][16] and mins[4][16]: bytes
 //           2r, 2r + 1 of pair k = row r's 6-bit scales (mins) of sub-blocks 2k, 2k + 1;

@@ -7,6 +7,7 @@
 // results are bit for bit the reference's.
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/cpu/packed.h"
 #include "kernels/cpu/packed_layout.h"
@@ -109,6 +110,73 @@ void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, s
                                                   _mm256_set1_epi32(ai[j][ib].sum_x8));
             const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(ai[j][ib].d));
             acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum), acc[j]);
+        }
+    }
+    LOKAL_UNROLL
+    for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
+}
+
+// Shifts each byte's bit `from` to bit 4 (the bits around it are masked off afterwards).
+template <int from>
+inline __m256i bit_to_4(__m256i x) {
+    if constexpr (from < 4) return _mm256_slli_epi16(x, 4 - from);
+    if constexpr (from > 4) return _mm256_srli_epi16(x, from - 4);
+    return x;
+}
+
+template <int kRn>
+void q5_0_tile(int64_t nb, const block_q5_0x8* w, const ActRows& ar, float* y, size_t ldy) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i bit4 = _mm256_set1_epi8(0x10);
+    const __m256i ones = _mm256_set1_epi16(1);
+    const block_q8_0* a[kRn];
+    const ActInfoQ8_0* ai[kRn];
+    __m256 acc[kRn];
+    LOKAL_UNROLL
+    for (int j = 0; j < kRn; ++j) {
+        a[j] = ar.row<block_q8_0>(j);
+        ai[j] = ar.info_row<ActInfoQ8_0>(j);
+        acc[j] = _mm256_setzero_ps();
+    }
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        const __m256i qh = load256(w[ib].qh);
+        __m256i isum[kRn];
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) isum[j] = _mm256_set1_epi32(-2 * ai[j][ib].sum_x8);
+        // Quants reach 31, so two loads' products (at most 4 * 31 * 127 per 16-bit lane) are
+        // widened to 32 bits before the next two are added.
+        const auto two_loads = [&](auto h0) {
+            constexpr int h = decltype(h0)::value;
+            __m256i s[kRn];
+            LOKAL_UNROLL
+            for (int t = 0; t < 2; ++t) {
+                const __m256i v = load256(w[ib].qs + 32 * (h + t));
+                const __m256i hb_lo = t == 0 ? bit_to_4<2 * h>(qh) : bit_to_4<2 * h + 2>(qh);
+                const __m256i hb_hi = t == 0 ? bit_to_4<2 * h + 1>(qh) : bit_to_4<2 * h + 3>(qh);
+                const __m256i lo =
+                    _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_and_si256(hb_lo, bit4));
+                const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
+                                                   _mm256_and_si256(hb_hi, bit4));
+                LOKAL_UNROLL
+                for (int j = 0; j < kRn; ++j) {
+                    const int8_t* q = a[j][ib].qs + 4 * (h + t);
+                    const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(q)),
+                                                       _mm256_maddubs_epi16(hi, bcast4(q + 16)));
+                    s[j] = t == 0 ? p : _mm256_add_epi16(s[j], p);
+                }
+            }
+            LOKAL_UNROLL
+            for (int j = 0; j < kRn; ++j) {
+                isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(s[j], ones));
+            }
+        };
+        two_loads(std::integral_constant<int, 0>{});
+        two_loads(std::integral_constant<int, 2>{});
+        const __m256 dw = load_f16x8(w[ib].d);
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) {
+            const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(ai[j][ib].d));
+            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum[j]), acc[j]);
         }
     }
     LOKAL_UNROLL
@@ -349,6 +417,8 @@ PackedGemmFn avx2_packed_gemm(DType weight_type) {
     switch (weight_type) {
         case DType::Q4_0:
             return gemm<block_q4_0x8, 4, q4_0_tile<4>, q4_0_tile<1>, kQK32>;
+        case DType::Q5_0:
+            return gemm<block_q5_0x8, 4, q5_0_tile<4>, q5_0_tile<1>, kQK32>;
         case DType::Q8_0:
             return gemm<block_q8_0x8, 4, q8_0_tile<4>, q8_0_tile<1>, kQK32>;
         case DType::Q4_K:

@@ -11,6 +11,15 @@ struct block_q4_0x8 {
     uint8_t qs[128];
 };
 
+// Q5_0: the low nibbles as in Q4_0x8; the fifth bits regrouped so that, for load h < 4, one
+// shift and mask puts them at bit 4 of the bytes that hold their nibbles:
+// qh[4r + j] bit 2h = row r's high bit of column 4h + j, bit 2h + 1 that of column 16 + 4h + j.
+struct block_q5_0x8 {
+    uint16_t d[8];
+    uint8_t qh[32];
+    uint8_t qs[128];
+};
+
 struct block_q8_0x8 {
     uint16_t d[8];
     int8_t qs[256];
@@ -40,12 +49,13 @@ struct block_q6_Kx8 {
 };
 
 static_assert(sizeof(block_q4_0x8) == 144);
+static_assert(sizeof(block_q5_0x8) == 8 * 22);
 static_assert(sizeof(block_q6_Kx8) == 8 * 210);
 static_assert(sizeof(block_q8_0x8) == 272);
 static_assert(sizeof(block_q4_Kx8) == 1184);
 
 // Side data of one Q8_0 activation block: its scale as a float and 8 x the sum of its quants
-// (q4_0 stores q + 8, so its dot product is sum(q * a) - 8 * sum(a)).
+// (q4_0 stores q + 8, so its dot product is sum(q * a) - 8 * sum(a); q5_0 stores q + 16).
 struct ActInfoQ8_0 {
     float d;
     int32_t sum_x8;

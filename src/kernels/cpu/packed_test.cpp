@@ -17,7 +17,7 @@
 namespace lokal::kernels {
 namespace {
 
-const DType kPackedTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K};
+const DType kPackedTypes[] = {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K, DType::Q6_K};
 
 struct Packed {
     int64_t rows = 0, cols = 0;
