@@ -73,6 +73,34 @@ inline void over_weight_vectors(const Step& step) {
     }
 }
 
+// F16: each load is one column of the 8 rows; even and odd columns accumulate separately (so
+// a four-row tile has eight independent fused multiply-add chains) and meet at the end.
+template <int kRn>
+void f16_tile(int64_t nb, const block_f16x8* w, const ActRows& ar, float* y, size_t ldy) {
+    const float* a[kRn];
+    __m256 even[kRn], odd[kRn];
+    LOKAL_UNROLL
+    for (int j = 0; j < kRn; ++j) {
+        a[j] = ar.info_row<float>(j);
+        even[j] = _mm256_setzero_ps();
+        odd[j] = _mm256_setzero_ps();
+    }
+    for (int64_t ib = 0; ib < nb; ++ib) {
+        LOKAL_UNROLL
+        for (int c = 0; c < 8; c += 2) {
+            const __m256 w0 = load_f16x8(w[ib].v + 8 * c);
+            const __m256 w1 = load_f16x8(w[ib].v + 8 * c + 8);
+            LOKAL_UNROLL
+            for (int j = 0; j < kRn; ++j) {
+                even[j] = _mm256_fmadd_ps(w0, _mm256_broadcast_ss(a[j] + 8 * ib + c), even[j]);
+                odd[j] = _mm256_fmadd_ps(w1, _mm256_broadcast_ss(a[j] + 8 * ib + c + 1), odd[j]);
+            }
+        }
+    }
+    LOKAL_UNROLL
+    for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, _mm256_add_ps(even[j], odd[j]));
+}
+
 template <int kRn>
 void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, size_t ldy) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -413,8 +441,16 @@ void gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, con
 
 }  // namespace
 
+void avx2_widen_f16(const uint16_t* src, float* dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, load_f16x8(src + i));
+    for (; i < n; ++i) dst[i] = _cvtsh_ss(src[i]);
+}
+
 PackedGemmFn avx2_packed_gemm(DType weight_type) {
     switch (weight_type) {
+        case DType::F16:
+            return gemm<block_f16x8, 4, f16_tile<4>, f16_tile<1>, 8>;
         case DType::Q4_0:
             return gemm<block_q4_0x8, 4, q4_0_tile<4>, q4_0_tile<1>, kQK32>;
         case DType::Q5_0:

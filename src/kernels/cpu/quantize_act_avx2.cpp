@@ -146,10 +146,30 @@ void quant_q8_K(const float* x, void* dst, int64_t n) {
     }
 }
 
+// Round to nearest even, as fp32_to_fp16; NaNs become the one quiet NaN it returns.
+void quant_f16(const float* x, void* vy, int64_t n) {
+    auto* y = static_cast<uint16_t*>(vy);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT);
+        const int nan_lanes = _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), h);
+        if (nan_lanes) {
+            for (int l = 0; l < 8; ++l) {
+                if (nan_lanes >> l & 1) y[i + l] = fp32_to_fp16(x[i + l]);
+            }
+        }
+    }
+    for (; i < n; ++i) y[i] = fp32_to_fp16(x[i]);
+}
+
 }  // namespace
 
 QuantizeActFn avx2_quantize_act(DType act_type) {
     switch (act_type) {
+        case DType::F16:
+            return quant_f16;
         case DType::Q8_0:
             return quant_q8_0;
         case DType::Q8_1:

@@ -88,7 +88,7 @@ TEST(QuantizeActivations, SimdIsBitExactWithQuantizeRow) {
     int checked = 0;
     for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
         if (!isa_supported(isa)) continue;
-        for (DType at : {DType::Q8_0, DType::Q8_1, DType::Q8_K}) {
+        for (DType at : {DType::Q8_0, DType::Q8_1, DType::Q8_K, DType::F16}) {
             for (uint32_t seed = 0; seed < 40; ++seed) {
                 const int64_t n = 256 * (1 + seed % 9);
                 const std::vector<float> x = tricky_row(n, seed, seed % 2 == 1);
