@@ -364,14 +364,12 @@ void ref_gemm_f16(int64_t cols, const uint8_t* w, size_t group_stride, int n_gro
         for (int b = 0; b < n_act; ++b) {
             const auto* a = reinterpret_cast<const float*>(info + b * info_stride);
             for (int r = 0; r < 8; ++r) {
-                float even = 0.0f, odd = 0.0f;
-                for (int64_t c = 0; c < cols; c += 2) {
+                float acc = 0.0f;
+                for (int64_t c = 0; c < cols; ++c) {
                     const block_f16x8& blk = wg[c / kF16BlockElems];
-                    const int k = (int)(c % kF16BlockElems);
-                    even = std::fma(fp16_to_fp32(blk.v[8 * k + r]), a[c], even);
-                    odd = std::fma(fp16_to_fp32(blk.v[8 * k + 8 + r]), a[c + 1], odd);
+                    acc = std::fma(fp16_to_fp32(blk.v[8 * (c % kF16BlockElems) + r]), a[c], acc);
                 }
-                y[b * ldy + 8 * g + r] = even + odd;
+                y[b * ldy + 8 * g + r] = acc;
             }
         }
     }

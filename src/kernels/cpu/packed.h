@@ -21,8 +21,8 @@
 //   Q6_K -> Q6_Kx8: every four 6-bit quants in three bytes interleaved the same way, and the
 //           scales in pairs (packed_layout.h); as large as the 8 stored rows.
 //
-// Results per (row, activation row): F16 sums fma(w, a, acc) over the even columns and over the
-// odd columns in order, then adds the two (a is the activation rounded to F16). Quantized types:
+// Results per (row, activation row): F16 is acc = fma(w, a, acc) over the columns in order (a is
+// the activation rounded to F16). Quantized types:
 // each block's integer dot product is exact; the float part
 // is acc = fma(d_w * d_act, (float)isum, acc) per block in column order (Q4_K: then
 // acc = fma(-(dmin_w * d_act), (float)imins, acc) per super-block). The scalar reference and the

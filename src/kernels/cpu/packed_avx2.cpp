@@ -73,32 +73,76 @@ inline void over_weight_vectors(const Step& step) {
     }
 }
 
-// F16: each load is one column of the 8 rows; even and odd columns accumulate separately (so
-// a four-row tile has eight independent fused multiply-add chains) and meet at the end.
-template <int kRn>
-void f16_tile(int64_t nb, const block_f16x8* w, const ActRows& ar, float* y, size_t ldy) {
-    const float* a[kRn];
-    __m256 even[kRn], odd[kRn];
+// F16: each load is one column of a group's 8 rows, widened once for kRn activation rows. kG
+// groups side by side give kG * kRn independent fused multiply-add chains (one per row and
+// activation row, over the columns in order, as the reference).
+template <int kG, int kRn>
+void f16_tile(int64_t nb, const block_f16x8* const* w, const float* const* a, float* y,
+              size_t ldy) {
+    __m256 acc[kG][kRn];
     LOKAL_UNROLL
-    for (int j = 0; j < kRn; ++j) {
-        a[j] = ar.info_row<float>(j);
-        even[j] = _mm256_setzero_ps();
-        odd[j] = _mm256_setzero_ps();
+    for (int g = 0; g < kG; ++g) {
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) acc[g][j] = _mm256_setzero_ps();
     }
     for (int64_t ib = 0; ib < nb; ++ib) {
-        LOKAL_UNROLL
-        for (int c = 0; c < 8; c += 2) {
-            const __m256 w0 = load_f16x8(w[ib].v + 8 * c);
-            const __m256 w1 = load_f16x8(w[ib].v + 8 * c + 8);
+#pragma GCC unroll 2
+        for (int c = 0; c < 8; ++c) {
+            __m256 wc[kG];
+            LOKAL_UNROLL
+            for (int g = 0; g < kG; ++g) wc[g] = load_f16x8(w[g][ib].v + 8 * c);
             LOKAL_UNROLL
             for (int j = 0; j < kRn; ++j) {
-                even[j] = _mm256_fmadd_ps(w0, _mm256_broadcast_ss(a[j] + 8 * ib + c), even[j]);
-                odd[j] = _mm256_fmadd_ps(w1, _mm256_broadcast_ss(a[j] + 8 * ib + c + 1), odd[j]);
+                const __m256 x = _mm256_broadcast_ss(a[j] + 8 * ib + c);
+                LOKAL_UNROLL
+                for (int g = 0; g < kG; ++g) acc[g][j] = _mm256_fmadd_ps(wc[g], x, acc[g][j]);
             }
         }
     }
     LOKAL_UNROLL
-    for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, _mm256_add_ps(even[j], odd[j]));
+    for (int g = 0; g < kG; ++g) {
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy + 8 * g, acc[g][j]);
+    }
+}
+
+// Pairs of groups against six activation rows at a time (twelve accumulators), then the
+// remaining rows one by one; an odd last group alone.
+template <int kG>
+void f16_groups(int64_t nb, const uint8_t* w, size_t group_stride, const float* act,
+                size_t act_stride, int n_act, float* y, size_t ldy) {
+    constexpr int kTile = 6;
+    const block_f16x8* wg[kG];
+    for (int g = 0; g < kG; ++g) {
+        wg[g] = reinterpret_cast<const block_f16x8*>(w + g * group_stride);
+    }
+    const auto row = [&](int b) { return act + b * (act_stride / sizeof(float)); };
+    int b = 0;
+    for (; b + kTile <= n_act; b += kTile) {
+        const float* a[kTile];
+        for (int j = 0; j < kTile; ++j) a[j] = row(b + j);
+        f16_tile<kG, kTile>(nb, wg, a, y + b * ldy, ldy);
+    }
+    for (; b < n_act; ++b) {
+        const float* a[1] = {row(b)};
+        f16_tile<kG, 1>(nb, wg, a, y + b * ldy, ldy);
+    }
+}
+
+void gemm_f16(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+              const uint8_t* /*act*/, size_t /*act_stride*/, const uint8_t* info,
+              size_t info_stride, int n_act, float* y, size_t ldy) {
+    const int64_t nb = cols / 8;
+    const auto* a = reinterpret_cast<const float*>(info);  // the F16 activations widened
+    int g = 0;
+    for (; g + 2 <= n_groups; g += 2) {
+        f16_groups<2>(nb, w + g * group_stride, group_stride, a, info_stride, n_act, y + 8 * g,
+                      ldy);
+    }
+    if (g < n_groups) {
+        f16_groups<1>(nb, w + g * group_stride, group_stride, a, info_stride, n_act, y + 8 * g,
+                      ldy);
+    }
 }
 
 template <int kRn>
@@ -450,7 +494,7 @@ void avx2_widen_f16(const uint16_t* src, float* dst, int64_t n) {
 PackedGemmFn avx2_packed_gemm(DType weight_type) {
     switch (weight_type) {
         case DType::F16:
-            return gemm<block_f16x8, 4, f16_tile<4>, f16_tile<1>, 8>;
+            return gemm_f16;
         case DType::Q4_0:
             return gemm<block_q4_0x8, 4, q4_0_tile<4>, q4_0_tile<1>, kQK32>;
         case DType::Q5_0:
