@@ -190,8 +190,8 @@ void register_all() {
     }
     for (Isa isa : isas) {
         if (!isa_supported(isa)) continue;
-        for (DType t :
-             {DType::F16, DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
+        for (DType t : {DType::F16, DType::BF16, DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K,
+                        DType::Q6_K}) {
             for (int64_t batch : {1, 32}) {
                 const std::string name = std::string("packed_256x4096/") +
                                          std::string(lokal::dtype_name(t)) + "/" + isa_name(isa) +

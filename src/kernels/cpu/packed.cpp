@@ -24,14 +24,18 @@ void avx2_widen_f16(const uint16_t* src, float* dst, int64_t n);  // packed_avx2
 namespace {
 
 bool packable_type(DType t) {
-    return t == DType::F16 || t == DType::Q4_0 || t == DType::Q5_0 || t == DType::Q8_0 ||
-           t == DType::Q4_K || t == DType::Q6_K;
+    return t == DType::F16 || t == DType::BF16 || t == DType::Q4_0 || t == DType::Q5_0 ||
+           t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K;
 }
 
-constexpr int64_t kF16BlockElems = 8;
+constexpr int64_t kF16BlockElems = 8;  // F16 and BF16
+
+bool is_16bit_float(DType t) {
+    return t == DType::F16 || t == DType::BF16;
+}
 
 int64_t block_elems(DType t) {
-    if (t == DType::F16) return kF16BlockElems;
+    if (is_16bit_float(t)) return kF16BlockElems;
     return t == DType::Q4_K || t == DType::Q6_K ? kQKK : kQK32;
 }
 
@@ -72,7 +76,7 @@ void unpack_q_32(const Packed* in, int r, int64_t nb, Block* out) {
     }
 }
 
-void pack_f16(const uint8_t* rows, uint64_t stride, int64_t nb, block_f16x8* out) {
+void pack_16bit(const uint8_t* rows, uint64_t stride, int64_t nb, block_16bit_x8* out) {
     for (int64_t ib = 0; ib < nb; ++ib) {
         for (int r = 0; r < 8; ++r) {
             const auto* row = reinterpret_cast<const uint16_t*>(rows + r * stride) + 8 * ib;
@@ -81,7 +85,7 @@ void pack_f16(const uint8_t* rows, uint64_t stride, int64_t nb, block_f16x8* out
     }
 }
 
-void unpack_f16(const block_f16x8* in, int r, int64_t nb, uint16_t* out) {
+void unpack_16bit(const block_16bit_x8* in, int r, int64_t nb, uint16_t* out) {
     for (int64_t ib = 0; ib < nb; ++ib) {
         for (int c = 0; c < 8; ++c) out[8 * ib + c] = in[ib].v[8 * c + r];
     }
@@ -355,19 +359,21 @@ void ref_gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
     }
 }
 
-// F16 weights against F32 activations (the F16-rounded activation row, from its side data).
-void ref_gemm_f16(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
-                  const uint8_t* /*act*/, size_t /*act_stride*/, const uint8_t* info,
-                  size_t info_stride, int n_act, float* y, size_t ldy) {
+// F16 or BF16 weights against F32 activations (the activation row rounded to the weight type,
+// widened in its side data).
+template <float (*kToF32)(uint16_t)>
+void ref_gemm_16bit(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                    const uint8_t* /*act*/, size_t /*act_stride*/, const uint8_t* info,
+                    size_t info_stride, int n_act, float* y, size_t ldy) {
     for (int g = 0; g < n_groups; ++g) {
-        const auto* wg = reinterpret_cast<const block_f16x8*>(w + g * group_stride);
+        const auto* wg = reinterpret_cast<const block_16bit_x8*>(w + g * group_stride);
         for (int b = 0; b < n_act; ++b) {
             const auto* a = reinterpret_cast<const float*>(info + b * info_stride);
             for (int r = 0; r < 8; ++r) {
                 float acc = 0.0f;
                 for (int64_t c = 0; c < cols; ++c) {
-                    const block_f16x8& blk = wg[c / kF16BlockElems];
-                    acc = std::fma(fp16_to_fp32(blk.v[8 * (c % kF16BlockElems) + r]), a[c], acc);
+                    const block_16bit_x8& blk = wg[c / kF16BlockElems];
+                    acc = std::fma(kToF32(blk.v[8 * (c % kF16BlockElems) + r]), a[c], acc);
                 }
                 y[b * ldy + 8 * g + r] = acc;
             }
@@ -378,7 +384,9 @@ void ref_gemm_f16(int64_t cols, const uint8_t* w, size_t group_stride, int n_gro
 PackedGemmFn ref_packed_gemm(DType t) {
     switch (t) {
         case DType::F16:
-            return ref_gemm_f16;
+            return ref_gemm_16bit<fp16_to_fp32>;
+        case DType::BF16:
+            return ref_gemm_16bit<bf16_to_fp32>;
         case DType::Q4_0:
             return ref_gemm<block_q4_0x8, block_q8_0, ActInfoQ8_0, q4_0_step>;
         case DType::Q5_0:
@@ -405,7 +413,8 @@ uint64_t packed_group_bytes(DType weight_type, int64_t cols) {
     const int64_t nb = cols / block_elems(weight_type);
     switch (weight_type) {
         case DType::F16:
-            return nb * sizeof(block_f16x8);
+        case DType::BF16:
+            return nb * sizeof(block_16bit_x8);
         case DType::Q4_0:
             return nb * sizeof(block_q4_0x8);
         case DType::Q5_0:
@@ -430,7 +439,8 @@ void pack_groups(DType weight_type, const uint8_t* src, uint64_t src_row_stride,
         uint8_t* out = dst + g * gbytes;
         switch (weight_type) {
             case DType::F16:
-                pack_f16(rows, src_row_stride, nb, reinterpret_cast<block_f16x8*>(out));
+            case DType::BF16:
+                pack_16bit(rows, src_row_stride, nb, reinterpret_cast<block_16bit_x8*>(out));
                 break;
             case DType::Q4_0:
                 pack_q_32<block_q4_0>(rows, src_row_stride, nb,
@@ -459,8 +469,9 @@ void unpack_row(DType weight_type, const uint8_t* group, int r, int64_t cols, ui
     const int64_t nb = cols / block_elems(weight_type);
     switch (weight_type) {
         case DType::F16:
-            unpack_f16(reinterpret_cast<const block_f16x8*>(group), r, nb,
-                       reinterpret_cast<uint16_t*>(dst));
+        case DType::BF16:
+            unpack_16bit(reinterpret_cast<const block_16bit_x8*>(group), r, nb,
+                         reinterpret_cast<uint16_t*>(dst));
             break;
         case DType::Q4_0:
             unpack_q_32(reinterpret_cast<const block_q4_0x8*>(group), r, nb,
@@ -488,8 +499,8 @@ void unpack_row(DType weight_type, const uint8_t* group, int r, int64_t cols, ui
 }
 
 uint64_t packed_act_info_bytes(DType weight_type, int64_t cols) {
-    if (weight_type == DType::F16) return cols * sizeof(float);  // the F16 row widened
-    if (weight_type == DType::Q6_K) return 0;                    // reads the Q8_K blocks' own sums
+    if (is_16bit_float(weight_type)) return cols * sizeof(float);  // the row widened
+    if (weight_type == DType::Q6_K) return 0;  // reads the Q8_K blocks' own sums
     if (weight_type == DType::Q4_K) return (cols / kQKK) * sizeof(ActInfoQ8_K);
     return (cols / kQK32) * sizeof(ActInfoQ8_0);
 }
@@ -506,6 +517,12 @@ void prepare_packed_act(DType weight_type, const uint8_t* act_row, int64_t cols,
         }
 #endif
         for (int64_t c = 0; c < cols; ++c) out[c] = fp16_to_fp32(a[c]);
+        return;
+    }
+    if (weight_type == DType::BF16) {
+        const auto* a = reinterpret_cast<const uint16_t*>(act_row);
+        auto* out = reinterpret_cast<float*>(info);
+        for (int64_t c = 0; c < cols; ++c) out[c] = bf16_to_fp32(a[c]);
         return;
     }
     if (weight_type == DType::Q6_K) return;

@@ -8,9 +8,9 @@
 // The 8 block scales of a group convert in one instruction and no horizontal sum is ever needed.
 //
 // Packed types and their group-block layouts (one group-block per block of columns):
-//   F16  -> F16x8: per 8 columns v[64], v[8c + r] = row r's column c (one load: a column of 8
-//   rows). Q4_0 -> Q4_0x8: d[8] (fp16), qs[128]: qs[32h + 4r + j] = row r's qs[4h + j], h < 4, j <
-//   4
+//   F16, BF16 -> 16bit_x8: per 8 columns v[64], v[8c + r] = row r's column c (a column of the
+//           8 rows per load).
+//   Q4_0 -> Q4_0x8: d[8] (fp16), qs[128]: qs[32h + 4r + j] = row r's qs[4h + j], h < 4, j < 4
 //           (low nibbles: columns 4h + j; high nibbles: columns 16 + 4h + j; unsigned 0..15).
 //   Q5_0 -> Q5_0x8: d[8], qh[32] (the fifth bits, regrouped: packed_layout.h), qs[128] as Q4_0x8.
 //   Q8_0 -> Q8_0x8: d[8] (fp16), qs[256]: qs[32h + 4r + j] = row r's qs[4h + j], h < 8.
@@ -21,11 +21,10 @@
 //   Q6_K -> Q6_Kx8: every four 6-bit quants in three bytes interleaved the same way, and the
 //           scales in pairs (packed_layout.h); as large as the 8 stored rows.
 //
-// Results per (row, activation row): F16 is acc = fma(w, a, acc) over the columns in order (a is
-// the activation rounded to F16). Quantized types:
-// each block's integer dot product is exact; the float part
-// is acc = fma(d_w * d_act, (float)isum, acc) per block in column order (Q4_K: then
-// acc = fma(-(dmin_w * d_act), (float)imins, acc) per super-block). The scalar reference and the
+// Results per (row, activation row): F16/BF16 is acc = fma(w, a, acc) over the columns in order
+// (a is the activation rounded to the weight type). Quantized types: each block's integer dot
+// product is exact; the float part is acc = fma(d_w * d_act, (float)isum, acc) per block in
+// column order (Q4_K: then acc = fma(-(dmin_w * d_act), (float)imins, acc) per super-block). The scalar reference and the
 // SIMD kernels compute exactly this, so every path and every batch size gives identical bits.
 #pragma once
 

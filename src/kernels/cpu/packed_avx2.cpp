@@ -73,12 +73,17 @@ inline void over_weight_vectors(const Step& step) {
     }
 }
 
-// F16: each load is one column of a group's 8 rows, widened once for kRn activation rows. kG
-// groups side by side give kG * kRn independent fused multiply-add chains (one per row and
-// activation row, over the columns in order, as the reference).
-template <int kG, int kRn>
-void f16_tile(int64_t nb, const block_f16x8* const* w, const float* const* a, float* y,
-              size_t ldy) {
+inline __m256 load_bf16x8(const uint16_t* p) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+// F16 and BF16: each load is one column of a group's 8 rows, widened once for kRn activation
+// rows. kG groups side by side give kG * kRn independent fused multiply-add chains (one per row
+// and activation row, over the columns in order, as the reference).
+template <__m256 (*kLoad)(const uint16_t*), int kG, int kRn>
+void tile_16bit(int64_t nb, const block_16bit_x8* const* w, const float* const* a, float* y,
+                size_t ldy) {
     __m256 acc[kG][kRn];
     LOKAL_UNROLL
     for (int g = 0; g < kG; ++g) {
@@ -90,7 +95,7 @@ void f16_tile(int64_t nb, const block_f16x8* const* w, const float* const* a, fl
         for (int c = 0; c < 8; ++c) {
             __m256 wc[kG];
             LOKAL_UNROLL
-            for (int g = 0; g < kG; ++g) wc[g] = load_f16x8(w[g][ib].v + 8 * c);
+            for (int g = 0; g < kG; ++g) wc[g] = kLoad(w[g][ib].v + 8 * c);
             LOKAL_UNROLL
             for (int j = 0; j < kRn; ++j) {
                 const __m256 x = _mm256_broadcast_ss(a[j] + 8 * ib + c);
@@ -108,40 +113,41 @@ void f16_tile(int64_t nb, const block_f16x8* const* w, const float* const* a, fl
 
 // Pairs of groups against six activation rows at a time (twelve accumulators), then the
 // remaining rows one by one; an odd last group alone.
-template <int kG>
-void f16_groups(int64_t nb, const uint8_t* w, size_t group_stride, const float* act,
-                size_t act_stride, int n_act, float* y, size_t ldy) {
+template <__m256 (*kLoad)(const uint16_t*), int kG>
+void groups_16bit(int64_t nb, const uint8_t* w, size_t group_stride, const float* act,
+                  size_t act_stride, int n_act, float* y, size_t ldy) {
     constexpr int kTile = 6;
-    const block_f16x8* wg[kG];
+    const block_16bit_x8* wg[kG];
     for (int g = 0; g < kG; ++g) {
-        wg[g] = reinterpret_cast<const block_f16x8*>(w + g * group_stride);
+        wg[g] = reinterpret_cast<const block_16bit_x8*>(w + g * group_stride);
     }
     const auto row = [&](int b) { return act + b * (act_stride / sizeof(float)); };
     int b = 0;
     for (; b + kTile <= n_act; b += kTile) {
         const float* a[kTile];
         for (int j = 0; j < kTile; ++j) a[j] = row(b + j);
-        f16_tile<kG, kTile>(nb, wg, a, y + b * ldy, ldy);
+        tile_16bit<kLoad, kG, kTile>(nb, wg, a, y + b * ldy, ldy);
     }
     for (; b < n_act; ++b) {
         const float* a[1] = {row(b)};
-        f16_tile<kG, 1>(nb, wg, a, y + b * ldy, ldy);
+        tile_16bit<kLoad, kG, 1>(nb, wg, a, y + b * ldy, ldy);
     }
 }
 
-void gemm_f16(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
-              const uint8_t* /*act*/, size_t /*act_stride*/, const uint8_t* info,
-              size_t info_stride, int n_act, float* y, size_t ldy) {
+template <__m256 (*kLoad)(const uint16_t*)>
+void gemm_16bit(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                const uint8_t* /*act*/, size_t /*act_stride*/, const uint8_t* info,
+                size_t info_stride, int n_act, float* y, size_t ldy) {
     const int64_t nb = cols / 8;
-    const auto* a = reinterpret_cast<const float*>(info);  // the F16 activations widened
+    const auto* a = reinterpret_cast<const float*>(info);  // the activations widened
     int g = 0;
     for (; g + 2 <= n_groups; g += 2) {
-        f16_groups<2>(nb, w + g * group_stride, group_stride, a, info_stride, n_act, y + 8 * g,
-                      ldy);
+        groups_16bit<kLoad, 2>(nb, w + g * group_stride, group_stride, a, info_stride, n_act,
+                               y + 8 * g, ldy);
     }
     if (g < n_groups) {
-        f16_groups<1>(nb, w + g * group_stride, group_stride, a, info_stride, n_act, y + 8 * g,
-                      ldy);
+        groups_16bit<kLoad, 1>(nb, w + g * group_stride, group_stride, a, info_stride, n_act,
+                               y + 8 * g, ldy);
     }
 }
 
@@ -494,7 +500,9 @@ void avx2_widen_f16(const uint16_t* src, float* dst, int64_t n) {
 PackedGemmFn avx2_packed_gemm(DType weight_type) {
     switch (weight_type) {
         case DType::F16:
-            return gemm_f16;
+            return gemm_16bit<load_f16x8>;
+        case DType::BF16:
+            return gemm_16bit<load_bf16x8>;
         case DType::Q4_0:
             return gemm<block_q4_0x8, 4, q4_0_tile<4>, q4_0_tile<1>, kQK32>;
         case DType::Q5_0:

@@ -48,12 +48,12 @@ struct block_q6_Kx8 {
     uint8_t qs[1536];
 };
 
-// F16: 8 columns of the 8 rows, column by column: v[8c + r] = row r's column c of the block.
-struct block_f16x8 {
+// F16 and BF16: 8 columns of the 8 rows, column by column: v[8c + r] = row r's column c.
+struct block_16bit_x8 {
     uint16_t v[64];
 };
 
-static_assert(sizeof(block_f16x8) == 128);
+static_assert(sizeof(block_16bit_x8) == 128);
 static_assert(sizeof(block_q4_0x8) == 144);
 static_assert(sizeof(block_q5_0x8) == 8 * 22);
 static_assert(sizeof(block_q6_Kx8) == 8 * 210);

@@ -17,7 +17,7 @@
 namespace lokal::kernels {
 namespace {
 
-const DType kPackedTypes[] = {DType::F16,  DType::Q4_0, DType::Q5_0,
+const DType kPackedTypes[] = {DType::F16,  DType::BF16, DType::Q4_0, DType::Q5_0,
                               DType::Q8_0, DType::Q4_K, DType::Q6_K};
 
 struct Packed {
@@ -49,7 +49,7 @@ TEST(Packed, CanPackNeedsWholeGroupsAndBlocks) {
     EXPECT_FALSE(can_pack(DType::Q4_K, 16, 64));   // not a whole super-block
     EXPECT_FALSE(can_pack(DType::Q5_K, 16, 256));  // no packed layout
     EXPECT_FALSE(can_pack(DType::F16, 16, 260));   // not a whole block of 8 columns
-    EXPECT_FALSE(can_pack(DType::BF16, 16, 256));
+    EXPECT_FALSE(can_pack(DType::F32, 16, 256));
 }
 
 TEST(Packed, UnpackRowRestoresEveryStoredRowExactly) {
