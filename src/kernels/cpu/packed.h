@@ -24,8 +24,9 @@
 // Results per (row, activation row): F16/BF16 is acc = fma(w, a, acc) over the columns in order
 // (a is the activation rounded to the weight type). Quantized types: each block's integer dot
 // product is exact; the float part is acc = fma(d_w * d_act, (float)isum, acc) per block in
-// column order (Q4_K: then acc = fma(-(dmin_w * d_act), (float)imins, acc) per super-block). The scalar reference and the
-// SIMD kernels compute exactly this, so every path and every batch size gives identical bits.
+// column order (Q4_K: then acc = fma(-(dmin_w * d_act), (float)imins, acc) per super-block).
+// The scalar reference and the SIMD kernels compute exactly this, so every path and every batch
+// size gives identical bits.
 #pragma once
 
 #include <cstddef>
