@@ -235,6 +235,14 @@ class Commands(unittest.TestCase):
         rows = json.loads(r.stdout)
         self.assertEqual([row["test"] for row in rows], ["pp16", "tg4"])
         self.assertTrue(all(row["avg_ts"] > 0 for row in rows))
+        self.assertTrue(all(row["load_s"] > 0 and row["repacked_bytes"] >= 0 for row in rows))
+
+    def test_bench_table_says_what_repacking_costs(self):
+        r = lokal("bench", STORIES, "-p", "8", "-n", "2", "-r", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        self.assertIn("|tg2|", out.replace(" ", ""))
+        self.assertRegex(out, r"load [0-9.]+ s; [0-9]+ matrices repacked into [0-9.]+ MiB")
 
 
 if __name__ == "__main__":
