@@ -77,11 +77,11 @@ void detail::attend_f16_scalar(const float* q, const KvSeqView& cache, int layer
         const uint16_t* v = static_cast<const uint16_t*>(cache.v_row(layer, j)) + p.kv_offset;
         float ms = 1.0f, vs = 1.0f;
         if (s > m) {
-            ms = std::exp(m - s);
+            ms = detail::softmax_exp(m - s);
             m = s;
             for (int d = 0; d < hd; ++d) acc[d] = fp32_to_fp16(fp16_to_fp32(acc[d]) * ms);
         } else {
-            vs = std::exp(s - m);
+            vs = detail::softmax_exp(s - m);
         }
         for (int d = 0; d < hd; ++d) {
             acc[d] = fp32_to_fp16(std::fma(fp16_to_fp32(v[d]), vs, fp16_to_fp32(acc[d])));

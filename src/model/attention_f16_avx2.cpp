@@ -28,6 +28,22 @@ inline float reduce_lanes(__m256 lanes) {
     return _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
 }
 
+__m256 softmax_exp8(__m256 x) {
+    using namespace exp_consts;  // NOLINT(google-build-using-namespace)
+    const __m256 in_range = _mm256_cmp_ps(x, _mm256_set1_ps(kMin), _CMP_GE_OQ);
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 r =
+        _mm256_fmadd_ps(n, _mm256_set1_ps(-kLn2Lo), _mm256_fmadd_ps(n, _mm256_set1_ps(-kLn2Hi), x));
+    __m256 p = _mm256_set1_ps(kC[7]);
+    LOKAL_UNROLL for (int k = 6; k >= 0; --k) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kC[k]));
+    // n is garbage outside the range; those lanes are masked to 0 below.
+    const __m256i e = _mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_and_ps(n, in_range)), _mm256_set1_epi32(127)),
+        23);
+    return _mm256_and_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(e)), in_range);
+}
+
 // Eight lane vectors (one per key, lanes as in dot_f16_lanes) to the eight keys' dot products,
 // each reduced in dot_f16_lanes' order: a_l = x_l + x_(l+4), b_0 = a_0 + a_2, b_1 = a_1 + a_3,
 // b_0 + b_1. Returns them in key order 0 2 4 6 1 3 5 7 (see kTileOrder).
@@ -48,6 +64,25 @@ inline __m256 reduce_8_keys(const __m256* x) {
 constexpr int kTileOrder[8] = {0, 4, 1, 5, 2, 6, 3, 7};  // key jj's slot in reduce_8_keys
 
 constexpr int kTile = 8;  // keys per tile
+
+// kVecs vectors of one head's F16 accumulator (at acc) through the tile's n value rows.
+template <int kVecs, typename Rows>
+inline void accumulate_values(float* acc, const Rows& vf, int d, int n, const float* ms,
+                              const float* vs) {
+    __m256 a[kVecs];
+    LOKAL_UNROLL for (int i = 0; i < kVecs; ++i) a[i] = _mm256_load_ps(acc + 8 * i);
+    for (int jj = 0; jj < n; ++jj) {
+        if (ms[jj] != 1.0f) {
+            const __m256 r = _mm256_set1_ps(ms[jj]);
+            LOKAL_UNROLL for (int i = 0; i < kVecs; ++i) a[i] = round_f16(_mm256_mul_ps(a[i], r));
+        }
+        const __m256 w = _mm256_set1_ps(vs[jj]);
+        LOKAL_UNROLL for (int i = 0; i < kVecs; ++i) {
+            a[i] = round_f16(_mm256_fmadd_ps(_mm256_load_ps(vf[jj] + d + 8 * i), w, a[i]));
+        }
+    }
+    LOKAL_UNROLL for (int i = 0; i < kVecs; ++i) _mm256_store_ps(acc + 8 * i, a[i]);
+}
 
 // G query heads over one KV head, keys in tiles of kTile: the tile's key and value rows are
 // converted once for all heads, its scores come from one transposed reduction, and each head's
@@ -114,51 +149,37 @@ void attend_group(const float* const* q, const KvSeqView& cache, int layer,
                     s[jj] = reduce_lanes(lanes) * scale;
                 }
             }
+            // Each key's exponent against the running maximum before it, then all the
+            // exponentials at once.
+            alignas(32) float arg[kTile];
+            bool new_max[kTile];
             for (int jj = 0; jj < n; ++jj) {
                 float x = s[jj];
                 if (p.softcap > 0) x = p.softcap * std::tanh(x);
-                if (x > m[g]) {
-                    ms[g][jj] = std::exp(m[g] - x);
-                    vs[g][jj] = 1.0f;
-                    m[g] = x;
-                } else {
-                    ms[g][jj] = 1.0f;
-                    vs[g][jj] = std::exp(x - m[g]);
-                }
+                new_max[jj] = x > m[g];
+                arg[jj] = new_max[jj] ? m[g] - x : x - m[g];
+                if (new_max[jj]) m[g] = x;
+            }
+            alignas(32) float e[kTile];
+            if (n == kTile) {
+                _mm256_store_ps(e, softmax_exp8(_mm256_load_ps(arg)));
+            } else {
+                for (int jj = 0; jj < n; ++jj) e[jj] = softmax_exp(arg[jj]);
+            }
+            for (int jj = 0; jj < n; ++jj) {
+                ms[g][jj] = new_max[jj] ? e[jj] : 1.0f;
+                vs[g][jj] = new_max[jj] ? 1.0f : e[jj];
                 sum[g] = sum[g] * ms[g][jj] + vs[g][jj];
             }
         }
-        // acc = f16(f16(acc * ms) + v * vs) key by key (the rescale only on a new maximum),
-        // four vectors of the head at a time.
+        // acc = f16(f16(acc * ms) + v * vs) key by key (the rescale only on a new maximum).
+        // Each vector's update is a chain of three dependent instructions per key, so eight
+        // vectors of the head at a time keep enough of them in flight.
         for (int g = 0; g < G; ++g) {
             int d = 0;
-            for (; d + 32 <= hd; d += 32) {
-                __m256 a[4];
-                LOKAL_UNROLL for (int i = 0; i < 4; ++i) a[i] = _mm256_load_ps(acc[g] + d + 8 * i);
-                for (int jj = 0; jj < n; ++jj) {
-                    if (ms[g][jj] != 1.0f) {
-                        const __m256 r = _mm256_set1_ps(ms[g][jj]);
-                        LOKAL_UNROLL for (int i = 0; i < 4; ++i) a[i] =
-                            round_f16(_mm256_mul_ps(a[i], r));
-                    }
-                    const __m256 w = _mm256_set1_ps(vs[g][jj]);
-                    LOKAL_UNROLL for (int i = 0; i < 4; ++i) {
-                        a[i] =
-                            round_f16(_mm256_fmadd_ps(_mm256_load_ps(vf[jj] + d + 8 * i), w, a[i]));
-                    }
-                }
-                LOKAL_UNROLL for (int i = 0; i < 4; ++i) _mm256_store_ps(acc[g] + d + 8 * i, a[i]);
-            }
-            for (; d < hd; d += 8) {
-                __m256 a = _mm256_load_ps(acc[g] + d);
-                for (int jj = 0; jj < n; ++jj) {
-                    if (ms[g][jj] != 1.0f)
-                        a = round_f16(_mm256_mul_ps(a, _mm256_set1_ps(ms[g][jj])));
-                    a = round_f16(
-                        _mm256_fmadd_ps(_mm256_load_ps(vf[jj] + d), _mm256_set1_ps(vs[g][jj]), a));
-                }
-                _mm256_store_ps(acc[g] + d, a);
-            }
+            for (; d + 64 <= hd; d += 64) accumulate_values<8>(acc[g] + d, vf, d, n, ms[g], vs[g]);
+            for (; d + 32 <= hd; d += 32) accumulate_values<4>(acc[g] + d, vf, d, n, ms[g], vs[g]);
+            for (; d < hd; d += 8) accumulate_values<1>(acc[g] + d, vf, d, n, ms[g], vs[g]);
         }
     }
     for (int g = 0; g < G; ++g) {
@@ -168,6 +189,10 @@ void attend_group(const float* const* q, const KvSeqView& cache, int layer,
 }
 
 }  // namespace
+
+void softmax_exp8_avx2(const float* x, float* out) {
+    _mm256_storeu_ps(out, softmax_exp8(_mm256_loadu_ps(x)));
+}
 
 void attend_f16_avx2(const float* q, const KvSeqView& cache, int layer, const AttentionParams& p,
                      float* out) {

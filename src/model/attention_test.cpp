@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -67,6 +69,39 @@ TEST_P(AttentionTest, MatchesTwoPassSoftmax) {
 }
 
 INSTANTIATE_TEST_SUITE_P(KvTypes, AttentionTest, ::testing::Values(KvType::F32, KvType::F16));
+
+TEST(SoftmaxExp, WithinTwoUlpOfExpAndZeroFarBelow) {
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> dist(-87.0f, 0.0f);
+    for (int i = 0; i < 200000; ++i) {
+        const float x = i < 1000 ? -1e-3f * (float)i : dist(rng);
+        const float want = std::exp(x), got = detail::softmax_exp(x);
+        ASSERT_LE(std::fabs(got - want), 2.0f * (std::nextafter(want, 1e30f) - want)) << x;
+    }
+    EXPECT_EQ(detail::softmax_exp(0.0f), 1.0f);
+    EXPECT_EQ(detail::softmax_exp(-INFINITY), 0.0f);
+    EXPECT_EQ(detail::softmax_exp(-100.0f), 0.0f);
+    EXPECT_EQ(detail::softmax_exp(NAN), 0.0f);
+}
+
+TEST(SoftmaxExp, Avx2IsBitIdenticalToScalar) {
+    if (kernels::active_isa() == kernels::Isa::Scalar) GTEST_SKIP() << "no AVX2 here";
+    std::mt19937 rng(6);
+    std::uniform_real_distribution<float> dist(-90.0f, 1.0f);
+    std::vector<float> x(80000);
+    for (float& v : x) v = dist(rng);
+    const float specials[] = {0.0f, -0.0f, -INFINITY, NAN, -87.0f, -86.99f, -87.01f, -1e-30f, 1.0f};
+    std::copy(std::begin(specials), std::end(specials), x.begin());
+    for (size_t i = 0; i + 8 <= x.size(); i += 8) {
+        float got[8];
+        detail::softmax_exp8_avx2(&x[i], got);
+        for (int l = 0; l < 8; ++l) {
+            const float want = detail::softmax_exp(x[i + l]);
+            ASSERT_EQ(std::memcmp(&got[l], &want, 4), 0)
+                << x[i + l] << " " << got[l] << " " << want;
+        }
+    }
+}
 
 TEST(Attention, F16Avx2IsBitIdenticalToScalar) {
     if (!kernels::isa_supported(kernels::Isa::Avx2)) GTEST_SKIP() << "no AVX2 on this CPU";
