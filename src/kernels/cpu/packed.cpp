@@ -506,9 +506,13 @@ uint64_t packed_act_info_bytes(DType weight_type, int64_t cols) {
 }
 
 void prepare_packed_act(DType weight_type, const uint8_t* act_row, int64_t cols, uint8_t* info) {
-    if (weight_type == DType::F16) {
+    if (is_16bit_float(weight_type)) {  // the activation row widened to floats
         const auto* a = reinterpret_cast<const uint16_t*>(act_row);
         auto* out = reinterpret_cast<float*>(info);
+        if (weight_type == DType::BF16) {
+            for (int64_t c = 0; c < cols; ++c) out[c] = bf16_to_fp32(a[c]);
+            return;
+        }
 #if defined(__x86_64__) || defined(_M_X64)
         static const bool f16c = active_isa() != Isa::Scalar;
         if (f16c) {
@@ -517,12 +521,6 @@ void prepare_packed_act(DType weight_type, const uint8_t* act_row, int64_t cols,
         }
 #endif
         for (int64_t c = 0; c < cols; ++c) out[c] = fp16_to_fp32(a[c]);
-        return;
-    }
-    if (weight_type == DType::BF16) {
-        const auto* a = reinterpret_cast<const uint16_t*>(act_row);
-        auto* out = reinterpret_cast<float*>(info);
-        for (int64_t c = 0; c < cols; ++c) out[c] = bf16_to_fp32(a[c]);
         return;
     }
     if (weight_type == DType::Q6_K) return;

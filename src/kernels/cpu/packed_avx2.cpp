@@ -151,19 +151,42 @@ void gemm_16bit(int64_t cols, const uint8_t* w, size_t group_stride, int n_group
     }
 }
 
+// The Q8_0 activation rows of a tile against 32-column weight blocks (Q4_0, Q5_0, Q8_0): each
+// block's exact integer sums become acc = fma(d_w * d_act, (float)isum, acc), row by row.
+template <int kRn>
+struct Q8_0Acts {
+    const block_q8_0* a[kRn];
+    const ActInfoQ8_0* ai[kRn];
+    __m256 acc[kRn];
+
+    explicit Q8_0Acts(const ActRows& ar) {
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) {
+            a[j] = ar.row<block_q8_0>(j);
+            ai[j] = ar.info_row<ActInfoQ8_0>(j);
+            acc[j] = _mm256_setzero_ps();
+        }
+    }
+    void add_block(int64_t ib, __m256 d_w, const __m256i* isum) {
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) {
+            const __m256 d = _mm256_mul_ps(d_w, _mm256_set1_ps(ai[j][ib].d));
+            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum[j]), acc[j]);
+        }
+    }
+    void store(float* y, size_t ldy) const {
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
+    }
+};
+
 template <int kRn>
 void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, size_t ldy) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i ones = _mm256_set1_epi16(1);
-    const block_q8_0* a[kRn];
-    const ActInfoQ8_0* ai[kRn];
-    __m256 acc[kRn];
-    LOKAL_UNROLL
-    for (int j = 0; j < kRn; ++j) {
-        a[j] = ar.row<block_q8_0>(j);
-        ai[j] = ar.info_row<ActInfoQ8_0>(j);
-        acc[j] = _mm256_setzero_ps();
-    }
+    Q8_0Acts<kRn> acts(ar);
+    const auto& a = acts.a;
+    const auto& ai = acts.ai;
     for (int64_t ib = 0; ib < nb; ++ib) {
         __m256i s[kRn];
         LOKAL_UNROLL
@@ -181,17 +204,15 @@ void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, s
                 s[j] = _mm256_add_epi16(s[j], t);
             }
         });
-        const __m256 dw = load_f16x8(w[ib].d);
+        __m256i isum[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) {
-            const __m256i isum = _mm256_sub_epi32(_mm256_madd_epi16(s[j], ones),
-                                                  _mm256_set1_epi32(ai[j][ib].sum_x8));
-            const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(ai[j][ib].d));
-            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum), acc[j]);
+            isum[j] = _mm256_sub_epi32(_mm256_madd_epi16(s[j], ones),
+                                       _mm256_set1_epi32(ai[j][ib].sum_x8));
         }
+        acts.add_block(ib, load_f16x8(w[ib].d), isum);
     }
-    LOKAL_UNROLL
-    for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
+    acts.store(y, ldy);
 }
 
 // Shifts each byte's bit `from` to bit 4 (the bits around it are masked off afterwards).
@@ -207,15 +228,9 @@ void q5_0_tile(int64_t nb, const block_q5_0x8* w, const ActRows& ar, float* y, s
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i bit4 = _mm256_set1_epi8(0x10);
     const __m256i ones = _mm256_set1_epi16(1);
-    const block_q8_0* a[kRn];
-    const ActInfoQ8_0* ai[kRn];
-    __m256 acc[kRn];
-    LOKAL_UNROLL
-    for (int j = 0; j < kRn; ++j) {
-        a[j] = ar.row<block_q8_0>(j);
-        ai[j] = ar.info_row<ActInfoQ8_0>(j);
-        acc[j] = _mm256_setzero_ps();
-    }
+    Q8_0Acts<kRn> acts(ar);
+    const auto& a = acts.a;
+    const auto& ai = acts.ai;
     for (int64_t ib = 0; ib < nb; ++ib) {
         const __m256i qh = load256(w[ib].qh);
         __m256i isum[kRn];
@@ -250,29 +265,16 @@ void q5_0_tile(int64_t nb, const block_q5_0x8* w, const ActRows& ar, float* y, s
         };
         two_loads(std::integral_constant<int, 0>{});
         two_loads(std::integral_constant<int, 2>{});
-        const __m256 dw = load_f16x8(w[ib].d);
-        LOKAL_UNROLL
-        for (int j = 0; j < kRn; ++j) {
-            const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(ai[j][ib].d));
-            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum[j]), acc[j]);
-        }
+        acts.add_block(ib, load_f16x8(w[ib].d), isum);
     }
-    LOKAL_UNROLL
-    for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
+    acts.store(y, ldy);
 }
 
 template <int kRn>
 void q8_0_tile(int64_t nb, const block_q8_0x8* w, const ActRows& ar, float* y, size_t ldy) {
     const __m256i ones = _mm256_set1_epi16(1);
-    const block_q8_0* a[kRn];
-    const ActInfoQ8_0* ai[kRn];
-    __m256 acc[kRn];
-    LOKAL_UNROLL
-    for (int j = 0; j < kRn; ++j) {
-        a[j] = ar.row<block_q8_0>(j);
-        ai[j] = ar.info_row<ActInfoQ8_0>(j);
-        acc[j] = _mm256_setzero_ps();
-    }
+    Q8_0Acts<kRn> acts(ar);
+    const auto& a = acts.a;
     for (int64_t ib = 0; ib < nb; ++ib) {
         __m256i s[kRn];
         LOKAL_UNROLL
@@ -287,15 +289,9 @@ void q8_0_tile(int64_t nb, const block_q8_0x8* w, const ActRows& ar, float* y, s
                     _mm256_add_epi32(s[j], _mm256_madd_epi16(_mm256_maddubs_epi16(av, sy), ones));
             }
         });
-        const __m256 dw = load_f16x8(w[ib].d);
-        LOKAL_UNROLL
-        for (int j = 0; j < kRn; ++j) {
-            const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(ai[j][ib].d));
-            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s[j]), acc[j]);
-        }
+        acts.add_block(ib, load_f16x8(w[ib].d), s);
     }
-    LOKAL_UNROLL
-    for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
+    acts.store(y, ldy);
 }
 
 template <int kRn>
