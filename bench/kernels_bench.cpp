@@ -152,7 +152,7 @@ void register_all() {
     const DType types[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0,  DType::Q4_1,
                            DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K,  DType::Q3_K,
                            DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_XS};
-    const Isa isas[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512};
+    const Isa isas[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Amx};
     for (Isa isa : isas) {
         if (!isa_supported(isa)) continue;
         for (DType t : types) {

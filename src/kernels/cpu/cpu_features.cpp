@@ -3,6 +3,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include <cstdint>
 
@@ -10,6 +14,22 @@ namespace lokal::kernels {
 namespace {
 
 #if defined(__x86_64__) || defined(__i386__)
+
+// Linux keeps the AMX tile registers disabled (XFD) until the process asks for them: the first
+// tile instruction would otherwise raise SIGILL. Returns whether the permission is granted.
+bool request_amx_permission() {
+#if defined(__linux__) && defined(__x86_64__)
+    constexpr long kArchGetXcompPerm = 0x1022;
+    constexpr long kArchReqXcompPerm = 0x1023;
+    constexpr long kXfeatureXtiledata = 18;
+    if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) != 0) return false;
+    unsigned long permitted = 0;
+    if (syscall(SYS_arch_prctl, kArchGetXcompPerm, &permitted) != 0) return false;
+    return (permitted >> kXfeatureXtiledata) & 1;
+#else
+    return false;
+#endif
+}
 
 uint64_t read_xcr0() {
     uint32_t eax, edx;
@@ -46,9 +66,9 @@ CpuFeatures detect() {
         f.avx512vl = f.avx512f && (b & (1u << 31));
         f.avx512vnni = f.avx512f && (c & (1u << 11));
     }
-    if (os_amx) {
+    if (os_amx && (d & (1u << 24)) && request_amx_permission()) {
+        f.amx_tile = true;
         f.amx_bf16 = d & (1u << 22);
-        f.amx_tile = d & (1u << 24);
         f.amx_int8 = d & (1u << 25);
     }
     const unsigned max_sub = a;

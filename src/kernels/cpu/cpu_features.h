@@ -1,4 +1,5 @@
-// What the CPU we run on can do (CPUID + XGETBV: the OS must also save the wider registers).
+// What the CPU we run on can do (CPUID + XGETBV: the OS must also save the wider registers; the
+// AMX flags also need Linux's per-process permission, which detection requests).
 #pragma once
 
 #include <string>

@@ -18,6 +18,7 @@ namespace lokal::kernels {
 
 #if defined(__x86_64__) || defined(_M_X64)
 PackedGemmFn avx2_packed_gemm(DType weight_type);                 // packed_avx2.cpp
+PackedGemmFn amx_packed_gemm(DType weight_type);                  // packed_amx.cpp
 void avx2_widen_f16(const uint16_t* src, float* dst, int64_t n);  // packed_avx2.cpp
 #endif
 
@@ -545,6 +546,9 @@ void prepare_packed_act(DType weight_type, const uint8_t* act_row, int64_t cols,
 
 PackedGemmFn packed_gemm_for(DType weight_type, Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
+    if (isa == Isa::Amx && isa_supported(isa)) {
+        if (PackedGemmFn fast = amx_packed_gemm(weight_type)) return fast;
+    }
     if (isa != Isa::Scalar && isa_supported(isa)) {
         if (PackedGemmFn fast = avx2_packed_gemm(weight_type)) return fast;
     }

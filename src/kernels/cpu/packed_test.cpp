@@ -89,14 +89,14 @@ TEST(Packed, EveryIsaEqualsTheReferenceBitForBitAtEveryBatchSize) {
     for (DType t : kPackedTypes) {
         const Packed p = make_packed(t, 32, 1024, 11);
         const int n_groups = (int)(p.rows / 8);
-        for (int n_act : {1, 3, 4, 9}) {
+        for (int n_act : {1, 3, 4, 9, 53}) {  // 53: two AMX tiles, one, and a tail of 5
             const Acts a = make_acts(t, p.cols, n_act, 17);
-            const size_t ldy = 40;
+            const size_t ldy = 40;  // a row stride wider than the 32 rows
             std::vector<float> want(ldy * n_act, -1.0f);
             packed_gemm_for(t, Isa::Scalar)(p.cols, p.packed.data(), p.group_stride, n_groups,
                                             a.act.data(), a.act_stride, a.info.data(),
                                             a.info_stride, n_act, want.data(), ldy);
-            for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+            for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Amx}) {
                 if (!isa_supported(isa)) continue;
                 std::vector<float> got(ldy * n_act, -1.0f);
                 packed_gemm_for(t, isa)(p.cols, p.packed.data(), p.group_stride, n_groups,

@@ -47,14 +47,14 @@ Table build_table(Isa isa) {
         TypeKernels k{act_type_for(w), ref_vec_dot(w), nullptr, ref_gemm(w)};
         if (!k.vec_dot) continue;
 #if defined(__x86_64__) || defined(_M_X64)
-        if (isa == Isa::Avx2 || isa == Isa::Avx512) {
+        if (isa != Isa::Scalar) {
             if (VecDotFn fast = avx2_vec_dot(w)) {
                 k.vec_dot = fast;
                 k.vec_dot_x4 = avx2_vec_dot_x4(w);
                 k.gemm = avx2_gemm(w);
             }
         }
-        if (isa == Isa::Avx512) {
+        if (isa == Isa::Avx512 || isa == Isa::Amx) {
             const bool vnni = cpu_features().avx512vnni;
             if (VecDotFn fast = avx512_vec_dot(w, vnni)) {
                 // The four-row AVX2 kernels would round differently: the gemm uses this kernel.
@@ -75,11 +75,14 @@ const Table& table(Isa isa) {
     static const Table scalar = build_table(Isa::Scalar);
     static const Table avx2 = build_table(Isa::Avx2);
     static const Table avx512 = build_table(Isa::Avx512);
+    static const Table amx = build_table(Isa::Amx);  // the same: AMX only adds packed kernels
     switch (isa) {
         case Isa::Avx2:
             return avx2;
         case Isa::Avx512:
             return avx512;
+        case Isa::Amx:
+            return amx;
         default:
             return scalar;
     }
@@ -88,15 +91,17 @@ const Table& table(Isa isa) {
 Isa choose_isa() {
     if (const char* env = std::getenv("LOKAL_FORCE_ISA"); env && *env) {
         const std::string want = env;
-        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
             if (want != isa_name(isa)) continue;
             if (!isa_supported(isa)) {
                 throw Error("LOKAL_FORCE_ISA=" + want + " but this CPU lacks its instructions");
             }
             return isa;
         }
-        throw Error("LOKAL_FORCE_ISA=" + want + ": unknown instruction set (scalar|avx2|avx512)");
+        throw Error("LOKAL_FORCE_ISA=" + want +
+                    ": unknown instruction set (scalar|avx2|avx512|amx)");
     }
+    if (isa_supported(Isa::Amx)) return Isa::Amx;
     if (isa_supported(Isa::Avx512)) return Isa::Avx512;
     return isa_supported(Isa::Avx2) ? Isa::Avx2 : Isa::Scalar;
 }
@@ -117,6 +122,8 @@ const char* isa_name(Isa isa) {
             return "avx2";
         case Isa::Avx512:
             return "avx512";
+        case Isa::Amx:
+            return "amx";
         default:
             return "scalar";
     }
@@ -128,7 +135,9 @@ bool isa_supported(Isa isa) {
     const CpuFeatures& f = cpu_features();
     const bool avx2 = f.avx2 && f.fma && f.f16c;
     if (isa == Isa::Avx2) return avx2;
-    return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq;
+    const bool avx512 = avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq;
+    if (isa == Isa::Avx512) return avx512;
+    return avx512 && f.amx_tile && f.amx_int8 && amx_kernels_verified();
 #else
     return false;
 #endif

@@ -19,4 +19,8 @@ VecDotFn avx512_vec_dot(DType weight_type, bool vnni);
 GemmFn avx512_gemm(DType weight_type, bool vnni);
 #endif
 
+// Runs the AMX packed kernels once against the scalar reference (packed_amx_check.cpp): the
+// tile path is only chosen when they agree bit for bit. False without AMX.
+bool amx_kernels_verified();
+
 }  // namespace lokal::kernels

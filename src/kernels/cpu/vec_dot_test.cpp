@@ -142,7 +142,7 @@ TEST(VecDot, UnknownTypesThrow) {
 
 TEST(VecDot, EverySupportedIsaMatchesReference) {
     int checked = 0;
-    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
         if (!isa_supported(isa)) {
             std::printf("  %s not supported here: skipped\n", isa_name(isa));
             continue;
@@ -227,7 +227,7 @@ TEST(VecDot, EveryIsaMatchesReferenceOnRandomBlocks) {
         double abs_sum = 0;
         for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs((double)wf[i] * af[i]);
         const float ref = kernels_ref(t).vec_dot(n, w.data(), act.data());
-        for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+        for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Amx}) {
             if (!isa_supported(isa)) continue;
             const float got = kernels_for(t, isa).vec_dot(n, w.data(), act.data());
             EXPECT_NEAR(got, ref, 1e-5 * abs_sum + 1e-30) << isa_name(isa) << " " << dtype_name(t);
@@ -236,7 +236,7 @@ TEST(VecDot, EveryIsaMatchesReferenceOnRandomBlocks) {
 }
 
 TEST(VecDot, FloatKernelsHandleOddLengths) {
-    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
         if (!isa_supported(isa)) continue;
         for (DType t : {DType::F32, DType::F16, DType::BF16}) {
             for (int64_t n : {1, 7, 8, 9, 31, 33, 100}) {
