@@ -191,10 +191,6 @@ void unpack_q4_K(const block_q4_Kx8* in, int r, int64_t nb, block_q4_K* out) {
 constexpr uint32_t kLowNibbles = 0x0F0F0F0F;
 constexpr uint32_t kHighNibbles = 0xF0F0F0F0;
 
-int q6_at(int c2, int h, int r) {
-    return 768 * c2 + 96 * h + 4 * r;
-}
-
 void pack_q6_K(const uint8_t* rows, uint64_t stride, int64_t nb, block_q6_Kx8* out) {
     for (int64_t ib = 0; ib < nb; ++ib) {
         block_q6_Kx8& p = out[ib];
@@ -239,22 +235,6 @@ void unpack_q6_K(const block_q6_Kx8* in, int r, int64_t nb, block_q6_K* out) {
                 std::memcpy(b.qh + 32 * c2 + 4 * h, &qh, 4);
             }
         }
-    }
-}
-
-// Row r's quant of element e = 128 c2 + 32 i + 4 h + j, from the three bytes that hold it.
-int q6_quant(const block_q6_Kx8& p, int e, int r) {
-    const int c2 = e / 128, i = (e / 32) % 4, h = (e / 4) % 8, j = e % 4;
-    const uint8_t* at = p.qs + q6_at(c2, h, r) + j;
-    switch (i) {
-        case 0:
-            return at[0] & 0x3F;
-        case 1:
-            return (at[64] & 0xF) | ((at[0] >> 6) << 4);
-        case 2:
-            return at[32] & 0x3F;
-        default:
-            return (at[64] >> 4) | ((at[32] >> 6) << 4);
     }
 }
 

@@ -1,6 +1,7 @@
-// The AMX prompt-processing kernels of the packed Q4_0, Q5_0 and Q8_0 groups: the tile kernel of
-// packed_amx_kernel.h on the real tile registers. Compiled with AMX-TILE/AMX-INT8 and chosen
-// only when the CPU has them, Linux granted the tile state and amx_kernels_verified() passed.
+// The AMX prompt-processing kernels of the packed Q4_0, Q5_0, Q8_0, Q4_K and Q6_K groups: the tile
+// kernel of packed_amx_kernel.h on the real tile registers. Compiled with AMX-TILE/AMX-INT8 and
+// chosen only when the CPU has them, Linux granted the tile state and amx_kernels_verified()
+// passed.
 #include <immintrin.h>
 
 #include "kernels/cpu/packed_amx_kernel.h"
@@ -36,13 +37,13 @@ struct HardwareTiles {
     }
 };
 
-template <amx::OperandsFn kOperands, DType kType>
+template <class Rows, amx::OperandsFn kOperands, DType kType>
 void gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, const uint8_t* act,
           size_t act_stride, const uint8_t* info, size_t info_stride, int n_act, float* y,
           size_t ldy) {
     static const PackedGemmFn rest = avx2_packed_gemm(kType);
-    amx::gemm_q32<HardwareTiles>(kOperands, rest, cols, w, group_stride, n_groups, act, act_stride,
-                                 info, info_stride, n_act, y, ldy);
+    amx::gemm<HardwareTiles, Rows>(kOperands, rest, cols, w, group_stride, n_groups, act,
+                                   act_stride, info, info_stride, n_act, y, ldy);
 }
 
 }  // namespace
@@ -50,11 +51,15 @@ void gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, con
 PackedGemmFn amx_packed_gemm(DType weight_type) {
     switch (weight_type) {
         case DType::Q4_0:
-            return gemm<amx::q4_0_operands, DType::Q4_0>;
+            return gemm<amx::Q32Rows, amx::q4_0_operands, DType::Q4_0>;
         case DType::Q5_0:
-            return gemm<amx::q5_0_operands, DType::Q5_0>;
+            return gemm<amx::Q32Rows, amx::q5_0_operands, DType::Q5_0>;
         case DType::Q8_0:
-            return gemm<amx::q8_0_operands, DType::Q8_0>;
+            return gemm<amx::Q32Rows, amx::q8_0_operands, DType::Q8_0>;
+        case DType::Q4_K:
+            return gemm<amx::Q4KRows, amx::q4_K_operands, DType::Q4_K>;
+        case DType::Q6_K:
+            return gemm<amx::Q6KRows, amx::q6_K_operands, DType::Q6_K>;
         default:
             return avx2_packed_gemm(weight_type);
     }

@@ -30,7 +30,7 @@ std::vector<float> pseudo_random(size_t n, uint32_t seed) {
 }
 
 bool agrees(DType t) {
-    constexpr int64_t kRows = 24, kCols = 96;
+    constexpr int64_t kRows = 24, kCols = 512;
     constexpr int kActs = 53;  // 2 x 16 + 16 + a tail of 5
     const uint64_t row_stride = row_bytes(t, kCols);
     const std::vector<float> wf = pseudo_random(kRows * kCols, 7);
@@ -42,12 +42,13 @@ bool agrees(DType t) {
     std::vector<uint8_t> packed(group_stride * kRows / kPackRows);
     pack_groups(t, stored.data(), row_stride, kCols, 0, kRows / kPackRows, packed.data());
 
-    const uint64_t act_stride = row_bytes(DType::Q8_0, kCols);
+    const DType act_type = kernels_ref(t).act_type;
+    const uint64_t act_stride = row_bytes(act_type, kCols);
     const uint64_t info_stride = packed_act_info_bytes(t, kCols);
     const std::vector<float> xf = pseudo_random(kActs * kCols, 11);
     std::vector<uint8_t> act(kActs * act_stride), info(kActs * info_stride);
     for (int b = 0; b < kActs; ++b) {
-        quantize_row(DType::Q8_0, xf.data() + b * kCols, act.data() + b * act_stride, kCols);
+        quantize_row(act_type, xf.data() + b * kCols, act.data() + b * act_stride, kCols);
         prepare_packed_act(t, act.data() + b * act_stride, kCols, info.data() + b * info_stride);
     }
     std::vector<float> want(kActs * kRows), got(kActs * kRows);
@@ -62,7 +63,7 @@ bool agrees(DType t) {
 bool check() {
     const CpuFeatures& f = cpu_features();
     if (!f.amx_tile || !f.amx_int8) return false;
-    for (DType t : {DType::Q4_0, DType::Q5_0, DType::Q8_0}) {
+    for (DType t : {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
         if (!agrees(t)) {
             std::fprintf(stderr,
                          "lokal: warning: the AMX kernel for %s disagrees with the reference on "

@@ -1,5 +1,5 @@
-// The AMX tile kernel of packed Q4_0/Q5_0/Q8_0, run on the emulated tiles (this machine has no
-// AMX): its layouts and tile shapes are checked on every AVX2 machine, and it must equal the
+// The AMX tile kernels of packed Q4_0/Q5_0/Q8_0/Q4_K/Q6_K, run on the emulated tiles (this machine
+// has no AMX): its layouts and tile shapes are checked on every AVX2 machine, and it must equal the
 // scalar reference bit for bit. On an AMX machine packed_test.cpp also runs the real one.
 #include <gtest/gtest.h>
 
@@ -26,6 +26,7 @@ struct Problem {
 };
 
 Problem make_problem(DType t, int64_t rows, int64_t cols, int n_act, uint32_t seed) {
+    const DType act_type = kernels_ref(t).act_type;
     Problem p{rows,
               cols,
               n_act,
@@ -33,7 +34,7 @@ Problem make_problem(DType t, int64_t rows, int64_t cols, int n_act, uint32_t se
               {},
               {},
               packed_group_bytes(t, cols),
-              row_bytes(DType::Q8_0, cols),
+              row_bytes(act_type, cols),
               packed_act_info_bytes(t, cols)};
     const uint64_t row_stride = row_bytes(t, cols);
     std::vector<uint8_t> stored(rows * row_stride);
@@ -47,21 +48,32 @@ Problem make_problem(DType t, int64_t rows, int64_t cols, int n_act, uint32_t se
     p.info.resize(p.info_stride * n_act);
     for (int b = 0; b < n_act; ++b) {
         const std::vector<float> x = random_normal(cols, seed + 1000 + (uint32_t)b, 1.0f);
-        quantize_row(DType::Q8_0, x.data(), p.act.data() + b * p.act_stride, cols);
+        quantize_row(act_type, x.data(), p.act.data() + b * p.act_stride, cols);
         prepare_packed_act(t, p.act.data() + b * p.act_stride, cols,
                            p.info.data() + b * p.info_stride);
     }
     return p;
 }
 
-amx::OperandsFn operands_for(DType t) {
+// The emulated kernel of type t, with `rest` for the rows outside whole tiles.
+void emulated_gemm(DType t, PackedGemmFn rest, const Problem& p, int n_groups, float* y,
+                   size_t ldy) {
+    const auto call = [&](auto rows, amx::OperandsFn operands) {
+        amx::gemm<EmulatedTiles, decltype(rows)>(
+            operands, rest, p.cols, p.packed.data(), p.group_stride, n_groups, p.act.data(),
+            p.act_stride, p.info.data(), p.info_stride, p.n_act, y, ldy);
+    };
     switch (t) {
         case DType::Q4_0:
-            return amx::q4_0_operands;
+            return call(amx::Q32Rows{}, amx::q4_0_operands);
         case DType::Q5_0:
-            return amx::q5_0_operands;
+            return call(amx::Q32Rows{}, amx::q5_0_operands);
+        case DType::Q8_0:
+            return call(amx::Q32Rows{}, amx::q8_0_operands);
+        case DType::Q4_K:
+            return call(amx::Q4KRows{}, amx::q4_K_operands);
         default:
-            return amx::q8_0_operands;
+            return call(amx::Q6KRows{}, amx::q6_K_operands);
     }
 }
 
@@ -84,7 +96,7 @@ void counting_rest(int64_t cols, const uint8_t* w, size_t group_stride, int n_gr
 
 TEST(PackedAmx, EmulatedTileKernelEqualsTheReferenceBitForBit) {
     if (!isa_supported(Isa::Avx2)) GTEST_SKIP() << "the kernel's float steps need AVX2";
-    for (DType t : {DType::Q4_0, DType::Q5_0, DType::Q8_0}) {
+    for (DType t : {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
         g_rest = packed_gemm_for(t, Isa::Avx2);
         // 24 rows: a pair of groups and a single one. Batches: one tile, a tile and a tail, a
         // pair of tiles, a pair, a single tile and a tail; under 16 all goes to the fallback.
@@ -94,9 +106,7 @@ TEST(PackedAmx, EmulatedTileKernelEqualsTheReferenceBitForBit) {
             const std::vector<float> want = run(packed_gemm_for(t, Isa::Scalar), p, ldy);
             std::vector<float> got(ldy * n_act, -1.0f);
             g_rest_rows = 0;
-            amx::gemm_q32<EmulatedTiles>(operands_for(t), counting_rest, p.cols, p.packed.data(),
-                                         p.group_stride, 3, p.act.data(), p.act_stride,
-                                         p.info.data(), p.info_stride, n_act, got.data(), ldy);
+            emulated_gemm(t, counting_rest, p, 3, got.data(), ldy);
             EXPECT_EQ(g_rest_rows, n_act % 16) << dtype_name(t) << " n_act=" << n_act;
             for (size_t i = 0; i < got.size(); ++i) {
                 ASSERT_EQ(got[i], want[i]) << dtype_name(t) << " n_act=" << n_act << " i=" << i;
@@ -109,16 +119,14 @@ TEST(PackedAmx, TheKernelReleasesItsTiles) {
     if (!isa_supported(Isa::Avx2)) GTEST_SKIP() << "the kernel's float steps need AVX2";
     const Problem p = make_problem(DType::Q8_0, 8, 64, 16, 9);
     std::vector<float> y(8 * 16);
-    amx::gemm_q32<EmulatedTiles>(amx::q8_0_operands, packed_gemm_for(DType::Q8_0, Isa::Avx2),
-                                 p.cols, p.packed.data(), p.group_stride, 1, p.act.data(),
-                                 p.act_stride, p.info.data(), p.info_stride, 16, y.data(), 8);
+    emulated_gemm(DType::Q8_0, packed_gemm_for(DType::Q8_0, Isa::Avx2), p, 1, y.data(), 8);
     EXPECT_FALSE(EmulatedTiles::state().configured);
 }
 
 // The emulator must reject what the hardware rejects, or the test above could pass a kernel
 // that faults on a real AMX CPU.
 TEST(PackedAmx, EmulatorRejectsMismatchedTileShapes) {
-    amx::TileConfig c = amx::q32_tile_config();
+    amx::TileConfig c = amx::tile_config();
     EmulatedTiles::configure(c);
     EXPECT_NO_THROW((EmulatedTiles::dot<4, 0, 2>()));
     EXPECT_THROW((EmulatedTiles::dot<4, 0, 4>()), std::logic_error);  // C as B: 16 rows x 4 != 32
@@ -127,15 +135,15 @@ TEST(PackedAmx, EmulatorRejectsMismatchedTileShapes) {
     EmulatedTiles::configure(c);
     EXPECT_THROW((EmulatedTiles::dot<4, 0, 2>()), std::logic_error);
 
-    c = amx::q32_tile_config();
+    c = amx::tile_config();
     c.colsb[5] = 64;  // C wider than B
     EmulatedTiles::configure(c);
     EXPECT_THROW((EmulatedTiles::dot<5, 0, 2>()), std::logic_error);
 
-    c = amx::q32_tile_config();
+    c = amx::tile_config();
     c.palette_id = 0;
     EXPECT_THROW(EmulatedTiles::configure(c), std::logic_error);
-    c = amx::q32_tile_config();
+    c = amx::tile_config();
     c.rows[9] = 16;
     c.colsb[9] = 64;
     EXPECT_THROW(EmulatedTiles::configure(c), std::logic_error);

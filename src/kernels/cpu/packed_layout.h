@@ -48,6 +48,27 @@ struct block_q6_Kx8 {
     uint8_t qs[1536];
 };
 
+// Where load h of half c2's row r starts in a block_q6_Kx8's qs.
+inline int q6_at(int c2, int h, int r) {
+    return 768 * c2 + 96 * h + 4 * r;
+}
+
+// Row r's quant (0..63) of element e = 128 c2 + 32 i + 4 h + j, from the three bytes that hold it.
+inline int q6_quant(const block_q6_Kx8& p, int e, int r) {
+    const int c2 = e / 128, i = (e / 32) % 4, h = (e / 4) % 8, j = e % 4;
+    const uint8_t* at = p.qs + q6_at(c2, h, r) + j;
+    switch (i) {
+        case 0:
+            return at[0] & 0x3F;
+        case 1:
+            return (at[64] & 0xF) | ((at[0] >> 6) << 4);
+        case 2:
+            return at[32] & 0x3F;
+        default:
+            return (at[64] >> 4) | ((at[32] >> 6) << 4);
+    }
+}
+
 // F16 and BF16: 8 columns of the 8 rows, column by column: v[8c + r] = row r's column c.
 struct block_16bit_x8 {
     uint16_t v[64];
