@@ -84,6 +84,7 @@ TEST(SoftmaxExp, WithinTwoUlpOfExpAndZeroFarBelow) {
     EXPECT_EQ(detail::softmax_exp(NAN), 0.0f);
 }
 
+#if defined(__x86_64__)  // the AVX2 versions are built for x86-64 only
 TEST(SoftmaxExp, Avx2IsBitIdenticalToScalar) {
     if (kernels::active_isa() == kernels::Isa::Scalar) GTEST_SKIP() << "no AVX2 here";
     std::mt19937 rng(6);
@@ -133,6 +134,7 @@ TEST(Attention, F16Avx2IsBitIdenticalToScalar) {
         }
     }
 }
+#endif
 
 // Grouped-query heads read the cache together and must give exactly what the scalar version
 // gives head by head, for every group size the models use and beyond the kernel's limit.

@@ -8,6 +8,14 @@
 #include <unistd.h>
 #endif
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+#if defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
+
 #include <cstdint>
 
 namespace lokal::kernels {
@@ -80,6 +88,21 @@ CpuFeatures detect() {
     return f;
 }
 
+#elif defined(__aarch64__)
+
+CpuFeatures detect() {
+    CpuFeatures f;
+#if defined(__linux__)
+    f.neon_dotprod = getauxval(AT_HWCAP) & HWCAP_ASIMDDP;
+#elif defined(__APPLE__)
+    int has = 0;
+    size_t size = sizeof(has);
+    f.neon_dotprod =
+        sysctlbyname("hw.optional.arm.FEAT_DotProd", &has, &size, nullptr, 0) == 0 && has != 0;
+#endif
+    return f;
+}
+
 #else
 
 CpuFeatures detect() {
@@ -111,6 +134,7 @@ std::string CpuFeatures::summary() const {
     add(amx_tile, "amx-tile");
     add(amx_int8, "amx-int8");
     add(amx_bf16, "amx-bf16");
+    add(neon_dotprod, "dotprod");
     return s;
 }
 

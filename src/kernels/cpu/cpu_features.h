@@ -1,5 +1,6 @@
-// What the CPU we run on can do (CPUID + XGETBV: the OS must also save the wider registers; the
-// AMX flags also need Linux's per-process permission, which detection requests).
+// What the CPU we run on can do. x86: CPUID + XGETBV (the OS must also save the wider registers;
+// the AMX flags also need Linux's per-process permission, which detection requests). AArch64:
+// the kernel's hardware capabilities (Linux) or sysctl (macOS).
 #pragma once
 
 #include <string>
@@ -21,11 +22,12 @@ struct CpuFeatures {
     bool amx_tile = false;
     bool amx_int8 = false;
     bool amx_bf16 = false;
+    bool neon_dotprod = false;  // AArch64 SDOT/UDOT (Armv8.2 DotProd)
 
     std::string summary() const;  // e.g. "avx2 fma f16c"
 };
 
-// Detected once, on first use; all false on non-x86 machines.
+// Detected once, on first use; the x86 flags are false on AArch64 and the reverse.
 const CpuFeatures& cpu_features();
 
 }  // namespace lokal::kernels

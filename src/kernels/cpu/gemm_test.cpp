@@ -44,7 +44,7 @@ Problem make_problem(DType t, int64_t n, int64_t rows, int64_t batch, uint32_t s
 
 TEST(Gemm, EqualsRepeatedVecDotOfItsIsaAndNearReference) {
     int checked = 0;
-    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
+    for (Isa isa : kAllIsas) {
         if (!isa_supported(isa)) continue;
         for (DType t : kTypes) {
             const TypeKernels& k = kernels_for(t, isa);
@@ -77,7 +77,7 @@ TEST(Gemm, EqualsRepeatedVecDotOfItsIsaAndNearReference) {
 
 // Float weights have no blocks: rows of any width, with the tails past the last 32 and 8.
 TEST(Gemm, FloatRowsOfAnyWidthEqualVecDot) {
-    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
+    for (Isa isa : kAllIsas) {
         if (!isa_supported(isa)) continue;
         for (DType t : {DType::F16, DType::F32, DType::BF16}) {
             const TypeKernels& k = kernels_for(t, isa);

@@ -20,6 +20,9 @@ namespace lokal::kernels {
 PackedGemmFn avx2_packed_gemm(DType weight_type);                 // packed_avx2.cpp
 PackedGemmFn amx_packed_gemm(DType weight_type);                  // packed_amx.cpp
 void avx2_widen_f16(const uint16_t* src, float* dst, int64_t n);  // packed_avx2.cpp
+#elif defined(__aarch64__)
+PackedGemmFn neon_packed_gemm(DType weight_type);     // packed_neon.cpp
+PackedGemmFn neondot_packed_gemm(DType weight_type);  // packed_neondot.cpp
 #endif
 
 namespace {
@@ -28,8 +31,6 @@ bool packable_type(DType t) {
     return t == DType::F16 || t == DType::BF16 || t == DType::Q4_0 || t == DType::Q5_0 ||
            t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K;
 }
-
-constexpr int64_t kF16BlockElems = 8;  // F16 and BF16
 
 bool is_16bit_float(DType t) {
     return t == DType::F16 || t == DType::BF16;
@@ -531,6 +532,13 @@ PackedGemmFn packed_gemm_for(DType weight_type, Isa isa) {
     }
     if (isa != Isa::Scalar && isa_supported(isa)) {
         if (PackedGemmFn fast = avx2_packed_gemm(weight_type)) return fast;
+    }
+#elif defined(__aarch64__)
+    if (isa == Isa::NeonDot && isa_supported(isa)) {
+        if (PackedGemmFn fast = neondot_packed_gemm(weight_type)) return fast;
+    }
+    if (isa == Isa::Neon) {
+        if (PackedGemmFn fast = neon_packed_gemm(weight_type)) return fast;
     }
 #else
     (void)isa;

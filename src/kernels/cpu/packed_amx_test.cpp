@@ -1,6 +1,8 @@
 // The AMX tile kernels of packed Q4_0/Q5_0/Q8_0/Q4_K/Q6_K, run on the emulated tiles (this machine
 // has no AMX): its layouts and tile shapes are checked on every AVX2 machine, and it must equal the
 // scalar reference bit for bit. On an AMX machine packed_test.cpp also runs the real one.
+// (x86-64 only: the emulated kernel's vector code is AVX2.)
+#if defined(__x86_64__)
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -184,3 +186,5 @@ TEST(PackedAmx, EmulatedDotProductIsTheVnniLayout) {
 
 }  // namespace
 }  // namespace lokal::kernels
+
+#endif  // __x86_64__

@@ -70,6 +70,7 @@ inline int q6_quant(const block_q6_Kx8& p, int e, int r) {
 }
 
 // F16 and BF16: 8 columns of the 8 rows, column by column: v[8c + r] = row r's column c.
+inline constexpr int64_t kF16BlockElems = 8;
 struct block_16bit_x8 {
     uint16_t v[64];
 };

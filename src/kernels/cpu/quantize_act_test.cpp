@@ -86,7 +86,7 @@ std::vector<float> tricky_row(int64_t n, uint32_t seed, bool non_finite) {
 
 TEST(QuantizeActivations, SimdIsBitExactWithQuantizeRow) {
     int checked = 0;
-    for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Amx}) {
+    for (Isa isa : kAllIsas) {
         if (!isa_supported(isa)) continue;
         for (DType at : {DType::Q8_0, DType::Q8_1, DType::Q8_K, DType::F16}) {
             for (uint32_t seed = 0; seed < 40; ++seed) {

@@ -76,7 +76,7 @@ const Table& table(Isa isa) {
     static const Table avx2 = build_table(Isa::Avx2);
     static const Table avx512 = build_table(Isa::Avx512);
     static const Table amx = build_table(Isa::Amx);  // the same: AMX only adds packed kernels
-    switch (isa) {
+    switch (isa) {                                   // Neon and NeonDot only add packed kernels
         case Isa::Avx2:
             return avx2;
         case Isa::Avx512:
@@ -91,7 +91,7 @@ const Table& table(Isa isa) {
 Isa choose_isa() {
     if (const char* env = std::getenv("LOKAL_FORCE_ISA"); env && *env) {
         const std::string want = env;
-        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
+        for (Isa isa : kAllIsas) {
             if (want != isa_name(isa)) continue;
             if (!isa_supported(isa)) {
                 throw Error("LOKAL_FORCE_ISA=" + want + " but this CPU lacks its instructions");
@@ -99,8 +99,10 @@ Isa choose_isa() {
             return isa;
         }
         throw Error("LOKAL_FORCE_ISA=" + want +
-                    ": unknown instruction set (scalar|avx2|avx512|amx)");
+                    ": unknown instruction set (scalar|avx2|avx512|amx|neon|neondot)");
     }
+    if (isa_supported(Isa::NeonDot)) return Isa::NeonDot;
+    if (isa_supported(Isa::Neon)) return Isa::Neon;
     if (isa_supported(Isa::Amx)) return Isa::Amx;
     if (isa_supported(Isa::Avx512)) return Isa::Avx512;
     return isa_supported(Isa::Avx2) ? Isa::Avx2 : Isa::Scalar;
@@ -124,6 +126,10 @@ const char* isa_name(Isa isa) {
             return "avx512";
         case Isa::Amx:
             return "amx";
+        case Isa::Neon:
+            return "neon";
+        case Isa::NeonDot:
+            return "neondot";
         default:
             return "scalar";
     }
@@ -131,7 +137,11 @@ const char* isa_name(Isa isa) {
 
 bool isa_supported(Isa isa) {
     if (isa == Isa::Scalar) return true;
-#if defined(__x86_64__) || defined(_M_X64)
+#if defined(__aarch64__)
+    if (isa == Isa::Neon) return true;  // Advanced SIMD is part of every AArch64 CPU
+    return isa == Isa::NeonDot && cpu_features().neon_dotprod;
+#elif defined(__x86_64__) || defined(_M_X64)
+    if (isa == Isa::Neon || isa == Isa::NeonDot) return false;
     const CpuFeatures& f = cpu_features();
     const bool avx2 = f.avx2 && f.fma && f.f16c;
     if (isa == Isa::Avx2) return avx2;

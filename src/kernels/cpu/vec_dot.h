@@ -7,7 +7,7 @@
 //
 // kernels_ref() are the scalar references (same integer sums and float scaling order as ggml's
 // generic kernels); the per-ISA tables are picked once at start-up (see cpu_features.h), and the
-// environment variable LOKAL_FORCE_ISA=scalar|avx2|avx512|amx overrides the choice.
+// environment variable LOKAL_FORCE_ISA=scalar|avx2|avx512|amx|neon|neondot overrides the choice.
 #pragma once
 
 #include <cstddef>
@@ -44,9 +44,13 @@ struct TypeKernels {
 
 // Avx2 needs AVX2+FMA+F16C; Avx512 needs those plus AVX-512 F/BW/VL/DQ (VNNI is used where
 // present) and replaces the AVX2 kernels of Q8_0, Q4_0, Q4_K and Q6_K. Amx is Avx512 plus the
-// tile kernels of packed Q4_0/Q5_0/Q8_0 prompt batches (AMX-TILE + AMX-INT8, the tile state
-// granted by Linux, and a start-up check of the kernels against the reference).
-enum class Isa { Scalar, Avx2, Avx512, Amx };
+// tile kernels of packed Q4_0/Q5_0/Q8_0/Q4_K/Q6_K prompt batches (AMX-TILE + AMX-INT8, the tile
+// state granted by Linux, and a start-up check of the kernels against the reference).
+// On AArch64, Neon (every AArch64 CPU) and NeonDot (with the SDOT dot-product instructions)
+// serve the packed matrices; the other tables stay the scalar ones there.
+enum class Isa { Scalar, Avx2, Avx512, Amx, Neon, NeonDot };
+inline constexpr Isa kAllIsas[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512,
+                                   Isa::Amx,    Isa::Neon, Isa::NeonDot};
 
 const char* isa_name(Isa isa);
 bool isa_supported(Isa isa);  // this CPU (and this build) can run the isa's kernels

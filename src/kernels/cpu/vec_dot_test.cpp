@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -142,7 +143,7 @@ TEST(VecDot, UnknownTypesThrow) {
 
 TEST(VecDot, EverySupportedIsaMatchesReference) {
     int checked = 0;
-    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
+    for (Isa isa : kAllIsas) {
         if (!isa_supported(isa)) {
             std::printf("  %s not supported here: skipped\n", isa_name(isa));
             continue;
@@ -227,7 +228,7 @@ TEST(VecDot, EveryIsaMatchesReferenceOnRandomBlocks) {
         double abs_sum = 0;
         for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs((double)wf[i] * af[i]);
         const float ref = kernels_ref(t).vec_dot(n, w.data(), act.data());
-        for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Amx}) {
+        for (Isa isa : kAllIsas) {
             if (!isa_supported(isa)) continue;
             const float got = kernels_for(t, isa).vec_dot(n, w.data(), act.data());
             EXPECT_NEAR(got, ref, 1e-5 * abs_sum + 1e-30) << isa_name(isa) << " " << dtype_name(t);
@@ -236,7 +237,7 @@ TEST(VecDot, EveryIsaMatchesReferenceOnRandomBlocks) {
 }
 
 TEST(VecDot, FloatKernelsHandleOddLengths) {
-    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
+    for (Isa isa : kAllIsas) {
         if (!isa_supported(isa)) continue;
         for (DType t : {DType::F32, DType::F16, DType::BF16}) {
             for (int64_t n : {1, 7, 8, 9, 31, 33, 100}) {
@@ -253,6 +254,21 @@ TEST(VecDot, ActiveIsaIsSupported) {
     EXPECT_TRUE(isa_supported(active_isa()));
     std::printf("  cpu: %s; active isa: %s\n", cpu_features().summary().c_str(),
                 isa_name(active_isa()));
+    if (const char* forced = std::getenv("LOKAL_FORCE_ISA"); forced && *forced) {
+        EXPECT_STREQ(isa_name(active_isa()), forced);
+    }
+}
+
+TEST(VecDot, EachArchitectureHasItsOwnIsas) {
+#if defined(__aarch64__)
+    EXPECT_TRUE(isa_supported(Isa::Neon));
+    EXPECT_EQ(isa_supported(Isa::NeonDot), cpu_features().neon_dotprod);
+    for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Amx}) EXPECT_FALSE(isa_supported(isa));
+#else
+    EXPECT_FALSE(isa_supported(Isa::Neon));
+    EXPECT_FALSE(isa_supported(Isa::NeonDot));
+    EXPECT_FALSE(cpu_features().neon_dotprod);
+#endif
 }
 
 TEST(CpuFeatures, Consistent) {
