@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/packed.h"
 #include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/packed_tiles.h"
 #include "kernels/cpu/simd_avx2.h"
 #include "tensor/quant_blocks.h"
 
@@ -18,6 +19,8 @@ namespace lokal::kernels {
 namespace {
 
 using namespace avx2;  // NOLINT(google-build-using-namespace)
+using packed_tiles::ActRows;
+using packed_tiles::gemm;
 
 // The loops over activation rows, weight loads and sub-blocks must unroll fully: their
 // accumulators then live in registers instead of arrays on the stack.
@@ -42,22 +45,6 @@ inline __m256i bcast4(const int8_t* p) {
 inline __m256 load_f16x8(const uint16_t* p) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
-
-struct ActRows {
-    const uint8_t* act;
-    size_t act_stride;
-    const uint8_t* info;
-    size_t info_stride;
-
-    template <typename Block>
-    const Block* row(int j) const {
-        return reinterpret_cast<const Block*>(act + j * act_stride);
-    }
-    template <typename Info>
-    const Info* info_row(int j) const {
-        return reinterpret_cast<const Info*>(info + j * info_stride);
-    }
-};
 
 // Calls step(h) for h < n. With one activation row the loop unrolls fully; with a four-row
 // tile it stays a loop (unrolled by two): fully unrolled, GCC computes products of several
@@ -461,28 +448,6 @@ void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, s
     }
     LOKAL_UNROLL
     for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
-}
-
-// Every group against activation rows in tiles of kTile, then the remaining rows one by one.
-template <typename Packed, int kTile,
-          void (*kTileFn)(int64_t, const Packed*, const ActRows&, float*, size_t),
-          void (*kOneFn)(int64_t, const Packed*, const ActRows&, float*, size_t), int kBlockElems>
-void gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, const uint8_t* act,
-          size_t act_stride, const uint8_t* info, size_t info_stride, int n_act, float* y,
-          size_t ldy) {
-    const int64_t nb = cols / kBlockElems;
-    for (int g = 0; g < n_groups; ++g) {
-        const Packed* wg = reinterpret_cast<const Packed*>(w + g * group_stride);
-        int b = 0;
-        for (; b + kTile <= n_act; b += kTile) {
-            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
-            kTileFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
-        }
-        for (; b < n_act; ++b) {
-            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
-            kOneFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
-        }
-    }
 }
 
 }  // namespace

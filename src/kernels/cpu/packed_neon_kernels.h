@@ -19,10 +19,14 @@
 
 #include "kernels/cpu/packed.h"
 #include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/packed_tiles.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::kernels::neon {
 namespace {  // NOLINT(cert-dcl59-cpp,google-build-namespaces): one copy per including file
+
+using packed_tiles::ActRows;
+using packed_tiles::gemm;
 
 // f(std::integral_constant<int, i>) for i < n, unrolled (lane numbers must be constants).
 template <class F, int... I>
@@ -69,22 +73,6 @@ inline void pick_widen(int8x16_t pairs, int32x4_t out[2]) {
     out[0] = vmovl_s16(vget_low_s16(w));
     out[1] = vmovl_high_s16(w);
 }
-
-struct ActRows {
-    const uint8_t* act;
-    size_t act_stride;
-    const uint8_t* info;
-    size_t info_stride;
-
-    template <typename Block>
-    const Block* row(int j) const {
-        return reinterpret_cast<const Block*>(act + j * act_stride);
-    }
-    template <typename Info>
-    const Info* info_row(int j) const {
-        return reinterpret_cast<const Info*>(info + j * info_stride);
-    }
-};
 
 // kRn activation rows' float accumulators of one group: acc[j].v[h] for rows 4h..4h + 3.
 template <int kRn>
@@ -393,28 +381,6 @@ void tile_16bit(int64_t nb, const block_16bit_x8* w, const ActRows& ar, float* y
 }
 
 // ---- driver -----------------------------------------------------------------------------------
-
-// Every group against activation rows in tiles of kTile, then the remaining rows one by one.
-template <typename Packed, int kTile,
-          void (*kTileFn)(int64_t, const Packed*, const ActRows&, float*, size_t),
-          void (*kOneFn)(int64_t, const Packed*, const ActRows&, float*, size_t), int kBlockElems>
-void gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, const uint8_t* act,
-          size_t act_stride, const uint8_t* info, size_t info_stride, int n_act, float* y,
-          size_t ldy) {
-    const int64_t nb = cols / kBlockElems;
-    for (int g = 0; g < n_groups; ++g) {
-        const Packed* wg = reinterpret_cast<const Packed*>(w + g * group_stride);
-        int b = 0;
-        for (; b + kTile <= n_act; b += kTile) {
-            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
-            kTileFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
-        }
-        for (; b < n_act; ++b) {
-            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
-            kOneFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
-        }
-    }
-}
 
 template <class Unpack, typename Packed>
 constexpr PackedGemmFn q32_gemm() {

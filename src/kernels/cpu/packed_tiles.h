@@ -1,0 +1,50 @@
+// Internal: what every SIMD kernel of the packed groups shares, whatever its instruction set: the
+// view of a tile of activation rows, and the driver that runs a group against tiles of them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace lokal::kernels::packed_tiles {
+
+// Activation rows (and their side data) from row 0 of a tile, act_stride (info_stride) apart.
+struct ActRows {
+    const uint8_t* act;
+    size_t act_stride;
+    const uint8_t* info;
+    size_t info_stride;
+
+    template <typename Block>
+    const Block* row(int j) const {
+        return reinterpret_cast<const Block*>(act + j * act_stride);
+    }
+    template <typename Info>
+    const Info* info_row(int j) const {
+        return reinterpret_cast<const Info*>(info + j * info_stride);
+    }
+};
+
+// A PackedGemmFn body: every group against activation rows in tiles of kTile (kTileFn), then the
+// remaining rows one by one (kOneFn).
+template <typename Packed, int kTile,
+          void (*kTileFn)(int64_t, const Packed*, const ActRows&, float*, size_t),
+          void (*kOneFn)(int64_t, const Packed*, const ActRows&, float*, size_t), int kBlockElems>
+void gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, const uint8_t* act,
+          size_t act_stride, const uint8_t* info, size_t info_stride, int n_act, float* y,
+          size_t ldy) {
+    const int64_t nb = cols / kBlockElems;
+    for (int g = 0; g < n_groups; ++g) {
+        const Packed* wg = reinterpret_cast<const Packed*>(w + g * group_stride);
+        int b = 0;
+        for (; b + kTile <= n_act; b += kTile) {
+            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
+            kTileFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
+        }
+        for (; b < n_act; ++b) {
+            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
+            kOneFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
+        }
+    }
+}
+
+}  // namespace lokal::kernels::packed_tiles
