@@ -135,7 +135,9 @@ constexpr float kQuantTol = 0.05f;
 // 8-bit activations turn a last-bit difference (summation order inside llama.cpp's SIMD
 // kernels) into a flipped rounding step now and then, which moves logits by up to ~0.1 from
 // that position on; llama.cpp itself moves 0.1-0.17 between its own settings
-// (LLAMACPP-TOLERANCES.md). These runs hit such a flip; their bound is stated here instead.
+// (LLAMACPP-TOLERANCES.md). These runs hit such a flip on at least one dispatch path (which
+// run flips depends on the path's float order: tiny-llama-q4_k_m ids moves 0.018 packed, 0.036
+// unpacked AVX2, 0.059 unpacked scalar); their bound is stated here instead.
 constexpr float kQuantFlipTol = 0.125f;
 
 INSTANTIATE_TEST_SUITE_P(LlamaFamily, ReferenceLogits,
@@ -148,7 +150,7 @@ INSTANTIATE_TEST_SUITE_P(LlamaFamily, ReferenceLogits,
                                            Case{"tiny-llama-h64-q4_k_m", "text", kQuantTol, true},
                                            Case{"tiny-llama-h64-q4_k_m", "ids", kQuantTol, false},
                                            Case{"tiny-llama-q4_k_m", "text", kQuantFlipTol, true},
-                                           Case{"tiny-llama-q4_k_m", "ids", kQuantTol, false},
+                                           Case{"tiny-llama-q4_k_m", "ids", kQuantFlipTol, false},
                                            Case{"tiny-mistral-q4_k_m", "text", kQuantTol, true},
                                            Case{"tiny-mistral-q4_k_m", "ids", kQuantTol, false}),
                          case_name);
