@@ -24,7 +24,12 @@ constexpr float kC[8] = {1.0f,      1.0f,       1.0f / 2,   1.0f / 6,
                          1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040};
 }  // namespace exp_consts
 
-inline float softmax_exp(float x) {
+// Header functions with floating-point code are always inlined: attention.cpp (baseline x86-64)
+// and the *_avx2.cpp files (-mfma) both include them, and a single out-of-line copy chosen by the
+// linker could carry AVX2 instructions into the baseline path.
+#define LOKAL_INLINE_EVERYWHERE [[gnu::always_inline]] inline
+
+LOKAL_INLINE_EVERYWHERE float softmax_exp(float x) {
     using namespace exp_consts;  // NOLINT(google-build-using-namespace)
     if (!(x >= kMin)) return 0.0f;
     const float n = std::nearbyint(x * kLog2e);
@@ -55,5 +60,61 @@ void attend_f16_avx2(const float* q, const KvSeqView& cache, int layer, const At
 constexpr int kMaxGroupHeadDim = 256;
 bool attend_f16_avx2_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
                            const AttentionParams& p, float* const* out);
+
+}  // namespace lokal::model::detail
+
+namespace lokal::model::detail {
+
+// attend_tiled's per-thread scratch, carved out of one float buffer (tiled_scratch_floats).
+struct TiledScratch {
+    float* kt;  // [head_dim][kTiledKeys]: the key tile, transposed
+    float* v;   // [kTiledKeys][head_dim]: the value tile
+    float* s;   // [kTiledRows][kTiledKeys]: scores, then softmax weights
+    float* o;   // [kTiledRows][head_dim]: output accumulators
+    float* m;   // [kTiledRows]: running maximum score
+    float* l;   // [kTiledRows]: running sum of weights
+};
+
+inline TiledScratch tiled_scratch(float* base, int head_dim, int rows, int keys) {
+    TiledScratch t{};
+    t.kt = base;
+    t.v = t.kt + (size_t)head_dim * keys;
+    t.s = t.v + (size_t)keys * head_dim;
+    t.o = t.s + (size_t)rows * keys;
+    t.m = t.o + (size_t)rows * head_dim;
+    t.l = t.m + rows;
+    return t;
+}
+
+// One row's online-softmax step over a tile's nk scores s (masked ones -inf), after which s holds
+// the weights: a new maximum rescales the row's accumulators o and sum l. exp8 computes
+// softmax_exp of 8 values at once, or nullptr for one at a time (the results are the same).
+LOKAL_INLINE_EVERYWHERE void tiled_softmax_row(float* s, int nk, float* m, float* l, float* o,
+                                               int head_dim, void (*exp8)(const float*, float*)) {
+    float tmax = -INFINITY;
+    for (int k = 0; k < nk; ++k) tmax = s[k] > tmax ? s[k] : tmax;
+    if (tmax == -INFINITY) {  // nothing visible in this tile: weights 0, state unchanged
+        for (int k = 0; k < nk; ++k) s[k] = 0.0f;
+        return;
+    }
+    if (tmax > *m) {
+        const float c = softmax_exp(*m - tmax);
+        for (int d = 0; d < head_dim; ++d) o[d] *= c;
+        *l *= c;
+        *m = tmax;
+    }
+    int k = 0;
+    if (exp8 != nullptr) {
+        alignas(32) float x[8];
+        for (; k + 8 <= nk; k += 8) {
+            for (int i = 0; i < 8; ++i) x[i] = s[k + i] - *m;
+            exp8(x, s + k);
+        }
+    }
+    for (; k < nk; ++k) s[k] = softmax_exp(s[k] - *m);
+    float sum = 0.0f;
+    for (k = 0; k < nk; ++k) sum += s[k];
+    *l += sum;
+}
 
 }  // namespace lokal::model::detail

@@ -1,11 +1,13 @@
 #include "model/context.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
 #include "base/error.h"
 #include "model/attention.h"
+#include "model/attention_tiled.h"
 #include "model/blocks.h"
 
 namespace lokal::model {
@@ -42,6 +44,13 @@ Context::Context(const Model& model, ContextParams params)
     act_.resize(B * c.n_ff);
     logits_.resize(n_vocab_);
     for (auto* v : {&batch_tok_, &batch_seq_, &batch_pos_, &logit_rows_}) v->resize(B);
+    tiled_token_.resize(B);
+    if (c.head_dim <= kTiledMaxHeadDim) {
+        const int group = c.n_head / c.n_head_kv;
+        const size_t slices = (size_t)(group + kTiledRows - 1) / kTiledRows;
+        tiled_jobs_.reserve(B * c.n_head_kv * slices);
+        tiled_scratch_.resize((size_t)pool_.size() * tiled_scratch_floats(c.head_dim));
+    }
 }
 
 Context::~Context() = default;
@@ -199,9 +208,6 @@ void Context::forward_batch(int n, int n_logit_rows, float* logits_out) {
     const Weights& w = model_.weights();
     const int E = c.n_embd, hd = c.head_dim, nh = c.n_head, nkv = c.n_head_kv, F = c.n_ff;
     const int Q = nh * hd, KV = nkv * hd, QKV = Q + 2 * KV;
-    const int group = nh / nkv;
-    const float kq_scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt((float)hd);
-    const float softcap = c.attn_softcap;
 
     const int32_t* tokens = batch_tok_.data();
     const int32_t* seqs = batch_seq_.data();
@@ -212,6 +218,7 @@ void Context::forward_batch(int n, int n_logit_rows, float* logits_out) {
         for (size_t i = 0; i < (size_t)n * E; ++i) x_[i] *= s;
     }
 
+    plan_tiled_attention(n);
     for (int l = 0; l < c.n_layer; ++l) {
         const LayerWeights& L = w.layers[l];
         const bool swa = c.is_swa(l);
@@ -253,40 +260,7 @@ void Context::forward_batch(int n, int n_logit_rows, float* logits_out) {
                 kv_cache_->store(seqs[t], l, positions[t], k, v);
             }
         });
-        // Enough (query, head) pairs per thread to be worth a wake-up.
-        // Later tokens see more keys: threads take every nth (token, head) pair so each gets
-        // an even share of short and long rows. Small jobs stay on one thread.
-        // One job is a token's query heads that share a KV head: they read the cache together.
-        const int64_t n_jobs = (int64_t)n * nkv;
-        const bool one_thread = n_jobs * group * hd * (positions[n - 1] + 1) < 65536;
-        auto attend_jobs = [&](int ith, int nth) {
-            const float* q_heads[kMaxGroupHeads];
-            float* out_heads[kMaxGroupHeads];
-            for (int64_t job = ith; job < n_jobs; job += nth) {
-                const int t = (int)(job / nkv), kvh = (int)(job % nkv);
-                AttentionParams ap;
-                ap.head_dim = hd;
-                ap.kv_offset = kvh * hd;
-                ap.last = positions[t];
-                ap.first = swa ? std::max(0, ap.last - c.n_swa + 1) : 0;
-                ap.scale = kq_scale;
-                ap.softcap = softcap;
-                for (int g0 = 0; g0 < group; g0 += kMaxGroupHeads) {
-                    const int ng = std::min(kMaxGroupHeads, group - g0);
-                    for (int g = 0; g < ng; ++g) {
-                        const size_t h = (size_t)kvh * group + g0 + g;
-                        q_heads[g] = &qkv_[(size_t)t * QKV + h * hd];
-                        out_heads[g] = &attn_[(size_t)t * Q + h * hd];
-                    }
-                    attend_group(q_heads, ng, kv_cache_->view(seqs[t]), l, ap, out_heads);
-                }
-            }
-        };
-        if (one_thread) {
-            attend_jobs(0, 1);
-        } else {
-            pool_.run(attend_jobs);
-        }
+        attend_layer(l, n);
         kernels::matmul(L.wo, attn_.data(), n, xn_.data(), E, pool_, mm_scratch_);
         if (!L.attn_post_norm.empty()) {
             for (int t = 0; t < n; ++t) {
@@ -348,6 +322,108 @@ void Context::forward_batch(int n, int n_logit_rows, float* logits_out) {
         for (size_t i = 0; i < (size_t)rows * n_vocab_; ++i) {
             logits_out[i] = cap * std::tanh(logits_out[i] / cap);
         }
+    }
+}
+
+void Context::plan_tiled_attention(int n) {
+    tiled_jobs_.clear();
+    std::fill_n(tiled_token_.begin(), n, 0);
+    if (tiled_scratch_.empty()) return;
+    const ModelConfig& c = model_.config();
+    const int group = c.n_head / c.n_head_kv;
+    const int heads = std::min(group, kTiledRows);
+    const int tokens_per_job = std::max(1, kTiledRows / heads);
+    seq_tokens_.assign(n_past_.size(), 0);
+    for (int t = 0; t < n; ++t) ++seq_tokens_[batch_seq_[t]];
+    for (int t = 0; t < n;) {
+        const int s = batch_seq_[t];
+        if (seq_tokens_[s] < kTiledMinQueries) {
+            ++t;
+            continue;
+        }
+        int nt = 1;
+        while (t + nt < n && nt < tokens_per_job && batch_seq_[t + nt] == s) ++nt;
+        std::fill_n(tiled_token_.begin() + t, nt, 1);
+        for (int kvh = 0; kvh < c.n_head_kv; ++kvh) {
+            for (int g0 = 0; g0 < group; g0 += heads) {
+                tiled_jobs_.push_back({t, nt, kvh, g0, std::min(heads, group - g0)});
+            }
+        }
+        t += nt;
+    }
+}
+
+void Context::attend_layer(int l, int n) {
+    const ModelConfig& c = model_.config();
+    const int hd = c.head_dim, nkv = c.n_head_kv, group = c.n_head / nkv;
+    const int Q = c.n_head * hd, QKV = Q + 2 * nkv * hd;
+    const bool swa = c.is_swa(l);
+    const int32_t* seqs = batch_seq_.data();
+    const int32_t* positions = batch_pos_.data();
+    AttentionParams base;
+    base.head_dim = hd;
+    base.scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt((float)hd);
+    base.softcap = c.attn_softcap;
+    auto first_visible = [&](int last) { return swa ? std::max(0, last - c.n_swa + 1) : 0; };
+
+    if (!tiled_jobs_.empty()) {
+        // Jobs later in the batch see more keys: hand them out from the last one back, one at a
+        // time, so the threads finish together.
+        std::atomic<int64_t> next{(int64_t)tiled_jobs_.size() - 1};
+        pool_.run([&](int ith, int) {
+            float* scratch = tiled_scratch_.data() + (size_t)ith * tiled_scratch_floats(hd);
+            QueryRow rows[kTiledRows];
+            for (int64_t job = next.fetch_sub(1); job >= 0; job = next.fetch_sub(1)) {
+                const TiledJob& j = tiled_jobs_[job];
+                AttentionParams ap = base;
+                ap.kv_offset = j.kvh * hd;
+                int nr = 0;
+                for (int t = j.t0; t < j.t0 + j.nt; ++t) {
+                    for (int g = j.g0; g < j.g0 + j.ng; ++g) {
+                        const size_t h = (size_t)j.kvh * group + g;
+                        rows[nr++] = {&qkv_[(size_t)t * QKV + h * hd],
+                                      &attn_[(size_t)t * Q + h * hd], first_visible(positions[t]),
+                                      positions[t]};
+                    }
+                }
+                attend_tiled({rows, (size_t)nr}, kv_cache_->view(seqs[j.t0]), l, ap, scratch);
+            }
+        });
+    }
+
+    // The other tokens: one job is a token's query heads that share a KV head (they read the
+    // cache together). Later tokens see more keys: threads take every nth job so each gets an
+    // even share of short and long rows. Small jobs stay on one thread.
+    int n_rest = 0;
+    for (int t = 0; t < n; ++t) n_rest += tiled_token_[t] == 0 ? 1 : 0;
+    if (n_rest == 0) return;
+    const int64_t n_jobs = (int64_t)n * nkv;
+    const bool one_thread = (int64_t)n_rest * nkv * group * hd * (positions[n - 1] + 1) < 65536;
+    auto attend_jobs = [&](int ith, int nth) {
+        const float* q_heads[kMaxGroupHeads];
+        float* out_heads[kMaxGroupHeads];
+        for (int64_t job = ith; job < n_jobs; job += nth) {
+            const int t = (int)(job / nkv), kvh = (int)(job % nkv);
+            if (tiled_token_[t] != 0) continue;
+            AttentionParams ap = base;
+            ap.kv_offset = kvh * hd;
+            ap.last = positions[t];
+            ap.first = first_visible(ap.last);
+            for (int g0 = 0; g0 < group; g0 += kMaxGroupHeads) {
+                const int ng = std::min(kMaxGroupHeads, group - g0);
+                for (int g = 0; g < ng; ++g) {
+                    const size_t h = (size_t)kvh * group + g0 + g;
+                    q_heads[g] = &qkv_[(size_t)t * QKV + h * hd];
+                    out_heads[g] = &attn_[(size_t)t * Q + h * hd];
+                }
+                attend_group(q_heads, ng, kv_cache_->view(seqs[t]), l, ap, out_heads);
+            }
+        }
+    };
+    if (one_thread) {
+        attend_jobs(0, 1);
+    } else {
+        pool_.run(attend_jobs);
     }
 }
 

@@ -2,7 +2,10 @@
 // forward pass. Sized once at creation; evaluating tokens allocates nothing. Sequences are
 // numbered from 0; the single-sequence calls (eval, n_past, truncate) use sequence 0. One
 // forward pass can carry tokens of many sequences at different positions (continuous batching),
-// and every token's result is independent of what else is in the batch.
+// and every token's result is independent of the other sequences' tokens in the batch. A
+// sequence with kTiledMinQueries or more tokens in one pass attends with attend_tiled (F32
+// accumulators, as llama.cpp does for such batches), so its results can differ in the last bits
+// from evaluating the same tokens in smaller pieces.
 #pragma once
 
 #include <cstdint>
@@ -78,6 +81,16 @@ class Context {
     // Runs the layers over batch_tok_/batch_seq_/batch_pos_[0..n); logits of the rows in
     // logit_rows_[0..n_logit_rows) go to logits_out.
     void forward_batch(int n, int n_logit_rows, float* logits_out);
+    // Marks the batch tokens that attend tiled and cuts them into attend_tiled jobs.
+    void plan_tiled_attention(int n);
+    // Attention of layer l for every batch token (q, k, v in qkv_, results to attn_).
+    void attend_layer(int l, int n);
+
+    struct TiledJob {
+        int t0, nt;  // batch tokens t0..t0+nt-1, all of one sequence
+        int kvh;     // the KV head
+        int g0, ng;  // its query heads g0..g0+ng-1 (within the group)
+    };
 
     const Model& model_;
     int n_ctx_ = 0;
@@ -93,6 +106,13 @@ class Context {
     std::vector<float> x_, xn_, qkv_, attn_, ffn_, act_;
     std::vector<float> logits_;
     std::vector<int32_t> batch_tok_, batch_seq_, batch_pos_, logit_rows_;
+    // Tiled prompt attention: per batch token whether it attends tiled, the jobs (capacity for
+    // a full batch), the per-sequence token counts, and per-thread scratch (empty when the
+    // model's heads are too large for it).
+    std::vector<uint8_t> tiled_token_;
+    std::vector<TiledJob> tiled_jobs_;
+    std::vector<int> seq_tokens_;
+    std::vector<float> tiled_scratch_;
     std::vector<float>* hidden_sink_ = nullptr;  // set only while embed() runs
 };
 

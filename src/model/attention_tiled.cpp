@@ -1,0 +1,84 @@
+#include "model/attention_tiled.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/error.h"
+#include "base/fp16.h"
+#include "kernels/cpu/vec_dot.h"
+#include "model/attention_internal.h"
+
+namespace lokal::model {
+
+size_t tiled_scratch_floats(int head_dim) {
+    return (size_t)head_dim * kTiledKeys * 2 + (size_t)kTiledRows * kTiledKeys +
+           (size_t)kTiledRows * head_dim + 2 * (size_t)kTiledRows;
+}
+
+void detail::attend_tiled_scalar(std::span<const QueryRow> rows, const KvSeqView& cache, int layer,
+                                 const AttentionParams& p, float* scratch) {
+    const int hd = p.head_dim, n = (int)rows.size();
+    const TiledScratch t = tiled_scratch(scratch, hd, kTiledRows, kTiledKeys);
+    int lo = rows[0].first, hi = rows[0].last;
+    for (int r = 0; r < n; ++r) {
+        lo = std::min(lo, rows[r].first);
+        hi = std::max(hi, rows[r].last);
+        t.m[r] = -INFINITY;
+        t.l[r] = 0.0f;
+        std::fill_n(t.o + (size_t)r * hd, hd, 0.0f);
+    }
+    const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
+    for (int j0 = lo; j0 <= hi; j0 += kTiledKeys) {
+        const int nk = std::min(kTiledKeys, hi - j0 + 1);
+        for (int k = 0; k < nk; ++k) {
+            const void* krow = cache.k_row(layer, j0 + k);
+            const void* vrow = cache.v_row(layer, j0 + k);
+            for (int d = 0; d < hd; ++d) {
+                const int e = p.kv_offset + d;
+                const bool f16 = cache.type() == KvType::F16;
+                t.kt[(size_t)d * kTiledKeys + k] =
+                    f16 ? fp16_to_fp32(static_cast<const uint16_t*>(krow)[e])
+                        : static_cast<const float*>(krow)[e];
+                t.v[(size_t)k * hd + d] = f16 ? fp16_to_fp32(static_cast<const uint16_t*>(vrow)[e])
+                                              : static_cast<const float*>(vrow)[e];
+            }
+        }
+        for (int r = 0; r < n; ++r) {
+            float* s = t.s + (size_t)r * kTiledKeys;
+            for (int k = 0; k < nk; ++k) {
+                float dot = 0.0f;
+                for (int d = 0; d < hd; ++d) {
+                    dot = std::fma(rows[r].q[d], t.kt[(size_t)d * kTiledKeys + k], dot);
+                }
+                float x = dot * scale;
+                if (p.softcap > 0) x = p.softcap * std::tanh(x);
+                const int j = j0 + k;
+                s[k] = j < rows[r].first || j > rows[r].last ? -INFINITY : x;
+            }
+            float* o = t.o + (size_t)r * hd;
+            tiled_softmax_row(s, nk, &t.m[r], &t.l[r], o, hd, nullptr);
+            for (int k = 0; k < nk; ++k) {
+                for (int d = 0; d < hd; ++d) o[d] = std::fma(s[k], t.v[(size_t)k * hd + d], o[d]);
+            }
+        }
+    }
+    for (int r = 0; r < n; ++r) {
+        const float inv = t.l[r] > 0 ? 1.0f / t.l[r] : 0.0f;
+        for (int d = 0; d < hd; ++d) rows[r].out[d] = t.o[(size_t)r * hd + d] * inv;
+    }
+}
+
+void attend_tiled(std::span<const QueryRow> rows, const KvSeqView& cache, int layer,
+                  const AttentionParams& p, float* scratch) {
+    LOKAL_ASSERT(!rows.empty() && (int)rows.size() <= kTiledRows && p.head_dim <= kTiledMaxHeadDim);
+#if defined(__x86_64__)
+    static const bool use_avx2 = kernels::active_isa() != kernels::Isa::Scalar;
+    if (use_avx2 && p.head_dim % 8 == 0) {
+        detail::attend_tiled_avx2(rows, cache, layer, p, scratch);
+        return;
+    }
+#endif
+    detail::attend_tiled_scalar(rows, cache, layer, p, scratch);
+}
+
+}  // namespace lokal::model

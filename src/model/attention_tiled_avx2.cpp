@@ -1,0 +1,189 @@
+// AVX2 attend_tiled: the scalar reference's arithmetic, element for element, with the two
+// products of a key tile done in register blocks of 4 rows x 16 keys (scores) and 4 rows x 16
+// head elements (values). Each accumulator still runs through its sums in the reference's order.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/attention_internal.h"
+#include "model/attention_tiled.h"
+
+namespace lokal::model::detail {
+namespace {
+
+#define LOKAL_UNROLL _Pragma("GCC unroll 8")
+
+constexpr int kBlockRows = 4;
+
+// s[r][k0..k0+8*kVecs) = (q_r . key k) * scale, the dot over d in order.
+template <int kRows, int kVecs>
+inline void score_block(const QueryRow* rows, const float* kt, int hd, int k0, float scale,
+                        float* s) {
+    __m256 acc[kRows][kVecs];
+    LOKAL_UNROLL for (int r = 0; r < kRows; ++r) {
+        LOKAL_UNROLL for (int v = 0; v < kVecs; ++v) acc[r][v] = _mm256_setzero_ps();
+    }
+    const float* col = kt + k0;
+    for (int d = 0; d < hd; ++d, col += kTiledKeys) {
+        __m256 k[kVecs];
+        LOKAL_UNROLL for (int v = 0; v < kVecs; ++v) k[v] = _mm256_loadu_ps(col + 8 * v);
+        LOKAL_UNROLL for (int r = 0; r < kRows; ++r) {
+            const __m256 q = _mm256_broadcast_ss(rows[r].q + d);
+            LOKAL_UNROLL for (int v = 0; v < kVecs; ++v) {
+                acc[r][v] = _mm256_fmadd_ps(q, k[v], acc[r][v]);
+            }
+        }
+    }
+    const __m256 sc = _mm256_set1_ps(scale);
+    LOKAL_UNROLL for (int r = 0; r < kRows; ++r) {
+        LOKAL_UNROLL for (int v = 0; v < kVecs; ++v) {
+            _mm256_storeu_ps(s + (size_t)r * kTiledKeys + k0 + 8 * v, _mm256_mul_ps(acc[r][v], sc));
+        }
+    }
+}
+
+template <int kRows>
+void scores(const QueryRow* rows, const float* kt, int hd, int nk, float scale, float* s) {
+    int k0 = 0;
+    for (; k0 + 16 <= nk; k0 += 16) score_block<kRows, 2>(rows, kt, hd, k0, scale, s);
+    for (; k0 < nk; k0 += 8) score_block<kRows, 1>(rows, kt, hd, k0, scale, s);
+}
+
+// o[r][d0..d0+8*kVecs) += sum over keys k in order of w[r][k] * v[k][...].
+template <int kRows, int kVecs>
+inline void value_block(const float* w, const float* v, int hd, int nk, int d0, float* o) {
+    __m256 acc[kRows][kVecs];
+    LOKAL_UNROLL for (int r = 0; r < kRows; ++r) {
+        LOKAL_UNROLL for (int i = 0; i < kVecs; ++i) {
+            acc[r][i] = _mm256_loadu_ps(o + (size_t)r * hd + d0 + 8 * i);
+        }
+    }
+    const float* vrow = v + d0;
+    for (int k = 0; k < nk; ++k, vrow += hd) {
+        __m256 x[kVecs];
+        LOKAL_UNROLL for (int i = 0; i < kVecs; ++i) x[i] = _mm256_loadu_ps(vrow + 8 * i);
+        LOKAL_UNROLL for (int r = 0; r < kRows; ++r) {
+            const __m256 wk = _mm256_broadcast_ss(w + (size_t)r * kTiledKeys + k);
+            LOKAL_UNROLL for (int i = 0; i < kVecs; ++i) {
+                acc[r][i] = _mm256_fmadd_ps(wk, x[i], acc[r][i]);
+            }
+        }
+    }
+    LOKAL_UNROLL for (int r = 0; r < kRows; ++r) {
+        LOKAL_UNROLL for (int i = 0; i < kVecs; ++i) {
+            _mm256_storeu_ps(o + (size_t)r * hd + d0 + 8 * i, acc[r][i]);
+        }
+    }
+}
+
+template <int kRows>
+void values(const float* w, const float* v, int hd, int nk, float* o) {
+    int d0 = 0;
+    for (; d0 + 16 <= hd; d0 += 16) value_block<kRows, 2>(w, v, hd, nk, d0, o);
+    for (; d0 < hd; d0 += 8) value_block<kRows, 1>(w, v, hd, nk, d0, o);
+}
+
+template <typename Fn>
+void by_row_blocks(int n, Fn&& fn) {
+    int r = 0;
+    for (; r + kBlockRows <= n; r += kBlockRows) fn(r, std::integral_constant<int, kBlockRows>{});
+    switch (n - r) {
+        case 3:
+            fn(r, std::integral_constant<int, 3>{});
+            break;
+        case 2:
+            fn(r, std::integral_constant<int, 2>{});
+            break;
+        case 1:
+            fn(r, std::integral_constant<int, 1>{});
+            break;
+        default:
+            break;
+    }
+}
+
+void exp8(const float* x, float* out) {
+    softmax_exp8_avx2(x, out);
+}
+
+// A tile's key and value rows as F32: keys transposed into kt[d][k], values row by row.
+void load_tile(const KvSeqView& cache, int layer, int kv_offset, int hd, int j0, int nk, float* kt,
+               float* v) {
+    alignas(32) float krow[kTiledMaxHeadDim];
+    for (int k = 0; k < nk; ++k) {
+        const void* ksrc = cache.k_row(layer, j0 + k);
+        const void* vsrc = cache.v_row(layer, j0 + k);
+        float* vdst = v + (size_t)k * hd;
+        if (cache.type() == KvType::F16) {
+            const uint16_t* kh = static_cast<const uint16_t*>(ksrc) + kv_offset;
+            const uint16_t* vh = static_cast<const uint16_t*>(vsrc) + kv_offset;
+            for (int d = 0; d < hd; d += 8) {
+                _mm256_store_ps(krow + d,
+                                _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(kh + d))));
+                _mm256_storeu_ps(vdst + d,
+                                 _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(vh + d))));
+            }
+        } else {
+            std::copy_n(static_cast<const float*>(ksrc) + kv_offset, hd, krow);
+            std::copy_n(static_cast<const float*>(vsrc) + kv_offset, hd, vdst);
+        }
+        for (int d = 0; d < hd; ++d) kt[(size_t)d * kTiledKeys + k] = krow[d];
+    }
+    // Keys past nk in the last tile: zeros, so the score blocks read defined values.
+    if (nk % 8 != 0) {
+        const int end = (nk + 7) / 8 * 8;
+        for (int d = 0; d < hd; ++d)
+            std::fill(kt + (size_t)d * kTiledKeys + nk, kt + (size_t)d * kTiledKeys + end, 0.0f);
+    }
+}
+
+}  // namespace
+
+void attend_tiled_avx2(std::span<const QueryRow> rows, const KvSeqView& cache, int layer,
+                       const AttentionParams& p, float* scratch) {
+    const int hd = p.head_dim, n = (int)rows.size();
+    const TiledScratch t = tiled_scratch(scratch, hd, kTiledRows, kTiledKeys);
+    int lo = rows[0].first, hi = rows[0].last;
+    for (int r = 0; r < n; ++r) {
+        lo = std::min(lo, rows[r].first);
+        hi = std::max(hi, rows[r].last);
+        t.m[r] = -INFINITY;
+        t.l[r] = 0.0f;
+        std::fill_n(t.o + (size_t)r * hd, hd, 0.0f);
+    }
+    const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
+    for (int j0 = lo; j0 <= hi; j0 += kTiledKeys) {
+        const int nk = std::min(kTiledKeys, hi - j0 + 1);
+        load_tile(cache, layer, p.kv_offset, hd, j0, nk, t.kt, t.v);
+        by_row_blocks(n, [&](int r0, auto block) {
+            scores<decltype(block)::value>(rows.data() + r0, t.kt, hd, nk, scale,
+                                           t.s + (size_t)r0 * kTiledKeys);
+        });
+        for (int r = 0; r < n; ++r) {
+            float* s = t.s + (size_t)r * kTiledKeys;
+            if (p.softcap > 0) {
+                for (int k = 0; k < nk; ++k) s[k] = p.softcap * std::tanh(s[k]);
+            }
+            // Mask the keys outside the row's window (only tiles that cross its ends have any).
+            const int first = rows[r].first, last = rows[r].last;
+            for (int k = 0; k < std::min(nk, first - j0); ++k) s[k] = -INFINITY;
+            for (int k = std::max(0, last - j0 + 1); k < nk; ++k) s[k] = -INFINITY;
+            tiled_softmax_row(s, nk, &t.m[r], &t.l[r], t.o + (size_t)r * hd, hd, exp8);
+        }
+        by_row_blocks(n, [&](int r0, auto block) {
+            values<decltype(block)::value>(t.s + (size_t)r0 * kTiledKeys, t.v, hd, nk,
+                                           t.o + (size_t)r0 * hd);
+        });
+    }
+    for (int r = 0; r < n; ++r) {
+        const float inv = t.l[r] > 0 ? 1.0f / t.l[r] : 0.0f;
+        const __m256 iv = _mm256_set1_ps(inv);
+        for (int d = 0; d < hd; d += 8) {
+            _mm256_storeu_ps(rows[r].out + d,
+                             _mm256_mul_ps(_mm256_loadu_ps(t.o + (size_t)r * hd + d), iv));
+        }
+    }
+}
+
+}  // namespace lokal::model::detail
