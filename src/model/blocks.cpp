@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "base/fp16.h"
+#include "kernels/cpu/vec_dot.h"
+#include "model/blocks_internal.h"
 
 namespace lokal::model {
 
@@ -73,11 +75,22 @@ void rope_apply(float* x, int n_heads, int head_dim, const RopeConfig& r, const 
     }
 }
 
-void swiglu(const float* gate, const float* up, float* out, int n) {
+void detail::swiglu_scalar(const float* gate, const float* up, float* out, int n) {
     for (int i = 0; i < n; ++i) {
         const float g = gate[i];
         out[i] = g / (1.0f + std::exp(-g)) * up[i];
     }
+}
+
+void swiglu(const float* gate, const float* up, float* out, int n) {
+#if defined(__x86_64__)
+    static const bool use_avx2 = kernels::active_isa() != kernels::Isa::Scalar;
+    if (use_avx2) {
+        detail::swiglu_avx2(gate, up, out, n);
+        return;
+    }
+#endif
+    detail::swiglu_scalar(gate, up, out, n);
 }
 
 namespace {

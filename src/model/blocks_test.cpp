@@ -1,4 +1,6 @@
 #include "model/blocks.h"
+#include "kernels/cpu/vec_dot.h"
+#include "model/blocks_internal.h"
 
 #include <gtest/gtest.h>
 
@@ -80,6 +82,30 @@ TEST(RmsNorm, NormalisesAndScales) {
     const float rms = std::sqrt(12.5f);
     EXPECT_NEAR(out[0], 3 / rms, 1e-6);
     EXPECT_NEAR(out[1], 8 / rms, 1e-6);
+}
+
+// The AVX2 SiLU uses a polynomial exp: within a few ulp of the scalar reference (std::exp),
+// including the saturated ends and the scalar tail.
+TEST(Activations, SwigluAvx2AgreesWithScalar) {
+#if defined(__x86_64__)
+    if (kernels::active_isa() == kernels::Isa::Scalar) GTEST_SKIP() << "no AVX2";
+    std::vector<float> g, u;
+    for (int i = 0; i < 4000; ++i) {
+        g.push_back(-120.0f + 0.06f * (float)i);  // -120 .. 120: both saturated ends
+        u.push_back(0.5f + 0.001f * (float)i);
+    }
+    g.push_back(-90.0f);  // the scalar tail
+    u.push_back(1.0f);
+    const int n = (int)g.size();
+    std::vector<float> want(n), got(n);
+    detail::swiglu_scalar(g.data(), u.data(), want.data(), n);
+    detail::swiglu_avx2(g.data(), u.data(), got.data(), n);
+    for (int i = 0; i < n; ++i) {
+        ASSERT_NEAR(got[i], want[i], 4e-7f * std::fabs(want[i]) + 1e-30f) << "gate " << g[i];
+    }
+#else
+    GTEST_SKIP() << "x86-64 only";
+#endif
 }
 
 TEST(Activations, SwigluAndGeglu) {

@@ -280,15 +280,17 @@ void Context::forward_batch(int n, int n_logit_rows, float* logits_out) {
             kernels::matmul(L.w_gate, xn_.data(), n, ffn_.data(), 2 * F, pool_, mm_scratch_);
             kernels::matmul(L.w_up, xn_.data(), n, ffn_.data() + F, 2 * F, pool_, mm_scratch_);
         }
-        for (int t = 0; t < n; ++t) {
-            float* g = &ffn_[(size_t)t * 2 * F];
-            float* out = &act_[(size_t)t * F];
-            if (c.activation == Activation::GeluTanh) {
-                geglu(g, g + F, out, F);
-            } else {
-                swiglu(g, g + F, out, F);
+        pool_.parallel_for(n, std::max(1, 16384 / F), [&](int64_t t0, int64_t t1) {
+            for (int64_t t = t0; t < t1; ++t) {
+                float* g = &ffn_[(size_t)t * 2 * F];
+                float* out = &act_[(size_t)t * F];
+                if (c.activation == Activation::GeluTanh) {
+                    geglu(g, g + F, out, F);
+                } else {
+                    swiglu(g, g + F, out, F);
+                }
             }
-        }
+        });
         kernels::matmul(L.w_down, act_.data(), n, xn_.data(), E, pool_, mm_scratch_);
         if (!L.ffn_post_norm.empty()) {
             for (int t = 0; t < n; ++t) {
