@@ -1,11 +1,13 @@
 // Shared between attention.cpp and its per-instruction-set versions; not a public interface.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
 #include "model/attention.h"
+#include "model/attention_tiled.h"
 
 namespace lokal::model::detail {
 
@@ -75,14 +77,26 @@ struct TiledScratch {
     float* l;   // [kTiledRows]: running sum of weights
 };
 
-inline TiledScratch tiled_scratch(float* base, int head_dim, int rows, int keys) {
+// Carves the scratch for head_dim, empties every row's state (no maximum yet, zero sum and
+// accumulators), and sets lo..hi to the positions the rows see together.
+LOKAL_INLINE_EVERYWHERE TiledScratch tiled_start(float* base, std::span<const QueryRow> rows,
+                                                 int head_dim, int* lo, int* hi) {
     TiledScratch t{};
     t.kt = base;
-    t.v = t.kt + (size_t)head_dim * keys;
-    t.s = t.v + (size_t)keys * head_dim;
-    t.o = t.s + (size_t)rows * keys;
-    t.m = t.o + (size_t)rows * head_dim;
-    t.l = t.m + rows;
+    t.v = t.kt + (size_t)head_dim * kTiledKeys;
+    t.s = t.v + (size_t)kTiledKeys * head_dim;
+    t.o = t.s + (size_t)kTiledRows * kTiledKeys;
+    t.m = t.o + (size_t)kTiledRows * head_dim;
+    t.l = t.m + kTiledRows;
+    *lo = rows[0].first;
+    *hi = rows[0].last;
+    for (size_t r = 0; r < rows.size(); ++r) {
+        *lo = std::min(*lo, rows[r].first);
+        *hi = std::max(*hi, rows[r].last);
+        t.m[r] = -INFINITY;
+        t.l[r] = 0.0f;
+        std::fill_n(t.o + r * head_dim, head_dim, 0.0f);
+    }
     return t;
 }
 

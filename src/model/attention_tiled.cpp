@@ -18,24 +18,17 @@ size_t tiled_scratch_floats(int head_dim) {
 void detail::attend_tiled_scalar(std::span<const QueryRow> rows, const KvSeqView& cache, int layer,
                                  const AttentionParams& p, float* scratch) {
     const int hd = p.head_dim, n = (int)rows.size();
-    const TiledScratch t = tiled_scratch(scratch, hd, kTiledRows, kTiledKeys);
-    int lo = rows[0].first, hi = rows[0].last;
-    for (int r = 0; r < n; ++r) {
-        lo = std::min(lo, rows[r].first);
-        hi = std::max(hi, rows[r].last);
-        t.m[r] = -INFINITY;
-        t.l[r] = 0.0f;
-        std::fill_n(t.o + (size_t)r * hd, hd, 0.0f);
-    }
+    int lo = 0, hi = 0;
+    const TiledScratch t = tiled_start(scratch, rows, hd, &lo, &hi);
     const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
     for (int j0 = lo; j0 <= hi; j0 += kTiledKeys) {
         const int nk = std::min(kTiledKeys, hi - j0 + 1);
+        const bool f16 = cache.type() == KvType::F16;
         for (int k = 0; k < nk; ++k) {
             const void* krow = cache.k_row(layer, j0 + k);
             const void* vrow = cache.v_row(layer, j0 + k);
             for (int d = 0; d < hd; ++d) {
                 const int e = p.kv_offset + d;
-                const bool f16 = cache.type() == KvType::F16;
                 t.kt[(size_t)d * kTiledKeys + k] =
                     f16 ? fp16_to_fp32(static_cast<const uint16_t*>(krow)[e])
                         : static_cast<const float*>(krow)[e];

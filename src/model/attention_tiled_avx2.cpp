@@ -143,15 +143,8 @@ void load_tile(const KvSeqView& cache, int layer, int kv_offset, int hd, int j0,
 void attend_tiled_avx2(std::span<const QueryRow> rows, const KvSeqView& cache, int layer,
                        const AttentionParams& p, float* scratch) {
     const int hd = p.head_dim, n = (int)rows.size();
-    const TiledScratch t = tiled_scratch(scratch, hd, kTiledRows, kTiledKeys);
-    int lo = rows[0].first, hi = rows[0].last;
-    for (int r = 0; r < n; ++r) {
-        lo = std::min(lo, rows[r].first);
-        hi = std::max(hi, rows[r].last);
-        t.m[r] = -INFINITY;
-        t.l[r] = 0.0f;
-        std::fill_n(t.o + (size_t)r * hd, hd, 0.0f);
-    }
+    int lo = 0, hi = 0;
+    const TiledScratch t = tiled_start(scratch, rows, hd, &lo, &hi);
     const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
     for (int j0 = lo; j0 <= hi; j0 += kTiledKeys) {
         const int nk = std::min(kTiledKeys, hi - j0 + 1);
