@@ -35,8 +35,9 @@ def run_json(program, cmd):
     return json.loads(out)
 
 
-def lokal_rates(model, p, n, t, r):
+def lokal_rates(model, p, n, t, r, cache, depth):
     rows = run_json("lokal", ["build/lokal", "bench", model, "-p", str(p), "-n", str(n),
+                              "--cache-type", cache, "-d", str(depth),
                               "-t", str(t), "-r", str(r), "--json"])
     return {row["test"]: (row["avg_ts"], row["stddev_ts"]) for row in rows}
 
@@ -52,13 +53,16 @@ def stream_share(tokens_per_s, model_gb, bandwidth_gbs):
     return f"{gbs:.1f} GB/s = {100 * gbs / bandwidth_gbs:.0f}%"
 
 
-def llama_rates(llama_bench, model, p, n, t, r):
+def llama_rates(llama_bench, model, p, n, t, r, cache, depth):
     rates = {}
-    for test, pp, gg in ((f"pp{p}", p, 0), (f"tg{n}", 0, n)):
+    at = f" @ d{depth}" if depth else ""
+    for test, pp, gg in ((f"pp{p}{at}", p, 0), (f"tg{n}{at}", 0, n)):
         if (pp or gg) == 0:
             continue
+        # A quantized V cache needs flash attention in llama.cpp; lokal always uses it.
         rows = run_json("llama.cpp", [llama_bench, "-m", model, "-p", str(pp), "-n", str(gg),
-                                      "-t", str(t), "-r", str(r), "-o", "json"])
+                                      "-t", str(t), "-r", str(r), "-ctk", cache, "-ctv", cache,
+                                      "-fa", "1", "-d", str(depth), "-o", "json"])
         rates[test] = (rows[0]["avg_ts"], rows[0]["stddev_ts"])
     return rates
 
@@ -71,6 +75,8 @@ def main():
     ap.add_argument("-n", type=int, default=128)
     ap.add_argument("-t", type=int, default=2)
     ap.add_argument("-r", type=int, default=3)
+    ap.add_argument("--cache-type", default="f16", help="KV cache: f16, q8_0 or f32 (both programs)")
+    ap.add_argument("-d", "--depth", type=int, default=0, help="context tokens before each test")
     ap.add_argument("--dir", default="/tmp/lokal-bench-models")
     ap.add_argument("--testdata", default="../shared/testdata")
     a = ap.parse_args()
@@ -88,8 +94,9 @@ def main():
             PEAK_RSS.clear()
             bandwidth = read_bandwidth_gbs(a.t)
             model_gb = os.path.getsize(path) / 1e9
-            ours = lokal_rates(path, a.p, a.n, a.t, a.r)
-            theirs = llama_rates(llama_bench, path, a.p, a.n, a.t, a.r) if llama_bench else {}
+            ours = lokal_rates(path, a.p, a.n, a.t, a.r, a.cache_type, a.depth)
+            theirs = (llama_rates(llama_bench, path, a.p, a.n, a.t, a.r, a.cache_type, a.depth)
+                      if llama_bench else {})
             for test, (ts, sd) in ours.items():
                 line = f"| {shape} {typ} | {test} | {ts:.1f} ± {sd:.1f} |"
                 if test in theirs:

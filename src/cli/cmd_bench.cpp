@@ -38,23 +38,28 @@ int bench_command(const BenchOptions& o) {
     auto model = model::Model::load(store::resolve_model(o.model));
     const double load_seconds = seconds(load_start);
     model::ContextParams cp;
-    cp.n_ctx = std::max(o.n_prompt, o.n_gen) + 8;
+    cp.n_ctx = o.depth + std::max(o.n_prompt, o.n_gen) + 8;
     cp.n_threads = o.n_threads;
+    cp.kv_type = kv_type_option(o.cache_type);
     cp.kv_rows = cp.n_ctx * std::max(1, o.parallel);
     model::Context ctx(*model, cp);
     const int V = ctx.n_vocab();
     std::mt19937 rng(1234);
-    std::vector<int32_t> prompt(o.n_prompt);
+    std::vector<int32_t> prompt(o.n_prompt), context(o.depth);
     for (auto& t : prompt) t = (int32_t)(rng() % (uint32_t)V);
+    for (auto& t : context) t = (int32_t)(rng() % (uint32_t)V);
+    // --n-depth: every test starts after `depth` tokens already in the cache (evaluated once,
+    // untimed; each repetition cuts the sequence back to them).
+    if (o.depth > 0) ctx.eval(context);
 
     auto run_pp = [&] {
-        ctx.truncate(0);
+        ctx.truncate(o.depth);
         auto t0 = std::chrono::steady_clock::now();
         ctx.eval(prompt);
         return o.n_prompt / seconds(t0);
     };
     auto run_tg = [&] {
-        ctx.truncate(0);
+        ctx.truncate(o.depth);
         int32_t tok[1] = {prompt.empty() ? 1 : prompt[0]};
         auto t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < o.n_gen; ++i) ctx.eval(tok);
@@ -63,7 +68,8 @@ int bench_command(const BenchOptions& o) {
     // Continuous batching: o.parallel sequences each generate n_gen tokens, one token of each per
     // forward pass; the rate is the aggregate over all of them.
     auto run_tg_batch = [&] {
-        for (int s = 0; s < o.parallel; ++s) ctx.seq_truncate(s, 0);
+        ctx.seq_truncate(0, o.depth);
+        for (int s = 1; s < o.parallel; ++s) ctx.seq_copy_prefix(0, s, o.depth);
         std::vector<model::BatchToken> batch;
         for (int s = 0; s < o.parallel; ++s) {
             batch.push_back({prompt.empty() ? 1 : prompt[s % prompt.size()], s, true});
@@ -71,7 +77,7 @@ int bench_command(const BenchOptions& o) {
         auto t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < o.n_gen; ++i) ctx.decode(batch);
         const double rate = (double)o.n_gen * o.parallel / seconds(t0);
-        for (int s = 0; s < o.parallel; ++s) ctx.seq_truncate(s, 0);
+        for (int s = 1; s < o.parallel; ++s) ctx.seq_truncate(s, 0);
         return rate;
     };
     struct Row {
@@ -79,26 +85,28 @@ int bench_command(const BenchOptions& o) {
         Stat s;
     };
     std::vector<Row> rows;
+    const std::string at_depth = o.depth > 0 ? " @ d" + std::to_string(o.depth) : "";
     if (o.n_prompt > 0) {
         run_pp();  // warm-up: page in the weights
         std::vector<double> v;
         v.reserve(o.reps);
         for (int r = 0; r < o.reps; ++r) v.push_back(run_pp());
-        rows.push_back({"pp" + std::to_string(o.n_prompt), stats(v)});
+        rows.push_back({"pp" + std::to_string(o.n_prompt) + at_depth, stats(v)});
     }
     if (o.n_gen > 0) {
         if (o.n_prompt == 0) run_tg();
         std::vector<double> v;
         v.reserve(o.reps);
         for (int r = 0; r < o.reps; ++r) v.push_back(run_tg());
-        rows.push_back({"tg" + std::to_string(o.n_gen), stats(v)});
+        rows.push_back({"tg" + std::to_string(o.n_gen) + at_depth, stats(v)});
     }
     if (o.n_gen > 0 && o.parallel > 1) {
         run_tg_batch();
         std::vector<double> v;
         for (int r = 0; r < o.reps; ++r) v.push_back(run_tg_batch());
         rows.push_back(
-            {"tg" + std::to_string(o.n_gen) + " x" + std::to_string(o.parallel), stats(v)});
+            {"tg" + std::to_string(o.n_gen) + " x" + std::to_string(o.parallel) + at_depth,
+             stats(v)});
     }
 
     const gguf::File& f = model->file();
@@ -112,6 +120,9 @@ int bench_command(const BenchOptions& o) {
                            {"model_size", f.size()},
                            {"model_n_params", params},
                            {"n_threads", ctx.n_threads()},
+                           {"type_k", o.cache_type},
+                           {"type_v", o.cache_type},
+                           {"n_depth", o.depth},
                            {"isa", isa},
                            {"test", r.test},
                            {"avg_ts", r.s.mean},
@@ -137,9 +148,9 @@ int bench_command(const BenchOptions& o) {
                     f.size() / 1048576.0, params / 1e6, isa, ctx.n_threads(), r.test.c_str(), t);
     }
     // What repacking costs: its copies live in anonymous memory in place of the file's pages.
-    std::printf(
-        "\nload %.2f s; %d matrices repacked into %.2f MiB (in place of their file pages)\n",
-        load_seconds, model->packed().matrices(), model->packed().bytes() / 1048576.0);
+    std::printf("\nKV cache %s\n", model::kv_type_name(cp.kv_type));
+    std::printf("load %.2f s; %d matrices repacked into %.2f MiB (in place of their file pages)\n",
+                load_seconds, model->packed().matrices(), model->packed().bytes() / 1048576.0);
     return 0;
 }
 

@@ -29,6 +29,7 @@ int perplexity_command(const PerplexityOptions& o) {
     model::ContextParams cp;
     cp.n_ctx = n_ctx;
     cp.n_threads = o.n_threads;
+    cp.kv_type = kv_type_option(o.cache_type);
     model::Context ctx(*model, cp);
     const int V = ctx.n_vocab();
     const int first = n_ctx / 2;

@@ -279,6 +279,7 @@ int run_command(const RunOptions& given) {
     model::ContextParams cp;
     cp.n_ctx = o.n_ctx;
     cp.n_threads = o.n_threads;
+    cp.kv_type = kv_type_option(o.cache_type);
     model::Context ctx(*model, cp);
     const chat::ChatFamily family =
         o.raw ? chat::ChatFamily::None : chat::detect_family(model->file());

@@ -8,7 +8,14 @@
 #include <string>
 #include <vector>
 
+namespace lokal::model {
+enum class KvType;
+}
+
 namespace lokal::cli {
+
+// The KV cache type a --cache-type value names (f16, q8_0, f32); throws lokal::Error otherwise.
+model::KvType kv_type_option(const std::string& name);
 
 struct RunOptions {
     std::string model;
@@ -22,6 +29,7 @@ struct RunOptions {
     std::optional<uint64_t> seed;
     int n_ctx = 0;
     int n_threads = 0;
+    std::string cache_type = "f16";  // KV cache: f16, q8_0 or f32
     bool raw = false;
     bool verbose = false;
     std::string system;
@@ -73,6 +81,8 @@ struct BenchOptions {
     int n_threads = 0;
     int reps = 5;
     int parallel = 1;  // > 1: also generation with this many sequences decoded together
+    int depth = 0;     // tokens already in the context when each test starts
+    std::string cache_type = "f16";
     bool json = false;
 };
 
@@ -82,6 +92,7 @@ struct PerplexityOptions {
     int n_ctx = 512;
     int n_threads = 0;
     int max_chunks = -1;
+    std::string cache_type = "f16";
 };
 
 int bench_command(const BenchOptions& o);

@@ -79,6 +79,7 @@ BatchScheduler::BatchScheduler(const model::Model& model, SchedulerParams params
     cp.n_batch = params_.n_batch;
     cp.n_threads = params_.n_threads;
     cp.kv_rows = params_.kv_rows;
+    cp.kv_type = params_.kv_type;
     ctx_ = std::make_unique<model::Context>(model, cp);
     for (int i = 0; i < params_.n_parallel; ++i) {
         slots_.push_back(std::make_unique<Slot>());

@@ -92,6 +92,42 @@ void detail::attend_f16_scalar(const float* q, const KvSeqView& cache, int layer
     for (int d = 0; d < hd; ++d) out[d] = fp16_to_fp32(acc[d]) * inv;
 }
 
+void detail::quantize_query_q8_0(const float* q, int head_dim, block_q8_0* out) {
+    kernels::quantize_activations(DType::Q8_0, q, out, head_dim);
+}
+
+void detail::attend_q8_0_scalar(const float* q, const KvSeqView& cache, int layer,
+                                const AttentionParams& p, float* out) {
+    const int hd = p.head_dim, nb = hd / 32;
+    block_q8_0 qq[kMaxHeadDim / 32];
+    quantize_query_q8_0(q, hd, qq);
+    float acc[kMaxHeadDim] = {};
+    float m = -INFINITY, sum = 0.0f;
+    const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
+    for (int j = p.first; j <= p.last; ++j) {
+        float s = dot_q8_0_blocks(qq, q8_head(cache.k_row(layer, j), p.kv_offset), nb) * scale;
+        if (p.softcap > 0) s = p.softcap * std::tanh(s);
+        float ms = 1.0f, vs = 1.0f;
+        if (s > m) {
+            ms = softmax_exp(m - s);
+            m = s;
+            for (int d = 0; d < hd; ++d) acc[d] *= ms;
+        } else {
+            vs = softmax_exp(s - m);
+        }
+        const block_q8_0* v = q8_head(cache.v_row(layer, j), p.kv_offset);
+        for (int b = 0; b < nb; ++b) {
+            const float dv = fp16_to_fp32(v[b].d);
+            for (int i = 0; i < 32; ++i) {
+                acc[32 * b + i] = std::fma((float)v[b].qs[i] * dv, vs, acc[32 * b + i]);
+            }
+        }
+        sum = sum * ms + vs;
+    }
+    const float inv = sum > 0 ? 1.0f / sum : 0.0f;
+    for (int d = 0; d < hd; ++d) out[d] = acc[d] * inv;
+}
+
 namespace {
 
 struct F32Rows {
@@ -103,7 +139,13 @@ struct F32Rows {
 
 void attend(const float* q, const KvSeqView& cache, int layer, const AttentionParams& p,
             float* out) {
-    if (cache.type() == KvType::F16) {
+    if (cache.type() == KvType::Q8_0) {
+#if defined(__x86_64__)
+        static const bool use_avx2 = kernels::active_isa() != kernels::Isa::Scalar;
+        if (use_avx2 && detail::attend_q8_0_avx2_group(&q, 1, cache, layer, p, &out)) return;
+#endif
+        detail::attend_q8_0_scalar(q, cache, layer, p, out);
+    } else if (cache.type() == KvType::F16) {
 #if defined(__x86_64__)
         static const bool use_avx2 = kernels::active_isa() != kernels::Isa::Scalar;
         if (use_avx2 && p.head_dim % 8 == 0) {
@@ -123,6 +165,10 @@ void attend_group(const float* const* q, int n_heads, const KvSeqView& cache, in
     static const bool use_avx2 = kernels::active_isa() != kernels::Isa::Scalar;
     if (use_avx2 && cache.type() == KvType::F16 &&
         detail::attend_f16_avx2_group(q, n_heads, cache, layer, p, out)) {
+        return;
+    }
+    if (use_avx2 && cache.type() == KvType::Q8_0 &&
+        detail::attend_q8_0_avx2_group(q, n_heads, cache, layer, p, out)) {
         return;
     }
 #endif

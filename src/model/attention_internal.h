@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <cstring>
 
+#include "base/fp16.h"
 #include "model/attention.h"
 #include "model/attention_tiled.h"
+#include "tensor/quant_blocks.h"
 
 namespace lokal::model::detail {
 
@@ -62,6 +64,39 @@ void attend_f16_avx2(const float* q, const KvSeqView& cache, int layer, const At
 constexpr int kMaxGroupHeadDim = 256;
 bool attend_f16_avx2_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
                            const AttentionParams& p, float* const* out);
+
+// ---- Q8_0 cache ------------------------------------------------------------------------------
+// As llama.cpp's CPU flash attention does for a quantized cache: the query is quantized to Q8_0
+// too, each score is an integer dot product per block, scaled and summed over the head's blocks
+// in order (one fused multiply-add per block), the softmax and the value accumulator are F32 and
+// the value rows are dequantized (q * d) as they are read.
+
+// The Q8_0 blocks of one KV head within a cache row.
+LOKAL_INLINE_EVERYWHERE const block_q8_0* q8_head(const void* row, int kv_offset) {
+    return static_cast<const block_q8_0*>(row) + kv_offset / 32;
+}
+
+// sum over blocks b in order: fma(isum_b, d_k * d_q, s).
+LOKAL_INLINE_EVERYWHERE float dot_q8_0_blocks(const block_q8_0* q, const block_q8_0* k, int nb) {
+    float s = 0.0f;
+    for (int b = 0; b < nb; ++b) {
+        int32_t isum = 0;
+        for (int i = 0; i < 32; ++i) isum += (int32_t)q[b].qs[i] * k[b].qs[i];
+        s = std::fma((float)isum, fp16_to_fp32(k[b].d) * fp16_to_fp32(q[b].d), s);
+    }
+    return s;
+}
+
+// The query head as Q8_0 blocks (bit-exact on every instruction set).
+void quantize_query_q8_0(const float* q, int head_dim, block_q8_0* out);
+
+void attend_q8_0_scalar(const float* q, const KvSeqView& cache, int layer, const AttentionParams& p,
+                        float* out);
+// n_heads (1..kMaxGroupHeads) query heads over one KV head, each bit-identical to
+// attend_q8_0_scalar. False, with nothing done, for more heads or (for several heads) a head
+// size over kMaxGroupHeadDim.
+bool attend_q8_0_avx2_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
+                            const AttentionParams& p, float* const* out);
 
 }  // namespace lokal::model::detail
 

@@ -6,8 +6,10 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "base/fp16.h"
 #include "kernels/cpu/vec_dot.h"
 #include "model/attention_internal.h"
 
@@ -64,11 +66,51 @@ TEST_P(AttentionTest, MatchesTwoPassSoftmax) {
     std::vector<float> out(hd);
     attend(q.data(), pool.view(0), 0, p, out.data());
     const auto ref = reference(q, k, v, p.scale);
-    const double tol = GetParam() == KvType::F32 ? 1e-5 : 5e-3;  // F16 storage and accumulator
-    for (int d = 0; d < hd; ++d) EXPECT_NEAR(out[d], ref[d], tol) << d;
+    // F16: storage and accumulator; Q8_0: 8-bit keys, values and query (steps of max/127).
+    const double tol = GetParam() == KvType::F32 ? 1e-5 : GetParam() == KvType::F16 ? 5e-3 : 1e-2;
+    double err = 0;
+    for (int d = 0; d < hd; ++d) {
+        EXPECT_NEAR(out[d], ref[d], tol) << d;
+        err = std::max(err, std::fabs(out[d] - ref[d]));
+    }
+    RecordProperty("max_abs_diff", std::to_string(err));
 }
 
-INSTANTIATE_TEST_SUITE_P(KvTypes, AttentionTest, ::testing::Values(KvType::F32, KvType::F16));
+INSTANTIATE_TEST_SUITE_P(KvTypes, AttentionTest,
+                         ::testing::Values(KvType::F32, KvType::F16, KvType::Q8_0),
+                         [](const auto& info) { return std::string(kv_type_name(info.param)); });
+
+TEST(KvType, NamesParseBackAnyCase) {
+    for (KvType t : {KvType::F16, KvType::F32, KvType::Q8_0}) {
+        EXPECT_EQ(parse_kv_type(kv_type_name(t)), t);
+    }
+    EXPECT_EQ(parse_kv_type("Q8_0"), KvType::Q8_0);
+    EXPECT_FALSE(parse_kv_type("q4_0").has_value());
+    EXPECT_FALSE(parse_kv_type("").has_value());
+    EXPECT_EQ(kv_row_bytes(KvType::Q8_0, 128), 4 * 34u);
+    EXPECT_EQ(kv_row_bytes(KvType::F16, 128), 256u);
+}
+
+// A Q8_0 cache row holds exactly what Q8_0 quantization of the stored floats gives.
+TEST(KvCacheQ8, StoresQ8_0Blocks) {
+    const int elems = 96;
+    KvCache pool(2, elems, KvType::Q8_0, 20, 8);
+    ASSERT_TRUE(pool.reserve(0, 0, 20));
+    std::vector<float> k(elems), v(elems);
+    for (int i = 0; i < elems; ++i) {
+        k[i] = std::sin(0.3f * (float)i) * 3.0f;
+        v[i] = (float)(i % 7) - 3.0f;
+    }
+    pool.store(0, 1, 13, k.data(), v.data());
+    const KvSeqView view = pool.view(0);
+    for (int i = 0; i < elems; ++i) {
+        const auto* kb = static_cast<const block_q8_0*>(view.k_row(1, 13)) + i / 32;
+        const auto* vb = static_cast<const block_q8_0*>(view.v_row(1, 13)) + i / 32;
+        EXPECT_NEAR((float)kb->qs[i % 32] * fp16_to_fp32(kb->d), k[i], 3.0f / 127) << i;
+        EXPECT_NEAR((float)vb->qs[i % 32] * fp16_to_fp32(vb->d), v[i], 3.0f / 127) << i;
+    }
+    EXPECT_EQ(pool.page_bytes(), 2u * 2 * 8 * 3 * sizeof(block_q8_0));
+}
 
 TEST(SoftmaxExp, WithinTwoUlpOfExpAndZeroFarBelow) {
     std::mt19937 rng(5);
@@ -187,6 +229,63 @@ TEST_P(GroupedAttention, HeadsAreBitIdenticalToOneByOne) {
 }
 
 INSTANTIATE_TEST_SUITE_P(HeadSizes, GroupedAttention, ::testing::Values(64, 80));
+
+// The Q8_0 cache's AVX2 kernel, one head or a group, against the scalar reference head by head:
+// identical bits, for head sizes of 1, 2, 4 and 8 blocks (and 16 for a single head), windows
+// that start mid-tile and soft-capping. 45 positions from 3: five full key tiles and a partial.
+class Q8Attention : public ::testing::TestWithParam<int> {};
+
+TEST_P(Q8Attention, Avx2IsBitIdenticalToScalar) {
+#if defined(__x86_64__)
+    if (!kernels::isa_supported(kernels::Isa::Avx2)) GTEST_SKIP() << "no AVX2 on this CPU";
+    const int hd = GetParam(), n = 45, kv_heads = 2;
+    std::mt19937 rng(9);
+    std::normal_distribution<float> nd(0.0f, 1.5f);
+    KvCache pool(1, hd * kv_heads, KvType::Q8_0, n);
+    ASSERT_TRUE(pool.reserve(0, 0, n));
+    std::vector<float> krow(hd * kv_heads), vrow(hd * kv_heads);
+    for (int j = 0; j < n; ++j) {
+        for (auto& x : krow) x = nd(rng);
+        for (auto& x : vrow) x = nd(rng);
+        pool.store(0, 0, j, krow.data(), vrow.data());
+    }
+    const int max_heads = hd > detail::kMaxGroupHeadDim ? 1 : kMaxGroupHeads;
+    for (int heads = 1; heads <= max_heads; heads *= 2) {
+        for (float softcap : {0.0f, 30.0f}) {
+            std::vector<std::vector<float>> q(heads, std::vector<float>(hd));
+            std::vector<std::vector<float>> one(heads, std::vector<float>(hd)), grouped = one;
+            std::vector<const float*> qp;
+            std::vector<float*> op;
+            for (int g = 0; g < heads; ++g) {
+                for (auto& x : q[g]) x = nd(rng);
+                qp.push_back(q[g].data());
+                op.push_back(grouped[g].data());
+            }
+            AttentionParams p;
+            p.head_dim = hd;
+            p.kv_offset = hd;
+            p.first = 3;
+            p.last = n - 1;
+            p.scale = 1.0f / std::sqrt((float)hd);
+            p.softcap = softcap;
+            ASSERT_TRUE(
+                detail::attend_q8_0_avx2_group(qp.data(), heads, pool.view(0), 0, p, op.data()));
+            for (int g = 0; g < heads; ++g) {
+                detail::attend_q8_0_scalar(q[g].data(), pool.view(0), 0, p, one[g].data());
+                for (int d = 0; d < hd; ++d) {
+                    ASSERT_EQ(std::memcmp(&grouped[g][d], &one[g][d], 4), 0)
+                        << heads << " heads, head " << g << ", element " << d << ": "
+                        << grouped[g][d] << " vs " << one[g][d];
+                }
+            }
+        }
+    }
+#else
+    GTEST_SKIP() << "the AVX2 versions are built for x86-64 only";
+#endif
+}
+
+INSTANTIATE_TEST_SUITE_P(HeadSizes, Q8Attention, ::testing::Values(32, 64, 128, 256, 512));
 
 }  // namespace
 }  // namespace lokal::model

@@ -10,6 +10,25 @@
 
 namespace lokal::model {
 
+namespace {
+
+// Element e of a cache row as a float (a Q8_0 one dequantized, q * d).
+float cached_element(KvType type, const void* row, int e) {
+    switch (type) {
+        case KvType::F16:
+            return fp16_to_fp32(static_cast<const uint16_t*>(row)[e]);
+        case KvType::F32:
+            return static_cast<const float*>(row)[e];
+        case KvType::Q8_0: {
+            const block_q8_0& b = static_cast<const block_q8_0*>(row)[e / 32];
+            return (float)b.qs[e % 32] * fp16_to_fp32(b.d);
+        }
+    }
+    return 0.0f;
+}
+
+}  // namespace
+
 size_t tiled_scratch_floats(int head_dim) {
     return (size_t)head_dim * kTiledKeys * 2 + (size_t)kTiledRows * kTiledKeys +
            (size_t)kTiledRows * head_dim + 2 * (size_t)kTiledRows;
@@ -23,17 +42,13 @@ void detail::attend_tiled_scalar(std::span<const QueryRow> rows, const KvSeqView
     const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
     for (int j0 = lo; j0 <= hi; j0 += kTiledKeys) {
         const int nk = std::min(kTiledKeys, hi - j0 + 1);
-        const bool f16 = cache.type() == KvType::F16;
         for (int k = 0; k < nk; ++k) {
             const void* krow = cache.k_row(layer, j0 + k);
             const void* vrow = cache.v_row(layer, j0 + k);
             for (int d = 0; d < hd; ++d) {
-                const int e = p.kv_offset + d;
                 t.kt[(size_t)d * kTiledKeys + k] =
-                    f16 ? fp16_to_fp32(static_cast<const uint16_t*>(krow)[e])
-                        : static_cast<const float*>(krow)[e];
-                t.v[(size_t)k * hd + d] = f16 ? fp16_to_fp32(static_cast<const uint16_t*>(vrow)[e])
-                                              : static_cast<const float*>(vrow)[e];
+                    cached_element(cache.type(), krow, p.kv_offset + d);
+                t.v[(size_t)k * hd + d] = cached_element(cache.type(), vrow, p.kv_offset + d);
             }
         }
         for (int r = 0; r < n; ++r) {

@@ -107,6 +107,18 @@ void exp8(const float* x, float* out) {
     softmax_exp8_avx2(x, out);
 }
 
+// nb Q8_0 blocks as floats, q * d (as the scalar reference: an exact conversion, one rounding).
+void dequantize_q8_0_head(const block_q8_0* x, int nb, float* dst) {
+    for (int b = 0; b < nb; ++b) {
+        const __m256 d = _mm256_set1_ps(_cvtsh_ss(x[b].d));
+        for (int i = 0; i < 4; ++i) {
+            const __m128i q8 = _mm_loadl_epi64((const __m128i*)(x[b].qs + 8 * i));
+            _mm256_storeu_ps(dst + 32 * b + 8 * i,
+                             _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8)), d));
+        }
+    }
+}
+
 // A tile's key and value rows as F32: keys transposed into kt[d][k], values row by row.
 void load_tile(const KvSeqView& cache, int layer, int kv_offset, int hd, int j0, int nk, float* kt,
                float* v) {
@@ -124,6 +136,9 @@ void load_tile(const KvSeqView& cache, int layer, int kv_offset, int hd, int j0,
                 _mm256_storeu_ps(vdst + d,
                                  _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(vh + d))));
             }
+        } else if (cache.type() == KvType::Q8_0) {
+            dequantize_q8_0_head(q8_head(ksrc, kv_offset), hd / 32, krow);
+            dequantize_q8_0_head(q8_head(vsrc, kv_offset), hd / 32, vdst);
         } else {
             std::copy_n(static_cast<const float*>(ksrc) + kv_offset, hd, krow);
             std::copy_n(static_cast<const float*>(vsrc) + kv_offset, hd, vdst);

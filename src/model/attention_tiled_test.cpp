@@ -89,11 +89,16 @@ TEST_P(TiledAttention, Avx2IsBitIdenticalToScalar) {
 #endif
 }
 
-// The cache's stored values (F16 or F32) attended in double precision, two-pass softmax.
+// The cache's stored values (F16, F32 or dequantized Q8_0) attended in double precision, two-pass
+// softmax.
 std::vector<double> exact_attention(const Fixture& f, const QueryRow& row) {
     const KvSeqView view = f.cache.view(0);
     auto at = [&](const void* base, int d) {
         const int e = f.p.kv_offset + d;
+        if (view.type() == KvType::Q8_0) {
+            const block_q8_0& b = static_cast<const block_q8_0*>(base)[e / 32];
+            return (double)b.qs[e % 32] * fp16_to_fp32(b.d);
+        }
         return view.type() == KvType::F16
                    ? (double)fp16_to_fp32(static_cast<const uint16_t*>(base)[e])
                    : (double)static_cast<const float*>(base)[e];
@@ -146,12 +151,15 @@ INSTANTIATE_TEST_SUITE_P(
                       TiledCase{64, 150, 40, 70, 0.0f, KvType::F32},  // window across two tiles
                       TiledCase{64, 90, 33, 0, 50.0f, KvType::F16},   // soft-capping
                       TiledCase{12, 75, 17, 0, 0.0f, KvType::F32},    // scalar only
-                      TiledCase{64, 1, 1, 0, 0.0f, KvType::F16}),
+                      TiledCase{64, 1, 1, 0, 0.0f, KvType::F16},
+                      TiledCase{64, 200, 64, 0, 0.0f, KvType::Q8_0},
+                      TiledCase{128, 150, 40, 70, 0.0f, KvType::Q8_0},  // window, 4 blocks
+                      TiledCase{256, 90, 33, 0, 50.0f, KvType::Q8_0}),
     [](const ::testing::TestParamInfo<TiledCase>& info) {
         const TiledCase& c = info.param;
         return "hd" + std::to_string(c.head_dim) + "_keys" + std::to_string(c.n_keys) + "_rows" +
                std::to_string(c.n_rows) + "_window" + std::to_string(c.window) +
-               (c.softcap > 0 ? "_softcap" : "") + (c.kv == KvType::F16 ? "_f16" : "_f32");
+               (c.softcap > 0 ? "_softcap" : "") + "_" + kv_type_name(c.kv);
     });
 
 // Two rows whose windows are disjoint ranges of the cache: each sees only its own keys, so its

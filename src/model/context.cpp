@@ -32,6 +32,12 @@ Context::Context(const Model& model, ContextParams params)
     n_vocab_ = c.n_vocab;
     const size_t kv = (size_t)c.n_head_kv * c.head_dim;
     const size_t q = (size_t)c.n_head * c.head_dim;
+    if (params.kv_type == KvType::Q8_0 && c.head_dim % 32 != 0) {
+        throw Error(
+            "a q8_0 KV cache stores each head in blocks of 32, but this model's head size "
+            "is " +
+            std::to_string(c.head_dim) + "; use an f16 cache (--cache-type f16)");
+    }
     const int kv_rows = params.kv_rows > 0 ? params.kv_rows : n_ctx_;
     kv_cache_ = std::make_unique<KvCache>(c.n_layer, (int)kv, params.kv_type, kv_rows);
     n_past_.assign(1, 0);

@@ -4,20 +4,58 @@
 
 #include <algorithm>
 #include <bit>
+#include <cctype>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include "base/error.h"
 #include "base/fp16.h"
+#include "kernels/cpu/vec_dot.h"
+#include "tensor/quant_blocks.h"
 
 namespace lokal::model {
+
+const char* kv_type_name(KvType t) {
+    switch (t) {
+        case KvType::F16:
+            return "f16";
+        case KvType::F32:
+            return "f32";
+        case KvType::Q8_0:
+            return "q8_0";
+    }
+    return "?";
+}
+
+std::optional<KvType> parse_kv_type(std::string_view name) {
+    std::string lower(name);
+    for (char& c : lower) c = (char)std::tolower((unsigned char)c);
+    for (KvType t : {KvType::F16, KvType::F32, KvType::Q8_0}) {
+        if (lower == kv_type_name(t)) return t;
+    }
+    return std::nullopt;
+}
+
+size_t kv_row_bytes(KvType t, int row_elems) {
+    switch (t) {
+        case KvType::F16:
+            return (size_t)row_elems * 2;
+        case KvType::F32:
+            return (size_t)row_elems * 4;
+        case KvType::Q8_0:
+            return (size_t)row_elems / 32 * sizeof(block_q8_0);
+    }
+    return 0;
+}
 
 KvCache::KvCache(int n_layer, int row_elems, KvType type, int max_rows, int page_rows)
     : n_layer_(n_layer), row_elems_(row_elems), page_rows_(page_rows), type_(type) {
     LOKAL_ASSERT(n_layer > 0 && row_elems > 0 && max_rows > 0);
     LOKAL_ASSERT(page_rows > 0 && std::has_single_bit((unsigned)page_rows));
+    LOKAL_ASSERT(type != KvType::Q8_0 || row_elems % 32 == 0);
     page_shift_ = std::countr_zero((unsigned)page_rows);
-    row_bytes_ = (size_t)row_elems * (type == KvType::F16 ? 2 : 4);
+    row_bytes_ = kv_row_bytes(type, row_elems);
     layer_bytes_ = 2 * (size_t)page_rows * row_bytes_;  // keys, then values
     page_bytes_ = layer_bytes_ * (size_t)n_layer;
     const size_t n_pages = ((size_t)max_rows + page_rows - 1) / page_rows;
@@ -129,6 +167,11 @@ void KvCache::store(int seq, int layer, int pos, const float* k, const float* v)
     if (type_ == KvType::F32) {
         std::memcpy(kd, k, row_bytes_);
         std::memcpy(vd, v, row_bytes_);
+        return;
+    }
+    if (type_ == KvType::Q8_0) {
+        kernels::quantize_activations(DType::Q8_0, k, kd, row_elems_);
+        kernels::quantize_activations(DType::Q8_0, v, vd, row_elems_);
         return;
     }
     uint16_t* kh = reinterpret_cast<uint16_t*>(kd);

@@ -1,25 +1,34 @@
 // The key/value cache: one pool of fixed-size pages shared by every sequence of a context. A page
 // holds, for every layer, the rotated keys and the values of `page_rows` consecutive positions
-// (F16 by default, or F32). Each sequence maps its positions to pages through a page table, so
-// memory follows the tokens actually held, sequences of any length share one pool, and a
-// sequence can start from another's prefix by sharing its pages (copied on the first write).
-// The pool is reserved as virtual memory up front; pages are backed by RAM when first touched.
+// (F16 by default, F32, or Q8_0 blocks of 32 elements at 8.5 bits each). Each sequence maps its
+// positions to pages through a page table, so memory follows the tokens actually held, sequences of
+// any length share one pool, and a sequence can start from another's prefix by sharing its pages
+// (copied on the first write). The pool is reserved as virtual memory up front; pages are backed by
+// RAM when first touched.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 namespace lokal::model {
 
-enum class KvType { F16, F32 };
+// Q8_0 rows hold row_elems / 32 blocks (tensor/quant_blocks.h); a head's keys or values are
+// whole blocks when its size is a multiple of 32.
+enum class KvType { F16, F32, Q8_0 };
+
+const char* kv_type_name(KvType t);                     // "f16", "f32", "q8_0"
+std::optional<KvType> parse_kv_type(std::string_view);  // the names above, any case
+size_t kv_row_bytes(KvType t, int row_elems);
 
 // One sequence's rows, as attention reads them. Cheap to copy; valid until the sequence's page
 // table changes (reserve, truncate, copy).
 class KvSeqView {
   public:
     KvType type() const { return type_; }
-    // Rows are row_elems elements of the cache type.
+    // Rows are row_elems elements of the cache type (Q8_0: row_elems / 32 blocks).
     const void* k_row(int layer, int pos) const { return row(layer, pos); }
     const void* v_row(int layer, int pos) const { return row(layer, pos) + v_offset_; }
 
@@ -67,8 +76,8 @@ class KvCache {
     int seq_rows(int seq) const;  // positions backed for seq
 
     KvSeqView view(int seq) const;
-    // Copies one position's keys and values (row_elems floats each) into the cache; the
-    // position must have been reserved writable.
+    // Copies one position's keys and values (row_elems floats each) into the cache, converted
+    // to the cache type; the position must have been reserved writable.
     void store(int seq, int layer, int pos, const float* k, const float* v);
 
   private:

@@ -115,6 +115,7 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
         sp.n_parallel = params_.n_parallel;
         sp.n_ctx = params_.n_ctx;
         sp.n_threads = params_.n_threads;
+        sp.kv_type = params_.kv_type;
         sp.max_queue = params_.max_queue;
         m->scheduler = std::make_unique<engine::BatchScheduler>(*m->model, sp);
     }
