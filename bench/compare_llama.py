@@ -11,6 +11,9 @@ fraction of the machine's read bandwidth, measured by build/bench/bench_bandwidt
 that model's runs: how close generation comes to the memory bound.
 
     bench/compare_llama.py --shapes qwen-0.5b,llama-1b --types q4_0,q4_k_m,q8_0 -p 512 -n 128
+
+--cache-type q8_0 runs both programs with that KV cache type (llama.cpp with flash attention,
+which its quantized V cache needs) and -d N starts every test after N tokens of context.
 """
 import argparse
 import json
@@ -59,10 +62,11 @@ def llama_rates(llama_bench, model, p, n, t, r, cache, depth):
     for test, pp, gg in ((f"pp{p}{at}", p, 0), (f"tg{n}{at}", 0, n)):
         if (pp or gg) == 0:
             continue
-        # A quantized V cache needs flash attention in llama.cpp; lokal always uses it.
-        rows = run_json("llama.cpp", [llama_bench, "-m", model, "-p", str(pp), "-n", str(gg),
-                                      "-t", str(t), "-r", str(r), "-ctk", cache, "-ctv", cache,
-                                      "-fa", "1", "-d", str(depth), "-o", "json"])
+        cmd = [llama_bench, "-m", model, "-p", str(pp), "-n", str(gg), "-t", str(t), "-r", str(r),
+               "-d", str(depth), "-o", "json"]
+        if cache != "f16":  # a quantized V cache needs llama.cpp's flash attention (lokal's only)
+            cmd += ["-ctk", cache, "-ctv", cache, "-fa", "1"]
+        rows = run_json("llama.cpp", cmd)
         rates[test] = (rows[0]["avg_ts"], rows[0]["stddev_ts"])
     return rates
 
@@ -79,47 +83,49 @@ def main():
     ap.add_argument("-d", "--depth", type=int, default=0, help="context tokens before each test")
     ap.add_argument("--dir", default="/tmp/lokal-bench-models")
     ap.add_argument("--testdata", default="../shared/testdata")
+    ap.add_argument("--models", default="", help="real GGUF files to bench too, comma-separated")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     llama_bench = os.environ.get("LLAMA_BENCH")
     print(f"| model | test | lokal t/s | llama.cpp t/s | ratio |")
     print(f"| --- | --- | ---: | ---: | ---: |")
-    for shape in a.shapes.split(","):
-        for typ in a.types.split(","):
-            path = os.path.join(a.dir, f"{shape}-{typ}.gguf")
-            if not os.path.exists(path):
-                vocab = os.path.join(a.testdata, "tokenizer", VOCABS[shape])
-                subprocess.run(["build/bench/make_bench_model", "--shape", shape, "--type", typ,
-                                "--vocab", vocab, "-o", path], check=True)
-            PEAK_RSS.clear()
-            bandwidth = read_bandwidth_gbs(a.t)
-            model_gb = os.path.getsize(path) / 1e9
-            ours = lokal_rates(path, a.p, a.n, a.t, a.r, a.cache_type, a.depth)
-            theirs = (llama_rates(llama_bench, path, a.p, a.n, a.t, a.r, a.cache_type, a.depth)
-                      if llama_bench else {})
-            for test, (ts, sd) in ours.items():
-                line = f"| {shape} {typ} | {test} | {ts:.1f} ± {sd:.1f} |"
-                if test in theirs:
-                    lts, lsd = theirs[test]
-                    line += f" {lts:.1f} ± {lsd:.1f} | {ts / lts:.2f} |"
-                else:
-                    line += " | |"
-                print(line, flush=True)
-                if test.startswith("tg"):
-                    line = f"| {shape} {typ} | {test} of {bandwidth:.1f} GB/s read |"
-                    line += f" {stream_share(ts, model_gb, bandwidth)} |"
-                    if test in theirs:
-                        line += f" {stream_share(theirs[test][0], model_gb, bandwidth)} | |"
-                    else:
-                        line += " | |"
-                    print(line, flush=True)
-            rss = {k: v / 1024 for k, v in PEAK_RSS.items()}
-            line = f"| {shape} {typ} | peak RSS MiB | {rss['lokal']:.0f} |"
-            if "llama.cpp" in rss:
-                line += f" {rss['llama.cpp']:.0f} | {rss['lokal'] / rss['llama.cpp']:.2f} |"
+    runs = [(f"{shape} {typ}", os.path.join(a.dir, f"{shape}-{typ}.gguf"), shape, typ)
+            for shape in a.shapes.split(",") if shape for typ in a.types.split(",")]
+    runs += [(os.path.basename(m), m, None, None) for m in a.models.split(",") if m]
+    for label, path, shape, typ in runs:
+        if not os.path.exists(path) and shape:
+            vocab = os.path.join(a.testdata, "tokenizer", VOCABS[shape])
+            subprocess.run(["build/bench/make_bench_model", "--shape", shape, "--type", typ,
+                            "--vocab", vocab, "-o", path], check=True)
+        PEAK_RSS.clear()
+        bandwidth = read_bandwidth_gbs(a.t)
+        model_gb = os.path.getsize(path) / 1e9
+        ours = lokal_rates(path, a.p, a.n, a.t, a.r, a.cache_type, a.depth)
+        theirs = (llama_rates(llama_bench, path, a.p, a.n, a.t, a.r, a.cache_type, a.depth)
+                  if llama_bench else {})
+        for test, (ts, sd) in ours.items():
+            line = f"| {label} | {test} | {ts:.1f} ± {sd:.1f} |"
+            if test in theirs:
+                lts, lsd = theirs[test]
+                line += f" {lts:.1f} ± {lsd:.1f} | {ts / lts:.2f} |"
             else:
                 line += " | |"
             print(line, flush=True)
+            if test.startswith("tg"):
+                line = f"| {label} | {test} of {bandwidth:.1f} GB/s read |"
+                line += f" {stream_share(ts, model_gb, bandwidth)} |"
+                if test in theirs:
+                    line += f" {stream_share(theirs[test][0], model_gb, bandwidth)} | |"
+                else:
+                    line += " | |"
+                print(line, flush=True)
+        rss = {k: v / 1024 for k, v in PEAK_RSS.items()}
+        line = f"| {label} | peak RSS MiB | {rss['lokal']:.0f} |"
+        if "llama.cpp" in rss:
+            line += f" {rss['llama.cpp']:.0f} | {rss['lokal'] / rss['llama.cpp']:.2f} |"
+        else:
+            line += " | |"
+        print(line, flush=True)
     return 0
 
 
