@@ -9,12 +9,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <thread>
 #include <vector>
 
 namespace {
 
-uint64_t sum_range(const uint64_t* p, size_t n) {
+uint64_t sum_range_scalar(const uint64_t* p, size_t n) {
     uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
@@ -25,6 +28,38 @@ uint64_t sum_range(const uint64_t* p, size_t n) {
     }
     for (; i < n; ++i) s0 += p[i];
     return s0 + s1 + s2 + s3;
+}
+
+#if defined(__x86_64__)
+// 32-byte loads, four independent sums and software prefetch: about 7-10% more than the 16-byte
+// loads the compiler makes of the scalar loop here. The bound should be the best rate a reader
+// can reach, not a rate the kernels beat.
+[[gnu::target("avx2")]] uint64_t sum_range_avx2(const uint64_t* p, size_t n) {
+    const auto* v = reinterpret_cast<const __m256i*>(p);
+    __m256i s[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                    _mm256_setzero_si256()};
+    const size_t nv = n / 4;
+    size_t i = 0;
+    for (; i + 4 <= nv; i += 4) {
+        // Asking for the lines 2 KiB ahead (as the generation kernels do) adds a few percent.
+        const char* ahead = reinterpret_cast<const char*>(v + i) + 2048;
+        _mm_prefetch(ahead, _MM_HINT_T0);
+        _mm_prefetch(ahead + 64, _MM_HINT_T0);
+        for (int k = 0; k < 4; ++k) s[k] = _mm256_add_epi64(s[k], _mm256_loadu_si256(v + i + k));
+    }
+    const __m256i t = _mm256_add_epi64(_mm256_add_epi64(s[0], s[1]), _mm256_add_epi64(s[2], s[3]));
+    alignas(32) uint64_t lanes[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), t);
+    return lanes[0] + lanes[1] + lanes[2] + lanes[3] + sum_range_scalar(p + 4 * i, n - 4 * i);
+}
+#endif
+
+uint64_t sum_range(const uint64_t* p, size_t n) {
+#if defined(__x86_64__)
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (avx2) return sum_range_avx2(p, n);
+#endif
+    return sum_range_scalar(p, n);
 }
 
 }  // namespace

@@ -98,6 +98,17 @@ TEST_F(BatchSchedulerTest, ConcurrentRequestsMatchTheirTextAlone) {
     EXPECT_EQ(sched.stats().generated_tokens, 40u * prompts.size());
 }
 
+// The cache type reaches the scheduler's context: stories260K's heads (8 wide) cannot be stored
+// as Q8_0 blocks of 32, and the context says so.
+TEST_F(BatchSchedulerTest, UsesTheRequestedKvCacheType) {
+    SchedulerParams p;
+    p.n_ctx = 64;
+    p.kv_type = model::KvType::Q8_0;
+    EXPECT_THROW(BatchScheduler(*model_, p), Error);
+    p.kv_type = model::KvType::F32;
+    EXPECT_NO_THROW(BatchScheduler(*model_, p));
+}
+
 TEST_F(BatchSchedulerTest, NextTurnReusesTheCachedPrefix) {
     SchedulerParams p;
     p.n_parallel = 2;

@@ -46,6 +46,21 @@ inline __m256 load_f16x8(const uint16_t* p) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
+// Generation (one activation row) streams every weight once per token, and the unpacking work per
+// byte keeps fewer loads in flight than the memory system can serve: asking for the lines
+// kPrefetchAhead bytes ahead of the block being read lifts 1B Q4_0 generation by about 12%
+// (`lokal bench -p 0 -n 64`, 1.5-2.5 KiB ahead were best). Prompt tiles are compute-bound and
+// do not prefetch.
+constexpr size_t kPrefetchAhead = 2048;
+
+template <int kRn, typename Block>
+inline void prefetch_ahead(const Block* block) {
+    if constexpr (kRn == 1) {
+        const char* p = reinterpret_cast<const char*>(block) + kPrefetchAhead;
+        for (size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
+    }
+}
+
 // Calls step(h) for h < n. With one activation row the loop unrolls fully; with a four-row
 // tile it stays a loop (unrolled by two): fully unrolled, GCC computes products of several
 // iterations ahead and spills them and the accumulators to the stack.
@@ -78,6 +93,8 @@ void tile_16bit(int64_t nb, const block_16bit_x8* const* w, const float* const* 
         for (int j = 0; j < kRn; ++j) acc[g][j] = _mm256_setzero_ps();
     }
     for (int64_t ib = 0; ib < nb; ++ib) {
+        LOKAL_UNROLL
+        for (int g = 0; g < kG; ++g) prefetch_ahead<kRn>(w[g] + ib);
 #pragma GCC unroll 2
         for (int c = 0; c < 8; ++c) {
             __m256 wc[kG];
@@ -175,6 +192,7 @@ void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, s
     const auto& a = acts.a;
     const auto& ai = acts.ai;
     for (int64_t ib = 0; ib < nb; ++ib) {
+        prefetch_ahead<kRn>(w + ib);
         __m256i s[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) s[j] = _mm256_setzero_si256();
@@ -219,6 +237,7 @@ void q5_0_tile(int64_t nb, const block_q5_0x8* w, const ActRows& ar, float* y, s
     const auto& a = acts.a;
     const auto& ai = acts.ai;
     for (int64_t ib = 0; ib < nb; ++ib) {
+        prefetch_ahead<kRn>(w + ib);
         const __m256i qh = load256(w[ib].qh);
         __m256i isum[kRn];
         LOKAL_UNROLL
@@ -263,6 +282,7 @@ void q8_0_tile(int64_t nb, const block_q8_0x8* w, const ActRows& ar, float* y, s
     Q8_0Acts<kRn> acts(ar);
     const auto& a = acts.a;
     for (int64_t ib = 0; ib < nb; ++ib) {
+        prefetch_ahead<kRn>(w + ib);
         __m256i s[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) s[j] = _mm256_setzero_si256();
@@ -296,6 +316,7 @@ void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, s
         acc[j] = _mm256_setzero_ps();
     }
     for (int64_t ib = 0; ib < nb; ++ib) {
+        prefetch_ahead<kRn>(w + ib);
         const block_q4_Kx8& p = w[ib];
         __m256i isum[kRn];
         LOKAL_UNROLL
@@ -373,6 +394,7 @@ void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, s
         acc[j] = _mm256_setzero_ps();
     }
     for (int64_t ib = 0; ib < nb; ++ib) {
+        prefetch_ahead<kRn>(w + ib);
         const block_q6_Kx8& p = w[ib];
         __m256i isum[kRn];
         LOKAL_UNROLL
