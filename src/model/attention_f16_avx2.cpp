@@ -149,28 +149,7 @@ void attend_group(const float* const* q, const KvSeqView& cache, int layer,
                     s[jj] = reduce_lanes(lanes) * scale;
                 }
             }
-            // Each key's exponent against the running maximum before it, then all the
-            // exponentials at once.
-            alignas(32) float arg[kTile];
-            bool new_max[kTile];
-            for (int jj = 0; jj < n; ++jj) {
-                float x = s[jj];
-                if (p.softcap > 0) x = p.softcap * std::tanh(x);
-                new_max[jj] = x > m[g];
-                arg[jj] = new_max[jj] ? m[g] - x : x - m[g];
-                if (new_max[jj]) m[g] = x;
-            }
-            alignas(32) float e[kTile];
-            if (n == kTile) {
-                _mm256_store_ps(e, softmax_exp8(_mm256_load_ps(arg)));
-            } else {
-                for (int jj = 0; jj < n; ++jj) e[jj] = softmax_exp(arg[jj]);
-            }
-            for (int jj = 0; jj < n; ++jj) {
-                ms[g][jj] = new_max[jj] ? e[jj] : 1.0f;
-                vs[g][jj] = new_max[jj] ? 1.0f : e[jj];
-                sum[g] = sum[g] * ms[g][jj] + vs[g][jj];
-            }
+            online_softmax_keys(s, n, p.softcap, &m[g], &sum[g], ms[g], vs[g]);
         }
         // acc = f16(f16(acc * ms) + v * vs) key by key (the rescale only on a new maximum).
         // Each vector's update is a chain of three dependent instructions per key, so eight
@@ -202,34 +181,9 @@ void attend_f16_avx2(const float* q, const KvSeqView& cache, int layer, const At
 bool attend_f16_avx2_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
                            const AttentionParams& p, float* const* out) {
     if (p.head_dim % 8 != 0 || p.head_dim > kMaxGroupHeadDim) return false;
-    switch (n_heads) {
-        case 1:
-            attend_group<1>(q, cache, layer, p, out);
-            return true;
-        case 2:
-            attend_group<2>(q, cache, layer, p, out);
-            return true;
-        case 3:
-            attend_group<3>(q, cache, layer, p, out);
-            return true;
-        case 4:
-            attend_group<4>(q, cache, layer, p, out);
-            return true;
-        case 5:
-            attend_group<5>(q, cache, layer, p, out);
-            return true;
-        case 6:
-            attend_group<6>(q, cache, layer, p, out);
-            return true;
-        case 7:
-            attend_group<7>(q, cache, layer, p, out);
-            return true;
-        case 8:
-            attend_group<8>(q, cache, layer, p, out);
-            return true;
-        default:
-            return false;
-    }
+    return with_group_size(n_heads, [&](auto group) {
+        attend_group<decltype(group)::value>(q, cache, layer, p, out);
+    });
 }
 
 }  // namespace lokal::model::detail

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "base/fp16.h"
 #include "model/attention.h"
@@ -48,6 +49,67 @@ LOKAL_INLINE_EVERYWHERE float softmax_exp(float x) {
 
 // softmax_exp of 8 values at once (AVX2), identical bits (attention_f16_avx2.cpp).
 void softmax_exp8_avx2(const float* x, float* out);
+
+// The row-by-row kernels' online softmax over n (at most 8) keys' scores s of one head, key by
+// key as the scalar versions: a key above the running maximum m becomes it, and its factor ms
+// rescales what was accumulated (vs = 1); any other key gets weight vs (ms = 1). The sum follows.
+// A full tile's exponentials are computed at once (softmax_exp8_avx2: the same bits).
+LOKAL_INLINE_EVERYWHERE void online_softmax_keys(const float* s, int n, float softcap, float* m,
+                                                 float* sum, float* ms, float* vs) {
+    alignas(32) float arg[8];
+    bool new_max[8];
+    for (int k = 0; k < n; ++k) {
+        float x = s[k];
+        if (softcap > 0) x = softcap * std::tanh(x);
+        new_max[k] = x > *m;
+        arg[k] = new_max[k] ? *m - x : x - *m;
+        if (new_max[k]) *m = x;
+    }
+    alignas(32) float e[8];
+    if (n == 8) {
+        softmax_exp8_avx2(arg, e);
+    } else {
+        for (int k = 0; k < n; ++k) e[k] = softmax_exp(arg[k]);
+    }
+    for (int k = 0; k < n; ++k) {
+        ms[k] = new_max[k] ? e[k] : 1.0f;
+        vs[k] = new_max[k] ? 1.0f : e[k];
+        *sum = *sum * ms[k] + vs[k];
+    }
+}
+
+// fn(std::integral_constant<int, G>{}) for G = n_heads in 1..kMaxGroupHeads; false otherwise.
+template <typename Fn>
+LOKAL_INLINE_EVERYWHERE bool with_group_size(int n_heads, Fn&& fn) {
+    switch (n_heads) {
+        case 1:
+            fn(std::integral_constant<int, 1>{});
+            return true;
+        case 2:
+            fn(std::integral_constant<int, 2>{});
+            return true;
+        case 3:
+            fn(std::integral_constant<int, 3>{});
+            return true;
+        case 4:
+            fn(std::integral_constant<int, 4>{});
+            return true;
+        case 5:
+            fn(std::integral_constant<int, 5>{});
+            return true;
+        case 6:
+            fn(std::integral_constant<int, 6>{});
+            return true;
+        case 7:
+            fn(std::integral_constant<int, 7>{});
+            return true;
+        case 8:
+            fn(std::integral_constant<int, 8>{});
+            return true;
+        default:
+            return false;
+    }
+}
 
 // q·k in the canonical order both versions use: 8 lanes of fused multiply-adds over the
 // head, then a fixed pairwise reduction (sequential when n is not a multiple of 8).

@@ -133,26 +133,7 @@ void attend_group(const float* const* q, const KvSeqView& cache, int layer,
                     s[jj] = dot * scale;
                 }
             }
-            alignas(32) float arg[kTile];
-            bool new_max[kTile];
-            for (int jj = 0; jj < n; ++jj) {
-                float x = s[jj];
-                if (p.softcap > 0) x = p.softcap * std::tanh(x);
-                new_max[jj] = x > m[g];
-                arg[jj] = new_max[jj] ? m[g] - x : x - m[g];
-                if (new_max[jj]) m[g] = x;
-            }
-            alignas(32) float e[kTile];
-            if (n == kTile) {
-                softmax_exp8_avx2(arg, e);
-            } else {
-                for (int jj = 0; jj < n; ++jj) e[jj] = softmax_exp(arg[jj]);
-            }
-            for (int jj = 0; jj < n; ++jj) {
-                ms[g][jj] = new_max[jj] ? e[jj] : 1.0f;
-                vs[g][jj] = new_max[jj] ? 1.0f : e[jj];
-                sum[g] = sum[g] * ms[g][jj] + vs[g][jj];
-            }
+            online_softmax_keys(s, n, p.softcap, &m[g], &sum[g], ms[g], vs[g]);
         }
         for (int jj = 0; jj < n; ++jj) {
             dequantize_head(q8_head(cache.v_row(layer, j0 + jj), p.kv_offset), nb, vf[jj]);
@@ -174,34 +155,9 @@ void attend_group(const float* const* q, const KvSeqView& cache, int layer,
 bool attend_q8_0_avx2_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
                             const AttentionParams& p, float* const* out) {
     if (p.head_dim % 32 != 0 || (n_heads > 1 && p.head_dim > kMaxGroupHeadDim)) return false;
-    switch (n_heads) {
-        case 1:
-            attend_group<1>(q, cache, layer, p, out);
-            return true;
-        case 2:
-            attend_group<2>(q, cache, layer, p, out);
-            return true;
-        case 3:
-            attend_group<3>(q, cache, layer, p, out);
-            return true;
-        case 4:
-            attend_group<4>(q, cache, layer, p, out);
-            return true;
-        case 5:
-            attend_group<5>(q, cache, layer, p, out);
-            return true;
-        case 6:
-            attend_group<6>(q, cache, layer, p, out);
-            return true;
-        case 7:
-            attend_group<7>(q, cache, layer, p, out);
-            return true;
-        case 8:
-            attend_group<8>(q, cache, layer, p, out);
-            return true;
-        default:
-            return false;
-    }
+    return with_group_size(n_heads, [&](auto group) {
+        attend_group<decltype(group)::value>(q, cache, layer, p, out);
+    });
 }
 
 }  // namespace lokal::model::detail

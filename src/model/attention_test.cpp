@@ -178,6 +178,52 @@ TEST(Attention, F16Avx2IsBitIdenticalToScalar) {
 }
 #endif
 
+// A one-layer cache of n positions of two random KV heads, and the parameters that attend head 1
+// from position 3 on (the window starts mid-tile).
+struct RandomCache {
+    KvCache pool;
+    int hd, n;
+
+    RandomCache(int head_dim, int positions, KvType type, std::mt19937& rng,
+                std::normal_distribution<float>& nd)
+        : pool(1, 2 * head_dim, type, positions), hd(head_dim), n(positions) {
+        EXPECT_TRUE(pool.reserve(0, 0, n));
+        std::vector<float> krow(2 * hd), vrow(2 * hd);
+        for (int j = 0; j < n; ++j) {
+            for (auto& x : krow) x = nd(rng);
+            for (auto& x : vrow) x = nd(rng);
+            pool.store(0, 0, j, krow.data(), vrow.data());
+        }
+    }
+
+    AttentionParams params(float scale, float softcap) const {
+        AttentionParams p;
+        p.head_dim = hd;
+        p.kv_offset = hd;
+        p.first = 3;
+        p.last = n - 1;
+        p.scale = scale;
+        p.softcap = softcap;
+        return p;
+    }
+};
+
+// Random query heads, with outputs for attending them one by one and as a group.
+struct QueryHeads {
+    std::vector<std::vector<float>> q, one, grouped;
+    std::vector<const float*> qp;
+    std::vector<float*> op;
+
+    QueryHeads(int heads, int hd, std::mt19937& rng, std::normal_distribution<float>& nd)
+        : q(heads, std::vector<float>(hd)), one(q), grouped(q) {
+        for (int g = 0; g < heads; ++g) {
+            for (auto& x : q[g]) x = nd(rng);
+            qp.push_back(q[g].data());
+            op.push_back(grouped[g].data());
+        }
+    }
+};
+
 // Grouped-query heads read the cache together and must give exactly what the scalar version
 // gives head by head, for every group size the models use and beyond the kernel's limit.
 // Head sizes 64 and 80 take both of the AVX2 kernel's value loops (4 vectors and 1 at a time);
@@ -185,43 +231,22 @@ TEST(Attention, F16Avx2IsBitIdenticalToScalar) {
 class GroupedAttention : public ::testing::TestWithParam<int> {};
 
 TEST_P(GroupedAttention, HeadsAreBitIdenticalToOneByOne) {
-    const int hd = GetParam(), n = 45, kv_heads = 2;
+    const int hd = GetParam();
     std::mt19937 rng(5);
     std::normal_distribution<float> nd(0.0f, 1.5f);
-    KvCache pool(1, hd * kv_heads, KvType::F16, n);
-    ASSERT_TRUE(pool.reserve(0, 0, n));
-    std::vector<float> krow(hd * kv_heads), vrow(hd * kv_heads);
-    for (int j = 0; j < n; ++j) {
-        for (auto& x : krow) x = nd(rng);
-        for (auto& x : vrow) x = nd(rng);
-        pool.store(0, 0, j, krow.data(), vrow.data());
-    }
+    const RandomCache c(hd, 45, KvType::F16, rng, nd);
     for (int heads : {1, 2, 4, 7, 8, 11}) {
         for (float softcap : {0.0f, 30.0f}) {
-            std::vector<std::vector<float>> q(heads, std::vector<float>(hd));
-            std::vector<std::vector<float>> one(heads, std::vector<float>(hd)), grouped = one;
-            std::vector<const float*> qp;
-            std::vector<float*> op;
-            for (int g = 0; g < heads; ++g) {
-                for (auto& x : q[g]) x = nd(rng);
-                qp.push_back(q[g].data());
-                op.push_back(grouped[g].data());
-            }
-            AttentionParams p;
-            p.head_dim = hd;
-            p.kv_offset = hd;
-            p.first = 3;
-            p.last = n - 1;
-            p.scale = 0.125f;
-            p.softcap = softcap;
+            QueryHeads h(heads, hd, rng, nd);
+            const AttentionParams p = c.params(0.125f, softcap);
             for (int g0 = 0; g0 < heads; g0 += kMaxGroupHeads) {
                 const int ng = std::min(kMaxGroupHeads, heads - g0);
-                attend_group(qp.data() + g0, ng, pool.view(0), 0, p, op.data() + g0);
+                attend_group(h.qp.data() + g0, ng, c.pool.view(0), 0, p, h.op.data() + g0);
             }
             for (int g = 0; g < heads; ++g) {
-                detail::attend_f16_scalar(q[g].data(), pool.view(0), 0, p, one[g].data());
+                detail::attend_f16_scalar(h.q[g].data(), c.pool.view(0), 0, p, h.one[g].data());
                 for (int d = 0; d < hd; ++d) {
-                    ASSERT_EQ(grouped[g][d], one[g][d]) << heads << " heads, head " << g;
+                    ASSERT_EQ(h.grouped[g][d], h.one[g][d]) << heads << " heads, head " << g;
                 }
             }
         }
@@ -238,44 +263,23 @@ class Q8Attention : public ::testing::TestWithParam<int> {};
 TEST_P(Q8Attention, Avx2IsBitIdenticalToScalar) {
 #if defined(__x86_64__)
     if (!kernels::isa_supported(kernels::Isa::Avx2)) GTEST_SKIP() << "no AVX2 on this CPU";
-    const int hd = GetParam(), n = 45, kv_heads = 2;
+    const int hd = GetParam();
     std::mt19937 rng(9);
     std::normal_distribution<float> nd(0.0f, 1.5f);
-    KvCache pool(1, hd * kv_heads, KvType::Q8_0, n);
-    ASSERT_TRUE(pool.reserve(0, 0, n));
-    std::vector<float> krow(hd * kv_heads), vrow(hd * kv_heads);
-    for (int j = 0; j < n; ++j) {
-        for (auto& x : krow) x = nd(rng);
-        for (auto& x : vrow) x = nd(rng);
-        pool.store(0, 0, j, krow.data(), vrow.data());
-    }
+    const RandomCache c(hd, 45, KvType::Q8_0, rng, nd);
     const int max_heads = hd > detail::kMaxGroupHeadDim ? 1 : kMaxGroupHeads;
     for (int heads = 1; heads <= max_heads; heads *= 2) {
         for (float softcap : {0.0f, 30.0f}) {
-            std::vector<std::vector<float>> q(heads, std::vector<float>(hd));
-            std::vector<std::vector<float>> one(heads, std::vector<float>(hd)), grouped = one;
-            std::vector<const float*> qp;
-            std::vector<float*> op;
+            QueryHeads h(heads, hd, rng, nd);
+            const AttentionParams p = c.params(1.0f / std::sqrt((float)hd), softcap);
+            ASSERT_TRUE(detail::attend_q8_0_avx2_group(h.qp.data(), heads, c.pool.view(0), 0, p,
+                                                       h.op.data()));
             for (int g = 0; g < heads; ++g) {
-                for (auto& x : q[g]) x = nd(rng);
-                qp.push_back(q[g].data());
-                op.push_back(grouped[g].data());
-            }
-            AttentionParams p;
-            p.head_dim = hd;
-            p.kv_offset = hd;
-            p.first = 3;
-            p.last = n - 1;
-            p.scale = 1.0f / std::sqrt((float)hd);
-            p.softcap = softcap;
-            ASSERT_TRUE(
-                detail::attend_q8_0_avx2_group(qp.data(), heads, pool.view(0), 0, p, op.data()));
-            for (int g = 0; g < heads; ++g) {
-                detail::attend_q8_0_scalar(q[g].data(), pool.view(0), 0, p, one[g].data());
+                detail::attend_q8_0_scalar(h.q[g].data(), c.pool.view(0), 0, p, h.one[g].data());
                 for (int d = 0; d < hd; ++d) {
-                    ASSERT_EQ(std::memcmp(&grouped[g][d], &one[g][d], 4), 0)
+                    ASSERT_EQ(std::memcmp(&h.grouped[g][d], &h.one[g][d], 4), 0)
                         << heads << " heads, head " << g << ", element " << d << ": "
-                        << grouped[g][d] << " vs " << one[g][d];
+                        << h.grouped[g][d] << " vs " << h.one[g][d];
                 }
             }
         }
