@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
     for (int pass = 0; pass < passes; ++pass) {
         std::vector<uint64_t> sums(threads);
         std::vector<std::thread> pool;
+        pool.reserve(threads);
         const auto t0 = std::chrono::steady_clock::now();
         for (int t = 0; t < threads; ++t) {
             pool.emplace_back([&, t] {

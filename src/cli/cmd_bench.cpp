@@ -71,6 +71,7 @@ int bench_command(const BenchOptions& o) {
         ctx.seq_truncate(0, o.depth);
         for (int s = 1; s < o.parallel; ++s) ctx.seq_copy_prefix(0, s, o.depth);
         std::vector<model::BatchToken> batch;
+        batch.reserve(o.parallel);
         for (int s = 0; s < o.parallel; ++s) {
             batch.push_back({prompt.empty() ? 1 : prompt[s % prompt.size()], s, true});
         }
@@ -103,6 +104,7 @@ int bench_command(const BenchOptions& o) {
     if (o.n_gen > 0 && o.parallel > 1) {
         run_tg_batch();
         std::vector<double> v;
+        v.reserve(o.reps);
         for (int r = 0; r < o.reps; ++r) v.push_back(run_tg_batch());
         rows.push_back(
             {"tg" + std::to_string(o.n_gen) + " x" + std::to_string(o.parallel) + at_depth,

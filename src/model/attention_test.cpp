@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -140,7 +140,7 @@ TEST(SoftmaxExp, Avx2IsBitIdenticalToScalar) {
         detail::softmax_exp8_avx2(&x[i], got);
         for (int l = 0; l < 8; ++l) {
             const float want = detail::softmax_exp(x[i + l]);
-            ASSERT_EQ(std::memcmp(&got[l], &want, 4), 0)
+            ASSERT_EQ(std::bit_cast<uint32_t>(got[l]), std::bit_cast<uint32_t>(want))
                 << x[i + l] << " " << got[l] << " " << want;
         }
     }
@@ -277,7 +277,8 @@ TEST_P(Q8Attention, Avx2IsBitIdenticalToScalar) {
             for (int g = 0; g < heads; ++g) {
                 detail::attend_q8_0_scalar(h.q[g].data(), c.pool.view(0), 0, p, h.one[g].data());
                 for (int d = 0; d < hd; ++d) {
-                    ASSERT_EQ(std::memcmp(&h.grouped[g][d], &h.one[g][d], 4), 0)
+                    ASSERT_EQ(std::bit_cast<uint32_t>(h.grouped[g][d]),
+                              std::bit_cast<uint32_t>(h.one[g][d]))
                         << heads << " heads, head " << g << ", element " << d << ": "
                         << h.grouped[g][d] << " vs " << h.one[g][d];
                 }

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
-#include <cstring>
 #include <random>
 #include <vector>
 
@@ -83,7 +83,7 @@ TEST_P(TiledAttention, Avx2IsBitIdenticalToScalar) {
     scratch = tiled_scratch_buffer(GetParam().head_dim);
     detail::attend_tiled_avx2(f.rows_to(f.out_b), f.cache.view(0), 0, f.p, scratch.data());
     for (size_t i = 0; i < f.out_a.size(); ++i) {
-        ASSERT_EQ(std::memcmp(&f.out_a[i], &f.out_b[i], 4), 0)
+        ASSERT_EQ(std::bit_cast<uint32_t>(f.out_a[i]), std::bit_cast<uint32_t>(f.out_b[i]))
             << "element " << i << ": " << f.out_a[i] << " vs " << f.out_b[i];
     }
 #endif

@@ -161,9 +161,11 @@ KvSeqView KvCache::view(int seq) const {
 }
 
 void KvCache::store(int seq, int layer, int pos, const float* k, const float* v) {
-    const KvSeqView view = this->view(seq);
-    uint8_t* kd = const_cast<uint8_t*>(static_cast<const uint8_t*>(view.k_row(layer, pos)));
-    uint8_t* vd = const_cast<uint8_t*>(static_cast<const uint8_t*>(view.v_row(layer, pos)));
+    LOKAL_ASSERT(pos >= 0 && pos < seq_rows(seq));
+    const int32_t page = tables_[seq][(size_t)pos >> page_shift_];
+    uint8_t* kd = page_ptr(page) + (size_t)layer * layer_bytes_ +
+                  (size_t)(pos & (page_rows_ - 1)) * row_bytes_;
+    uint8_t* vd = kd + (size_t)page_rows_ * row_bytes_;  // a layer's keys, then its values
     if (type_ == KvType::F32) {
         std::memcpy(kd, k, row_bytes_);
         std::memcpy(vd, v, row_bytes_);
