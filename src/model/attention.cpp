@@ -46,6 +46,15 @@ void attend_impl(const float* q, const KvSeqView& cache, int layer, const Attent
 // activations amplify even tiny differences in attention output).
 }  // namespace
 
+bool detail::attention_avx2() {
+#if defined(__x86_64__)
+    static const bool avx2 = kernels::active_isa() != kernels::Isa::Scalar;
+    return avx2;
+#else
+    return false;
+#endif
+}
+
 float detail::dot_f16_lanes(const float* q, const uint16_t* k, int n) {
     if (n % 8 != 0) {
         float dot = 0.0f;
@@ -69,7 +78,7 @@ void detail::attend_f16_scalar(const float* q, const KvSeqView& cache, int layer
     for (int d = 0; d < hd; ++d) qv[d] = fp16_to_fp32(fp32_to_fp16(q[d]));
     uint16_t acc[kMaxHeadDim] = {};
     float m = -INFINITY, sum = 0.0f;
-    const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
+    const float scale = score_scale(p);
     for (int j = p.first; j <= p.last; ++j) {
         const uint16_t* k = static_cast<const uint16_t*>(cache.k_row(layer, j)) + p.kv_offset;
         float s = detail::dot_f16_lanes(qv, k, hd) * scale;
@@ -103,7 +112,7 @@ void detail::attend_q8_0_scalar(const float* q, const KvSeqView& cache, int laye
     quantize_query_q8_0(q, hd, qq);
     float acc[kMaxHeadDim] = {};
     float m = -INFINITY, sum = 0.0f;
-    const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
+    const float scale = score_scale(p);
     for (int j = p.first; j <= p.last; ++j) {
         float s = dot_q8_0_blocks(qq, q8_head(cache.k_row(layer, j), p.kv_offset), nb) * scale;
         if (p.softcap > 0) s = p.softcap * std::tanh(s);
@@ -141,14 +150,14 @@ void attend(const float* q, const KvSeqView& cache, int layer, const AttentionPa
             float* out) {
     if (cache.type() == KvType::Q8_0) {
 #if defined(__x86_64__)
-        static const bool use_avx2 = kernels::active_isa() != kernels::Isa::Scalar;
-        if (use_avx2 && detail::attend_q8_0_avx2_group(&q, 1, cache, layer, p, &out)) return;
+        if (detail::attention_avx2() &&
+            detail::attend_q8_0_avx2_group(&q, 1, cache, layer, p, &out))
+            return;
 #endif
         detail::attend_q8_0_scalar(q, cache, layer, p, out);
     } else if (cache.type() == KvType::F16) {
 #if defined(__x86_64__)
-        static const bool use_avx2 = kernels::active_isa() != kernels::Isa::Scalar;
-        if (use_avx2 && p.head_dim % 8 == 0) {
+        if (detail::attention_avx2() && p.head_dim % 8 == 0) {
             detail::attend_f16_avx2(q, cache, layer, p, out);
             return;
         }
@@ -162,7 +171,7 @@ void attend(const float* q, const KvSeqView& cache, int layer, const AttentionPa
 void attend_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
                   const AttentionParams& p, float* const* out) {
 #if defined(__x86_64__)
-    static const bool use_avx2 = kernels::active_isa() != kernels::Isa::Scalar;
+    const bool use_avx2 = detail::attention_avx2();
     if (use_avx2 && cache.type() == KvType::F16 &&
         detail::attend_f16_avx2_group(q, n_heads, cache, layer, p, out)) {
         return;

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "model/attention_internal.h"
+#include "model/exp_poly_avx2.h"
 
 namespace lokal::model::detail {
 namespace {
@@ -28,20 +29,10 @@ inline float reduce_lanes(__m256 lanes) {
     return _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
 }
 
+// exp8_in_range masked to 0 below kMin, as softmax_exp.
 __m256 softmax_exp8(__m256 x) {
-    using namespace exp_consts;  // NOLINT(google-build-using-namespace)
-    const __m256 in_range = _mm256_cmp_ps(x, _mm256_set1_ps(kMin), _CMP_GE_OQ);
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m256 r =
-        _mm256_fmadd_ps(n, _mm256_set1_ps(-kLn2Lo), _mm256_fmadd_ps(n, _mm256_set1_ps(-kLn2Hi), x));
-    __m256 p = _mm256_set1_ps(kC[7]);
-    LOKAL_UNROLL for (int k = 6; k >= 0; --k) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kC[k]));
-    // n is garbage outside the range; those lanes are masked to 0 below.
-    const __m256i e = _mm256_slli_epi32(
-        _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_and_ps(n, in_range)), _mm256_set1_epi32(127)),
-        23);
-    return _mm256_and_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(e)), in_range);
+    const __m256 in_range = _mm256_cmp_ps(x, _mm256_set1_ps(exp_consts::kMin), _CMP_GE_OQ);
+    return _mm256_and_ps(exp8_in_range(x), in_range);
 }
 
 // Eight lane vectors (one per key, lanes as in dot_f16_lanes) to the eight keys' dot products,
@@ -108,7 +99,7 @@ void attend_group(const float* const* q, const KvSeqView& cache, int layer,
         m[g] = -INFINITY;
         sum[g] = 0.0f;
     }
-    const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
+    const float scale = score_scale(p);
     const __m256 scale_v = _mm256_set1_ps(scale);
     auto to_f32 = [hd](const void* row, int offset, float* dst) {
         const uint16_t* src = static_cast<const uint16_t*>(row) + offset;

@@ -10,30 +10,21 @@
 #include "base/fp16.h"
 #include "model/attention.h"
 #include "model/attention_tiled.h"
+#include "model/exp_poly.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::model::detail {
 
 constexpr int kMaxHeadDim = 1024;
 
-// exp(x) for the F16-cache softmax, written so that a SIMD version can repeat it lane by lane
-// bit for bit (std::exp cannot be vectorized exactly): x = n ln2 + r with |r| <= ln2 / 2, a
-// degree-7 Taylor polynomial of e^r (within about 2 ulp of exp), times 2^n. Arguments below -87
-// (the weights of keys far below the running maximum) give 0. Valid for x <= 88.
-namespace exp_consts {
-constexpr float kLog2e = 1.44269504088896341f;
-constexpr float kLn2Hi = 0.693145751953125f;       // ln 2 = kLn2Hi + kLn2Lo, kLn2Hi exact with
-constexpr float kLn2Lo = 1.42860682030941723e-6f;  // few bits, so n * kLn2Hi is exact
-constexpr float kMin = -87.0f;
-constexpr float kC[8] = {1.0f,      1.0f,       1.0f / 2,   1.0f / 6,
-                         1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040};
-}  // namespace exp_consts
-
 // Header functions with floating-point code are always inlined: attention.cpp (baseline x86-64)
 // and the *_avx2.cpp files (-mfma) both include them, and a single out-of-line copy chosen by the
 // linker could carry AVX2 instructions into the baseline path.
 #define LOKAL_INLINE_EVERYWHERE [[gnu::always_inline]] inline
 
+// exp(x) for the softmax, our own (exp_poly.h) so that the AVX2 kernels repeat it lane by lane
+// bit for bit. Arguments below -87 (the weights of keys far below the running maximum) give 0.
+// Valid for x <= 88.
 LOKAL_INLINE_EVERYWHERE float softmax_exp(float x) {
     using namespace exp_consts;  // NOLINT(google-build-using-namespace)
     if (!(x >= kMin)) return 0.0f;
@@ -46,6 +37,15 @@ LOKAL_INLINE_EVERYWHERE float softmax_exp(float x) {
     std::memcpy(&scale, &bits, 4);
     return p * scale;
 }
+
+// The factor on q.k before soft-capping's tanh (which then multiplies by softcap again).
+LOKAL_INLINE_EVERYWHERE float score_scale(const AttentionParams& p) {
+    return p.softcap > 0 ? p.scale / p.softcap : p.scale;
+}
+
+// The AVX2 attention kernels may run (x86-64 with the AVX2 kernel table active, not forced to
+// scalar); chosen once.
+bool attention_avx2();
 
 // softmax_exp of 8 values at once (AVX2), identical bits (attention_f16_avx2.cpp).
 void softmax_exp8_avx2(const float* x, float* out);

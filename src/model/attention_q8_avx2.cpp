@@ -100,7 +100,7 @@ void attend_group(const float* const* q, const KvSeqView& cache, int layer,
         m[g] = -INFINITY;
         sum[g] = 0.0f;
     }
-    const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
+    const float scale = score_scale(p);
     for (int j0 = p.first; j0 <= p.last; j0 += kTile) {
         const int n = std::min(kTile, p.last - j0 + 1);
         const block_q8_0* kb[kTile];

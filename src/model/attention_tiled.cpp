@@ -5,7 +5,6 @@
 
 #include "base/error.h"
 #include "base/fp16.h"
-#include "kernels/cpu/vec_dot.h"
 #include "model/attention_internal.h"
 
 namespace lokal::model {
@@ -39,7 +38,7 @@ void detail::attend_tiled_scalar(std::span<const QueryRow> rows, const KvSeqView
     const int hd = p.head_dim, n = (int)rows.size();
     int lo = 0, hi = 0;
     const TiledScratch t = tiled_start(scratch, rows, hd, &lo, &hi);
-    const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
+    const float scale = score_scale(p);
     for (int j0 = lo; j0 <= hi; j0 += kTiledKeys) {
         const int nk = std::min(kTiledKeys, hi - j0 + 1);
         for (int k = 0; k < nk; ++k) {
@@ -80,8 +79,7 @@ void attend_tiled(std::span<const QueryRow> rows, const KvSeqView& cache, int la
                   const AttentionParams& p, float* scratch) {
     LOKAL_ASSERT(!rows.empty() && (int)rows.size() <= kTiledRows && p.head_dim <= kTiledMaxHeadDim);
 #if defined(__x86_64__)
-    static const bool use_avx2 = kernels::active_isa() != kernels::Isa::Scalar;
-    if (use_avx2 && p.head_dim % 8 == 0) {
+    if (detail::attention_avx2() && p.head_dim % 8 == 0) {
         detail::attend_tiled_avx2(rows, cache, layer, p, scratch);
         return;
     }

@@ -160,7 +160,7 @@ void attend_tiled_avx2(std::span<const QueryRow> rows, const KvSeqView& cache, i
     const int hd = p.head_dim, n = (int)rows.size();
     int lo = 0, hi = 0;
     const TiledScratch t = tiled_start(scratch, rows, hd, &lo, &hi);
-    const float scale = p.softcap > 0 ? p.scale / p.softcap : p.scale;
+    const float scale = score_scale(p);
     for (int j0 = lo; j0 <= hi; j0 += kTiledKeys) {
         const int nk = std::min(kTiledKeys, hi - j0 + 1);
         load_tile(cache, layer, p.kv_offset, hd, j0, nk, t.kt, t.v);

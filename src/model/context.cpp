@@ -34,8 +34,7 @@ Context::Context(const Model& model, ContextParams params)
     const size_t q = (size_t)c.n_head * c.head_dim;
     if (params.kv_type == KvType::Q8_0 && c.head_dim % 32 != 0) {
         throw Error(
-            "a q8_0 KV cache stores each head in blocks of 32, but this model's head size "
-            "is " +
+            "a q8_0 KV cache stores each head in blocks of 32, but this model's head size is " +
             std::to_string(c.head_dim) + "; use an f16 cache (--cache-type f16)");
     }
     const int kv_rows = params.kv_rows > 0 ? params.kv_rows : n_ctx_;

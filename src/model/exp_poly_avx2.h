@@ -1,0 +1,26 @@
+// The 8-lane exp of exp_poly.h, for *_avx2.cpp files only (it needs -mavx2 -mfma).
+#pragma once
+
+#include <immintrin.h>
+
+#include "model/exp_poly.h"
+
+namespace lokal::model::detail {
+
+// e^x in each lane for x in [kMin, kMax]; lanes outside the range are garbage (callers clamp or
+// mask them).
+[[gnu::always_inline]] inline __m256 exp8_in_range(__m256 x) {
+    using namespace exp_consts;  // NOLINT(google-build-using-namespace)
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 r =
+        _mm256_fmadd_ps(n, _mm256_set1_ps(-kLn2Lo), _mm256_fmadd_ps(n, _mm256_set1_ps(-kLn2Hi), x));
+    __m256 p = _mm256_set1_ps(kC[7]);
+#pragma GCC unroll 8
+    for (int k = 6; k >= 0; --k) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kC[k]));
+    const __m256i e =
+        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+}  // namespace lokal::model::detail
