@@ -17,27 +17,6 @@ namespace lokal::model::detail {
 
 constexpr int kMaxHeadDim = 1024;
 
-// Header functions with floating-point code are always inlined: attention.cpp (baseline x86-64)
-// and the *_avx2.cpp files (-mfma) both include them, and a single out-of-line copy chosen by the
-// linker could carry AVX2 instructions into the baseline path.
-#define LOKAL_INLINE_EVERYWHERE [[gnu::always_inline]] inline
-
-// exp(x) for the softmax, our own (exp_poly.h) so that the AVX2 kernels repeat it lane by lane
-// bit for bit. Arguments below -87 (the weights of keys far below the running maximum) give 0.
-// Valid for x <= 88.
-LOKAL_INLINE_EVERYWHERE float softmax_exp(float x) {
-    using namespace exp_consts;  // NOLINT(google-build-using-namespace)
-    if (!(x >= kMin)) return 0.0f;
-    const float n = std::nearbyint(x * kLog2e);
-    const float r = std::fma(n, -kLn2Lo, std::fma(n, -kLn2Hi, x));
-    float p = kC[7];
-    for (int k = 6; k >= 0; --k) p = std::fma(p, r, kC[k]);
-    const uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, 4);
-    return p * scale;
-}
-
 // The factor on q.k before soft-capping's tanh (which then multiplies by softcap again).
 LOKAL_INLINE_EVERYWHERE float score_scale(const AttentionParams& p) {
     return p.softcap > 0 ? p.scale / p.softcap : p.scale;

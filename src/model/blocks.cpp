@@ -7,6 +7,7 @@
 #include "base/fp16.h"
 #include "kernels/cpu/vec_dot.h"
 #include "model/blocks_internal.h"
+#include "model/exp_poly.h"
 
 namespace lokal::model {
 
@@ -75,10 +76,16 @@ void rope_apply(float* x, int n_heads, int head_dim, const RopeConfig& r, const 
     }
 }
 
+// SiLU through our exp (exp_poly.h) with its argument clamped to [kMin, kMax]: beyond, 1 + e^-g
+// is 1 or ~1.7e38 either way, and the result differs from std::exp's by less than 1e-36. The
+// comparisons are written as VMAXPS/VMINPS compute them, so swiglu_avx2 gives the same bits.
 void detail::swiglu_scalar(const float* gate, const float* up, float* out, int n) {
     for (int i = 0; i < n; ++i) {
         const float g = gate[i];
-        out[i] = g / (1.0f + std::exp(-g)) * up[i];
+        float x = 0.0f - g;
+        x = x > exp_consts::kMin ? x : exp_consts::kMin;
+        x = x < exp_consts::kMax ? x : exp_consts::kMax;
+        out[i] = g / (1.0f + softmax_exp(x)) * up[i];
     }
 }
 

@@ -4,6 +4,10 @@
 // bit where std::exp could not be vectorized exactly.
 #pragma once
 
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
 namespace lokal::model::detail::exp_consts {
 
 constexpr float kLog2e = 1.44269504088896341f;
@@ -15,3 +19,28 @@ constexpr float kC[8] = {1.0f,      1.0f,       1.0f / 2,   1.0f / 6,
                          1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040};
 
 }  // namespace lokal::model::detail::exp_consts
+
+namespace lokal::model::detail {
+
+// Header functions with floating-point code are always inlined: attention.cpp (baseline x86-64)
+// and the *_avx2.cpp files (-mfma) both include them, and a single out-of-line copy chosen by the
+// linker could carry AVX2 instructions into the baseline path.
+#define LOKAL_INLINE_EVERYWHERE [[gnu::always_inline]] inline
+
+// exp(x) for the softmax and SiLU, our own so that the AVX2 kernels repeat it lane by lane bit
+// for bit. Arguments below -87 (the weights of keys far below the running maximum) give 0.
+// Valid for x <= 88.
+LOKAL_INLINE_EVERYWHERE float softmax_exp(float x) {
+    using namespace exp_consts;  // NOLINT(google-build-using-namespace)
+    if (!(x >= kMin)) return 0.0f;
+    const float n = std::nearbyint(x * kLog2e);
+    const float r = std::fma(n, -kLn2Lo, std::fma(n, -kLn2Hi, x));
+    float p = kC[7];
+    for (int k = 6; k >= 0; --k) p = std::fma(p, r, kC[k]);
+    const uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, 4);
+    return p * scale;
+}
+
+}  // namespace lokal::model::detail

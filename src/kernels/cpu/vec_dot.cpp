@@ -90,16 +90,16 @@ const Table& table(Isa isa) {
 
 Isa choose_isa() {
     if (const char* env = std::getenv("LOKAL_FORCE_ISA"); env && *env) {
-        const std::string want = env;
-        for (Isa isa : kAllIsas) {
-            if (want != isa_name(isa)) continue;
-            if (!isa_supported(isa)) {
-                throw Error("LOKAL_FORCE_ISA=" + want + " but this CPU lacks its instructions");
-            }
-            return isa;
+        const std::optional<Isa> isa = isa_named(env);
+        if (!isa) {
+            throw Error(std::string("LOKAL_FORCE_ISA=") + env +
+                        ": unknown instruction set (scalar|avx2|avx512|amx|neon|neondot)");
         }
-        throw Error("LOKAL_FORCE_ISA=" + want +
-                    ": unknown instruction set (scalar|avx2|avx512|amx|neon|neondot)");
+        if (!isa_supported(*isa)) {
+            throw Error(std::string("LOKAL_FORCE_ISA=") + env +
+                        " but this CPU lacks its instructions");
+        }
+        return *isa;
     }
     if (isa_supported(Isa::NeonDot)) return Isa::NeonDot;
     if (isa_supported(Isa::Neon)) return Isa::Neon;
@@ -133,6 +133,13 @@ const char* isa_name(Isa isa) {
         default:
             return "scalar";
     }
+}
+
+std::optional<Isa> isa_named(std::string_view name) {
+    for (Isa isa : kAllIsas) {
+        if (name == isa_name(isa)) return isa;
+    }
+    return std::nullopt;
 }
 
 bool isa_supported(Isa isa) {

@@ -12,6 +12,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "tensor/dtype.h"
 
@@ -53,6 +55,7 @@ inline constexpr Isa kAllIsas[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512,
                                    Isa::Amx,    Isa::Neon, Isa::NeonDot};
 
 const char* isa_name(Isa isa);
+std::optional<Isa> isa_named(std::string_view name);  // isa_name's inverse; nullopt if unknown
 bool isa_supported(Isa isa);  // this CPU (and this build) can run the isa's kernels
 Isa active_isa();             // the best supported, or LOKAL_FORCE_ISA; chosen once
 

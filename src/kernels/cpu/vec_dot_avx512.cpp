@@ -1,8 +1,10 @@
 // AVX-512 (F/BW/VL/DQ, VNNI where present) dot products for the most common weight types: Q8_0,
 // Q4_0, Q4_K and Q6_K. Compiled with AVX-512 flags, only called when cpu_features() reports them
 // (Isa::Avx512). kVnni picks VPDPBUSD / VPDPWSSD over the VPMADDUBSW + VPMADDWD pair; the integer
-// sums are exact either way, and only the float accumulation order differs from the reference.
-// vec_dot_test.cpp checks them against kernels_ref() where the CPU has AVX-512.
+// sums are exact either way. The integer work runs two 32-element runs per 512-bit register; the
+// float part is the reference's (vec_dot_order.h): each half is folded back to the 8 lanes of a
+// 256-bit register, so the results equal kernels_ref() bit for bit (vec_dot_test.cpp checks it
+// wherever the CPU has AVX-512).
 // GCC 12's AVX-512 headers build _mm512_undefined_*() from a self-initialised variable and then
 // warn about it at every use (a known false positive of the header, not of this file).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -46,10 +48,6 @@ inline __m512i join(__m256i lo, __m256i hi) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
-inline __m512 join_ps(float lo, float hi) {
-    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(lo)), _mm256_set1_ps(hi), 1);
-}
-
 // Signed x signed bytes: |x| times y with x's sign (|-128| reads as 128 unsigned: still exact).
 template <bool kVnni>
 inline __m512i dot_i8(__m512i x, __m512i y) {
@@ -58,27 +56,33 @@ inline __m512i dot_i8(__m512i x, __m512i y) {
     return dot_u8s8<kVnni>(_mm512_setzero_si512(), _mm512_abs_epi8(x), sy);
 }
 
-// Two 32-blocks per step; an odd last block is paired with zeros.
+// Lanes 0..7 and 8..15 of a 512-bit float register, each scaled into the 256-bit accumulator:
+// first the lower block's, then the upper block's (the reference's block order).
+inline __m256 fma_halves(float d_lo, float d_hi, __m512 x, __m256 acc) {
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d_lo), _mm512_castps512_ps256(x), acc);
+    return _mm256_fmadd_ps(_mm256_set1_ps(d_hi), _mm512_extractf32x8_ps(x, 1), acc);
+}
+
+// Two 32-blocks per step; an odd last block runs alone in 256 bits.
 template <bool kVnni>
 float dot_q8_0(int64_t n, const void* wv, const void* av) {
     const block_q8_0* w = static_cast<const block_q8_0*>(wv);
     const block_q8_0* a = static_cast<const block_q8_0*>(av);
     const int64_t nb = n / kQK32;
-    __m512 acc = _mm512_setzero_ps();
+    __m256 acc = _mm256_setzero_ps();
     int64_t ib = 0;
     for (; ib + 2 <= nb; ib += 2) {
         const __m512i x = join(load256(w[ib].qs), load256(w[ib + 1].qs));
         const __m512i y = join(load256(a[ib].qs), load256(a[ib + 1].qs));
-        const __m512 d = join_ps(h2f(w[ib].d) * h2f(a[ib].d), h2f(w[ib + 1].d) * h2f(a[ib + 1].d));
-        acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(dot_i8<kVnni>(x, y)), acc);
+        acc = fma_halves(h2f(w[ib].d) * h2f(a[ib].d), h2f(w[ib + 1].d) * h2f(a[ib + 1].d),
+                         _mm512_cvtepi32_ps(dot_i8<kVnni>(x, y)), acc);
     }
     if (ib < nb) {
-        const __m512i x = join(load256(w[ib].qs), _mm256_setzero_si256());
-        const __m512i y = join(load256(a[ib].qs), _mm256_setzero_si256());
-        const __m512 d = join_ps(h2f(w[ib].d) * h2f(a[ib].d), 0.0f);
-        acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(dot_i8<kVnni>(x, y)), acc);
+        const __m256i s = avx2::dot_i8(load256(w[ib].qs), load256(a[ib].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[ib].d) * h2f(a[ib].d)), _mm256_cvtepi32_ps(s),
+                              acc);
     }
-    return _mm512_reduce_add_ps(acc);
+    return hsum(acc);
 }
 
 // q4_0: sum (q - 8) * y = sum q * y - 8 * sum y, both as unsigned x signed dots.
@@ -88,21 +92,30 @@ float dot_q4_0(int64_t n, const void* wv, const void* av) {
     const block_q8_0* a = static_cast<const block_q8_0*>(av);
     const int64_t nb = n / kQK32;
     const __m512i eight = _mm512_set1_epi8(8);
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t ib = 0; ib < nb; ib += 2) {
-        const bool two = ib + 1 < nb;
-        const __m512i q = join(unpack_nibbles16(w[ib].qs),
-                               two ? unpack_nibbles16(w[ib + 1].qs) : _mm256_setzero_si256());
-        const __m512i y =
-            join(load256(a[ib].qs), two ? load256(a[ib + 1].qs) : _mm256_setzero_si256());
-        const __m512i zero = _mm512_setzero_si512();
+    const __m512i zero = _mm512_setzero_si512();
+    __m256 acc = _mm256_setzero_ps();
+    int64_t ib = 0;
+    for (; ib + 2 <= nb; ib += 2) {
+        const __m512i q = join(unpack_nibbles16(w[ib].qs), unpack_nibbles16(w[ib + 1].qs));
+        const __m512i y = join(load256(a[ib].qs), load256(a[ib + 1].qs));
         const __m512i s =
             _mm512_sub_epi32(dot_u8s8<kVnni>(zero, q, y), dot_u8s8<kVnni>(zero, eight, y));
-        const __m512 d =
-            join_ps(h2f(w[ib].d) * h2f(a[ib].d), two ? h2f(w[ib + 1].d) * h2f(a[ib + 1].d) : 0.0f);
-        acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc);
+        acc = fma_halves(h2f(w[ib].d) * h2f(a[ib].d), h2f(w[ib + 1].d) * h2f(a[ib + 1].d),
+                         _mm512_cvtepi32_ps(s), acc);
     }
-    return _mm512_reduce_add_ps(acc);
+    if (ib < nb) {
+        const __m256i q = _mm256_sub_epi8(unpack_nibbles16(w[ib].qs), _mm256_set1_epi8(8));
+        const __m256i s = avx2::dot_i8(q, load256(a[ib].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[ib].d) * h2f(a[ib].d)), _mm256_cvtepi32_ps(s),
+                              acc);
+    }
+    return hsum(acc);
+}
+
+// The 16 int32 lanes folded to the reference's 8 (lane l + lane l + 8: both hold elements
+// 4l..4l+3 of a run), exact.
+inline __m256i fold_lanes(__m512i s) {
+    return _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
 }
 
 inline __m512i set_scales16(int lo, int hi) {
@@ -122,7 +135,7 @@ float dot_q4_K(int64_t n, const void* wv, const void* av) {
     const block_q4_K* w = static_cast<const block_q4_K*>(wv);
     const block_q8_K* a = static_cast<const block_q8_K*>(av);
     const __m512i low4 = _mm512_set1_epi8(0x0F);
-    __m512 acc = _mm512_setzero_ps();
+    __m256 acc = _mm256_setzero_ps();
     float acc_min = 0;
     for (int64_t i = 0; i < n / kQKK; ++i) {
         uint8_t sc[8], mn[8];
@@ -144,11 +157,11 @@ float dot_q4_K(int64_t n, const void* wv, const void* av) {
             sumi = dot_s16<kVnni>(sumi, _mm512_maddubs_epi16(q1, y1),
                                   set_scales16(sc[2 * c + 2], sc[2 * c + 3]));
         }
-        const __m512 d = _mm512_set1_ps(h2f(w[i].d) * a[i].d);
-        acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sumi), acc);
+        const __m256 d = _mm256_set1_ps(h2f(w[i].d) * a[i].d);
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(fold_lanes(sumi)), acc);
         acc_min += h2f(w[i].dmin) * a[i].d * summ;
     }
-    return _mm512_reduce_add_ps(acc) - acc_min;
+    return hsum(acc) - acc_min;
 }
 
 // q6_K: per 128-half, [ql0 | ql1] low nibbles give elements 0..63 and high nibbles 64..127.
@@ -166,7 +179,7 @@ float dot_q6_K(int64_t n, const void* wv, const void* av) {
         for (int k = 0; k < 32; ++k) idx[k] = (int16_t)(4 * g + k / 8);
         pick[g] = _mm512_load_si512(idx);
     }
-    __m512 acc = _mm512_setzero_ps();
+    __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / kQKK; ++i) {
         const __m512i scales = _mm512_cvtepi8_epi16(
             _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i].scales))));
@@ -190,10 +203,10 @@ float dot_q6_K(int64_t n, const void* wv, const void* av) {
             sumi = dot_s16<kVnni>(sumi, p0, _mm512_permutexvar_epi16(pick[2 * half], scales));
             sumi = dot_s16<kVnni>(sumi, p1, _mm512_permutexvar_epi16(pick[2 * half + 1], scales));
         }
-        const __m512 d = _mm512_set1_ps(h2f(w[i].d) * a[i].d);
-        acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sumi), acc);
+        const __m256 d = _mm256_set1_ps(h2f(w[i].d) * a[i].d);
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(fold_lanes(sumi)), acc);
     }
-    return _mm512_reduce_add_ps(acc);
+    return hsum(acc);
 }
 
 template <bool kVnni>

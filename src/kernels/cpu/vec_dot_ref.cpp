@@ -1,183 +1,171 @@
-// Scalar reference dot products. Each computes the same integer block sums and applies the float
-// scales in the same order as ggml's generic (scalar) vec_dot kernels, so results agree with
-// llama.cpp's reference path to the last bit where the compiler keeps the expression order.
+// Scalar reference dot products: the oracle every SIMD row kernel must equal bit for bit.
+//
+// The integer part of a quantized dot product is exact in any order; only the float part can
+// differ, so it is fixed here (vec_dot_order.h) in the shape of a 256-bit register: the block
+// (or super-block) integer products are summed into 8 lanes, lane l holding elements 4l..4l+3
+// of every 32-element run (what VPMADDUBSW + VPMADDWD or VPDPBUSD leave there), each block
+// scales its lanes into 8 float accumulators with one fused multiply-add, and the accumulators
+// meet in one fixed tree at the end. The float rows (F32/F16/BF16) use 32 (BF16: 16) fused
+// accumulators over whole runs, then one for the 8-element steps, then plain products.
 #include <cstring>
+#include <type_traits>
 
 #include "base/fp16.h"
 #include "kernels/cpu/gemm_tiles.h"
+#include "kernels/cpu/vec_dot_order.h"
 #include "kernels/cpu/vec_dot_tables.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::kernels {
 namespace {
 
-float dot_f32(int64_t n, const void* wv, const void* av) {
-    const float* w = static_cast<const float*>(wv);
-    const float* a = static_cast<const float*>(av);
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) sum += (double)(w[i] * a[i]);
-    return (float)sum;
-}
+using order::FloatLanes;
+using order::IntLanes;
 
-float dot_f16(int64_t n, const void* wv, const void* av) {
-    const uint16_t* w = static_cast<const uint16_t*>(wv);
-    const uint16_t* a = static_cast<const uint16_t*>(av);
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) sum += (double)(fp16_to_fp32(w[i]) * fp16_to_fp32(a[i]));
-    return (float)sum;
-}
-
-float dot_bf16(int64_t n, const void* wv, const void* av) {
-    const uint16_t* w = static_cast<const uint16_t*>(wv);
-    const uint16_t* a = static_cast<const uint16_t*>(av);
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) sum += (double)(bf16_to_fp32(w[i]) * bf16_to_fp32(a[i]));
-    return (float)sum;
-}
-
-float dot_q4_0(int64_t n, const void* wv, const void* av) {
-    const block_q4_0* w = static_cast<const block_q4_0*>(wv);
-    const block_q8_0* a = static_cast<const block_q8_0*>(av);
-    float sum = 0;
-    for (int64_t ib = 0; ib < n / kQK32; ++ib) {
-        int s0 = 0, s1 = 0;
-        for (int j = 0; j < 16; ++j) {
-            s0 += ((w[ib].qs[j] & 0x0F) - 8) * a[ib].qs[j];
-            s1 += ((w[ib].qs[j] >> 4) - 8) * a[ib].qs[j + 16];
+// Float rows: kAccs accumulators of 8 lanes over runs of 8 * kAccs elements, then (kEightStep)
+// 8-element steps into the first, then the pairwise sum of the accumulators, its tree, and the
+// remaining elements one product at a time.
+template <typename T, float (*kToF32)(T), int kAccs, bool kEightStep>
+float dot_float_row(int64_t n, const void* wv, const void* av) {
+    const T* w = static_cast<const T*>(wv);
+    const T* a = static_cast<const T*>(av);
+    FloatLanes acc[kAccs];
+    int64_t i = 0;
+    for (; i + 8 * kAccs <= n; i += 8 * kAccs) {
+        for (int k = 0; k < kAccs; ++k) {
+            for (int l = 0; l < 8; ++l) {
+                const int64_t e = i + 8 * k + l;
+                acc[k].v[l] = std::fma(kToF32(w[e]), kToF32(a[e]), acc[k].v[l]);
+            }
         }
-        sum += (s0 + s1) * fp16_to_fp32(w[ib].d) * fp16_to_fp32(a[ib].d);
     }
+    if constexpr (kEightStep) {
+        for (; i + 8 <= n; i += 8) {
+            for (int l = 0; l < 8; ++l) {
+                acc[0].v[l] = std::fma(kToF32(w[i + l]), kToF32(a[i + l]), acc[0].v[l]);
+            }
+        }
+    }
+    float sum = order::sum_pairwise(acc, kAccs).sum();
+    for (; i < n; ++i) sum += kToF32(w[i]) * kToF32(a[i]);
     return sum;
 }
 
-float dot_q4_1(int64_t n, const void* wv, const void* av) {
-    const block_q4_1* w = static_cast<const block_q4_1*>(wv);
+float f32_as_is(float x) {
+    return x;
+}
+
+// The 32 signed weight values of one block whose activations are Q8_0, in element order.
+void values(const block_q8_0& b, int8_t* q) {
+    std::memcpy(q, b.qs, 32);
+}
+void values(const block_q4_0& b, int8_t* q) {
+    for (int j = 0; j < 16; ++j) {
+        q[j] = (int8_t)((b.qs[j] & 0x0F) - 8);
+        q[j + 16] = (int8_t)((b.qs[j] >> 4) - 8);
+    }
+}
+void values(const block_q5_0& b, int8_t* q) {
+    uint32_t qh;
+    std::memcpy(&qh, b.qh, 4);
+    for (int j = 0; j < 16; ++j) {
+        q[j] = (int8_t)(((b.qs[j] & 0x0F) | (((qh >> j) & 1) << 4)) - 16);
+        q[j + 16] = (int8_t)(((b.qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16);
+    }
+}
+void values(const block_iq4_nl& b, int8_t* q) {
+    for (int j = 0; j < 16; ++j) {
+        q[j] = kIq4nlValues[b.qs[j] & 0x0F];
+        q[j + 16] = kIq4nlValues[b.qs[j] >> 4];
+    }
+}
+// Q4_1 / Q5_1: the unsigned levels (the minimum is added separately).
+void values(const block_q4_1& b, int8_t* q) {
+    for (int j = 0; j < 16; ++j) {
+        q[j] = (int8_t)(b.qs[j] & 0x0F);
+        q[j + 16] = (int8_t)(b.qs[j] >> 4);
+    }
+}
+void values(const block_q5_1& b, int8_t* q) {
+    uint32_t qh;
+    std::memcpy(&qh, b.qh, 4);
+    for (int j = 0; j < 16; ++j) {
+        q[j] = (int8_t)((b.qs[j] & 0x0F) | (((qh >> j) & 1) << 4));
+        q[j + 16] = (int8_t)((b.qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+    }
+}
+
+// Q8_0, Q4_0, Q5_0, IQ4_NL: one fused step per block with the product of the two scales.
+template <typename Block>
+float dot_q8_family(int64_t n, const void* wv, const void* av) {
+    const Block* w = static_cast<const Block*>(wv);
+    const block_q8_0* a = static_cast<const block_q8_0*>(av);
+    FloatLanes acc;
+    int8_t q[32];
+    for (int64_t ib = 0; ib < n / kQK32; ++ib) {
+        values(w[ib], q);
+        IntLanes s;
+        s.add_run(q, a[ib].qs, 1, 1);
+        acc.fma(fp16_to_fp32(w[ib].d) * fp16_to_fp32(a[ib].d), s);
+    }
+    return acc.sum();
+}
+
+// Q4_1 / Q5_1 against Q8_1: the scaled lanes, plus m * s summed in block order beside them.
+template <typename Block>
+float dot_q51_1(int64_t n, const void* wv, const void* av) {
+    const Block* w = static_cast<const Block*>(wv);
     const block_q8_1* a = static_cast<const block_q8_1*>(av);
-    float sum = 0;
+    FloatLanes acc;
+    float acc_m = 0;
+    int8_t q[32];
     for (int64_t ib = 0; ib < n / kQK32; ++ib) {
-        int s0 = 0, s1 = 0;
-        for (int j = 0; j < 16; ++j) {
-            s0 += (w[ib].qs[j] & 0x0F) * a[ib].qs[j];
-            s1 += (w[ib].qs[j] >> 4) * a[ib].qs[j + 16];
-        }
-        sum += (fp16_to_fp32(w[ib].d) * fp16_to_fp32(a[ib].d)) * (s0 + s1) +
-               fp16_to_fp32(w[ib].m) * fp16_to_fp32(a[ib].s);
+        values(w[ib], q);
+        IntLanes s;
+        s.add_run(q, a[ib].qs, 1, 1);
+        acc.fma(fp16_to_fp32(w[ib].d) * fp16_to_fp32(a[ib].d), s);
+        acc_m += fp16_to_fp32(w[ib].m) * fp16_to_fp32(a[ib].s);
     }
-    return sum;
-}
-
-float dot_q5_0(int64_t n, const void* wv, const void* av) {
-    const block_q5_0* w = static_cast<const block_q5_0*>(wv);
-    const block_q8_0* a = static_cast<const block_q8_0*>(av);
-    float sum = 0;
-    for (int64_t ib = 0; ib < n / kQK32; ++ib) {
-        uint32_t qh;
-        std::memcpy(&qh, w[ib].qh, 4);
-        int s0 = 0, s1 = 0;
-        for (int j = 0; j < 16; ++j) {
-            const int x0 = ((w[ib].qs[j] & 0x0F) | (((qh >> j) & 1) << 4)) - 16;
-            const int x1 = ((w[ib].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16;
-            s0 += x0 * a[ib].qs[j];
-            s1 += x1 * a[ib].qs[j + 16];
-        }
-        sum += (fp16_to_fp32(w[ib].d) * fp16_to_fp32(a[ib].d)) * (s0 + s1);
-    }
-    return sum;
-}
-
-float dot_q5_1(int64_t n, const void* wv, const void* av) {
-    const block_q5_1* w = static_cast<const block_q5_1*>(wv);
-    const block_q8_1* a = static_cast<const block_q8_1*>(av);
-    float sum = 0;
-    for (int64_t ib = 0; ib < n / kQK32; ++ib) {
-        uint32_t qh;
-        std::memcpy(&qh, w[ib].qh, 4);
-        int s0 = 0, s1 = 0;
-        for (int j = 0; j < 16; ++j) {
-            const int x0 = (w[ib].qs[j] & 0x0F) | (((qh >> j) & 1) << 4);
-            const int x1 = (w[ib].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
-            s0 += x0 * a[ib].qs[j];
-            s1 += x1 * a[ib].qs[j + 16];
-        }
-        sum += (fp16_to_fp32(w[ib].d) * fp16_to_fp32(a[ib].d)) * (s0 + s1) +
-               fp16_to_fp32(w[ib].m) * fp16_to_fp32(a[ib].s);
-    }
-    return sum;
-}
-
-float dot_q8_0(int64_t n, const void* wv, const void* av) {
-    const block_q8_0* w = static_cast<const block_q8_0*>(wv);
-    const block_q8_0* a = static_cast<const block_q8_0*>(av);
-    float sum = 0;
-    for (int64_t ib = 0; ib < n / kQK32; ++ib) {
-        int s = 0;
-        for (int j = 0; j < kQK32; ++j) s += w[ib].qs[j] * a[ib].qs[j];
-        sum += s * (fp16_to_fp32(w[ib].d) * fp16_to_fp32(a[ib].d));
-    }
-    return sum;
-}
-
-float dot_iq4_nl(int64_t n, const void* wv, const void* av) {
-    const block_iq4_nl* w = static_cast<const block_iq4_nl*>(wv);
-    const block_q8_0* a = static_cast<const block_q8_0*>(av);
-    float sum = 0;
-    for (int64_t ib = 0; ib < n / kQK32; ++ib) {
-        const float d = fp16_to_fp32(a[ib].d) * fp16_to_fp32(w[ib].d);
-        int s0 = 0, s1 = 0;
-        for (int j = 0; j < 16; ++j) {
-            s0 += a[ib].qs[j] * kIq4nlValues[w[ib].qs[j] & 0xF];
-            s1 += a[ib].qs[j + 16] * kIq4nlValues[w[ib].qs[j] >> 4];
-        }
-        sum += d * (s0 + s1);
-    }
-    return sum;
+    return acc.sum() + acc_m;
 }
 
 // ---------------------------------------------------------------------------------------------
-// K formats. Like ggml's generic kernels, the integer products are accumulated in 8 lanes
-// (element index mod 8) and scaled into 8 float partial sums that are added at the end.
+// K formats: one super-block of 256 is 8 runs of 32; scales per run (or per half run of 16).
 
 float dot_q2_K(int64_t n, const void* wv, const void* av) {
     const block_q2_K* w = static_cast<const block_q2_K*>(wv);
     const block_q8_K* a = static_cast<const block_q8_K*>(av);
-    float sum = 0;
+    FloatLanes acc;
+    float acc_min = 0;
+    int8_t vals[kQKK];
     for (int64_t i = 0; i < n / kQKK; ++i) {
         const uint8_t* sc = w[i].scales;
+        for (int e = 0; e < kQKK; ++e) {
+            const int half = e / 128, grp = (e % 128) / 32, l = e % 32;
+            vals[e] = (int8_t)((w[i].qs[32 * half + l] >> (2 * grp)) & 3);
+        }
         int summs = 0;
         for (int j = 0; j < 16; ++j) summs += a[i].bsums[j] * (sc[j] >> 4);
+        IntLanes s;
+        for (int r = 0; r < 8; ++r) {
+            s.add_run(vals + 32 * r, a[i].qs + 32 * r, sc[2 * r] & 0xF, sc[2 * r + 1] & 0xF);
+        }
         const float dall = a[i].d * fp16_to_fp32(w[i].d);
         const float dmin = a[i].d * fp16_to_fp32(w[i].dmin);
-        const uint8_t* q2 = w[i].qs;
-        const int8_t* q8 = a[i].qs;
-        int isum = 0, is = 0;
-        for (int half = 0; half < 2; ++half, q2 += 32) {
-            for (int shift = 0; shift < 8; shift += 2, q8 += 32) {
-                int s = 0;
-                for (int l = 0; l < 16; ++l) s += q8[l] * ((q2[l] >> shift) & 3);
-                isum += (sc[is++] & 0xF) * s;
-                s = 0;
-                for (int l = 16; l < 32; ++l) s += q8[l] * ((q2[l] >> shift) & 3);
-                isum += (sc[is++] & 0xF) * s;
-            }
-        }
-        sum += dall * isum - dmin * summs;
+        acc.fma(dall, s);
+        acc_min += dmin * summs;
     }
-    return sum;
-}
-
-// Adds scale * (a[l] * q8[l]) for one group of 16 into the 8 integer lanes.
-inline void lanes_add16(int32_t* lanes, int scale, const int8_t* a, const int8_t* q8) {
-    for (int l = 0; l < 16; ++l) lanes[l % 8] += scale * (int16_t)(a[l] * q8[l]);
+    return acc.sum() - acc_min;
 }
 
 float dot_q3_K(int64_t n, const void* wv, const void* av) {
     const block_q3_K* w = static_cast<const block_q3_K*>(wv);
     const block_q8_K* a = static_cast<const block_q8_K*>(av);
-    float sums[8] = {};
+    FloatLanes acc;
     int8_t vals[kQKK];
     int8_t scales[16];
     for (int64_t i = 0; i < n / kQKK; ++i) {
-        // Unpack the 3-bit values to -4..3 in element order.
+        // The 3-bit values as -4..3 in element order.
         for (int e = 0; e < kQKK; ++e) {
             const int half = e / 128, grp = (e % 128) / 32, l = e % 32;
             const int lo = (w[i].qs[32 * half + l] >> (2 * grp)) & 3;
@@ -185,24 +173,23 @@ float dot_q3_K(int64_t n, const void* wv, const void* av) {
             vals[e] = (int8_t)(lo - (hi ? 0 : 4));
         }
         unpack_q3_K_scales(w[i].scales, scales);
-        int32_t lanes[8] = {};
-        for (int j = 0; j < 16; ++j) lanes_add16(lanes, scales[j], vals + 16 * j, a[i].qs + 16 * j);
-        const float d = fp16_to_fp32(w[i].d) * a[i].d;
-        for (int l = 0; l < 8; ++l) sums[l] += d * lanes[l];
+        IntLanes s;
+        for (int r = 0; r < 8; ++r) {
+            s.add_run(vals + 32 * r, a[i].qs + 32 * r, scales[2 * r], scales[2 * r + 1]);
+        }
+        acc.fma(fp16_to_fp32(w[i].d) * a[i].d, s);
     }
-    float sum = 0;
-    for (int l = 0; l < 8; ++l) sum += sums[l];
-    return sum;
+    return acc.sum();
 }
 
-// q4_K and q5_K: vals are the unsigned levels in element order.
+// q4_K and q5_K: unsigned levels in element order, minimums against the block sums.
 template <bool kFive>
 float dot_q45_K(int64_t n, const void* wv, const void* av) {
     using Block = std::conditional_t<kFive, block_q5_K, block_q4_K>;
     const Block* w = static_cast<const Block*>(wv);
     const block_q8_K* a = static_cast<const block_q8_K*>(av);
-    float sums[8] = {};
-    float sum = 0;
+    FloatLanes acc;
+    float acc_min = 0;
     int8_t vals[kQKK];
     for (int64_t i = 0; i < n / kQKK; ++i) {
         for (int c = 0; c < 4; ++c) {  // chunks of 64: low nibbles, then high nibbles
@@ -221,24 +208,18 @@ float dot_q45_K(int64_t n, const void* wv, const void* av) {
         for (int j = 0; j < 8; ++j) get_scale_min_k4(j, w[i].scales, &sc[j], &mn[j]);
         int summ = 0;
         for (int j = 0; j < 16; ++j) summ += a[i].bsums[j] * mn[j / 2];
-        int32_t lanes[8] = {};
-        for (int j = 0; j < 8; ++j) {
-            lanes_add16(lanes, sc[j], vals + 32 * j, a[i].qs + 32 * j);
-            lanes_add16(lanes, sc[j], vals + 32 * j + 16, a[i].qs + 32 * j + 16);
-        }
-        const float d = fp16_to_fp32(w[i].d) * a[i].d;
-        for (int l = 0; l < 8; ++l) sums[l] += d * lanes[l];
-        const float dmin = fp16_to_fp32(w[i].dmin) * a[i].d;
-        sum -= dmin * summ;
+        IntLanes s;
+        for (int r = 0; r < 8; ++r) s.add_run(vals + 32 * r, a[i].qs + 32 * r, sc[r], sc[r]);
+        acc.fma(fp16_to_fp32(w[i].d) * a[i].d, s);
+        acc_min += fp16_to_fp32(w[i].dmin) * a[i].d * summ;
     }
-    for (int l = 0; l < 8; ++l) sum += sums[l];
-    return sum;
+    return acc.sum() - acc_min;
 }
 
 float dot_q6_K(int64_t n, const void* wv, const void* av) {
     const block_q6_K* w = static_cast<const block_q6_K*>(wv);
     const block_q8_K* a = static_cast<const block_q8_K*>(av);
-    float sums[8] = {};
+    FloatLanes acc;
     int8_t vals[kQKK];
     for (int64_t i = 0; i < n / kQKK; ++i) {
         const uint8_t* ql = w[i].ql;
@@ -252,120 +233,92 @@ float dot_q6_K(int64_t n, const void* wv, const void* av) {
                 v[l + 96] = (int8_t)(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
             }
         }
-        int32_t lanes[8] = {};
-        for (int j = 0; j < 16; ++j) {
-            lanes_add16(lanes, w[i].scales[j], vals + 16 * j, a[i].qs + 16 * j);
+        IntLanes s;
+        for (int r = 0; r < 8; ++r) {
+            s.add_run(vals + 32 * r, a[i].qs + 32 * r, w[i].scales[2 * r], w[i].scales[2 * r + 1]);
         }
-        const float d = fp16_to_fp32(w[i].d) * a[i].d;
-        for (int l = 0; l < 8; ++l) sums[l] += d * lanes[l];
+        acc.fma(fp16_to_fp32(w[i].d) * a[i].d, s);
     }
-    float sum = 0;
-    for (int l = 0; l < 8; ++l) sum += sums[l];
-    return sum;
+    return acc.sum();
 }
 
 float dot_iq4_xs(int64_t n, const void* wv, const void* av) {
     const block_iq4_xs* w = static_cast<const block_iq4_xs*>(wv);
     const block_q8_K* a = static_cast<const block_q8_K*>(av);
-    float sum = 0;
+    FloatLanes acc;
+    int8_t q[32];
     for (int64_t i = 0; i < n / kQKK; ++i) {
-        const float d4d8 = fp16_to_fp32(w[i].d) * a[i].d;
-        const uint8_t* qs = w[i].qs;
-        const int8_t* q8 = a[i].qs;
-        for (int ib = 0; ib < 8; ++ib, qs += 16, q8 += 32) {
+        IntLanes s;
+        for (int ib = 0; ib < 8; ++ib) {
             const int ls = ((w[i].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xF) |
                            (((w[i].scales_h >> 2 * ib) & 3) << 4);
-            const float dl = d4d8 * (ls - 32);
-            int s0 = 0, s1 = 0;
+            const uint8_t* qs = w[i].qs + 16 * ib;
             for (int j = 0; j < 16; ++j) {
-                s0 += q8[j] * kIq4nlValues[qs[j] & 0xF];
-                s1 += q8[j + 16] * kIq4nlValues[qs[j] >> 4];
+                q[j] = kIq4nlValues[qs[j] & 0xF];
+                q[j + 16] = kIq4nlValues[qs[j] >> 4];
             }
-            sum += dl * (s0 + s1);
+            s.add_run(q, a[i].qs + 32 * ib, ls - 32, ls - 32);
         }
+        acc.fma(fp16_to_fp32(w[i].d) * a[i].d, s);
     }
-    return sum;
+    return acc.sum();
 }
 
+struct RefKernels {
+    VecDotFn vec_dot;
+    GemmFn gemm;
+};
+
 template <VecDotFn kDot>
-constexpr GemmFn gemm_of() {
-    return gemm_tiled<kDot, nullptr>;
+constexpr RefKernels ref_of() {
+    return {kDot, gemm_tiled<kDot, nullptr>};
+}
+
+RefKernels ref_kernels(DType weight_type) {
+    switch (weight_type) {
+        case DType::F32:
+            return ref_of<dot_float_row<float, f32_as_is, 4, true>>();
+        case DType::F16:
+            return ref_of<dot_float_row<uint16_t, fp16_to_fp32, 4, true>>();
+        case DType::BF16:
+            return ref_of<dot_float_row<uint16_t, bf16_to_fp32, 2, false>>();
+        case DType::Q4_0:
+            return ref_of<dot_q8_family<block_q4_0>>();
+        case DType::Q4_1:
+            return ref_of<dot_q51_1<block_q4_1>>();
+        case DType::Q5_0:
+            return ref_of<dot_q8_family<block_q5_0>>();
+        case DType::Q5_1:
+            return ref_of<dot_q51_1<block_q5_1>>();
+        case DType::Q8_0:
+            return ref_of<dot_q8_family<block_q8_0>>();
+        case DType::IQ4_NL:
+            return ref_of<dot_q8_family<block_iq4_nl>>();
+        case DType::Q2_K:
+            return ref_of<dot_q2_K>();
+        case DType::Q3_K:
+            return ref_of<dot_q3_K>();
+        case DType::Q4_K:
+            return ref_of<dot_q45_K<false>>();
+        case DType::Q5_K:
+            return ref_of<dot_q45_K<true>>();
+        case DType::Q6_K:
+            return ref_of<dot_q6_K>();
+        case DType::IQ4_XS:
+            return ref_of<dot_iq4_xs>();
+        default:
+            return {nullptr, nullptr};
+    }
 }
 
 }  // namespace
 
 GemmFn ref_gemm(DType weight_type) {
-    switch (weight_type) {
-        case DType::F32:
-            return gemm_of<dot_f32>();
-        case DType::F16:
-            return gemm_of<dot_f16>();
-        case DType::BF16:
-            return gemm_of<dot_bf16>();
-        case DType::Q4_0:
-            return gemm_of<dot_q4_0>();
-        case DType::Q4_1:
-            return gemm_of<dot_q4_1>();
-        case DType::Q5_0:
-            return gemm_of<dot_q5_0>();
-        case DType::Q5_1:
-            return gemm_of<dot_q5_1>();
-        case DType::Q8_0:
-            return gemm_of<dot_q8_0>();
-        case DType::IQ4_NL:
-            return gemm_of<dot_iq4_nl>();
-        case DType::Q2_K:
-            return gemm_of<dot_q2_K>();
-        case DType::Q3_K:
-            return gemm_of<dot_q3_K>();
-        case DType::Q4_K:
-            return gemm_of<dot_q45_K<false>>();
-        case DType::Q5_K:
-            return gemm_of<dot_q45_K<true>>();
-        case DType::Q6_K:
-            return gemm_of<dot_q6_K>();
-        case DType::IQ4_XS:
-            return gemm_of<dot_iq4_xs>();
-        default:
-            return nullptr;
-    }
+    return ref_kernels(weight_type).gemm;
 }
 
 VecDotFn ref_vec_dot(DType weight_type) {
-    switch (weight_type) {
-        case DType::F32:
-            return dot_f32;
-        case DType::F16:
-            return dot_f16;
-        case DType::BF16:
-            return dot_bf16;
-        case DType::Q4_0:
-            return dot_q4_0;
-        case DType::Q4_1:
-            return dot_q4_1;
-        case DType::Q5_0:
-            return dot_q5_0;
-        case DType::Q5_1:
-            return dot_q5_1;
-        case DType::Q8_0:
-            return dot_q8_0;
-        case DType::IQ4_NL:
-            return dot_iq4_nl;
-        case DType::Q2_K:
-            return dot_q2_K;
-        case DType::Q3_K:
-            return dot_q3_K;
-        case DType::Q4_K:
-            return dot_q45_K<false>;
-        case DType::Q5_K:
-            return dot_q45_K<true>;
-        case DType::Q6_K:
-            return dot_q6_K;
-        case DType::IQ4_XS:
-            return dot_iq4_xs;
-        default:
-            return nullptr;
-    }
+    return ref_kernels(weight_type).vec_dot;
 }
 
 }  // namespace lokal::kernels
