@@ -56,12 +56,10 @@ Table build_table(Isa isa) {
         }
         if (isa == Isa::Avx512 || isa == Isa::Amx) {
             const bool vnni = cpu_features().avx512vnni;
-            if (VecDotFn fast = avx512_vec_dot(w, vnni)) {
-                // The four-row AVX2 kernels would round differently: the gemm uses this kernel.
-                k.vec_dot = fast;
-                k.vec_dot_x4 = nullptr;
-                k.gemm = avx512_gemm(w, vnni);
-            }
+            // Every kernel gives the reference's bits, so each slot takes the fastest: the
+            // AVX-512 single-row kernels, and the AVX2 gemm where it is the faster one.
+            if (VecDotFn fast = avx512_vec_dot(w, vnni)) k.vec_dot = fast;
+            if (GemmFn fast = avx512_gemm(w, vnni)) k.gemm = fast;
         }
 #else
         (void)isa;

@@ -45,7 +45,7 @@ struct TypeKernels {
 };
 
 // Avx2 needs AVX2+FMA+F16C; Avx512 needs those plus AVX-512 F/BW/VL/DQ (VNNI is used where
-// present) and replaces the AVX2 kernels of Q8_0, Q4_0, Q4_K and Q6_K. Amx is Avx512 plus the
+// present) and replaces the AVX2 kernels of Q8_0, Q4_0 and Q6_K. Amx is Avx512 plus the
 // tile kernels of packed Q4_0/Q5_0/Q8_0/Q4_K/Q6_K prompt batches (AMX-TILE + AMX-INT8, the tile
 // state granted by Linux, and a start-up check of the kernels against the reference).
 // On AArch64, Neon (every AArch64 CPU) and NeonDot (with the SDOT dot-product instructions)

@@ -1,5 +1,6 @@
-// AVX-512 (F/BW/VL/DQ, VNNI where present) dot products for the most common weight types: Q8_0,
-// Q4_0, Q4_K and Q6_K. Compiled with AVX-512 flags, only called when cpu_features() reports them
+// AVX-512 (F/BW/VL/DQ, VNNI where present) dot products for Q8_0, Q4_0 and Q6_K, the types where
+// they measure faster than AVX2 (bench/kernels_bench vec_dot; Q4_K stays on AVX2, whose scale
+// unpacking makes it 2.5x faster than the 512-bit version was). Compiled with AVX-512 flags, only called when cpu_features() reports them
 // (Isa::Avx512). kVnni picks VPDPBUSD / VPDPWSSD over the VPMADDUBSW + VPMADDWD pair; the integer
 // sums are exact either way. The integer work runs two 32-element runs per 512-bit register; the
 // float part is the reference's (vec_dot_order.h): each half is folded back to the 8 lanes of a
@@ -118,52 +119,6 @@ inline __m256i fold_lanes(__m512i s) {
     return _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
 }
 
-inline __m512i set_scales16(int lo, int hi) {
-    return join(_mm256_set1_epi16((int16_t)lo), _mm256_set1_epi16((int16_t)hi));
-}
-
-// Sum over the 16 bsums of bsums[j] * mins[j / 2].
-inline int mins_dot_bsums(const int16_t* bsums, const uint8_t* mins) {
-    const __m128i m8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins));
-    const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));
-    return hsum_i32(_mm256_madd_epi16(load256(bsums), m16));
-}
-
-// q4_K: 64 elements per step (two 32-element sub-blocks, one scale each).
-template <bool kVnni>
-float dot_q4_K(int64_t n, const void* wv, const void* av) {
-    const block_q4_K* w = static_cast<const block_q4_K*>(wv);
-    const block_q8_K* a = static_cast<const block_q8_K*>(av);
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
-    __m256 acc = _mm256_setzero_ps();
-    float acc_min = 0;
-    for (int64_t i = 0; i < n / kQKK; ++i) {
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; ++j) get_scale_min_k4(j, w[i].scales, &sc[j], &mn[j]);
-        const int summ = mins_dot_bsums(a[i].bsums, mn);
-        __m512i sumi = _mm512_setzero_si512();
-        for (int c = 0; c < 4; c += 2) {
-            // qs bytes of chunks c and c+1: low nibbles = first 32 of each chunk, high = last 32.
-            const __m512i q = _mm512_loadu_si512(w[i].qs + 32 * c);
-            const __m512i lo = _mm512_and_si512(q, low4);
-            const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), low4);
-            // Chunk order: [lo_c, hi_c] and [lo_c+1, hi_c+1], matching contiguous activations.
-            const __m512i q0 = _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
-            const __m512i q1 = _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
-            const __m512i y0 = _mm512_loadu_si512(a[i].qs + 64 * c);
-            const __m512i y1 = _mm512_loadu_si512(a[i].qs + 64 * c + 64);
-            sumi = dot_s16<kVnni>(sumi, _mm512_maddubs_epi16(q0, y0),
-                                  set_scales16(sc[2 * c], sc[2 * c + 1]));
-            sumi = dot_s16<kVnni>(sumi, _mm512_maddubs_epi16(q1, y1),
-                                  set_scales16(sc[2 * c + 2], sc[2 * c + 3]));
-        }
-        const __m256 d = _mm256_set1_ps(h2f(w[i].d) * a[i].d);
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(fold_lanes(sumi)), acc);
-        acc_min += h2f(w[i].dmin) * a[i].d * summ;
-    }
-    return hsum(acc) - acc_min;
-}
-
 // q6_K: per 128-half, [ql0 | ql1] low nibbles give elements 0..63 and high nibbles 64..127.
 template <bool kVnni>
 float dot_q6_K(int64_t n, const void* wv, const void* av) {
@@ -216,8 +171,6 @@ VecDotFn pick_vec_dot(DType t) {
             return dot_q8_0<kVnni>;
         case DType::Q4_0:
             return dot_q4_0<kVnni>;
-        case DType::Q4_K:
-            return dot_q4_K<kVnni>;
         case DType::Q6_K:
             return dot_q6_K<kVnni>;
         default:
@@ -225,20 +178,11 @@ VecDotFn pick_vec_dot(DType t) {
     }
 }
 
+// Only Q6_K: for Q8_0 and Q4_0 AVX2's register-blocked gemm (gemm_q8_avx2.cpp) is faster than
+// rows of these kernels (bench/kernels_bench gemm_256x4096x32).
 template <bool kVnni>
 GemmFn pick_gemm(DType t) {
-    switch (t) {
-        case DType::Q8_0:
-            return gemm_tiled<dot_q8_0<kVnni>, nullptr>;
-        case DType::Q4_0:
-            return gemm_tiled<dot_q4_0<kVnni>, nullptr>;
-        case DType::Q4_K:
-            return gemm_tiled<dot_q4_K<kVnni>, nullptr>;
-        case DType::Q6_K:
-            return gemm_tiled<dot_q6_K<kVnni>, nullptr>;
-        default:
-            return nullptr;
-    }
+    return t == DType::Q6_K ? gemm_tiled<dot_q6_K<kVnni>, nullptr> : nullptr;
 }
 
 }  // namespace

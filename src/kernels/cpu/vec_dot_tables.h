@@ -14,7 +14,8 @@ GemmFn avx2_gemm_q8_family(DType weight_type);    // Q8_0/Q4_0/Q5_0, else nullpt
 GemmFn avx2_gemm(DType weight_type);              // nullptr exactly where avx2_vec_dot is
 QuantizeActFn avx2_quantize_act(DType act_type);  // quantize_act_avx2.cpp; nullptr: use ref
 
-// vec_dot_avx512.cpp (needs F/BW/VL/DQ); vnni picks the VPDPBUSD variants. nullptr: use AVX2.
+// vec_dot_avx512.cpp (needs F/BW/VL/DQ); vnni picks the VPDPBUSD variants. nullptr: use AVX2's
+// (each measured: only where these are faster).
 VecDotFn avx512_vec_dot(DType weight_type, bool vnni);
 GemmFn avx512_gemm(DType weight_type, bool vnni);
 #endif

@@ -308,26 +308,32 @@ namespace lokal::kernels {
 namespace {
 
 TEST(VecDot, FourRowKernelsEqualSingleRowKernelsBitForBit) {
-    if (!isa_supported(Isa::Avx2)) GTEST_SKIP() << "no AVX2 on this CPU";
     const int64_t n = 256;
     int checked = 0;
-    for (DType t : kWeightTypes) {
-        const TypeKernels& k = kernels_for(t, Isa::Avx2);
-        if (!k.vec_dot_x4) continue;
-        const std::vector<uint8_t> w = make_weights(t, n, 3);
-        std::vector<std::vector<uint8_t>> acts(4, std::vector<uint8_t>(row_bytes(k.act_type, n)));
-        const void* rows[4];
-        for (int r = 0; r < 4; ++r) {
-            const std::vector<float> x = normal_data(n, 10 + r);
-            quantize_activations(k.act_type, x.data(), acts[r].data(), n);
-            rows[r] = acts[r].data();
+    for (Isa isa : kAllIsas) {
+        if (!isa_supported(isa)) continue;
+        for (DType t : kWeightTypes) {
+            const TypeKernels& k = kernels_for(t, isa);
+            if (!k.vec_dot_x4) continue;
+            const std::vector<uint8_t> w = make_weights(t, n, 3);
+            std::vector<std::vector<uint8_t>> acts(4,
+                                                   std::vector<uint8_t>(row_bytes(k.act_type, n)));
+            const void* rows[4];
+            for (int r = 0; r < 4; ++r) {
+                const std::vector<float> x = normal_data(n, 10 + r);
+                quantize_activations(k.act_type, x.data(), acts[r].data(), n);
+                rows[r] = acts[r].data();
+            }
+            float out[4];
+            k.vec_dot_x4(n, w.data(), rows, out);
+            for (int r = 0; r < 4; ++r) {
+                EXPECT_EQ(out[r], k.vec_dot(n, w.data(), rows[r]))
+                    << isa_name(isa) << " " << dtype_name(t);
+            }
+            ++checked;
         }
-        float out[4];
-        k.vec_dot_x4(n, w.data(), rows, out);
-        for (int r = 0; r < 4; ++r)
-            EXPECT_EQ(out[r], k.vec_dot(n, w.data(), rows[r])) << dtype_name(t);
-        ++checked;
     }
+    if (!isa_supported(Isa::Avx2)) GTEST_SKIP() << "no four-row kernels on this CPU";
     EXPECT_GE(checked, 3);
 }
 
