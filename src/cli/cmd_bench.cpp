@@ -150,7 +150,7 @@ int bench_command(const BenchOptions& o) {
                     f.size() / 1048576.0, params / 1e6, isa, ctx.n_threads(), r.test.c_str(), t);
     }
     // What repacking costs: its copies live in anonymous memory in place of the file's pages.
-    std::printf("\nKV cache %s\n", model::kv_type_name(cp.kv_type));
+    std::printf("\nKV cache %s\n", kernels::kv_type_name(cp.kv_type));
     std::printf("load %.2f s; %d matrices repacked into %.2f MiB (in place of their file pages)\n",
                 load_seconds, model->packed().matrices(), model->packed().bytes() / 1048576.0);
     return 0;

@@ -8,13 +8,13 @@
 #include "base/error.h"
 #include "cli/cmd_store.h"
 #include "cli/options.h"
-#include "model/kv_cache.h"
+#include "kernels/cpu/kv_cache.h"
 #include "server/server.h"
 
 namespace lokal::cli {
 
-model::KvType kv_type_option(const std::string& name) {
-    if (auto t = model::parse_kv_type(name)) return *t;
+kernels::KvType kv_type_option(const std::string& name) {
+    if (auto t = kernels::parse_kv_type(name)) return *t;
     throw Error("unknown KV cache type '" + name +
                 "' (--cache-type, LOKAL_KV_CACHE_TYPE): use f16 (the default), q8_0 or f32");
 }
@@ -27,7 +27,7 @@ void add_cache_type_option(CLI::App* cmd, std::string& target) {
     cmd->add_option("--cache-type", target, "KV cache type: f16 (default), q8_0 or f32")
         ->check(CLI::Validator(
             [](std::string& v) {
-                return model::parse_kv_type(v) ? std::string()
+                return kernels::parse_kv_type(v) ? std::string()
                                                : "must be f16, q8_0 or f32, not '" + v + "'";
             },
             "f16|q8_0|f32", "cache type"));

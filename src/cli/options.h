@@ -8,14 +8,14 @@
 #include <string>
 #include <vector>
 
-namespace lokal::model {
+namespace lokal::kernels {
 enum class KvType;
 }
 
 namespace lokal::cli {
 
 // The KV cache type a --cache-type value names (f16, q8_0, f32); throws lokal::Error otherwise.
-model::KvType kv_type_option(const std::string& name);
+kernels::KvType kv_type_option(const std::string& name);
 
 struct RunOptions {
     std::string model;

@@ -71,7 +71,7 @@ struct SchedulerParams {
     int n_batch = 512;   // tokens per forward pass
     int n_threads = 0;
     int kv_rows = 0;  // KV pool; 0: n_parallel * n_ctx (reserved, backed only when used)
-    model::KvType kv_type = model::KvType::F16;
+    kernels::KvType kv_type = kernels::KvType::F16;
     int max_queue = 64;  // waiting requests beyond n_parallel; more are refused
 };
 

@@ -103,9 +103,9 @@ TEST_F(BatchSchedulerTest, ConcurrentRequestsMatchTheirTextAlone) {
 TEST_F(BatchSchedulerTest, UsesTheRequestedKvCacheType) {
     SchedulerParams p;
     p.n_ctx = 64;
-    p.kv_type = model::KvType::Q8_0;
+    p.kv_type = kernels::KvType::Q8_0;
     EXPECT_THROW(BatchScheduler(*model_, p), Error);
-    p.kv_type = model::KvType::F32;
+    p.kv_type = kernels::KvType::F32;
     EXPECT_NO_THROW(BatchScheduler(*model_, p));
 }
 

@@ -6,32 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/rope.h"
+
 namespace lokal::model {
 
-enum class RopeStyle {
-    Normal,  // rotate adjacent pairs (x[2i], x[2i+1]) — llama
-    NeoX,    // rotate halves (x[i], x[i + n_rot/2]) — qwen2, gemma, phi3
-};
-
-enum class RopeScaling { None, Linear, YaRN };
-
-struct RopeConfig {
-    RopeStyle style = RopeStyle::Normal;
-    int n_rot = 0;  // rotated dimensions per head (<= head_dim)
-    float freq_base = 10000.0f;
-    RopeScaling scaling = RopeScaling::None;
-    float freq_scale = 1.0f;  // 1 / scaling factor
-    int n_ctx_orig = 0;       // training context for YaRN
-    float yarn_ext_factor = 0.0f;
-    float yarn_attn_factor = 1.0f;
-    float yarn_beta_fast = 32.0f;
-    float yarn_beta_slow = 1.0f;
-    std::vector<float> freq_factors;  // per rotated pair (llama 3.1 rope_freqs), empty if none
-    // LongRoPE (phi3): factors and attention scale for contexts beyond n_ctx_orig; a Context
-    // that large uses them in place of freq_factors.
-    std::vector<float> freq_factors_long;
-    float long_attn_factor = 1.0f;
-};
+using kernels::RopeConfig;
+using kernels::RopeScaling;
+using kernels::RopeStyle;
 
 // Rank: a reranker (cross-encoder): the CLS state through the classifier head gives scores.
 enum class Pooling { None = 0, Mean = 1, Cls = 2, Last = 3, Rank = 4 };

@@ -6,11 +6,28 @@
 #include <cstring>
 
 #include "base/error.h"
-#include "model/attention.h"
-#include "model/attention_tiled.h"
-#include "model/blocks.h"
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/attention_tiled.h"
+#include "kernels/cpu/rope.h"
+#include "kernels/cpu/row_ops.h"
 
 namespace lokal::model {
+
+using kernels::AttentionParams;
+using kernels::QueryRow;
+using kernels::RopeTable;
+using kernels::add_bias;
+using kernels::attend_group;
+using kernels::attend_tiled;
+using kernels::geglu;
+using kernels::kMaxGroupHeads;
+using kernels::kTiledMaxHeadDim;
+using kernels::kTiledMinQueries;
+using kernels::kTiledRows;
+using kernels::rms_norm;
+using kernels::rope_apply;
+using kernels::swiglu;
+using kernels::tiled_scratch_floats;
 
 Context::Context(const Model& model, ContextParams params)
     : model_(model),

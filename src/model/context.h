@@ -15,10 +15,13 @@
 
 #include "base/thread_pool.h"
 #include "kernels/cpu/matmul.h"
-#include "model/kv_cache.h"
+#include "kernels/cpu/kv_cache.h"
 #include "model/model.h"
 
 namespace lokal::model {
+
+using kernels::KvCache;
+using kernels::KvType;
 
 struct ContextParams {
     int n_ctx = 0;      // positions per sequence; 0: the model's training context, capped at 4096

@@ -4,9 +4,18 @@
 #include <cmath>
 
 #include "base/error.h"
-#include "model/blocks.h"
+#include "kernels/cpu/rope.h"
+#include "kernels/cpu/row_ops.h"
 
 namespace lokal::model {
+
+using kernels::RopeTable;
+using kernels::add_bias;
+using kernels::gelu_inplace;
+using kernels::layer_norm;
+using kernels::rope_apply;
+using kernels::softmax;
+using kernels::swiglu;
 
 Encoder::Encoder(const Model& model, int n_threads)
     : model_(model), pool_(n_threads > 0 ? n_threads : ThreadPool::default_threads()) {

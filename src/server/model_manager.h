@@ -62,7 +62,7 @@ struct ServerModelParams {
     int n_parallel = 4;
     int n_ctx = 4096;
     int n_threads = 0;
-    model::KvType kv_type = model::KvType::F16;
+    kernels::KvType kv_type = kernels::KvType::F16;
     int max_queue = 64;
     int max_loaded = 3;
     std::chrono::seconds default_keep_alive{300};

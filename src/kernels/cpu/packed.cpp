@@ -11,19 +11,11 @@
 #include "base/error.h"
 #include "base/fp16.h"
 #include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/packed_tables.h"
 #include "kernels/cpu/vec_dot.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::kernels {
-
-#if defined(__x86_64__) || defined(_M_X64)
-PackedGemmFn avx2_packed_gemm(DType weight_type);                 // packed_avx2.cpp
-PackedGemmFn amx_packed_gemm(DType weight_type);                  // packed_amx.cpp
-void avx2_widen_f16(const uint16_t* src, float* dst, int64_t n);  // packed_avx2.cpp
-#elif defined(__aarch64__)
-PackedGemmFn neon_packed_gemm(DType weight_type);     // packed_neon.cpp
-PackedGemmFn neondot_packed_gemm(DType weight_type);  // packed_neondot.cpp
-#endif
 
 namespace {
 

@@ -5,10 +5,9 @@
 #include <immintrin.h>
 
 #include "kernels/cpu/packed_amx_kernel.h"
+#include "kernels/cpu/packed_tables.h"
 
 namespace lokal::kernels {
-
-PackedGemmFn avx2_packed_gemm(DType weight_type);  // packed_avx2.cpp
 
 namespace {
 

@@ -9,14 +9,13 @@
 #include "base/fp16.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/packed.h"
+#include "kernels/cpu/packed_tables.h"
 #include "kernels/cpu/vec_dot_tables.h"
 #include "tensor/quantize.h"
 
 namespace lokal::kernels {
 
 #if defined(__x86_64__) || defined(_M_X64)
-PackedGemmFn amx_packed_gemm(DType weight_type);  // packed_amx.cpp
-
 namespace {
 
 std::vector<float> pseudo_random(size_t n, uint32_t seed) {

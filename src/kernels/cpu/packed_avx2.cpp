@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/packed.h"
 #include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/packed_tables.h"
 #include "kernels/cpu/packed_tiles.h"
 #include "kernels/cpu/simd_avx2.h"
 #include "tensor/quant_blocks.h"

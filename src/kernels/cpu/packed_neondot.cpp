@@ -2,6 +2,7 @@
 // later, Neoverse, Cortex-A76 and later): packed_neon_kernels.h on SDOT. Compiled with
 // +dotprod and chosen only when the CPU reports it.
 #include "kernels/cpu/packed_neon_kernels.h"
+#include "kernels/cpu/packed_tables.h"
 
 #if !defined(__ARM_FEATURE_DOTPROD)
 #error "packed_neondot.cpp must be compiled with the DotProd extension (-march=armv8.2-a+dotprod)"

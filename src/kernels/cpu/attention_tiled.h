@@ -10,9 +10,9 @@
 #include <cstddef>
 #include <span>
 
-#include "model/attention.h"
+#include "kernels/cpu/attention.h"
 
-namespace lokal::model {
+namespace lokal::kernels {
 
 constexpr int kTiledRows = 64;         // rows per attend_tiled call
 constexpr int kTiledKeys = 64;         // keys per tile
@@ -45,4 +45,4 @@ void attend_tiled_avx2(std::span<const QueryRow> rows, const KvSeqView& cache, i
                        const AttentionParams& p, float* scratch);
 }  // namespace detail
 
-}  // namespace lokal::model
+}  // namespace lokal::kernels

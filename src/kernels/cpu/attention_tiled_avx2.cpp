@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "model/attention_internal.h"
-#include "model/attention_tiled.h"
+#include "kernels/cpu/attention_internal.h"
+#include "kernels/cpu/attention_tiled.h"
 
-namespace lokal::model::detail {
+namespace lokal::kernels::detail {
 namespace {
 
 #define LOKAL_UNROLL _Pragma("GCC unroll 8")
@@ -157,6 +157,10 @@ void load_tile(const KvSeqView& cache, int layer, int kv_offset, int hd, int j0,
 
 void attend_tiled_avx2(std::span<const QueryRow> rows, const KvSeqView& cache, int layer,
                        const AttentionParams& p, float* scratch) {
+    if (p.head_dim % 8 != 0) {  // the 8-lane steps need whole vectors
+        attend_tiled_scalar(rows, cache, layer, p, scratch);
+        return;
+    }
     const int hd = p.head_dim, n = (int)rows.size();
     int lo = 0, hi = 0;
     const TiledScratch t = tiled_start(scratch, rows, hd, &lo, &hi);
@@ -194,4 +198,4 @@ void attend_tiled_avx2(std::span<const QueryRow> rows, const KvSeqView& cache, i
     }
 }
 
-}  // namespace lokal::model::detail
+}  // namespace lokal::kernels::detail

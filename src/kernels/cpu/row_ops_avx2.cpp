@@ -2,10 +2,10 @@
 // reference's (blocks.cpp), which uses the same exp lane by lane.
 #include <immintrin.h>
 
-#include "model/blocks_internal.h"
-#include "model/exp_poly_avx2.h"
+#include "kernels/cpu/row_ops_internal.h"
+#include "kernels/cpu/exp_poly_avx2.h"
 
-namespace lokal::model::detail {
+namespace lokal::kernels::detail {
 void swiglu_avx2(const float* gate, const float* up, float* out, int n) {
     int i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -20,4 +20,4 @@ void swiglu_avx2(const float* gate, const float* up, float* out, int n) {
     swiglu_scalar(gate + i, up + i, out + i, n - i);
 }
 
-}  // namespace lokal::model::detail
+}  // namespace lokal::kernels::detail

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace lokal::model::detail::exp_consts {
+namespace lokal::kernels::detail::exp_consts {
 
 constexpr float kLog2e = 1.44269504088896341f;
 constexpr float kLn2Hi = 0.693145751953125f;       // ln 2 = kLn2Hi + kLn2Lo, kLn2Hi exact with
@@ -18,9 +18,9 @@ constexpr float kMax = 88.0f;
 constexpr float kC[8] = {1.0f,      1.0f,       1.0f / 2,   1.0f / 6,
                          1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040};
 
-}  // namespace lokal::model::detail::exp_consts
+}  // namespace lokal::kernels::detail::exp_consts
 
-namespace lokal::model::detail {
+namespace lokal::kernels::detail {
 
 // Header functions with floating-point code are always inlined: attention.cpp (baseline x86-64)
 // and the *_avx2.cpp files (-mfma) both include them, and a single out-of-line copy chosen by the
@@ -43,4 +43,4 @@ LOKAL_INLINE_EVERYWHERE float softmax_exp(float x) {
     return p * scale;
 }
 
-}  // namespace lokal::model::detail
+}  // namespace lokal::kernels::detail

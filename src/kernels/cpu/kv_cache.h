@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lokal::model {
+namespace lokal::kernels {
 
 // Q8_0 rows hold row_elems / 32 blocks (tensor/quant_blocks.h); a head's keys or values are
 // whole blocks when its size is a multiple of 32.
@@ -96,4 +96,4 @@ class KvCache {
     std::vector<std::vector<int32_t>> tables_;  // per sequence
 };
 
-}  // namespace lokal::model
+}  // namespace lokal::kernels

@@ -1,4 +1,4 @@
-#include "model/attention_tiled.h"
+#include "kernels/cpu/attention_tiled.h"
 
 #include <gtest/gtest.h>
 
@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "base/fp16.h"
+#include "kernels/cpu/attention_internal.h"
+#include "kernels/cpu/attention_kernels.h"
 #include "kernels/cpu/vec_dot.h"
-#include "model/attention_internal.h"
 
-namespace lokal::model {
+namespace lokal::kernels {
 namespace {
 
 struct TiledCase {
@@ -72,21 +73,28 @@ std::vector<float> tiled_scratch_buffer(int head_dim) {
 
 class TiledAttention : public ::testing::TestWithParam<TiledCase> {};
 
-TEST_P(TiledAttention, Avx2IsBitIdenticalToScalar) {
-    if (kernels::active_isa() == kernels::Isa::Scalar || GetParam().head_dim % 8 != 0) {
-        GTEST_SKIP() << "no AVX2 version for this case";
-    }
-#if defined(__x86_64__)
+// Every instruction set's tiled kernel against the scalar one (head sizes that are not a multiple
+// of 8 take the scalar path everywhere).
+TEST_P(TiledAttention, EveryIsaIsBitIdenticalToScalar) {
     Fixture f(GetParam());
+    const KvType type = f.cache.type();
     std::vector<float> scratch = tiled_scratch_buffer(GetParam().head_dim);
-    detail::attend_tiled_scalar(f.rows_to(f.out_a), f.cache.view(0), 0, f.p, scratch.data());
-    scratch = tiled_scratch_buffer(GetParam().head_dim);
-    detail::attend_tiled_avx2(f.rows_to(f.out_b), f.cache.view(0), 0, f.p, scratch.data());
-    for (size_t i = 0; i < f.out_a.size(); ++i) {
-        ASSERT_EQ(std::bit_cast<uint32_t>(f.out_a[i]), std::bit_cast<uint32_t>(f.out_b[i]))
-            << "element " << i << ": " << f.out_a[i] << " vs " << f.out_b[i];
+    attention_kernels(type, Isa::Scalar)
+        .tiled(f.rows_to(f.out_a), f.cache.view(0), 0, f.p, scratch.data());
+    int compared = 0;
+    for (Isa isa : kAllIsas) {
+        if (isa == Isa::Scalar || !isa_supported(isa)) continue;
+        scratch = tiled_scratch_buffer(GetParam().head_dim);
+        attention_kernels(type, isa).tiled(f.rows_to(f.out_b), f.cache.view(0), 0, f.p,
+                                           scratch.data());
+        for (size_t i = 0; i < f.out_a.size(); ++i) {
+            ASSERT_EQ(std::bit_cast<uint32_t>(f.out_a[i]), std::bit_cast<uint32_t>(f.out_b[i]))
+                << isa_name(isa) << " element " << i << ": " << f.out_a[i] << " vs "
+                << f.out_b[i];
+        }
+        ++compared;
     }
-#endif
+    if (compared == 0) GTEST_SKIP() << "only the scalar kernels on this CPU";
 }
 
 // The cache's stored values (F16, F32 or dequantized Q8_0) attended in double precision, two-pass
@@ -187,4 +195,4 @@ TEST(TiledAttention, RowsSeeOnlyTheirOwnWindows) {
 }
 
 }  // namespace
-}  // namespace lokal::model
+}  // namespace lokal::kernels

@@ -1,12 +1,12 @@
-#include "model/attention.h"
+#include "kernels/cpu/attention.h"
 
 #include <cmath>
 
 #include "base/fp16.h"
+#include "kernels/cpu/attention_internal.h"
 #include "kernels/cpu/vec_dot.h"
-#include "model/attention_internal.h"
 
-namespace lokal::model {
+namespace lokal::kernels {
 namespace {
 
 using detail::kMaxHeadDim;
@@ -45,15 +45,6 @@ void attend_impl(const float* q, const KvSeqView& cache, int layer, const Attent
 // llama.cpp's CPU flash-attention does, so that our logits agree with it closely (quantized
 // activations amplify even tiny differences in attention output).
 }  // namespace
-
-bool detail::attention_avx2() {
-#if defined(__x86_64__)
-    static const bool avx2 = kernels::active_isa() != kernels::Isa::Scalar;
-    return avx2;
-#else
-    return false;
-#endif
-}
 
 float detail::dot_f16_lanes(const float* q, const uint16_t* k, int n) {
     if (n % 8 != 0) {
@@ -146,42 +137,9 @@ struct F32Rows {
 
 }  // namespace
 
-void attend(const float* q, const KvSeqView& cache, int layer, const AttentionParams& p,
-            float* out) {
-    if (cache.type() == KvType::Q8_0) {
-#if defined(__x86_64__)
-        if (detail::attention_avx2() &&
-            detail::attend_q8_0_avx2_group(&q, 1, cache, layer, p, &out))
-            return;
-#endif
-        detail::attend_q8_0_scalar(q, cache, layer, p, out);
-    } else if (cache.type() == KvType::F16) {
-#if defined(__x86_64__)
-        if (detail::attention_avx2() && p.head_dim % 8 == 0) {
-            detail::attend_f16_avx2(q, cache, layer, p, out);
-            return;
-        }
-#endif
-        detail::attend_f16_scalar(q, cache, layer, p, out);
-    } else {
-        attend_impl(q, cache, layer, p, out, F32Rows{});
-    }
+void detail::attend_f32_scalar(const float* q, const KvSeqView& cache, int layer,
+                               const AttentionParams& p, float* out) {
+    attend_impl(q, cache, layer, p, out, F32Rows{});
 }
 
-void attend_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
-                  const AttentionParams& p, float* const* out) {
-#if defined(__x86_64__)
-    const bool use_avx2 = detail::attention_avx2();
-    if (use_avx2 && cache.type() == KvType::F16 &&
-        detail::attend_f16_avx2_group(q, n_heads, cache, layer, p, out)) {
-        return;
-    }
-    if (use_avx2 && cache.type() == KvType::Q8_0 &&
-        detail::attend_q8_0_avx2_group(q, n_heads, cache, layer, p, out)) {
-        return;
-    }
-#endif
-    for (int g = 0; g < n_heads; ++g) attend(q[g], cache, layer, p, out[g]);
-}
-
-}  // namespace lokal::model
+}  // namespace lokal::kernels

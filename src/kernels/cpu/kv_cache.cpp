@@ -1,4 +1,4 @@
-#include "model/kv_cache.h"
+#include "kernels/cpu/kv_cache.h"
 
 #include <sys/mman.h>
 
@@ -14,7 +14,7 @@
 #include "kernels/cpu/vec_dot.h"
 #include "tensor/quant_blocks.h"
 
-namespace lokal::model {
+namespace lokal::kernels {
 
 const char* kv_type_name(KvType t) {
     switch (t) {
@@ -184,4 +184,4 @@ void KvCache::store(int seq, int layer, int pos, const float* k, const float* v)
     }
 }
 
-}  // namespace lokal::model
+}  // namespace lokal::kernels

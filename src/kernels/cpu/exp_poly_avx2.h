@@ -3,9 +3,9 @@
 
 #include <immintrin.h>
 
-#include "model/exp_poly.h"
+#include "kernels/cpu/exp_poly.h"
 
-namespace lokal::model::detail {
+namespace lokal::kernels::detail {
 
 // e^x in each lane for x in [kMin, kMax]; lanes outside the range are garbage (callers clamp or
 // mask them).
@@ -23,4 +23,4 @@ namespace lokal::model::detail {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-}  // namespace lokal::model::detail
+}  // namespace lokal::kernels::detail

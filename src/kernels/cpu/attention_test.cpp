@@ -1,4 +1,4 @@
-#include "model/attention.h"
+#include "kernels/cpu/attention.h"
 
 #include <gtest/gtest.h>
 
@@ -10,10 +10,11 @@
 #include <vector>
 
 #include "base/fp16.h"
+#include "kernels/cpu/attention_internal.h"
+#include "kernels/cpu/attention_kernels.h"
 #include "kernels/cpu/vec_dot.h"
-#include "model/attention_internal.h"
 
-namespace lokal::model {
+namespace lokal::kernels {
 namespace {
 
 // Naive two-pass softmax attention in double precision.
@@ -128,7 +129,7 @@ TEST(SoftmaxExp, WithinTwoUlpOfExpAndZeroFarBelow) {
 
 #if defined(__x86_64__)  // the AVX2 versions are built for x86-64 only
 TEST(SoftmaxExp, Avx2IsBitIdenticalToScalar) {
-    if (kernels::active_isa() == kernels::Isa::Scalar) GTEST_SKIP() << "no AVX2 here";
+    if (!isa_supported(Isa::Avx2)) GTEST_SKIP() << "no AVX2 on this CPU";
     std::mt19937 rng(6);
     std::uniform_real_distribution<float> dist(-90.0f, 1.0f);
     std::vector<float> x(80000);
@@ -146,36 +147,6 @@ TEST(SoftmaxExp, Avx2IsBitIdenticalToScalar) {
     }
 }
 
-TEST(Attention, F16Avx2IsBitIdenticalToScalar) {
-    if (!kernels::isa_supported(kernels::Isa::Avx2)) GTEST_SKIP() << "no AVX2 on this CPU";
-    const int hd = 128, n = 50;
-    std::mt19937 rng(11);
-    std::normal_distribution<float> nd(0.0f, 2.0f);
-    KvCache pool(1, hd, KvType::F16, n);
-    ASSERT_TRUE(pool.reserve(0, 0, n));
-    std::vector<float> row(hd), row2(hd);
-    for (int j = 0; j < n; ++j) {
-        for (auto& x : row) x = nd(rng);
-        for (auto& x : row2) x = nd(rng);
-        pool.store(0, 0, j, row.data(), row2.data());
-    }
-    for (float softcap : {0.0f, 5.0f}) {
-        for (int first : {0, 20}) {
-            std::vector<float> q(hd);
-            for (auto& x : q) x = nd(rng);
-            AttentionParams p;
-            p.head_dim = hd;
-            p.first = first;
-            p.last = n - 1;
-            p.scale = 0.09f;
-            p.softcap = softcap;
-            std::vector<float> a(hd), b(hd);
-            detail::attend_f16_scalar(q.data(), pool.view(0), 0, p, a.data());
-            detail::attend_f16_avx2(q.data(), pool.view(0), 0, p, b.data());
-            for (int d = 0; d < hd; ++d) ASSERT_EQ(a[d], b[d]) << "dim " << d;
-        }
-    }
-}
 #endif
 
 // A one-layer cache of n positions of two random KV heads, and the parameters that attend head 1
@@ -255,42 +226,50 @@ TEST_P(GroupedAttention, HeadsAreBitIdenticalToOneByOne) {
 
 INSTANTIATE_TEST_SUITE_P(HeadSizes, GroupedAttention, ::testing::Values(64, 80));
 
-// The Q8_0 cache's AVX2 kernel, one head or a group, against the scalar reference head by head:
-// identical bits, for head sizes of 1, 2, 4 and 8 blocks (and 16 for a single head), windows
-// that start mid-tile and soft-capping. 45 positions from 3: five full key tiles and a partial.
-class Q8Attention : public ::testing::TestWithParam<int> {};
+// Every instruction set's table against the scalar one, bit for bit, on every cache type: one
+// head or groups of up to 11 (past the kernels' group limit of 8), head sizes of 1 to 16 blocks
+// of 32 (the F16 kernels' 4- and 1-vector value loops included; 40 is not a multiple of 32, 12
+// not of 8), windows that start mid-tile and soft-capping. 45 positions from 3: five full key
+// tiles and a partial one.
+class AttentionTables : public ::testing::TestWithParam<int> {};
 
-TEST_P(Q8Attention, Avx2IsBitIdenticalToScalar) {
-#if defined(__x86_64__)
-    if (!kernels::isa_supported(kernels::Isa::Avx2)) GTEST_SKIP() << "no AVX2 on this CPU";
+TEST_P(AttentionTables, EveryIsaIsBitIdenticalToScalar) {
     const int hd = GetParam();
     std::mt19937 rng(9);
     std::normal_distribution<float> nd(0.0f, 1.5f);
-    const RandomCache c(hd, 45, KvType::Q8_0, rng, nd);
-    const int max_heads = hd > detail::kMaxGroupHeadDim ? 1 : kMaxGroupHeads;
-    for (int heads = 1; heads <= max_heads; heads *= 2) {
-        for (float softcap : {0.0f, 30.0f}) {
-            QueryHeads h(heads, hd, rng, nd);
-            const AttentionParams p = c.params(1.0f / std::sqrt((float)hd), softcap);
-            ASSERT_TRUE(detail::attend_q8_0_avx2_group(h.qp.data(), heads, c.pool.view(0), 0, p,
-                                                       h.op.data()));
-            for (int g = 0; g < heads; ++g) {
-                detail::attend_q8_0_scalar(h.q[g].data(), c.pool.view(0), 0, p, h.one[g].data());
-                for (int d = 0; d < hd; ++d) {
-                    ASSERT_EQ(std::bit_cast<uint32_t>(h.grouped[g][d]),
-                              std::bit_cast<uint32_t>(h.one[g][d]))
-                        << heads << " heads, head " << g << ", element " << d << ": "
-                        << h.grouped[g][d] << " vs " << h.one[g][d];
+    int compared = 0;
+    for (KvType type : {KvType::F16, KvType::Q8_0, KvType::F32}) {
+        if (type == KvType::Q8_0 && hd % 32 != 0) continue;
+        const RandomCache c(hd, 45, type, rng, nd);
+        for (int heads : {1, 2, 4, 7, 8, 11}) {
+            for (float softcap : {0.0f, 30.0f}) {
+                QueryHeads h(heads, hd, rng, nd);
+                const AttentionParams p = c.params(1.0f / std::sqrt((float)hd), softcap);
+                attention_kernels(type, Isa::Scalar)
+                    .heads(h.qp.data(), heads, c.pool.view(0), 0, p, h.op.data());
+                h.one = h.grouped;
+                for (Isa isa : kAllIsas) {
+                    if (isa == Isa::Scalar || !isa_supported(isa)) continue;
+                    attention_kernels(type, isa)
+                        .heads(h.qp.data(), heads, c.pool.view(0), 0, p, h.op.data());
+                    for (int g = 0; g < heads; ++g) {
+                        for (int d = 0; d < hd; ++d) {
+                            ASSERT_EQ(std::bit_cast<uint32_t>(h.grouped[g][d]),
+                                      std::bit_cast<uint32_t>(h.one[g][d]))
+                                << isa_name(isa) << " " << kv_type_name(type) << ", " << heads
+                                << " heads, head " << g << ", element " << d;
+                        }
+                    }
+                    ++compared;
                 }
             }
         }
     }
-#else
-    GTEST_SKIP() << "the AVX2 versions are built for x86-64 only";
-#endif
+    if (compared == 0) GTEST_SKIP() << "only the scalar kernels on this CPU";
 }
 
-INSTANTIATE_TEST_SUITE_P(HeadSizes, Q8Attention, ::testing::Values(32, 64, 128, 256, 512));
+INSTANTIATE_TEST_SUITE_P(HeadSizes, AttentionTables,
+                         ::testing::Values(12, 32, 40, 64, 80, 128, 256, 512));
 
 }  // namespace
-}  // namespace lokal::model
+}  // namespace lokal::kernels

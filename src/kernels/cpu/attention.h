@@ -2,9 +2,9 @@
 // softmax so each key and value row is read once.
 #pragma once
 
-#include "model/kv_cache.h"
+#include "kernels/cpu/kv_cache.h"
 
-namespace lokal::model {
+namespace lokal::kernels {
 
 struct AttentionParams {
     int head_dim = 0;
@@ -27,4 +27,4 @@ constexpr int kMaxGroupHeads = 8;  // n_heads per attend_group call
 void attend_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
                   const AttentionParams& p, float* const* out);
 
-}  // namespace lokal::model
+}  // namespace lokal::kernels

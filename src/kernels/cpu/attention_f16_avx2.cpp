@@ -8,10 +8,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "model/attention_internal.h"
-#include "model/exp_poly_avx2.h"
+#include "kernels/cpu/attention_internal.h"
+#include "kernels/cpu/exp_poly_avx2.h"
 
-namespace lokal::model::detail {
+namespace lokal::kernels::detail {
 namespace {
 
 // Loops over the tile's keys and a head's vectors must unroll: their accumulators then stay in
@@ -177,4 +177,18 @@ bool attend_f16_avx2_group(const float* const* q, int n_heads, const KvSeqView& 
     });
 }
 
-}  // namespace lokal::model::detail
+// The AVX2 table's group kernel for an F16 cache: heads together where the shape allows, else one
+// by one (the scalar reference for head sizes that are not a multiple of 8).
+void attend_f16_heads_avx2(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
+                           const AttentionParams& p, float* const* out) {
+    if (attend_f16_avx2_group(q, n_heads, cache, layer, p, out)) return;
+    for (int g = 0; g < n_heads; ++g) {
+        if (p.head_dim % 8 == 0) {
+            attend_f16_avx2(q[g], cache, layer, p, out[g]);
+        } else {
+            attend_f16_scalar(q[g], cache, layer, p, out[g]);
+        }
+    }
+}
+
+}  // namespace lokal::kernels::detail

@@ -1,13 +1,13 @@
-#include "model/attention_tiled.h"
+#include "kernels/cpu/attention_tiled.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "base/error.h"
 #include "base/fp16.h"
-#include "model/attention_internal.h"
+#include "kernels/cpu/attention_internal.h"
 
-namespace lokal::model {
+namespace lokal::kernels {
 
 namespace {
 
@@ -75,16 +75,4 @@ void detail::attend_tiled_scalar(std::span<const QueryRow> rows, const KvSeqView
     }
 }
 
-void attend_tiled(std::span<const QueryRow> rows, const KvSeqView& cache, int layer,
-                  const AttentionParams& p, float* scratch) {
-    LOKAL_ASSERT(!rows.empty() && (int)rows.size() <= kTiledRows && p.head_dim <= kTiledMaxHeadDim);
-#if defined(__x86_64__)
-    if (detail::attention_avx2() && p.head_dim % 8 == 0) {
-        detail::attend_tiled_avx2(rows, cache, layer, p, scratch);
-        return;
-    }
-#endif
-    detail::attend_tiled_scalar(rows, cache, layer, p, scratch);
-}
-
-}  // namespace lokal::model
+}  // namespace lokal::kernels

@@ -8,12 +8,12 @@
 #include <type_traits>
 
 #include "base/fp16.h"
-#include "model/attention.h"
-#include "model/attention_tiled.h"
-#include "model/exp_poly.h"
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/attention_tiled.h"
+#include "kernels/cpu/exp_poly.h"
 #include "tensor/quant_blocks.h"
 
-namespace lokal::model::detail {
+namespace lokal::kernels::detail {
 
 constexpr int kMaxHeadDim = 1024;
 
@@ -21,10 +21,6 @@ constexpr int kMaxHeadDim = 1024;
 LOKAL_INLINE_EVERYWHERE float score_scale(const AttentionParams& p) {
     return p.softcap > 0 ? p.scale / p.softcap : p.scale;
 }
-
-// The AVX2 attention kernels may run (x86-64 with the AVX2 kernel table active, not forced to
-// scalar); chosen once.
-bool attention_avx2();
 
 // softmax_exp of 8 values at once (AVX2), identical bits (attention_f16_avx2.cpp).
 void softmax_exp8_avx2(const float* x, float* out);
@@ -105,6 +101,10 @@ void attend_f16_avx2(const float* q, const KvSeqView& cache, int layer, const At
 constexpr int kMaxGroupHeadDim = 256;
 bool attend_f16_avx2_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
                            const AttentionParams& p, float* const* out);
+// The group kernel of the AVX2 table (attention_kernels.h): the above where it applies, else
+// head by head.
+void attend_f16_heads_avx2(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
+                           const AttentionParams& p, float* const* out);
 
 // ---- Q8_0 cache ------------------------------------------------------------------------------
 // As llama.cpp's CPU flash attention does for a quantized cache: the query is quantized to Q8_0
@@ -138,10 +138,16 @@ void attend_q8_0_scalar(const float* q, const KvSeqView& cache, int layer, const
 // size over kMaxGroupHeadDim.
 bool attend_q8_0_avx2_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
                             const AttentionParams& p, float* const* out);
+void attend_q8_0_heads_avx2(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
+                            const AttentionParams& p, float* const* out);
 
-}  // namespace lokal::model::detail
+// ---- F32 cache: the plain online softmax (std::exp), scalar only --------------------------------
+void attend_f32_scalar(const float* q, const KvSeqView& cache, int layer, const AttentionParams& p,
+                       float* out);
 
-namespace lokal::model::detail {
+}  // namespace lokal::kernels::detail
+
+namespace lokal::kernels::detail {
 
 // attend_tiled's per-thread scratch, carved out of one float buffer (tiled_scratch_floats).
 struct TiledScratch {
@@ -207,4 +213,4 @@ LOKAL_INLINE_EVERYWHERE void tiled_softmax_row(float* s, int nk, float* m, float
     *l += sum;
 }
 
-}  // namespace lokal::model::detail
+}  // namespace lokal::kernels::detail

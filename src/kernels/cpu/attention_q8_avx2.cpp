@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "model/attention_internal.h"
+#include "kernels/cpu/attention_internal.h"
 
-namespace lokal::model::detail {
+namespace lokal::kernels::detail {
 namespace {
 
 #define LOKAL_UNROLL _Pragma("GCC unroll 8")
@@ -160,4 +160,16 @@ bool attend_q8_0_avx2_group(const float* const* q, int n_heads, const KvSeqView&
     });
 }
 
-}  // namespace lokal::model::detail
+// The AVX2 table's group kernel for a Q8_0 cache: heads together where the shape allows, else one
+// by one, each on the scalar reference where even one head is not served.
+void attend_q8_0_heads_avx2(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
+                            const AttentionParams& p, float* const* out) {
+    if (attend_q8_0_avx2_group(q, n_heads, cache, layer, p, out)) return;
+    for (int g = 0; g < n_heads; ++g) {
+        if (!attend_q8_0_avx2_group(&q[g], 1, cache, layer, p, &out[g])) {
+            attend_q8_0_scalar(q[g], cache, layer, p, out[g]);
+        }
+    }
+}
+
+}  // namespace lokal::kernels::detail

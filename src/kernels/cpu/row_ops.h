@@ -1,26 +1,22 @@
-// The small numeric building blocks of a transformer forward pass (scalar, float).
+// The small row operations of a transformer forward pass: norms, gated activations, biases,
+// softmax (float; SwiGLU has an AVX2 version, bit-identical, picked by swiglu()).
 #pragma once
 
 #include <cstdint>
 
-#include "model/config.h"
 
-namespace lokal::model {
+namespace lokal::kernels {
 
 // out = x / rms(x) * w  (out may alias x)
 void rms_norm(const float* x, const float* w, float* out, int n, float eps);
 
-// Rotary position embedding, computed per position into a cos/sin table of n_rot/2 pairs.
-struct RopeTable {
-    void compute(const RopeConfig& rope, int pos);
-    float cos[512];
-    float sin[512];
-};
-// Rotates the first n_rot dims of each of n_heads heads (head_dim apart) in place.
-void rope_apply(float* x, int n_heads, int head_dim, const RopeConfig& rope, const RopeTable& t);
-
 // x[i] = silu(gate[i]) * up[i]
 void swiglu(const float* gate, const float* up, float* out, int n);
+
+// swiglu's kernel on a given instruction set (tests): the scalar reference or its AVX2 twin.
+using GluFn = void (*)(const float* gate, const float* up, float* out, int n);
+enum class Isa;
+GluFn swiglu_kernel(Isa isa);
 
 // out[i] = gelu_tanh(gate[i]) * up[i]
 void geglu(const float* gate, const float* up, float* out, int n);
@@ -37,4 +33,4 @@ void add_bias(float* x, const float* b, int n);
 // In place softmax over n values; returns nothing, rows of -inf stay zero-safe.
 void softmax(float* x, int n);
 
-}  // namespace lokal::model
+}  // namespace lokal::kernels
