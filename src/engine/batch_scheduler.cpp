@@ -137,7 +137,7 @@ SchedulerStats BatchScheduler::stats() const {
     s.running = running_.load();
     s.n_parallel = params_.n_parallel;
     s.kv_pages_used = kv_pages_used_.load();
-    s.kv_pages_total = ctx_->kv_cache().pages_total();
+    s.kv_pages_total = ctx_->kv_stats().pages_total;
     s.prompt_tokens = prompt_tokens_.load();
     s.cached_tokens = cached_tokens_.load();
     s.generated_tokens = generated_tokens_.load();
@@ -283,7 +283,7 @@ void BatchScheduler::step() {
         longest->tokens.clear();
         return;
     }
-    kv_pages_used_ = ctx_->kv_cache().pages_used();
+    kv_pages_used_ = ctx_->kv_stats().pages_used;
     int row = 0;
     std::vector<std::pair<Slot*, int>> logit_rows;
     for (size_t i = 0; i < batch.size(); ++i) {

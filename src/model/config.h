@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend.h"
 #include "kernels/cpu/rope.h"
 
 namespace lokal::model {
@@ -17,10 +18,7 @@ using kernels::RopeStyle;
 // Rank: a reranker (cross-encoder): the CLS state through the classifier head gives scores.
 enum class Pooling { None = 0, Mean = 1, Cls = 2, Last = 3, Rank = 4 };
 
-enum class Activation {
-    SiLU,      // SwiGLU: silu(gate) * up
-    GeluTanh,  // GeGLU with the tanh approximation: gelu(gate) * up
-};
+using backends::Activation;
 
 struct ModelConfig {
     std::string arch;  // general.architecture

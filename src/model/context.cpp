@@ -1,37 +1,15 @@
 #include "model/context.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <cstring>
 
+#include "backends/cpu/cpu_backend.h"
 #include "base/error.h"
-#include "kernels/cpu/attention.h"
-#include "kernels/cpu/attention_tiled.h"
-#include "kernels/cpu/rope.h"
-#include "kernels/cpu/row_ops.h"
 
 namespace lokal::model {
 
-using kernels::AttentionParams;
-using kernels::QueryRow;
-using kernels::RopeTable;
-using kernels::add_bias;
-using kernels::attend_group;
-using kernels::attend_tiled;
-using kernels::geglu;
-using kernels::kMaxGroupHeads;
-using kernels::kTiledMaxHeadDim;
-using kernels::kTiledMinQueries;
-using kernels::kTiledRows;
-using kernels::rms_norm;
-using kernels::rope_apply;
-using kernels::swiglu;
-using kernels::tiled_scratch_floats;
-
 Context::Context(const Model& model, ContextParams params)
-    : model_(model),
-      pool_(params.n_threads > 0 ? params.n_threads : ThreadPool::default_threads()) {
+    : model_(model) {
     const ModelConfig& c = model.config();
     if (c.encoder_only) {
         throw Error("this is an embedding model ('" + c.arch + "'); it makes embeddings, not text");
@@ -54,32 +32,31 @@ Context::Context(const Model& model, ContextParams params)
             "a q8_0 KV cache stores each head in blocks of 32, but this model's head size is " +
             std::to_string(c.head_dim) + "; use an f16 cache (--cache-type f16)");
     }
-    const int kv_rows = params.kv_rows > 0 ? params.kv_rows : n_ctx_;
-    kv_cache_ = std::make_unique<KvCache>(c.n_layer, (int)kv, params.kv_type, kv_rows);
+    backends::BackendParams bp;
+    bp.n_threads = params.n_threads;
+    bp.n_layer = c.n_layer;
+    bp.kv_row_elems = (int)kv;
+    bp.kv_type = params.kv_type;
+    bp.kv_rows = params.kv_rows > 0 ? params.kv_rows : n_ctx_;
+    bp.max_batch = n_batch_;
+    bp.attention = attention_shape(0);
+    backend_ = std::make_unique<backends::CpuBackend>(bp);
     n_past_.assign(1, 0);
-    const size_t B = n_batch_;
-    x_.resize(B * c.n_embd);
-    xn_.resize(B * c.n_embd);
-    qkv_.resize(B * (q + 2 * kv));
-    attn_.resize(B * q);
-    ffn_.resize(B * 2 * c.n_ff);
-    act_.resize(B * c.n_ff);
+    const int B = n_batch_;
+    auto rows = [&](size_t width) -> Cols {
+        return {backend_->alloc_rows(B, (int)width), 0, (int)width};
+    };
+    x_ = rows(c.n_embd);
+    xn_ = rows(c.n_embd);
+    qkv_ = rows(q + 2 * kv);
+    attn_ = rows(q);
+    ffn_ = rows(2 * (size_t)c.n_ff);
+    act_ = rows(c.n_ff);
     logits_.resize(n_vocab_);
     for (auto* v : {&batch_tok_, &batch_seq_, &batch_pos_, &logit_rows_}) v->resize(B);
-    tiled_token_.resize(B);
-    if (c.head_dim <= kTiledMaxHeadDim) {
-        const int group = c.n_head / c.n_head_kv;
-        const size_t slices = (size_t)(group + kTiledRows - 1) / kTiledRows;
-        tiled_jobs_.reserve(B * c.n_head_kv * slices);
-        tiled_scratch_.resize((size_t)pool_.size() * tiled_scratch_floats(c.head_dim));
-    }
 }
 
 Context::~Context() = default;
-
-size_t Context::kv_cache_bytes() const {
-    return kv_cache_->bytes();
-}
 
 std::vector<float> Context::embed(std::span<const int32_t> tokens, Pooling pooling) {
     truncate(0);
@@ -121,7 +98,7 @@ void Context::seq_truncate(int seq, int n) {
     LOKAL_ASSERT(seq >= 0);
     if ((size_t)seq >= n_past_.size()) n_past_.resize((size_t)seq + 1, 0);
     n_past_[seq] = std::clamp(n, 0, n_past_[seq]);
-    kv_cache_->truncate(seq, n_past_[seq]);
+    backend_->kv_truncate(seq, n_past_[seq]);
 }
 
 void Context::seq_copy_prefix(int src, int dst, int n) {
@@ -129,7 +106,7 @@ void Context::seq_copy_prefix(int src, int dst, int n) {
     const int m = std::max(src, dst);
     if ((size_t)m >= n_past_.size()) n_past_.resize((size_t)m + 1, 0);
     n = std::clamp(n, 0, n_past_[src]);
-    kv_cache_->copy_prefix(src, dst, n);
+    backend_->kv_copy_prefix(src, dst, n);
     n_past_[dst] = n;
 }
 
@@ -157,8 +134,8 @@ void Context::eval(std::span<const int32_t> tokens, bool all_logits) {
                         std::to_string(n_vocab_ - 1) + ")");
         }
     }
-    if (!kv_cache_->reserve(0, n_past(), n_past() + n)) {
-        throw Error("the KV cache is full (" + std::to_string(kv_cache_->pages_total()) +
+    if (!backend_->kv_reserve(0, n_past(), n_past() + n)) {
+        throw Error("the KV cache is full (" + std::to_string(kv_stats().pages_total) +
                     " pages); use a larger --ctx");
     }
     if (all_logits && logits_.size() < (size_t)n * n_vocab_) logits_.resize((size_t)n * n_vocab_);
@@ -213,8 +190,8 @@ bool Context::decode(std::span<const BatchToken> batch) {
         for (int u = t; u < n; ++u) {
             if (batch_seq_[u] == s) last = batch_pos_[u];
         }
-        if (!kv_cache_->reserve(s, n_past_[s], last + 1)) {
-            for (int u = 0; u < n; ++u) kv_cache_->truncate(batch_seq_[u], n_past_[batch_seq_[u]]);
+        if (!backend_->kv_reserve(s, n_past_[s], last + 1)) {
+            for (int u = 0; u < n; ++u) backend_->kv_truncate(batch_seq_[u], n_past_[batch_seq_[u]]);
             return false;
         }
     }
@@ -226,229 +203,108 @@ bool Context::decode(std::span<const BatchToken> batch) {
 }
 
 void Context::forward_batch(int n, int n_logit_rows, float* logits_out) {
+    backend_->set_batch({{batch_tok_.data(), (size_t)n},
+                         {batch_seq_.data(), (size_t)n},
+                         {batch_pos_.data(), (size_t)n}});
+    embed_tokens(n);
+    for (int l = 0; l < model_.config().n_layer; ++l) {
+        attention_block(l, n);
+        ffn_block(l, n);
+    }
+    if (hidden_sink_) {
+        output_hidden(n);
+    } else {
+        output_logits(n_logit_rows, logits_out);
+    }
+}
+
+void Context::embed_tokens(int n) {
+    const ModelConfig& c = model_.config();
+    backend_->get_rows(model_.weights().tok_embd, x_, n);
+    if (c.scale_embeddings) backend_->scale(x_, n, std::sqrt((float)c.n_embd));
+}
+
+backends::AttentionShape Context::attention_shape(int layer) const {
+    const ModelConfig& c = model_.config();
+    backends::AttentionShape s;
+    s.n_head = c.n_head;
+    s.n_head_kv = c.n_head_kv;
+    s.head_dim = c.head_dim;
+    s.scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt((float)c.head_dim);
+    s.softcap = c.attn_softcap;
+    s.window = c.is_swa(layer) ? c.n_swa : 0;
+    return s;
+}
+
+// Pre-norm attention with the architecture's options: fused or separate q/k/v, biases (qwen2),
+// per-head q/k norms (qwen3, gemma3), a sliding window with its own rope (gemma2/3), soft-capped
+// scores (gemma2) and a post-norm (gemma2/3).
+void Context::attention_block(int l, int n) {
+    const ModelConfig& c = model_.config();
+    const LayerWeights& L = model_.weights().layers[l];
+    backends::Backend& b = *backend_;
+    const int hd = c.head_dim, Q = c.n_head * hd, KV = c.n_head_kv * hd;
+    const Cols q = qkv_.sub(0, Q), k = qkv_.sub(Q, KV), v = qkv_.sub(Q + KV, KV);
+
+    b.rms_norm(x_, L.attn_norm, xn_, n, c.norm_eps);
+    if (L.fused_qkv()) {
+        b.matmul(L.wqkv, xn_, qkv_, n);
+    } else {
+        b.matmul(L.wq, xn_, q, n);
+        b.matmul(L.wk, xn_, k, n);
+        b.matmul(L.wv, xn_, v, n);
+    }
+    if (!L.bq.empty()) b.add_bias(q, L.bq, n);
+    if (!L.bk.empty()) b.add_bias(k, L.bk, n);
+    if (!L.bv.empty()) b.add_bias(v, L.bv, n);
+    if (!L.q_norm.empty()) b.rms_norm_heads(q, L.q_norm, n, hd, c.norm_eps);
+    if (!L.k_norm.empty()) b.rms_norm_heads(k, L.k_norm, n, hd, c.norm_eps);
+    b.rope(q, k, n, hd, c.is_swa(l) ? rope_swa_ : rope_);
+    b.kv_store(l, k, v, n);
+    b.attention(l, q, attn_, n, attention_shape(l));
+    b.matmul(L.wo, attn_, xn_, n);
+    if (!L.attn_post_norm.empty()) b.rms_norm(xn_, L.attn_post_norm, xn_, n, c.norm_eps);
+    b.add(x_, xn_, n);
+}
+
+// Pre-norm gated feed-forward (SwiGLU or GeGLU), gate and up fused or separate, optional
+// post-norm.
+void Context::ffn_block(int l, int n) {
+    const ModelConfig& c = model_.config();
+    const LayerWeights& L = model_.weights().layers[l];
+    backends::Backend& b = *backend_;
+    const int F = c.n_ff;
+    const Cols gate = ffn_.sub(0, F), up = ffn_.sub(F, F);
+
+    b.rms_norm(x_, L.ffn_norm, xn_, n, c.norm_eps);
+    if (L.fused_gate_up()) {
+        b.matmul(L.w_up, xn_, ffn_, n);
+    } else {
+        b.matmul(L.w_gate, xn_, gate, n);
+        b.matmul(L.w_up, xn_, up, n);
+    }
+    b.glu(c.activation, gate, up, act_, n);
+    b.matmul(L.w_down, act_, xn_, n);
+    if (!L.ffn_post_norm.empty()) b.rms_norm(xn_, L.ffn_post_norm, xn_, n, c.norm_eps);
+    b.add(x_, xn_, n);
+}
+
+// Only the rows whose logits are wanted go through the (large) output matrix.
+void Context::output_logits(int n_rows, float* out) {
+    if (n_rows == 0) return;
     const ModelConfig& c = model_.config();
     const Weights& w = model_.weights();
-    const int E = c.n_embd, hd = c.head_dim, nh = c.n_head, nkv = c.n_head_kv, F = c.n_ff;
-    const int Q = nh * hd, KV = nkv * hd, QKV = Q + 2 * KV;
-
-    const int32_t* tokens = batch_tok_.data();
-    const int32_t* seqs = batch_seq_.data();
-    const int32_t* positions = batch_pos_.data();
-    for (int t = 0; t < n; ++t) kernels::get_row(w.tok_embd, tokens[t], &x_[(size_t)t * E]);
-    if (c.scale_embeddings) {
-        const float s = std::sqrt((float)E);
-        for (size_t i = 0; i < (size_t)n * E; ++i) x_[i] *= s;
-    }
-
-    plan_tiled_attention(n);
-    for (int l = 0; l < c.n_layer; ++l) {
-        const LayerWeights& L = w.layers[l];
-        const bool swa = c.is_swa(l);
-        const RopeConfig& rope_cfg = swa ? rope_swa_ : rope_;
-
-        // Attention block: q, k, v side by side in one row per token.
-        for (int t = 0; t < n; ++t) {
-            rms_norm(&x_[(size_t)t * E], L.attn_norm.data(), &xn_[(size_t)t * E], E, c.norm_eps);
-        }
-        if (L.fused_qkv()) {
-            kernels::matmul(L.wqkv, xn_.data(), n, qkv_.data(), QKV, pool_, mm_scratch_);
-        } else {
-            kernels::matmul(L.wq, xn_.data(), n, qkv_.data(), QKV, pool_, mm_scratch_);
-            kernels::matmul(L.wk, xn_.data(), n, qkv_.data() + Q, QKV, pool_, mm_scratch_);
-            kernels::matmul(L.wv, xn_.data(), n, qkv_.data() + Q + KV, QKV, pool_, mm_scratch_);
-        }
-        pool_.parallel_for(n, std::max(1, 4096 / QKV), [&](int64_t t0, int64_t t1) {
-            RopeTable rope;
-            for (int64_t t = t0; t < t1; ++t) {
-                float* q = &qkv_[(size_t)t * QKV];
-                float* k = q + Q;
-                float* v = k + KV;
-                if (!L.bq.empty()) add_bias(q, L.bq.data(), Q);
-                if (!L.bk.empty()) add_bias(k, L.bk.data(), KV);
-                if (!L.bv.empty()) add_bias(v, L.bv.data(), KV);
-                if (!L.q_norm.empty()) {
-                    for (int h = 0; h < nh; ++h) {
-                        rms_norm(q + h * hd, L.q_norm.data(), q + h * hd, hd, c.norm_eps);
-                    }
-                }
-                if (!L.k_norm.empty()) {
-                    for (int h = 0; h < nkv; ++h) {
-                        rms_norm(k + h * hd, L.k_norm.data(), k + h * hd, hd, c.norm_eps);
-                    }
-                }
-                rope.compute(rope_cfg, positions[t]);
-                rope_apply(q, nh, hd, rope_cfg, rope);
-                rope_apply(k, nkv, hd, rope_cfg, rope);
-                kv_cache_->store(seqs[t], l, positions[t], k, v);
-            }
-        });
-        attend_layer(l, n);
-        kernels::matmul(L.wo, attn_.data(), n, xn_.data(), E, pool_, mm_scratch_);
-        if (!L.attn_post_norm.empty()) {
-            for (int t = 0; t < n; ++t) {
-                float* r = &xn_[(size_t)t * E];
-                rms_norm(r, L.attn_post_norm.data(), r, E, c.norm_eps);
-            }
-        }
-        for (size_t i = 0; i < (size_t)n * E; ++i) x_[i] += xn_[i];
-
-        // Feed-forward block: gate and up side by side in one row per token.
-        for (int t = 0; t < n; ++t) {
-            rms_norm(&x_[(size_t)t * E], L.ffn_norm.data(), &xn_[(size_t)t * E], E, c.norm_eps);
-        }
-        if (L.fused_gate_up()) {
-            kernels::matmul(L.w_up, xn_.data(), n, ffn_.data(), 2 * F, pool_, mm_scratch_);
-        } else {
-            kernels::matmul(L.w_gate, xn_.data(), n, ffn_.data(), 2 * F, pool_, mm_scratch_);
-            kernels::matmul(L.w_up, xn_.data(), n, ffn_.data() + F, 2 * F, pool_, mm_scratch_);
-        }
-        pool_.parallel_for(n, std::max(1, 16384 / F), [&](int64_t t0, int64_t t1) {
-            for (int64_t t = t0; t < t1; ++t) {
-                float* g = &ffn_[(size_t)t * 2 * F];
-                float* out = &act_[(size_t)t * F];
-                if (c.activation == Activation::GeluTanh) {
-                    geglu(g, g + F, out, F);
-                } else {
-                    swiglu(g, g + F, out, F);
-                }
-            }
-        });
-        kernels::matmul(L.w_down, act_.data(), n, xn_.data(), E, pool_, mm_scratch_);
-        if (!L.ffn_post_norm.empty()) {
-            for (int t = 0; t < n; ++t) {
-                float* r = &xn_[(size_t)t * E];
-                rms_norm(r, L.ffn_post_norm.data(), r, E, c.norm_eps);
-            }
-        }
-        for (size_t i = 0; i < (size_t)n * E; ++i) x_[i] += xn_[i];
-    }
-
-    if (hidden_sink_) {
-        // Embedding mode: keep the final normalised hidden state of every token, no logits.
-        for (int t = 0; t < n; ++t) {
-            const size_t at = hidden_sink_->size();
-            hidden_sink_->resize(at + E);
-            rms_norm(&x_[(size_t)t * E], w.output_norm.data(), hidden_sink_->data() + at, E,
-                     c.norm_eps);
-        }
-        return;
-    }
-    // Only the rows whose logits are wanted go through the (large) output matrix.
-    const int rows = n_logit_rows;
-    if (rows == 0) return;
-    for (int r = 0; r < rows; ++r) {
-        rms_norm(&x_[(size_t)logit_rows_[r] * E], w.output_norm.data(), &xn_[(size_t)r * E], E,
-                 c.norm_eps);
-    }
-    kernels::matmul(w.output, xn_.data(), rows, logits_out, n_vocab_, pool_, mm_scratch_);
-    if (c.final_softcap > 0) {
-        const float cap = c.final_softcap;
-        for (size_t i = 0; i < (size_t)rows * n_vocab_; ++i) {
-            logits_out[i] = cap * std::tanh(logits_out[i] / cap);
-        }
-    }
+    backend_->gather_rows(x_, {logit_rows_.data(), (size_t)n_rows}, xn_);
+    backend_->rms_norm(xn_, w.output_norm, xn_, n_rows, c.norm_eps);
+    backend_->logits(w.output, xn_, n_rows, c.final_softcap, out);
 }
 
-void Context::plan_tiled_attention(int n) {
-    tiled_jobs_.clear();
-    std::fill_n(tiled_token_.begin(), n, 0);
-    if (tiled_scratch_.empty()) return;
+void Context::output_hidden(int n) {
     const ModelConfig& c = model_.config();
-    const int group = c.n_head / c.n_head_kv;
-    const int heads = std::min(group, kTiledRows);
-    const int tokens_per_job = std::max(1, kTiledRows / heads);
-    seq_tokens_.assign(n_past_.size(), 0);
-    for (int t = 0; t < n; ++t) ++seq_tokens_[batch_seq_[t]];
-    for (int t = 0; t < n;) {
-        const int s = batch_seq_[t];
-        if (seq_tokens_[s] < kTiledMinQueries) {
-            ++t;
-            continue;
-        }
-        int nt = 1;
-        while (t + nt < n && nt < tokens_per_job && batch_seq_[t + nt] == s) ++nt;
-        std::fill_n(tiled_token_.begin() + t, nt, 1);
-        for (int kvh = 0; kvh < c.n_head_kv; ++kvh) {
-            for (int g0 = 0; g0 < group; g0 += heads) {
-                tiled_jobs_.push_back({t, nt, kvh, g0, std::min(heads, group - g0)});
-            }
-        }
-        t += nt;
-    }
-}
-
-void Context::attend_layer(int l, int n) {
-    const ModelConfig& c = model_.config();
-    const int hd = c.head_dim, nkv = c.n_head_kv, group = c.n_head / nkv;
-    const int Q = c.n_head * hd, QKV = Q + 2 * nkv * hd;
-    const bool swa = c.is_swa(l);
-    const int32_t* seqs = batch_seq_.data();
-    const int32_t* positions = batch_pos_.data();
-    AttentionParams base;
-    base.head_dim = hd;
-    base.scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt((float)hd);
-    base.softcap = c.attn_softcap;
-    auto first_visible = [&](int last) { return swa ? std::max(0, last - c.n_swa + 1) : 0; };
-
-    if (!tiled_jobs_.empty()) {
-        // Jobs later in the batch see more keys: hand them out from the last one back, one at a
-        // time, so the threads finish together.
-        std::atomic<int64_t> next{(int64_t)tiled_jobs_.size() - 1};
-        pool_.run([&](int ith, int) {
-            float* scratch = tiled_scratch_.data() + (size_t)ith * tiled_scratch_floats(hd);
-            QueryRow rows[kTiledRows];
-            for (int64_t job = next.fetch_sub(1); job >= 0; job = next.fetch_sub(1)) {
-                const TiledJob& j = tiled_jobs_[job];
-                AttentionParams ap = base;
-                ap.kv_offset = j.kvh * hd;
-                int nr = 0;
-                for (int t = j.t0; t < j.t0 + j.nt; ++t) {
-                    for (int g = j.g0; g < j.g0 + j.ng; ++g) {
-                        const size_t h = (size_t)j.kvh * group + g;
-                        rows[nr++] = {&qkv_[(size_t)t * QKV + h * hd],
-                                      &attn_[(size_t)t * Q + h * hd], first_visible(positions[t]),
-                                      positions[t]};
-                    }
-                }
-                attend_tiled({rows, (size_t)nr}, kv_cache_->view(seqs[j.t0]), l, ap, scratch);
-            }
-        });
-    }
-
-    // The other tokens: one job is a token's query heads that share a KV head (they read the
-    // cache together). Later tokens see more keys: threads take every nth job so each gets an
-    // even share of short and long rows. Small jobs stay on one thread.
-    int n_rest = 0;
-    for (int t = 0; t < n; ++t) n_rest += tiled_token_[t] == 0 ? 1 : 0;
-    if (n_rest == 0) return;
-    const int64_t n_jobs = (int64_t)n * nkv;
-    const bool one_thread = (int64_t)n_rest * nkv * group * hd * (positions[n - 1] + 1) < 65536;
-    auto attend_jobs = [&](int ith, int nth) {
-        const float* q_heads[kMaxGroupHeads];
-        float* out_heads[kMaxGroupHeads];
-        for (int64_t job = ith; job < n_jobs; job += nth) {
-            const int t = (int)(job / nkv), kvh = (int)(job % nkv);
-            if (tiled_token_[t] != 0) continue;
-            AttentionParams ap = base;
-            ap.kv_offset = kvh * hd;
-            ap.last = positions[t];
-            ap.first = first_visible(ap.last);
-            for (int g0 = 0; g0 < group; g0 += kMaxGroupHeads) {
-                const int ng = std::min(kMaxGroupHeads, group - g0);
-                for (int g = 0; g < ng; ++g) {
-                    const size_t h = (size_t)kvh * group + g0 + g;
-                    q_heads[g] = &qkv_[(size_t)t * QKV + h * hd];
-                    out_heads[g] = &attn_[(size_t)t * Q + h * hd];
-                }
-                attend_group(q_heads, ng, kv_cache_->view(seqs[t]), l, ap, out_heads);
-            }
-        }
-    };
-    if (one_thread) {
-        attend_jobs(0, 1);
-    } else {
-        pool_.run(attend_jobs);
-    }
+    backend_->rms_norm(x_, model_.weights().output_norm, xn_, n, c.norm_eps);
+    const size_t at = hidden_sink_->size();
+    hidden_sink_->resize(at + (size_t)n * c.n_embd);
+    backend_->read_rows(xn_, n, hidden_sink_->data() + at);
 }
 
 }  // namespace lokal::model

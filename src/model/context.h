@@ -13,14 +13,12 @@
 #include <span>
 #include <vector>
 
-#include "base/thread_pool.h"
-#include "kernels/cpu/matmul.h"
-#include "kernels/cpu/kv_cache.h"
+#include "backends/backend.h"
 #include "model/model.h"
 
 namespace lokal::model {
 
-using kernels::KvCache;
+using backends::KvStats;
 using kernels::KvType;
 
 struct ContextParams {
@@ -59,15 +57,15 @@ class Context {
     int n_past() const { return seq_n_past(0); }
     int n_ctx() const { return n_ctx_; }
     int n_batch() const { return n_batch_; }
-    size_t kv_cache_bytes() const;
-    const KvCache& kv_cache() const { return *kv_cache_; }
+    size_t kv_cache_bytes() const { return kv_stats().bytes; }
+    KvStats kv_stats() const { return backend_->kv_stats(); }
 
     int seq_n_past(int seq) const { return (size_t)seq < n_past_.size() ? n_past_[seq] : 0; }
     // Forgets everything of seq after its first n tokens (0: all of it).
     void seq_truncate(int seq, int n);
     // dst (cleared first) continues from src's first n tokens; their KV rows are shared.
     void seq_copy_prefix(int src, int dst, int n);
-    int n_threads() const { return pool_.size(); }
+    int n_threads() const { return backend_->n_threads(); }
     // A sentence embedding from a decoder model: the tokens are evaluated from an empty
     // sequence, their final normalised hidden states pooled and L2-normalised. Clears the
     // sequence afterwards.
@@ -80,42 +78,34 @@ class Context {
     const Model& model() const { return model_; }
 
   private:
+    using Cols = backends::Cols;
+
     void check_tokens(std::span<const BatchToken> batch);
     // Runs the layers over batch_tok_/batch_seq_/batch_pos_[0..n); logits of the rows in
     // logit_rows_[0..n_logit_rows) go to logits_out.
     void forward_batch(int n, int n_logit_rows, float* logits_out);
-    // Marks the batch tokens that attend tiled and cuts them into attend_tiled jobs.
-    void plan_tiled_attention(int n);
-    // Attention of layer l for every batch token (q, k, v in qkv_, results to attn_).
-    void attend_layer(int l, int n);
-
-    struct TiledJob {
-        int t0, nt;  // batch tokens t0..t0+nt-1, all of one sequence
-        int kvh;     // the KV head
-        int g0, ng;  // its query heads g0..g0+ng-1 (within the group)
-    };
+    // The blocks of the forward pass, on the backend's op table.
+    void embed_tokens(int n);
+    void attention_block(int layer, int n);
+    void ffn_block(int layer, int n);
+    void output_logits(int n_rows, float* out);
+    void output_hidden(int n);  // embed(): the final normalised hidden states, no logits
+    backends::AttentionShape attention_shape(int layer) const;
 
     const Model& model_;
     int n_ctx_ = 0;
     int n_batch_ = 0;
     int n_vocab_ = 0;
     std::vector<int> n_past_;  // per sequence
-    ThreadPool pool_;
-    kernels::MatmulScratch mm_scratch_;
+    std::unique_ptr<backends::Backend> backend_;
 
-    std::unique_ptr<KvCache> kv_cache_;
     RopeConfig rope_, rope_swa_;  // the model's, with LongRoPE's long factors for long contexts
-    // Per-batch activations.
-    std::vector<float> x_, xn_, qkv_, attn_, ffn_, act_;
+    // Per-batch activations (backend buffers, one row per token): the residual stream x, the
+    // normalised or projected xn, q|k|v side by side, the attention output, gate|up side by
+    // side, and the gated activation.
+    Cols x_, xn_, qkv_, attn_, ffn_, act_;
     std::vector<float> logits_;
     std::vector<int32_t> batch_tok_, batch_seq_, batch_pos_, logit_rows_;
-    // Tiled prompt attention: per batch token whether it attends tiled, the jobs (capacity for
-    // a full batch), the per-sequence token counts, and per-thread scratch (empty when the
-    // model's heads are too large for it).
-    std::vector<uint8_t> tiled_token_;
-    std::vector<TiledJob> tiled_jobs_;
-    std::vector<int> seq_tokens_;
-    std::vector<float> tiled_scratch_;
     std::vector<float>* hidden_sink_ = nullptr;  // set only while embed() runs
 };
 

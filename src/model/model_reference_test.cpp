@@ -450,14 +450,14 @@ TEST(MultiSequence, FullPoolRefusesBatchCleanly) {
     p.kv_rows = 64;
     Context c(*model, p);
     c.eval(some_tokens(60, 1));
-    const int used = c.kv_cache().pages_used();
+    const int used = c.kv_stats().pages_used;
     std::vector<BatchToken> batch;
     for (int i = 0; i < 10; ++i) batch.push_back({5, 1, i == 9});
     EXPECT_FALSE(c.decode(batch));
-    EXPECT_EQ(c.kv_cache().pages_used(), used);
+    EXPECT_EQ(c.kv_stats().pages_used, used);
     EXPECT_EQ(c.seq_n_past(1), 0);
     c.seq_truncate(0, 0);
-    EXPECT_EQ(c.kv_cache().pages_used(), 0);
+    EXPECT_EQ(c.kv_stats().pages_used, 0);
     EXPECT_TRUE(c.decode(batch));
     EXPECT_EQ(c.seq_n_past(1), 10);
 }

@@ -1,0 +1,89 @@
+// The op table on the CPU: kernels/cpu's SIMD kernels (picked per instruction set at start-up),
+// a thread pool that splits each op's rows, a paged KV cache in (virtual) host memory, and
+// activation buffers that are plain host rows. Ops run when called.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "backends/backend.h"
+#include "base/thread_pool.h"
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/kv_cache.h"
+#include "kernels/cpu/matmul.h"
+
+namespace lokal::backends {
+
+class CpuBackend final : public Backend {
+  public:
+    explicit CpuBackend(const BackendParams& params);
+    ~CpuBackend() override;
+
+    const char* name() const override { return "cpu"; }
+    int n_threads() const override { return pool_.size(); }
+
+    BufferId alloc_rows(int rows, int width) override;
+    void read_rows(Cols src, int n, float* dst) override;
+
+    bool kv_reserve(int seq, int first_write, int n_rows) override;
+    void kv_truncate(int seq, int n) override;
+    void kv_copy_prefix(int src, int dst, int n) override;
+    KvStats kv_stats() const override;
+
+    void set_batch(const Batch& batch) override;
+    void get_rows(const MatrixView& table, Cols out, int n) override;
+    void scale(Cols x, int n, float s) override;
+    void rms_norm(Cols x, std::span<const float> w, Cols out, int n, float eps) override;
+    void rms_norm_heads(Cols x, std::span<const float> w, int n, int head_dim,
+                        float eps) override;
+    void matmul(const MatrixView& w, Cols x, Cols out, int n) override;
+    void add_bias(Cols x, std::span<const float> b, int n) override;
+    void rope(Cols q, Cols k, int n, int head_dim, const RopeConfig& rope) override;
+    void kv_store(int layer, Cols k, Cols v, int n) override;
+    void attention(int layer, Cols q, Cols out, int n, const AttentionShape& shape) override;
+    void glu(Activation act, Cols gate, Cols up, Cols out, int n) override;
+    void add(Cols x, Cols y, int n) override;
+    void gather_rows(Cols src, std::span<const int32_t> rows, Cols dst) override;
+    void logits(const MatrixView& w, Cols x, int n, float softcap, float* dst) override;
+
+  private:
+    struct RowBuffer {
+        std::vector<float> data;
+        int width = 0;
+    };
+    struct TiledJob {
+        int t0, nt;  // batch tokens t0..t0+nt-1, all of one sequence
+        int kvh;     // the KV head
+        int g0, ng;  // its query heads g0..g0+ng-1 (within the group)
+    };
+
+    float* at(Cols c, int row) {
+        RowBuffer& b = buffers_[c.buf];
+        return b.data.data() + (size_t)row * b.width + c.col;
+    }
+    int stride(Cols c) const { return buffers_[c.buf].width; }
+
+    // Marks the batch tokens that attend tiled and cuts them into attend_tiled jobs (once per
+    // batch, at its first attention).
+    void plan_tiled_attention(const AttentionShape& shape);
+    void attend_tiled_jobs(int layer, Cols q, Cols out, const kernels::AttentionParams& base,
+                           const AttentionShape& shape);
+    void attend_rows(int layer, Cols q, Cols out, int n, const kernels::AttentionParams& base,
+                     const AttentionShape& shape);
+
+    ThreadPool pool_;
+    kernels::MatmulScratch mm_scratch_;
+    std::unique_ptr<kernels::KvCache> kv_;
+    std::vector<RowBuffer> buffers_;
+    Batch batch_;
+    int n_seqs_ = 0;  // 1 + the largest sequence id in the batch
+    // Tiled prompt attention: per batch token whether it attends tiled, the jobs, the
+    // per-sequence token counts, and per-thread scratch (empty when the heads are too large).
+    bool planned_ = false;
+    std::vector<uint8_t> tiled_token_;
+    std::vector<TiledJob> tiled_jobs_;
+    std::vector<int> seq_tokens_;
+    std::vector<float> tiled_scratch_;
+};
+
+}  // namespace lokal::backends
