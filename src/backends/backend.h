@@ -68,7 +68,7 @@ struct BackendParams {
     int n_layer = 0;
     int kv_row_elems = 0;  // n_head_kv * head_dim
     KvType kv_type = KvType::F16;
-    int kv_rows = 0;  // positions in the pool shared by all sequences
+    int kv_rows = 0;  // positions in the pool shared by all sequences; 0: no cache (encoders)
     int max_batch = 0;
     AttentionShape attention;  // of every layer (a layer's window is given per call)
 };
@@ -93,11 +93,14 @@ class Backend {
     // ---- ops ----------------------------------------------------------------------------------
     // The batch the following ops work on (n = tokens.size() rows).
     virtual void set_batch(const Batch& batch) = 0;
-    // out row t = row tokens[t] of the embedding matrix.
-    virtual void get_rows(const MatrixView& table, Cols out, int n) = 0;
+    // out row t = row ids[t] of the matrix (token embeddings: the batch tokens).
+    virtual void get_rows(const MatrixView& table, std::span<const int32_t> ids, Cols out) = 0;
     virtual void scale(Cols x, int n, float s) = 0;
     // out = x / rms(x) * w per row (out may be x).
     virtual void rms_norm(Cols x, std::span<const float> w, Cols out, int n, float eps) = 0;
+    // out = (x - mean) / sqrt(var + eps) * w + b per row (out may be x).
+    virtual void layer_norm(Cols x, std::span<const float> w, std::span<const float> b, Cols out,
+                            int n, float eps) = 0;
     // The same for each head_dim-wide head of each row, in place (q/k norms).
     virtual void rms_norm_heads(Cols x, std::span<const float> w, int n, int head_dim,
                                 float eps) = 0;
@@ -111,8 +114,14 @@ class Backend {
     virtual void kv_store(int layer, Cols k, Cols v, int n) = 0;
     // out = softmax(q K^T * scale) V per query head, over the row's sequence up to its position.
     virtual void attention(int layer, Cols q, Cols out, int n, const AttentionShape& shape) = 0;
+    // Encoders: every row attends to every row of the batch (no cache, no mask).
+    virtual void attention_all_rows(Cols q, Cols k, Cols v, Cols out, int n, int head_dim,
+                                    float scale) = 0;
     // out = act(gate) * up.
     virtual void glu(Activation act, Cols gate, Cols up, Cols out, int n) = 0;
+    // x = gelu(x) (tanh approximation, through the F16 table as llama.cpp does), in place.
+    virtual void gelu(Cols x, int n) = 0;
+    virtual void tanh(Cols x, int n) = 0;
     // x += y.
     virtual void add(Cols x, Cols y, int n) = 0;
     // dst row r = src row rows[r].

@@ -220,7 +220,7 @@ void Context::forward_batch(int n, int n_logit_rows, float* logits_out) {
 
 void Context::embed_tokens(int n) {
     const ModelConfig& c = model_.config();
-    backend_->get_rows(model_.weights().tok_embd, x_, n);
+    backend_->get_rows(model_.weights().tok_embd, {batch_tok_.data(), (size_t)n}, x_);
     if (c.scale_embeddings) backend_->scale(x_, n, std::sqrt((float)c.n_embd));
 }
 

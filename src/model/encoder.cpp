@@ -2,152 +2,156 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
+#include "backends/cpu/cpu_backend.h"
 #include "base/error.h"
-#include "kernels/cpu/rope.h"
-#include "kernels/cpu/row_ops.h"
 
 namespace lokal::model {
 
-using kernels::RopeTable;
-using kernels::add_bias;
-using kernels::gelu_inplace;
-using kernels::layer_norm;
-using kernels::rope_apply;
-using kernels::softmax;
-using kernels::swiglu;
-
-Encoder::Encoder(const Model& model, int n_threads)
-    : model_(model), pool_(n_threads > 0 ? n_threads : ThreadPool::default_threads()) {
-    if (!model.config().encoder_only) {
-        throw Error("'" + model.config().arch + "' is not an embedding (encoder) model");
+Encoder::Encoder(const Model& model, int n_threads) : model_(model) {
+    const ModelConfig& c = model.config();
+    if (!c.encoder_only) {
+        throw Error("'" + c.arch + "' is not an embedding (encoder) model");
     }
+    backends::BackendParams bp;
+    bp.n_threads = n_threads;
+    bp.max_batch = c.n_ctx_train;
+    bp.attention = {c.n_head, c.n_head, c.head_dim, 1.0f / std::sqrt((float)c.head_dim), 0.0f, 0};
+    backend_ = std::make_unique<backends::CpuBackend>(bp);
+    const EncoderWeights& enc = model.weights().encoder;
+    auto rows = [&](int n, int64_t width) -> Cols {
+        return {backend_->alloc_rows(n, (int)width), 0, (int)width};
+    };
+    const int N = c.n_ctx_train, E = c.n_embd;
+    x_ = rows(N, E);
+    t_ = rows(N, E);
+    qkv_ = rows(N, 3 * E);
+    attn_ = rows(N, E);
+    up_ = rows(N, c.n_ff);
+    gate_ = rows(N, c.n_ff);
+    cls_ = rows(1, E);
+    scores_ = rows(1, std::max<int64_t>(1, enc.cls_out.rows));
+    positions_.resize(N);
+    std::iota(positions_.begin(), positions_.end(), 0);
+    seqs_.assign(N, 0);
 }
 
-std::vector<float> Encoder::hidden_states(std::span<const int32_t> tokens) {
+Encoder::~Encoder() = default;
+
+void Encoder::forward(std::span<const int32_t> tokens) {
     const ModelConfig& c = model_.config();
-    const Weights& w = model_.weights();
-    const EncoderWeights& enc = w.encoder;
-    const int n = (int)tokens.size(), E = c.n_embd, F = c.n_ff, hd = c.head_dim, nh = c.n_head;
+    const int n = (int)tokens.size();
     if (n == 0) throw Error("nothing to embed: the text has no tokens");
     if (n > c.n_ctx_train) {
         throw Error("the text has " + std::to_string(n) + " tokens; this model takes at most " +
                     std::to_string(c.n_ctx_train));
     }
-    std::vector<float> x((size_t)n * E), t1((size_t)n * E), q(t1.size()), k(t1.size()),
-        v(t1.size()), attn(t1.size()), h((size_t)n * std::max(F, 3 * E)), gate((size_t)n * F),
-        row(E);
-    for (int t = 0; t < n; ++t) {
-        if (tokens[t] < 0 || tokens[t] >= c.n_vocab) throw Error("token id out of range");
-        float* xr = &x[(size_t)t * E];
-        kernels::get_row(w.tok_embd, tokens[t], xr);
-        if (enc.pos_embd.rows > 0) {
-            kernels::get_row(enc.pos_embd, t, row.data());
-        } else {
-            std::fill(row.begin(), row.end(), 0.0f);
-        }
-        for (int i = 0; i < E; ++i) xr[i] += (enc.type0.empty() ? 0.0f : enc.type0[i]) + row[i];
-        layer_norm(xr, enc.tok_norm.data(), enc.tok_norm_b.data(), xr, E, c.norm_eps);
+    for (int32_t t : tokens) {
+        if (t < 0 || t >= c.n_vocab) throw Error("token id out of range");
     }
-    const float scale = 1.0f / std::sqrt((float)hd);
-    for (const EncoderLayerWeights& L : enc.layers) {
-        if (L.wqkv.rows > 0) {
-            std::vector<float>& qkv = h;  // n * 3E fits: checked below
-            kernels::matmul(L.wqkv, x.data(), n, qkv.data(), 3 * E, pool_, scratch_);
-            for (int t = 0; t < n; ++t) {
-                const float* r = &qkv[(size_t)t * 3 * E];
-                std::copy(r, r + E, &q[(size_t)t * E]);
-                std::copy(r + E, r + 2 * E, &k[(size_t)t * E]);
-                std::copy(r + 2 * E, r + 3 * E, &v[(size_t)t * E]);
-            }
-        } else {
-            kernels::matmul(L.wq, x.data(), n, q.data(), E, pool_, scratch_);
-            kernels::matmul(L.wk, x.data(), n, k.data(), E, pool_, scratch_);
-            kernels::matmul(L.wv, x.data(), n, v.data(), E, pool_, scratch_);
-        }
-        for (int t = 0; t < n; ++t) {
-            if (!L.bq.empty()) add_bias(&q[(size_t)t * E], L.bq.data(), E);
-            if (!L.bk.empty()) add_bias(&k[(size_t)t * E], L.bk.data(), E);
-            if (!L.bv.empty()) add_bias(&v[(size_t)t * E], L.bv.data(), E);
-            if (c.rope.n_rot > 0) {
-                RopeTable rope;
-                rope.compute(c.rope, t);
-                rope_apply(&q[(size_t)t * E], nh, hd, c.rope, rope);
-                rope_apply(&k[(size_t)t * E], nh, hd, c.rope, rope);
-            }
-        }
-        pool_.parallel_for((int64_t)n * nh, 1, [&](int64_t j0, int64_t j1) {
-            std::vector<float> s(n);
-            for (int64_t job = j0; job < j1; ++job) {
-                const int t = (int)(job / nh), hh = (int)(job % nh);
-                const float* qv = &q[(size_t)t * E + (size_t)hh * hd];
-                for (int j = 0; j < n; ++j) {
-                    const float* kv = &k[(size_t)j * E + (size_t)hh * hd];
-                    float dot = 0.0f;
-                    for (int d = 0; d < hd; ++d) dot += qv[d] * kv[d];
-                    s[j] = dot * scale;
-                }
-                softmax(s.data(), n);
-                float* out = &attn[(size_t)t * E + (size_t)hh * hd];
-                for (int d = 0; d < hd; ++d) out[d] = 0.0f;
-                for (int j = 0; j < n; ++j) {
-                    const float* vv = &v[(size_t)j * E + (size_t)hh * hd];
-                    for (int d = 0; d < hd; ++d) out[d] += s[j] * vv[d];
-                }
-            }
-        });
-        kernels::matmul(L.wo, attn.data(), n, t1.data(), E, pool_, scratch_);
-        for (int t = 0; t < n; ++t) {
-            float* xr = &x[(size_t)t * E];
-            const float* o = &t1[(size_t)t * E];
-            for (int i = 0; i < E; ++i) xr[i] += o[i] + (L.bo.empty() ? 0.0f : L.bo[i]);
-            layer_norm(xr, L.attn_norm.data(), L.attn_norm_b.data(), xr, E, c.norm_eps);
-        }
-        kernels::matmul(L.w_up, x.data(), n, h.data(), F, pool_, scratch_);
-        if (L.w_gate.rows > 0) {
-            kernels::matmul(L.w_gate, x.data(), n, gate.data(), F, pool_, scratch_);
-        }
-        for (int t = 0; t < n; ++t) {
-            float* hr = &h[(size_t)t * F];
-            if (!L.b_up.empty()) add_bias(hr, L.b_up.data(), F);
-            if (L.w_gate.rows > 0) {
-                swiglu(&gate[(size_t)t * F], hr, hr, F);
-            } else {
-                gelu_inplace(hr, F);
-            }
-        }
-        kernels::matmul(L.w_down, h.data(), n, t1.data(), E, pool_, scratch_);
-        for (int t = 0; t < n; ++t) {
-            float* xr = &x[(size_t)t * E];
-            const float* d = &t1[(size_t)t * E];
-            for (int i = 0; i < E; ++i) xr[i] += d[i] + (L.b_down.empty() ? 0.0f : L.b_down[i]);
-            layer_norm(xr, L.out_norm.data(), L.out_norm_b.data(), xr, E, c.norm_eps);
-        }
+    backend_->set_batch({tokens, {seqs_.data(), (size_t)n}, {positions_.data(), (size_t)n}});
+    embed_tokens(tokens);
+    for (const EncoderLayerWeights& L : model_.weights().encoder.layers) {
+        attention_block(L, n);
+        ffn_block(L, n);
     }
-    return x;
 }
 
-std::vector<float> Encoder::rank_scores(const float* h_cls) {
+// Token embeddings plus absolute positions (when the model has them) and token type 0, then
+// LayerNorm.
+void Encoder::embed_tokens(std::span<const int32_t> tokens) {
     const ModelConfig& c = model_.config();
     const EncoderWeights& enc = model_.weights().encoder;
-    std::vector<float> h(h_cls, h_cls + c.n_embd);
-    if (enc.cls.rows > 0) {
-        std::vector<float> t(c.n_embd);
-        kernels::matmul(enc.cls, h.data(), 1, t.data(), c.n_embd, pool_, scratch_);
-        if (!enc.cls_b.empty()) add_bias(t.data(), enc.cls_b.data(), c.n_embd);
-        for (int i = 0; i < c.n_embd; ++i) h[i] = std::tanh(t[i]);
+    backends::Backend& b = *backend_;
+    const int n = (int)tokens.size();
+    b.get_rows(model_.weights().tok_embd, tokens, x_);
+    if (enc.pos_embd.rows > 0) {
+        b.get_rows(enc.pos_embd, {positions_.data(), (size_t)n}, t_);
+        if (!enc.type0.empty()) b.add_bias(t_, enc.type0, n);
+        b.add(x_, t_, n);
+    } else if (!enc.type0.empty()) {
+        b.add_bias(x_, enc.type0, n);
     }
+    b.layer_norm(x_, enc.tok_norm, enc.tok_norm_b, x_, n, c.norm_eps);
+}
+
+// Post-norm bidirectional attention: fused or separate q/k/v with biases, rotary positions
+// (nomic-bert), then x = LayerNorm(x + o + bo).
+void Encoder::attention_block(const EncoderLayerWeights& L, int n) {
+    const ModelConfig& c = model_.config();
+    backends::Backend& b = *backend_;
+    const int E = c.n_embd, hd = c.head_dim;
+    const Cols q = qkv_.sub(0, E), k = qkv_.sub(E, E), v = qkv_.sub(2 * E, E);
+    if (L.wqkv.rows > 0) {
+        b.matmul(L.wqkv, x_, qkv_, n);
+    } else {
+        b.matmul(L.wq, x_, q, n);
+        b.matmul(L.wk, x_, k, n);
+        b.matmul(L.wv, x_, v, n);
+    }
+    if (!L.bq.empty()) b.add_bias(q, L.bq, n);
+    if (!L.bk.empty()) b.add_bias(k, L.bk, n);
+    if (!L.bv.empty()) b.add_bias(v, L.bv, n);
+    if (c.rope.n_rot > 0) b.rope(q, k, n, hd, c.rope);
+    b.attention_all_rows(q, k, v, attn_, n, hd, 1.0f / std::sqrt((float)hd));
+    b.matmul(L.wo, attn_, t_, n);
+    if (!L.bo.empty()) b.add_bias(t_, L.bo, n);
+    b.add(x_, t_, n);
+    b.layer_norm(x_, L.attn_norm, L.attn_norm_b, x_, n, c.norm_eps);
+}
+
+// Post-norm feed-forward: GELU, or SwiGLU when the layer has a gate (nomic-bert).
+void Encoder::ffn_block(const EncoderLayerWeights& L, int n) {
+    const ModelConfig& c = model_.config();
+    backends::Backend& b = *backend_;
+    b.matmul(L.w_up, x_, up_, n);
+    if (!L.b_up.empty()) b.add_bias(up_, L.b_up, n);
+    if (L.w_gate.rows > 0) {
+        b.matmul(L.w_gate, x_, gate_, n);
+        b.glu(backends::Activation::SiLU, gate_, up_, up_, n);
+    } else {
+        b.gelu(up_, n);
+    }
+    b.matmul(L.w_down, up_, t_, n);
+    if (!L.b_down.empty()) b.add_bias(t_, L.b_down, n);
+    b.add(x_, t_, n);
+    b.layer_norm(x_, L.out_norm, L.out_norm_b, x_, n, c.norm_eps);
+}
+
+// score = cls_out * tanh(cls * h_CLS + cls_b) + cls_out_b (cls is absent in some heads).
+std::vector<float> Encoder::rank_scores() {
+    const EncoderWeights& enc = model_.weights().encoder;
+    backends::Backend& b = *backend_;
+    Cols h = x_;  // its first row: the CLS state
+    if (enc.cls.rows > 0) {
+        b.matmul(enc.cls, x_, cls_, 1);
+        if (!enc.cls_b.empty()) b.add_bias(cls_, enc.cls_b, 1);
+        b.tanh(cls_, 1);
+        h = cls_;
+    }
+    b.matmul(enc.cls_out, h, scores_, 1);
+    if (!enc.cls_out_b.empty()) b.add_bias(scores_, enc.cls_out_b, 1);
     std::vector<float> out(enc.cls_out.rows);
-    kernels::matmul(enc.cls_out, h.data(), 1, out.data(), enc.cls_out.rows, pool_, scratch_);
-    if (!enc.cls_out_b.empty()) add_bias(out.data(), enc.cls_out_b.data(), (int)out.size());
+    b.read_rows(scores_, 1, out.data());
     return out;
+}
+
+std::vector<float> Encoder::hidden_states(std::span<const int32_t> tokens) {
+    forward(tokens);
+    std::vector<float> x(tokens.size() * (size_t)model_.config().n_embd);
+    backend_->read_rows(x_, (int)tokens.size(), x.data());
+    return x;
 }
 
 std::vector<float> Encoder::embed(std::span<const int32_t> tokens) {
     const ModelConfig& c = model_.config();
     const int n = (int)tokens.size(), E = c.n_embd;
+    if (c.pooling == Pooling::Rank) {
+        forward(tokens);
+        return rank_scores();
+    }
     const std::vector<float> x = hidden_states(tokens);
-    if (c.pooling == Pooling::Rank) return rank_scores(x.data());
     std::vector<float> out(E, 0.0f);
     switch (c.pooling) {
         case Pooling::Mean:

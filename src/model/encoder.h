@@ -1,13 +1,13 @@
 // Sentence embeddings from encoder-only models (BERT family): every token attends to every
 // other, the final hidden states are pooled (mean / CLS / last, as the GGUF states) and
-// L2-normalised.
+// L2-normalised. The forward pass runs on a backend's op table, like the decoder's.
 #pragma once
 
+#include <memory>
 #include <span>
 #include <vector>
 
-#include "base/thread_pool.h"
-#include "kernels/cpu/matmul.h"
+#include "backends/backend.h"
 #include "model/model.h"
 
 namespace lokal::model {
@@ -16,6 +16,7 @@ class Encoder {
   public:
     // Throws lokal::Error when the model is not an encoder.
     Encoder(const Model& model, int n_threads = 0);
+    ~Encoder();
 
     // The pooled, L2-normalised embedding (n_embd floats) of one token sequence. For a reranker
     // (Pooling::Rank) the classifier's raw scores instead (one per output label; the first is
@@ -24,13 +25,24 @@ class Encoder {
 
     // The final hidden states, n_tokens x n_embd.
     std::vector<float> hidden_states(std::span<const int32_t> tokens);
-    // The reranker head applied to the CLS (first token's) hidden state.
-    std::vector<float> rank_scores(const float* h_cls);
 
   private:
+    using Cols = backends::Cols;
+
+    // The final hidden states of the tokens, in x_.
+    void forward(std::span<const int32_t> tokens);
+    void embed_tokens(std::span<const int32_t> tokens);
+    void attention_block(const EncoderLayerWeights& L, int n);
+    void ffn_block(const EncoderLayerWeights& L, int n);
+    // The reranker head on the CLS (first token's) hidden state.
+    std::vector<float> rank_scores();
+
     const Model& model_;
-    ThreadPool pool_;
-    kernels::MatmulScratch scratch_;
+    std::unique_ptr<backends::Backend> backend_;
+    // One row per token: the hidden state x, a projection t, q|k|v, the attention output, the
+    // FFN's up and gate rows, and (one row) the reranker's inner and output values.
+    Cols x_, t_, qkv_, attn_, up_, gate_, cls_, scores_;
+    std::vector<int32_t> positions_, seqs_;
 };
 
 }  // namespace lokal::model

@@ -30,7 +30,9 @@ int64_t grain_for(int width) {
 
 CpuBackend::CpuBackend(const BackendParams& p)
     : pool_(p.n_threads > 0 ? p.n_threads : ThreadPool::default_threads()),
-      kv_(std::make_unique<kernels::KvCache>(p.n_layer, p.kv_row_elems, p.kv_type, p.kv_rows)) {
+      kv_(p.kv_rows > 0 ? std::make_unique<kernels::KvCache>(p.n_layer, p.kv_row_elems,
+                                                              p.kv_type, p.kv_rows)
+                        : nullptr) {
     const AttentionShape& a = p.attention;
     tiled_token_.resize(p.max_batch);
     if (a.head_dim <= kTiledMaxHeadDim && a.n_head_kv > 0) {
@@ -53,18 +55,22 @@ void CpuBackend::read_rows(Cols src, int n, float* dst) {
 }
 
 bool CpuBackend::kv_reserve(int seq, int first_write, int n_rows) {
+    LOKAL_ASSERT(kv_);
     return kv_->reserve(seq, first_write, n_rows);
 }
 
 void CpuBackend::kv_truncate(int seq, int n) {
+    LOKAL_ASSERT(kv_);
     kv_->truncate(seq, n);
 }
 
 void CpuBackend::kv_copy_prefix(int src, int dst, int n) {
+    LOKAL_ASSERT(kv_);
     kv_->copy_prefix(src, dst, n);
 }
 
 KvStats CpuBackend::kv_stats() const {
+    if (!kv_) return {};
     return {kv_->bytes(), kv_->pages_total(), kv_->pages_used()};
 }
 
@@ -78,8 +84,8 @@ void CpuBackend::set_batch(const Batch& batch) {
     planned_ = false;
 }
 
-void CpuBackend::get_rows(const MatrixView& table, Cols out, int n) {
-    for (int t = 0; t < n; ++t) kernels::get_row(table, batch_.tokens[t], at(out, t));
+void CpuBackend::get_rows(const MatrixView& table, std::span<const int32_t> ids, Cols out) {
+    for (size_t t = 0; t < ids.size(); ++t) kernels::get_row(table, ids[t], at(out, (int)t));
 }
 
 void CpuBackend::scale(Cols x, int n, float s) {
@@ -91,6 +97,13 @@ void CpuBackend::scale(Cols x, int n, float s) {
 
 void CpuBackend::rms_norm(Cols x, std::span<const float> w, Cols out, int n, float eps) {
     for (int t = 0; t < n; ++t) kernels::rms_norm(at(x, t), w.data(), at(out, t), x.width, eps);
+}
+
+void CpuBackend::layer_norm(Cols x, std::span<const float> w, std::span<const float> b, Cols out,
+                            int n, float eps) {
+    for (int t = 0; t < n; ++t) {
+        kernels::layer_norm(at(x, t), w.data(), b.data(), at(out, t), x.width, eps);
+    }
 }
 
 void CpuBackend::rms_norm_heads(Cols x, std::span<const float> w, int n, int head_dim, float eps) {
@@ -148,6 +161,17 @@ void CpuBackend::glu(Activation act, Cols gate, Cols up, Cols out, int n) {
     });
 }
 
+void CpuBackend::gelu(Cols x, int n) {
+    for (int t = 0; t < n; ++t) kernels::gelu_inplace(at(x, t), x.width);
+}
+
+void CpuBackend::tanh(Cols x, int n) {
+    for (int t = 0; t < n; ++t) {
+        float* r = at(x, t);
+        for (int i = 0; i < x.width; ++i) r[i] = std::tanh(r[i]);
+    }
+}
+
 void CpuBackend::add(Cols x, Cols y, int n) {
     for (int t = 0; t < n; ++t) {
         float* a = at(x, t);
@@ -173,6 +197,21 @@ void CpuBackend::logits(const MatrixView& w, Cols x, int n, float softcap, float
 }
 
 // ---- attention ----------------------------------------------------------------------------
+
+void CpuBackend::attention_all_rows(Cols q, Cols k, Cols v, Cols out, int n, int head_dim,
+                                    float scale) {
+    const int n_head = q.width / head_dim;
+    LOKAL_ASSERT(stride(k) == stride(v));
+    pool_.parallel_for((int64_t)n * n_head, 1, [&](int64_t j0, int64_t j1) {
+        std::vector<float> scores(n);
+        for (int64_t job = j0; job < j1; ++job) {
+            const int t = (int)(job / n_head), h = (int)(job % n_head);
+            const size_t off = (size_t)h * head_dim;
+            kernels::attend_all_rows(at(q, t) + off, at(k, 0) + off, at(v, 0) + off, stride(k), n,
+                                     head_dim, scale, scores.data(), at(out, t) + off);
+        }
+    });
+}
 
 void CpuBackend::plan_tiled_attention(const AttentionShape& shape) {
     planned_ = true;

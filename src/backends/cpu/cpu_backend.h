@@ -31,9 +31,11 @@ class CpuBackend final : public Backend {
     KvStats kv_stats() const override;
 
     void set_batch(const Batch& batch) override;
-    void get_rows(const MatrixView& table, Cols out, int n) override;
+    void get_rows(const MatrixView& table, std::span<const int32_t> ids, Cols out) override;
     void scale(Cols x, int n, float s) override;
     void rms_norm(Cols x, std::span<const float> w, Cols out, int n, float eps) override;
+    void layer_norm(Cols x, std::span<const float> w, std::span<const float> b, Cols out, int n,
+                    float eps) override;
     void rms_norm_heads(Cols x, std::span<const float> w, int n, int head_dim,
                         float eps) override;
     void matmul(const MatrixView& w, Cols x, Cols out, int n) override;
@@ -41,7 +43,11 @@ class CpuBackend final : public Backend {
     void rope(Cols q, Cols k, int n, int head_dim, const RopeConfig& rope) override;
     void kv_store(int layer, Cols k, Cols v, int n) override;
     void attention(int layer, Cols q, Cols out, int n, const AttentionShape& shape) override;
+    void attention_all_rows(Cols q, Cols k, Cols v, Cols out, int n, int head_dim,
+                            float scale) override;
     void glu(Activation act, Cols gate, Cols up, Cols out, int n) override;
+    void gelu(Cols x, int n) override;
+    void tanh(Cols x, int n) override;
     void add(Cols x, Cols y, int n) override;
     void gather_rows(Cols src, std::span<const int32_t> rows, Cols dst) override;
     void logits(const MatrixView& w, Cols x, int n, float softcap, float* dst) override;

@@ -4,6 +4,7 @@
 
 #include "base/fp16.h"
 #include "kernels/cpu/attention_internal.h"
+#include "kernels/cpu/row_ops.h"
 #include "kernels/cpu/vec_dot.h"
 
 namespace lokal::kernels {
@@ -140,6 +141,22 @@ struct F32Rows {
 void detail::attend_f32_scalar(const float* q, const KvSeqView& cache, int layer,
                                const AttentionParams& p, float* out) {
     attend_impl(q, cache, layer, p, out, F32Rows{});
+}
+
+void attend_all_rows(const float* q, const float* k, const float* v, size_t row_stride, int n,
+                     int head_dim, float scale, float* scores, float* out) {
+    for (int j = 0; j < n; ++j) {
+        const float* kj = k + (size_t)j * row_stride;
+        float dot = 0.0f;
+        for (int d = 0; d < head_dim; ++d) dot += q[d] * kj[d];
+        scores[j] = dot * scale;
+    }
+    softmax(scores, n);
+    for (int d = 0; d < head_dim; ++d) out[d] = 0.0f;
+    for (int j = 0; j < n; ++j) {
+        const float* vj = v + (size_t)j * row_stride;
+        for (int d = 0; d < head_dim; ++d) out[d] += scores[j] * vj[d];
+    }
 }
 
 }  // namespace lokal::kernels

@@ -2,6 +2,8 @@
 // softmax so each key and value row is read once.
 #pragma once
 
+#include <cstddef>
+
 #include "kernels/cpu/kv_cache.h"
 
 namespace lokal::kernels {
@@ -26,5 +28,11 @@ constexpr int kMaxGroupHeads = 8;  // n_heads per attend_group call
 // AVX2 they go through the cache together, bit-identical to attending one by one.
 void attend_group(const float* const* q, int n_heads, const KvSeqView& cache, int layer,
                   const AttentionParams& p, float* const* out);
+
+// Bidirectional attention of one query head over n rows (encoders, no cache): k and v point at
+// the head's first row, the rows row_stride floats apart; out[head_dim] = softmax(q.K^T * scale)
+// . V with a two-pass softmax (scores: n floats of scratch).
+void attend_all_rows(const float* q, const float* k, const float* v, size_t row_stride, int n,
+                     int head_dim, float scale, float* scores, float* out);
 
 }  // namespace lokal::kernels
