@@ -16,13 +16,15 @@ namespace lokal {
 MappedFile::MappedFile(const std::string& path) : path_(path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        throw Error("cannot open '" + path + "': " + std::strerror(errno));
+        const int err = errno;
+        throw Error("cannot open '" + path + "': " + std::strerror(err),
+                    err == ENOENT ? ErrorKind::NotFound : ErrorKind::Io);
     }
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
         const int err = errno;
         ::close(fd);
-        throw Error("cannot stat '" + path + "': " + std::strerror(err));
+        throw Error("cannot stat '" + path + "': " + std::strerror(err), ErrorKind::Io);
     }
     if (S_ISDIR(st.st_mode)) {
         ::close(fd);
@@ -34,7 +36,7 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
         if (p == MAP_FAILED) {
             const int err = errno;
             ::close(fd);
-            throw Error("cannot map '" + path + "': " + std::strerror(err));
+            throw Error("cannot map '" + path + "': " + std::strerror(err), ErrorKind::Io);
         }
         data_ = static_cast<const uint8_t*>(p);
     }

@@ -252,7 +252,7 @@ int rm_command(const StoreOptions& o) {
             missing += (missing.empty() ? "'" : ", '") + o.rm_refs[i] + "'";
         }
     }
-    if (!missing.empty()) throw Error("model " + missing + " not found");
+    if (!missing.empty()) throw Error("model " + missing + " not found", ErrorKind::NotFound);
     return 0;
 }
 
@@ -260,7 +260,8 @@ int cp_command(const StoreOptions& o) {
     store::Store s = store::Store::open_default();
     store::ModelRef src = store::parse_ref(o.cp_src);
     store::ModelRef dst = store::parse_ref(o.cp_dst);
-    if (!s.read_manifest(src)) throw Error("model '" + o.cp_src + "' not found");
+    if (!s.read_manifest(src))
+        throw Error("model '" + o.cp_src + "' not found", ErrorKind::NotFound);
     s.copy(src, dst);
     std::printf("copied '%s' to '%s'\n", o.cp_src.c_str(), o.cp_dst.c_str());
     return 0;

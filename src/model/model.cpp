@@ -14,7 +14,8 @@ std::unique_ptr<Model> Model::load(const std::string& path) {
     const ArchDesc* arch = find_arch(*arch_name);
     if (!arch) {
         throw Error("unsupported model architecture '" + *arch_name +
-                    "' (lokal supports: " + supported_arch_list() + ")");
+                        "' (lokal supports: " + supported_arch_list() + ")",
+                    ErrorKind::Unsupported);
     }
     m->config_.arch = *arch_name;
     arch->read_config(f, m->config_);

@@ -261,8 +261,7 @@ void pull(ServerState& state, const httplib::Request& req, httplib::Response& re
         try {
             store::pull(s, name, events);
         } catch (const Error& e) {
-            const std::string msg = e.what();
-            throw HttpError(msg.find("not found") != std::string::npos ? 404 : 500, msg);
+            throw HttpError(http_status(e.kind()), e.what());
         }
         res.set_content(json{{"status", "success"}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
                         "application/json");
@@ -343,8 +342,7 @@ void create(ServerState& state, const httplib::Request& req, httplib::Response& 
     try {
         store::create_model(s, name, mf, std::filesystem::current_path());
     } catch (const Error& e) {
-        const std::string msg = e.what();
-        throw HttpError(msg.find("not found") != std::string::npos ? 404 : 400, msg);
+        throw HttpError(http_status(e.kind()), e.what());
     }
     state.models.unload(name);  // a loaded model of that name is stale now
     const bool streaming = optional_bool(body, "stream", true);

@@ -51,7 +51,7 @@ httplib::Server::Handler guarded(
         } catch (const ModelNotFound& e) {
             send_error(req, res, 404, e.what(), "model");
         } catch (const Error& e) {
-            send_error(req, res, 500, e.what());
+            send_error(req, res, http_status(e.kind()), e.what());
         } catch (const json::exception& e) {
             send_error(req, res, 400, std::string("malformed request: ") + e.what());
         } catch (const std::bad_alloc&) {

@@ -5,7 +5,26 @@
 #include <stdexcept>
 #include <string>
 
+#include "base/error.h"
+
 namespace lokal::server {
+
+// The HTTP status a lokal::Error of each kind answers with, for every API.
+constexpr int http_status(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::InvalidInput:
+        case ErrorKind::Unsupported:
+            return 400;
+        case ErrorKind::NotFound:
+            return 404;
+        case ErrorKind::Busy:
+            return 503;
+        case ErrorKind::Io:
+        case ErrorKind::Internal:
+            return 500;
+    }
+    return 500;
+}
 
 struct HttpError : std::runtime_error {
     HttpError(int status, const std::string& message, std::string param = {})

@@ -75,7 +75,12 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
     auto m = std::make_shared<LoadedModel>();
     m->name = name;
     m->path = path;
-    m->model = model::Model::load(path);
+    try {
+        m->model = model::Model::load(path);
+    } catch (const Error& e) {
+        // The file is in the store: failing to load it is the server's problem, not the request's.
+        throw Error(e.what(), e.kind() == ErrorKind::Io ? ErrorKind::Io : ErrorKind::Internal);
+    }
     m->defaults = store::stored_model_defaults(name);
     m->family = chat::detect_family(m->model->file());
     try {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/error.h"
 #include "chat/builtin_format.h"
 #include "chat/go_template.h"
 #include "engine/batch_scheduler.h"
@@ -27,9 +28,10 @@ namespace lokal::server {
 
 using Clock = std::chrono::system_clock;
 
-// Thrown for a model name the store does not have (the server answers 404).
-struct ModelNotFound : std::runtime_error {
-    using std::runtime_error::runtime_error;
+// Thrown for a model name the store does not have (the server answers 404, naming the "model"
+// field).
+struct ModelNotFound : Error {
+    explicit ModelNotFound(const std::string& message) : Error(message, ErrorKind::NotFound) {}
 };
 
 struct LoadedModel {

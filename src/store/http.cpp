@@ -207,7 +207,7 @@ HttpResult http_get(const std::string& start_url, const std::vector<std::string>
         HttpResult r;
         r.url = url;
         CURL* c = curl_easy_init();
-        if (!c) throw Error("cannot initialise libcurl");
+        if (!c) throw Error("cannot initialise libcurl", ErrorKind::Internal);
         Transfer t{&r, &sink, c};
         char errbuf[CURL_ERROR_SIZE] = {0};
         curl_slist* hl = nullptr;
@@ -255,7 +255,8 @@ HttpResult http_get(const std::string& start_url, const std::vector<std::string>
         curl_slist_free_all(hl);
         curl_easy_cleanup(c);
         if (next.empty()) return r;
-        if (hop >= kMaxRedirects) throw Error("too many redirects from '" + start_url + "'");
+        if (hop >= kMaxRedirects)
+            throw Error("too many redirects from '" + start_url + "'", ErrorKind::Io);
         url = next;
     }
 }

@@ -139,7 +139,8 @@ void write_parts_file(const fs::path& path, const PartsPlan& plan) {
     tmp += ".tmp";
     std::string text = format_parts(plan);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error("cannot write '" + tmp.string() + "': " + std::strerror(errno));
+    if (fd < 0)
+        throw Error("cannot write '" + tmp.string() + "': " + std::strerror(errno), ErrorKind::Io);
     size_t off = 0;
     while (off < text.size()) {
         ssize_t w = ::write(fd, text.data() + off, text.size() - off);
@@ -148,7 +149,7 @@ void write_parts_file(const fs::path& path, const PartsPlan& plan) {
             int e = errno;
             ::close(fd);
             ::unlink(tmp.c_str());
-            throw Error("cannot write '" + tmp.string() + "': " + std::strerror(e));
+            throw Error("cannot write '" + tmp.string() + "': " + std::strerror(e), ErrorKind::Io);
         }
         off += static_cast<size_t>(w);
     }
@@ -156,7 +157,7 @@ void write_parts_file(const fs::path& path, const PartsPlan& plan) {
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         int e = errno;
         ::unlink(tmp.c_str());
-        throw Error("cannot write '" + path.string() + "': " + std::strerror(e));
+        throw Error("cannot write '" + path.string() + "': " + std::strerror(e), ErrorKind::Io);
     }
 }
 

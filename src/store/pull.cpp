@@ -62,7 +62,8 @@ int open_locked(const fs::path& path, PullEvents& ev, const std::string& what) {
     for (;;) {
         int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) {
-            throw Error("cannot create '" + path.string() + "': " + std::strerror(errno));
+            throw Error("cannot create '" + path.string() + "': " + std::strerror(errno),
+                        ErrorKind::Io);
         }
         if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
             if (errno != EWOULDBLOCK) {
@@ -95,7 +96,7 @@ void hash_prefix(int fd, uint64_t n, Sha256& h, const fs::path& path) {
         size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), n - off));
         ssize_t got = ::pread(fd, buf.data(), want, static_cast<off_t>(off));
         if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) throw Error("cannot read '" + path.string() + "'");
+        if (got <= 0) throw Error("cannot read '" + path.string() + "'", ErrorKind::Io);
         h.update(buf.data(), static_cast<size_t>(got));
         off += static_cast<uint64_t>(got);
     }
@@ -103,7 +104,7 @@ void hash_prefix(int fd, uint64_t n, Sha256& h, const fs::path& path) {
 
 void truncate_to_zero(int fd, Sha256& h, uint64_t& have) {
     if (::ftruncate(fd, 0) != 0)
-        throw Error(std::string("cannot truncate: ") + std::strerror(errno));
+        throw Error(std::string("cannot truncate: ") + std::strerror(errno), ErrorKind::Io);
     h.hex();  // resets
     have = 0;
 }
@@ -173,14 +174,17 @@ uint64_t download(const Download& d, Sha256& h, uint64_t have, PullEvents& ev,
                 ::ftruncate(d.fd, 0);
                 ::unlink(d.path.c_str());
                 throw Error("disk full while downloading " + d.label +
-                            "; the partial download was removed and the store is unchanged");
+                                "; the partial download was removed and the store is unchanged",
+                            ErrorKind::Io);
             }
-            throw Error("cannot write '" + d.path.string() + "': " + std::strerror(write_errno));
+            throw Error("cannot write '" + d.path.string() + "': " + std::strerror(write_errno),
+                        ErrorKind::Io);
         }
         if (too_big) {
             truncate_to_zero(d.fd, h, have);
             throw Error("the registry sent more than the " + std::to_string(total) + " bytes of " +
-                        d.label + "; download discarded");
+                            d.label + "; download discarded",
+                        ErrorKind::Io);
         }
         std::string problem;
         if (bad_range) {
@@ -201,9 +205,11 @@ uint64_t download(const Download& d, Sha256& h, uint64_t have, PullEvents& ev,
             truncate_to_zero(d.fd, h, have);
             problem = "server refused the resume range";
         } else if (!r.transient()) {
-            if (r.no_network()) throw Error(no_network_hint(d.where, r));
-            if (r.status == 404) throw Error(d.label + " not found at " + d.url + " (HTTP 404)");
-            throw Error("download of " + d.label + " failed: " + r.describe());
+            if (r.no_network()) throw Error(no_network_hint(d.where, r), ErrorKind::Io);
+            if (r.status == 404)
+                throw Error(d.label + " not found at " + d.url + " (HTTP 404)",
+                            ErrorKind::NotFound);
+            throw Error("download of " + d.label + " failed: " + r.describe(), ErrorKind::Io);
         } else {
             problem = r.describe();
         }
@@ -212,7 +218,7 @@ uint64_t download(const Download& d, Sha256& h, uint64_t have, PullEvents& ev,
             std::string msg = "download of " + d.label + " failed after " +
                               std::to_string(opts.max_retries + 1) + " attempts: " + problem;
             if (r.curl_code != 0 && have == 0) msg = no_network_hint(d.where, r);
-            throw Error(msg + "; run the same pull again to resume");
+            throw Error(msg + "; run the same pull again to resume", ErrorKind::Io);
         }
         int delay = opts.backoff_ms << std::min(attempt - 1, 4);
         ev.retry(d.label + ": " + problem, attempt, delay);
@@ -237,12 +243,12 @@ std::string fetch_small(RegistryAuth& auth, const std::string& url,
                 body.append(p, n);
                 return true;
             });
-        if (too_big) throw Error(what + " from " + where + " is too large");
+        if (too_big) throw Error(what + " from " + where + " is too large", ErrorKind::Io);
         *status_out = r.status;
         if (r.ok()) return body;
-        if (r.no_network()) throw Error(no_network_hint(where, r));
+        if (r.no_network()) throw Error(no_network_hint(where, r), ErrorKind::Io);
         if (!r.transient() || attempt > opts.max_retries) {
-            if (r.curl_code != 0) throw Error(no_network_hint(where, r));
+            if (r.curl_code != 0) throw Error(no_network_hint(where, r), ErrorKind::Io);
             return {};
         }
         int delay = opts.backoff_ms << std::min(attempt - 1, 4);
@@ -282,7 +288,9 @@ void fetch_blob(Store& store, const std::string& base, const ModelRef& ref, cons
     }
     std::error_code ec;
     fs::create_directories(store.blobs_dir(), ec);
-    if (ec) throw Error("cannot create '" + store.blobs_dir().string() + "': " + ec.message());
+    if (ec)
+        throw Error("cannot create '" + store.blobs_dir().string() + "': " + ec.message(),
+                    ErrorKind::Io);
     fs::path partial = store.blob_path(layer.digest);
     partial += "-partial";
     const fs::path sidecar = parts_path(partial);
@@ -356,7 +364,8 @@ void fetch_blob(Store& store, const std::string& base, const ModelRef& ref, cons
             ::unlink(partial.c_str());
             remove_parts_file(sidecar);
             throw Error("sha256 mismatch for " + layer.digest + " from " + base + ": got " + got +
-                        "; the download was discarded and the store is unchanged");
+                            "; the download was discarded and the store is unchanged",
+                        ErrorKind::Io);
         }
         // The sidecar goes first: a crash before the rename leaves a complete partial file,
         // which the next pull verifies without downloading.
@@ -499,21 +508,25 @@ ModelRef pull(Store& store, const std::string& ref_or_url, PullEvents& ev,
     std::string body = fetch_small(auth, url, {kAcceptManifest}, "manifest of " + ref.display(),
                                    "registry " + base, opts, ev, &status);
     if (status == 404) {
-        throw Error("model '" + ref_or_url + "' not found in registry " + base);
+        throw Error("model '" + ref_or_url + "' not found in registry " + base,
+                    ErrorKind::NotFound);
     }
     if (status < 200 || status >= 300) {
         throw Error("registry " + base + " answered HTTP " + std::to_string(status) +
-                    " for the manifest of '" + ref_or_url + "'");
+                        " for the manifest of '" + ref_or_url + "'",
+                    ErrorKind::Io);
     }
     Manifest m;
     try {
         m = Manifest::parse(body);
     } catch (const Error& e) {
-        throw Error("registry " + base + " sent a bad manifest for '" + ref_or_url +
-                    "': " + e.what());
+        throw Error(
+            "registry " + base + " sent a bad manifest for '" + ref_or_url + "': " + e.what(),
+            ErrorKind::Io);
     }
     if (!m.find(media::kModel)) {
-        throw Error("the manifest of '" + ref_or_url + "' has no model layer");
+        throw Error("the manifest of '" + ref_or_url + "' has no model layer",
+                    ErrorKind::Unsupported);
     }
     for (const Layer& l : m.blobs()) fetch_blob(store, base, ref, l, auth, ev, opts);
     ev.status("writing manifest");

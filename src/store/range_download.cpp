@@ -106,8 +106,9 @@ void run_part(const RangeJob& job, const Part part, size_t index, Shared& sh) {
                         true);
                 return;
             }
-            throw Error("cannot write '" + job.partial.string() +
-                        "': " + std::strerror(write_errno));
+            throw Error(
+                "cannot write '" + job.partial.string() + "': " + std::strerror(write_errno),
+                ErrorKind::Io);
         }
         if (done.load() == part.length()) return;
         if (sh.stop) return;
@@ -120,18 +121,22 @@ void run_part(const RangeJob& job, const Part part, size_t index, Shared& sh) {
         } else if (!r.transient()) {
             if (r.no_network()) {
                 throw Error("cannot reach " + job.where + " (" + r.describe() +
-                            "): no network? Models already in the store still work offline");
+                                "): no network? Models already in the store still work offline",
+                            ErrorKind::Io);
             }
-            if (r.status == 404) throw Error(job.label + " not found at " + r.url + " (HTTP 404)");
-            throw Error("download of " + job.label + " failed: " + r.describe());
+            if (r.status == 404)
+                throw Error(job.label + " not found at " + r.url + " (HTTP 404)",
+                            ErrorKind::NotFound);
+            throw Error("download of " + job.label + " failed: " + r.describe(), ErrorKind::Io);
         } else {
             problem = r.describe();
         }
         if (got > 0) attempt = 0;  // progress was made: a fresh set of retries
         if (++attempt > job.max_retries) {
             throw Error("download of " + job.label + " failed after " +
-                        std::to_string(job.max_retries + 1) + " attempts: " + problem +
-                        "; run the same pull again to resume");
+                            std::to_string(job.max_retries + 1) + " attempts: " + problem +
+                            "; run the same pull again to resume",
+                        ErrorKind::Io);
         }
         int delay = job.backoff_ms << std::min(attempt - 1, 4);
         {

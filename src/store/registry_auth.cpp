@@ -168,7 +168,8 @@ std::string RegistryAuth::current_token() {
 }
 
 void RegistryAuth::refused(const std::string& why) const {
-    throw Error("registry " + base_ + " refused access to model " + model_ + ": " + why);
+    throw Error("registry " + base_ + " refused access to model " + model_ + ": " + why,
+                ErrorKind::Io);
 }
 
 void RegistryAuth::refresh(const std::string& used, const BearerChallenge& c) {

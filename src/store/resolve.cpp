@@ -25,7 +25,8 @@ std::string resolve_model(const std::string& name_or_path) {
     Store store = Store::open_default();
     auto m = store.read_manifest(ref);
     if (!m) {
-        throw Error("model '" + name_or_path + "' not found; try lokal pull " + name_or_path);
+        throw Error("model '" + name_or_path + "' not found; try lokal pull " + name_or_path,
+                    ErrorKind::NotFound);
     }
     const Layer* layer = m->find(media::kModel);
     if (!layer) throw Error("model '" + name_or_path + "' has no model layer");

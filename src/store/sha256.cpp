@@ -14,7 +14,7 @@ namespace lokal::store {
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
     if (!ctx_ || !EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr)) {
-        throw Error("cannot initialise SHA-256 (OpenSSL)");
+        throw Error("cannot initialise SHA-256 (OpenSSL)", ErrorKind::Internal);
     }
 }
 
@@ -49,7 +49,7 @@ std::string sha256_hex(std::string_view data) {
 
 std::string sha256_file_hex(const std::string& path, uint64_t* n_bytes) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error("cannot read '" + path + "': " + std::strerror(errno));
+    if (fd < 0) throw Error("cannot read '" + path + "': " + std::strerror(errno), ErrorKind::Io);
     Sha256 h;
     std::vector<char> buf(1 << 20);
     while (true) {
@@ -58,7 +58,7 @@ std::string sha256_file_hex(const std::string& path, uint64_t* n_bytes) {
         if (n < 0) {
             int e = errno;
             ::close(fd);
-            throw Error("cannot read '" + path + "': " + std::strerror(e));
+            throw Error("cannot read '" + path + "': " + std::strerror(e), ErrorKind::Io);
         }
         if (n == 0) break;
         h.update(buf.data(), static_cast<size_t>(n));

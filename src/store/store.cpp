@@ -38,7 +38,7 @@ void write_all(int fd, const char* p, size_t n, const fs::path& path) {
     while (n > 0) {
         ssize_t w = ::write(fd, p, n);
         if (w < 0 && errno == EINTR) continue;
-        if (w < 0) throw Error(errno_message("cannot write", path, errno));
+        if (w < 0) throw Error(errno_message("cannot write", path, errno), ErrorKind::Io);
         p += w;
         n -= static_cast<size_t>(w);
     }
@@ -149,14 +149,16 @@ void sync_dir(const fs::path& dir) {
 void write_file_atomic(const fs::path& path, std::string_view data) {
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
-    if (ec) throw Error("cannot create '" + path.parent_path().string() + "': " + ec.message());
+    if (ec)
+        throw Error("cannot create '" + path.parent_path().string() + "': " + ec.message(),
+                    ErrorKind::Io);
     fs::path tmp =
         path.parent_path() / ("." + path.filename().string() + ".tmp-" + unique_suffix());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(errno_message("cannot create", tmp, errno));
+    if (fd < 0) throw Error(errno_message("cannot create", tmp, errno), ErrorKind::Io);
     try {
         write_all(fd, data.data(), data.size(), tmp);
-        if (::fsync(fd) != 0) throw Error(errno_message("cannot flush", tmp, errno));
+        if (::fsync(fd) != 0) throw Error(errno_message("cannot flush", tmp, errno), ErrorKind::Io);
     } catch (...) {
         ::close(fd);
         ::unlink(tmp.c_str());
@@ -166,7 +168,7 @@ void write_file_atomic(const fs::path& path, std::string_view data) {
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         int e = errno;
         ::unlink(tmp.c_str());
-        throw Error(errno_message("cannot rename into", path, e));
+        throw Error(errno_message("cannot rename into", path, e), ErrorKind::Io);
     }
     sync_dir(path.parent_path());
 }
@@ -243,7 +245,7 @@ void Store::commit_blob(const fs::path& tmp, std::string_view digest) {
     if (::rename(tmp.c_str(), dst.c_str()) != 0) {
         int e = errno;
         ::unlink(tmp.c_str());
-        throw Error(errno_message("cannot move blob into", dst, e));
+        throw Error(errno_message("cannot move blob into", dst, e), ErrorKind::Io);
     }
     sync_dir(blobs_dir());
 }
@@ -263,12 +265,12 @@ Layer Store::import_file(std::string_view media_type, const std::string& path) {
     fs::create_directories(blobs_dir(), ec);
     fs::path tmp = temp_path("import");
     int src = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (src < 0) throw Error(errno_message("cannot read", path, errno));
+    if (src < 0) throw Error(errno_message("cannot read", path, errno), ErrorKind::Io);
     int dst = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (dst < 0) {
         int e = errno;
         ::close(src);
-        throw Error(errno_message("cannot create", tmp, e));
+        throw Error(errno_message("cannot create", tmp, e), ErrorKind::Io);
     }
     try {
         // A copy-on-write clone costs no space where the file system supports it.
@@ -277,12 +279,13 @@ Layer Store::import_file(std::string_view media_type, const std::string& path) {
             while (true) {
                 ssize_t n = ::read(src, buf.data(), buf.size());
                 if (n < 0 && errno == EINTR) continue;
-                if (n < 0) throw Error(errno_message("cannot read", path, errno));
+                if (n < 0) throw Error(errno_message("cannot read", path, errno), ErrorKind::Io);
                 if (n == 0) break;
                 write_all(dst, buf.data(), static_cast<size_t>(n), tmp);
             }
         }
-        if (::fsync(dst) != 0) throw Error(errno_message("cannot flush", tmp, errno));
+        if (::fsync(dst) != 0)
+            throw Error(errno_message("cannot flush", tmp, errno), ErrorKind::Io);
     } catch (...) {
         ::close(src);
         ::close(dst);
@@ -346,7 +349,8 @@ bool Store::remove(const ModelRef& ref) {
     } catch (const Error&) {
         // A damaged manifest is still removed; its blobs are left for lack of a list.
     }
-    if (::unlink(mpath.c_str()) != 0) throw Error(errno_message("cannot remove", mpath, errno));
+    if (::unlink(mpath.c_str()) != 0)
+        throw Error(errno_message("cannot remove", mpath, errno), ErrorKind::Io);
     sync_dir(mpath.parent_path());
     // Tidy empty directories up to manifests/.
     std::error_code ec;
@@ -366,7 +370,7 @@ bool Store::remove(const ModelRef& ref) {
 
 void Store::copy(const ModelRef& src, const ModelRef& dst) {
     auto bytes = read_manifest_bytes(src);
-    if (!bytes) throw Error("model '" + src.display() + "' not found");
+    if (!bytes) throw Error("model '" + src.display() + "' not found", ErrorKind::NotFound);
     write_manifest(dst, *bytes);
 }
 

@@ -126,7 +126,12 @@ TEST(Store, ManifestNeedsItsBlobs) {
     m.layers.push_back({media::kModel, "sha256:" + std::string(64, 'b'), 5});
     EXPECT_THROW(s.write_manifest(parse_ref("x"), m.to_json()), Error);
     EXPECT_FALSE(s.read_manifest(parse_ref("x")));
-    EXPECT_THROW(s.copy(parse_ref("nope"), parse_ref("x")), Error);
+    try {
+        s.copy(parse_ref("nope"), parse_ref("x"));
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::NotFound) << e.what();
+    }
 }
 
 TEST(Store, ImportAndResolve) {
@@ -148,8 +153,20 @@ TEST(Store, ImportAndResolve) {
         FAIL();
     } catch (const Error& e) {
         EXPECT_STREQ(e.what(), "model 'missing:tag' not found; try lokal pull missing:tag");
+        EXPECT_EQ(e.kind(), ErrorKind::NotFound);
     }
-    EXPECT_THROW(resolve_model("bad name"), Error);
+    try {
+        resolve_model("bad name");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::InvalidInput);
+    }
+    try {
+        create_model(s, "other:v1", parse_modelfile("FROM nothere:latest\n"), dir.path());
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::NotFound) << e.what();
+    }
 
     // Derived model: inherits the system prompt and parameters, overrides the template.
     Modelfile mf2 = parse_modelfile(

@@ -30,9 +30,9 @@ int64_t grain_for(int width) {
 
 CpuBackend::CpuBackend(const BackendParams& p)
     : pool_(p.n_threads > 0 ? p.n_threads : ThreadPool::default_threads()),
-      kv_(p.kv_rows > 0 ? std::make_unique<kernels::KvCache>(p.n_layer, p.kv_row_elems,
-                                                              p.kv_type, p.kv_rows)
-                        : nullptr) {
+      kv_(p.kv_rows > 0
+              ? std::make_unique<kernels::KvCache>(p.n_layer, p.kv_row_elems, p.kv_type, p.kv_rows)
+              : nullptr) {
     const AttentionShape& a = p.attention;
     tiled_token_.resize(p.max_batch);
     if (a.head_dim <= kTiledMaxHeadDim && a.n_head_kv > 0) {
@@ -309,8 +309,7 @@ void CpuBackend::attend_rows(int layer, Cols q, Cols out, int n, const Attention
                     q_heads[g] = at(q, t) + h * hd;
                     out_heads[g] = at(out, t) + h * hd;
                 }
-                kernels::attend_group(q_heads, ng, kv_->view(batch_.seqs[t]), layer, ap,
-                                      out_heads);
+                kernels::attend_group(q_heads, ng, kv_->view(batch_.seqs[t]), layer, ap, out_heads);
             }
         }
     };

@@ -36,8 +36,7 @@ class CpuBackend final : public Backend {
     void rms_norm(Cols x, std::span<const float> w, Cols out, int n, float eps) override;
     void layer_norm(Cols x, std::span<const float> w, std::span<const float> b, Cols out, int n,
                     float eps) override;
-    void rms_norm_heads(Cols x, std::span<const float> w, int n, int head_dim,
-                        float eps) override;
+    void rms_norm_heads(Cols x, std::span<const float> w, int n, int head_dim, float eps) override;
     void matmul(const MatrixView& w, Cols x, Cols out, int n) override;
     void add_bias(Cols x, std::span<const float> b, int n) override;
     void rope(Cols q, Cols k, int n, int head_dim, const RopeConfig& rope) override;

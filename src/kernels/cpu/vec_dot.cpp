@@ -109,7 +109,8 @@ Isa choose_isa() {
 const TypeKernels& lookup(DType w, Isa isa) {
     const size_t id = static_cast<size_t>(w);
     if (id >= kMaxTypeId || !table(isa)[id].vec_dot) {
-        throw Error("no matrix kernel for tensor type " + std::string(dtype_name(w)));
+        throw Error("no matrix kernel for tensor type " + std::string(dtype_name(w)),
+                    ErrorKind::Unsupported);
     }
     return table(isa)[id];
 }

@@ -28,8 +28,9 @@ void read_config(const gguf::File& f, ModelConfig& cfg) {
     cfg.activation = Activation::GeluTanh;
     const int64_t pooling = f.get_int(a + "pooling_type").value_or(2);
     if (pooling < 0 || pooling > 4) {
-        throw Error("unsupported pooling type " + std::to_string(pooling) + " in " + a +
-                    "pooling_type");
+        throw Error(
+            "unsupported pooling type " + std::to_string(pooling) + " in " + a + "pooling_type",
+            ErrorKind::Unsupported);
     }
     cfg.pooling = (Pooling)pooling;
     const gguf::TensorInfo* t = f.find_tensor("token_embd.weight");

@@ -27,10 +27,12 @@ void read_common_config(const gguf::File& f, ModelConfig& cfg) {
     cfg.n_ctx_train = (int)f.get_int(a + "context_length").value_or(2048);
     cfg.head_dim = (int)f.get_int(a + "attention.key_length").value_or(cfg.n_embd / cfg.n_head);
     if (f.get_int(a + "attention.value_length").value_or(cfg.head_dim) != cfg.head_dim) {
-        throw Error("models whose value heads differ in size from key heads are not supported");
+        throw Error("models whose value heads differ in size from key heads are not supported",
+                    ErrorKind::Unsupported);
     }
     if (cfg.head_dim <= 0 || cfg.head_dim > 1024) {
-        throw Error("attention head size " + std::to_string(cfg.head_dim) + " is not supported");
+        throw Error("attention head size " + std::to_string(cfg.head_dim) + " is not supported",
+                    ErrorKind::Unsupported);
     }
     if (cfg.n_head_kv <= 0 || cfg.n_head % cfg.n_head_kv != 0) {
         throw Error("attention.head_count (" + std::to_string(cfg.n_head) +
@@ -57,7 +59,7 @@ void read_common_config(const gguf::File& f, ModelConfig& cfg) {
         r.yarn_beta_fast = (float)f.get_float(a + "rope.scaling.yarn_beta_fast").value_or(32.0);
         r.yarn_beta_slow = (float)f.get_float(a + "rope.scaling.yarn_beta_slow").value_or(1.0);
     } else if (scaling != "none") {
-        throw Error("unsupported rope scaling type '" + scaling + "'");
+        throw Error("unsupported rope scaling type '" + scaling + "'", ErrorKind::Unsupported);
     }
     if (r.scaling != RopeScaling::None && factor > 0.0) r.freq_scale = (float)(1.0 / factor);
     r.n_ctx_orig =
