@@ -20,6 +20,18 @@ enum class Pooling { None = 0, Mean = 1, Cls = 2, Last = 3, Rank = 4 };
 
 using backends::Activation;
 
+// Whether a block part's tensors belong to an architecture. Binding requires exactly what the
+// architecture states: a Required tensor that is missing, or an Absent one that is present,
+// fails the load with an error naming the tensor.
+enum class Part { Absent, Optional, Required };
+
+// The optional parts of a decoder block (the rest of it every architecture has).
+struct BlockParts {
+    Part qkv_bias = Part::Absent;    // attn_{q,k,v}.bias (qwen2; llama files may carry them)
+    Part qk_norm = Part::Absent;     // per-head attn_{q,k}_norm.weight (qwen3, gemma3)
+    Part post_norms = Part::Absent;  // post_attention_norm, post_ffw_norm (gemma2, gemma3)
+};
+
 struct ModelConfig {
     std::string arch;  // general.architecture
     std::string name;  // general.name
@@ -34,6 +46,7 @@ struct ModelConfig {
     float norm_eps = 1e-5f;
     RopeConfig rope;
     Activation activation = Activation::SiLU;
+    BlockParts parts;
 
     // Gemma: scale token embeddings by sqrt(n_embd).
     bool scale_embeddings = false;

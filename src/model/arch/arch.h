@@ -27,7 +27,11 @@ void read_common_config(const gguf::File& file, ModelConfig& cfg);
 // Reads {arch}.attention.sliding_window and its layer pattern (an int n: every n-th layer is
 // global; or an array of per-layer flags).
 void read_sliding_window(const gguf::File& file, ModelConfig& cfg, int default_pattern);
-// Binds the standard llama-style block tensors (attn_norm, q/k/v/o, ffn_norm, gate/up/down).
+// A block part's vector tensor as cfg.parts states it (empty when absent or optional and missing).
+std::vector<float> bind_part(const WeightBinder& b, const ModelConfig& cfg, Part part,
+                             const std::string& name, int64_t n);
+// Binds the standard llama-style block tensors (attn_norm, q/k/v/o, ffn_norm, gate/up/down) and
+// the optional parts cfg.parts names.
 void bind_llama_style_weights(const WeightBinder& bind, const ModelConfig& cfg, Weights& w);
 
 // Each architecture's two entry points (src/model/arch/<name>.cpp).

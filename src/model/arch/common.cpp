@@ -96,6 +96,24 @@ void read_sliding_window(const gguf::File& f, ModelConfig& cfg, int default_patt
     for (int l = 0; l < cfg.n_layer; ++l) cfg.swa_layers[l] = n == 0 || (l % n) < n - 1;
 }
 
+std::vector<float> bind_part(const WeightBinder& b, const ModelConfig& cfg, Part part,
+                             const std::string& name, int64_t n) {
+    switch (part) {
+        case Part::Required:
+            return b.vector(name, n);
+        case Part::Optional:
+            return b.optional_vector(name, n).value_or(std::vector<float>());
+        case Part::Absent:
+            if (b.file().find_tensor(name)) {
+                throw Error("tensor '" + name + "' is not part of a " + cfg.arch +
+                                " block; the file does not match its architecture",
+                            ErrorKind::Unsupported);
+            }
+            return {};
+    }
+    return {};
+}
+
 void bind_llama_style_weights(const WeightBinder& b, const ModelConfig& cfg, Weights& w) {
     const int64_t E = cfg.n_embd, Q = (int64_t)cfg.n_head * cfg.head_dim,
                   KV = (int64_t)cfg.n_head_kv * cfg.head_dim, F = cfg.n_ff;
@@ -106,8 +124,8 @@ void bind_llama_style_weights(const WeightBinder& b, const ModelConfig& cfg, Wei
     for (int l = 0; l < cfg.n_layer; ++l) {
         LayerWeights& L = w.layers[l];
         auto name = [l](const char* s) { return WeightBinder::layer_name(l, s); };
-        auto optional_vector = [&](const char* s, int64_t n) {
-            return b.optional_vector(name(s), n).value_or(std::vector<float>());
+        auto part_vector = [&](Part part, const char* s, int64_t n) {
+            return bind_part(b, cfg, part, name(s), n);
         };
         L.attn_norm = b.vector(name("attn_norm.weight"), E);
         if (auto qkv = b.optional_matrix(name("attn_qkv.weight"), Q + 2 * KV, E)) {
@@ -117,13 +135,13 @@ void bind_llama_style_weights(const WeightBinder& b, const ModelConfig& cfg, Wei
             L.wk = b.matrix(name("attn_k.weight"), KV, E);
             L.wv = b.matrix(name("attn_v.weight"), KV, E);
         }
-        L.bq = optional_vector("attn_q.bias", Q);
-        L.bk = optional_vector("attn_k.bias", KV);
-        L.bv = optional_vector("attn_v.bias", KV);
-        L.q_norm = optional_vector("attn_q_norm.weight", cfg.head_dim);
-        L.k_norm = optional_vector("attn_k_norm.weight", cfg.head_dim);
+        L.bq = part_vector(cfg.parts.qkv_bias, "attn_q.bias", Q);
+        L.bk = part_vector(cfg.parts.qkv_bias, "attn_k.bias", KV);
+        L.bv = part_vector(cfg.parts.qkv_bias, "attn_v.bias", KV);
+        L.q_norm = part_vector(cfg.parts.qk_norm, "attn_q_norm.weight", cfg.head_dim);
+        L.k_norm = part_vector(cfg.parts.qk_norm, "attn_k_norm.weight", cfg.head_dim);
         L.wo = b.matrix(name("attn_output.weight"), E, Q);
-        L.attn_post_norm = optional_vector("post_attention_norm.weight", E);
+        L.attn_post_norm = part_vector(cfg.parts.post_norms, "post_attention_norm.weight", E);
         L.ffn_norm = b.vector(name("ffn_norm.weight"), E);
         if (auto gate = b.optional_matrix(name("ffn_gate.weight"), F, E)) {
             L.w_gate = *gate;
@@ -132,7 +150,7 @@ void bind_llama_style_weights(const WeightBinder& b, const ModelConfig& cfg, Wei
             L.w_up = b.matrix(name("ffn_up.weight"), 2 * F, E);  // gate rows, then up rows
         }
         L.w_down = b.matrix(name("ffn_down.weight"), E, F);
-        L.ffn_post_norm = optional_vector("post_ffw_norm.weight", E);
+        L.ffn_post_norm = part_vector(cfg.parts.post_norms, "post_ffw_norm.weight", E);
     }
 }
 

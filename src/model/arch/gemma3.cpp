@@ -6,15 +6,22 @@
 
 namespace lokal::model::gemma3 {
 
+// Gemma 3 27B (62 layers) scales queries by n_embd / n_head instead of the head size, as its
+// reference implementation does (query_pre_attn_scalar).
+constexpr int kGemma3_27BLayers = 62;
+
 void read_config(const gguf::File& file, ModelConfig& cfg) {
     read_common_config(file, cfg);
     const std::string a = cfg.arch + ".";
     cfg.rope.style = RopeStyle::NeoX;
     cfg.activation = Activation::GeluTanh;
     cfg.scale_embeddings = true;
+    cfg.parts.qk_norm = Part::Required;
+    cfg.parts.post_norms = Part::Required;
     cfg.final_softcap = (float)file.get_float(a + "final_logit_softcapping").value_or(0.0);
-    cfg.attn_scale = cfg.n_layer == 62 ? 1.0f / std::sqrt((float)cfg.n_embd / cfg.n_head)
-                                       : 1.0f / std::sqrt((float)cfg.head_dim);
+    cfg.attn_scale = cfg.n_layer == kGemma3_27BLayers
+                         ? 1.0f / std::sqrt((float)cfg.n_embd / cfg.n_head)
+                         : 1.0f / std::sqrt((float)cfg.head_dim);
     read_sliding_window(file, cfg, 6);
     // Local layers use their own base and no long-context scaling.
     cfg.rope_swa = cfg.rope;

@@ -7,6 +7,7 @@ namespace lokal::model::llama {
 void read_config(const gguf::File& file, ModelConfig& cfg) {
     read_common_config(file, cfg);
     cfg.rope.style = RopeStyle::Normal;
+    cfg.parts.qkv_bias = Part::Optional;  // some llama-architecture finetunes carry them
     // Llama 3.1+ stores per-frequency divisors for long context in rope_freqs.weight.
     if (const gguf::TensorInfo* t = file.find_tensor("rope_freqs.weight")) {
         WeightBinder b(file);

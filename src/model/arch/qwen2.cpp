@@ -6,6 +6,7 @@ namespace lokal::model::qwen2 {
 void read_config(const gguf::File& file, ModelConfig& cfg) {
     read_common_config(file, cfg);
     cfg.rope.style = RopeStyle::NeoX;
+    cfg.parts.qkv_bias = Part::Required;
 }
 
 void bind_weights(const WeightBinder& bind, const ModelConfig& cfg, Weights& w) {
