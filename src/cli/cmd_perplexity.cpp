@@ -11,7 +11,6 @@
 
 namespace lokal::cli {
 
-std::string read_text_file(const std::string& path);
 
 int perplexity_command(const PerplexityOptions& o) {
     auto model = model::Model::load(store::resolve_model(o.model));

@@ -30,8 +30,6 @@ std::string human_bytes(double n) {
     return buf;
 }
 
-}  // namespace
-
 // The stored template, system prompt, parameters and license of a model in the store.
 void show_stored_layers(const std::string& name) {
     store::Store s = store::Store::open_default();
@@ -59,6 +57,8 @@ void show_stored_layers(const std::string& name) {
         }
     }
 }
+
+}  // namespace
 
 int show_command(const ShowOptions& o) {
     const bool stored = !std::filesystem::is_regular_file(o.model);

@@ -17,6 +17,9 @@ namespace lokal::cli {
 // The KV cache type a --cache-type value names (f16, q8_0, f32); throws lokal::Error otherwise.
 kernels::KvType kv_type_option(const std::string& name);
 
+// The whole of a text file (tokenize --file, perplexity); throws lokal::Error naming the path.
+std::string read_text_file(const std::string& path);
+
 struct RunOptions {
     std::string model;
     std::optional<std::string> prompt;  // -p; else stdin when it is not a terminal; else chat

@@ -156,14 +156,14 @@ Sym JsonRules::null() {
 }
 
 Sym JsonRules::array_of(const Sym& item, int64_t min, int64_t max) {
-    const Sym ws_ = ws();
-    Seq body = {B::byte('['), ws_};
+    const Sym sep = ws();
+    Seq body = {B::byte('['), sep};
     if (max != 0) {
         const int64_t rest_min = std::max<int64_t>(min - 1, 0);
         const int64_t rest_max = max < 0 ? -1 : max - 1;
         const Sym more =
-            b_.repeat("items-more", {B::byte(','), ws_, item, ws_}, rest_min, rest_max);
-        const Seq items = {item, ws_, more};
+            b_.repeat("items-more", {B::byte(','), sep, item, sep}, rest_min, rest_max);
+        const Seq items = {item, sep, more};
         if (min >= 1) {
             body.insert(body.end(), items.begin(), items.end());
         } else {
@@ -175,10 +175,10 @@ Sym JsonRules::array_of(const Sym& item, int64_t min, int64_t max) {
 }
 
 Sym JsonRules::object_of(const Sym& member) {
-    const Sym ws_ = ws();
-    const Sym more = b_.repeat("members-more", {B::byte(','), ws_, member, ws_}, 0, -1);
-    const Sym members = b_.optional("members", {member, ws_, more});
-    return b_.seq("object", {B::byte('{'), ws_, members, B::byte('}')});
+    const Sym sep = ws();
+    const Sym more = b_.repeat("members-more", {B::byte(','), sep, member, sep}, 0, -1);
+    const Sym members = b_.optional("members", {member, sep, more});
+    return b_.seq("object", {B::byte('{'), sep, members, B::byte('}')});
 }
 
 Sym JsonRules::value() {

@@ -367,14 +367,14 @@ void Interpreter::exec_for(const Stmt& s, const ScopePtr& scope, const Value& it
         fn->name = "loop";
         closure_scopes_.push_back(scope);
         fn->fn = [this, &s, weak = std::weak_ptr<Scope>(scope), depth](CallArgs& a) -> Value {
-            ScopePtr scope = weak.lock();
-            LOKAL_ASSERT(scope);
+            ScopePtr live = weak.lock();
+            LOKAL_ASSERT(live);
             DepthGuard g(depth_, options_.limits.max_call_depth);
             std::string buf;
             std::string* saved = out_;
             out_ = &buf;
             try {
-                exec_for(s, scope, a.get(0, "iterable"), depth + 1);
+                exec_for(s, live, a.get(0, "iterable"), depth + 1);
             } catch (...) {
                 out_ = saved;
                 throw;
@@ -420,11 +420,11 @@ Value Interpreter::make_macro(const Stmt& s, const ScopePtr& scope, const Body* 
     const Body* body = caller_body ? caller_body : &s.body;
     closure_scopes_.push_back(scope);
     fn->fn = [this, &s, weak = std::weak_ptr<Scope>(scope), body](CallArgs& a) -> Value {
-        ScopePtr scope = weak.lock();
-        LOKAL_ASSERT(scope);
+        ScopePtr live = weak.lock();
+        LOKAL_ASSERT(live);
         DepthGuard g(depth_, options_.limits.max_call_depth);
         check_deadline();
-        auto local = child_scope(scope);
+        auto local = child_scope(live);
         size_t used = 0;
         std::vector<Value> varargs;
         for (size_t i = 0; i < a.args.size(); i++) {

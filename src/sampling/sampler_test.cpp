@@ -281,9 +281,9 @@ TEST(Sampler, TopPOnLargeVocabMatchesFullSort) {
     auto c = s.candidates(flat.data());
     ASSERT_EQ(c.size(), 5000u);
     EXPECT_EQ(ids(c), [] {
-        std::set<int32_t> s;
-        for (int i = 0; i < 5000; ++i) s.insert(i);
-        return s;
+        std::set<int32_t> all;
+        for (int i = 0; i < 5000; ++i) all.insert(i);
+        return all;
     }());
 }
 

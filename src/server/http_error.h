@@ -27,8 +27,8 @@ constexpr int http_status(ErrorKind kind) {
 }
 
 struct HttpError : std::runtime_error {
-    HttpError(int status, const std::string& message, std::string param = {})
-        : std::runtime_error(message), status(status), param(std::move(param)) {}
+    HttpError(int code, const std::string& message, std::string field = {})
+        : std::runtime_error(message), status(code), param(std::move(field)) {}
     int status;
     std::string param;  // the request field at fault, when there is one
 };

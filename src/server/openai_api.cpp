@@ -5,6 +5,7 @@
 
 #include "server/api_util.h"
 #include "server/generation_request.h"
+#include "server/embeddings.h"
 #include "server/http_error.h"
 #include "server/prompt.h"
 #include "server/structured_output.h"
@@ -12,12 +13,6 @@
 #include "tokenizer/tokenizer.h"
 
 namespace lokal::server {
-
-std::vector<std::vector<float>> embed_texts(ServerState& state, const httplib::Request& req,
-                                            const std::string& model,
-                                            const std::vector<std::string>& texts,
-                                            std::optional<double> keep_alive, bool truncate,
-                                            int* n_tokens);
 
 namespace {
 

@@ -95,9 +95,9 @@ uint64_t Manifest::total_size() const {
     return n;
 }
 
-const Layer* Manifest::find(std::string_view media_type) const {
+const Layer* Manifest::find(std::string_view type) const {
     for (const Layer& l : layers) {
-        if (l.media_type == media_type) return &l;
+        if (l.media_type == type) return &l;
     }
     return nullptr;
 }

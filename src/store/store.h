@@ -49,7 +49,7 @@ struct Manifest {
     std::vector<Layer> blobs() const;
     uint64_t total_size() const;
     // The first layer of this media type, or nullptr.
-    const Layer* find(std::string_view media_type) const;
+    const Layer* find(std::string_view type) const;
 
     std::string to_json() const;
     // Throws lokal::Error on malformed JSON, a bad digest or a missing field.

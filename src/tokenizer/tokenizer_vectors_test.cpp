@@ -97,8 +97,8 @@ INSTANTIATE_TEST_SUITE_P(Tokenizer, VocabVectors,
                          ::testing::Values("llama-spm", "phi-3", "llama-bpe", "qwen2", "gpt-2",
                                            "deepseek-llm", "deepseek-coder", "falcon", "starcoder",
                                            "refact", "mpt", "bert-bge"),
-                         [](const auto& info) {
-                             std::string n = info.param;
+                         [](const auto& p) {
+                             std::string n = p.param;
                              for (char& c : n) {
                                  if (c == '-') c = '_';
                              }

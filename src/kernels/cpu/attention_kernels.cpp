@@ -52,8 +52,8 @@ constexpr size_t kNumIsas = std::size(kAllIsas);
 const AttentionKernels& attention_kernels(KvType type, Isa isa) {
     static const auto tables = [] {
         std::array<std::array<AttentionKernels, std::size(kKvTypes)>, kNumIsas> t{};
-        for (Isa isa : kAllIsas) {
-            for (KvType kv : kKvTypes) t[(size_t)isa][(size_t)kv] = build(kv, isa);
+        for (Isa i : kAllIsas) {
+            for (KvType kv : kKvTypes) t[(size_t)i][(size_t)kv] = build(kv, i);
         }
         return t;
     }();

@@ -79,7 +79,7 @@ TEST_P(AttentionTest, MatchesTwoPassSoftmax) {
 
 INSTANTIATE_TEST_SUITE_P(KvTypes, AttentionTest,
                          ::testing::Values(KvType::F32, KvType::F16, KvType::Q8_0),
-                         [](const auto& info) { return std::string(kv_type_name(info.param)); });
+                         [](const auto& p) { return std::string(kv_type_name(p.param)); });
 
 TEST(KvType, NamesParseBackAnyCase) {
     for (KvType t : {KvType::F16, KvType::F32, KvType::Q8_0}) {

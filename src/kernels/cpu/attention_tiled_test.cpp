@@ -163,8 +163,8 @@ INSTANTIATE_TEST_SUITE_P(
                       TiledCase{64, 200, 64, 0, 0.0f, KvType::Q8_0},
                       TiledCase{128, 150, 40, 70, 0.0f, KvType::Q8_0},  // window, 4 blocks
                       TiledCase{256, 90, 33, 0, 50.0f, KvType::Q8_0}),
-    [](const ::testing::TestParamInfo<TiledCase>& info) {
-        const TiledCase& c = info.param;
+    [](const ::testing::TestParamInfo<TiledCase>& p) {
+        const TiledCase& c = p.param;
         return "hd" + std::to_string(c.head_dim) + "_keys" + std::to_string(c.n_keys) + "_rows" +
                std::to_string(c.n_rows) + "_window" + std::to_string(c.window) +
                (c.softcap > 0 ? "_softcap" : "") + "_" + kv_type_name(c.kv);
