@@ -52,7 +52,10 @@ void MappedFile::release_pages(const uint8_t* p, size_t n) const {
     // Only whole pages: the neighbouring tensors may still be in use.
     const uintptr_t first = (begin + page - 1) / page * page;
     const uintptr_t last = end / page * page;
-    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    // The page-aligned address as an offset into the mapping: pointer arithmetic, not a cast.
+    uint8_t* base = static_cast<uint8_t*>(const_cast<void*>(static_cast<const void*>(data_)));
+    const uintptr_t origin = reinterpret_cast<uintptr_t>(data_);
+    if (last > first) ::madvise(base + (first - origin), last - first, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

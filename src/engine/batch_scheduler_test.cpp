@@ -28,9 +28,9 @@ class BatchSchedulerTest : public ::testing::Test {
         return model_->tokenizer().encode(text, true, false);
     }
 
-    std::shared_ptr<SequenceRequest> request(const std::string& text, int max_tokens,
-                                             std::shared_ptr<Outcome> out,
-                                             std::shared_ptr<std::promise<void>> done) const {
+    std::shared_ptr<SequenceRequest> request(
+        const std::string& text, int max_tokens, const std::shared_ptr<Outcome>& out,
+        const std::shared_ptr<std::promise<void>>& done) const {
         auto r = std::make_shared<SequenceRequest>();
         r->prompt = prompt(text);
         r->sampling.temperature = 0;

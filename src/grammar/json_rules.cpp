@@ -114,6 +114,7 @@ Sym JsonRules::excluding(const std::vector<std::vector<uint32_t>>& names, size_t
 
 Sym JsonRules::string_excluding(const std::vector<std::string>& names) {
     std::vector<std::vector<uint32_t>> cps;
+    cps.reserve(names.size());
     for (const std::string& n : names) cps.push_back(decode_utf8(n));
     std::sort(cps.begin(), cps.end());
     cps.erase(std::unique(cps.begin(), cps.end()), cps.end());

@@ -216,7 +216,7 @@ void Interpreter::write(std::string_view s) {
     out_->append(s);
 }
 
-void Interpreter::render(const Body& body, ScopePtr globals) {
+void Interpreter::render(const Body& body, const ScopePtr& globals) {
     globals->vars.try_emplace(
         "namespace", Value::function("namespace", [this](CallArgs& a) -> Value {
             Value ns = Value::namespace_();

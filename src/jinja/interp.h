@@ -26,7 +26,7 @@ class Interpreter {
     Interpreter(const Interpreter&) = delete;
     Interpreter& operator=(const Interpreter&) = delete;
 
-    void render(const Body& body, ScopePtr globals);
+    void render(const Body& body, const ScopePtr& globals);
     Value eval(const Expr& e, const ScopePtr& scope);
 
     void count_iterations(uint64_t n = 1);

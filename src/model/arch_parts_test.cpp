@@ -29,7 +29,7 @@ std::string rewrite(const std::string& model_rel, const std::string& out_name,
         if (keep(t.name)) w.add_tensor_ref(t.name, t.type, t.dims, t.data, t.n_bytes);
     }
     if (!extra_vector.empty()) w.add_random_tensor(extra_vector, DType::F32, {n_embd}, 7);
-    const std::string path = (std::filesystem::temp_directory_path() / out_name).string();
+    std::string path = (std::filesystem::temp_directory_path() / out_name).string();
     w.write_file(path);
     return path;
 }

@@ -5,6 +5,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "base/error.h"
+#include "model/qkv_projection.h"
 
 namespace lokal::model {
 
@@ -247,16 +248,7 @@ void Context::attention_block(int l, int n) {
     const Cols q = qkv_.sub(0, Q), k = qkv_.sub(Q, KV), v = qkv_.sub(Q + KV, KV);
 
     b.rms_norm(x_, L.attn_norm, xn_, n, c.norm_eps);
-    if (L.fused_qkv()) {
-        b.matmul(L.wqkv, xn_, qkv_, n);
-    } else {
-        b.matmul(L.wq, xn_, q, n);
-        b.matmul(L.wk, xn_, k, n);
-        b.matmul(L.wv, xn_, v, n);
-    }
-    if (!L.bq.empty()) b.add_bias(q, L.bq, n);
-    if (!L.bk.empty()) b.add_bias(k, L.bk, n);
-    if (!L.bv.empty()) b.add_bias(v, L.bv, n);
+    project_qkv(b, L, xn_, qkv_, q, k, v, n);
     if (!L.q_norm.empty()) b.rms_norm_heads(q, L.q_norm, n, hd, c.norm_eps);
     if (!L.k_norm.empty()) b.rms_norm_heads(k, L.k_norm, n, hd, c.norm_eps);
     b.rope(q, k, n, hd, c.is_swa(l) ? rope_swa_ : rope_);

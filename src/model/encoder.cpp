@@ -6,6 +6,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "base/error.h"
+#include "model/qkv_projection.h"
 
 namespace lokal::model {
 
@@ -83,16 +84,7 @@ void Encoder::attention_block(const EncoderLayerWeights& L, int n) {
     backends::Backend& b = *backend_;
     const int E = c.n_embd, hd = c.head_dim;
     const Cols q = qkv_.sub(0, E), k = qkv_.sub(E, E), v = qkv_.sub(2 * E, E);
-    if (L.wqkv.rows > 0) {
-        b.matmul(L.wqkv, x_, qkv_, n);
-    } else {
-        b.matmul(L.wq, x_, q, n);
-        b.matmul(L.wk, x_, k, n);
-        b.matmul(L.wv, x_, v, n);
-    }
-    if (!L.bq.empty()) b.add_bias(q, L.bq, n);
-    if (!L.bk.empty()) b.add_bias(k, L.bk, n);
-    if (!L.bv.empty()) b.add_bias(v, L.bv, n);
+    project_qkv(b, L, x_, qkv_, q, k, v, n);
     if (c.rope.n_rot > 0) b.rope(q, k, n, hd, c.rope);
     b.attention_all_rows(q, k, v, attn_, n, hd, 1.0f / std::sqrt((float)hd));
     b.matmul(L.wo, attn_, t_, n);

@@ -264,6 +264,7 @@ TEST(LongPrompt, OneBatchIsAsCloseToExactAttentionAsSmallPieces) {
     LOKAL_REQUIRE_TESTDATA("models/stories260K.gguf");
     auto model = Model::load(testing::testdata_path("models/stories260K.gguf"));
     std::vector<int32_t> tokens;
+    tokens.reserve(150);
     for (int i = 0; i < 150; ++i) tokens.push_back(1 + (i * 37 + i / 7) % 500);
     ContextParams cp;
     cp.n_ctx = 256;
@@ -366,6 +367,7 @@ TEST(MultiSequence, BatchedSequencesMatchSequencesAlone) {
     auto model = load_tiny_gemma2();
     const int n_seq = 3;
     std::vector<std::vector<int32_t>> seqs;
+    seqs.reserve(n_seq);
     for (int s = 0; s < n_seq; ++s) seqs.push_back(some_tokens(20 + 7 * s, s + 1));
     ContextParams p;
     p.n_ctx = 64;
@@ -429,6 +431,7 @@ TEST(MultiSequence, SharedPrefixMatchesRecomputation) {
     c.seq_copy_prefix(0, 1, 21);
     EXPECT_EQ(c.seq_n_past(1), 21);
     std::vector<BatchToken> batch;
+    batch.reserve(tail.size());
     for (int32_t t : tail) batch.push_back({t, 1, true});
     ASSERT_TRUE(c.decode(batch));
     for (int i = 0; i < (int)tail.size(); ++i) {
@@ -452,6 +455,7 @@ TEST(MultiSequence, FullPoolRefusesBatchCleanly) {
     c.eval(some_tokens(60, 1));
     const int used = c.kv_stats().pages_used;
     std::vector<BatchToken> batch;
+    batch.reserve(10);
     for (int i = 0; i < 10; ++i) batch.push_back({5, 1, i == 9});
     EXPECT_FALSE(c.decode(batch));
     EXPECT_EQ(c.kv_stats().pages_used, used);

@@ -197,7 +197,7 @@ void chat_completions(ServerState& state, const httplib::Request& req, httplib::
         res, "text/event-stream", stream, lease,
         [=, &tok](const std::vector<Piece>& pieces, bool done) {
             std::string out;
-            auto chunk = [&](json choice) {
+            auto chunk = [&](const json& choice) {
                 json j = {{"id", id},
                           {"object", chat ? "chat.completion.chunk" : "text_completion"},
                           {"created", created},

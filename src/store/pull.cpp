@@ -243,7 +243,9 @@ std::string fetch_small(RegistryAuth& auth, const std::string& url,
                 body.append(p, n);
                 return true;
             });
-        if (too_big) throw Error(what + " from " + where + " is too large", ErrorKind::Io);
+        if (too_big)
+            throw Error(std::string(what).append(" from ").append(where).append(" is too large"),
+                        ErrorKind::Io);
         *status_out = r.status;
         if (r.ok()) return body;
         if (r.no_network()) throw Error(no_network_hint(where, r), ErrorKind::Io);

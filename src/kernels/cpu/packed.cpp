@@ -298,6 +298,7 @@ float q4_K_step(float acc, const block_q4_Kx8& p, int r, const block_q8_K& a,
 float q6_K_step(float acc, const block_q6_Kx8& p, int r, const block_q8_K& a, const NoInfo&) {
     int32_t isum = 0, corr = 0;
     for (int s = 0; s < 16; ++s) {
+        // NOLINTNEXTLINE(bugprone-signed-char-misuse): Q6_K's sub-block scales are signed
         const int32_t sc = p.scale_pairs[s / 2][2 * r + s % 2];
         int32_t dot = 0;
         for (int e = 16 * s; e < 16 * s + 16; ++e) {
