@@ -6,6 +6,7 @@
 #include "base/error.h"
 #include "base/fp16.h"
 #include "tensor/quant_blocks.h"
+#include "tensor/row_codecs.h"
 
 // The arithmetic (operand order, int/float conversions) follows ggml's reference dequantizers
 // so the results are bit-identical; do not "simplify" the expressions.
@@ -226,87 +227,64 @@ void deq_iq4_xs(const block_iq4_xs* b, float* y, int64_t nb) {
 
 }  // namespace
 
-bool can_dequantize(DType t) {
-    switch (t) {
-        case DType::F32:
-        case DType::F16:
-        case DType::BF16:
-        case DType::Q4_0:
-        case DType::Q4_1:
-        case DType::Q5_0:
-        case DType::Q5_1:
-        case DType::Q8_0:
-        case DType::Q8_1:
-        case DType::Q2_K:
-        case DType::Q3_K:
-        case DType::Q4_K:
-        case DType::Q5_K:
-        case DType::Q6_K:
-        case DType::Q8_K:
-        case DType::IQ4_NL:
-        case DType::IQ4_XS:
-            return true;
-        default:
-            return false;
+}  // namespace lokal
+
+// One row converter per type, for the type table (dtype.cpp): n elements, n / block blocks.
+namespace lokal::codecs {
+
+void f32_to_float(const void* src, float* dst, int64_t n) {
+    std::memcpy(dst, src, (size_t)n * sizeof(float));
+}
+
+void f16_to_float(const void* src, float* dst, int64_t n) {
+    const uint16_t* h = static_cast<const uint16_t*>(src);
+    for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_fp32(h[i]);
+}
+
+void bf16_to_float(const void* src, float* dst, int64_t n) {
+    const uint16_t* h = static_cast<const uint16_t*>(src);
+    for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_fp32(h[i]);
+}
+
+#define LOKAL_BLOCKS_TO_FLOAT(name, elems)                                   \
+    void name##_to_float(const void* src, float* dst, int64_t n) {           \
+        deq_##name(static_cast<const block_##name*>(src), dst, n / (elems)); \
     }
+LOKAL_BLOCKS_TO_FLOAT(q4_0, kQK32)
+LOKAL_BLOCKS_TO_FLOAT(q4_1, kQK32)
+LOKAL_BLOCKS_TO_FLOAT(q5_0, kQK32)
+LOKAL_BLOCKS_TO_FLOAT(q5_1, kQK32)
+LOKAL_BLOCKS_TO_FLOAT(q8_0, kQK32)
+LOKAL_BLOCKS_TO_FLOAT(q8_1, kQK32)
+LOKAL_BLOCKS_TO_FLOAT(iq4_nl, kQK32)
+LOKAL_BLOCKS_TO_FLOAT(q2_K, kQKK)
+LOKAL_BLOCKS_TO_FLOAT(q3_K, kQKK)
+LOKAL_BLOCKS_TO_FLOAT(q4_K, kQKK)
+LOKAL_BLOCKS_TO_FLOAT(q5_K, kQKK)
+LOKAL_BLOCKS_TO_FLOAT(q6_K, kQKK)
+LOKAL_BLOCKS_TO_FLOAT(q8_K, kQKK)
+LOKAL_BLOCKS_TO_FLOAT(iq4_xs, kQKK)
+#undef LOKAL_BLOCKS_TO_FLOAT
+
+}  // namespace lokal::codecs
+
+namespace lokal {
+
+bool can_dequantize(DType t) {
+    return dtype_info(t).to_float != nullptr;
 }
 
 void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
-    if (!can_dequantize(t)) {
-        throw Error("cannot dequantize tensor type " + std::string(dtype_name(t)));
+    const DTypeInfo& info = dtype_info(t);
+    if (!info.to_float) {
+        throw Error("cannot dequantize tensor type " + std::string(info.name),
+                    ErrorKind::Unsupported);
     }
-    const int64_t be = dtype_info(t).block_elems;
-    if (n < 0 || n % be != 0) {
+    if (n < 0 || n % info.block_elems != 0) {
         throw Error("dequantize_row: " + std::to_string(n) + " elements is not a multiple of " +
-                    std::to_string(be) + " for type " + std::string(dtype_name(t)));
+                    std::to_string(info.block_elems) + " for type " + std::string(info.name));
     }
-    const int64_t nb = n / be;
-    switch (t) {
-        case DType::F32:
-            std::memcpy(dst, src, (size_t)n * sizeof(float));
-            return;
-        case DType::F16: {
-            const uint16_t* h = static_cast<const uint16_t*>(src);
-            for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_fp32(h[i]);
-            return;
-        }
-        case DType::BF16: {
-            const uint16_t* h = static_cast<const uint16_t*>(src);
-            for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_fp32(h[i]);
-            return;
-        }
-        case DType::Q4_0:
-            return deq_q4_0(static_cast<const block_q4_0*>(src), dst, nb);
-        case DType::Q4_1:
-            return deq_q4_1(static_cast<const block_q4_1*>(src), dst, nb);
-        case DType::Q5_0:
-            return deq_q5_0(static_cast<const block_q5_0*>(src), dst, nb);
-        case DType::Q5_1:
-            return deq_q5_1(static_cast<const block_q5_1*>(src), dst, nb);
-        case DType::Q8_0:
-            return deq_q8_0(static_cast<const block_q8_0*>(src), dst, nb);
-        case DType::Q8_1:
-            return deq_q8_1(static_cast<const block_q8_1*>(src), dst, nb);
-        case DType::Q2_K:
-            return deq_q2_K(static_cast<const block_q2_K*>(src), dst, nb);
-        case DType::Q3_K:
-            return deq_q3_K(static_cast<const block_q3_K*>(src), dst, nb);
-        case DType::Q4_K:
-            return deq_q4_K(static_cast<const block_q4_K*>(src), dst, nb);
-        case DType::Q5_K:
-            return deq_q5_K(static_cast<const block_q5_K*>(src), dst, nb);
-        case DType::Q6_K:
-            return deq_q6_K(static_cast<const block_q6_K*>(src), dst, nb);
-        case DType::Q8_K:
-            return deq_q8_K(static_cast<const block_q8_K*>(src), dst, nb);
-        case DType::IQ4_NL:
-            return deq_iq4_nl(static_cast<const block_iq4_nl*>(src), dst, nb);
-        case DType::IQ4_XS:
-            return deq_iq4_xs(static_cast<const block_iq4_xs*>(src), dst, nb);
-        default:
-            break;
-    }
-    LOKAL_ASSERT(false && "unreachable");
+    info.to_float(src, dst, n);
 }
 
 }  // namespace lokal

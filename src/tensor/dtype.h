@@ -45,11 +45,22 @@ enum class DType : uint32_t {
     TQ2_0 = 35,
 };
 
+// Row converters: n elements (a multiple of block_elems).
+using ToFloatFn = void (*)(const void* src, float* dst, int64_t n);
+using FromFloatFn = void (*)(const float* src, void* dst, int64_t n);
+
+// One row per type (dtype.cpp), read by every place that needs a type's properties instead of
+// a switch of its own.
 struct DTypeInfo {
     std::string_view name;     // "q4_K", as llama.cpp names it
     uint32_t block_elems = 0;  // elements per block (1 for plain types)
     uint32_t block_bytes = 0;  // bytes per block
-    bool can_compute = false;  // we can dequantize it (and so run models stored in it)
+    bool can_compute = false;  // we run models stored in it
+    // What activations are converted to for dot products with weights of this type (ggml's
+    // vec_dot_type): Q8_0 for Q4_0, Q8_K for the K types, the type itself for F32/F16/BF16.
+    DType act_type = DType::F32;
+    ToFloatFn to_float = nullptr;      // dequantize; nullptr: not supported
+    FromFloatFn from_float = nullptr;  // quantize; nullptr: not supported
 };
 
 // Info for a raw GGUF type id; nullopt when the id is not a known ggml type.

@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/fp16.h"
 #include "tensor/quant_blocks.h"
+#include "tensor/row_codecs.h"
 
 // The arithmetic follows ggml's reference quantizers step by step (same rounding helpers, same
 // search grids, same float expressions) so that our files look like llama.cpp's and activation
@@ -617,92 +618,62 @@ void quant_q8_K(const float* x, block_q8_K* y, int64_t nb) {
 
 }  // namespace
 
-bool can_quantize(DType t) {
-    switch (t) {
-        case DType::F32:
-        case DType::F16:
-        case DType::BF16:
-        case DType::Q4_0:
-        case DType::Q4_1:
-        case DType::Q5_0:
-        case DType::Q5_1:
-        case DType::Q8_0:
-        case DType::Q8_1:
-        case DType::Q2_K:
-        case DType::Q3_K:
-        case DType::Q4_K:
-        case DType::Q5_K:
-        case DType::Q6_K:
-        case DType::Q8_K:
-            return true;
-        default:
-            return false;
+}  // namespace lokal
+
+// One row converter per type, for the type table (dtype.cpp): n elements, n / block blocks.
+namespace lokal::codecs {
+
+void f32_from_float(const float* src, void* dst, int64_t n) {
+    std::memcpy(dst, src, (size_t)n * sizeof(float));
+}
+
+void f16_from_float(const float* src, void* dst, int64_t n) {
+    uint16_t* h = static_cast<uint16_t*>(dst);
+    for (int64_t i = 0; i < n; ++i) h[i] = fp32_to_fp16(src[i]);
+}
+
+void bf16_from_float(const float* src, void* dst, int64_t n) {
+    uint16_t* h = static_cast<uint16_t*>(dst);
+    for (int64_t i = 0; i < n; ++i) h[i] = fp32_to_bf16(src[i]);
+}
+
+#define LOKAL_BLOCKS_FROM_FLOAT(name, elems)                             \
+    void name##_from_float(const float* src, void* dst, int64_t n) {     \
+        quant_##name(src, static_cast<block_##name*>(dst), n / (elems)); \
     }
+LOKAL_BLOCKS_FROM_FLOAT(q4_0, kQK32)
+LOKAL_BLOCKS_FROM_FLOAT(q4_1, kQK32)
+LOKAL_BLOCKS_FROM_FLOAT(q5_0, kQK32)
+LOKAL_BLOCKS_FROM_FLOAT(q5_1, kQK32)
+LOKAL_BLOCKS_FROM_FLOAT(q8_0, kQK32)
+LOKAL_BLOCKS_FROM_FLOAT(q8_1, kQK32)
+LOKAL_BLOCKS_FROM_FLOAT(q2_K, kQKK)
+LOKAL_BLOCKS_FROM_FLOAT(q3_K, kQKK)
+LOKAL_BLOCKS_FROM_FLOAT(q4_K, kQKK)
+LOKAL_BLOCKS_FROM_FLOAT(q5_K, kQKK)
+LOKAL_BLOCKS_FROM_FLOAT(q6_K, kQKK)
+LOKAL_BLOCKS_FROM_FLOAT(q8_K, kQKK)
+#undef LOKAL_BLOCKS_FROM_FLOAT
+
+}  // namespace lokal::codecs
+
+namespace lokal {
+
+bool can_quantize(DType t) {
+    return dtype_info(t).from_float != nullptr;
 }
 
 size_t quantize_row(DType t, const float* src, void* dst, int64_t n) {
-    if (!can_quantize(t)) {
-        throw Error("cannot quantize to tensor type " + std::string(dtype_name(t)));
+    const DTypeInfo& info = dtype_info(t);
+    if (!info.from_float) {
+        throw Error("cannot quantize to tensor type " + std::string(info.name),
+                    ErrorKind::Unsupported);
     }
-    const int64_t be = dtype_info(t).block_elems;
-    if (n < 0 || n % be != 0) {
+    if (n < 0 || n % info.block_elems != 0) {
         throw Error("quantize_row: " + std::to_string(n) + " elements is not a multiple of " +
-                    std::to_string(be) + " for type " + std::string(dtype_name(t)));
+                    std::to_string(info.block_elems) + " for type " + std::string(info.name));
     }
-    const int64_t nb = n / be;
-    switch (t) {
-        case DType::F32:
-            std::memcpy(dst, src, (size_t)n * sizeof(float));
-            break;
-        case DType::F16: {
-            uint16_t* h = static_cast<uint16_t*>(dst);
-            for (int64_t i = 0; i < n; ++i) h[i] = fp32_to_fp16(src[i]);
-            break;
-        }
-        case DType::BF16: {
-            uint16_t* h = static_cast<uint16_t*>(dst);
-            for (int64_t i = 0; i < n; ++i) h[i] = fp32_to_bf16(src[i]);
-            break;
-        }
-        case DType::Q4_0:
-            quant_q4_0(src, static_cast<block_q4_0*>(dst), nb);
-            break;
-        case DType::Q4_1:
-            quant_q4_1(src, static_cast<block_q4_1*>(dst), nb);
-            break;
-        case DType::Q5_0:
-            quant_q5_0(src, static_cast<block_q5_0*>(dst), nb);
-            break;
-        case DType::Q5_1:
-            quant_q5_1(src, static_cast<block_q5_1*>(dst), nb);
-            break;
-        case DType::Q8_0:
-            quant_q8_0(src, static_cast<block_q8_0*>(dst), nb);
-            break;
-        case DType::Q8_1:
-            quant_q8_1(src, static_cast<block_q8_1*>(dst), nb);
-            break;
-        case DType::Q2_K:
-            quant_q2_K(src, static_cast<block_q2_K*>(dst), nb);
-            break;
-        case DType::Q3_K:
-            quant_q3_K(src, static_cast<block_q3_K*>(dst), nb);
-            break;
-        case DType::Q4_K:
-            quant_q4_K(src, static_cast<block_q4_K*>(dst), nb);
-            break;
-        case DType::Q5_K:
-            quant_q5_K(src, static_cast<block_q5_K*>(dst), nb);
-            break;
-        case DType::Q6_K:
-            quant_q6_K(src, static_cast<block_q6_K*>(dst), nb);
-            break;
-        case DType::Q8_K:
-            quant_q8_K(src, static_cast<block_q8_K*>(dst), nb);
-            break;
-        default:
-            LOKAL_ASSERT(false && "unreachable");
-    }
+    info.from_float(src, dst, n);
     return (size_t)row_bytes(t, (uint64_t)n);
 }
 

@@ -17,35 +17,14 @@ namespace {
 
 constexpr size_t kMaxTypeId = 40;
 
-DType act_type_for(DType w) {
-    switch (w) {
-        case DType::F32:
-            return DType::F32;
-        case DType::F16:
-            return DType::F16;
-        case DType::BF16:
-            return DType::BF16;
-        case DType::Q4_0:
-        case DType::Q5_0:
-        case DType::Q8_0:
-        case DType::IQ4_NL:
-            return DType::Q8_0;
-        case DType::Q4_1:
-        case DType::Q5_1:
-            return DType::Q8_1;
-        default:
-            return DType::Q8_K;
-    }
-}
-
 using Table = std::array<TypeKernels, kMaxTypeId>;
 
 Table build_table(Isa isa) {
     Table t{};
     for (size_t id = 0; id < kMaxTypeId; ++id) {
         const DType w = static_cast<DType>(id);
-        TypeKernels k{act_type_for(w), ref_vec_dot(w), nullptr, ref_gemm(w)};
-        if (!k.vec_dot) continue;
+        if (!ref_vec_dot(w)) continue;  // not a weight type (or not a type at all)
+        TypeKernels k{dtype_info(w).act_type, ref_vec_dot(w), nullptr, ref_gemm(w)};
 #if defined(__x86_64__) || defined(_M_X64)
         if (isa != Isa::Scalar) {
             if (VecDotFn fast = avx2_vec_dot(w)) {
