@@ -161,6 +161,60 @@ class Commands(unittest.TestCase):
         self.assertEqual(a.returncode, 0, a.stderr)
         self.assertEqual(a.stdout, b.stdout)
 
+    def test_run_format_schema_gives_valid_json(self):
+        # `lokal run` takes the server's request path: the same structured output as /api/chat.
+        schema = {"type": "object",
+                  "properties": {"name": {"type": "string", "maxLength": 12},
+                                 "age": {"type": "integer"}},
+                  "required": ["name", "age"]}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "person.json")
+            with open(path, "w") as f:
+                json.dump(schema, f)
+            for seed in ("1", "2"):
+                r = lokal("run", STORIES, "--raw", "-p", "Once upon a time", "--format", path,
+                          "-n", "400", "--temperature", "1.0", "--seed", seed)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                doc = json.loads(r.stdout.decode())
+                self.assertEqual(list(doc.keys()), ["name", "age"])
+                self.assertIsInstance(doc["age"], int)
+                self.assertLessEqual(len(doc["name"]), 12)
+
+    def test_run_format_json_starts_an_object(self):
+        r = lokal("run", STORIES, "--raw", "-p", "Once upon a time", "--format", "json",
+                  "-n", "16", "--temperature", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.decode().startswith("{"), r.stdout)
+
+    def test_run_grammar_file_constrains_the_answer(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "answer.gbnf")
+            with open(path, "w") as f:
+                f.write('root ::= ("yes" | "no") "."\n')
+            r = lokal("run", STORIES, "--raw", "-p", "Once upon a time", "--grammar", path,
+                      "-n", "8", "--temperature", "1.0", "--seed", "3")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(r.stdout.decode().strip(), ("yes.", "no."))
+
+    def test_run_bad_format_is_a_user_error(self):
+        r = lokal("run", STORIES, "--raw", "-p", "x", "--format", "{not json")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("--format", r.stderr.decode())
+
+    def test_run_logprobs_prints_one_line_per_token(self):
+        r = lokal("run", STORIES, "--raw", "-p", "Once upon a time", "-n", "5",
+                  "--temperature", "0", "--logprobs", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        err = r.stderr.decode()
+        self.assertIn("logprobs:", err)
+        lines = [l for l in err.split("logprobs:")[1].splitlines() if l.strip()]
+        self.assertEqual(len(lines), 5, err)
+        for line in lines:
+            fields = line.split()
+            self.assertLessEqual(float(fields[0]), 0.0)
+        # Greedy: the chosen token is the most likely one, so its logprob leads the list.
+        self.assertEqual(lines[0].split()[0], lines[0].split()[2])
+
     def test_verbose_prints_stats_to_stderr(self):
         r = lokal("run", STORIES, "--raw", "-p", "Once", "-n", "4", "--temperature", "0", "-v")
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -1,4 +1,8 @@
-// `lokal run`: one-shot generation (prompt from -p or stdin) or an interactive chat.
+// `lokal run`: one-shot generation (prompt from -p or stdin) or an interactive chat, on the path a
+// `lokal serve` request takes: the server's model manager with one slot loads the model (its
+// stored TEMPLATE, SYSTEM and PARAMETERs included), server/prompt.cpp renders the conversation,
+// and each turn is a request on the model's batch scheduler, printed as its tokens come. So
+// structured output (--format, --grammar) and logprobs work here as they do over HTTP.
 #include <unistd.h>
 
 #include <chrono>
@@ -8,14 +12,18 @@
 #include <optional>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "base/error.h"
+#include "base/thread_pool.h"
 #include "chat/builtin_format.h"
 #include "cli/cmd_store.h"
 #include "cli/options.h"
-#include "engine/generator.h"
-#include "jinja/chat_template.h"
-#include "model/context.h"
+#include "server/completion.h"
+#include "server/http_error.h"
+#include "server/model_manager.h"
+#include "server/prompt.h"
+#include "server/structured_output.h"
 #include "store/resolve.h"
 #include "tokenizer/tokenizer.h"
 
@@ -47,6 +55,10 @@ sampling::SamplingParams sampling_params(const RunOptions& o) {
     return p;
 }
 
+int threads_used(const RunOptions& o) {
+    return o.n_threads > 0 ? o.n_threads : ThreadPool::default_threads();
+}
+
 bool write_out(std::string_view s) {
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);
@@ -69,105 +81,140 @@ std::string read_all_stdin() {
     return ss.str();
 }
 
-// Holds the conversation and the tokens already in the context, so each turn only evaluates
-// what is new.
-class ChatSession {
-  public:
-    ChatSession(model::Context& ctx, const RunOptions& o, chat::ChatFamily family)
-        : ctx_(ctx), opts_(o), family_(family), sampler_(sampling_params(o), ctx.n_vocab()) {
-        if (!o.system.empty()) messages_.push_back({"system", o.system});
-        if (!o.raw) {
-            try {
-                const auto source = ctx.model().file().get_string("tokenizer.chat_template");
-                if (source && !source->empty()) template_ = jinja::Template::parse(*source);
-            } catch (const Error& e) {
-                std::fprintf(stderr,
-                             "lokal: the model's chat template does not parse (%s); using "
-                             "the built-in format\n",
-                             e.what());
+// A token's text as JSON writes a string: quoted, with control characters escaped.
+std::string quoted(const std::string& text) {
+    return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Prints each generated token's logprob and its most likely alternatives (--logprobs), after the
+// answer.
+void print_logprobs(const std::vector<server::Piece>& pieces, const tokenizer::Tokenizer& tok) {
+    std::fputs("\nlogprobs:\n", stderr);
+    for (const server::Piece& p : pieces) {
+        if (p.token < 0) continue;
+        std::fprintf(stderr, "%9.4f  %-16s", p.logprob, quoted(tok.decode({p.token})).c_str());
+        for (const engine::TokenLogprob& t : p.top) {
+            std::fprintf(stderr, "  %.4f %s", t.logprob, quoted(tok.decode({t.token})).c_str());
+        }
+        std::fputc('\n', stderr);
+    }
+}
+
+// --format (json, a schema file or inline schema) and --grammar (a GBNF file) as the server's
+// structured output takes them; nullptr for free text.
+std::shared_ptr<const grammar::Grammar> output_grammar(const RunOptions& o) {
+    nlohmann::ordered_json body = nlohmann::ordered_json::object();
+    if (o.format) {
+        const std::string& f = *o.format;
+        if (f == "json") {
+            body["format"] = "json";
+        } else {
+            const std::string text = f.starts_with("{") ? f : read_text_file(f);
+            body["format"] = nlohmann::ordered_json::parse(text, nullptr, false);
+            if (body["format"].is_discarded()) {
+                throw Error("--format: '" + f + "' is neither json nor a JSON schema");
             }
         }
     }
+    if (o.grammar) body["grammar"] = read_text_file(*o.grammar);
+    try {
+        return server::ollama_format(body);
+    } catch (const server::HttpError& e) {
+        throw Error(std::string("--format/--grammar: ") + e.what());
+    }
+}
 
-    engine::GenerateStats answer(const std::string& user_text, const std::atomic<bool>* cancel) {
-        messages_.push_back({"user", user_text});
-        const bool raw = family_ == chat::ChatFamily::None && !template_;
-        const std::string prompt_text = raw ? user_text : render_conversation();
-        const tokenizer::Tokenizer& tok = ctx_.model().tokenizer();
-        // A template that writes the BOS text itself gets no second BOS from the tokenizer.
-        const bool has_bos_text = tok.bos() >= 0 && !tok.token_text(tok.bos()).empty() &&
-                                  prompt_text.starts_with(tok.token_text(tok.bos()));
-        std::vector<int32_t> tokens = tok.encode(prompt_text, !has_bos_text, !raw);
-        if (raw) {
-            // Plain continuation: the context continues from what it holds.
-            tokens = ctx_.model().tokenizer().encode(prompt_text, ctx_tokens_.empty(), false);
-            tokens.insert(tokens.begin(), ctx_tokens_.begin(), ctx_tokens_.end());
-        }
-        size_t common = 0;
-        while (common < tokens.size() && common < ctx_tokens_.size() &&
-               tokens[common] == ctx_tokens_[common]) {
-            ++common;
-        }
-        if (common == tokens.size() && common > 0) --common;  // re-evaluate one to get logits
-        common = (size_t)ctx_.truncate((int)common);
-        ctx_tokens_.resize(common);
-        std::span<const int32_t> fresh(tokens.data() + common, tokens.size() - common);
+// A conversation (or, raw, a growing text) on the model's batch scheduler: each turn is one
+// request, the way a server request runs; the scheduler's prefix cache keeps what earlier turns
+// evaluated, so a turn only evaluates what is new.
+class Session {
+  public:
+    Session(server::LoadedModel& m, const RunOptions& o)
+        : m_(m),
+          o_(o),
+          raw_(o.raw ||
+               (m.family == chat::ChatFamily::None && !m.jinja_template && !m.go_template)),
+          grammar_(output_grammar(o)) {
+        clear();
+    }
 
-        engine::GenerateOptions go;
-        go.max_tokens = opts_.n_predict;
-        go.stop = opts_.stop;
-        for (auto& s : chat::stop_strings(family_)) {
-            // Turn markers are special tokens, which are not printed: stop on the token itself.
-            if (auto id = ctx_.model().tokenizer().find_token(s)) {
-                go.stop_tokens.push_back(*id);
-            } else {
-                go.stop.push_back(s);
+    // Runs one turn, printing the answer as it comes; Ctrl-C (g_interrupted) stops it.
+    engine::SequenceResult answer(const std::string& user_text) {
+        server::GenerationParams params;
+        params.sampling = sampling_params(o_);
+        params.generate.max_tokens = o_.n_predict;
+        params.generate.stop = o_.stop;
+        params.n_ctx = o_.n_ctx;
+        std::vector<int32_t> prompt;
+        if (raw_) {
+            // Plain continuation: the text goes on from what it holds.
+            prompt = context_;
+            const auto fresh = m_.model->tokenizer().encode(user_text, context_.empty(), false);
+            prompt.insert(prompt.end(), fresh.begin(), fresh.end());
+        } else {
+            messages_.push_back({{"role", "user"}, {"content", user_text}});
+            const server::ChatPrompt p = render();
+            prompt = server::tokenize_prompt(m_, p.text);
+            params.generate.stop.insert(params.generate.stop.end(), p.stop.begin(), p.stop.end());
+        }
+        engine::SequenceRequest extra;
+        if (grammar_) server::constrain_request(m_, grammar_, extra);
+        std::shared_ptr<server::CompletionStream> stream;
+        try {
+            stream = server::start_completion(m_, std::move(prompt), params, o_.logprobs, extra);
+        } catch (const server::HttpError& e) {
+            throw Error(e.what());
+        }
+        std::atomic<bool> done{false};
+        std::thread watch([&] {  // Ctrl-C cancels the request within one step
+            while (!done.load()) {
+                if (g_interrupted.load()) stream->cancel();
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+        });
+        std::string text;
+        std::vector<server::Piece> pieces, all;
+        while (stream->next(pieces)) {
+            for (server::Piece& p : pieces) {
+                write_out(p.text);
+                text += p.text;
+                if (o_.logprobs >= 0) all.push_back(std::move(p));
             }
         }
-        std::string answer_text;
-        auto stats = engine::generate(
-            ctx_, sampler_, fresh, go,
-            [&](std::string_view piece) {
-                answer_text += piece;
-                return write_out(piece);
-            },
-            cancel);
-        ctx_tokens_.insert(ctx_tokens_.end(), fresh.begin(), fresh.end());
-        ctx_tokens_.insert(ctx_tokens_.end(), stats.tokens.begin(), stats.tokens.end());
-        // A token sampled last was not evaluated yet; the context holds n_past tokens.
-        ctx_tokens_.resize(std::min<size_t>(ctx_tokens_.size(), ctx_.n_past()));
-        messages_.push_back({"assistant", answer_text});
-        return stats;
+        done.store(true);
+        watch.join();
+        const engine::SequenceResult& r = stream->result();
+        if (!r.error.empty()) throw Error(r.error);
+        if (o_.logprobs >= 0) print_logprobs(all, m_.model->tokenizer());
+        if (raw_) {
+            context_ = r.context;
+        } else {
+            messages_.push_back({{"role", "assistant"}, {"content", text}});
+        }
+        return r;
     }
 
     void clear() {
-        messages_.clear();
-        if (!opts_.system.empty()) messages_.push_back({"system", opts_.system});
-        ctx_tokens_.clear();
-        ctx_.truncate(0);
-        sampler_.reset();
+        messages_ = nlohmann::ordered_json::array();
+        if (!o_.system.empty()) messages_.push_back({{"role", "system"}, {"content", o_.system}});
+        context_.clear();
     }
 
   private:
-    // The model's own chat template when it has one that parses, else the built-in format.
-    std::string render_conversation() const {
-        if (!template_) return chat::render(family_, messages_);
-        const tokenizer::Tokenizer& tok = ctx_.model().tokenizer();
-        jinja::ChatTemplateInputs in;
-        for (const auto& m : messages_)
-            in.messages.push_back({{"role", m.role}, {"content", m.content}});
-        if (tok.bos() >= 0) in.bos_token = tok.token_text(tok.bos());
-        if (tok.eos() >= 0) in.eos_token = tok.token_text(tok.eos());
-        return jinja::render_chat(*template_, in);
+    server::ChatPrompt render() const {
+        try {
+            return server::chat_prompt(m_, messages_, nullptr);
+        } catch (const server::HttpError& e) {
+            throw Error(e.what());
+        }
     }
 
-    model::Context& ctx_;
-    const RunOptions& opts_;
-    chat::ChatFamily family_;
-    std::optional<jinja::Template> template_;
-    sampling::Sampler sampler_;
-    std::vector<chat::Message> messages_;
-    std::vector<int32_t> ctx_tokens_;
+    server::LoadedModel& m_;
+    const RunOptions& o_;
+    bool raw_;
+    std::shared_ptr<const grammar::Grammar> grammar_;
+    nlohmann::ordered_json messages_;
+    std::vector<int32_t> context_;  // raw: the tokens so far (prompt and answers)
 };
 
 // Reads one user message; """ starts and ends a multi-line message. False on end of input.
@@ -205,14 +252,13 @@ bool read_user_message(std::string& out) {
     }
 }
 
-int interactive_chat(model::Context& ctx, const RunOptions& o, chat::ChatFamily family) {
+int interactive_chat(server::LoadedModel& m, const RunOptions& o) {
     install_sigint_handler();
-    ChatSession session(ctx, o, family);
-    std::fprintf(
-        stderr,
-        "Chatting with %s. Type /bye or Ctrl+D to exit, /clear to start over, "
-        "\"\"\" for multi-line input.\n",
-        ctx.model().config().name.empty() ? o.model.c_str() : ctx.model().config().name.c_str());
+    Session session(m, o);
+    std::fprintf(stderr,
+                 "Chatting with %s. Type /bye or Ctrl+D to exit, /clear to start over, "
+                 "\"\"\" for multi-line input.\n",
+                 m.model->config().name.empty() ? o.model.c_str() : m.model->config().name.c_str());
     std::string msg;
     while (read_user_message(msg)) {
         if (msg == "/bye" || msg == "/exit") break;
@@ -230,9 +276,9 @@ int interactive_chat(model::Context& ctx, const RunOptions& o, chat::ChatFamily 
         if (msg.empty()) continue;
         g_interrupted.store(false);
         try {
-            auto stats = session.answer(msg, &g_interrupted);
+            const engine::SequenceResult r = session.answer(msg);
             write_out("\n\n");
-            if (o.verbose) print_stats(stats, ctx.n_threads());
+            if (o.verbose) print_stats(r.stats, threads_used(o));
         } catch (const Error& e) {
             std::fprintf(stderr, "\nlokal: error: %s\n", e.what());
         }
@@ -274,24 +320,32 @@ void apply_stored_defaults(RunOptions& o) {
 
 int run_command(const RunOptions& given) {
     RunOptions o = given;
-    auto model = model::Model::load(resolve_or_pull(o.model));
+    resolve_or_pull(o.model);
     apply_stored_defaults(o);
-    model::ContextParams cp;
-    cp.n_ctx = o.n_ctx;
-    cp.n_threads = o.n_threads;
-    cp.kv_type = kv_type_option(o.cache_type);
-    model::Context ctx(*model, cp);
-    const chat::ChatFamily family =
-        o.raw ? chat::ChatFamily::None : chat::detect_family(model->file());
+    // The server's model manager with one slot: the same loading (stored TEMPLATE, SYSTEM,
+    // PARAMETERs), prompt rendering and scheduler a request to `lokal serve` gets.
+    server::ServerModelParams sp;
+    sp.n_parallel = 1;
+    sp.n_ctx = o.n_ctx > 0 ? o.n_ctx : 4096;
+    sp.n_threads = o.n_threads;
+    sp.kv_type = kv_type_option(o.cache_type);
+    sp.max_loaded = 1;
+    server::ModelManager manager(sp);
+    const auto lease = manager.acquire(o.model, -1.0);
+    server::LoadedModel& m = **lease;
+    if (!m.scheduler) {
+        throw Error("'" + o.model + "' is an embedding model; use lokal embed");
+    }
 
     std::optional<std::string> prompt = o.prompt;
     if (!prompt && !isatty(STDIN_FILENO)) prompt = read_all_stdin();
-    if (!prompt) return interactive_chat(ctx, o, family);
+    if (!prompt) return interactive_chat(m, o);
 
-    ChatSession session(ctx, o, family);
-    auto stats = session.answer(*prompt, nullptr);
+    install_sigint_handler();
+    Session session(m, o);
+    const engine::SequenceResult r = session.answer(*prompt);
     write_out("\n");
-    if (o.verbose) print_stats(stats, ctx.n_threads());
+    if (o.verbose) print_stats(r.stats, threads_used(o));
     return 0;
 }
 

@@ -28,7 +28,7 @@ void add_cache_type_option(CLI::App* cmd, std::string& target) {
         ->check(CLI::Validator(
             [](std::string& v) {
                 return kernels::parse_kv_type(v) ? std::string()
-                                               : "must be f16, q8_0 or f32, not '" + v + "'";
+                                                 : "must be f16, q8_0 or f32, not '" + v + "'";
             },
             "f16|q8_0|f32", "cache type"));
 }
@@ -61,6 +61,12 @@ int run(int argc, char** argv) {
     run_cmd->add_flag("-v,--verbose", run.verbose, "Print timings to stderr");
     run_cmd->add_option("--system", run.system, "System prompt for chat models");
     run_cmd->add_option("--stop", run.stop, "Stop generating at this string (repeatable)");
+    run_cmd->add_option("--format", run.format,
+                        "Structured output: json, or a JSON schema (a file or inline)");
+    run_cmd->add_option("--grammar", run.grammar, "Constrain output to a GBNF grammar file");
+    run_cmd->add_option("--logprobs", run.logprobs,
+                        "Print each token's log-probability and the N most likely alternatives "
+                        "to stderr (0: just the chosen token's)");
 
     TokenizeOptions tok;
     auto* tok_cmd = app.add_subcommand("tokenize", "Show how a model tokenizes text");

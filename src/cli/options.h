@@ -37,6 +37,9 @@ struct RunOptions {
     bool verbose = false;
     std::string system;
     std::vector<std::string> stop;
+    std::optional<std::string> format;   // json, a JSON schema file, or an inline schema
+    std::optional<std::string> grammar;  // a GBNF grammar file
+    int logprobs = -1;                   // -1: none; 0: the chosen tokens'; n: also the top n
     // Options the user gave on the command line; a stored model's Modelfile PARAMETERs fill in
     // the others.
     std::set<std::string> given;

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/generator.h"
+#include "engine/generation.h"
 #include "model/context.h"
 #include "sampling/sampler.h"
 

@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
 
 #include "base/error.h"
 #include "base/test_support.h"
+#include "tokenizer/stream_decoder.h"
 #include "tokenizer/tokenizer.h"
 
 namespace lokal::engine {
@@ -47,23 +49,23 @@ class BatchSchedulerTest : public ::testing::Test {
         return r;
     }
 
-    // The text the plain single-sequence generator gives.
+    // The oracle: the greedy continuation of one sequence alone on a plain Context.
     std::string alone(const std::string& text, int max_tokens) const {
         model::ContextParams cp;
         cp.n_ctx = 256;
         model::Context ctx(*model_, cp);
-        sampling::SamplingParams sp;
-        sp.temperature = 0;
-        sp.repeat_penalty = 1.0f;
-        sampling::Sampler sampler(sp, ctx.n_vocab());
-        GenerateOptions o;
-        o.max_tokens = max_tokens;
+        ctx.eval(prompt(text));
+        std::vector<int32_t> answer;
+        for (int i = 0; i < max_tokens; ++i) {
+            const float* logits = ctx.logits();
+            const int32_t t = (int32_t)(std::max_element(logits, logits + ctx.n_vocab()) - logits);
+            answer.push_back(t);
+            if (i + 1 < max_tokens) ctx.eval(std::span<const int32_t>(&t, 1));
+        }
+        tokenizer::StreamDecoder pieces(model_->tokenizer());
         std::string out;
-        generate(ctx, sampler, prompt(text), o, [&](std::string_view p) {
-            out += p;
-            return true;
-        });
-        return out;
+        for (int32_t t : answer) out += pieces.push(t);
+        return out + pieces.flush();
     }
 
     std::unique_ptr<model::Model> model_;

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/generator.h"
+#include "engine/generation.h"
 #include "sampling/sampler.h"
 
 namespace lokal::server {
