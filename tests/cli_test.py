@@ -149,6 +149,15 @@ class Commands(unittest.TestCase):
         expected = reference[len(" Once upon a time"):]
         self.assertEqual(r.stdout.decode().rstrip("\n"), expected.rstrip("\n"))
 
+    def test_run_takes_the_prompt_as_words(self):
+        # As `ollama run M why is the sky blue`: the words after the model are the prompt.
+        words = lokal("run", STORIES, "--raw", "Once", "upon", "a", "time", "-n", "8",
+                      "--temperature", "0")
+        quoted = lokal("run", STORIES, "--raw", "-p", "Once upon a time", "-n", "8",
+                       "--temperature", "0")
+        self.assertEqual(words.returncode, 0, words.stderr)
+        self.assertEqual(words.stdout, quoted.stdout)
+
     def test_run_reads_prompt_from_stdin(self):
         r = lokal("run", STORIES, "--raw", "-n", "8", "--temperature", "0", stdin=b"Once upon a time")
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -43,8 +43,10 @@ int run(int argc, char** argv) {
     RunOptions run;
     auto* run_cmd = app.add_subcommand("run", "Generate text or chat with a model");
     run_cmd->add_option("model", run.model, "Model file (.gguf)")->required();
-    run_cmd->add_option("-p,--prompt,prompt_text", run.prompt,
-                        "Prompt; without it, read stdin or chat");
+    run_cmd->add_option("-p,--prompt", run.prompt, "Prompt; without it, read stdin or chat");
+    run_cmd->add_option("prompt_words", run.prompt_words,
+                        "The prompt as words after the model (as `ollama run M why is the sky "
+                        "blue`)");
     run_cmd->add_option("-n,--num-predict", run.n_predict,
                         "Maximum tokens to generate (-1: no limit)");
     run_cmd->add_option("--temperature,--temp", run.temperature,
@@ -187,6 +189,11 @@ int run(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    }
+    if (!run.prompt_words.empty()) {
+        std::string words = run.prompt ? *run.prompt : std::string();
+        for (const std::string& w : run.prompt_words) words += (words.empty() ? "" : " ") + w;
+        run.prompt = words;
     }
     for (const char* name : {"--num-predict", "--temperature", "--top-k", "--top-p", "--min-p",
                              "--repeat-penalty", "--seed", "--ctx", "--system"}) {

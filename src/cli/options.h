@@ -22,8 +22,9 @@ std::string read_text_file(const std::string& path);
 
 struct RunOptions {
     std::string model;
-    std::optional<std::string> prompt;  // -p; else stdin when it is not a terminal; else chat
-    int n_predict = -1;                 // -1: until end of generation or the context is full
+    std::optional<std::string> prompt;      // -p; else stdin when it is not a terminal; else chat
+    std::vector<std::string> prompt_words;  // words after the model, joined into the prompt
+    int n_predict = -1;                     // -1: until end of generation or the context is full
     float temperature = 0.8f;
     int top_k = 40;
     float top_p = 0.9f;

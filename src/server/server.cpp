@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <signal.h>
+#include <strings.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,10 @@ RequestNote ServerState::take_note(const httplib::Request& req) {
 
 namespace {
 
+bool header_is(const std::string& a, const char* b) {
+    return strcasecmp(a.c_str(), b) == 0;
+}
+
 std::string default_message(int status) {
     switch (status) {
         case 400:
@@ -42,6 +47,19 @@ std::string default_message(int status) {
             return "the request URI is too long";
         default:
             return "HTTP error " + std::to_string(status);
+    }
+}
+
+// curl -d @request.json (as Ollama's docs do) sends a JSON body labelled form-encoded, and
+// cpp-httplib refuses such bodies over 8 KiB with 413 (a limit compiled into the library). Every
+// route reads JSON, so the label is dropped before the body is read; --max-body still applies.
+// The pre-routing hook gets the request as const, but it is the server's own mutable object.
+void treat_form_bodies_as_json(const httplib::Request& req) {
+    auto& headers = const_cast<httplib::Headers&>(req.headers);
+    for (auto it = headers.begin(); it != headers.end();) {
+        const bool form = header_is(it->first, "Content-Type") &&
+                          it->second.rfind("application/x-www-form-urlencoded", 0) == 0;
+        it = form ? headers.erase(it) : std::next(it);
     }
 }
 
@@ -83,6 +101,7 @@ int serve(const ServerOptions& options) {
     http->set_payload_max_length(options.max_body_bytes);
 
     http->set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+        treat_form_bodies_as_json(req);
         if (options.api_key.empty() || req.path == "/" || req.path == "/health") {
             return httplib::Server::HandlerResponse::Unhandled;
         }
@@ -126,9 +145,17 @@ int serve(const ServerOptions& options) {
     register_openai_routes(*http, state);
     register_rerank_routes(*http, state);
 
+    // SO_REUSEADDR only (cpp-httplib's default adds SO_REUSEPORT, which lets a second server
+    // share the port silently): a restart can bind at once, a second server cannot.
+    http->set_socket_options([](socket_t sock) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     if (!http->bind_to_port(options.host.c_str(), options.port)) {
         throw Error("cannot listen on " + options.host + ":" + std::to_string(options.port) +
-                    " (in use, or not an address of this machine); choose another with --port");
+                        ": address already in use (another lokal serve?) or not an address of "
+                        "this machine; choose another with --port",
+                    ErrorKind::Io);
     }
     std::thread watcher([&] {
         int sig = 0;

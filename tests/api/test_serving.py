@@ -4,6 +4,7 @@ import concurrent.futures
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 import urllib.request
@@ -11,7 +12,7 @@ import urllib.request
 import ollama
 import pytest
 
-from conftest import MODEL, STORIES, Server, http
+from conftest import LOKAL, MODEL, STORIES, Server, http
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import registry_server  # noqa: E402
@@ -189,3 +190,24 @@ class TlsServer(Server):
             except OSError:
                 assert self.proc.poll() is None and time.monotonic() < deadline, self.output()
                 time.sleep(0.05)
+
+
+def test_a_second_server_on_the_same_port_fails(server, store):
+    # No silent port sharing (SO_REUSEPORT): the second one says the address is in use.
+    env = dict(os.environ, LOKAL_MODELS=store)
+    r = subprocess.run([LOKAL, "serve", "--port", str(server.port)], env=env,
+                       capture_output=True, timeout=60)
+    assert r.returncode != 0
+    assert "address already in use" in r.stderr.decode()
+    assert http(server.base, "GET", "/api/version")[0] == 200
+
+
+def test_large_form_encoded_body_is_read_as_json(server):
+    # curl -d @file.json sends application/x-www-form-urlencoded; over 8 KiB it used to be 413.
+    body = json.dumps({"model": MODEL, "prompt": "Once upon a time " + "x" * 12000,
+                       "stream": False, "options": {"num_predict": 2}}).encode()
+    status, reply = http(server.base, "POST", "/api/generate", raw=body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status != 413, reply
+    assert status in (200, 400), reply
+    assert isinstance(reply, dict)
