@@ -12,8 +12,9 @@ STORIES = os.path.join(TESTDATA, "models", "stories260K.gguf")
 IN_CI = os.environ.get("CI") == "true"
 
 
-def lokal(*args, stdin=None, timeout=300):
-    return subprocess.run([LOKAL, *args], input=stdin, capture_output=True, timeout=timeout)
+def lokal(*args, stdin=None, timeout=300, env=None):
+    return subprocess.run([LOKAL, *args], input=stdin, capture_output=True, timeout=timeout,
+                          env=env)
 
 
 def require(path):
@@ -148,6 +149,28 @@ class Commands(unittest.TestCase):
         self.assertTrue(reference.startswith(" Once upon a time"))
         expected = reference[len(" Once upon a time"):]
         self.assertEqual(r.stdout.decode().rstrip("\n"), expected.rstrip("\n"))
+
+    def test_run_uses_the_stored_template_and_system(self):
+        # A created model's TEMPLATE and SYSTEM shape what `run` sends, as they do for serve:
+        # here they rebuild the story's opening, so the greedy continuation is the raw one's.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, LOKAL_MODELS=os.path.join(tmp, "models"))
+            mf = os.path.join(tmp, "Modelfile")
+            with open(mf, "w") as f:
+                f.write(f'FROM {os.path.abspath(STORIES)}\n'
+                        'TEMPLATE """{{ .System }}{{ .Prompt }}"""\n'
+                        'SYSTEM """Once upon a time"""\n')
+            r = lokal("create", "tale:1", "-f", mf, env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            stored = lokal("run", "tale:1", "-p", ", there was", "-n", "12",
+                           "--temperature", "0", env=env)
+            raw = lokal("run", STORIES, "--raw", "-p", "Once upon a time, there was", "-n", "12",
+                        "--temperature", "0")
+            self.assertEqual(stored.returncode, 0, stored.stderr)
+            self.assertEqual(stored.stdout, raw.stdout)
+            shown = lokal("show", "tale:1", "--template", env=env)
+            self.assertEqual(shown.returncode, 0, shown.stderr)
+            self.assertEqual(shown.stdout.decode(), "{{ .System }}{{ .Prompt }}\n")
 
     def test_run_takes_the_prompt_as_words(self):
         # As `ollama run M why is the sky blue`: the words after the model are the prompt.

@@ -12,6 +12,7 @@
 #include "model/model.h"
 #include "store/create.h"
 #include "store/reference.h"
+#include "store/model_defaults.h"
 #include "store/resolve.h"
 #include "store/store.h"
 
@@ -70,11 +71,16 @@ int show_command(const ShowOptions& o) {
         return 0;
     }
     if (o.chat_template) {
-        // The GGUF header is enough; no weights are loaded.
-        auto file = gguf::File::open(store::resolve_model(o.model));
-        const auto t = file->get_string("tokenizer.chat_template");
+        // The stored TEMPLATE (what run and serve use) when the model has one, else the GGUF's
+        // own; the header is enough, no weights are loaded.
+        std::optional<std::string> t = store::stored_model_defaults(o.model).template_text;
+        if (!t || t->empty()) {
+            auto file = gguf::File::open(store::resolve_model(o.model));
+            t = file->get_string("tokenizer.chat_template");
+        }
         if (!t) throw Error("'" + o.model + "' has no chat template");
         std::fwrite(t->data(), 1, t->size(), stdout);
+        if (!t->ends_with('\n')) std::fputc('\n', stdout);
         return 0;
     }
     auto model = model::Model::load(store::resolve_model(o.model));
