@@ -74,6 +74,13 @@ class Errors(unittest.TestCase):
                 dst.write(src.read(200000))
             self.assert_user_error(lokal("run", path, "-p", "hi"), "truncated")
 
+    def test_bad_options_are_refused_with_exit_code_1(self):
+        for args in (("--temperature", "-1"), ("--ctx", "-5"), ("--top-p", "2"),
+                     ("--no-such-flag",)):
+            r = lokal("run", STORIES, "--raw", "-p", "x", *args)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertTrue(r.stderr.strip(), args)
+
     def test_prompt_longer_than_context(self):
         require(STORIES)
         r = lokal("run", STORIES, "--raw", "--ctx", "8", "-p", "Once upon a time " * 10, "-n", "4")

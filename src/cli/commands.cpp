@@ -12,6 +12,20 @@
 #include "server/server.h"
 
 namespace lokal::cli {
+namespace {
+
+// A readable refusal for negative numbers (CLI11's NonNegativeNumber prints its upper bound).
+const CLI::Validator kNotNegative(
+    [](std::string& value) {
+        try {
+            return std::stod(value) < 0 ? "must not be negative" : std::string();
+        } catch (const std::exception&) {
+            return std::string("is not a number");
+        }
+    },
+    "NONNEGATIVE");
+
+}  // namespace
 
 kernels::KvType kv_type_option(const std::string& name) {
     if (auto t = kernels::parse_kv_type(name)) return *t;
@@ -49,15 +63,19 @@ int run(int argc, char** argv) {
                         "blue`)");
     run_cmd->add_option("-n,--num-predict", run.n_predict,
                         "Maximum tokens to generate (-1: no limit)");
-    run_cmd->add_option("--temperature,--temp", run.temperature,
-                        "Sampling temperature (0: greedy)");
-    run_cmd->add_option("--top-k", run.top_k, "Top-k sampling (0: off)");
-    run_cmd->add_option("--top-p", run.top_p, "Nucleus sampling threshold (1: off)");
-    run_cmd->add_option("--min-p", run.min_p, "Min-p sampling threshold (0: off)");
+    run_cmd->add_option("--temperature,--temp", run.temperature, "Sampling temperature (0: greedy)")
+        ->check(kNotNegative);
+    run_cmd->add_option("--top-k", run.top_k, "Top-k sampling (0: off)")->check(kNotNegative);
+    run_cmd->add_option("--top-p", run.top_p, "Nucleus sampling threshold (1: off)")
+        ->check(CLI::Range(0.0, 1.0));
+    run_cmd->add_option("--min-p", run.min_p, "Min-p sampling threshold (0: off)")
+        ->check(CLI::Range(0.0, 1.0));
     run_cmd->add_option("--repeat-penalty", run.repeat_penalty, "Repetition penalty (1: off)");
     run_cmd->add_option("--seed", run.seed, "Random seed for reproducible sampling");
-    run_cmd->add_option("-c,--ctx", run.n_ctx, "Context length in tokens (0: model default)");
-    run_cmd->add_option("-t,--threads", run.n_threads, "Threads (0: one per physical core)");
+    run_cmd->add_option("-c,--ctx", run.n_ctx, "Context length in tokens (0: model default)")
+        ->check(kNotNegative);
+    run_cmd->add_option("-t,--threads", run.n_threads, "Threads (0: one per physical core)")
+        ->check(kNotNegative);
     add_cache_type_option(run_cmd, run.cache_type);
     run_cmd->add_flag("--raw", run.raw, "Feed the prompt as plain text, no chat format");
     run_cmd->add_flag("-v,--verbose", run.verbose, "Print timings to stderr");
@@ -188,7 +206,8 @@ int run(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // CLI11 prints the message (or the help); a usage error exits 1 like every other error.
+        return app.exit(e) == 0 ? 0 : 1;
     }
     if (!run.prompt_words.empty()) {
         std::string words = run.prompt ? *run.prompt : std::string();

@@ -11,18 +11,44 @@ namespace lokal::store {
 
 namespace {
 
-enum class Kind { Float, Int, String };
+enum class Kind { Float, Int, Bool, String };
 
 struct ParamSpec {
     const char* name;
     Kind kind;
 };
 
+// Every PARAMETER Ollama accepts. Sampling ones apply to requests (server/request_options.cpp);
+// the rest (GPU layers, mirostat, ...) are stored, shown and otherwise ignored, as the request
+// options of the same names are.
 constexpr ParamSpec kParams[] = {
-    {"temperature", Kind::Float},    {"top_k", Kind::Int},         {"top_p", Kind::Float},
-    {"min_p", Kind::Float},          {"num_ctx", Kind::Int},       {"stop", Kind::String},
-    {"repeat_penalty", Kind::Float}, {"repeat_last_n", Kind::Int}, {"seed", Kind::Int},
+    {"temperature", Kind::Float},
+    {"top_k", Kind::Int},
+    {"top_p", Kind::Float},
+    {"min_p", Kind::Float},
+    {"typical_p", Kind::Float},
+    {"num_ctx", Kind::Int},
+    {"stop", Kind::String},
+    {"repeat_penalty", Kind::Float},
+    {"repeat_last_n", Kind::Int},
+    {"presence_penalty", Kind::Float},
+    {"frequency_penalty", Kind::Float},
+    {"penalize_newline", Kind::Bool},
+    {"seed", Kind::Int},
     {"num_predict", Kind::Int},
+    {"num_keep", Kind::Int},
+    {"mirostat", Kind::Int},
+    {"mirostat_eta", Kind::Float},
+    {"mirostat_tau", Kind::Float},
+    {"tfs_z", Kind::Float},
+    {"num_gpu", Kind::Int},
+    {"main_gpu", Kind::Int},
+    {"num_thread", Kind::Int},
+    {"num_batch", Kind::Int},
+    {"use_mmap", Kind::Bool},
+    {"use_mlock", Kind::Bool},
+    {"numa", Kind::Bool},
+    {"low_vram", Kind::Bool},
 };
 
 const ParamSpec* find_param(std::string_view name) {
@@ -71,6 +97,11 @@ void check_value(const ParamSpec& p, const std::string& v, int line) {
         std::strtoll(s, &end, 10);
     } else if (p.kind == Kind::Float) {
         std::strtod(s, &end);
+    } else if (p.kind == Kind::Bool) {
+        if (v != "true" && v != "false") {
+            fail(line, "PARAMETER", "'" + v + "' is not true or false (for " + p.name + ")");
+        }
+        return;
     } else {
         if (v.empty()) fail(line, "PARAMETER", std::string(p.name) + " needs a value");
         return;
@@ -135,6 +166,10 @@ Modelfile parse_modelfile(std::string_view text) {
             mf.template_text = arg;
         } else if (directive == "system") {
             mf.system = arg;
+        } else if (directive == "requires") {
+            // The least Ollama version the model needs; kept, nothing to check against here.
+            if (arg.empty()) fail(start_line, upper, "needs a version");
+            mf.min_version = arg;
         } else if (directive == "license") {
             mf.license = arg;
         } else if (directive == "adapter") {
@@ -181,6 +216,9 @@ std::string params_json(const std::vector<std::pair<std::string, std::string>>& 
                 break;
             case Kind::Float:
                 j[name] = std::strtod(value.c_str(), nullptr);
+                break;
+            case Kind::Bool:
+                j[name] = value == "true";
                 break;
             case Kind::String:
                 // stop is repeatable: the Modelfile's list replaces the inherited one.

@@ -27,6 +27,7 @@ struct Modelfile {
     std::optional<std::string> template_text;
     std::optional<std::string> system;
     std::optional<std::string> license;
+    std::optional<std::string> min_version;  // REQUIRES: the least Ollama version (not checked)
     std::vector<std::pair<std::string, std::string>> parameters;  // name, value as written
     std::vector<std::string> adapters;
     std::vector<std::pair<std::string, std::string>> messages;  // role, content

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "gguf/gguf_writer.h"
@@ -212,6 +213,28 @@ TEST(Modelfile, Parses) {
     EXPECT_EQ(mf.messages[0].second, "hi there");
     EXPECT_EQ(*mf.license, "MIT");
     EXPECT_EQ(params_json(mf.parameters), R"({"num_ctx":4096,"stop":["<end>"],"temperature":0.7})");
+}
+
+TEST(Modelfile, AcceptsEveryParameterOllamaDoes) {
+    const Modelfile mf = parse_modelfile(
+        "FROM x\nREQUIRES 0.6.2\nPARAMETER num_keep 24\nPARAMETER mirostat 2\n"
+        "PARAMETER mirostat_eta 0.1\nPARAMETER mirostat_tau 5\nPARAMETER num_gpu 99\n"
+        "PARAMETER num_thread 8\nPARAMETER penalize_newline false\n"
+        "PARAMETER presence_penalty 0.5\nPARAMETER frequency_penalty 0.25\n"
+        "PARAMETER typical_p 0.9\nPARAMETER num_batch 256\nPARAMETER use_mmap true\n");
+    EXPECT_EQ(mf.min_version, "0.6.2");
+    const nlohmann::json j = nlohmann::json::parse(params_json(mf.parameters, "{}"));
+    EXPECT_EQ(j["num_keep"], 24);
+    EXPECT_EQ(j["penalize_newline"], false);
+    EXPECT_EQ(j["use_mmap"], true);
+    EXPECT_DOUBLE_EQ(j["presence_penalty"].get<double>(), 0.5);
+    try {
+        parse_modelfile("FROM x\nPARAMETER use_mmap maybe\n");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(),
+                     "Modelfile line 2: PARAMETER: 'maybe' is not true or false (for use_mmap)");
+    }
 }
 
 TEST(Modelfile, ErrorsNameLineAndDirective) {
