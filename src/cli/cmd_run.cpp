@@ -152,10 +152,17 @@ class Session {
             const auto fresh = m_.model->tokenizer().encode(user_text, context_.empty(), false);
             prompt.insert(prompt.end(), fresh.begin(), fresh.end());
         } else {
+            // A chat that outgrew the context forgets its oldest turns (the system prompt stays).
             messages_.push_back({{"role", "user"}, {"content", user_text}});
-            const server::ChatPrompt p = render();
-            prompt = server::tokenize_prompt(m_, p.text);
-            params.generate.stop.insert(params.generate.stop.end(), p.stop.begin(), p.stop.end());
+            server::FittedChat fit = render();
+            if (fit.dropped > 0 && o_.verbose) {
+                std::fprintf(stderr, "[the context is full: dropped the %d oldest messages]\n",
+                             fit.dropped);
+            }
+            messages_ = std::move(fit.messages);
+            prompt = std::move(fit.tokens);
+            params.generate.stop.insert(params.generate.stop.end(), fit.prompt.stop.begin(),
+                                        fit.prompt.stop.end());
         }
         engine::SequenceRequest extra;
         if (grammar_) server::constrain_request(m_, grammar_, extra);
@@ -201,9 +208,10 @@ class Session {
     }
 
   private:
-    server::ChatPrompt render() const {
+    server::FittedChat render() const {
+        const int n_ctx = o_.n_ctx > 0 ? o_.n_ctx : m_.scheduler->n_ctx();
         try {
-            return server::chat_prompt(m_, messages_, nullptr);
+            return server::fit_chat_prompt(m_, messages_, nullptr, n_ctx, true);
         } catch (const server::HttpError& e) {
             throw Error(e.what());
         }

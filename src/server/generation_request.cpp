@@ -138,11 +138,14 @@ GenerationRequest ollama_chat_request(const LoadedModel& m, const json& body) {
     const json* messages = field(body, "messages");
     if (!messages) throw HttpError(400, "'messages' is required", "messages");
     const std::optional<PromptTemplate> tmpl = request_template(body);
-    ChatPrompt cp =
-        chat_prompt(m, *messages, field(body, "tools"), nullptr, tmpl ? &*tmpl : nullptr);
-    add_stops(g.params, cp.stop);
-    g.prompt = tokenize_prompt(m, cp.text);
-    g.prompt_text = cp.text;
+    // A conversation longer than the context loses its oldest turns (truncate: false refuses).
+    const int n_ctx = g.params.n_ctx > 0 || !m.scheduler ? g.params.n_ctx : m.scheduler->n_ctx();
+    FittedChat fit =
+        fit_chat_prompt(m, *messages, field(body, "tools"), n_ctx,
+                        optional_bool(body, "truncate", true), tmpl ? &*tmpl : nullptr);
+    add_stops(g.params, fit.prompt.stop);
+    g.prompt = std::move(fit.tokens);
+    g.prompt_text = fit.prompt.text;
     g.has_tools = tools_given(field(body, "tools"));
     g.reasoning = think_mode(body, chat::ReasoningMode::Inline);
     g.parse_output = g.has_tools || field(body, "think") != nullptr;

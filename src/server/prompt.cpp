@@ -191,4 +191,24 @@ std::vector<int32_t> tokenize_prompt(const LoadedModel& model, const std::string
     return tok.encode(text, add_special, true);
 }
 
+FittedChat fit_chat_prompt(const LoadedModel& model, const json& messages, const json* tools,
+                           int n_ctx, bool truncate, const PromptTemplate* override_template) {
+    FittedChat f;
+    f.messages = messages;
+    for (;;) {
+        f.prompt = chat_prompt(model, f.messages, tools, nullptr, override_template);
+        f.tokens = tokenize_prompt(model, f.prompt.text);
+        if (!truncate || n_ctx <= 0 || (int64_t)f.tokens.size() < n_ctx) return f;
+        // The oldest message that is neither a system message nor the last one.
+        size_t drop = 0;
+        while (drop + 1 < f.messages.size() && f.messages[drop].is_object() &&
+               f.messages[drop].value("role", "") == "system") {
+            ++drop;
+        }
+        if (drop + 1 >= f.messages.size()) return f;
+        f.messages.erase(f.messages.begin() + (std::ptrdiff_t)drop);
+        ++f.dropped;
+    }
+}
+
 }  // namespace lokal::server

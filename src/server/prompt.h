@@ -36,6 +36,22 @@ ChatPrompt chat_prompt(const LoadedModel& model, const nlohmann::ordered_json& m
                        const nlohmann::ordered_json* extra = nullptr,
                        const PromptTemplate* override_template = nullptr);
 
+// A conversation that fits a context: the rendered prompt, its tokens, and the messages kept.
+struct FittedChat {
+    ChatPrompt prompt;
+    std::vector<int32_t> tokens;
+    nlohmann::ordered_json messages;  // the input without the turns that were dropped
+    int dropped = 0;
+};
+
+// chat_prompt and tokenize_prompt, dropping the oldest messages (never a system message, never
+// the last one) until the prompt is shorter than n_ctx tokens, as Ollama does for a chat that
+// outgrew its context. With truncate false, or when even the system messages and the last one
+// do not fit, the prompt is returned as it is (the scheduler then refuses it, naming the sizes).
+FittedChat fit_chat_prompt(const LoadedModel& model, const nlohmann::ordered_json& messages,
+                           const nlohmann::ordered_json* tools, int n_ctx, bool truncate,
+                           const PromptTemplate* override_template = nullptr);
+
 // The request's `template` field parsed; nullopt when absent or empty. HttpError 400 naming
 // 'template' when it does not parse.
 std::optional<PromptTemplate> request_template(const nlohmann::ordered_json& body);

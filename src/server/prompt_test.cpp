@@ -61,6 +61,35 @@ TEST_F(PromptTest, StoredSystemPromptAppliesWhenTheRequestHasNone) {
               "<|im_start|>assistant\n");
 }
 
+TEST_F(PromptTest, ALongChatDropsItsOldestTurnsToFitTheContext) {
+    json messages = json::array();
+    messages.push_back({{"role", "system"}, {"content", "Be brief."}});
+    for (int i = 0; i < 8; ++i) {
+        messages.push_back({{"role", "user"}, {"content", "Tell me about the cat number " +
+                                                              std::to_string(i) + " please."}});
+        messages.push_back({{"role", "assistant"}, {"content", "The cat sat on the mat."}});
+    }
+    messages.push_back({{"role", "user"}, {"content", "And the dog?"}});
+    const FittedChat all = fit_chat_prompt(m_, messages, nullptr, 100000, true);
+    EXPECT_EQ(all.dropped, 0);
+    const int n_ctx = (int)all.tokens.size() / 2;
+    const FittedChat fit = fit_chat_prompt(m_, messages, nullptr, n_ctx, true);
+    EXPECT_GT(fit.dropped, 0);
+    EXPECT_LT((int)fit.tokens.size(), n_ctx);
+    EXPECT_EQ(fit.messages.size() + fit.dropped, messages.size());
+    EXPECT_EQ(fit.messages.front()["role"], "system");  // the system prompt stays
+    EXPECT_EQ(fit.messages.back()["content"], "And the dog?");
+    EXPECT_EQ(fit.messages[1], messages[1 + fit.dropped]);  // the oldest turns went first
+    // Dropping one message fewer would not fit.
+    json one_more = fit.messages;
+    one_more.insert(one_more.begin() + 1, messages[fit.dropped]);
+    EXPECT_GE((int)tokenize_prompt(m_, chat_prompt(m_, one_more, nullptr).text).size(), n_ctx);
+    // truncate: false keeps everything (the scheduler then refuses the prompt).
+    const FittedChat kept = fit_chat_prompt(m_, messages, nullptr, n_ctx, false);
+    EXPECT_EQ(kept.dropped, 0);
+    EXPECT_EQ(kept.tokens, all.tokens);
+}
+
 TEST_F(PromptTest, TemplateErrorsAndBadMessagesAre400) {
     m_.jinja_template = jinja::Template::parse("{{ raise_exception('only user turns') }}");
     try {

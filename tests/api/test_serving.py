@@ -211,3 +211,19 @@ def test_large_form_encoded_body_is_read_as_json(server):
     assert status != 413, reply
     assert status in (200, 400), reply
     assert isinstance(reply, dict)
+
+
+def test_a_chat_longer_than_the_context_drops_its_oldest_turns(server):
+    # As Ollama: /api/chat truncates by default; truncate: false asks for the 400 instead.
+    turns = []
+    for i in range(60):
+        turns.append({"role": "user", "content": f"Once upon a time there was a cat number {i}."})
+        turns.append({"role": "assistant", "content": "The cat sat on the mat and was happy."})
+    turns.append({"role": "user", "content": "What happened next?"})
+    body = {"model": MODEL, "messages": turns, "stream": False, "options": {"num_predict": 4}}
+    status, reply = http(server.base, "POST", "/api/chat", body)
+    assert status == 200, reply
+    assert reply["prompt_eval_count"] < 1024
+    status, reply = http(server.base, "POST", "/api/chat", dict(body, truncate=False))
+    assert status == 400, reply
+    assert "context" in reply["error"]
