@@ -50,6 +50,46 @@ OutputState GenerationRequest::make_output() const {
     return OutputState(chat_template, has_tools, reasoning, prompt_text);
 }
 
+namespace {
+
+bool has_images(const json& holder) {
+    const json* images = holder.is_object() ? field(holder, "images") : nullptr;
+    return images && !images->is_null() && !(images->is_array() && images->empty());
+}
+
+// A template that can open a reasoning block (Qwen3, DeepSeek-R1, ...): what /api/show lists as
+// the "thinking" capability.
+bool can_think(const LoadedModel& m) {
+    for (const std::string* t :
+         {&m.chat_template, m.defaults.template_text ? &*m.defaults.template_text : nullptr}) {
+        if (t && (t->find("<think>") != std::string::npos ||
+                  t->find("enable_thinking") != std::string::npos)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// What the model cannot do is refused, as Ollama refuses it, instead of silently ignored.
+void refuse_what_the_model_lacks(const LoadedModel& m, const json& body) {
+    bool images = has_images(body);
+    if (const json* messages = field(body, "messages"); messages && messages->is_array()) {
+        for (const json& msg : *messages) images = images || has_images(msg);
+    }
+    if (images) {
+        throw HttpError(400, "'" + m.name + "' does not support images (it reads text only)",
+                        "images");
+    }
+    const json* think = field(body, "think");
+    const bool wants_thinking =
+        think && ((think->is_boolean() && think->get<bool>()) || think->is_string());
+    if (wants_thinking && !can_think(m)) {
+        throw HttpError(400, "'" + m.name + "' does not support thinking", "think");
+    }
+}
+
+}  // namespace
+
 chat::ReasoningMode think_mode(const json& body, chat::ReasoningMode fallback) {
     const json* t = field(body, "think");
     if (!t) return fallback;
@@ -85,6 +125,7 @@ void add_stops(GenerationParams& p, const std::vector<std::string>& stops) {
 }  // namespace
 
 GenerationRequest ollama_generate_request(const LoadedModel& m, const json& body) {
+    refuse_what_the_model_lacks(m, body);
     GenerationRequest g;
     g.params = ollama_params(m.defaults.parameters, field(body, "options"));
     const std::string prompt = required_string(body, "prompt");
@@ -133,6 +174,7 @@ GenerationRequest ollama_generate_request(const LoadedModel& m, const json& body
 }
 
 GenerationRequest ollama_chat_request(const LoadedModel& m, const json& body) {
+    refuse_what_the_model_lacks(m, body);
     GenerationRequest g;
     g.params = ollama_params(m.defaults.parameters, field(body, "options"));
     const json* messages = field(body, "messages");

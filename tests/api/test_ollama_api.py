@@ -187,3 +187,24 @@ def test_stored_template_is_used(server, client, template, expected):
         assert expected in d["content"]
     finally:
         client.delete("templated:1")
+
+
+def test_images_and_thinking_on_a_text_model_are_400(server):
+    # Not silently ignored: the story model reads text only and has no reasoning template.
+    status, r = http(server.base, "POST", "/api/generate",
+                     {"model": MODEL, "prompt": "What is this?", "images": ["aGVsbG8="],
+                      "stream": False})
+    assert status == 400 and "images" in r["error"], r
+    status, r = http(server.base, "POST", "/api/chat",
+                     {"model": MODEL, "stream": False, "messages": [
+                         {"role": "user", "content": "What is this?", "images": ["aGVsbG8="]}]})
+    assert status == 400 and "images" in r["error"], r
+    status, r = http(server.base, "POST", "/api/chat",
+                     {"model": MODEL, "stream": False, "think": True,
+                      "messages": [{"role": "user", "content": "Hi"}]})
+    assert status == 400 and "thinking" in r["error"], r
+    status, r = http(server.base, "POST", "/api/chat",
+                     {"model": MODEL, "stream": False, "think": False, "images": [],
+                      "messages": [{"role": "user", "content": "Hi"}],
+                      "options": {"num_predict": 2}})
+    assert status == 200, r
