@@ -163,7 +163,12 @@ int run(int argc, char** argv) {
         const char* v = std::getenv(name);
         return v ? v : "";
     };
-    if (auto h = env("LOKAL_HOST"); !h.empty()) {
+    std::string h = env("LOKAL_HOST");
+    if (h.empty()) h = env("OLLAMA_HOST");  // a fallback, as the store's OLLAMA_MODELS
+    for (const char* scheme : {"http://", "https://"}) {
+        if (h.starts_with(scheme)) h = h.substr(std::string_view(scheme).size());
+    }
+    if (!h.empty()) {
         // host or host:port, as OLLAMA_HOST
         const auto colon = h.rfind(':');
         if (colon != std::string::npos && h.find(']') == std::string::npos) {
@@ -180,7 +185,7 @@ int run(int argc, char** argv) {
         srv.models.n_parallel = std::atoi(n.c_str());
     auto* srv_cmd =
         app.add_subcommand("serve", "Serve models over Ollama- and OpenAI-compatible HTTP APIs");
-    srv_cmd->add_option("--host", srv.host, "Address to listen on (env LOKAL_HOST)");
+    srv_cmd->add_option("--host", srv.host, "Address to listen on (env LOKAL_HOST, OLLAMA_HOST)");
     srv_cmd->add_option("--port", srv.port, "Port")->check(CLI::Range(0, 65535));
     srv_cmd
         ->add_option("--parallel", srv.models.n_parallel,

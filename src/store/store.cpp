@@ -178,9 +178,14 @@ void write_file_atomic(const fs::path& path, std::string_view data) {
 Store::Store(fs::path root) : root_(std::move(root)) {}
 
 fs::path Store::default_root() {
-    if (const char* env = std::getenv("LOKAL_MODELS"); env && *env) return fs::path(env);
+    // OLLAMA_MODELS as a fallback: the layout is Ollama's, so its models are ours to run too.
+    for (const char* name : {"LOKAL_MODELS", "OLLAMA_MODELS"}) {
+        if (const char* env = std::getenv(name); env && *env) return fs::path(env);
+    }
     const char* home = std::getenv("HOME");
-    if (!home || !*home) throw Error("neither LOKAL_MODELS nor HOME is set; cannot find the store");
+    if (!home || !*home) {
+        throw Error("neither LOKAL_MODELS (OLLAMA_MODELS) nor HOME is set; cannot find the store");
+    }
     return fs::path(home) / ".lokal" / "models";
 }
 

@@ -135,6 +135,19 @@ TEST(Store, ManifestNeedsItsBlobs) {
     }
 }
 
+TEST(Store, DefaultRootIsLokalModelsThenOllamaModelsThenHome) {
+    const char* saved = std::getenv("LOKAL_MODELS");
+    const std::string keep = saved ? saved : "";
+    ASSERT_EQ(setenv("LOKAL_MODELS", "/tmp/lokal-a", 1), 0);
+    ASSERT_EQ(setenv("OLLAMA_MODELS", "/tmp/ollama-b", 1), 0);
+    EXPECT_EQ(Store::default_root(), fs::path("/tmp/lokal-a"));
+    ASSERT_EQ(unsetenv("LOKAL_MODELS"), 0);
+    EXPECT_EQ(Store::default_root(), fs::path("/tmp/ollama-b"));
+    ASSERT_EQ(unsetenv("OLLAMA_MODELS"), 0);
+    EXPECT_EQ(Store::default_root().filename(), "models");
+    if (saved) setenv("LOKAL_MODELS", keep.c_str(), 1);
+}
+
 TEST(Store, ImportAndResolve) {
     TempDir dir;
     std::string gguf = write_tiny_gguf(dir.path(), "tiny.gguf", 1);

@@ -227,3 +227,26 @@ def test_a_chat_longer_than_the_context_drops_its_oldest_turns(server):
     status, reply = http(server.base, "POST", "/api/chat", dict(body, truncate=False))
     assert status == 400, reply
     assert "context" in reply["error"]
+
+
+def test_serve_listens_where_ollama_host_says(store):
+    from conftest import free_port
+    port = free_port()
+    env = dict(os.environ, LOKAL_MODELS=store, OLLAMA_HOST=f"http://127.0.0.1:{port}")
+    env.pop("LOKAL_HOST", None)
+    proc = subprocess.Popen([LOKAL, "serve"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        for _ in range(600):  # until it answers (or exits)
+            if proc.poll() is not None:
+                break
+            try:
+                if http(f"http://127.0.0.1:{port}", "GET", "/api/version")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        assert http(f"http://127.0.0.1:{port}", "GET", "/api/version")[0] == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
