@@ -11,8 +11,8 @@
 #include "gguf/file_summary.h"
 #include "model/model.h"
 #include "store/create.h"
-#include "store/reference.h"
 #include "store/model_defaults.h"
+#include "store/reference.h"
 #include "store/resolve.h"
 #include "store/store.h"
 
@@ -73,11 +73,11 @@ int show_command(const ShowOptions& o) {
     if (o.chat_template) {
         // The stored TEMPLATE (what run and serve use) when the model has one, else the GGUF's
         // own; the header is enough, no weights are loaded.
-        std::optional<std::string> t = store::stored_model_defaults(o.model).template_text;
-        if (!t || t->empty()) {
-            auto file = gguf::File::open(store::resolve_model(o.model));
-            t = file->get_string("tokenizer.chat_template");
-        }
+        const std::optional<std::string> own = store::stored_model_defaults(o.model).template_text;
+        const std::optional<std::string> t = own && !own->empty()
+                                                 ? own
+                                                 : gguf::File::open(store::resolve_model(o.model))
+                                                       ->get_string("tokenizer.chat_template");
         if (!t) throw Error("'" + o.model + "' has no chat template");
         std::fwrite(t->data(), 1, t->size(), stdout);
         if (!t->ends_with('\n')) std::fputc('\n', stdout);

@@ -37,7 +37,7 @@ ChatPrompt chat_prompt(const LoadedModel& model, const nlohmann::ordered_json& m
                        const PromptTemplate* override_template = nullptr);
 
 // A conversation that fits a context: the rendered prompt, its tokens, and the messages kept.
-struct FittedChat {
+struct FittedChat {  // NOLINT(bugprone-exception-escape): ordered_json's moves assert
     ChatPrompt prompt;
     std::vector<int32_t> tokens;
     nlohmann::ordered_json messages;  // the input without the turns that were dropped

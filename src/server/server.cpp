@@ -118,7 +118,7 @@ int serve(const ServerOptions& options) {
         send_error(req, res, res.status, default_message(res.status));
     });
     http->set_exception_handler(
-        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& ep) {
             std::string message = "internal error";
             try {
                 std::rethrow_exception(ep);
@@ -171,6 +171,7 @@ int serve(const ServerOptions& options) {
     http->listen_after_bind();
     if (!state.stopping.load()) {
         // listen ended by itself: wake the watcher so it can be joined.
+        // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread): it wakes sigwait, it kills nothing
         pthread_kill(watcher.native_handle(), SIGTERM);
     }
     watcher.join();
