@@ -81,6 +81,8 @@ class Backend {
 
     // ---- buffers ------------------------------------------------------------------------------
     virtual BufferId alloc_rows(int rows, int width) = 0;
+    // Gives a buffer room for `rows` rows (what it held is not kept).
+    virtual void resize_rows(BufferId buf, int rows) = 0;
     // Rows [0, n) of src to dst (n * src.width floats).
     virtual void read_rows(Cols src, int n, float* dst) = 0;
 

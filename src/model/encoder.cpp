@@ -21,16 +21,20 @@ Encoder::Encoder(const Model& model, int n_threads) : model_(model) {
     bp.attention = {c.n_head, c.n_head, c.head_dim, 1.0f / std::sqrt((float)c.head_dim), 0.0f, 0};
     backend_ = std::make_unique<backends::CpuBackend>(bp);
     const EncoderWeights& enc = model.weights().encoder;
+    // The per-token buffers start empty and grow to the longest input seen (a nomic-bert's
+    // 8192-token context would otherwise hold hundreds of MB for every short sentence).
     auto rows = [&](int n, int64_t width) -> Cols {
         return {backend_->alloc_rows(n, (int)width), 0, (int)width};
     };
     const int N = c.n_ctx_train, E = c.n_embd;
-    x_ = rows(N, E);
-    t_ = rows(N, E);
-    qkv_ = rows(N, 3 * E);
-    attn_ = rows(N, E);
-    up_ = rows(N, c.n_ff);
-    gate_ = rows(N, c.n_ff);
+    const bool gated = std::any_of(enc.layers.begin(), enc.layers.end(),
+                                   [](const EncoderLayerWeights& L) { return L.w_gate.rows > 0; });
+    x_ = rows(0, E);
+    t_ = rows(0, E);
+    qkv_ = rows(0, 3 * E);
+    attn_ = rows(0, E);
+    up_ = rows(0, c.n_ff);
+    gate_ = rows(0, gated ? c.n_ff : 0);
     cls_ = rows(1, E);
     scores_ = rows(1, std::max<int64_t>(1, enc.cls_out.rows));
     positions_.resize(N);
@@ -50,6 +54,10 @@ void Encoder::forward(std::span<const int32_t> tokens) {
     }
     for (int32_t t : tokens) {
         if (t < 0 || t >= c.n_vocab) throw Error("token id out of range");
+    }
+    if (n > rows_) {
+        rows_ = std::min(c.n_ctx_train, std::max(n, 2 * rows_));
+        for (const Cols& b : {x_, t_, qkv_, attn_, up_, gate_}) backend_->resize_rows(b.buf, rows_);
     }
     backend_->set_batch({tokens, {seqs_.data(), (size_t)n}, {positions_.data(), (size_t)n}});
     embed_tokens(tokens);

@@ -43,6 +43,7 @@ class Encoder {
     // FFN's up and gate rows, and (one row) the reranker's inner and output values.
     Cols x_, t_, qkv_, attn_, up_, gate_, cls_, scores_;
     std::vector<int32_t> positions_, seqs_;
+    int rows_ = 0;  // rows the per-token buffers hold (they grow with the inputs)
 };
 
 }  // namespace lokal::model

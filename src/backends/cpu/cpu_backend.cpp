@@ -50,6 +50,13 @@ BufferId CpuBackend::alloc_rows(int rows, int width) {
     return (BufferId)buffers_.size() - 1;
 }
 
+void CpuBackend::resize_rows(BufferId buf, int rows) {
+    RowBuffer& b = buffers_[buf];
+    b.data.clear();
+    b.data.shrink_to_fit();
+    b.data.resize((size_t)rows * b.width);
+}
+
 void CpuBackend::read_rows(Cols src, int n, float* dst) {
     for (int t = 0; t < n; ++t) std::copy_n(at(src, t), src.width, dst + (size_t)t * src.width);
 }

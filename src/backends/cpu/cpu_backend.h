@@ -23,6 +23,7 @@ class CpuBackend final : public Backend {
     int n_threads() const override { return pool_.size(); }
 
     BufferId alloc_rows(int rows, int width) override;
+    void resize_rows(BufferId buf, int rows) override;
     void read_rows(Cols src, int n, float* dst) override;
 
     bool kv_reserve(int seq, int first_write, int n_rows) override;
