@@ -338,6 +338,7 @@ int run_command(const RunOptions& given) {
     sp.n_threads = o.n_threads;
     sp.kv_type = kv_type_option(o.cache_type);
     sp.max_loaded = 1;
+    sp.allow_paths = true;  // the local user's own files
     server::ModelManager manager(sp);
     const auto lease = manager.acquire(o.model, -1.0);
     server::LoadedModel& m = **lease;

@@ -14,6 +14,7 @@
 #include "store/pull.h"
 #include "store/reference.h"
 #include "store/resolve.h"
+#include "store/sha256.h"
 #include "store/store.h"
 #include "tokenizer/tokenizer.h"
 
@@ -139,13 +140,17 @@ void tags(ServerState&, const httplib::Request&, httplib::Response& res) {
                     "application/json");
 }
 
-void show(ServerState&, const httplib::Request& req, httplib::Response& res) {
+void show(ServerState& state, const httplib::Request& req, httplib::Response& res) {
     const json body = parse_body(req);
     const std::string name = model_name_field(body);
     std::string path;
     try {
-        path = store::resolve_model(name);
-    } catch (const Error&) {
+        path = store::resolve_model(name, state.models.params().allow_paths
+                                              ? store::PathAccess::Allowed
+                                              : store::PathAccess::StoreOnly);
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::NotFound)
+            throw HttpError(http_status(e.kind()), e.what(), "model");
         throw ModelNotFound("model '" + name + "' not found");
     }
     if (!std::filesystem::is_regular_file(path))
@@ -289,6 +294,48 @@ void pull(ServerState& state, const httplib::Request& req, httplib::Response& re
         });
 }
 
+// `files` and `adapters` name blobs uploaded through /api/blobs, by file name: {"m.gguf":
+// "sha256:..."}, as the ollama client sends them. The GGUF among the files becomes FROM.
+void add_uploaded_files(const json& body, store::Modelfile& mf) {
+    auto digests = [&](const char* key) {
+        std::vector<std::pair<std::string, std::string>> out;
+        const json* v = field(body, key);
+        if (!v || v->is_null()) return out;
+        if (!v->is_object()) {
+            throw HttpError(400, std::string("'") + key + "' must map file names to digests", key);
+        }
+        for (const auto& [file, digest] : v->items()) {
+            if (!digest.is_string() || !store::is_valid_digest(digest.get<std::string>())) {
+                throw HttpError(400,
+                                std::string("'") + key + "': '" + file +
+                                    "' must name a digest (sha256:<64 lowercase hex>)",
+                                key);
+            }
+            out.emplace_back(file, digest.get<std::string>());
+        }
+        return out;
+    };
+    const auto files = digests("files");
+    if (!files.empty()) {
+        std::vector<std::string> ggufs;
+        for (const auto& [file, digest] : files) {
+            if (file.ends_with(".gguf") || file.ends_with(".GGUF")) ggufs.push_back("@" + digest);
+        }
+        if (ggufs.empty()) {
+            throw HttpError(400,
+                            "'files' holds no .gguf file; importing safetensors is not supported "
+                            "yet (convert the model to GGUF first)",
+                            "files");
+        }
+        if (ggufs.size() > 1) {
+            throw HttpError(400, "'files' holds several .gguf files; give one", "files");
+        }
+        if (!mf.from.empty()) throw HttpError(400, "give either 'from' or 'files'", "files");
+        mf.from = ggufs.front();
+    }
+    for (const auto& [file, digest] : digests("adapters")) mf.adapters.push_back("@" + digest);
+}
+
 void create(ServerState& state, const httplib::Request& req, httplib::Response& res) {
     const json body = parse_body(req);
     const std::string name = model_name_field(body);
@@ -336,11 +383,33 @@ void create(ServerState& state, const httplib::Request& req, httplib::Response& 
             }
         }
     }
-    if (mf.from.empty())
-        throw HttpError(400, "'from' (or a modelfile with FROM) is required", "from");
+    if (const json* msgs = field(body, "messages"); msgs && !msgs->is_null()) {
+        if (!msgs->is_array()) throw HttpError(400, "'messages' must be an array", "messages");
+        mf.messages.clear();
+        for (const auto& m : *msgs) {
+            if (!m.is_object() || !m.contains("role") || !m["role"].is_string() ||
+                !m.contains("content") || !m["content"].is_string()) {
+                throw HttpError(400, "each of 'messages' needs a string role and content",
+                                "messages");
+            }
+            mf.messages.emplace_back(m["role"].get<std::string>(), m["content"].get<std::string>());
+        }
+    }
+    add_uploaded_files(body, mf);
+    if (mf.from.empty()) {
+        throw HttpError(400, "'from', 'files' (or a modelfile with FROM) is required", "from");
+    }
+    if (const json* q = field(body, "quantize"); q && !q->is_null()) {
+        throw HttpError(400,
+                        "quantizing on create is not supported yet; create from a GGUF "
+                        "file of the type you want",
+                        "quantize");
+    }
     store::Store s = store::Store::open_default();
     try {
-        store::create_model(s, name, mf, std::filesystem::current_path());
+        store::create_model(s, name, mf, std::filesystem::current_path(),
+                            state.models.params().allow_paths ? store::PathAccess::Allowed
+                                                              : store::PathAccess::StoreOnly);
     } catch (const Error& e) {
         throw HttpError(http_status(e.kind()), e.what());
     }

@@ -40,25 +40,30 @@ void send_error(const httplib::Request& req, httplib::Response& res, int status,
     res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
 }
 
+void answer_errors(ServerState& state, const httplib::Request& req, httplib::Response& res,
+                   const std::function<void()>& fn) {
+    try {
+        if (state.stopping.load()) throw HttpError(503, "the server is shutting down");
+        fn();
+    } catch (const HttpError& e) {
+        send_error(req, res, e.status, e.what(), e.param);
+    } catch (const ModelNotFound& e) {
+        send_error(req, res, 404, e.what(), "model");
+    } catch (const Error& e) {
+        send_error(req, res, http_status(e.kind()), e.what());
+    } catch (const json::exception& e) {
+        send_error(req, res, 400, std::string("malformed request: ") + e.what());
+    } catch (const std::bad_alloc&) {
+        send_error(req, res, 500, "out of memory");
+    } catch (const std::exception& e) {
+        send_error(req, res, 500, e.what());
+    }
+}
+
 httplib::Server::Handler guarded(
     ServerState& state, std::function<void(const httplib::Request&, httplib::Response&)> fn) {
     return [&state, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
-        try {
-            if (state.stopping.load()) throw HttpError(503, "the server is shutting down");
-            fn(req, res);
-        } catch (const HttpError& e) {
-            send_error(req, res, e.status, e.what(), e.param);
-        } catch (const ModelNotFound& e) {
-            send_error(req, res, 404, e.what(), "model");
-        } catch (const Error& e) {
-            send_error(req, res, http_status(e.kind()), e.what());
-        } catch (const json::exception& e) {
-            send_error(req, res, 400, std::string("malformed request: ") + e.what());
-        } catch (const std::bad_alloc&) {
-            send_error(req, res, 500, "out of memory");
-        } catch (const std::exception& e) {
-            send_error(req, res, 500, e.what());
-        }
+        answer_errors(state, req, res, [&] { fn(req, res); });
     };
 }
 

@@ -23,6 +23,9 @@ nlohmann::ordered_json parse_body(const httplib::Request& req);
 // answers in the shape of the API that was called (Ollama's or OpenAI's).
 httplib::Server::Handler guarded(ServerState& state,
                                  std::function<void(const httplib::Request&, httplib::Response&)>);
+// Runs `fn`, answering what it throws as guarded() does.
+void answer_errors(ServerState& state, const httplib::Request& req, httplib::Response& res,
+                   const std::function<void()>& fn);
 void send_error(const httplib::Request& req, httplib::Response& res, int status,
                 const std::string& message, const std::string& param = {});
 

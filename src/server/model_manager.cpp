@@ -63,8 +63,10 @@ ModelManager::Lease::~Lease() {
 std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
     std::string path;
     try {
-        path = store::resolve_model(name);
-    } catch (const Error&) {
+        path = store::resolve_model(name, params_.allow_paths ? store::PathAccess::Allowed
+                                                              : store::PathAccess::StoreOnly);
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::NotFound) throw;
         throw ModelNotFound("model '" + name + "' not found; pull it first (lokal pull " + name +
                             ")");
     }

@@ -68,6 +68,9 @@ struct ServerModelParams {
     int max_queue = 64;
     int max_loaded = 3;
     std::chrono::seconds default_keep_alive{300};
+    // Models may be named by a file path on this machine: the local CLI; a server only with
+    // --allow-paths (otherwise any client could load, and probe, the server's files).
+    bool allow_paths = false;
 };
 
 struct LoadedInfo {

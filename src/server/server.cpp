@@ -4,8 +4,12 @@
 #include <signal.h>
 #include <strings.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <thread>
 
 #include "base/error.h"
@@ -63,6 +67,43 @@ void treat_form_bodies_as_json(const httplib::Request& req) {
     }
 }
 
+// Bodies over --max-body are refused before they are read. cpp-httplib's own limit cannot do
+// it: it is one number for every route, and /api/blobs takes whole model files. So that limit is
+// lifted and such a request is re-routed (by path, in the pre-routing hook) to a handler that
+// reads and drops the body, since the client is still sending it, and answers 413 in the shape
+// of the API that was called.
+constexpr std::string_view kOversizedPrefix = "/.oversized";
+
+bool body_too_large(const httplib::Request& req, size_t max_bytes) {
+    const std::string length = req.get_header_value("Content-Length");
+    if (length.empty()) return false;
+    errno = 0;
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(length.c_str(), &end, 10);
+    return errno == ERANGE || n > max_bytes;
+}
+
+void reroute_to_oversized_body(const httplib::Request& req) {
+    auto& path = const_cast<std::string&>(req.path);
+    path.insert(0, kOversizedPrefix);
+}
+
+void register_oversized_body_route(httplib::Server& http, size_t max_bytes) {
+    const std::string pattern = std::string(kOversizedPrefix) + "(/.*)";
+    auto drain = [max_bytes](const httplib::Request& req, httplib::Response& res,
+                             const httplib::ContentReader& reader) {
+        reader([](const char*, size_t) { return true; });
+        const_cast<std::string&>(req.path).erase(0, kOversizedPrefix.size());
+        send_error(req, res, 413,
+                   "the request body is larger than this server accepts (" +
+                       std::to_string(max_bytes) + " bytes; lokal serve --max-body)");
+    };
+    http.Post(pattern, drain);
+    http.Put(pattern, drain);
+    http.Patch(pattern, drain);
+    http.Delete(pattern, drain);
+}
+
 // The signal watcher: the first SIGINT/SIGTERM starts a graceful shutdown.
 void block_shutdown_signals(sigset_t& set) {
     sigemptyset(&set);
@@ -98,9 +139,15 @@ int serve(const ServerOptions& options) {
     http->set_keep_alive_timeout(5);  // idle keep-alive connections also delay shutdown
     http->set_read_timeout(300);
     http->set_write_timeout(300);
-    http->set_payload_max_length(options.max_body_bytes);
+    // Model files uploaded to /api/blobs can be any size; every other body is held to
+    // --max-body here, before it is read.
+    http->set_payload_max_length(std::numeric_limits<size_t>::max());
 
     http->set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+        if (!is_blob_upload(req) && body_too_large(req, options.max_body_bytes)) {
+            reroute_to_oversized_body(req);
+            return httplib::Server::HandlerResponse::Unhandled;
+        }
         treat_form_bodies_as_json(req);
         if (options.api_key.empty() || req.path == "/" || req.path == "/health") {
             return httplib::Server::HandlerResponse::Unhandled;
@@ -144,6 +191,8 @@ int serve(const ServerOptions& options) {
     register_ollama_routes(*http, state);
     register_openai_routes(*http, state);
     register_rerank_routes(*http, state);
+    register_blob_routes(*http, state);
+    register_oversized_body_route(*http, options.max_body_bytes);
 
     // SO_REUSEADDR only (cpp-httplib's default adds SO_REUSEPORT, which lets a second server
     // share the port silently): a restart can bind at once, a second server cannot.

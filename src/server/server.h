@@ -59,6 +59,9 @@ void register_ollama_routes(httplib::Server& http, ServerState& state);
 void register_openai_routes(httplib::Server& http, ServerState& state);
 void register_admin_routes(httplib::Server& http, ServerState& state);
 void register_rerank_routes(httplib::Server& http, ServerState& state);
+void register_blob_routes(httplib::Server& http, ServerState& state);
+// The one route whose body may exceed ServerOptions::max_body_bytes (model files).
+bool is_blob_upload(const httplib::Request& req);
 
 // Serves until SIGINT/SIGTERM, then lets running requests end (cancelling generations) and
 // returns 0. Throws lokal::Error when the address cannot be bound or TLS files are bad.

@@ -6,17 +6,13 @@
 
 #include "base/error.h"
 #include "gguf/gguf_file.h"
+#include "store/sha256.h"
 
 namespace lokal::store {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-bool looks_like_path(const std::string& s) {
-    return s.starts_with("/") || s.starts_with("./") || s.starts_with("../") ||
-           s.starts_with("~") || s.ends_with(".gguf") || s.ends_with(".GGUF");
-}
 
 fs::path resolve_path(const std::string& p, const fs::path& base) {
     if (p.starts_with("~/")) {
@@ -49,10 +45,65 @@ std::string quote_block(const std::string& s) {
     return "\"\"\"" + s + "\"\"\"";
 }
 
+// A file that FROM or ADAPTER names: a blob of this store (`@sha256:<hex>`, `sha256:<hex>`, or the
+// blob's own path as `lokal show --modelfile` prints it), or, where paths are allowed, any file.
+struct NamedFile {
+    fs::path path;
+    std::string digest;  // set for a blob already in the store
+};
+
+std::optional<std::string> blob_digest_of(const Store& store, const std::string& arg) {
+    std::string d = arg.starts_with("@") ? arg.substr(1) : arg;
+    if (is_valid_digest(d)) return d;
+    const fs::path p = fs::path(arg).lexically_normal();
+    const std::string name = p.filename().string();
+    if (name.starts_with("sha256-") &&
+        p.parent_path() == fs::absolute(store.blobs_dir()).lexically_normal()) {
+        d = "sha256:" + name.substr(7);
+        if (is_valid_digest(d)) return d;
+    }
+    return std::nullopt;
+}
+
+// nullopt: `arg` is a model reference.
+std::optional<NamedFile> named_file(const Store& store, const std::string& arg,
+                                    const fs::path& base, PathAccess access,
+                                    const std::string& what) {
+    if (auto digest = blob_digest_of(store, arg)) {
+        if (!store.has_blob(*digest)) {
+            throw Error(what + ": blob " + *digest +
+                            " is not in the store; upload it first (POST /api/blobs/" + *digest +
+                            ")",
+                        ErrorKind::NotFound);
+        }
+        return NamedFile{store.blob_path(*digest), *digest};
+    }
+    if (access == PathAccess::StoreOnly) {
+        if (looks_like_file_path(arg)) {
+            throw Error(what + ": " + path_refused_message(arg), ErrorKind::InvalidInput);
+        }
+        return std::nullopt;
+    }
+    std::error_code ec;
+    fs::path path = resolve_path(arg, base);
+    if (!looks_like_file_path(arg) && !fs::is_regular_file(path, ec)) return std::nullopt;
+    if (!fs::is_regular_file(path, ec)) {
+        throw Error(what + ": no such file '" + path.string() + "'", ErrorKind::NotFound);
+    }
+    return NamedFile{path, {}};
+}
+
+Layer import_named(Store& store, std::string_view media_type, const NamedFile& f) {
+    if (f.digest.empty()) return store.import_file(media_type, f.path.string());
+    std::error_code ec;
+    const auto size = fs::file_size(f.path, ec);
+    return Layer{std::string(media_type), f.digest, ec ? 0 : static_cast<uint64_t>(size)};
+}
+
 }  // namespace
 
 ModelRef create_model(Store& store, const std::string& name, const Modelfile& mf,
-                      const fs::path& base_dir,
+                      const fs::path& base_dir, PathAccess access,
                       const std::function<void(const std::string&)>& status) {
     auto say = [&](const std::string& s) {
         if (status) status(s);
@@ -62,15 +113,10 @@ ModelRef create_model(Store& store, const std::string& name, const Modelfile& mf
     std::string base_params = "{}";
     Layer model;
     std::string arch;
-    std::error_code ec;
-    fs::path from_path = resolve_path(mf.from, base_dir);
-    if (looks_like_path(mf.from) || fs::is_regular_file(from_path, ec)) {
-        if (!fs::is_regular_file(from_path, ec)) {
-            throw Error("FROM: no such file '" + from_path.string() + "'", ErrorKind::NotFound);
-        }
-        arch = gguf_architecture(from_path.string(), "FROM " + mf.from);
-        say("importing " + from_path.string());
-        model = store.import_file(media::kModel, from_path.string());
+    if (auto file = named_file(store, mf.from, base_dir, access, "FROM")) {
+        arch = gguf_architecture(file->path.string(), "FROM " + mf.from);
+        if (file->digest.empty()) say("importing " + file->path.string());
+        model = import_named(store, media::kModel, *file);
     } else {
         ModelRef src = parse_ref(mf.from);
         auto m = store.read_manifest(src);
@@ -103,10 +149,14 @@ ModelRef create_model(Store& store, const std::string& name, const Modelfile& mf
         if (!replaced(l.media_type)) out.layers.push_back(l);
     }
     for (const std::string& a : mf.adapters) {
-        fs::path p = resolve_path(a, base_dir);
-        gguf_architecture(p.string(), "ADAPTER " + a);
-        say("importing adapter " + p.string());
-        out.layers.push_back(store.import_file(media::kAdapter, p.string()));
+        auto file = named_file(store, a, base_dir, access, "ADAPTER");
+        if (!file) file = NamedFile{resolve_path(a, base_dir), {}};
+        if (access == PathAccess::StoreOnly && file->digest.empty()) {
+            throw Error("ADAPTER: " + path_refused_message(a), ErrorKind::InvalidInput);
+        }
+        gguf_architecture(file->path.string(), "ADAPTER " + a);
+        if (file->digest.empty()) say("importing adapter " + file->path.string());
+        out.layers.push_back(import_named(store, media::kAdapter, *file));
     }
     if (mf.template_text) out.layers.push_back(store.put_blob(media::kTemplate, *mf.template_text));
     if (mf.system) out.layers.push_back(store.put_blob(media::kSystem, *mf.system));

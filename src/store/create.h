@@ -9,14 +9,17 @@
 
 #include "store/modelfile.h"
 #include "store/reference.h"
+#include "store/resolve.h"
 #include "store/store.h"
 
 namespace lokal::store {
 
-// Relative paths in the Modelfile are taken from `base_dir`. `status` gets one-line updates.
+// Relative paths in the Modelfile are taken from `base_dir`. FROM and ADAPTER may also name a blob
+// of the store (`@sha256:<hex>`, as uploaded to /api/blobs); with StoreOnly access (the HTTP API)
+// they may name nothing else on the file system. `status` gets one-line updates.
 // Throws lokal::Error; the store then holds no new manifest.
 ModelRef create_model(Store& store, const std::string& name, const Modelfile& mf,
-                      const std::filesystem::path& base_dir,
+                      const std::filesystem::path& base_dir, PathAccess access,
                       const std::function<void(const std::string&)>& status = {});
 
 // A Modelfile that recreates the model (FROM its GGUF blob path).

@@ -125,4 +125,9 @@ bool is_valid_ref(std::string_view text) {
     return parse_into(text, ref).empty();
 }
 
+bool looks_like_file_path(std::string_view s) {
+    return s.starts_with("/") || s.starts_with("./") || s.starts_with("../") ||
+           s.starts_with("~") || s.ends_with(".gguf") || s.ends_with(".GGUF");
+}
+
 }  // namespace lokal::store

@@ -35,5 +35,7 @@ struct ModelRef {
 ModelRef parse_ref(std::string_view text);
 // True when `text` parses as a reference.
 bool is_valid_ref(std::string_view text);
+// True for what a user means as a file, not a model name: absolute, ./, ../, ~, or *.gguf.
+bool looks_like_file_path(std::string_view text);
 
 }  // namespace lokal::store

@@ -7,19 +7,24 @@
 
 namespace lokal::store {
 
-namespace {
-
-bool looks_like_path(const std::string& s) {
-    return s.starts_with("/") || s.starts_with("./") || s.starts_with("../") ||
-           s.starts_with("~") || s.ends_with(".gguf") || s.ends_with(".GGUF");
+std::string path_refused_message(const std::string& what) {
+    return "'" + what +
+           "' is a file path; over the API a model is named by its store reference (name:tag): "
+           "create it with `lokal create` or upload the file through /api/blobs (or start the "
+           "server with --allow-paths to load files from its disk)";
 }
 
-}  // namespace
-
-std::string resolve_model(const std::string& name_or_path) {
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(name_or_path, ec) || looks_like_path(name_or_path)) {
-        return name_or_path;
+std::string resolve_model(const std::string& name_or_path, PathAccess access) {
+    if (access == PathAccess::StoreOnly) {
+        if (looks_like_file_path(name_or_path)) {
+            throw Error(path_refused_message(name_or_path), ErrorKind::InvalidInput);
+        }
+    } else {
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(name_or_path, ec) ||
+            looks_like_file_path(name_or_path)) {
+            return name_or_path;
+        }
     }
     ModelRef ref = parse_ref(name_or_path);
     Store store = Store::open_default();
@@ -31,6 +36,7 @@ std::string resolve_model(const std::string& name_or_path) {
     const Layer* layer = m->find(media::kModel);
     if (!layer) throw Error("model '" + name_or_path + "' has no model layer");
     std::string path = store.blob_path(layer->digest).string();
+    std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) {
         throw Error("model '" + name_or_path + "' is incomplete (blob " + layer->digest +
                     " is missing); pull it again");

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
@@ -157,7 +158,7 @@ TEST(Store, ImportAndResolve) {
     EXPECT_EQ(s.root(), root);
     Modelfile mf =
         parse_modelfile("FROM ./tiny.gguf\nSYSTEM be brief\nPARAMETER temperature 0.5\n");
-    ModelRef r = create_model(s, "tiny:v1", mf, dir.path());
+    ModelRef r = create_model(s, "tiny:v1", mf, dir.path(), PathAccess::Allowed);
     std::string path = resolve_model("tiny:v1");
     EXPECT_EQ(sha256_file_hex(path), sha256_file_hex(gguf));
     EXPECT_EQ(resolve_model(gguf), gguf);                        // a file path stays as is
@@ -176,7 +177,8 @@ TEST(Store, ImportAndResolve) {
         EXPECT_EQ(e.kind(), ErrorKind::InvalidInput);
     }
     try {
-        create_model(s, "other:v1", parse_modelfile("FROM nothere:latest\n"), dir.path());
+        create_model(s, "other:v1", parse_modelfile("FROM nothere:latest\n"), dir.path(),
+                     PathAccess::Allowed);
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::NotFound) << e.what();
@@ -186,7 +188,7 @@ TEST(Store, ImportAndResolve) {
     Modelfile mf2 = parse_modelfile(
         "FROM tiny:v1\nTEMPLATE \"\"\"{{ .Prompt }}\n\"\"\"\n"
         "PARAMETER stop </s>\nPARAMETER stop \"<|end|>\"\n");
-    create_model(s, "tiny:v2", mf2, dir.path());
+    create_model(s, "tiny:v2", mf2, dir.path(), PathAccess::Allowed);
     auto m2 = s.read_manifest(parse_ref("tiny:v2"));
     ASSERT_TRUE(m2);
     EXPECT_TRUE(m2->find(media::kSystem));
@@ -199,11 +201,73 @@ TEST(Store, ImportAndResolve) {
     // The model blob is stored once.
     EXPECT_EQ(s.read_manifest(parse_ref("tiny:v1"))->layers[0].digest, m2->layers[0].digest);
 
-    EXPECT_THROW(create_model(s, "x", parse_modelfile("FROM nothere:1"), dir.path()), Error);
-    EXPECT_THROW(create_model(s, "x", parse_modelfile("FROM ./nothere.gguf"), dir.path()), Error);
+    EXPECT_THROW(
+        create_model(s, "x", parse_modelfile("FROM nothere:1"), dir.path(), PathAccess::Allowed),
+        Error);
+    EXPECT_THROW(create_model(s, "x", parse_modelfile("FROM ./nothere.gguf"), dir.path(),
+                              PathAccess::Allowed),
+                 Error);
     std::ofstream(dir.path() / "junk.gguf") << "not a gguf at all, really";
-    EXPECT_THROW(create_model(s, "x", parse_modelfile("FROM ./junk.gguf"), dir.path()), Error);
+    EXPECT_THROW(
+        create_model(s, "x", parse_modelfile("FROM ./junk.gguf"), dir.path(), PathAccess::Allowed),
+        Error);
     EXPECT_FALSE(s.read_manifest(parse_ref("x")));
+    unsetenv("LOKAL_MODELS");
+}
+
+// Over HTTP (StoreOnly) a model is a store reference or an uploaded blob, never a path on the
+// server's disk, and the refusal reads the same whether the file exists or not.
+TEST(Store, StoreOnlyAccessRefusesFilePaths) {
+    TempDir dir;
+    std::string gguf = write_tiny_gguf(dir.path(), "tiny.gguf", 1);
+    fs::path root = dir.path() / "models";
+    ASSERT_EQ(setenv("LOKAL_MODELS", root.c_str(), 1), 0);
+    Store s = Store::open_default();
+    auto refusal = [&](const std::function<void()>& fn, const std::string& path) {
+        try {
+            fn();
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::InvalidInput) << e.what();
+            std::string text = e.what();
+            text.replace(text.find(path), path.size(), "PATH");
+            return text;
+        }
+        ADD_FAILURE() << "accepted " << path;
+        return std::string();
+    };
+    for (const std::string& path : {gguf, std::string("/no/such.gguf"), std::string("./x.gguf")}) {
+        EXPECT_EQ(
+            refusal([&] { resolve_model(path, PathAccess::StoreOnly); }, path),
+            refusal([&] { resolve_model("/etc/passwd", PathAccess::StoreOnly); }, "/etc/passwd"));
+        EXPECT_EQ(refusal(
+                      [&] {
+                          create_model(s, "x", parse_modelfile("FROM " + path + "\n"), dir.path(),
+                                       PathAccess::StoreOnly);
+                      },
+                      path),
+                  refusal(
+                      [&] {
+                          create_model(s, "x", parse_modelfile("FROM /etc/passwd\n"), dir.path(),
+                                       PathAccess::StoreOnly);
+                      },
+                      "/etc/passwd"));
+    }
+    // A blob in the store, named by digest or by its own path, is what the API may use.
+    const Layer blob = s.import_file(media::kModel, gguf);
+    for (const std::string& from :
+         {"@" + blob.digest, blob.digest, s.blob_path(blob.digest).string()}) {
+        create_model(s, "byblob:v1", parse_modelfile("FROM " + from + "\n"), dir.path(),
+                     PathAccess::StoreOnly);
+        EXPECT_EQ(s.read_manifest(parse_ref("byblob:v1"))->layers[0].digest, blob.digest);
+    }
+    EXPECT_EQ(resolve_model("byblob:v1", PathAccess::StoreOnly), s.blob_path(blob.digest).string());
+    try {
+        create_model(s, "x", parse_modelfile("FROM @sha256:" + std::string(64, 'a') + "\n"),
+                     dir.path(), PathAccess::StoreOnly);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::NotFound) << e.what();
+    }
     unsetenv("LOKAL_MODELS");
 }
 
