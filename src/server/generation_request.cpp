@@ -9,12 +9,6 @@ namespace lokal::server {
 
 using json = nlohmann::ordered_json;
 
-void ParsedDelta::append(const ParsedDelta& d) {
-    content += d.content;
-    reasoning += d.reasoning;
-    tool_calls.insert(tool_calls.end(), d.tool_calls.begin(), d.tool_calls.end());
-}
-
 OutputState::OutputState(std::string_view chat_template, bool has_tools,
                          chat::ReasoningMode reasoning, std::string_view rendered_prompt) {
     const chat::ParserSetup setup =
@@ -22,26 +16,20 @@ OutputState::OutputState(std::string_view chat_template, bool has_tools,
     parser_ = std::make_unique<chat::OutputParser>(setup.format, setup.options);
 }
 
-ParsedDelta OutputState::convert(chat::ParsedDelta&& d) {
-    ParsedDelta out;
-    out.content = std::move(d.content);
-    out.reasoning = std::move(d.reasoning);
-    for (auto& c : d.tool_calls) {
-        out.tool_calls.push_back({std::move(c.id), std::move(c.name), std::move(c.arguments)});
-    }
-    tool_calls_ += (int)out.tool_calls.size();
-    return out;
+chat::ParsedDelta OutputState::counted(chat::ParsedDelta&& d) {
+    tool_calls_ += (int)d.tool_calls.size();
+    return std::move(d);
 }
 
-ParsedDelta OutputState::feed(std::string_view text) {
-    if (parser_) return convert(parser_->feed(text));
-    ParsedDelta d;
+chat::ParsedDelta OutputState::feed(std::string_view text) {
+    if (parser_) return counted(parser_->feed(text));
+    chat::ParsedDelta d;
     d.content = std::string(text);
     return d;
 }
 
-ParsedDelta OutputState::finish() {
-    if (parser_) return convert(parser_->finish());
+chat::ParsedDelta OutputState::finish() {
+    if (parser_) return counted(parser_->finish());
     return {};
 }
 
@@ -194,21 +182,6 @@ GenerationRequest ollama_chat_request(const LoadedModel& m, const json& body) {
     g.format = ollama_format(body);
     g.chat_template = m.chat_template;
     return g;
-}
-
-json message_json(const ParsedDelta& d, bool /*final*/) {
-    json j = {{"role", "assistant"}, {"content", d.content}};
-    if (!d.reasoning.empty()) j["thinking"] = d.reasoning;
-    if (!d.tool_calls.empty()) {
-        json calls = json::array();
-        for (const auto& c : d.tool_calls) {
-            json args = json::parse(c.arguments, nullptr, false);
-            if (args.is_discarded()) args = json::object();
-            calls.push_back({{"function", {{"name", c.name}, {"arguments", args}}}});
-        }
-        j["tool_calls"] = calls;
-    }
-    return j;
 }
 
 }  // namespace lokal::server

@@ -16,21 +16,6 @@
 
 namespace lokal::server {
 
-struct ToolCallOut {
-    std::string id;
-    std::string name;
-    std::string arguments;  // JSON object text
-};
-
-// A piece of the answer as clients see it.
-struct ParsedDelta {
-    std::string content;
-    std::string reasoning;
-    std::vector<ToolCallOut> tool_calls;
-    void append(const ParsedDelta& d);
-    bool empty() const { return content.empty() && reasoning.empty() && tool_calls.empty(); }
-};
-
 // Splits generated text as it streams in: tool calls (when the request offered tools) and
 // reasoning are taken out of the content in the model's own format.
 class OutputState {
@@ -38,12 +23,12 @@ class OutputState {
     OutputState() = default;  // everything is content
     OutputState(std::string_view chat_template, bool has_tools, chat::ReasoningMode reasoning,
                 std::string_view rendered_prompt);
-    ParsedDelta feed(std::string_view text);
-    ParsedDelta finish();  // whatever was held back
+    chat::ParsedDelta feed(std::string_view text);
+    chat::ParsedDelta finish();  // whatever was held back
     bool has_tool_calls() const { return tool_calls_ > 0; }
 
   private:
-    ParsedDelta convert(chat::ParsedDelta&& d);
+    chat::ParsedDelta counted(chat::ParsedDelta&& d);
     std::unique_ptr<chat::OutputParser> parser_;
     int tool_calls_ = 0;
 };
@@ -69,8 +54,5 @@ GenerationRequest ollama_chat_request(const LoadedModel& m, const nlohmann::orde
 chat::ReasoningMode think_mode(const nlohmann::ordered_json& body, chat::ReasoningMode fallback);
 // Whether `tools` (may be null) offers any tool; 400 when it is not a list.
 bool tools_given(const nlohmann::ordered_json* tools);
-
-// Ollama's message object for a (partial or whole) answer.
-nlohmann::ordered_json message_json(const ParsedDelta& d, bool final);
 
 }  // namespace lokal::server

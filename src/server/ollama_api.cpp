@@ -3,10 +3,12 @@
 // streaming as Ollama's docs/api.md.
 #include <chrono>
 
+#include "server/answer_driver.h"
 #include "server/api_util.h"
-#include "server/generation_request.h"
 #include "server/embeddings.h"
+#include "server/generation_request.h"
 #include "server/http_error.h"
+#include "server/ollama_wire.h"
 #include "server/prompt.h"
 #include "tokenizer/tokenizer.h"
 
@@ -15,20 +17,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 using SteadyClock = std::chrono::steady_clock;
-
-// The metrics of a finished answer, as Ollama reports them (durations in nanoseconds).
-void add_final_fields(json& j, const CompletionStream& s, SteadyClock::time_point started,
-                      double load_seconds) {
-    const engine::SequenceResult& r = s.result();
-    j["done_reason"] = finish_reason(r.stats.reason);
-    j["total_duration"] =
-        nanoseconds(std::chrono::duration<double>(SteadyClock::now() - started).count());
-    j["load_duration"] = nanoseconds(load_seconds);
-    j["prompt_eval_count"] = s.prompt_tokens();
-    j["prompt_eval_duration"] = nanoseconds(r.stats.prompt_seconds);
-    j["eval_count"] = r.stats.generated_tokens;
-    j["eval_duration"] = nanoseconds(r.stats.generate_seconds);
-}
 
 // An empty generate/chat request only loads (or, with keep_alive 0, unloads) the model.
 bool load_only(ServerState& state, const json& body, const std::string& model,
@@ -77,68 +65,9 @@ void generate(ServerState& state, const httplib::Request& req, httplib::Response
 
     GenerationRequest g = chat ? ollama_chat_request(m, body) : ollama_generate_request(m, body);
     auto stream = start_completion(m, g.prompt, g.params, -1, g.hooks(m));
-    const bool streaming = optional_bool(body, "stream", true);
-    auto output = std::make_shared<OutputState>(g.make_output());
-
-    auto final_object = [&state, &req, stream, model, started, load_seconds,
-                         chat](const ParsedDelta& tail) {
-        json j = {{"model", model}, {"created_at", rfc3339_now()}, {"done", true}};
-        if (chat) {
-            j["message"] = message_json(tail, true);
-        } else {
-            j["response"] = tail.content;
-            if (!tail.reasoning.empty()) j["thinking"] = tail.reasoning;
-            j["context"] = stream->result().context;
-        }
-        add_final_fields(j, *stream, started, load_seconds);
-        state.metrics.count_tokens(stream->prompt_tokens(),
-                                   stream->result().stats.generated_tokens);
-        state.metrics.add_ttft(stream->result().stats.prompt_seconds);
-        state.note(req, {model, stream->prompt_tokens(), stream->result().stats.generated_tokens});
-        return j;
-    };
-
-    if (!streaming) {
-        std::vector<Piece> pieces;
-        ParsedDelta all;
-        while (stream->next(pieces)) {
-            for (const Piece& p : pieces) all.append(output->feed(p.text));
-        }
-        if (!stream->result().error.empty()) throw HttpError(500, stream->result().error);
-        all.append(output->finish());
-        res.set_content(final_object(all).dump(-1, ' ', false, kReplaceInvalidUtf8),
-                        "application/json");
-        return;
-    }
-    stream_response(
-        res, "application/x-ndjson", stream, lease,
-        [stream, output, model, chat, final_object](const std::vector<Piece>& pieces, bool done) {
-            std::string out;
-            for (const Piece& p : pieces) {
-                const ParsedDelta d = output->feed(p.text);
-                if (d.empty()) continue;
-                json j = {{"model", model}, {"created_at", rfc3339_now()}};
-                if (chat) {
-                    j["message"] = message_json(d, false);
-                } else {
-                    j["response"] = d.content;
-                    if (!d.reasoning.empty()) j["thinking"] = d.reasoning;
-                }
-                j["done"] = false;
-                out += j.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
-            }
-            if (done) {
-                if (!stream->result().error.empty()) {
-                    out += json{{"error", stream->result().error}}.dump(-1, ' ', false,
-                                                                        kReplaceInvalidUtf8) +
-                           "\n";
-                    return out;
-                }
-                out +=
-                    final_object(output->finish()).dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
-            }
-            return out;
-        });
+    auto codec = std::make_shared<OllamaCodec>(model, chat, OllamaTimes{started, load_seconds});
+    drive_answer(state, req, res, model, stream, lease, g.make_output(), codec,
+                 optional_bool(body, "stream", true));
 }
 
 std::vector<std::string> embed_inputs(const json& body, const char* name) {

@@ -3,10 +3,12 @@
 #include <atomic>
 #include <random>
 
+#include "server/answer_driver.h"
 #include "server/api_util.h"
-#include "server/generation_request.h"
 #include "server/embeddings.h"
+#include "server/generation_request.h"
 #include "server/http_error.h"
+#include "server/openai_wire.h"
 #include "server/prompt.h"
 #include "server/structured_output.h"
 #include "store/store.h"
@@ -45,18 +47,6 @@ int logprobs_wanted(const json& body, bool chat) {
     return lp->get<int>();
 }
 
-json token_logprob_json(const tokenizer::Tokenizer& tok, const Piece& p) {
-    auto entry = [&](int32_t id, float lp) {
-        const std::string s = tok.token_to_piece(id, false);
-        return json{{"token", s}, {"logprob", lp}, {"bytes", std::vector<int>(s.begin(), s.end())}};
-    };
-    json j = entry(p.token, p.logprob);
-    json top = json::array();
-    for (const auto& t : p.top) top.push_back(entry(t.token, t.logprob));
-    j["top_logprobs"] = top;
-    return j;
-}
-
 void check_n(const json& body) {
     if (const json* n = field(body, "n")) {
         if (!n->is_number_integer() || n->get<int>() != 1) {
@@ -85,14 +75,6 @@ GenerationRequest openai_chat_request(const LoadedModel& m, const json& body) {
     g.chat_template = m.chat_template;
     g.format = openai_response_format(body);
     return g;
-}
-
-json usage_json(const CompletionStream& s) {
-    const int p = s.prompt_tokens(), c = s.result().stats.generated_tokens;
-    return {{"prompt_tokens", p},
-            {"completion_tokens", c},
-            {"total_tokens", p + c},
-            {"prompt_tokens_details", {{"cached_tokens", s.result().cached_tokens}}}};
 }
 
 void chat_completions(ServerState& state, const httplib::Request& req, httplib::Response& res,
@@ -127,152 +109,17 @@ void chat_completions(ServerState& state, const httplib::Request& req, httplib::
         g.format = openai_response_format(body);
     }
     auto stream = start_completion(m, g.prompt, g.params, n_probs, g.hooks(m));
-    auto output = std::make_shared<OutputState>(g.make_output());
-    const bool streaming = optional_bool(body, "stream", false);
     bool include_usage = false;
     if (const json* so = field(body, "stream_options")) {
         if (!so->is_object())
             throw HttpError(400, "'stream_options' must be an object", "stream_options");
         include_usage = optional_bool(*so, "include_usage", false);
     }
-    const std::string id = random_id(chat ? "chatcmpl-" : "cmpl-");
-    const int64_t created = unix_now();
-    const tokenizer::Tokenizer& tok = m.model->tokenizer();
-    auto finish_of = [stream, output]() -> std::string {
-        if (output->has_tool_calls()) return "tool_calls";
-        return finish_reason(stream->result().stats.reason);
-    };
-    auto account = [&state, &req, stream, model]() {
-        state.metrics.count_tokens(stream->prompt_tokens(),
-                                   stream->result().stats.generated_tokens);
-        state.metrics.add_ttft(stream->result().stats.prompt_seconds);
-        state.note(req, {model, stream->prompt_tokens(), stream->result().stats.generated_tokens});
-    };
-
-    if (!streaming) {
-        std::vector<Piece> pieces;
-        ParsedDelta all;
-        json lps = json::array();
-        while (stream->next(pieces)) {
-            for (const Piece& p : pieces) {
-                all.append(output->feed(p.text));
-                if (n_probs >= 0 && p.token >= 0) lps.push_back(token_logprob_json(tok, p));
-            }
-        }
-        all.append(output->finish());
-        if (!stream->result().error.empty()) throw HttpError(500, stream->result().error);
-        account();
-        json choice = {{"index", 0}, {"finish_reason", finish_of()}};
-        choice["logprobs"] = n_probs >= 0 ? json{{"content", lps}} : json(nullptr);
-        if (chat) {
-            json msg = {{"role", "assistant"}, {"content", all.content}};
-            if (!all.reasoning.empty()) msg["reasoning_content"] = all.reasoning;
-            if (!all.tool_calls.empty()) {
-                json calls = json::array();
-                for (const auto& c : all.tool_calls) {
-                    calls.push_back({{"id", c.id},
-                                     {"type", "function"},
-                                     {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
-                }
-                msg["tool_calls"] = calls;
-                if (all.content.empty()) msg["content"] = nullptr;
-            }
-            choice["message"] = msg;
-        } else {
-            choice["text"] = all.content;
-        }
-        json j = {{"id", id},
-                  {"object", chat ? "chat.completion" : "text_completion"},
-                  {"created", created},
-                  {"model", model},
-                  {"system_fingerprint", "lokal"},
-                  {"choices", json::array({choice})},
-                  {"usage", usage_json(*stream)}};
-        res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
-        return;
-    }
-    auto first = std::make_shared<bool>(true);
-    auto tool_index = std::make_shared<int>(0);
-    stream_response(
-        res, "text/event-stream", stream, lease,
-        [=, &tok](const std::vector<Piece>& pieces, bool done) {
-            std::string out;
-            auto chunk = [&](const json& choice) {
-                json j = {{"id", id},
-                          {"object", chat ? "chat.completion.chunk" : "text_completion"},
-                          {"created", created},
-                          {"model", model},
-                          {"system_fingerprint", "lokal"},
-                          {"choices", json::array({choice})}};
-                if (include_usage) j["usage"] = nullptr;
-                out += "data: " + j.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n\n";
-            };
-            auto delta_choice = [&](const ParsedDelta& d, const json& lps) {
-                json choice = {{"index", 0}, {"finish_reason", nullptr}};
-                if (chat) {
-                    json delta = json::object();
-                    if (*first) delta["role"] = "assistant";
-                    if (!d.content.empty() || (*first && d.tool_calls.empty()))
-                        delta["content"] = d.content;
-                    if (!d.reasoning.empty()) delta["reasoning_content"] = d.reasoning;
-                    if (!d.tool_calls.empty()) {
-                        json calls = json::array();
-                        for (const auto& c : d.tool_calls) {
-                            calls.push_back(
-                                {{"index", (*tool_index)++},
-                                 {"id", c.id},
-                                 {"type", "function"},
-                                 {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
-                        }
-                        delta["tool_calls"] = calls;
-                    }
-                    choice["delta"] = delta;
-                } else {
-                    choice["text"] = d.content;
-                }
-                choice["logprobs"] = lps.empty() ? json(nullptr) : json{{"content", lps}};
-                *first = false;
-                return choice;
-            };
-            for (const Piece& p : pieces) {
-                const ParsedDelta d = output->feed(p.text);
-                json lps = json::array();
-                if (n_probs >= 0 && p.token >= 0) lps.push_back(token_logprob_json(tok, p));
-                if (d.empty() && lps.empty() && !*first) continue;
-                chunk(delta_choice(d, lps));
-            }
-            if (done) {
-                if (!stream->result().error.empty()) {
-                    json err = {
-                        {"error", {{"message", stream->result().error}, {"type", "server_error"}}}};
-                    out += "data: " + err.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n\n";
-                    out += "data: [DONE]\n\n";
-                    return out;
-                }
-                const ParsedDelta tail = output->finish();
-                if (!tail.empty()) chunk(delta_choice(tail, json::array()));
-                json last = {{"index", 0}, {"finish_reason", finish_of()}, {"logprobs", nullptr}};
-                if (chat) {
-                    last["delta"] = json::object();
-                } else {
-                    last["text"] = "";
-                }
-                chunk(last);
-                account();
-                if (include_usage) {
-                    json u = {{"id", id},
-                              {"object", chat ? "chat.completion.chunk" : "text_completion"},
-                              {"created", created},
-                              {"model", model},
-                              {"system_fingerprint", "lokal"},
-                              {"choices", json::array()},
-                              {"usage", usage_json(*stream)}};
-                    out += "data: " + u.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n\n";
-                }
-                out += "data: [DONE]\n\n";
-            }
-            return out;
-        });
+    OpenAIEnvelope envelope{random_id(chat ? "chatcmpl-" : "cmpl-"), unix_now(), model, chat};
+    auto codec = std::make_shared<OpenAICodec>(std::move(envelope), n_probs, include_usage,
+                                               m.model->tokenizer());
+    drive_answer(state, req, res, model, stream, lease, g.make_output(), codec,
+                 optional_bool(body, "stream", false));
 }
 
 void embeddings(ServerState& state, const httplib::Request& req, httplib::Response& res) {

@@ -1,0 +1,171 @@
+#include "server/openai_wire.h"
+
+#include "server/api_util.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lokal::server {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+std::string sse(const json& j) {
+    return "data: " + j.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n\n";
+}
+
+json tool_call_json(const chat::ToolCall& c) {
+    return {{"id", c.id},
+            {"type", "function"},
+            {"function", {{"name", c.name}, {"arguments", c.arguments}}}};
+}
+
+json chat_message(const chat::ParsedDelta& d) {
+    json msg = {{"role", "assistant"}, {"content", d.content}};
+    if (!d.reasoning.empty()) msg["reasoning_content"] = d.reasoning;
+    if (!d.tool_calls.empty()) {
+        json calls = json::array();
+        for (const auto& c : d.tool_calls) calls.push_back(tool_call_json(c));
+        msg["tool_calls"] = calls;
+        if (d.content.empty()) msg["content"] = nullptr;
+    }
+    return msg;
+}
+
+const char* object_name(const OpenAIEnvelope& e, bool chunk) {
+    if (!e.chat) return "text_completion";
+    return chunk ? "chat.completion.chunk" : "chat.completion";
+}
+
+}  // namespace
+
+json openai_usage(const CompletionStream& s) {
+    const int p = s.prompt_tokens(), c = s.result().stats.generated_tokens;
+    return {{"prompt_tokens", p},
+            {"completion_tokens", c},
+            {"total_tokens", p + c},
+            {"prompt_tokens_details", {{"cached_tokens", s.result().cached_tokens}}}};
+}
+
+json openai_token_logprob(const tokenizer::Tokenizer& tok, const Piece& p) {
+    auto entry = [&](int32_t id, float lp) {
+        const std::string s = tok.token_to_piece(id, false);
+        return json{{"token", s}, {"logprob", lp}, {"bytes", std::vector<int>(s.begin(), s.end())}};
+    };
+    json j = entry(p.token, p.logprob);
+    json top = json::array();
+    for (const auto& t : p.top) top.push_back(entry(t.token, t.logprob));
+    j["top_logprobs"] = top;
+    return j;
+}
+
+std::string openai_finish_reason(const Answer& a) {
+    if (a.has_tool_calls) return "tool_calls";
+    return finish_reason(a.stream.result().stats.reason);
+}
+
+json openai_completion(const OpenAIEnvelope& e, const Answer& a, int n_probs,
+                       const tokenizer::Tokenizer& tok) {
+    json choice = {{"index", 0}, {"finish_reason", openai_finish_reason(a)}};
+    if (n_probs >= 0) {
+        json lps = json::array();
+        for (const Piece& p : a.pieces) {
+            if (p.token >= 0) lps.push_back(openai_token_logprob(tok, p));
+        }
+        choice["logprobs"] = {{"content", lps}};
+    } else {
+        choice["logprobs"] = nullptr;
+    }
+    if (e.chat) {
+        choice["message"] = chat_message(a.parsed);
+    } else {
+        choice["text"] = a.parsed.content;
+    }
+    return {{"id", e.id},
+            {"object", object_name(e, false)},
+            {"created", e.created},
+            {"model", e.model},
+            {"system_fingerprint", "lokal"},
+            {"choices", json::array({choice})},
+            {"usage", openai_usage(a.stream)}};
+}
+
+json openai_chunk(const OpenAIEnvelope& e, json choices) {
+    return {{"id", e.id},       {"object", object_name(e, true)}, {"created", e.created},
+            {"model", e.model}, {"system_fingerprint", "lokal"},  {"choices", std::move(choices)}};
+}
+
+json openai_delta_choice(const OpenAIEnvelope& e, const chat::ParsedDelta& d, const json& logprobs,
+                         bool first, int& next_tool_index) {
+    json choice = {{"index", 0}, {"finish_reason", nullptr}};
+    if (e.chat) {
+        json delta = json::object();
+        if (first) delta["role"] = "assistant";
+        if (!d.content.empty() || (first && d.tool_calls.empty())) delta["content"] = d.content;
+        if (!d.reasoning.empty()) delta["reasoning_content"] = d.reasoning;
+        if (!d.tool_calls.empty()) {
+            json calls = json::array();
+            for (const auto& c : d.tool_calls) {
+                json call = {{"index", next_tool_index++}};
+                call.update(tool_call_json(c));
+                calls.push_back(std::move(call));
+            }
+            delta["tool_calls"] = calls;
+        }
+        choice["delta"] = delta;
+    } else {
+        choice["text"] = d.content;
+    }
+    choice["logprobs"] = logprobs.empty() ? json(nullptr) : json{{"content", logprobs}};
+    return choice;
+}
+
+std::string OpenAICodec::event(json choices) const {
+    json j = openai_chunk(env_, std::move(choices));
+    if (include_usage_) j["usage"] = nullptr;
+    return sse(j);
+}
+
+std::string OpenAICodec::delta(const chat::ParsedDelta& d, const Piece& piece) {
+    json lps = json::array();
+    if (n_probs_ >= 0 && piece.token >= 0) lps.push_back(openai_token_logprob(tok_, piece));
+    if (!visible(d) && lps.empty() && !first_) return {};
+    std::string out =
+        event(json::array({openai_delta_choice(env_, d, lps, first_, next_tool_index_)}));
+    first_ = false;
+    return out;
+}
+
+std::string OpenAICodec::end(const Answer& tail) {
+    std::string out;
+    if (visible(tail.parsed)) {
+        out += event(json::array(
+            {openai_delta_choice(env_, tail.parsed, json::array(), first_, next_tool_index_)}));
+        first_ = false;
+    }
+    json last = {
+        {"index", 0}, {"finish_reason", openai_finish_reason(tail)}, {"logprobs", nullptr}};
+    if (env_.chat) {
+        last["delta"] = json::object();
+    } else {
+        last["text"] = "";
+    }
+    out += event(json::array({last}));
+    if (include_usage_) {
+        json u = openai_chunk(env_, json::array());
+        u["usage"] = openai_usage(tail.stream);
+        out += sse(u);
+    }
+    return out + "data: [DONE]\n\n";
+}
+
+std::string OpenAICodec::error(const std::string& message) {
+    return sse(json{{"error", {{"message", message}, {"type", "server_error"}}}}) +
+           "data: [DONE]\n\n";
+}
+
+std::string OpenAICodec::whole(const Answer& answer) {
+    return openai_completion(env_, answer, n_probs_, tok_)
+        .dump(-1, ' ', false, kReplaceInvalidUtf8);
+}
+
+}  // namespace lokal::server
