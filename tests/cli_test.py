@@ -1,6 +1,7 @@
 """Black-box tests of the lokal CLI: outputs, exit codes and error messages a user sees."""
 import json
 import os
+import re
 import struct
 import subprocess
 import tempfile
@@ -178,6 +179,40 @@ class Commands(unittest.TestCase):
             shown = lokal("show", "tale:1", "--template", env=env)
             self.assertEqual(shown.returncode, 0, shown.stderr)
             self.assertEqual(shown.stdout.decode(), "{{ .System }}{{ .Prompt }}\n")
+
+    def test_run_think_sets_enable_thinking_and_refuses_models_that_cannot_think(self):
+        # --think renders the template with enable_thinking (as /api/chat's think does); this
+        # template turns it into the story's opening, so the greedy answer is the raw one's.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, LOKAL_MODELS=os.path.join(tmp, "models"))
+            mf = os.path.join(tmp, "Modelfile")
+            with open(mf, "w") as f:
+                f.write(f'FROM {os.path.abspath(STORIES)}\n'
+                        'TEMPLATE """{# <think> #}{% if enable_thinking is defined and '
+                        'enable_thinking %}Once upon a time{% endif %}'
+                        '{{ messages[-1][\'content\'] }}"""\n')
+            self.assertEqual(lokal("create", "thinker:1", "-f", mf, env=env).returncode, 0)
+            args = ("-p", ", there was", "-n", "12", "--temperature", "0")
+            thought = lokal("run", "thinker:1", "--think", *args, env=env)
+            hidden = lokal("run", "thinker:1", "--hidethinking", *args, env=env)
+            raw = lokal("run", STORIES, "--raw", "-p", "Once upon a time, there was", "-n", "12",
+                        "--temperature", "0")
+            self.assertEqual(thought.returncode, 0, thought.stderr)
+            # (the answer is split from reasoning, which trims its leading space)
+            self.assertEqual(thought.stdout.strip(), raw.stdout.strip())
+            self.assertEqual(hidden.stdout.strip(), raw.stdout.strip())
+            prompt_tokens = lambda r: int(re.search(rb"prompt: (\d+) tokens", r.stderr).group(1))
+            # --think=false renders enable_thinking false: no story opening in the prompt.
+            self.assertLess(prompt_tokens(lokal("run", "thinker:1", "--think=false", "-v", *args,
+                                                env=env)),
+                            prompt_tokens(lokal("run", "thinker:1", "--think", "-v", *args,
+                                                env=env)))
+            with open(mf, "w") as f:
+                f.write(f'FROM {os.path.abspath(STORIES)}\nTEMPLATE """{{{{ .Prompt }}}}"""\n')
+            self.assertEqual(lokal("create", "plain:1", "-f", mf, env=env).returncode, 0)
+            r = lokal("run", "plain:1", "--think", *args, env=env)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(b"does not support thinking", r.stderr)
 
     def test_run_takes_the_prompt_as_words(self):
         # As `ollama run M why is the sky blue`: the words after the model are the prompt.

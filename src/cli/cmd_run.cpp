@@ -1,6 +1,6 @@
 // `lokal run`: one-shot generation (prompt from -p or stdin) or an interactive chat, on the path a
 // `lokal serve` request takes: the server's model manager with one slot loads the model (its
-// stored TEMPLATE, SYSTEM and PARAMETERs included), server/prompt.cpp renders the conversation,
+// stored TEMPLATE, SYSTEM and PARAMETERs included), chat/prompt.cpp renders the conversation,
 // and each turn is a request on the model's batch scheduler, printed as its tokens come. So
 // structured output (--format, --grammar) and logprobs work here as they do over HTTP.
 #include <unistd.h>
@@ -17,12 +17,13 @@
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "chat/builtin_format.h"
+#include "chat/prompt.h"
 #include "cli/cmd_store.h"
 #include "cli/options.h"
 #include "server/completion.h"
+#include "server/generation_request.h"
 #include "server/http_error.h"
 #include "server/model_manager.h"
-#include "server/prompt.h"
 #include "server/structured_output.h"
 #include "store/resolve.h"
 #include "tokenizer/tokenizer.h"
@@ -127,14 +128,43 @@ std::shared_ptr<const grammar::Grammar> output_grammar(const RunOptions& o) {
 // A conversation (or, raw, a growing text) on the model's batch scheduler: each turn is one
 // request, the way a server request runs; the scheduler's prefix cache keeps what earlier turns
 // evaluated, so a turn only evaluates what is new.
+// Prints an answer as it streams: reasoning (--think) under "Thinking...", then the answer,
+// as Ollama's CLI shows it. Keeps the answer's text for the conversation.
+class AnswerPrinter {
+  public:
+    explicit AnswerPrinter(bool show_thinking) : show_thinking_(show_thinking) {}
+    void print(const chat::ParsedDelta& d) {
+        if (!d.reasoning.empty() && show_thinking_) {
+            if (!thinking_) write_out("Thinking...\n");
+            thinking_ = true;
+            write_out(d.reasoning);
+        }
+        if (d.content.empty()) return;
+        if (thinking_) write_out("\n...done thinking.\n\n");
+        thinking_ = false;
+        write_out(d.content);
+        answer_ += d.content;
+    }
+    const std::string& answer() const { return answer_; }
+
+  private:
+    bool show_thinking_;
+    bool thinking_ = false;
+    std::string answer_;
+};
+
 class Session {
   public:
     Session(server::LoadedModel& m, const RunOptions& o)
         : m_(m),
           o_(o),
-          raw_(o.raw ||
-               (m.family == chat::ChatFamily::None && !m.jinja_template && !m.go_template)),
-          grammar_(output_grammar(o)) {
+          raw_(o.raw || (m.prompt_format.family == chat::ChatFamily::None &&
+                         !m.prompt_format.tmpl.jinja && !m.prompt_format.tmpl.go)),
+          grammar_(output_grammar(o)),
+          think_(o.think.empty() && o.hide_thinking ? "true" : o.think) {
+        if (!think_.empty() && think_ != "false" && !server::can_think(m)) {
+            throw Error("'" + o.model + "' does not support thinking; run it without --think");
+        }
         clear();
     }
 
@@ -146,6 +176,7 @@ class Session {
         params.generate.stop = o_.stop;
         params.n_ctx = o_.n_ctx;
         std::vector<int32_t> prompt;
+        server::OutputState output;  // everything is content unless --think splits it
         if (raw_) {
             // Plain continuation: the text goes on from what it holds.
             prompt = context_;
@@ -154,7 +185,11 @@ class Session {
         } else {
             // A chat that outgrew the context forgets its oldest turns (the system prompt stays).
             messages_.push_back({{"role", "user"}, {"content", user_text}});
-            server::FittedChat fit = render();
+            chat::FittedChat fit = render();
+            if (!think_.empty()) {
+                output =
+                    server::OutputState(m_.chat_template, false, reasoning_mode(), fit.prompt.text);
+            }
             if (fit.dropped > 0 && o_.verbose) {
                 std::fprintf(stderr, "[the context is full: dropped the %d oldest messages]\n",
                              fit.dropped);
@@ -179,15 +214,16 @@ class Session {
                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
             }
         });
-        std::string text;
+        AnswerPrinter printer(!o_.hide_thinking);
         std::vector<server::Piece> pieces, all;
         while (stream->next(pieces)) {
             for (server::Piece& p : pieces) {
-                write_out(p.text);
-                text += p.text;
+                printer.print(output.feed(p.text));
                 if (o_.logprobs >= 0) all.push_back(std::move(p));
             }
         }
+        printer.print(output.finish());
+        const std::string& text = printer.answer();
         done.store(true);
         watch.join();
         const engine::SequenceResult& r = stream->result();
@@ -208,19 +244,25 @@ class Session {
     }
 
   private:
-    server::FittedChat render() const {
+    chat::FittedChat render() const {
         const int n_ctx = o_.n_ctx > 0 ? o_.n_ctx : m_.scheduler->n_ctx();
-        try {
-            return server::fit_chat_prompt(m_, messages_, nullptr, n_ctx, true);
-        } catch (const server::HttpError& e) {
-            throw Error(e.what());
-        }
+        const nlohmann::ordered_json vars =
+            think_.empty() ? nlohmann::ordered_json()
+                           : nlohmann::ordered_json{{"enable_thinking", think_ != "false"}};
+        return chat::fit_chat_prompt(m_.prompt_format, m_.model->tokenizer(), messages_, nullptr,
+                                     n_ctx, true, think_.empty() ? nullptr : &vars);
+    }
+
+    chat::ReasoningMode reasoning_mode() const {
+        if (think_ == "false") return chat::ReasoningMode::Inline;
+        return o_.hide_thinking ? chat::ReasoningMode::Strip : chat::ReasoningMode::Separate;
     }
 
     server::LoadedModel& m_;
     const RunOptions& o_;
     bool raw_;
     std::shared_ptr<const grammar::Grammar> grammar_;
+    std::string think_;  // as --think gave it ("true" for --hidethinking); empty: not given
     nlohmann::ordered_json messages_;
     std::vector<int32_t> context_;  // raw: the tokens so far (prompt and answers)
 };

@@ -84,6 +84,11 @@ int run(int argc, char** argv) {
     run_cmd->add_option("--format", run.format,
                         "Structured output: json, or a JSON schema (a file or inline)");
     run_cmd->add_option("--grammar", run.grammar, "Constrain output to a GBNF grammar file");
+    run_cmd->add_flag("--think{true}", run.think,
+                      "Let a thinking model reason first, shown apart from the answer "
+                      "(--think=false asks it not to; high/medium/low for effort levels)");
+    run_cmd->add_flag("--hidethinking", run.hide_thinking,
+                      "Think (as --think) but print only the answer");
     run_cmd->add_option("--logprobs", run.logprobs,
                         "Print each token's log-probability and the N most likely alternatives "
                         "to stderr (0: just the chosen token's)");

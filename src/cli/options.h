@@ -41,6 +41,8 @@ struct RunOptions {
     std::optional<std::string> format;   // json, a JSON schema file, or an inline schema
     std::optional<std::string> grammar;  // a GBNF grammar file
     int logprobs = -1;                   // -1: none; 0: the chosen tokens'; n: also the top n
+    std::string think;                   // --think: "true", "false", or an effort; empty: not given
+    bool hide_thinking = false;          // --hidethinking: think, but print only the answer
     // Options the user gave on the command line; a stored model's Modelfile PARAMETERs fill in
     // the others.
     std::set<std::string> given;

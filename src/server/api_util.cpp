@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "base/error.h"
+#include "chat/prompt.h"
 #include "server/http_error.h"
 
 namespace lokal::server {
@@ -49,6 +50,8 @@ void answer_errors(ServerState& state, const httplib::Request& req, httplib::Res
         send_error(req, res, e.status, e.what(), e.param);
     } catch (const ModelNotFound& e) {
         send_error(req, res, 404, e.what(), "model");
+    } catch (const chat::PromptError& e) {
+        send_error(req, res, 400, e.what(), e.field);
     } catch (const Error& e) {
         send_error(req, res, http_status(e.kind()), e.what());
     } catch (const json::exception& e) {

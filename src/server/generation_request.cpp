@@ -45,8 +45,8 @@ bool has_images(const json& holder) {
     return images && !images->is_null() && !(images->is_array() && images->empty());
 }
 
-// A template that can open a reasoning block (Qwen3, DeepSeek-R1, ...): what /api/show lists as
-// the "thinking" capability.
+}  // namespace
+
 bool can_think(const LoadedModel& m) {
     for (const std::string* t :
          {&m.chat_template, m.defaults.template_text ? &*m.defaults.template_text : nullptr}) {
@@ -57,6 +57,8 @@ bool can_think(const LoadedModel& m) {
     }
     return false;
 }
+
+namespace {
 
 // What the model cannot do is refused, as Ollama refuses it, instead of silently ignored.
 void refuse_what_the_model_lacks(const LoadedModel& m, const json& body) {
@@ -86,6 +88,13 @@ chat::ReasoningMode think_mode(const json& body, chat::ReasoningMode fallback) {
     // "low" / "medium" / "high" (gpt-oss effort levels) all mean: think, separately.
     if (t->is_string()) return chat::ReasoningMode::Separate;
     throw HttpError(400, "'think' must be a boolean", "think");
+}
+
+json think_template_vars(const json& body) {
+    const json* t = field(body, "think");
+    if (!t || t->is_null()) return json::object();
+    return {{"enable_thinking",
+             think_mode(body, chat::ReasoningMode::Inline) == chat::ReasoningMode::Separate}};
 }
 
 bool tools_given(const json* tools) {
@@ -142,7 +151,9 @@ GenerationRequest ollama_generate_request(const LoadedModel& m, const json& body
         if (system) messages.push_back({{"role", "system"}, {"content", *system}});
         messages.push_back({{"role", "user"}, {"content", prompt}});
         const std::optional<PromptTemplate> tmpl = request_template(body);
-        ChatPrompt cp = chat_prompt(m, messages, nullptr, nullptr, tmpl ? &*tmpl : nullptr);
+        const json vars = think_template_vars(body);
+        ChatPrompt cp = chat_prompt(m, messages, nullptr, vars.empty() ? nullptr : &vars,
+                                    tmpl ? &*tmpl : nullptr);
         text = cp.text;
         add_stops(g.params, cp.stop);
         g.reasoning = think_mode(body, chat::ReasoningMode::Inline);
@@ -170,9 +181,10 @@ GenerationRequest ollama_chat_request(const LoadedModel& m, const json& body) {
     const std::optional<PromptTemplate> tmpl = request_template(body);
     // A conversation longer than the context loses its oldest turns (truncate: false refuses).
     const int n_ctx = g.params.n_ctx > 0 || !m.scheduler ? g.params.n_ctx : m.scheduler->n_ctx();
-    FittedChat fit =
-        fit_chat_prompt(m, *messages, field(body, "tools"), n_ctx,
-                        optional_bool(body, "truncate", true), tmpl ? &*tmpl : nullptr);
+    const json vars = think_template_vars(body);
+    FittedChat fit = fit_chat_prompt(m, *messages, field(body, "tools"), n_ctx,
+                                     optional_bool(body, "truncate", true),
+                                     vars.empty() ? nullptr : &vars, tmpl ? &*tmpl : nullptr);
     add_stops(g.params, fit.prompt.stop);
     g.prompt = std::move(fit.tokens);
     g.prompt_text = fit.prompt.text;

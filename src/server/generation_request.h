@@ -52,6 +52,11 @@ GenerationRequest ollama_chat_request(const LoadedModel& m, const nlohmann::orde
 
 // Ollama's `think` (true/false or an effort level) as a reasoning mode; fallback when absent.
 chat::ReasoningMode think_mode(const nlohmann::ordered_json& body, chat::ReasoningMode fallback);
+// The template variables `think` sets: {"enable_thinking": bool} when given, else {}.
+nlohmann::ordered_json think_template_vars(const nlohmann::ordered_json& body);
+// A template that can open a reasoning block (Qwen3, DeepSeek-R1, ...): what /api/show lists as
+// the "thinking" capability.
+bool can_think(const LoadedModel& m);
 // Whether `tools` (may be null) offers any tool; 400 when it is not a list.
 bool tools_given(const nlohmann::ordered_json* tools);
 

@@ -63,8 +63,8 @@ ModelManager::Lease::~Lease() {
 std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
     std::string path;
     try {
-        path = store::resolve_model(name, params_.allow_paths ? store::PathAccess::Allowed
-                                                              : store::PathAccess::StoreOnly);
+        path = store::resolve_model(
+            name, params_.allow_paths ? store::PathAccess::Allowed : store::PathAccess::StoreOnly);
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::NotFound) throw;
         throw ModelNotFound("model '" + name + "' not found; pull it first (lokal pull " + name +
@@ -84,7 +84,9 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
         throw Error(e.what(), e.kind() == ErrorKind::Io ? ErrorKind::Io : ErrorKind::Internal);
     }
     m->defaults = store::stored_model_defaults(name);
-    m->family = chat::detect_family(m->model->file());
+    chat::PromptFormat& format = m->prompt_format;
+    format.family = chat::detect_family(m->model->file());
+    format.system = m->defaults.system;
     try {
         m->chat_template = m->model->file().get_string("tokenizer.chat_template").value_or("");
     } catch (const Error&) {
@@ -94,10 +96,8 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
     // the file's own.
     if (m->defaults.template_text && !m->defaults.template_text->empty()) {
         try {
-            PromptTemplate t = parse_prompt_template(*m->defaults.template_text);
-            m->go_template = std::move(t.go);
-            m->jinja_template = std::move(t.jinja);
-            if (m->jinja_template) m->chat_template = *m->defaults.template_text;
+            format.tmpl = chat::parse_prompt_template(*m->defaults.template_text);
+            if (format.tmpl.jinja) m->chat_template = *m->defaults.template_text;
         } catch (const Error& e) {
             std::fprintf(stderr,
                          "lokal: %s: its TEMPLATE does not parse (%s); using the model "
@@ -105,9 +105,9 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
                          name.c_str(), e.what());
         }
     }
-    if (!m->go_template && !m->jinja_template && !m->chat_template.empty()) {
+    if (!format.tmpl.go && !format.tmpl.jinja && !m->chat_template.empty()) {
         try {
-            m->jinja_template = jinja::Template::parse(m->chat_template);
+            format.tmpl.jinja = jinja::Template::parse(m->chat_template);
         } catch (const Error& e) {
             std::fprintf(stderr,
                          "lokal: %s: its chat template does not parse (%s); using the "

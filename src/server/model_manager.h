@@ -16,7 +16,7 @@
 
 #include "base/error.h"
 #include "chat/builtin_format.h"
-#include "chat/go_template.h"
+#include "chat/prompt.h"
 #include "engine/batch_scheduler.h"
 #include "grammar/token_trie.h"
 #include "jinja/template.h"
@@ -39,13 +39,10 @@ struct LoadedModel {
     std::string path;
     std::unique_ptr<model::Model> model;
     store::StoredModelDefaults defaults;
-    chat::ChatFamily family = chat::ChatFamily::None;
     std::string chat_template;  // the model's own (tokenizer.chat_template), may be empty
-    // The template parsed once; empty when the model has none or it does not parse (then the
-    // built-in format for the family is used).
-    std::optional<jinja::Template> jinja_template;
-    // A Go text/template TEMPLATE stored with the model (Ollama Modelfile); used instead.
-    std::optional<chat::GoTemplate> go_template;
+    // How its conversations are rendered: a stored TEMPLATE (Jinja or Go), else the file's
+    // template parsed once, else the built-in format of its family; the stored SYSTEM.
+    chat::PromptFormat prompt_format;
     std::unique_ptr<engine::BatchScheduler> scheduler;  // null for embedding-only models
     size_t size_bytes = 0;
     Clock::time_point loaded_at;

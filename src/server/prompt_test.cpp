@@ -27,7 +27,7 @@ class PromptTest : public ::testing::Test {
         LOKAL_REQUIRE_TESTDATA("models/stories260K.gguf");
         m_.model = model::Model::load(testing::testdata_path("models/stories260K.gguf"));
         m_.chat_template = kTemplate;
-        m_.jinja_template = jinja::Template::parse(kTemplate);
+        m_.prompt_format.tmpl.jinja = jinja::Template::parse(kTemplate);
     }
     LoadedModel m_;
 };
@@ -53,7 +53,7 @@ TEST_F(PromptTest, RendersTheModelsTemplateWithToolsAndToolCalls) {
 }
 
 TEST_F(PromptTest, StoredSystemPromptAppliesWhenTheRequestHasNone) {
-    m_.defaults.system = "You are a cat.";
+    m_.prompt_format.system = "You are a cat.";
     const ChatPrompt p =
         chat_prompt(m_, json::parse(R"([{"role": "user", "content": "Hi"}])"), nullptr);
     EXPECT_EQ(p.text,
@@ -65,8 +65,9 @@ TEST_F(PromptTest, ALongChatDropsItsOldestTurnsToFitTheContext) {
     json messages = json::array();
     messages.push_back({{"role", "system"}, {"content", "Be brief."}});
     for (int i = 0; i < 8; ++i) {
-        messages.push_back({{"role", "user"}, {"content", "Tell me about the cat number " +
-                                                              std::to_string(i) + " please."}});
+        messages.push_back(
+            {{"role", "user"},
+             {"content", "Tell me about the cat number " + std::to_string(i) + " please."}});
         messages.push_back({{"role", "assistant"}, {"content", "The cat sat on the mat."}});
     }
     messages.push_back({{"role", "user"}, {"content", "And the dog?"}});
@@ -91,17 +92,19 @@ TEST_F(PromptTest, ALongChatDropsItsOldestTurnsToFitTheContext) {
 }
 
 TEST_F(PromptTest, TemplateErrorsAndBadMessagesAre400) {
-    m_.jinja_template = jinja::Template::parse("{{ raise_exception('only user turns') }}");
+    m_.prompt_format.tmpl.jinja =
+        jinja::Template::parse("{{ raise_exception('only user turns') }}");
     try {
         chat_prompt(m_, json::parse(R"([{"role": "user", "content": "Hi"}])"), nullptr);
         FAIL() << "expected an error";
-    } catch (const HttpError& e) {
-        EXPECT_EQ(e.status, 400);
+    } catch (const chat::PromptError& e) {
+        EXPECT_EQ(http_status(e.kind()), 400);
+        EXPECT_EQ(e.field, "messages");
         EXPECT_NE(std::string(e.what()).find("only user turns"), std::string::npos);
     }
     for (const char* bad : {R"([{"content": "x"}])", R"([{"role": "wizard", "content": "x"}])",
                             R"([{"role": "user", "content": 5}])", R"(["hello"])"}) {
-        EXPECT_THROW(chat_prompt(m_, json::parse(bad), nullptr), HttpError) << bad;
+        EXPECT_THROW(chat_prompt(m_, json::parse(bad), nullptr), chat::PromptError) << bad;
     }
 }
 

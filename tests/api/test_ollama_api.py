@@ -208,3 +208,26 @@ def test_images_and_thinking_on_a_text_model_are_400(server):
                       "messages": [{"role": "user", "content": "Hi"}],
                       "options": {"num_predict": 2}})
     assert status == 200, r
+
+
+@pytest.mark.parametrize("think,expected", [(True, "[thinking on]"), (False, "[thinking off]"),
+                                            (None, "[thinking unset]")])
+def test_think_reaches_the_template_as_enable_thinking(server, client, think, expected):
+    # As llama.cpp and Ollama pass it: Qwen3-style templates switch reasoning on enable_thinking.
+    template = ("{# <think> #}{% if enable_thinking is not defined %}[thinking unset]"
+                "{% elif enable_thinking %}[thinking on]{% else %}[thinking off]{% endif %}"
+                + JINJA)
+    client.create(model="thinker:1", from_=MODEL, template=template)
+    try:
+        body = {"model": "thinker:1", "prompt": "The cat", "stream": False,
+                "options": {"num_predict": 1, **GREEDY}}
+        if think is not None:
+            body["think"] = think
+        status, r = http(server.base, "POST", "/api/generate", body)
+        assert status == 200, r
+        status, d = http(server.base, "POST", "/detokenize",
+                         {"model": "thinker:1",
+                          "tokens": r["context"][:len(r["context"]) - r["eval_count"]]})
+        assert expected in d["content"]
+    finally:
+        client.delete("thinker:1")
