@@ -352,6 +352,7 @@ void BatchScheduler::finish(Slot& slot, StopReason reason, const std::string& er
     SequenceResult& result = slot.result;
     result.stats.reason = reason;
     result.error = error;
+    if (reason == StopReason::StopString) result.stop_string = slot.stops->matched();
     if (reason != StopReason::StopString && error.empty()) {
         std::string tail = slot.stops->feed(slot.decoder->flush()).text;
         tail += slot.stops->flush();

@@ -42,6 +42,7 @@ struct SequenceResult {
     int cached_tokens = 0;         // prompt tokens whose KV came from the prefix cache
     std::vector<int32_t> context;  // prompt + answer tokens (Ollama's `context`)
     std::string error;             // set when the sequence failed (stats.reason is then Cancelled)
+    std::string stop_string;       // the stop string that ended it (stats.reason StopString)
 };
 
 struct SequenceRequest {

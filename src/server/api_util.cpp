@@ -2,7 +2,9 @@
 
 #include <cstdio>
 
+#include <atomic>
 #include <chrono>
+#include <random>
 #include <ctime>
 
 #include "base/error.h"
@@ -23,7 +25,18 @@ json parse_body(const httplib::Request& req) {
 void send_error(const httplib::Request& req, httplib::Response& res, int status,
                 const std::string& message, const std::string& param) {
     json j;
-    if (req.path.starts_with("/v1/")) {
+    if (req.path.starts_with("/v1/messages")) {
+        // Anthropic's shape: {"type": "error", "error": {"type": ..., "message": ...}}
+        const char* type = status == 401   ? "authentication_error"
+                           : status == 403 ? "permission_error"
+                           : status == 404 ? "not_found_error"
+                           : status == 413 ? "request_too_large"
+                           : status == 429 ? "rate_limit_error"
+                           : status == 503 ? "overloaded_error"
+                           : status >= 500 ? "api_error"
+                                           : "invalid_request_error";
+        j = {{"type", "error"}, {"error", {{"type", type}, {"message", message}}}};
+    } else if (req.path.starts_with("/v1/")) {
         const char* type = status == 401   ? "authentication_error"
                            : status == 404 ? "not_found_error"
                            : status == 503 ? "server_busy"
@@ -68,6 +81,15 @@ httplib::Server::Handler guarded(
     return [&state, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
         answer_errors(state, req, res, [&] { fn(req, res); });
     };
+}
+
+std::string random_id(const char* prefix) {
+    static std::atomic<uint64_t> counter{0};
+    static const uint64_t salt = std::random_device{}();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%016llx", prefix,
+                  (unsigned long long)(salt * 6364136223846793005ULL + ++counter));
+    return buf;
 }
 
 std::string rfc3339_now() {

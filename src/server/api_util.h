@@ -29,6 +29,8 @@ void answer_errors(ServerState& state, const httplib::Request& req, httplib::Res
 void send_error(const httplib::Request& req, httplib::Response& res, int status,
                 const std::string& message, const std::string& param = {});
 
+// A unique id for a response: prefix + 16 hex digits ("chatcmpl-", "msg_").
+std::string random_id(const char* prefix);
 // RFC 3339 with nanoseconds in UTC, as Ollama's created_at.
 std::string rfc3339_now();
 int64_t unix_now();

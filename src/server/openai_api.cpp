@@ -1,7 +1,5 @@
 // OpenAI's API: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models. Streaming is
 // server-sent events ending with `data: [DONE]`.
-#include <atomic>
-#include <random>
 
 #include "server/answer_driver.h"
 #include "server/api_util.h"
@@ -19,15 +17,6 @@ namespace lokal::server {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-std::string random_id(const char* prefix) {
-    static std::atomic<uint64_t> counter{0};
-    static const uint64_t salt = std::random_device{}();
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%s%016llx", prefix,
-                  (unsigned long long)(salt * 6364136223846793005ULL + ++counter));
-    return buf;
-}
 
 int logprobs_wanted(const json& body, bool chat) {
     if (chat) {

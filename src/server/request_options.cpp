@@ -55,7 +55,7 @@ void apply_ollama(GenerationParams& p, const json& obj, const std::string& prefi
     if (!obj.is_object()) throw HttpError(400, "'" + prefix + "' must be an object", prefix);
     sampling::SamplingParams& s = p.sampling;
     for (const auto& [key, v] : obj.items()) {
-        const std::string name = prefix.empty() ? key : prefix + "." + key;
+        const std::string name = prefix.empty() ? key : std::string(prefix).append(".").append(key);
         if (v.is_null()) continue;
         if (key == "temperature") {
             s.temperature = (float)number(v, name, 0, 100);
@@ -177,6 +177,22 @@ GenerationParams openai_params(const json& model_params, const json& body) {
             }
             s.logit_bias[id] = (float)number(b, "logit_bias." + k, -100, 100);
         }
+    }
+    return p;
+}
+
+GenerationParams anthropic_params(const json& model_params, const json& body) {
+    GenerationParams p = openai_params(model_params, json::object());
+    sampling::SamplingParams& s = p.sampling;
+    if (const json* v = field(body, "temperature"))
+        s.temperature = (float)number(*v, "temperature", 0, 1);
+    if (const json* v = field(body, "top_p")) s.top_p = (float)number(*v, "top_p", 0, 1);
+    if (const json* v = field(body, "top_k")) s.top_k = (int)integer(*v, "top_k", 0, 1 << 30);
+    const json* max = field(body, "max_tokens");
+    if (!max) throw HttpError(400, "'max_tokens' is required", "max_tokens");
+    p.generate.max_tokens = (int)integer(*max, "max_tokens", 1, 1 << 30);
+    if (const json* v = field(body, "stop_sequences")) {
+        p.generate.stop = stop_list(*v, "stop_sequences");
     }
     return p;
 }

@@ -28,6 +28,11 @@ GenerationParams ollama_params(const nlohmann::ordered_json& model_params,
 GenerationParams openai_params(const nlohmann::ordered_json& model_params,
                                const nlohmann::ordered_json& body);
 
+// The same defaults and stored PARAMETERs, then Anthropic's fields (max_tokens, required;
+// temperature, top_p, top_k, stop_sequences).
+GenerationParams anthropic_params(const nlohmann::ordered_json& model_params,
+                                  const nlohmann::ordered_json& body);
+
 // keep_alive as Ollama accepts it: seconds as a number, or a duration string ("5m", "1h30m",
 // "10s", "-1"); nullopt when absent. Negative means forever.
 std::optional<double> parse_keep_alive(const nlohmann::ordered_json& body);

@@ -192,6 +192,7 @@ int serve(const ServerOptions& options) {
     register_openai_routes(*http, state);
     register_rerank_routes(*http, state);
     register_blob_routes(*http, state);
+    register_anthropic_routes(*http, state);
     register_oversized_body_route(*http, options.max_body_bytes);
 
     // SO_REUSEADDR only (cpp-httplib's default adds SO_REUSEPORT, which lets a second server

@@ -1,6 +1,7 @@
 // The per-API wire formats are pure functions of what they are given.
 #include <gtest/gtest.h>
 
+#include "server/anthropic_wire.h"
 #include "server/ollama_wire.h"
 #include "server/openai_wire.h"
 
@@ -65,6 +66,49 @@ TEST(OpenAIWire, ChunkEnvelope) {
     d.content = "x";
     int next = 0;
     EXPECT_EQ(openai_delta_choice(text, d, {}, true, next)["text"], "x");
+}
+
+// The event names of a server-sent-event text, in order.
+std::vector<std::string> event_names(const std::string& sse) {
+    std::vector<std::string> out;
+    for (size_t at = sse.find("event: "); at != std::string::npos;
+         at = sse.find("event: ", at + 1)) {
+        out.push_back(sse.substr(at + 7, sse.find('\n', at) - at - 7));
+    }
+    return out;
+}
+
+TEST(AnthropicWire, BlocksOpenWhenTheirKindArrivesAndToolCallsAreBlocksOfTheirOwn) {
+    AnthropicCodec codec({"msg_1", "m", {}}, 12);
+    const Piece piece;
+    chat::ParsedDelta thinking;
+    thinking.reasoning = "Let me see.";
+    chat::ParsedDelta text;
+    text.content = "Calling.";
+    const std::string first = codec.delta(thinking, piece);
+    EXPECT_EQ(event_names(first), (std::vector<std::string>{"message_start", "content_block_start",
+                                                            "content_block_delta"}));
+    EXPECT_NE(first.find(R"("input_tokens":12)"), std::string::npos);
+    EXPECT_NE(first.find(R"("thinking_delta")"), std::string::npos);
+    EXPECT_EQ(event_names(codec.delta(thinking, piece)),
+              (std::vector<std::string>{"content_block_delta"}));  // the same block goes on
+    const std::string second = codec.delta(text, piece);
+    EXPECT_EQ(event_names(second),
+              (std::vector<std::string>{"content_block_stop", "content_block_start",
+                                        "content_block_delta"}));
+    EXPECT_NE(second.find(R"("index":1)"), std::string::npos);
+    const std::string call = codec.delta(call_delta("get_weather", R"({"city":"Paris"})"), piece);
+    EXPECT_EQ(event_names(call),
+              (std::vector<std::string>{"content_block_stop", "content_block_start",
+                                        "content_block_delta", "content_block_stop"}));
+    EXPECT_NE(call.find(R"("type":"tool_use","id":"call_1","name":"get_weather","input":{})"),
+              std::string::npos);
+    EXPECT_NE(call.find(R"("partial_json":"{\"city\":\"Paris\"}")"), std::string::npos);
+}
+
+TEST(AnthropicWire, ToolUseInputIsAnObject) {
+    EXPECT_EQ(anthropic_tool_use({"id", "f", R"({"a":1})"})["input"]["a"], 1);
+    EXPECT_EQ(anthropic_tool_use({"id", "f", "[1]"})["input"], nlohmann::ordered_json::object());
 }
 
 }  // namespace
