@@ -19,18 +19,8 @@ namespace lokal::kernels {
 
 namespace {
 
-bool packable_type(DType t) {
-    return t == DType::F16 || t == DType::BF16 || t == DType::Q4_0 || t == DType::Q5_0 ||
-           t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K;
-}
-
 bool is_16bit_float(DType t) {
     return t == DType::F16 || t == DType::BF16;
-}
-
-int64_t block_elems(DType t) {
-    if (is_16bit_float(t)) return kF16BlockElems;
-    return t == DType::Q4_K || t == DType::Q6_K ? kQKK : kQK32;
 }
 
 // ---- pack / unpack ---------------------------------------------------------------------------
@@ -377,100 +367,88 @@ PackedGemmFn ref_packed_gemm(DType t) {
     }
 }
 
+// ---- one row per packed type ----------------------------------------------------------------
+
+using PackFn = void (*)(const uint8_t* rows, uint64_t stride, int64_t nb, uint8_t* out);
+using UnpackFn = void (*)(const uint8_t* group, int r, int64_t nb, uint8_t* dst);
+
+template <typename Packed, void (*kPack)(const uint8_t*, uint64_t, int64_t, Packed*)>
+void pack_bytes(const uint8_t* rows, uint64_t stride, int64_t nb, uint8_t* out) {
+    kPack(rows, stride, nb, reinterpret_cast<Packed*>(out));
+}
+
+template <typename Packed, typename Stored, void (*kUnpack)(const Packed*, int, int64_t, Stored*)>
+void unpack_bytes(const uint8_t* group, int r, int64_t nb, uint8_t* dst) {
+    kUnpack(reinterpret_cast<const Packed*>(group), r, nb, reinterpret_cast<Stored*>(dst));
+}
+
+struct Layout {
+    DType type;
+    int64_t block_elems;  // columns per group-block
+    uint64_t group_block_bytes;
+    PackFn pack;
+    UnpackFn unpack;
+};
+
+template <typename Block, typename Packed>
+constexpr Layout q32_layout(DType t) {
+    return {t, kQK32, sizeof(Packed), pack_bytes<Packed, pack_q_32<Block, Packed>>,
+            unpack_bytes<Packed, Block, unpack_q_32<Block, Packed>>};
+}
+
+constexpr Layout kLayouts[] = {
+    {DType::F16, kF16BlockElems, sizeof(block_16bit_x8), pack_bytes<block_16bit_x8, pack_16bit>,
+     unpack_bytes<block_16bit_x8, uint16_t, unpack_16bit>},
+    {DType::BF16, kF16BlockElems, sizeof(block_16bit_x8), pack_bytes<block_16bit_x8, pack_16bit>,
+     unpack_bytes<block_16bit_x8, uint16_t, unpack_16bit>},
+    q32_layout<block_q4_0, block_q4_0x8>(DType::Q4_0),
+    {DType::Q5_0, kQK32, sizeof(block_q5_0x8), pack_bytes<block_q5_0x8, pack_q5_0>,
+     unpack_bytes<block_q5_0x8, block_q5_0, unpack_q5_0>},
+    q32_layout<block_q8_0, block_q8_0x8>(DType::Q8_0),
+    {DType::Q4_K, kQKK, sizeof(block_q4_Kx8), pack_bytes<block_q4_Kx8, pack_q4_K>,
+     unpack_bytes<block_q4_Kx8, block_q4_K, unpack_q4_K>},
+    {DType::Q6_K, kQKK, sizeof(block_q6_Kx8), pack_bytes<block_q6_Kx8, pack_q6_K>,
+     unpack_bytes<block_q6_Kx8, block_q6_K, unpack_q6_K>},
+};
+
+const Layout* find_layout(DType t) {
+    for (const Layout& l : kLayouts) {
+        if (l.type == t) return &l;
+    }
+    return nullptr;
+}
+
+const Layout& layout_of(DType t) {
+    const Layout* l = find_layout(t);
+    if (!l) throw Error("no packed layout for " + std::string(dtype_name(t)));
+    return *l;
+}
+
 }  // namespace
 
 bool can_pack(DType weight_type, int64_t rows, int64_t cols) {
-    return packable_type(weight_type) && rows > 0 && rows % kPackRows == 0 && cols > 0 &&
-           cols % block_elems(weight_type) == 0;
+    const Layout* l = find_layout(weight_type);
+    return l && rows > 0 && rows % kPackRows == 0 && cols > 0 && cols % l->block_elems == 0;
 }
 
 uint64_t packed_group_bytes(DType weight_type, int64_t cols) {
-    const int64_t nb = cols / block_elems(weight_type);
-    switch (weight_type) {
-        case DType::F16:
-        case DType::BF16:
-            return nb * sizeof(block_16bit_x8);
-        case DType::Q4_0:
-            return nb * sizeof(block_q4_0x8);
-        case DType::Q5_0:
-            return nb * sizeof(block_q5_0x8);
-        case DType::Q8_0:
-            return nb * sizeof(block_q8_0x8);
-        case DType::Q4_K:
-            return nb * sizeof(block_q4_Kx8);
-        case DType::Q6_K:
-            return nb * sizeof(block_q6_Kx8);
-        default:
-            throw Error("no packed layout for " + std::string(dtype_name(weight_type)));
-    }
+    const Layout& l = layout_of(weight_type);
+    return cols / l.block_elems * l.group_block_bytes;
 }
 
 void pack_groups(DType weight_type, const uint8_t* src, uint64_t src_row_stride, int64_t cols,
                  int64_t g0, int64_t g1, uint8_t* dst) {
-    const int64_t nb = cols / block_elems(weight_type);
-    const uint64_t gbytes = packed_group_bytes(weight_type, cols);
+    const Layout& l = layout_of(weight_type);
+    const int64_t nb = cols / l.block_elems;
+    const uint64_t gbytes = nb * l.group_block_bytes;
     for (int64_t g = g0; g < g1; ++g) {
-        const uint8_t* rows = src + g * kPackRows * src_row_stride;
-        uint8_t* out = dst + g * gbytes;
-        switch (weight_type) {
-            case DType::F16:
-            case DType::BF16:
-                pack_16bit(rows, src_row_stride, nb, reinterpret_cast<block_16bit_x8*>(out));
-                break;
-            case DType::Q4_0:
-                pack_q_32<block_q4_0>(rows, src_row_stride, nb,
-                                      reinterpret_cast<block_q4_0x8*>(out));
-                break;
-            case DType::Q5_0:
-                pack_q5_0(rows, src_row_stride, nb, reinterpret_cast<block_q5_0x8*>(out));
-                break;
-            case DType::Q8_0:
-                pack_q_32<block_q8_0>(rows, src_row_stride, nb,
-                                      reinterpret_cast<block_q8_0x8*>(out));
-                break;
-            case DType::Q4_K:
-                pack_q4_K(rows, src_row_stride, nb, reinterpret_cast<block_q4_Kx8*>(out));
-                break;
-            case DType::Q6_K:
-                pack_q6_K(rows, src_row_stride, nb, reinterpret_cast<block_q6_Kx8*>(out));
-                break;
-            default:
-                throw Error("no packed layout for " + std::string(dtype_name(weight_type)));
-        }
+        l.pack(src + g * kPackRows * src_row_stride, src_row_stride, nb, dst + g * gbytes);
     }
 }
 
 void unpack_row(DType weight_type, const uint8_t* group, int r, int64_t cols, uint8_t* dst) {
-    const int64_t nb = cols / block_elems(weight_type);
-    switch (weight_type) {
-        case DType::F16:
-        case DType::BF16:
-            unpack_16bit(reinterpret_cast<const block_16bit_x8*>(group), r, nb,
-                         reinterpret_cast<uint16_t*>(dst));
-            break;
-        case DType::Q4_0:
-            unpack_q_32(reinterpret_cast<const block_q4_0x8*>(group), r, nb,
-                        reinterpret_cast<block_q4_0*>(dst));
-            break;
-        case DType::Q5_0:
-            unpack_q5_0(reinterpret_cast<const block_q5_0x8*>(group), r, nb,
-                        reinterpret_cast<block_q5_0*>(dst));
-            break;
-        case DType::Q8_0:
-            unpack_q_32(reinterpret_cast<const block_q8_0x8*>(group), r, nb,
-                        reinterpret_cast<block_q8_0*>(dst));
-            break;
-        case DType::Q4_K:
-            unpack_q4_K(reinterpret_cast<const block_q4_Kx8*>(group), r, nb,
-                        reinterpret_cast<block_q4_K*>(dst));
-            break;
-        case DType::Q6_K:
-            unpack_q6_K(reinterpret_cast<const block_q6_Kx8*>(group), r, nb,
-                        reinterpret_cast<block_q6_K*>(dst));
-            break;
-        default:
-            throw Error("no packed layout for " + std::string(dtype_name(weight_type)));
-    }
+    const Layout& l = layout_of(weight_type);
+    l.unpack(group, r, cols / l.block_elems, dst);
 }
 
 uint64_t packed_act_info_bytes(DType weight_type, int64_t cols) {
