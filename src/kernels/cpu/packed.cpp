@@ -10,8 +10,8 @@
 
 #include "base/error.h"
 #include "base/fp16.h"
+#include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed_layout.h"
-#include "kernels/cpu/packed_tables.h"
 #include "kernels/cpu/vec_dot.h"
 #include "tensor/quant_blocks.h"
 
@@ -346,27 +346,6 @@ void ref_gemm_16bit(int64_t cols, const uint8_t* w, size_t group_stride, int n_g
     }
 }
 
-PackedGemmFn ref_packed_gemm(DType t) {
-    switch (t) {
-        case DType::F16:
-            return ref_gemm_16bit<fp16_to_fp32>;
-        case DType::BF16:
-            return ref_gemm_16bit<bf16_to_fp32>;
-        case DType::Q4_0:
-            return ref_gemm<block_q4_0x8, block_q8_0, ActInfoQ8_0, q4_0_step>;
-        case DType::Q5_0:
-            return ref_gemm<block_q5_0x8, block_q8_0, ActInfoQ8_0, q5_0_step>;
-        case DType::Q8_0:
-            return ref_gemm<block_q8_0x8, block_q8_0, ActInfoQ8_0, q8_0_step>;
-        case DType::Q4_K:
-            return ref_gemm<block_q4_Kx8, block_q8_K, ActInfoQ8_K, q4_K_step>;
-        case DType::Q6_K:
-            return ref_gemm<block_q6_Kx8, block_q8_K, NoInfo, q6_K_step>;
-        default:
-            return nullptr;
-    }
-}
-
 // ---- one row per packed type ----------------------------------------------------------------
 
 using PackFn = void (*)(const uint8_t* rows, uint64_t stride, int64_t nb, uint8_t* out);
@@ -425,6 +404,56 @@ const Layout& layout_of(DType t) {
 }
 
 }  // namespace
+
+// The scalar table's packed kernels (vec_dot_ref.cpp).
+void ref_packed_f16(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                    const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                    int n_act, float* y, size_t ldy) {
+    ref_gemm_16bit<fp16_to_fp32>(cols, w, group_stride, n_groups, act, act_stride, info,
+                                 info_stride, n_act, y, ldy);
+}
+
+void ref_packed_bf16(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm_16bit<bf16_to_fp32>(cols, w, group_stride, n_groups, act, act_stride, info,
+                                 info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q4_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q4_0x8, block_q8_0, ActInfoQ8_0, q4_0_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q5_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q5_0x8, block_q8_0, ActInfoQ8_0, q5_0_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q8_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q8_0x8, block_q8_0, ActInfoQ8_0, q8_0_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q4_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q4_Kx8, block_q8_K, ActInfoQ8_K, q4_K_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q6_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q6_Kx8, block_q8_K, NoInfo, q6_K_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
 
 bool can_pack(DType weight_type, int64_t rows, int64_t cols) {
     const Layout* l = find_layout(weight_type);
@@ -497,24 +526,7 @@ void prepare_packed_act(DType weight_type, const uint8_t* act_row, int64_t cols,
 }
 
 PackedGemmFn packed_gemm_for(DType weight_type, Isa isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-    if (isa == Isa::Amx && isa_supported(isa)) {
-        if (PackedGemmFn fast = amx_packed_gemm(weight_type)) return fast;
-    }
-    if (isa != Isa::Scalar && isa_supported(isa)) {
-        if (PackedGemmFn fast = avx2_packed_gemm(weight_type)) return fast;
-    }
-#elif defined(__aarch64__)
-    if (isa == Isa::NeonDot && isa_supported(isa)) {
-        if (PackedGemmFn fast = neondot_packed_gemm(weight_type)) return fast;
-    }
-    if (isa == Isa::Neon) {
-        if (PackedGemmFn fast = neon_packed_gemm(weight_type)) return fast;
-    }
-#else
-    (void)isa;
-#endif
-    return ref_packed_gemm(weight_type);
+    return kernels_row(weight_type, isa_supported(isa) ? isa : Isa::Scalar).packed_gemm;
 }
 
 PackedGemmFn packed_gemm_for(DType weight_type) {
