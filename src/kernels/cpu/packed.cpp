@@ -19,10 +19,6 @@ namespace lokal::kernels {
 
 namespace {
 
-bool is_16bit_float(DType t) {
-    return t == DType::F16 || t == DType::BF16;
-}
-
 // ---- pack / unpack ---------------------------------------------------------------------------
 
 // Interleaves 4-byte pieces: dst[32h + 4r + j] = src_r[4h + j].
@@ -346,10 +342,55 @@ void ref_gemm_16bit(int64_t cols, const uint8_t* w, size_t group_stride, int n_g
     }
 }
 
+// ---- activation side data ---------------------------------------------------------------------
+
+// F16 / BF16 weights: the activation row (already rounded to the weight type) widened to floats.
+void widen_f16(const uint8_t* act_row, int64_t cols, uint8_t* info) {
+    const auto* a = reinterpret_cast<const uint16_t*>(act_row);
+    auto* out = reinterpret_cast<float*>(info);
+#if defined(__x86_64__) || defined(_M_X64)
+    static const bool f16c = active_isa() != Isa::Scalar;
+    if (f16c) {
+        avx2_widen_f16(a, out, cols);
+        return;
+    }
+#endif
+    for (int64_t c = 0; c < cols; ++c) out[c] = fp16_to_fp32(a[c]);
+}
+
+void widen_bf16(const uint8_t* act_row, int64_t cols, uint8_t* info) {
+    const auto* a = reinterpret_cast<const uint16_t*>(act_row);
+    auto* out = reinterpret_cast<float*>(info);
+    for (int64_t c = 0; c < cols; ++c) out[c] = bf16_to_fp32(a[c]);
+}
+
+// Q4_K: the sums of each 32-element sub-block's quants. (Q6_K reads the Q8_K blocks' own sums.)
+void q8_K_sub_sums(const uint8_t* act_row, int64_t cols, uint8_t* info) {
+    const auto* a = reinterpret_cast<const block_q8_K*>(act_row);
+    auto* out = reinterpret_cast<ActInfoQ8_K*>(info);
+    for (int64_t ib = 0; ib < cols / kQKK; ++ib) {
+        for (int s = 0; s < 8; ++s) {
+            out[ib].sub_sums[s] = (int16_t)(a[ib].bsums[2 * s] + a[ib].bsums[2 * s + 1]);
+        }
+    }
+}
+
+// Q4_0 / Q5_0 / Q8_0: each block's scale as a float and 8 times the sum of its quants.
+void q8_0_sums(const uint8_t* act_row, int64_t cols, uint8_t* info) {
+    const auto* a = reinterpret_cast<const block_q8_0*>(act_row);
+    auto* out = reinterpret_cast<ActInfoQ8_0*>(info);
+    for (int64_t ib = 0; ib < cols / kQK32; ++ib) {
+        int32_t sum = 0;
+        for (int j = 0; j < kQK32; ++j) sum += a[ib].qs[j];
+        out[ib] = {fp16_to_fp32(a[ib].d), 8 * sum};
+    }
+}
+
 // ---- one row per packed type ----------------------------------------------------------------
 
 using PackFn = void (*)(const uint8_t* rows, uint64_t stride, int64_t nb, uint8_t* out);
 using UnpackFn = void (*)(const uint8_t* group, int r, int64_t nb, uint8_t* dst);
+using PrepareFn = void (*)(const uint8_t* act_row, int64_t cols, uint8_t* info);
 
 template <typename Packed, void (*kPack)(const uint8_t*, uint64_t, int64_t, Packed*)>
 void pack_bytes(const uint8_t* rows, uint64_t stride, int64_t nb, uint8_t* out) {
@@ -365,29 +406,46 @@ struct Layout {
     DType type;
     int64_t block_elems;  // columns per group-block
     uint64_t group_block_bytes;
+    uint64_t info_block_bytes;  // activation side data per block of columns
     PackFn pack;
     UnpackFn unpack;
+    PrepareFn prepare;  // writes the side data; nullptr: none
 };
+
+constexpr Layout layout_16bit(DType t, PrepareFn widen) {
+    return {t,
+            kF16BlockElems,
+            sizeof(block_16bit_x8),
+            kF16BlockElems * sizeof(float),
+            pack_bytes<block_16bit_x8, pack_16bit>,
+            unpack_bytes<block_16bit_x8, uint16_t, unpack_16bit>,
+            widen};
+}
 
 template <typename Block, typename Packed>
 constexpr Layout q32_layout(DType t) {
-    return {t, kQK32, sizeof(Packed), pack_bytes<Packed, pack_q_32<Block, Packed>>,
-            unpack_bytes<Packed, Block, unpack_q_32<Block, Packed>>};
+    return {t,
+            kQK32,
+            sizeof(Packed),
+            sizeof(ActInfoQ8_0),
+            pack_bytes<Packed, pack_q_32<Block, Packed>>,
+            unpack_bytes<Packed, Block, unpack_q_32<Block, Packed>>,
+            q8_0_sums};
 }
 
 constexpr Layout kLayouts[] = {
-    {DType::F16, kF16BlockElems, sizeof(block_16bit_x8), pack_bytes<block_16bit_x8, pack_16bit>,
-     unpack_bytes<block_16bit_x8, uint16_t, unpack_16bit>},
-    {DType::BF16, kF16BlockElems, sizeof(block_16bit_x8), pack_bytes<block_16bit_x8, pack_16bit>,
-     unpack_bytes<block_16bit_x8, uint16_t, unpack_16bit>},
+    layout_16bit(DType::F16, widen_f16),
+    layout_16bit(DType::BF16, widen_bf16),
     q32_layout<block_q4_0, block_q4_0x8>(DType::Q4_0),
-    {DType::Q5_0, kQK32, sizeof(block_q5_0x8), pack_bytes<block_q5_0x8, pack_q5_0>,
-     unpack_bytes<block_q5_0x8, block_q5_0, unpack_q5_0>},
+    {DType::Q5_0, kQK32, sizeof(block_q5_0x8), sizeof(ActInfoQ8_0),
+     pack_bytes<block_q5_0x8, pack_q5_0>, unpack_bytes<block_q5_0x8, block_q5_0, unpack_q5_0>,
+     q8_0_sums},
     q32_layout<block_q8_0, block_q8_0x8>(DType::Q8_0),
-    {DType::Q4_K, kQKK, sizeof(block_q4_Kx8), pack_bytes<block_q4_Kx8, pack_q4_K>,
-     unpack_bytes<block_q4_Kx8, block_q4_K, unpack_q4_K>},
-    {DType::Q6_K, kQKK, sizeof(block_q6_Kx8), pack_bytes<block_q6_Kx8, pack_q6_K>,
-     unpack_bytes<block_q6_Kx8, block_q6_K, unpack_q6_K>},
+    {DType::Q4_K, kQKK, sizeof(block_q4_Kx8), sizeof(ActInfoQ8_K),
+     pack_bytes<block_q4_Kx8, pack_q4_K>, unpack_bytes<block_q4_Kx8, block_q4_K, unpack_q4_K>,
+     q8_K_sub_sums},
+    {DType::Q6_K, kQKK, sizeof(block_q6_Kx8), 0, pack_bytes<block_q6_Kx8, pack_q6_K>,
+     unpack_bytes<block_q6_Kx8, block_q6_K, unpack_q6_K>, nullptr},
 };
 
 const Layout* find_layout(DType t) {
@@ -481,48 +539,13 @@ void unpack_row(DType weight_type, const uint8_t* group, int r, int64_t cols, ui
 }
 
 uint64_t packed_act_info_bytes(DType weight_type, int64_t cols) {
-    if (is_16bit_float(weight_type)) return cols * sizeof(float);  // the row widened
-    if (weight_type == DType::Q6_K) return 0;  // reads the Q8_K blocks' own sums
-    if (weight_type == DType::Q4_K) return (cols / kQKK) * sizeof(ActInfoQ8_K);
-    return (cols / kQK32) * sizeof(ActInfoQ8_0);
+    const Layout& l = layout_of(weight_type);
+    return cols / l.block_elems * l.info_block_bytes;
 }
 
 void prepare_packed_act(DType weight_type, const uint8_t* act_row, int64_t cols, uint8_t* info) {
-    if (is_16bit_float(weight_type)) {  // the activation row widened to floats
-        const auto* a = reinterpret_cast<const uint16_t*>(act_row);
-        auto* out = reinterpret_cast<float*>(info);
-        if (weight_type == DType::BF16) {
-            for (int64_t c = 0; c < cols; ++c) out[c] = bf16_to_fp32(a[c]);
-            return;
-        }
-#if defined(__x86_64__) || defined(_M_X64)
-        static const bool f16c = active_isa() != Isa::Scalar;
-        if (f16c) {
-            avx2_widen_f16(a, out, cols);
-            return;
-        }
-#endif
-        for (int64_t c = 0; c < cols; ++c) out[c] = fp16_to_fp32(a[c]);
-        return;
-    }
-    if (weight_type == DType::Q6_K) return;
-    if (weight_type == DType::Q4_K) {
-        const auto* a = reinterpret_cast<const block_q8_K*>(act_row);
-        auto* out = reinterpret_cast<ActInfoQ8_K*>(info);
-        for (int64_t ib = 0; ib < cols / kQKK; ++ib) {
-            for (int s = 0; s < 8; ++s) {
-                out[ib].sub_sums[s] = (int16_t)(a[ib].bsums[2 * s] + a[ib].bsums[2 * s + 1]);
-            }
-        }
-        return;
-    }
-    const auto* a = reinterpret_cast<const block_q8_0*>(act_row);
-    auto* out = reinterpret_cast<ActInfoQ8_0*>(info);
-    for (int64_t ib = 0; ib < cols / kQK32; ++ib) {
-        int32_t sum = 0;
-        for (int j = 0; j < kQK32; ++j) sum += a[ib].qs[j];
-        out[ib] = {fp16_to_fp32(a[ib].d), 8 * sum};
-    }
+    const Layout& l = layout_of(weight_type);
+    if (l.prepare) l.prepare(act_row, cols, info);
 }
 
 PackedGemmFn packed_gemm_for(DType weight_type, Isa isa) {
