@@ -11,9 +11,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/simd_avx2.h"
 #include "kernels/cpu/unpack_q8_avx2.h"
-#include "kernels/cpu/vec_dot_tables.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::kernels {
@@ -52,9 +52,11 @@ void row_block(int64_t nb, const uint8_t* w, size_t w_stride, int r0, int r1, co
     }
 }
 
+}  // namespace
+
 template <typename Block>
-void gemm_q8(int64_t n, const void* wv, size_t w_stride, int n_w_rows, const void* actv,
-             size_t act_stride, int n_act_rows, float* y, size_t ldy) {
+void avx2_gemm_q8(int64_t n, const void* wv, size_t w_stride, int n_w_rows, const void* actv,
+                  size_t act_stride, int n_act_rows, float* y, size_t ldy) {
     const int64_t nb = n / kQK;
     const uint8_t* w = static_cast<const uint8_t*>(wv);
     const uint8_t* a = static_cast<const uint8_t*>(actv);
@@ -83,19 +85,11 @@ void gemm_q8(int64_t n, const void* wv, size_t w_stride, int n_w_rows, const voi
     }
 }
 
-}  // namespace
-
-GemmFn avx2_gemm_q8_family(DType weight_type) {
-    switch (weight_type) {
-        case DType::Q8_0:
-            return gemm_q8<block_q8_0>;
-        case DType::Q4_0:
-            return gemm_q8<block_q4_0>;
-        case DType::Q5_0:
-            return gemm_q8<block_q5_0>;
-        default:
-            return nullptr;
-    }
-}
+template void avx2_gemm_q8<block_q8_0>(int64_t, const void*, size_t, int, const void*, size_t, int,
+                                       float*, size_t);
+template void avx2_gemm_q8<block_q4_0>(int64_t, const void*, size_t, int, const void*, size_t, int,
+                                       float*, size_t);
+template void avx2_gemm_q8<block_q5_0>(int64_t, const void*, size_t, int, const void*, size_t, int,
+                                       float*, size_t);
 
 }  // namespace lokal::kernels

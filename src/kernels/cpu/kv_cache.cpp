@@ -12,20 +12,29 @@
 #include "base/error.h"
 #include "base/fp16.h"
 #include "kernels/cpu/vec_dot.h"
+#include "tensor/dtype.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::kernels {
 
+namespace {
+
+// One row per cache type, in KvType's order: its name, and the tensor type its rows are stored
+// as (which gives their size).
+struct KvTypeRow {
+    const char* name;
+    DType stored;
+};
+constexpr KvTypeRow kKvTypes[] = {{"f16", DType::F16}, {"f32", DType::F32}, {"q8_0", DType::Q8_0}};
+
+const KvTypeRow& row_of(KvType t) {
+    return kKvTypes[static_cast<size_t>(t)];
+}
+
+}  // namespace
+
 const char* kv_type_name(KvType t) {
-    switch (t) {
-        case KvType::F16:
-            return "f16";
-        case KvType::F32:
-            return "f32";
-        case KvType::Q8_0:
-            return "q8_0";
-    }
-    return "?";
+    return row_of(t).name;
 }
 
 std::optional<KvType> parse_kv_type(std::string_view name) {
@@ -38,15 +47,7 @@ std::optional<KvType> parse_kv_type(std::string_view name) {
 }
 
 size_t kv_row_bytes(KvType t, int row_elems) {
-    switch (t) {
-        case KvType::F16:
-            return (size_t)row_elems * 2;
-        case KvType::F32:
-            return (size_t)row_elems * 4;
-        case KvType::Q8_0:
-            return (size_t)row_elems / 32 * sizeof(block_q8_0);
-    }
-    return 0;
+    return row_bytes(row_of(t).stored, row_elems);
 }
 
 KvCache::KvCache(int n_layer, int row_elems, KvType type, int max_rows, int page_rows)

@@ -10,28 +10,14 @@
 
 #include "base/error.h"
 #include "base/fp16.h"
+#include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed_layout.h"
-#include "kernels/cpu/packed_tables.h"
 #include "kernels/cpu/vec_dot.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::kernels {
 
 namespace {
-
-bool packable_type(DType t) {
-    return t == DType::F16 || t == DType::BF16 || t == DType::Q4_0 || t == DType::Q5_0 ||
-           t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K;
-}
-
-bool is_16bit_float(DType t) {
-    return t == DType::F16 || t == DType::BF16;
-}
-
-int64_t block_elems(DType t) {
-    if (is_16bit_float(t)) return kF16BlockElems;
-    return t == DType::Q4_K || t == DType::Q6_K ? kQKK : kQK32;
-}
 
 // ---- pack / unpack ---------------------------------------------------------------------------
 
@@ -356,159 +342,41 @@ void ref_gemm_16bit(int64_t cols, const uint8_t* w, size_t group_stride, int n_g
     }
 }
 
-PackedGemmFn ref_packed_gemm(DType t) {
-    switch (t) {
-        case DType::F16:
-            return ref_gemm_16bit<fp16_to_fp32>;
-        case DType::BF16:
-            return ref_gemm_16bit<bf16_to_fp32>;
-        case DType::Q4_0:
-            return ref_gemm<block_q4_0x8, block_q8_0, ActInfoQ8_0, q4_0_step>;
-        case DType::Q5_0:
-            return ref_gemm<block_q5_0x8, block_q8_0, ActInfoQ8_0, q5_0_step>;
-        case DType::Q8_0:
-            return ref_gemm<block_q8_0x8, block_q8_0, ActInfoQ8_0, q8_0_step>;
-        case DType::Q4_K:
-            return ref_gemm<block_q4_Kx8, block_q8_K, ActInfoQ8_K, q4_K_step>;
-        case DType::Q6_K:
-            return ref_gemm<block_q6_Kx8, block_q8_K, NoInfo, q6_K_step>;
-        default:
-            return nullptr;
-    }
-}
+// ---- activation side data ---------------------------------------------------------------------
 
-}  // namespace
-
-bool can_pack(DType weight_type, int64_t rows, int64_t cols) {
-    return packable_type(weight_type) && rows > 0 && rows % kPackRows == 0 && cols > 0 &&
-           cols % block_elems(weight_type) == 0;
-}
-
-uint64_t packed_group_bytes(DType weight_type, int64_t cols) {
-    const int64_t nb = cols / block_elems(weight_type);
-    switch (weight_type) {
-        case DType::F16:
-        case DType::BF16:
-            return nb * sizeof(block_16bit_x8);
-        case DType::Q4_0:
-            return nb * sizeof(block_q4_0x8);
-        case DType::Q5_0:
-            return nb * sizeof(block_q5_0x8);
-        case DType::Q8_0:
-            return nb * sizeof(block_q8_0x8);
-        case DType::Q4_K:
-            return nb * sizeof(block_q4_Kx8);
-        case DType::Q6_K:
-            return nb * sizeof(block_q6_Kx8);
-        default:
-            throw Error("no packed layout for " + std::string(dtype_name(weight_type)));
-    }
-}
-
-void pack_groups(DType weight_type, const uint8_t* src, uint64_t src_row_stride, int64_t cols,
-                 int64_t g0, int64_t g1, uint8_t* dst) {
-    const int64_t nb = cols / block_elems(weight_type);
-    const uint64_t gbytes = packed_group_bytes(weight_type, cols);
-    for (int64_t g = g0; g < g1; ++g) {
-        const uint8_t* rows = src + g * kPackRows * src_row_stride;
-        uint8_t* out = dst + g * gbytes;
-        switch (weight_type) {
-            case DType::F16:
-            case DType::BF16:
-                pack_16bit(rows, src_row_stride, nb, reinterpret_cast<block_16bit_x8*>(out));
-                break;
-            case DType::Q4_0:
-                pack_q_32<block_q4_0>(rows, src_row_stride, nb,
-                                      reinterpret_cast<block_q4_0x8*>(out));
-                break;
-            case DType::Q5_0:
-                pack_q5_0(rows, src_row_stride, nb, reinterpret_cast<block_q5_0x8*>(out));
-                break;
-            case DType::Q8_0:
-                pack_q_32<block_q8_0>(rows, src_row_stride, nb,
-                                      reinterpret_cast<block_q8_0x8*>(out));
-                break;
-            case DType::Q4_K:
-                pack_q4_K(rows, src_row_stride, nb, reinterpret_cast<block_q4_Kx8*>(out));
-                break;
-            case DType::Q6_K:
-                pack_q6_K(rows, src_row_stride, nb, reinterpret_cast<block_q6_Kx8*>(out));
-                break;
-            default:
-                throw Error("no packed layout for " + std::string(dtype_name(weight_type)));
-        }
-    }
-}
-
-void unpack_row(DType weight_type, const uint8_t* group, int r, int64_t cols, uint8_t* dst) {
-    const int64_t nb = cols / block_elems(weight_type);
-    switch (weight_type) {
-        case DType::F16:
-        case DType::BF16:
-            unpack_16bit(reinterpret_cast<const block_16bit_x8*>(group), r, nb,
-                         reinterpret_cast<uint16_t*>(dst));
-            break;
-        case DType::Q4_0:
-            unpack_q_32(reinterpret_cast<const block_q4_0x8*>(group), r, nb,
-                        reinterpret_cast<block_q4_0*>(dst));
-            break;
-        case DType::Q5_0:
-            unpack_q5_0(reinterpret_cast<const block_q5_0x8*>(group), r, nb,
-                        reinterpret_cast<block_q5_0*>(dst));
-            break;
-        case DType::Q8_0:
-            unpack_q_32(reinterpret_cast<const block_q8_0x8*>(group), r, nb,
-                        reinterpret_cast<block_q8_0*>(dst));
-            break;
-        case DType::Q4_K:
-            unpack_q4_K(reinterpret_cast<const block_q4_Kx8*>(group), r, nb,
-                        reinterpret_cast<block_q4_K*>(dst));
-            break;
-        case DType::Q6_K:
-            unpack_q6_K(reinterpret_cast<const block_q6_Kx8*>(group), r, nb,
-                        reinterpret_cast<block_q6_K*>(dst));
-            break;
-        default:
-            throw Error("no packed layout for " + std::string(dtype_name(weight_type)));
-    }
-}
-
-uint64_t packed_act_info_bytes(DType weight_type, int64_t cols) {
-    if (is_16bit_float(weight_type)) return cols * sizeof(float);  // the row widened
-    if (weight_type == DType::Q6_K) return 0;  // reads the Q8_K blocks' own sums
-    if (weight_type == DType::Q4_K) return (cols / kQKK) * sizeof(ActInfoQ8_K);
-    return (cols / kQK32) * sizeof(ActInfoQ8_0);
-}
-
-void prepare_packed_act(DType weight_type, const uint8_t* act_row, int64_t cols, uint8_t* info) {
-    if (is_16bit_float(weight_type)) {  // the activation row widened to floats
-        const auto* a = reinterpret_cast<const uint16_t*>(act_row);
-        auto* out = reinterpret_cast<float*>(info);
-        if (weight_type == DType::BF16) {
-            for (int64_t c = 0; c < cols; ++c) out[c] = bf16_to_fp32(a[c]);
-            return;
-        }
+// F16 / BF16 weights: the activation row (already rounded to the weight type) widened to floats.
+void widen_f16(const uint8_t* act_row, int64_t cols, uint8_t* info) {
+    const auto* a = reinterpret_cast<const uint16_t*>(act_row);
+    auto* out = reinterpret_cast<float*>(info);
 #if defined(__x86_64__) || defined(_M_X64)
-        static const bool f16c = active_isa() != Isa::Scalar;
-        if (f16c) {
-            avx2_widen_f16(a, out, cols);
-            return;
-        }
+    static const bool f16c = active_isa() != Isa::Scalar;
+    if (f16c) {
+        avx2_widen_f16(a, out, cols);
+        return;
+    }
 #endif
-        for (int64_t c = 0; c < cols; ++c) out[c] = fp16_to_fp32(a[c]);
-        return;
-    }
-    if (weight_type == DType::Q6_K) return;
-    if (weight_type == DType::Q4_K) {
-        const auto* a = reinterpret_cast<const block_q8_K*>(act_row);
-        auto* out = reinterpret_cast<ActInfoQ8_K*>(info);
-        for (int64_t ib = 0; ib < cols / kQKK; ++ib) {
-            for (int s = 0; s < 8; ++s) {
-                out[ib].sub_sums[s] = (int16_t)(a[ib].bsums[2 * s] + a[ib].bsums[2 * s + 1]);
-            }
+    for (int64_t c = 0; c < cols; ++c) out[c] = fp16_to_fp32(a[c]);
+}
+
+void widen_bf16(const uint8_t* act_row, int64_t cols, uint8_t* info) {
+    const auto* a = reinterpret_cast<const uint16_t*>(act_row);
+    auto* out = reinterpret_cast<float*>(info);
+    for (int64_t c = 0; c < cols; ++c) out[c] = bf16_to_fp32(a[c]);
+}
+
+// Q4_K: the sums of each 32-element sub-block's quants. (Q6_K reads the Q8_K blocks' own sums.)
+void q8_K_sub_sums(const uint8_t* act_row, int64_t cols, uint8_t* info) {
+    const auto* a = reinterpret_cast<const block_q8_K*>(act_row);
+    auto* out = reinterpret_cast<ActInfoQ8_K*>(info);
+    for (int64_t ib = 0; ib < cols / kQKK; ++ib) {
+        for (int s = 0; s < 8; ++s) {
+            out[ib].sub_sums[s] = (int16_t)(a[ib].bsums[2 * s] + a[ib].bsums[2 * s + 1]);
         }
-        return;
     }
+}
+
+// Q4_0 / Q5_0 / Q8_0: each block's scale as a float and 8 times the sum of its quants.
+void q8_0_sums(const uint8_t* act_row, int64_t cols, uint8_t* info) {
     const auto* a = reinterpret_cast<const block_q8_0*>(act_row);
     auto* out = reinterpret_cast<ActInfoQ8_0*>(info);
     for (int64_t ib = 0; ib < cols / kQK32; ++ib) {
@@ -518,25 +386,170 @@ void prepare_packed_act(DType weight_type, const uint8_t* act_row, int64_t cols,
     }
 }
 
+// ---- one row per packed type ----------------------------------------------------------------
+
+using PackFn = void (*)(const uint8_t* rows, uint64_t stride, int64_t nb, uint8_t* out);
+using UnpackFn = void (*)(const uint8_t* group, int r, int64_t nb, uint8_t* dst);
+using PrepareFn = void (*)(const uint8_t* act_row, int64_t cols, uint8_t* info);
+
+template <typename Packed, void (*kPack)(const uint8_t*, uint64_t, int64_t, Packed*)>
+void pack_bytes(const uint8_t* rows, uint64_t stride, int64_t nb, uint8_t* out) {
+    kPack(rows, stride, nb, reinterpret_cast<Packed*>(out));
+}
+
+template <typename Packed, typename Stored, void (*kUnpack)(const Packed*, int, int64_t, Stored*)>
+void unpack_bytes(const uint8_t* group, int r, int64_t nb, uint8_t* dst) {
+    kUnpack(reinterpret_cast<const Packed*>(group), r, nb, reinterpret_cast<Stored*>(dst));
+}
+
+struct Layout {
+    DType type;
+    int64_t block_elems;  // columns per group-block
+    uint64_t group_block_bytes;
+    uint64_t info_block_bytes;  // activation side data per block of columns
+    PackFn pack;
+    UnpackFn unpack;
+    PrepareFn prepare;  // writes the side data; nullptr: none
+};
+
+constexpr Layout layout_16bit(DType t, PrepareFn widen) {
+    return {t,
+            kF16BlockElems,
+            sizeof(block_16bit_x8),
+            kF16BlockElems * sizeof(float),
+            pack_bytes<block_16bit_x8, pack_16bit>,
+            unpack_bytes<block_16bit_x8, uint16_t, unpack_16bit>,
+            widen};
+}
+
+template <typename Block, typename Packed>
+constexpr Layout q32_layout(DType t) {
+    return {t,
+            kQK32,
+            sizeof(Packed),
+            sizeof(ActInfoQ8_0),
+            pack_bytes<Packed, pack_q_32<Block, Packed>>,
+            unpack_bytes<Packed, Block, unpack_q_32<Block, Packed>>,
+            q8_0_sums};
+}
+
+constexpr Layout kLayouts[] = {
+    layout_16bit(DType::F16, widen_f16),
+    layout_16bit(DType::BF16, widen_bf16),
+    q32_layout<block_q4_0, block_q4_0x8>(DType::Q4_0),
+    {DType::Q5_0, kQK32, sizeof(block_q5_0x8), sizeof(ActInfoQ8_0),
+     pack_bytes<block_q5_0x8, pack_q5_0>, unpack_bytes<block_q5_0x8, block_q5_0, unpack_q5_0>,
+     q8_0_sums},
+    q32_layout<block_q8_0, block_q8_0x8>(DType::Q8_0),
+    {DType::Q4_K, kQKK, sizeof(block_q4_Kx8), sizeof(ActInfoQ8_K),
+     pack_bytes<block_q4_Kx8, pack_q4_K>, unpack_bytes<block_q4_Kx8, block_q4_K, unpack_q4_K>,
+     q8_K_sub_sums},
+    {DType::Q6_K, kQKK, sizeof(block_q6_Kx8), 0, pack_bytes<block_q6_Kx8, pack_q6_K>,
+     unpack_bytes<block_q6_Kx8, block_q6_K, unpack_q6_K>, nullptr},
+};
+
+const Layout* find_layout(DType t) {
+    for (const Layout& l : kLayouts) {
+        if (l.type == t) return &l;
+    }
+    return nullptr;
+}
+
+const Layout& layout_of(DType t) {
+    const Layout* l = find_layout(t);
+    if (!l) throw Error("no packed layout for " + std::string(dtype_name(t)));
+    return *l;
+}
+
+}  // namespace
+
+// The scalar table's packed kernels (vec_dot_ref.cpp).
+void ref_packed_f16(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                    const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                    int n_act, float* y, size_t ldy) {
+    ref_gemm_16bit<fp16_to_fp32>(cols, w, group_stride, n_groups, act, act_stride, info,
+                                 info_stride, n_act, y, ldy);
+}
+
+void ref_packed_bf16(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm_16bit<bf16_to_fp32>(cols, w, group_stride, n_groups, act, act_stride, info,
+                                 info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q4_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q4_0x8, block_q8_0, ActInfoQ8_0, q4_0_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q5_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q5_0x8, block_q8_0, ActInfoQ8_0, q5_0_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q8_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q8_0x8, block_q8_0, ActInfoQ8_0, q8_0_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q4_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q4_Kx8, block_q8_K, ActInfoQ8_K, q4_K_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q6_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q6_Kx8, block_q8_K, NoInfo, q6_K_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+bool can_pack(DType weight_type, int64_t rows, int64_t cols) {
+    const Layout* l = find_layout(weight_type);
+    return l && rows > 0 && rows % kPackRows == 0 && cols > 0 && cols % l->block_elems == 0;
+}
+
+uint64_t packed_group_bytes(DType weight_type, int64_t cols) {
+    const Layout& l = layout_of(weight_type);
+    return cols / l.block_elems * l.group_block_bytes;
+}
+
+void pack_groups(DType weight_type, const uint8_t* src, uint64_t src_row_stride, int64_t cols,
+                 int64_t g0, int64_t g1, uint8_t* dst) {
+    const Layout& l = layout_of(weight_type);
+    const int64_t nb = cols / l.block_elems;
+    const uint64_t gbytes = nb * l.group_block_bytes;
+    for (int64_t g = g0; g < g1; ++g) {
+        l.pack(src + g * kPackRows * src_row_stride, src_row_stride, nb, dst + g * gbytes);
+    }
+}
+
+void unpack_row(DType weight_type, const uint8_t* group, int r, int64_t cols, uint8_t* dst) {
+    const Layout& l = layout_of(weight_type);
+    l.unpack(group, r, cols / l.block_elems, dst);
+}
+
+uint64_t packed_act_info_bytes(DType weight_type, int64_t cols) {
+    const Layout& l = layout_of(weight_type);
+    return cols / l.block_elems * l.info_block_bytes;
+}
+
+void prepare_packed_act(DType weight_type, const uint8_t* act_row, int64_t cols, uint8_t* info) {
+    const Layout& l = layout_of(weight_type);
+    if (l.prepare) l.prepare(act_row, cols, info);
+}
+
 PackedGemmFn packed_gemm_for(DType weight_type, Isa isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-    if (isa == Isa::Amx && isa_supported(isa)) {
-        if (PackedGemmFn fast = amx_packed_gemm(weight_type)) return fast;
-    }
-    if (isa != Isa::Scalar && isa_supported(isa)) {
-        if (PackedGemmFn fast = avx2_packed_gemm(weight_type)) return fast;
-    }
-#elif defined(__aarch64__)
-    if (isa == Isa::NeonDot && isa_supported(isa)) {
-        if (PackedGemmFn fast = neondot_packed_gemm(weight_type)) return fast;
-    }
-    if (isa == Isa::Neon) {
-        if (PackedGemmFn fast = neon_packed_gemm(weight_type)) return fast;
-    }
-#else
-    (void)isa;
-#endif
-    return ref_packed_gemm(weight_type);
+    return kernels_row(weight_type, isa_supported(isa) ? isa : Isa::Scalar).packed_gemm;
 }
 
 PackedGemmFn packed_gemm_for(DType weight_type) {

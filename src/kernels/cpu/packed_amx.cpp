@@ -4,8 +4,8 @@
 // passed.
 #include <immintrin.h>
 
+#include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed_amx_kernel.h"
-#include "kernels/cpu/packed_tables.h"
 
 namespace lokal::kernels {
 
@@ -40,28 +40,24 @@ template <class Rows, amx::OperandsFn kOperands, DType kType>
 void gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, const uint8_t* act,
           size_t act_stride, const uint8_t* info, size_t info_stride, int n_act, float* y,
           size_t ldy) {
-    static const PackedGemmFn rest = avx2_packed_gemm(kType);
+    static const PackedGemmFn rest = find_row(avx2_rows(), kType)->packed_gemm;
     amx::gemm<HardwareTiles, Rows>(kOperands, rest, cols, w, group_stride, n_groups, act,
                                    act_stride, info, info_stride, n_act, y, ldy);
 }
 
+// F16 and BF16 keep AVX2's packed kernels.
+constexpr KernelRow kRows[] = {
+    {.type = DType::Q4_0, .packed_gemm = gemm<amx::Q32Rows, amx::q4_0_operands, DType::Q4_0>},
+    {.type = DType::Q5_0, .packed_gemm = gemm<amx::Q32Rows, amx::q5_0_operands, DType::Q5_0>},
+    {.type = DType::Q8_0, .packed_gemm = gemm<amx::Q32Rows, amx::q8_0_operands, DType::Q8_0>},
+    {.type = DType::Q4_K, .packed_gemm = gemm<amx::Q4KRows, amx::q4_K_operands, DType::Q4_K>},
+    {.type = DType::Q6_K, .packed_gemm = gemm<amx::Q6KRows, amx::q6_K_operands, DType::Q6_K>},
+};
+
 }  // namespace
 
-PackedGemmFn amx_packed_gemm(DType weight_type) {
-    switch (weight_type) {
-        case DType::Q4_0:
-            return gemm<amx::Q32Rows, amx::q4_0_operands, DType::Q4_0>;
-        case DType::Q5_0:
-            return gemm<amx::Q32Rows, amx::q5_0_operands, DType::Q5_0>;
-        case DType::Q8_0:
-            return gemm<amx::Q32Rows, amx::q8_0_operands, DType::Q8_0>;
-        case DType::Q4_K:
-            return gemm<amx::Q4KRows, amx::q4_K_operands, DType::Q4_K>;
-        case DType::Q6_K:
-            return gemm<amx::Q6KRows, amx::q6_K_operands, DType::Q6_K>;
-        default:
-            return avx2_packed_gemm(weight_type);
-    }
+KernelRows amx_rows() {
+    return kRows;
 }
 
 }  // namespace lokal::kernels

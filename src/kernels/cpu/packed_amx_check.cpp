@@ -8,9 +8,8 @@
 
 #include "base/fp16.h"
 #include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed.h"
-#include "kernels/cpu/packed_tables.h"
-#include "kernels/cpu/vec_dot_tables.h"
 #include "tensor/quantize.h"
 
 namespace lokal::kernels {
@@ -54,8 +53,9 @@ bool agrees(DType t) {
     packed_gemm_for(t, Isa::Scalar)(kCols, packed.data(), group_stride, kRows / kPackRows,
                                     act.data(), act_stride, info.data(), info_stride, kActs,
                                     want.data(), kRows);
-    amx_packed_gemm(t)(kCols, packed.data(), group_stride, kRows / kPackRows, act.data(),
-                       act_stride, info.data(), info_stride, kActs, got.data(), kRows);
+    find_row(amx_rows(), t)
+        ->packed_gemm(kCols, packed.data(), group_stride, kRows / kPackRows, act.data(), act_stride,
+                      info.data(), info_stride, kActs, got.data(), kRows);
     return want == got;
 }
 

@@ -9,9 +9,9 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed.h"
 #include "kernels/cpu/packed_layout.h"
-#include "kernels/cpu/packed_tables.h"
 #include "kernels/cpu/packed_tiles.h"
 #include "kernels/cpu/simd_avx2.h"
 #include "tensor/quant_blocks.h"
@@ -481,25 +481,54 @@ void avx2_widen_f16(const uint16_t* src, float* dst, int64_t n) {
     for (; i < n; ++i) dst[i] = _cvtsh_ss(src[i]);
 }
 
-PackedGemmFn avx2_packed_gemm(DType weight_type) {
-    switch (weight_type) {
-        case DType::F16:
-            return gemm_16bit<load_f16x8>;
-        case DType::BF16:
-            return gemm_16bit<load_bf16x8>;
-        case DType::Q4_0:
-            return gemm<block_q4_0x8, 4, q4_0_tile<4>, q4_0_tile<1>, kQK32>;
-        case DType::Q5_0:
-            return gemm<block_q5_0x8, 4, q5_0_tile<4>, q5_0_tile<1>, kQK32>;
-        case DType::Q8_0:
-            return gemm<block_q8_0x8, 4, q8_0_tile<4>, q8_0_tile<1>, kQK32>;
-        case DType::Q4_K:
-            return gemm<block_q4_Kx8, 4, q4_K_tile<4>, q4_K_tile<1>, kQKK>;
-        case DType::Q6_K:
-            return gemm<block_q6_Kx8, 4, q6_K_tile<4>, q6_K_tile<1>, kQKK>;
-        default:
-            return nullptr;
-    }
+// The kernels of the AVX2 table (vec_dot_avx2.cpp), one per packed layout.
+void avx2_packed_f16(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    gemm_16bit<load_f16x8>(cols, w, group_stride, n_groups, act, act_stride, info, info_stride,
+                           n_act, y, ldy);
+}
+
+void avx2_packed_bf16(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                      const uint8_t* act, size_t act_stride, const uint8_t* info,
+                      size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm_16bit<load_bf16x8>(cols, w, group_stride, n_groups, act, act_stride, info, info_stride,
+                            n_act, y, ldy);
+}
+
+void avx2_packed_q4_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                      const uint8_t* act, size_t act_stride, const uint8_t* info,
+                      size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm<block_q4_0x8, 4, q4_0_tile<4>, q4_0_tile<1>, kQK32>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void avx2_packed_q5_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                      const uint8_t* act, size_t act_stride, const uint8_t* info,
+                      size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm<block_q5_0x8, 4, q5_0_tile<4>, q5_0_tile<1>, kQK32>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void avx2_packed_q8_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                      const uint8_t* act, size_t act_stride, const uint8_t* info,
+                      size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm<block_q8_0x8, 4, q8_0_tile<4>, q8_0_tile<1>, kQK32>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void avx2_packed_q4_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                      const uint8_t* act, size_t act_stride, const uint8_t* info,
+                      size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm<block_q4_Kx8, 4, q4_K_tile<4>, q4_K_tile<1>, kQKK>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void avx2_packed_q6_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                      const uint8_t* act, size_t act_stride, const uint8_t* info,
+                      size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm<block_q6_Kx8, 4, q6_K_tile<4>, q6_K_tile<1>, kQKK>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
 }
 
 }  // namespace lokal::kernels

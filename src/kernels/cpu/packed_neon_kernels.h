@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed.h"
 #include "kernels/cpu/packed_layout.h"
 #include "kernels/cpu/packed_tiles.h"
@@ -387,28 +388,20 @@ constexpr PackedGemmFn q32_gemm() {
     return gemm<Packed, 4, q32_tile<Unpack, Packed, 4>, q32_tile<Unpack, Packed, 1>, kQK32>;
 }
 
-PackedGemmFn packed_gemm(DType weight_type) {
-    switch (weight_type) {
-        case DType::F16:
-            return gemm<block_16bit_x8, 4, tile_16bit<load_f16x8, 4>, tile_16bit<load_f16x8, 1>,
-                        kF16BlockElems>;
-        case DType::BF16:
-            return gemm<block_16bit_x8, 4, tile_16bit<load_bf16x8, 4>, tile_16bit<load_bf16x8, 1>,
-                        kF16BlockElems>;
-        case DType::Q4_0:
-            return q32_gemm<UnpackQ4_0, block_q4_0x8>();
-        case DType::Q5_0:
-            return q32_gemm<UnpackQ5_0, block_q5_0x8>();
-        case DType::Q8_0:
-            return q32_gemm<UnpackQ8_0, block_q8_0x8>();
-        case DType::Q4_K:
-            return gemm<block_q4_Kx8, 2, q4_K_tile<2>, q4_K_tile<1>, kQKK>;
-        case DType::Q6_K:
-            return gemm<block_q6_Kx8, 4, q6_K_tile<4>, q6_K_tile<1>, kQKK>;
-        default:
-            return nullptr;
-    }
-}
+// The table of packed_neon.cpp or packed_neondot.cpp, whichever includes this.
+constexpr KernelRow kRows[] = {
+    {.type = DType::F16,
+     .packed_gemm = gemm<block_16bit_x8, 4, tile_16bit<load_f16x8, 4>, tile_16bit<load_f16x8, 1>,
+                         kF16BlockElems>},
+    {.type = DType::BF16,
+     .packed_gemm = gemm<block_16bit_x8, 4, tile_16bit<load_bf16x8, 4>, tile_16bit<load_bf16x8, 1>,
+                         kF16BlockElems>},
+    {.type = DType::Q4_0, .packed_gemm = q32_gemm<UnpackQ4_0, block_q4_0x8>()},
+    {.type = DType::Q5_0, .packed_gemm = q32_gemm<UnpackQ5_0, block_q5_0x8>()},
+    {.type = DType::Q8_0, .packed_gemm = q32_gemm<UnpackQ8_0, block_q8_0x8>()},
+    {.type = DType::Q4_K, .packed_gemm = gemm<block_q4_Kx8, 2, q4_K_tile<2>, q4_K_tile<1>, kQKK>},
+    {.type = DType::Q6_K, .packed_gemm = gemm<block_q6_Kx8, 4, q6_K_tile<4>, q6_K_tile<1>, kQKK>},
+};
 
 }  // namespace
 }  // namespace lokal::kernels::neon

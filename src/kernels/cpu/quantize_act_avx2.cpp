@@ -14,8 +14,8 @@
 #include <cstring>
 
 #include "base/fp16.h"
+#include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/simd_avx2.h"
-#include "kernels/cpu/vec_dot_tables.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::kernels {
@@ -80,7 +80,9 @@ inline int quant32(const float* x, float id, int8_t* qs) {
     return hsum_i32(_mm256_add_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones)));
 }
 
-void quant_q8_0(const float* x, void* dst, int64_t n) {
+}  // namespace
+
+void avx2_quantize_q8_0(const float* x, void* dst, int64_t n) {
     block_q8_0* y = static_cast<block_q8_0*>(dst);
     for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
         const float d = amax32(x) / 127;
@@ -90,7 +92,7 @@ void quant_q8_0(const float* x, void* dst, int64_t n) {
     }
 }
 
-void quant_q8_1(const float* x, void* dst, int64_t n) {
+void avx2_quantize_q8_1(const float* x, void* dst, int64_t n) {
     block_q8_1* y = static_cast<block_q8_1*>(dst);
     for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
         const float d = amax32(x) / 127;
@@ -101,7 +103,7 @@ void quant_q8_1(const float* x, void* dst, int64_t n) {
     }
 }
 
-void quant_q8_K(const float* x, void* dst, int64_t n) {
+void avx2_quantize_q8_K(const float* x, void* dst, int64_t n) {
     block_q8_K* y = static_cast<block_q8_K*>(dst);
     for (int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
         __m256 m = _mm256_setzero_ps();
@@ -147,7 +149,7 @@ void quant_q8_K(const float* x, void* dst, int64_t n) {
 }
 
 // Round to nearest even, as fp32_to_fp16; NaNs become the one quiet NaN it returns.
-void quant_f16(const float* x, void* vy, int64_t n) {
+void avx2_quantize_f16(const float* x, void* vy, int64_t n) {
     auto* y = static_cast<uint16_t*>(vy);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -162,23 +164,6 @@ void quant_f16(const float* x, void* vy, int64_t n) {
         }
     }
     for (; i < n; ++i) y[i] = fp32_to_fp16(x[i]);
-}
-
-}  // namespace
-
-QuantizeActFn avx2_quantize_act(DType act_type) {
-    switch (act_type) {
-        case DType::F16:
-            return quant_f16;
-        case DType::Q8_0:
-            return quant_q8_0;
-        case DType::Q8_1:
-            return quant_q8_1;
-        case DType::Q8_K:
-            return quant_q8_K;
-        default:
-            return nullptr;
-    }
 }
 
 }  // namespace lokal::kernels

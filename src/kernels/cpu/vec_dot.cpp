@@ -5,11 +5,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "base/fp16.h"
 #include "kernels/cpu/cpu_features.h"
-#include "kernels/cpu/vec_dot_tables.h"
+#include "kernels/cpu/kernel_rows.h"
 #include "tensor/quantize.h"
 
 namespace lokal::kernels {
@@ -17,52 +18,61 @@ namespace {
 
 constexpr size_t kMaxTypeId = 40;
 
-using Table = std::array<TypeKernels, kMaxTypeId>;
+// One ISA's kernels per type: its table laid over the ones below it.
+struct Merged {
+    std::array<KernelRow, kMaxTypeId> rows{};
+    std::array<TypeKernels, kMaxTypeId> kernels{};  // the rows that have a vec_dot
+};
 
-Table build_table(Isa isa) {
-    Table t{};
-    for (size_t id = 0; id < kMaxTypeId; ++id) {
-        const DType w = static_cast<DType>(id);
-        if (!ref_vec_dot(w)) continue;  // not a weight type (or not a type at all)
-        TypeKernels k{dtype_info(w).act_type, ref_vec_dot(w), nullptr, ref_gemm(w)};
-#if defined(__x86_64__) || defined(_M_X64)
-        if (isa != Isa::Scalar) {
-            if (VecDotFn fast = avx2_vec_dot(w)) {
-                k.vec_dot = fast;
-                k.vec_dot_x4 = avx2_vec_dot_x4(w);
-                k.gemm = avx2_gemm(w);
-            }
-        }
-        if (isa == Isa::Avx512 || isa == Isa::Amx) {
-            const bool vnni = cpu_features().avx512vnni;
-            // Every kernel gives the reference's bits, so each slot takes the fastest: the
-            // AVX-512 single-row kernels, and the AVX2 gemm where it is the faster one.
-            if (VecDotFn fast = avx512_vec_dot(w, vnni)) k.vec_dot = fast;
-            if (GemmFn fast = avx512_gemm(w, vnni)) k.gemm = fast;
-        }
-#else
-        (void)isa;
-#endif
-        t[id] = k;
-    }
-    return t;
+// Each kernel the upper row has replaces the lower row's.
+void lay_over(KernelRow& row, const KernelRow& upper) {
+    if (upper.vec_dot) row.vec_dot = upper.vec_dot;
+    if (upper.vec_dot_x4) row.vec_dot_x4 = upper.vec_dot_x4;
+    if (upper.gemm) row.gemm = upper.gemm;
+    if (upper.packed_gemm) row.packed_gemm = upper.packed_gemm;
+    if (upper.quantize_act) row.quantize_act = upper.quantize_act;
 }
 
-const Table& table(Isa isa) {
-    static const Table scalar = build_table(Isa::Scalar);
-    static const Table avx2 = build_table(Isa::Avx2);
-    static const Table avx512 = build_table(Isa::Avx512);
-    static const Table amx = build_table(Isa::Amx);  // the same: AMX only adds packed kernels
-    switch (isa) {                                   // Neon and NeonDot only add packed kernels
-        case Isa::Avx2:
-            return avx2;
-        case Isa::Avx512:
-            return avx512;
-        case Isa::Amx:
-            return amx;
-        default:
-            return scalar;
+// The tables isa stacks, lowest first. Every kernel gives the reference's bits, so each one
+// takes the fastest: AVX-512 replaces only the AVX2 kernels it beats, and AMX only adds packed
+// kernels (Neon and NeonDot too).
+std::vector<KernelRows> tables_of(Isa isa) {
+    std::vector<KernelRows> tables = {scalar_rows()};
+#if defined(__x86_64__) || defined(_M_X64)
+    if (isa == Isa::Avx2 || isa == Isa::Avx512 || isa == Isa::Amx) tables.push_back(avx2_rows());
+    if (isa == Isa::Avx512 || isa == Isa::Amx) {
+        tables.push_back(avx512_rows(cpu_features().avx512vnni));
     }
+    if (isa == Isa::Amx) tables.push_back(amx_rows());
+#elif defined(__aarch64__)
+    if (isa == Isa::Neon) tables.push_back(neon_rows());
+    // Not even its table is touched without the instructions it was compiled for.
+    if (isa == Isa::NeonDot && cpu_features().neon_dotprod) tables.push_back(neondot_rows());
+#endif
+    return tables;
+}
+
+Merged merge(Isa isa) {
+    Merged m;
+    for (size_t id = 0; id < kMaxTypeId; ++id) m.rows[id].type = static_cast<DType>(id);
+    for (KernelRows table : tables_of(isa)) {
+        for (const KernelRow& row : table) lay_over(m.rows.at(static_cast<size_t>(row.type)), row);
+    }
+    for (const KernelRow& r : m.rows) {
+        if (!r.vec_dot) continue;  // not a weight type (or not a type at all)
+        m.kernels[static_cast<size_t>(r.type)] = {dtype_info(r.type).act_type, r.vec_dot,
+                                                  r.vec_dot_x4, r.gemm};
+    }
+    return m;
+}
+
+const Merged& merged(Isa isa) {
+    static const auto all = [] {
+        std::array<Merged, std::size(kAllIsas)> m;
+        for (Isa i : kAllIsas) m[static_cast<size_t>(i)] = merge(i);
+        return m;
+    }();
+    return all[static_cast<size_t>(isa)];
 }
 
 Isa choose_isa() {
@@ -87,14 +97,20 @@ Isa choose_isa() {
 
 const TypeKernels& lookup(DType w, Isa isa) {
     const size_t id = static_cast<size_t>(w);
-    if (id >= kMaxTypeId || !table(isa)[id].vec_dot) {
+    if (id >= kMaxTypeId || !merged(isa).kernels[id].vec_dot) {
         throw Error("no matrix kernel for tensor type " + std::string(dtype_name(w)),
                     ErrorKind::Unsupported);
     }
-    return table(isa)[id];
+    return merged(isa).kernels[id];
 }
 
 }  // namespace
+
+const KernelRow& kernels_row(DType t, Isa isa) {
+    static const KernelRow none{};
+    const size_t id = static_cast<size_t>(t);
+    return id < kMaxTypeId ? merged(isa).rows[id] : none;
+}
 
 const char* isa_name(Isa isa) {
     switch (isa) {
@@ -144,7 +160,7 @@ Isa active_isa() {
 }
 
 bool has_kernels(DType weight_type) {
-    return ref_vec_dot(weight_type) != nullptr;
+    return kernels_row(weight_type, Isa::Scalar).vec_dot != nullptr;
 }
 
 const TypeKernels& kernels_ref(DType weight_type) {
@@ -163,9 +179,8 @@ const TypeKernels& kernels_for(DType weight_type, Isa isa) {
 }
 
 void quantize_activations(DType act_type, const float* x, void* dst, int64_t n, Isa isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-    if (isa != Isa::Scalar && isa_supported(isa)) {
-        if (QuantizeActFn fast = avx2_quantize_act(act_type)) {
+    if (isa_supported(isa)) {
+        if (QuantizeActFn fast = kernels_row(act_type, isa).quantize_act) {
             if (n % dtype_info(act_type).block_elems != 0) {
                 throw Error("quantize_activations: row length not a multiple of the block size");
             }
@@ -173,9 +188,6 @@ void quantize_activations(DType act_type, const float* x, void* dst, int64_t n, 
             return;
         }
     }
-#else
-    (void)isa;
-#endif
     quantize_row(act_type, x, dst, n);
 }
 

@@ -7,9 +7,9 @@
 
 #include "base/fp16.h"
 #include "kernels/cpu/gemm_tiles.h"
+#include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/simd_avx2.h"
 #include "kernels/cpu/unpack_q8_avx2.h"
-#include "kernels/cpu/vec_dot_tables.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::kernels {
@@ -381,47 +381,6 @@ float dot_iq4_xs(int64_t n, const void* wv, const void* av) {
     return hsum(acc);
 }
 
-}  // namespace
-
-VecDotFn avx2_vec_dot(DType weight_type) {
-    switch (weight_type) {
-        case DType::F32:
-            return dot_f32;
-        case DType::F16:
-            return dot_f16;
-        case DType::BF16:
-            return dot_bf16;
-        case DType::Q8_0:
-            return dot_q8_0;
-        case DType::Q5_0:
-            return dot_q5_0;
-        case DType::Q4_0:
-            return dot_q4_0;
-        case DType::IQ4_NL:
-            return dot_iq4_nl;
-        case DType::Q4_K:
-            return dot_q45_K<false>;
-        case DType::Q5_K:
-            return dot_q45_K<true>;
-        case DType::Q6_K:
-            return dot_q6_K;
-        case DType::Q4_1:
-            return dot_q51_1<false>;
-        case DType::Q5_1:
-            return dot_q51_1<true>;
-        case DType::Q2_K:
-            return dot_q2_K;
-        case DType::Q3_K:
-            return dot_q3_K;
-        case DType::IQ4_XS:
-            return dot_iq4_xs;
-        default:
-            return nullptr;  // the reference kernel is used
-    }
-}
-
-namespace {
-
 // Same per-block arithmetic as the single-row kernels above, so results are identical.
 template <typename Block>
 void dot_x4_q8_0(int64_t n, const void* wv, const void* const av[4], float out[4]) {
@@ -528,62 +487,37 @@ void dot_x4_q6_K(int64_t n, const void* wv, const void* const av[4], float out[4
     for (int r = 0; r < 4; ++r) out[r] = hsum(acc[r]);
 }
 
+// Q8_0, Q4_0 and Q5_0 multiply with the register-blocked gemm of gemm_q8_avx2.cpp; the types
+// only activations take (Q8_1, Q8_K) have just their quantizer.
+constexpr KernelRow kRows[] = {
+    // type, vec_dot, vec_dot_x4, gemm, packed_gemm, quantize_act
+    {DType::F32, dot_f32, nullptr, gemm_tiled<dot_f32, nullptr>},
+    {DType::F16, dot_f16, nullptr, gemm_tiled<dot_f16, nullptr>, avx2_packed_f16,
+     avx2_quantize_f16},
+    {DType::BF16, dot_bf16, nullptr, gemm_tiled<dot_bf16, nullptr>, avx2_packed_bf16},
+    {DType::Q4_0, dot_q4_0, dot_x4_q8_0<block_q4_0>, avx2_gemm_q8<block_q4_0>, avx2_packed_q4_0},
+    {DType::Q4_1, dot_q51_1<false>, nullptr, gemm_tiled<dot_q51_1<false>, nullptr>},
+    {DType::Q5_0, dot_q5_0, dot_x4_q8_0<block_q5_0>, avx2_gemm_q8<block_q5_0>, avx2_packed_q5_0},
+    {DType::Q5_1, dot_q51_1<true>, nullptr, gemm_tiled<dot_q51_1<true>, nullptr>},
+    {DType::Q8_0, dot_q8_0, dot_x4_q8_0<block_q8_0>, avx2_gemm_q8<block_q8_0>, avx2_packed_q8_0,
+     avx2_quantize_q8_0},
+    {DType::Q8_1, nullptr, nullptr, nullptr, nullptr, avx2_quantize_q8_1},
+    {DType::Q2_K, dot_q2_K, nullptr, gemm_tiled<dot_q2_K, nullptr>},
+    {DType::Q3_K, dot_q3_K, nullptr, gemm_tiled<dot_q3_K, nullptr>},
+    {DType::Q4_K, dot_q45_K<false>, dot_x4_q45_K<false>,
+     gemm_tiled<dot_q45_K<false>, dot_x4_q45_K<false>>, avx2_packed_q4_K},
+    {DType::Q5_K, dot_q45_K<true>, dot_x4_q45_K<true>,
+     gemm_tiled<dot_q45_K<true>, dot_x4_q45_K<true>>},
+    {DType::Q6_K, dot_q6_K, dot_x4_q6_K, gemm_tiled<dot_q6_K, dot_x4_q6_K>, avx2_packed_q6_K},
+    {DType::Q8_K, nullptr, nullptr, nullptr, nullptr, avx2_quantize_q8_K},
+    {DType::IQ4_NL, dot_iq4_nl, nullptr, gemm_tiled<dot_iq4_nl, nullptr>},
+    {DType::IQ4_XS, dot_iq4_xs, nullptr, gemm_tiled<dot_iq4_xs, nullptr>},
+};
+
 }  // namespace
 
-VecDotX4Fn avx2_vec_dot_x4(DType weight_type) {
-    switch (weight_type) {
-        case DType::Q8_0:
-            return dot_x4_q8_0<block_q8_0>;
-        case DType::Q4_0:
-            return dot_x4_q8_0<block_q4_0>;
-        case DType::Q5_0:
-            return dot_x4_q8_0<block_q5_0>;
-        case DType::Q4_K:
-            return dot_x4_q45_K<false>;
-        case DType::Q5_K:
-            return dot_x4_q45_K<true>;
-        case DType::Q6_K:
-            return dot_x4_q6_K;
-        default:
-            return nullptr;
-    }
-}
-
-GemmFn avx2_gemm(DType weight_type) {
-    switch (weight_type) {
-        case DType::F32:
-            return gemm_tiled<dot_f32, nullptr>;
-        case DType::F16:
-            return gemm_tiled<dot_f16, nullptr>;
-        case DType::BF16:
-            return gemm_tiled<dot_bf16, nullptr>;
-        case DType::Q8_0:
-            return avx2_gemm_q8_family(weight_type);
-        case DType::Q4_0:
-            return avx2_gemm_q8_family(weight_type);
-        case DType::Q5_0:
-            return avx2_gemm_q8_family(weight_type);
-        case DType::IQ4_NL:
-            return gemm_tiled<dot_iq4_nl, nullptr>;
-        case DType::Q4_1:
-            return gemm_tiled<dot_q51_1<false>, nullptr>;
-        case DType::Q5_1:
-            return gemm_tiled<dot_q51_1<true>, nullptr>;
-        case DType::Q2_K:
-            return gemm_tiled<dot_q2_K, nullptr>;
-        case DType::Q3_K:
-            return gemm_tiled<dot_q3_K, nullptr>;
-        case DType::Q4_K:
-            return gemm_tiled<dot_q45_K<false>, dot_x4_q45_K<false>>;
-        case DType::Q5_K:
-            return gemm_tiled<dot_q45_K<true>, dot_x4_q45_K<true>>;
-        case DType::Q6_K:
-            return gemm_tiled<dot_q6_K, dot_x4_q6_K>;
-        case DType::IQ4_XS:
-            return gemm_tiled<dot_iq4_xs, nullptr>;
-        default:
-            return nullptr;
-    }
+KernelRows avx2_rows() {
+    return kRows;
 }
 
 }  // namespace lokal::kernels

@@ -1,13 +1,13 @@
 // AVX-512 (F/BW/VL/DQ, VNNI where present) dot products for Q8_0, Q4_0 and Q6_K, the types where
 // they measure faster than AVX2 (bench/kernels_bench vec_dot; Q4_K stays on AVX2, whose scale
-// unpacking makes it 2.5x faster than the 512-bit version was). Compiled with AVX-512 flags, only called when cpu_features() reports them
-// (Isa::Avx512). kVnni picks VPDPBUSD / VPDPWSSD over the VPMADDUBSW + VPMADDWD pair; the integer
-// sums are exact either way. The integer work runs two 32-element runs per 512-bit register; the
-// float part is the reference's (vec_dot_order.h): each half is folded back to the 8 lanes of a
-// 256-bit register, so the results equal kernels_ref() bit for bit (vec_dot_test.cpp checks it
-// wherever the CPU has AVX-512).
-// GCC 12's AVX-512 headers build _mm512_undefined_*() from a self-initialised variable and then
-// warn about it at every use (a known false positive of the header, not of this file).
+// unpacking makes it 2.5x faster than the 512-bit version was). Compiled with AVX-512 flags, only
+// called when cpu_features() reports them (Isa::Avx512). kVnni picks VPDPBUSD / VPDPWSSD over the
+// VPMADDUBSW + VPMADDWD pair; the integer sums are exact either way. The integer work runs two
+// 32-element runs per 512-bit register; the float part is the reference's (vec_dot_order.h): each
+// half is folded back to the 8 lanes of a 256-bit register, so the results equal kernels_ref() bit
+// for bit (vec_dot_test.cpp checks it wherever the CPU has AVX-512). GCC 12's AVX-512 headers build
+// _mm512_undefined_*() from a self-initialised variable and then warn about it at every use (a
+// known false positive of the header, not of this file).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -15,8 +15,8 @@
 #include <immintrin.h>
 
 #include "kernels/cpu/gemm_tiles.h"
+#include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/simd_avx2.h"
-#include "kernels/cpu/vec_dot_tables.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::kernels {
@@ -164,35 +164,19 @@ float dot_q6_K(int64_t n, const void* wv, const void* av) {
     return hsum(acc);
 }
 
+// Only Q6_K has a gemm: for Q8_0 and Q4_0 AVX2's register-blocked gemm (gemm_q8_avx2.cpp) is
+// faster than rows of these kernels (bench/kernels_bench gemm_256x4096x32).
 template <bool kVnni>
-VecDotFn pick_vec_dot(DType t) {
-    switch (t) {
-        case DType::Q8_0:
-            return dot_q8_0<kVnni>;
-        case DType::Q4_0:
-            return dot_q4_0<kVnni>;
-        case DType::Q6_K:
-            return dot_q6_K<kVnni>;
-        default:
-            return nullptr;
-    }
-}
-
-// Only Q6_K: for Q8_0 and Q4_0 AVX2's register-blocked gemm (gemm_q8_avx2.cpp) is faster than
-// rows of these kernels (bench/kernels_bench gemm_256x4096x32).
-template <bool kVnni>
-GemmFn pick_gemm(DType t) {
-    return t == DType::Q6_K ? gemm_tiled<dot_q6_K<kVnni>, nullptr> : nullptr;
-}
+constexpr KernelRow kRows[] = {
+    {DType::Q4_0, dot_q4_0<kVnni>},
+    {DType::Q8_0, dot_q8_0<kVnni>},
+    {DType::Q6_K, dot_q6_K<kVnni>, nullptr, gemm_tiled<dot_q6_K<kVnni>, nullptr>},
+};
 
 }  // namespace
 
-VecDotFn avx512_vec_dot(DType weight_type, bool vnni) {
-    return vnni ? pick_vec_dot<true>(weight_type) : pick_vec_dot<false>(weight_type);
-}
-
-GemmFn avx512_gemm(DType weight_type, bool vnni) {
-    return vnni ? pick_gemm<true>(weight_type) : pick_gemm<false>(weight_type);
+KernelRows avx512_rows(bool vnni) {
+    return vnni ? KernelRows(kRows<true>) : KernelRows(kRows<false>);
 }
 
 }  // namespace lokal::kernels

@@ -12,8 +12,8 @@
 
 #include "base/fp16.h"
 #include "kernels/cpu/gemm_tiles.h"
+#include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/vec_dot_order.h"
-#include "kernels/cpu/vec_dot_tables.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::kernels {
@@ -264,61 +264,34 @@ float dot_iq4_xs(int64_t n, const void* wv, const void* av) {
     return acc.sum();
 }
 
-struct RefKernels {
-    VecDotFn vec_dot;
-    GemmFn gemm;
-};
-
+// Every weight type the runtime computes with; activations are quantized by quantize_row.
 template <VecDotFn kDot>
-constexpr RefKernels ref_of() {
-    return {kDot, gemm_tiled<kDot, nullptr>};
+constexpr KernelRow ref_row(DType t, PackedGemmFn packed = nullptr) {
+    return {t, kDot, nullptr, gemm_tiled<kDot, nullptr>, packed, nullptr};
 }
 
-RefKernels ref_kernels(DType weight_type) {
-    switch (weight_type) {
-        case DType::F32:
-            return ref_of<dot_float_row<float, f32_as_is, 4, true>>();
-        case DType::F16:
-            return ref_of<dot_float_row<uint16_t, fp16_to_fp32, 4, true>>();
-        case DType::BF16:
-            return ref_of<dot_float_row<uint16_t, bf16_to_fp32, 2, false>>();
-        case DType::Q4_0:
-            return ref_of<dot_q8_family<block_q4_0>>();
-        case DType::Q4_1:
-            return ref_of<dot_q51_1<block_q4_1>>();
-        case DType::Q5_0:
-            return ref_of<dot_q8_family<block_q5_0>>();
-        case DType::Q5_1:
-            return ref_of<dot_q51_1<block_q5_1>>();
-        case DType::Q8_0:
-            return ref_of<dot_q8_family<block_q8_0>>();
-        case DType::IQ4_NL:
-            return ref_of<dot_q8_family<block_iq4_nl>>();
-        case DType::Q2_K:
-            return ref_of<dot_q2_K>();
-        case DType::Q3_K:
-            return ref_of<dot_q3_K>();
-        case DType::Q4_K:
-            return ref_of<dot_q45_K<false>>();
-        case DType::Q5_K:
-            return ref_of<dot_q45_K<true>>();
-        case DType::Q6_K:
-            return ref_of<dot_q6_K>();
-        case DType::IQ4_XS:
-            return ref_of<dot_iq4_xs>();
-        default:
-            return {nullptr, nullptr};
-    }
-}
+constexpr KernelRow kRows[] = {
+    ref_row<dot_float_row<float, f32_as_is, 4, true>>(DType::F32),
+    ref_row<dot_float_row<uint16_t, fp16_to_fp32, 4, true>>(DType::F16, ref_packed_f16),
+    ref_row<dot_float_row<uint16_t, bf16_to_fp32, 2, false>>(DType::BF16, ref_packed_bf16),
+    ref_row<dot_q8_family<block_q4_0>>(DType::Q4_0, ref_packed_q4_0),
+    ref_row<dot_q51_1<block_q4_1>>(DType::Q4_1),
+    ref_row<dot_q8_family<block_q5_0>>(DType::Q5_0, ref_packed_q5_0),
+    ref_row<dot_q51_1<block_q5_1>>(DType::Q5_1),
+    ref_row<dot_q8_family<block_q8_0>>(DType::Q8_0, ref_packed_q8_0),
+    ref_row<dot_q8_family<block_iq4_nl>>(DType::IQ4_NL),
+    ref_row<dot_q2_K>(DType::Q2_K),
+    ref_row<dot_q3_K>(DType::Q3_K),
+    ref_row<dot_q45_K<false>>(DType::Q4_K, ref_packed_q4_K),
+    ref_row<dot_q45_K<true>>(DType::Q5_K),
+    ref_row<dot_q6_K>(DType::Q6_K, ref_packed_q6_K),
+    ref_row<dot_iq4_xs>(DType::IQ4_XS),
+};
 
 }  // namespace
 
-GemmFn ref_gemm(DType weight_type) {
-    return ref_kernels(weight_type).gemm;
-}
-
-VecDotFn ref_vec_dot(DType weight_type) {
-    return ref_kernels(weight_type).vec_dot;
+KernelRows scalar_rows() {
+    return kRows;
 }
 
 }  // namespace lokal::kernels
