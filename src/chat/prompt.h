@@ -45,6 +45,7 @@ bool looks_like_go_template(std::string_view text);
 // How one model writes conversations.
 struct PromptFormat {
     PromptTemplate tmpl;  // empty: the built-in format of `family`
+    std::string text;     // tmpl's source (Jinja or Go): tool-call and reasoning syntax detection
     ChatFamily family = ChatFamily::None;
     std::optional<std::string> system;  // used when the messages have no system message
 };

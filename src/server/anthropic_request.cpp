@@ -177,7 +177,7 @@ AnthropicRequest anthropic_request(const LoadedModel& m, const json& body) {
     g.parse_output = true;
     // Thinking comes back as thinking blocks when asked for, and is never mixed into the text.
     g.reasoning = r.thinking ? chat::ReasoningMode::Separate : chat::ReasoningMode::Strip;
-    g.chat_template = m.chat_template;
+    g.chat_template = m.prompt_format.text;
     return r;
 }
 

@@ -158,7 +158,7 @@ GenerationRequest ollama_generate_request(const LoadedModel& m, const json& body
         add_stops(g.params, cp.stop);
         g.reasoning = think_mode(body, chat::ReasoningMode::Inline);
         g.parse_output = field(body, "think") != nullptr;
-        g.chat_template = m.chat_template;
+        g.chat_template = m.prompt_format.text;
     }
     g.prompt_text = text;
     g.format = ollama_format(body);
@@ -192,7 +192,7 @@ GenerationRequest ollama_chat_request(const LoadedModel& m, const json& body) {
     g.reasoning = think_mode(body, chat::ReasoningMode::Inline);
     g.parse_output = g.has_tools || field(body, "think") != nullptr;
     g.format = ollama_format(body);
-    g.chat_template = m.chat_template;
+    g.chat_template = m.prompt_format.text;
     return g;
 }
 

@@ -97,6 +97,7 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
     if (m->defaults.template_text && !m->defaults.template_text->empty()) {
         try {
             format.tmpl = chat::parse_prompt_template(*m->defaults.template_text);
+            format.text = *m->defaults.template_text;
             if (format.tmpl.jinja) m->chat_template = *m->defaults.template_text;
         } catch (const Error& e) {
             std::fprintf(stderr,
@@ -108,6 +109,7 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
     if (!format.tmpl.go && !format.tmpl.jinja && !m->chat_template.empty()) {
         try {
             format.tmpl.jinja = jinja::Template::parse(m->chat_template);
+            format.text = m->chat_template;
         } catch (const Error& e) {
             std::fprintf(stderr,
                          "lokal: %s: its chat template does not parse (%s); using the "

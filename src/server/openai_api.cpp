@@ -61,7 +61,7 @@ GenerationRequest openai_chat_request(const LoadedModel& m, const json& body) {
         if (choice->is_string() && choice->get<std::string>() == "none") g.has_tools = false;
     }
     g.reasoning = chat::ReasoningMode::Separate;  // reasoning_content, as OpenAI-style servers do
-    g.chat_template = m.chat_template;
+    g.chat_template = m.prompt_format.text;
     g.format = openai_response_format(body);
     return g;
 }

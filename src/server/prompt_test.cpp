@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/test_support.h"
+#include "server/generation_request.h"
 #include "server/http_error.h"
 
 namespace lokal::server {
@@ -28,6 +29,7 @@ class PromptTest : public ::testing::Test {
         m_.model = model::Model::load(testing::testdata_path("models/stories260K.gguf"));
         m_.chat_template = kTemplate;
         m_.prompt_format.tmpl.jinja = jinja::Template::parse(kTemplate);
+        m_.prompt_format.text = kTemplate;
     }
     LoadedModel m_;
 };
@@ -106,6 +108,28 @@ TEST_F(PromptTest, TemplateErrorsAndBadMessagesAre400) {
                             R"([{"role": "user", "content": 5}])", R"(["hello"])"}) {
         EXPECT_THROW(chat_prompt(m_, json::parse(bad), nullptr), chat::PromptError) << bad;
     }
+}
+
+// The tool-call syntax is read from the template in effect, Go TEMPLATEs included (#21 item 9).
+TEST_F(PromptTest, ToolCallsAreParsedWithAGoTemplate) {
+    const std::string go =
+        "{{ range .Messages }}{{ .Content }}{{ end }}{{ if .Tools }}Answer with <tool_call>{...}"
+        "</tool_call>{{ end }}";
+    m_.chat_template.clear();
+    m_.prompt_format.tmpl = chat::parse_prompt_template(go);
+    m_.prompt_format.text = go;
+    const json body = json::parse(R"({"model": "m", "messages": [
+        {"role": "user", "content": "Weather in Paris?"}],
+        "tools": [{"type": "function", "function": {"name": "get_weather",
+                   "parameters": {"type": "object"}}}]})");
+    OutputState out = ollama_chat_request(m_, body).make_output();
+    chat::ParsedDelta d = out.feed(
+        R"(<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>)");
+    d.append(out.finish());
+    ASSERT_EQ(d.tool_calls.size(), 1u);
+    EXPECT_EQ(d.tool_calls[0].name, "get_weather");
+    EXPECT_EQ(d.tool_calls[0].arguments, R"({"city":"Paris"})");
+    EXPECT_EQ(d.content, "");
 }
 
 }  // namespace
