@@ -184,6 +184,8 @@ int run(int argc, char** argv) {
         }
     }
     srv.api_key = env("LOKAL_API_KEY");
+    srv.origins = env("LOKAL_ORIGINS");
+    if (srv.origins.empty()) srv.origins = env("OLLAMA_ORIGINS");
     if (auto n = env("LOKAL_MAX_LOADED_MODELS"); !n.empty())
         srv.models.max_loaded = std::atoi(n.c_str());
     if (auto n = env("LOKAL_NUM_PARALLEL"); !n.empty())

@@ -14,6 +14,7 @@
 
 #include "base/error.h"
 #include "server/api_util.h"
+#include "server/cors.h"
 
 namespace lokal::server {
 
@@ -104,6 +105,31 @@ void register_oversized_body_route(httplib::Server& http, size_t max_bytes) {
     http.Delete(pattern, drain);
 }
 
+// CORS (cors.h): a request from a web page whose origin is not allowed gets 403; an allowed one
+// gets its origin echoed, and its preflight (OPTIONS) is answered here. True when answered.
+bool answer_cross_origin(const httplib::Request& req, httplib::Response& res,
+                         const OriginPolicy& origins) {
+    const std::string origin = req.get_header_value("Origin");
+    if (origin.empty()) return false;
+    if (!origins.allowed(origin)) {
+        send_error(req, res, 403,
+                   "origin '" + origin +
+                       "' is not allowed to use this server; add it to LOKAL_ORIGINS "
+                       "(comma-separated, * as a wildcard)");
+        return true;
+    }
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Vary", "Origin");
+    if (req.method != "OPTIONS") return false;
+    res.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS");
+    const std::string asked = req.get_header_value("Access-Control-Request-Headers");
+    res.set_header("Access-Control-Allow-Headers",
+                   asked.empty() ? "Authorization, Content-Type, X-Api-Key" : asked);
+    res.set_header("Access-Control-Max-Age", "86400");
+    res.status = 204;
+    return true;
+}
+
 // The signal watcher: the first SIGINT/SIGTERM starts a graceful shutdown.
 void block_shutdown_signals(sigset_t& set) {
     sigemptyset(&set);
@@ -143,7 +169,11 @@ int serve(const ServerOptions& options) {
     // --max-body here, before it is read.
     http->set_payload_max_length(std::numeric_limits<size_t>::max());
 
+    const OriginPolicy origins(options.origins);
     http->set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+        if (answer_cross_origin(req, res, origins)) {
+            return httplib::Server::HandlerResponse::Handled;
+        }
         if (!is_blob_upload(req) && body_too_large(req, options.max_body_bytes)) {
             reroute_to_oversized_body(req);
             return httplib::Server::HandlerResponse::Unhandled;

@@ -1,4 +1,6 @@
 """Ollama's API through the official `ollama` Python client, plus raw HTTP for details."""
+import urllib.request
+
 import ollama
 import pytest
 
@@ -231,3 +233,22 @@ def test_think_reaches_the_template_as_enable_thinking(server, client, think, ex
         assert expected in d["content"]
     finally:
         client.delete("thinker:1")
+
+
+def test_cors_local_pages_allowed_others_refused(server):
+    status, _ = http(server.base, "GET", "/api/tags", headers={"Origin": "http://localhost:3000"})
+    assert status == 200
+    req = urllib.request.Request(server.base + "/api/chat", method="OPTIONS", headers={
+        "Origin": "http://127.0.0.1:5173", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, authorization"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 204
+        assert r.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:5173"
+        assert "POST" in r.headers["Access-Control-Allow-Methods"]
+        assert r.headers["Access-Control-Allow-Headers"] == "content-type, authorization"
+    status, body = http(server.base, "POST", "/api/generate",
+                        {"model": MODEL, "prompt": "hi", "stream": False},
+                        headers={"Origin": "https://evil.example"})
+    assert status == 403 and "LOKAL_ORIGINS" in body["error"]
+    # Without an Origin (curl, SDKs) nothing changes.
+    assert http(server.base, "GET", "/api/tags")[0] == 200

@@ -250,3 +250,13 @@ def test_serve_listens_where_ollama_host_says(store):
         proc.terminate()
         proc.wait(timeout=60)
 
+
+
+def test_lokal_origins_adds_allowed_origins(store):
+    s = Server(store, "-q", env={"LOKAL_ORIGINS": "https://*.example.com"})
+    try:
+        ok, _ = http(s.base, "GET", "/api/tags", headers={"Origin": "https://chat.example.com"})
+        refused, _ = http(s.base, "GET", "/api/tags", headers={"Origin": "https://example.org"})
+        assert (ok, refused) == (200, 403)
+    finally:
+        s.stop()
