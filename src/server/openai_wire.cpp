@@ -58,6 +58,27 @@ json openai_token_logprob(const tokenizer::Tokenizer& tok, const Piece& p) {
     return j;
 }
 
+json openai_legacy_logprobs(const tokenizer::Tokenizer& tok, std::span<const Piece> pieces,
+                            size_t& text_offset) {
+    json tokens = json::array(), logprobs = json::array(), tops = json::array(),
+         offsets = json::array();
+    for (const Piece& p : pieces) {
+        if (p.token < 0) continue;
+        const std::string text = tok.token_to_piece(p.token, false);
+        tokens.push_back(text);
+        logprobs.push_back(p.logprob);
+        json top = json::object();
+        for (const auto& t : p.top) top[tok.token_to_piece(t.token, false)] = t.logprob;
+        tops.push_back(top);
+        offsets.push_back(text_offset);
+        text_offset += text.size();
+    }
+    return {{"tokens", tokens},
+            {"token_logprobs", logprobs},
+            {"top_logprobs", tops},
+            {"text_offset", offsets}};
+}
+
 std::string openai_finish_reason(const Answer& a) {
     if (a.has_tool_calls) return "tool_calls";
     return finish_reason(a.stream.result().stats.reason);
@@ -66,7 +87,10 @@ std::string openai_finish_reason(const Answer& a) {
 json openai_completion(const OpenAIEnvelope& e, const Answer& a, int n_probs,
                        const tokenizer::Tokenizer& tok) {
     json choice = {{"index", 0}, {"finish_reason", openai_finish_reason(a)}};
-    if (n_probs >= 0) {
+    if (n_probs >= 0 && !e.chat) {
+        size_t offset = 0;
+        choice["logprobs"] = openai_legacy_logprobs(tok, a.pieces, offset);
+    } else if (n_probs >= 0) {
         json lps = json::array();
         for (const Piece& p : a.pieces) {
             if (p.token >= 0) lps.push_back(openai_token_logprob(tok, p));
@@ -127,12 +151,15 @@ std::string OpenAICodec::event(json choices) const {
 
 std::string OpenAICodec::delta(const chat::ParsedDelta& d, const Piece& piece) {
     json lps = json::array();
-    if (n_probs_ >= 0 && piece.token >= 0) lps.push_back(openai_token_logprob(tok_, piece));
-    if (!visible(d) && lps.empty() && !first_) return {};
-    std::string out =
-        event(json::array({openai_delta_choice(env_, d, lps, first_, next_tool_index_)}));
+    const bool with_logprob = n_probs_ >= 0 && piece.token >= 0;
+    if (with_logprob && env_.chat) lps.push_back(openai_token_logprob(tok_, piece));
+    if (!visible(d) && !with_logprob && !first_) return {};
+    json choice = openai_delta_choice(env_, d, lps, first_, next_tool_index_);
+    if (with_logprob && !env_.chat) {
+        choice["logprobs"] = openai_legacy_logprobs(tok_, {&piece, 1}, text_offset_);
+    }
     first_ = false;
-    return out;
+    return event(json::array({choice}));
 }
 
 std::string OpenAICodec::end(const Answer& tail) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 
 #include "chat/tool_call_parser.h"
@@ -26,6 +27,10 @@ struct OpenAIEnvelope {
 nlohmann::ordered_json openai_usage(const CompletionStream& s);
 // One token's logprob entry (with its top alternatives).
 nlohmann::ordered_json openai_token_logprob(const tokenizer::Tokenizer& tok, const Piece& p);
+// /v1/completions' legacy shape: parallel lists tokens, token_logprobs, top_logprobs (token ->
+// logprob objects) and text_offset (counted from `text_offset`, which is advanced).
+nlohmann::ordered_json openai_legacy_logprobs(const tokenizer::Tokenizer& tok,
+                                              std::span<const Piece> pieces, size_t& text_offset);
 // "tool_calls" when the answer called a tool, else the stop reason.
 std::string openai_finish_reason(const Answer& a);
 
@@ -59,6 +64,7 @@ class OpenAICodec : public AnswerCodec {
     const tokenizer::Tokenizer& tok_;
     bool first_ = true;
     int next_tool_index_ = 0;
+    size_t text_offset_ = 0;  // legacy logprobs: bytes of the answer so far
 };
 
 }  // namespace lokal::server

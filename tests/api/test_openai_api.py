@@ -44,6 +44,23 @@ def test_logprobs(client):
         assert t.top_logprobs[0].logprob == pytest.approx(t.logprob)
 
 
+def test_completions_logprobs_use_the_legacy_shape(client):
+    r = client.completions.create(model=MODEL, prompt="Once upon a time", max_tokens=4,
+                                  temperature=0, logprobs=2)
+    lp = r.choices[0].logprobs
+    assert len(lp.tokens) == len(lp.token_logprobs) == len(lp.top_logprobs) == 4
+    assert "".join(lp.tokens) == r.choices[0].text
+    assert lp.text_offset == [sum(len(t.encode()) for t in lp.tokens[:i]) for i in range(4)]
+    for t, p, top in zip(lp.tokens, lp.token_logprobs, lp.top_logprobs):
+        assert p <= 0 and len(top) == 2 and max(top.values()) == pytest.approx(p)
+    parts = list(client.completions.create(model=MODEL, prompt="Once upon a time", max_tokens=4,
+                                           temperature=0, logprobs=2, stream=True))
+    streamed = [t for p in parts if p.choices[0].logprobs for t in p.choices[0].logprobs.tokens]
+    assert streamed == lp.tokens
+    offsets = [o for p in parts if p.choices[0].logprobs for o in p.choices[0].logprobs.text_offset]
+    assert offsets == lp.text_offset
+
+
 def test_completions(client):
     r = client.completions.create(model=MODEL, prompt="Once upon a time", max_tokens=10,
                                   temperature=0)
