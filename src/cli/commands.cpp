@@ -211,6 +211,8 @@ int run(int argc, char** argv) {
     srv_cmd->add_option("--tls-key", srv.tls_key, "PEM private key for --tls-cert");
     srv_cmd->add_option("--max-body", srv.max_body_bytes, "Largest request body in bytes");
     srv_cmd->add_flag("-q,--quiet", srv.quiet, "No request log");
+    srv_cmd->add_flag("--metrics-public", srv.metrics_public,
+                      "Serve /metrics without the API key (for a Prometheus scraper)");
     srv_cmd->add_flag("--allow-paths", srv.models.allow_paths,
                       "Let API clients name models (and Modelfile FROM/ADAPTER) by a file path "
                       "on this machine");

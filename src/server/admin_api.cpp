@@ -42,6 +42,17 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
     return buf;
 }
 
+// The sha256 of a stored model's manifest; "" for a model loaded from a file path.
+std::string manifest_digest(const std::string& name) {
+    if (!store::is_valid_ref(name)) return "";
+    try {
+        const auto bytes = store::Store::open_default().read_manifest_bytes(store::parse_ref(name));
+        return bytes ? store::sha256_hex(*bytes) : "";
+    } catch (const Error&) {
+        return "";
+    }
+}
+
 // Ollama's "details" object, read from the GGUF header (no weights are loaded).
 json details_of(const std::string& path) {
     json d = {{"parent_model", ""}, {"format", "gguf"}};
@@ -132,7 +143,7 @@ void tags(ServerState&, const httplib::Request&, httplib::Response& res) {
                   {"model", e.ref.display()},
                   {"modified_at", iso_time(e.modified)},
                   {"size", e.size},
-                  {"digest", e.id}};
+                  {"digest", e.digest}};
         m["details"] = l ? details_of(s.blob_path(l->digest).string()) : json::object();
         models.push_back(m);
     }
@@ -223,10 +234,16 @@ void show(ServerState& state, const httplib::Request& req, httplib::Response& re
 void ps(ServerState& state, const httplib::Request&, httplib::Response& res) {
     json models = json::array();
     for (const auto& m : state.models.loaded()) {
-        json e = {{"name", m.name}, {"model", m.name}, {"size", m.size_bytes},
-                  {"size_vram", 0}, {"digest", ""},    {"details", details_of(m.model->path)}};
-        e["expires_at"] = m.expires_at == Clock::time_point::max() ? "0001-01-01T00:00:00Z"
-                                                                   : iso_time(m.expires_at);
+        json e = {{"name", m.name},
+                  {"model", m.name},
+                  {"size", m.size_bytes},
+                  {"size_vram", 0},
+                  {"digest", manifest_digest(m.name)},
+                  {"details", details_of(m.model->path)}};
+        // Kept forever (keep_alive < 0): a far-future time, as Ollama reports it.
+        e["expires_at"] = iso_time(m.expires_at == Clock::time_point::max()
+                                       ? Clock::now() + std::chrono::hours(24 * 365 * 200)
+                                       : m.expires_at);
         if (m.model->scheduler) e["context_length"] = m.model->scheduler->n_ctx();
         models.push_back(e);
     }

@@ -1,7 +1,9 @@
 // Embeddings for both APIs (Ollama's /api/embed and /api/embeddings, OpenAI's /v1/embeddings):
-// each text tokenized, checked against the model's context and embedded.
+// each input (a text, or token ids) checked against the model's context and embedded.
 #pragma once
 
+#include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,13 +16,30 @@ struct Request;
 
 namespace lokal::server {
 
-// One embedding per text (the model's pooled, normalised vector). Texts longer than the
-// context are cut when truncate, else refused (HttpError 400); n_tokens (optional) gets the
+// One thing to embed: a text, or token ids as they are (OpenAI's token-array input).
+struct EmbedInput {
+    std::string text;
+    std::optional<std::vector<int32_t>> tokens;
+};
+
+// `input` as both APIs take it: a string, a list of strings, a list of token ids, or a list of
+// such lists. HttpError 400 naming `name` otherwise, or when it is empty.
+std::vector<EmbedInput> parse_embed_inputs(const nlohmann::ordered_json* input, const char* name);
+
+struct EmbedOptions {
+    std::optional<double> keep_alive;
+    bool truncate = true;  // cut inputs longer than the context; false: refuse them (400)
+    int dimensions = 0;    // > 0: keep the first n components and renormalise (Matryoshka)
+};
+
+// One embedding per input (the model's pooled, normalised vector); n_tokens (optional) gets the
 // total token count.
 std::vector<std::vector<float>> embed_texts(ServerState& state, const httplib::Request& req,
                                             const std::string& model,
-                                            const std::vector<std::string>& texts,
-                                            std::optional<double> keep_alive, bool truncate,
-                                            int* n_tokens);
+                                            const std::vector<EmbedInput>& inputs,
+                                            const EmbedOptions& options, int* n_tokens);
+
+// `dimensions` of a request (absent: 0); 400 unless a positive integer.
+int embed_dimensions(const nlohmann::ordered_json& body);
 
 }  // namespace lokal::server

@@ -70,23 +70,6 @@ void generate(ServerState& state, const httplib::Request& req, httplib::Response
                  optional_bool(body, "stream", true));
 }
 
-std::vector<std::string> embed_inputs(const json& body, const char* name) {
-    const json* in = field(body, name);
-    if (!in) throw HttpError(400, std::string("'") + name + "' is required", name);
-    if (in->is_string()) return {in->get<std::string>()};
-    if (!in->is_array()) {
-        throw HttpError(400, std::string("'") + name + "' must be a string or a list of strings",
-                        name);
-    }
-    std::vector<std::string> out;
-    for (const auto& s : *in) {
-        if (!s.is_string())
-            throw HttpError(400, std::string("'") + name + "' must hold strings", name);
-        out.push_back(s.get<std::string>());
-    }
-    return out;
-}
-
 }  // namespace
 
 void register_ollama_routes(httplib::Server& http, ServerState& state) {
@@ -102,8 +85,11 @@ void register_ollama_routes(httplib::Server& http, ServerState& state) {
             const json body = parse_body(req);
             const std::string model = required_string(body, "model");
             int n = 0;
-            auto e = embed_texts(state, req, model, embed_inputs(body, "input"),
-                                 parse_keep_alive(body), optional_bool(body, "truncate", true), &n);
+            const EmbedOptions options{parse_keep_alive(body),
+                                       optional_bool(body, "truncate", true),
+                                       embed_dimensions(body)};
+            auto e = embed_texts(state, req, model,
+                                 parse_embed_inputs(field(body, "input"), "input"), options, &n);
             json j = {
                 {"model", model},
                 {"embeddings", e},
@@ -113,16 +99,16 @@ void register_ollama_routes(httplib::Server& http, ServerState& state) {
                 {"prompt_eval_count", n}};
             res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
         }));
-    http.Post(
-        "/api/embeddings", guarded(state, [&state](const auto& req, auto& res) {
-            const json body = parse_body(req);
-            const std::string model = required_string(body, "model");
-            const std::string prompt = required_string(body, "prompt");
-            auto e =
-                embed_texts(state, req, model, {prompt}, parse_keep_alive(body), true, nullptr);
-            res.set_content(json{{"embedding", e[0]}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
-                            "application/json");
-        }));
+    http.Post("/api/embeddings", guarded(state, [&state](const auto& req, auto& res) {
+                  const json body = parse_body(req);
+                  const std::string model = required_string(body, "model");
+                  const std::string prompt = required_string(body, "prompt");
+                  auto e = embed_texts(state, req, model, {{prompt, std::nullopt}},
+                                       {parse_keep_alive(body), true, 0}, nullptr);
+                  res.set_content(
+                      json{{"embedding", e[0]}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
+                      "application/json");
+              }));
 }
 
 }  // namespace lokal::server

@@ -114,21 +114,7 @@ void chat_completions(ServerState& state, const httplib::Request& req, httplib::
 void embeddings(ServerState& state, const httplib::Request& req, httplib::Response& res) {
     const json body = parse_body(req);
     const std::string model = required_string(body, "model");
-    const json* in = field(body, "input");
-    if (!in) throw HttpError(400, "'input' is required", "input");
-    std::vector<std::string> texts;
-    if (in->is_string()) {
-        texts.push_back(in->get<std::string>());
-    } else if (in->is_array()) {
-        for (const auto& s : *in) {
-            if (!s.is_string())
-                throw HttpError(400, "'input' must be a string or a list of strings", "input");
-            texts.push_back(s.get<std::string>());
-        }
-    } else {
-        throw HttpError(400, "'input' must be a string or a list of strings", "input");
-    }
-    if (texts.empty()) throw HttpError(400, "'input' is empty", "input");
+    const std::vector<EmbedInput> inputs = parse_embed_inputs(field(body, "input"), "input");
     std::string format = "float";
     if (const json* f = field(body, "encoding_format")) {
         if (!f->is_string() ||
@@ -138,7 +124,8 @@ void embeddings(ServerState& state, const httplib::Request& req, httplib::Respon
         format = f->get<std::string>();
     }
     int n = 0;
-    auto e = embed_texts(state, req, model, texts, std::nullopt, false, &n);
+    auto e =
+        embed_texts(state, req, model, inputs, {std::nullopt, false, embed_dimensions(body)}, &n);
     json data = json::array();
     for (size_t i = 0; i < e.size(); ++i) {
         json item = {{"object", "embedding"}, {"index", i}};

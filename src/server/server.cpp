@@ -179,7 +179,8 @@ int serve(const ServerOptions& options) {
             return httplib::Server::HandlerResponse::Unhandled;
         }
         treat_form_bodies_as_json(req);
-        if (options.api_key.empty() || req.path == "/" || req.path == "/health") {
+        if (options.api_key.empty() || req.path == "/" || req.path == "/health" ||
+            (options.metrics_public && req.path == "/metrics")) {
             return httplib::Server::HandlerResponse::Unhandled;
         }
         const std::string auth = req.get_header_value("Authorization");

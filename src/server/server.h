@@ -29,6 +29,7 @@ struct ServerOptions {
     size_t max_body_bytes = 32u << 20;
     ServerModelParams models;
     bool quiet = false;  // no request log
+    bool metrics_public = false;  // /metrics answers without the API key (for scrapers)
     std::string origins;  // LOKAL_ORIGINS: web origins allowed beside the local ones (cors.h)
 };
 

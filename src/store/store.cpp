@@ -332,7 +332,8 @@ std::vector<ListEntry> Store::list() const {
         } catch (const Error&) {
             continue;
         }
-        e.id = sha256_hex(*bytes).substr(0, 12);
+        e.digest = sha256_hex(*bytes);
+        e.id = e.digest.substr(0, 12);
         e.size = e.manifest.total_size();
         e.modified = fs::last_write_time(it->path(), ec);
         out.push_back(std::move(e));

@@ -58,7 +58,8 @@ struct Manifest {
 
 struct ListEntry {
     ModelRef ref;
-    std::string id;  // first 12 hex digits of the manifest's sha256
+    std::string id;      // first 12 hex digits of the manifest's sha256 (`lokal list`'s ID)
+    std::string digest;  // all 64 (the API's `digest`, as Ollama reports it)
     uint64_t size = 0;
     std::filesystem::file_time_type modified;
     Manifest manifest;

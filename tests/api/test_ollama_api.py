@@ -252,3 +252,13 @@ def test_cors_local_pages_allowed_others_refused(server):
     assert status == 403 and "LOKAL_ORIGINS" in body["error"]
     # Without an Origin (curl, SDKs) nothing changes.
     assert http(server.base, "GET", "/api/tags")[0] == 200
+
+
+def test_digests_are_full_and_forever_is_far_future(client):
+    tag = next(m for m in client.list().models if m.model == MODEL)
+    assert len(tag.digest) == 64 and all(c in "0123456789abcdef" for c in tag.digest)
+    client.generate(model=MODEL, prompt="", keep_alive=-1)
+    loaded = next(m for m in client.ps().models if m.model == MODEL)
+    assert loaded.digest == tag.digest
+    assert loaded.expires_at.year > 2100
+    client.generate(model=MODEL, prompt="", keep_alive="5m")

@@ -70,6 +70,24 @@ def test_completions(client):
     assert "".join(p.choices[0].text for p in parts) == r.choices[0].text
 
 
+def test_embeddings_dimensions_and_token_input(client, server):
+    full = client.embeddings.create(model=MODEL, input="a cat").data[0].embedding
+    short = client.embeddings.create(model=MODEL, input="a cat", dimensions=8).data[0].embedding
+    assert len(short) == 8
+    norm = sum(x * x for x in full[:8]) ** 0.5
+    assert short == pytest.approx([x / norm for x in full[:8]], abs=1e-5)
+    assert sum(x * x for x in short) == pytest.approx(1.0, abs=1e-4)
+    ids = http(server.base, "POST", "/tokenize", {"model": MODEL, "content": "a cat"})[1]["tokens"]
+    by_ids = client.embeddings.create(model=MODEL, input=[ids, ids]).data
+    assert len(by_ids) == 2
+    assert by_ids[0].embedding == pytest.approx(
+        client.embeddings.create(model=MODEL, input=ids).data[0].embedding, abs=1e-6)
+    with pytest.raises(openai.BadRequestError):
+        client.embeddings.create(model=MODEL, input="a cat", dimensions=100000)
+    with pytest.raises(openai.BadRequestError):
+        client.embeddings.create(model=MODEL, input=[[10 ** 9]])
+
+
 def test_embeddings(client):
     r = client.embeddings.create(model=MODEL, input=["a cat", "a dog"])
     assert len(r.data) == 2 and r.data[1].index == 1

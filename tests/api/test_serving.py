@@ -103,6 +103,17 @@ def test_api_key(store):
         assert http(s.base, "GET", "/api/tags", headers={"Authorization": "Bearer sekret"})[0] == 200
         assert http(s.base, "GET", "/api/tags", headers={"Authorization": "Bearer wrong"})[0] == 401
         assert http(s.base, "GET", "/health")[0] == 200
+        assert http(s.base, "GET", "/metrics")[0] == 401
+    finally:
+        s.stop()
+
+
+def test_metrics_public_leaves_the_rest_behind_the_key(store):
+    s = Server(store, "--api-key", "sekret", "--metrics-public", "-q")
+    try:
+        status, text = http(s.base, "GET", "/metrics")
+        assert status == 200 and "lokal_" in text
+        assert http(s.base, "GET", "/api/tags")[0] == 401
     finally:
         s.stop()
 
