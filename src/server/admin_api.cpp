@@ -300,7 +300,6 @@ void pull(ServerState& state, const httplib::Request& req, httplib::Response& re
             NdjsonPullEvents events(emit);
             try {
                 store::Store s = store::Store::open_default();
-                emit({{"status", "pulling manifest"}});
                 store::pull(s, name, events);
                 emit({{"status", "success"}});
             } catch (const std::exception& e) {
