@@ -1,25 +1,27 @@
 #include "chat/go_template.h"
 
-#include <cmath>
-#include <cstdio>
 #include <optional>
 #include <vector>
 
 #include "base/error.h"
+#include "chat/go_template_funcs.h"
 
 namespace lokal::chat {
 
 using json = nlohmann::json;
+using go::fail;
+using go::print_value;
+using go::truthy;
+
+void go::fail(int line, const std::string& what) {
+    throw Error("template line " + std::to_string(line) + ": " + what);
+}
 
 namespace {
 
 constexpr size_t kMaxOutput = 16u << 20;
 constexpr uint64_t kMaxIterations = 1000000;
 constexpr int kMaxDepth = 100;
-
-[[noreturn]] void fail(int line, const std::string& what) {
-    throw Error("template line " + std::to_string(line) + ": " + what);
-}
 
 // ---- lexing -------------------------------------------------------------------------------
 
@@ -364,65 +366,6 @@ class Parser {
 
 // ---- evaluation ---------------------------------------------------------------------------
 
-bool truthy(const json& v) {
-    if (v.is_null()) return false;
-    if (v.is_boolean()) return v.get<bool>();
-    if (v.is_number()) return v.get<double>() != 0;
-    if (v.is_string()) return !v.get_ref<const std::string&>().empty();
-    if (v.is_array() || v.is_object()) return !v.empty();
-    return true;
-}
-
-std::string html_escaped_json(const json& v) {
-    const std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
-    std::string out;
-    for (char c : s) {
-        if (c == '<')
-            out += "\\u003c";
-        else if (c == '>')
-            out += "\\u003e";
-        else if (c == '&')
-            out += "\\u0026";
-        else
-            out += c;
-    }
-    return out;
-}
-
-std::string print_value(const json& v) {
-    if (v.is_null()) return "";
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-    if (v.is_number()) return v.dump();
-    std::string out;
-    if (v.is_array()) {
-        out = "[";
-        for (size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + print_value(v[i]);
-        return out + "]";
-    }
-    out = "map[";
-    bool first = true;
-    for (const auto& [k, x] : v.items()) {
-        out += (first ? "" : " ") + k + ":" + print_value(x);
-        first = false;
-    }
-    return out + "]";
-}
-
-bool equal(const json& a, const json& b) {
-    if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
-    return a == b;
-}
-
-int compare(const json& a, const json& b, int line) {
-    if (a.is_number() && b.is_number()) {
-        const double x = a.get<double>(), y = b.get<double>();
-        return x < y ? -1 : x > y ? 1 : 0;
-    }
-    if (a.is_string() && b.is_string()) return a.get<std::string>().compare(b.get<std::string>());
-    fail(line, "incompatible types for comparison");
-}
-
 struct LoopSignal {
     bool brk;
 };
@@ -562,7 +505,7 @@ class Renderer {
             case Arg::Sub:
                 return pipeline(*a.sub, dot);
             case Arg::Func:
-                return call(a.name, {}, line);
+                return go::call_builtin(a.name, {}, line);
         }
         return nullptr;
     }
@@ -573,127 +516,10 @@ class Renderer {
             std::vector<json> args;
             for (size_t i = 1; i < cmd.size(); ++i) args.push_back(operand(cmd[i], dot, line));
             if (piped) args.push_back(*piped);
-            return call(cmd[0].name, args, line);
+            return go::call_builtin(cmd[0].name, args, line);
         }
         if (cmd.size() > 1 || piped) fail(line, "can't give an argument to a non-function");
         return operand(cmd[0], dot, line);
-    }
-
-    json call(const std::string& f, const std::vector<json>& a, int line) {
-        auto need = [&](size_t n) {
-            if (a.size() < n) fail(line, "wrong number of arguments for " + f);
-        };
-        if (f == "not") {
-            need(1);
-            return !truthy(a[0]);
-        }
-        if (f == "and" || f == "or") {
-            need(1);
-            for (const json& x : a) {
-                if (truthy(x) == (f == "or")) return x;
-            }
-            return a.back();
-        }
-        if (f == "eq") {
-            need(2);
-            for (size_t i = 1; i < a.size(); ++i) {
-                if (equal(a[0], a[i])) return true;
-            }
-            return false;
-        }
-        if (f == "ne") {
-            need(2);
-            return !equal(a[0], a[1]);
-        }
-        if (f == "lt" || f == "le" || f == "gt" || f == "ge") {
-            need(2);
-            const int c = compare(a[0], a[1], line);
-            return f == "lt" ? c < 0 : f == "le" ? c <= 0 : f == "gt" ? c > 0 : c >= 0;
-        }
-        if (f == "len") {
-            need(1);
-            if (a[0].is_string()) return a[0].get<std::string>().size();
-            if (a[0].is_array() || a[0].is_object()) return a[0].size();
-            if (a[0].is_null()) return 0;
-            fail(line, "len of " + print_value(a[0]));
-        }
-        if (f == "index") {
-            need(1);
-            json v = a[0];
-            for (size_t i = 1; i < a.size(); ++i) {
-                if (v.is_array() && a[i].is_number_integer()) {
-                    const int64_t k = a[i].get<int64_t>();
-                    if (k < 0 || k >= (int64_t)v.size()) fail(line, "index out of range");
-                    v = v[(size_t)k];
-                } else if (v.is_object() && a[i].is_string()) {
-                    v = v.value(a[i].get<std::string>(), json(nullptr));
-                } else {
-                    fail(line, "can't index " + print_value(v));
-                }
-            }
-            return v;
-        }
-        if (f == "slice") {
-            need(1);
-            const json& v = a[0];
-            const int64_t size = v.is_string()  ? (int64_t)v.get<std::string>().size()
-                                 : v.is_array() ? (int64_t)v.size()
-                                                : -1;
-            if (size < 0) fail(line, "can't slice " + print_value(v));
-            const int64_t lo = a.size() > 1 ? a[1].get<int64_t>() : 0;
-            const int64_t hi = a.size() > 2 ? a[2].get<int64_t>() : size;
-            if (lo < 0 || hi < lo || hi > size) fail(line, "slice out of range");
-            if (v.is_string()) return v.get<std::string>().substr(lo, hi - lo);
-            return json(std::vector<json>(v.begin() + lo, v.begin() + hi));
-        }
-        if (f == "print" || f == "println") {
-            std::string s;
-            for (size_t i = 0; i < a.size(); ++i) {
-                const bool space =
-                    f == "println" || (i > 0 && !a[i].is_string() && !a[i - 1].is_string());
-                if (i > 0 && space) s += ' ';
-                s += print_value(a[i]);
-            }
-            if (f == "println") s += '\n';
-            return s;
-        }
-        if (f == "printf") {
-            need(1);
-            const std::string fmt = print_value(a[0]);
-            std::string s;
-            size_t arg = 1;
-            for (size_t i = 0; i < fmt.size(); ++i) {
-                if (fmt[i] != '%' || i + 1 >= fmt.size()) {
-                    s += fmt[i];
-                    continue;
-                }
-                const char verb = fmt[++i];
-                if (verb == '%') {
-                    s += '%';
-                    continue;
-                }
-                if (arg >= a.size()) {
-                    s += std::string("%!") + verb + "(MISSING)";
-                    continue;
-                }
-                const json& x = a[arg++];
-                s += verb == 'q' ? json(print_value(x)).dump() : print_value(x);
-            }
-            return s;
-        }
-        if (f == "json") {
-            need(1);
-            return html_escaped_json(a[0]);
-        }
-        if (f == "currentDate") {
-            char buf[16];
-            const std::time_t t = std::time(nullptr);
-            std::tm tm{};
-            localtime_r(&t, &tm);
-            std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-            return std::string(buf);
-        }
-        fail(line, "function \"" + f + "\" not defined");
     }
 
     std::vector<std::pair<std::string, json>> vars_;

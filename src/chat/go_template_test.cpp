@@ -87,9 +87,9 @@ TEST(GoTemplate, FunctionsVariablesAndWith) {
     const json d = {{"A", json::array({1, 2, 3})}, {"M", {{"k", "v"}}}, {"S", "hello"}};
     EXPECT_EQ(render("{{ len .A }} {{ index .A 1 }} {{ index .M \"k\" }} {{ slice .S 1 3 }}", d),
               "3 2 v el");
-    EXPECT_EQ(render("{{ and 1 0 }} {{ or 0 \"x\" }} {{ not .Missing }} {{ lt 1 2 }} {{ ge 2 3 }}",
-                     d),
-              "0 x true true false");
+    EXPECT_EQ(
+        render("{{ and 1 0 }} {{ or 0 \"x\" }} {{ not .Missing }} {{ lt 1 2 }} {{ ge 2 3 }}", d),
+        "0 x true true false");
     EXPECT_EQ(render("{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ end }}{{ $x }}", d), "2");
     EXPECT_EQ(render("{{ with .M }}{{ .k }}{{ else }}none{{ end }}{{ with .Nope }}x{{ else }}"
                      "none{{ end }}",
@@ -112,6 +112,54 @@ std::string error_of(const std::string& t, const json& d = json::object()) {
         return e.what();
     }
     return "";
+}
+
+// Every builtin function once, with the errors each can give.
+TEST(GoTemplate, EveryBuiltin) {
+    const json d = {{"A", json::array({1, 2, 3})},
+                    {"M", {{"k", "<v>"}}},
+                    {"N", json::array({{{"k", "x"}}})},
+                    {"S", "hello"}};
+    EXPECT_EQ(render("{{ print 1 2 \"a\" 3 \"b\" \"c\" }}|{{ println 1 \"a\" }}|{{ print }}", d),
+              "1 2a3bc|1 a\n|");
+    EXPECT_EQ(
+        render("{{ printf \"%s %d\" \"x\" }}|{{ printf \"%v %q\" .A \"s\" }}|{{ printf 5 }}", d),
+        "x %!d(MISSING)|[1 2 3] \"s\"|5");
+    EXPECT_EQ(
+        render("{{ len .S }} {{ len .A }} {{ len .M }} {{ index .N 0 \"k\" }} {{ index .A }}", d),
+        "5 3 1 x [1 2 3]");
+    EXPECT_EQ(render("{{ slice .A 1 }} {{ slice .A }} {{ slice .S 1 }} {{ slice .A 1 1 }}", d),
+              "[2 3] [1 2 3] ello []");
+    EXPECT_EQ(render("{{ and 1 \"x\" }}|{{ or 0 \"\" }}|{{ and 0 1 }}|{{ or 1 0 }}|{{ not 0 }}", d),
+              "x||0|1|true");
+    EXPECT_EQ(render("{{ ne 1 1 }} {{ ne \"a\" \"b\" }} {{ le 2 2 }} {{ gt \"b\" \"a\" }} "
+                     "{{ lt \"b\" \"a\" }} {{ ge 1.5 1.0 }} {{ eq 1 2 }}",
+                     d),
+              "false true true true false true false");
+    EXPECT_EQ(render("{{ json .M }} {{ json .A }} {{ json .S }} {{ json .Nope }}", d),
+              R"({"k":"\u003cv\u003e"} [1,2,3] "hello" null)");
+    const std::string date = render("{{ currentDate }}", d);
+    ASSERT_EQ(date.size(), 10u);
+    EXPECT_EQ(date[4], '-');
+    EXPECT_EQ(date[7], '-');
+}
+
+TEST(GoTemplate, BuiltinErrors) {
+    const json d = {{"A", json::array({1, 2, 3})}, {"S", "hello"}};
+    for (const char* f : {"not", "and", "or", "eq 1", "ne 1", "lt 1", "le", "gt 1", "ge 1", "len",
+                          "index", "slice", "printf", "json"}) {
+        const std::string name = std::string(f).substr(0, std::string(f).find(' '));
+        EXPECT_EQ(error_of(std::string("{{ ") + f + " }}", d),
+                  "template line 1: wrong number of arguments for " + name);
+    }
+    EXPECT_EQ(error_of("{{ lt 1 \"a\" }}", d),
+              "template line 1: incompatible types for comparison");
+    EXPECT_EQ(error_of("{{ len 1 }}", d), "template line 1: len of 1");
+    EXPECT_EQ(error_of("{{ index .A 5 }}", d), "template line 1: index out of range");
+    EXPECT_EQ(error_of("{{ index .S 0 }}", d), "template line 1: can't index hello");
+    EXPECT_EQ(error_of("{{ slice 1 }}", d), "template line 1: can't slice 1");
+    EXPECT_EQ(error_of("{{ slice .S 3 1 }}", d), "template line 1: slice out of range");
+    EXPECT_EQ(error_of("\n{{ nosuch }}", d), "template line 2: function \"nosuch\" not defined");
 }
 
 TEST(GoTemplate, ErrorsAndLimits) {

@@ -159,6 +159,80 @@ TEST(JinjaMethods, StrListDict) {
     EXPECT_THROW(R("{{ s.__class__() }}"), Error);
 }
 
+// Every str/list/dict method once; expected strings are what jinja2 3.1 renders.
+TEST(JinjaMethods, EveryMethod) {
+    EXPECT_EQ(R("{{ 'a\\nb\\r\\nc\\rd'.splitlines() }} {{ 'a\\nb\\r\\n'.splitlines(True) }} "
+                "{{ ''.splitlines() }}"),
+              R"(['a', 'b', 'c', 'd'] ['a\n', 'b\r\n'] [])");
+    EXPECT_EQ(R("{{ 'aBc'.upper() }} {{ 'aBc'.lower() }} {{ 'hELLO wORLD'.capitalize() }}"),
+              "ABC abc Hello world");
+    EXPECT_EQ(R("{{ 'hello'.index('l') }} {{ 'hello'.rindex('l') }} {{ 'héllo'.find('l') }} "
+                "{{ 'hello'.find('z') }} {{ 'hello'.rfind('z') }}"),
+              "2 3 2 -1 -1");
+    EXPECT_EQ(R("{{ '-'.join(['a', 'b', 'c']) }} {{ ''.join('xyz') }} {{ 'ab'.count('') }}"),
+              "a-b-c xyz 3");
+    EXPECT_EQ(R("{{ 'prefix_x'.removeprefix('prefix_') }} {{ 'x.txt'.removesuffix('.txt') }} "
+                "{{ 'ab'.removeprefix('abc') }} {{ 'ab'.removesuffix('z') }}"),
+              "x x ab ab");
+    EXPECT_EQ(R("{{ '12'.isnumeric() }} {{ '12'.isdecimal() }} {{ ''.isdigit() }} "
+                "{{ 'ab'.isalpha() }} {{ 'a1'.isalpha() }} {{ 'a1'.isalnum() }} "
+                "{{ ' \\t'.isspace() }} {{ 'a '.isspace() }}"),
+              "True True False True False True True False");
+    EXPECT_EQ(R("{{ 'ab1'.islower() }} {{ 'aB'.islower() }} {{ 'AB1'.isupper() }} "
+                "{{ '12'.isupper() }} {{ '12'.islower() }}"),
+              "True False True False False");
+    EXPECT_EQ(R("{{ '{0}-{1}-{0}'.format('a', 'b') }} {{ '{x}{{}}'.format(x=1) }} "
+                "{{ 'hello'.startswith(('x', 'he')) }} {{ 'hello'.endswith('x') }}"),
+              "a-b-a 1{} True False");
+    EXPECT_EQ(R("{{ d.values()|list }} {{ d.copy() }} {{ l.copy() }} {{ 'a b'.rsplit() }} "
+                "{{ 'a,b,c'.split(',', maxsplit=1) }}"),
+              "[2, 1] {'b': 2, 'a': 1} [3, 1, 2] ['a', 'b'] ['a', 'b,c']");
+    EXPECT_EQ(R("{{ 'xyhixy'.lstrip('xy') }} {{ 'xyhixy'.rstrip('xy') }} "
+                "{{ 'abab'.replace('a', 'c') }} {{ 'a'.nope }}|{{ l.nope }}|{{ d.nope }}"),
+              "hixy xyhi cbcb ||");
+}
+
+std::string error_of(std::string_view src) {
+    try {
+        R(src);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(JinjaMethods, ErrorsKeepTheirMessages) {
+    EXPECT_EQ(error_of("{{ 'abc'.index('z') }}"), "ValueError: substring not found");
+    EXPECT_EQ(error_of("{{ l.index(9) }}"), "ValueError: 9 is not in list");
+    EXPECT_EQ(error_of("{{ ','.join([1]) }}"),
+              "TypeError: sequence item: expected str instance, int found");
+    EXPECT_EQ(error_of("{{ 'a'.startswith(1) }}"),
+              "TypeError: startswith first arg must be str or a tuple of str, not int");
+    EXPECT_EQ(error_of("{{ '{'.format() }}"),
+              "ValueError: Single '{' encountered in format string");
+    EXPECT_EQ(error_of("{{ '}'.format() }}"),
+              "ValueError: Single '}' encountered in format string");
+    EXPECT_EQ(error_of("{{ '{} {}'.format(1) }}"), "IndexError: Replacement index out of range");
+    EXPECT_EQ(error_of("{{ '{y}'.format(x=1) }}"), "KeyError: 'y'");
+    EXPECT_EQ(error_of("{{ '{0:>3}'.format(1) }}"),
+              "ValueError: format specs are not supported: {0:>3}");
+    EXPECT_EQ(error_of("{{ l.append(1) }}"),
+              "UndefinedError: access to attribute 'append' of 'list' object is unsafe.");
+    EXPECT_EQ(error_of("{{ d.pop('a') }}"),
+              "UndefinedError: access to attribute 'pop' of 'dict' object is unsafe.");
+    EXPECT_EQ(error_of("{{ l.sort() }}"),
+              "UndefinedError: access to attribute 'sort' of 'list' object is unsafe.");
+    EXPECT_EQ(error_of("{{ d.clear() }}"),
+              "UndefinedError: access to attribute 'clear' of 'dict' object is unsafe.");
+    EXPECT_EQ(error_of("{{ 'a'.nope() }}"), "UndefinedError: 'str object' has no attribute 'nope'");
+    EXPECT_EQ(error_of("{{ (l|reverse).append(1) }}"),
+              "UndefinedError: access to attribute 'append' of 'generator' object is unsafe.");
+    EXPECT_EQ(error_of("{{ (l|reverse).count(1) }}"),
+              "UndefinedError: 'generator object' has no attribute 'count'");
+    EXPECT_EQ(error_of("{{ 'a'._x() }}"),
+              "UndefinedError: access to attribute '_x' of 'str' object is unsafe.");
+}
+
 TEST(JinjaFilters, Strings) {
     EXPECT_EQ(R("{{ s|trim }}|{{ s|upper }}|{{ 'hello world-foo'|title }}|{{ 'hELLO'|capitalize }}"
                 "|{{ 'abc'|replace('', '-') }}|{{ 'abc'|trim('ac') }}"),
