@@ -180,9 +180,12 @@ void BatchScheduler::loop() {
             }
         }
     }
-    // Shutting down: everything still running or waiting is cancelled.
+    // Shutting down: everything still running or waiting is cancelled, with an error, so a
+    // client does not take the cut answer for a whole one.
     for (auto& s : slots_) {
-        if (s->req) finish(*s, StopReason::Cancelled);
+        if (s->req)
+            finish(*s, StopReason::Cancelled,
+                   "the server is shutting down; the answer was cut short");
     }
     std::deque<std::shared_ptr<SequenceRequest>> left;
     {

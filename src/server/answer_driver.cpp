@@ -46,7 +46,7 @@ void drive_answer(ServerState& state, const httplib::Request& req, httplib::Resp
     auto parser = std::make_shared<OutputState>(std::move(output));
     const char* type = codec->stream_content_type();
     stream_response(
-        res, type, stream, std::move(keep),
+        state, res, type, stream, std::move(keep),
         [&state, &req, model, stream, parser, codec](const std::vector<Piece>& pieces, bool done) {
             std::string out;
             for (const Piece& p : pieces) out += codec->delta(parser->feed(p.text), p);

@@ -4,8 +4,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <random>
 #include <ctime>
+#include <random>
 
 #include "base/error.h"
 #include "chat/prompt.h"
@@ -120,14 +120,14 @@ const char* finish_reason(engine::StopReason r) {
                                                                                       : "stop";
 }
 
-void stream_response(httplib::Response& res, const char* content_type,
+void stream_response(ServerState& state, httplib::Response& res, const char* content_type,
                      std::shared_ptr<CompletionStream> stream, std::shared_ptr<void> keep,
                      StreamWriter write) {
-    auto finished = std::make_shared<bool>(false);
     std::shared_ptr<CompletionStream> on_release = stream;
+    state.open_streams.fetch_add(1);
     res.set_chunked_content_provider(
         content_type,
-        [stream = std::move(stream), keep = std::move(keep), write = std::move(write), finished](
+        [stream = std::move(stream), keep = std::move(keep), write = std::move(write)](
             size_t, httplib::DataSink& sink) {
             std::vector<Piece> pieces;
             const bool more = stream->next(pieces);
@@ -144,14 +144,12 @@ void stream_response(httplib::Response& res, const char* content_type,
                 stream->cancel();  // the client went away
                 return false;
             }
-            if (!more) {
-                *finished = true;
-                sink.done();
-            }
+            if (!more) sink.done();
             return true;
         },
-        [stream = std::move(on_release)](bool success) {
+        [stream = std::move(on_release), &state](bool success) {
             if (!success) stream->cancel();
+            state.open_streams.fetch_sub(1);
         });
 }
 

@@ -39,7 +39,9 @@ int64_t nanoseconds(double seconds);
 // Streams a completion: `write` turns new pieces (and, once, the end with done = true) into
 // response text. The client going away cancels the generation.
 using StreamWriter = std::function<std::string(const std::vector<Piece>& pieces, bool done)>;
-void stream_response(httplib::Response& res, const char* content_type,
+// The response counts in state.open_streams until it is written out or dropped, so a shutdown
+// can let streams write their last line before the server stops.
+void stream_response(ServerState& state, httplib::Response& res, const char* content_type,
                      std::shared_ptr<CompletionStream> stream, std::shared_ptr<void> keep,
                      StreamWriter write);
 

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -244,6 +245,11 @@ int serve(const ServerOptions& options) {
         if (state.stopping.exchange(true)) return;
         if (!options.quiet) std::fprintf(stderr, "lokal: shutting down\n");
         state.models.shutdown();  // cancels generations so their responses end
+        // cpp-httplib stops writing chunked responses once it stops: let each cut stream send
+        // its closing error line first (a client stuck not reading gets 5 s).
+        for (int i = 0; i < 500 && state.open_streams.load() > 0; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
         http->stop();
     });
     std::fprintf(stderr, "lokal: listening on %s://%s:%d\n",

@@ -47,6 +47,7 @@ struct ServerState {
     ModelManager models;
     Metrics metrics;
     std::atomic<bool> stopping{false};
+    std::atomic<int> open_streams{0};  // streamed responses not yet written out
     std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 
     void note(const httplib::Request& req, RequestNote n);

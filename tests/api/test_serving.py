@@ -147,9 +147,19 @@ def test_graceful_shutdown_ends_streams_and_exits_0(store):
     sock = socket.create_connection(("127.0.0.1", s.port))
     sock.sendall(b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Length: " +
                  str(len(body)).encode() + b"\r\n\r\n" + body)
-    read_lines(sock, 2)
+    got = [read_lines(sock, 2)]
+
+    def read_to_the_end():
+        while chunk := sock.recv(65536):
+            got.append(chunk)
+    reader = concurrent.futures.ThreadPoolExecutor(1).submit(read_to_the_end)
     assert s.stop() == 0
+    reader.result(timeout=60)
     sock.close()
+    got = b"".join(got)
+    # The cut stream ends with an error line, not with a done object that looks complete.
+    last = [line for line in got.split(b"\n") if line.startswith(b"{")][-1]
+    assert b"shutting down" in last and b'"done":true' not in last, got[-600:]
 
 
 def test_tls(store, tmp_path):
