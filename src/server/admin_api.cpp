@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "chat/fill_in_middle.h"
 #include "gguf/file_summary.h"
 #include "server/api_util.h"
 #include "server/http_error.h"
@@ -227,6 +228,7 @@ void show(ServerState& state, const httplib::Request& req, httplib::Response& re
         if (tmpl.find("tools") != std::string::npos) caps.push_back("tools");
         if (tmpl.find("<think>") != std::string::npos) caps.push_back("thinking");
     }
+    if (chat::gguf_can_fill_in_middle(*f)) caps.push_back("insert");
     j["capabilities"] = caps;
     res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
 }

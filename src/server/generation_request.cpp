@@ -1,5 +1,6 @@
 #include "server/generation_request.h"
 
+#include "chat/fill_in_middle.h"
 #include "server/http_error.h"
 #include "server/prompt.h"
 #include "server/structured_output.h"
@@ -103,6 +104,27 @@ bool tools_given(const json* tools) {
     return !tools->empty();
 }
 
+std::string suffix_field(const json& body) {
+    const json* s = field(body, "suffix");
+    if (!s || s->is_null()) return "";
+    if (!s->is_string()) throw HttpError(400, "'suffix' must be a string", "suffix");
+    return s->get<std::string>();
+}
+
+std::vector<int32_t> fill_in_middle_prompt(const LoadedModel& m, const std::string& prefix,
+                                           const std::string& suffix) {
+    const tokenizer::Tokenizer& tok = m.model->tokenizer();
+    const auto fim = chat::find_fim_tokens(tok, chat::fim_token_ids(m.model->file()));
+    if (!fim) {
+        throw HttpError(400,
+                        "'" + m.name +
+                            "' does not support insert (fill-in-the-middle): its vocabulary "
+                            "has no FIM tokens; use a code model such as Qwen2.5-Coder",
+                        "suffix");
+    }
+    return chat::fim_prompt(tok, *fim, prefix, suffix);
+}
+
 engine::SequenceRequest GenerationRequest::hooks(LoadedModel& model) const {
     engine::SequenceRequest r;
     constrain_request(model, format, r);
@@ -126,6 +148,11 @@ GenerationRequest ollama_generate_request(const LoadedModel& m, const json& body
     GenerationRequest g;
     g.params = ollama_params(m.defaults.parameters, field(body, "options"));
     const std::string prompt = required_string(body, "prompt");
+    if (const std::string suffix = suffix_field(body); !suffix.empty()) {
+        g.prompt = fill_in_middle_prompt(m, prompt, suffix);
+        g.format = ollama_format(body);
+        return g;
+    }
     const bool raw = optional_bool(body, "raw", false);
     std::vector<int32_t> context;
     if (const json* c = field(body, "context")) {

@@ -57,6 +57,12 @@ nlohmann::ordered_json think_template_vars(const nlohmann::ordered_json& body);
 // A template that can open a reasoning block (Qwen3, DeepSeek-R1, ...): what /api/show lists as
 // the "thinking" capability.
 bool can_think(const LoadedModel& m);
+// A request's `suffix` ("" when absent); 400 when not a string.
+std::string suffix_field(const nlohmann::ordered_json& body);
+// The fill-in-the-middle prompt for code between prefix and suffix; 400 naming 'suffix' when the
+// model has no FIM tokens.
+std::vector<int32_t> fill_in_middle_prompt(const LoadedModel& m, const std::string& prefix,
+                                           const std::string& suffix);
 // Whether `tools` (may be null) offers any tool; 400 when it is not a list.
 bool tools_given(const nlohmann::ordered_json* tools);
 

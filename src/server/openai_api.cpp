@@ -81,7 +81,12 @@ void chat_completions(ServerState& state, const httplib::Request& req, httplib::
         g.params = openai_params(m.defaults.parameters, body);
         const json* prompt = field(body, "prompt");
         if (!prompt) throw HttpError(400, "'prompt' is required", "prompt");
-        if (prompt->is_string()) {
+        if (const std::string suffix = suffix_field(body); !suffix.empty()) {
+            if (!prompt->is_string()) {
+                throw HttpError(400, "with 'suffix', 'prompt' must be a string", "prompt");
+            }
+            g.prompt = fill_in_middle_prompt(m, prompt->get<std::string>(), suffix);
+        } else if (prompt->is_string()) {
             g.prompt = tokenize_prompt(m, prompt->get<std::string>());
         } else if (prompt->is_array() && !prompt->empty() && (*prompt)[0].is_number_integer()) {
             for (const auto& t : *prompt) {

@@ -1,0 +1,44 @@
+// Fill-in-the-middle (code completion at a cursor): the special tokens a code model was trained
+// with, found in its vocabulary, and the prompt made of them: prefix, suffix, then the middle the
+// model writes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace lokal::tokenizer {
+class Tokenizer;
+}
+namespace lokal::gguf {
+class File;
+}
+
+namespace lokal::chat {
+
+struct FimTokens {
+    int32_t prefix = -1;
+    int32_t suffix = -1;
+    int32_t middle = -1;
+};
+
+// From the GGUF's tokenizer.ggml.fim_{pre,suf,mid}_token_id when given (`ids`), else by their
+// text in the vocabulary: <|fim_prefix|> (Qwen2.5-Coder, CodeGemma), <fim_prefix> (StarCoder),
+// <｜fim▁begin｜> (DeepSeek-Coder), ▁<PRE> (Code Llama). nullopt: the model cannot fill in.
+std::optional<FimTokens> find_fim_tokens(const tokenizer::Tokenizer& tok,
+                                         const FimTokens& ids = {});
+
+// The FIM token ids a GGUF names (tokenizer.ggml.fim_pre/suf/mid_token_id); -1 where absent.
+FimTokens fim_token_ids(const gguf::File& file);
+
+// Whether a GGUF's vocabulary can fill in the middle, read from its header only (/api/show's
+// "insert" capability).
+bool gguf_can_fill_in_middle(const gguf::File& file);
+
+// BOS (if the vocabulary adds one), prefix token, prefix text, suffix token, suffix text, middle
+// token. The texts are code: special-token text in them stays text.
+std::vector<int32_t> fim_prompt(const tokenizer::Tokenizer& tok, const FimTokens& fim,
+                                std::string_view prefix, std::string_view suffix);
+
+}  // namespace lokal::chat
