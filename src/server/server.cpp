@@ -225,6 +225,7 @@ int serve(const ServerOptions& options) {
     register_rerank_routes(*http, state);
     register_blob_routes(*http, state);
     register_anthropic_routes(*http, state);
+    register_responses_routes(*http, state);
     register_oversized_body_route(*http, options.max_body_bytes);
 
     // SO_REUSEADDR only (cpp-httplib's default adds SO_REUSEPORT, which lets a second server
