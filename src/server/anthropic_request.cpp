@@ -12,21 +12,7 @@ namespace {
 
 // A string, or text blocks joined (system prompts and tool results come either way).
 std::string block_text(const json& content, const std::string& where) {
-    if (content.is_string()) return content.get<std::string>();
-    if (!content.is_array()) {
-        throw HttpError(400, "'" + where + "' must be a string or a list of blocks", where);
-    }
-    std::string out;
-    for (size_t i = 0; i < content.size(); ++i) {
-        const json& b = content[i];
-        const std::string at = where + "[" + std::to_string(i) + "]";
-        if (!b.is_object() || b.value("type", "") != "text" || !b.contains("text") ||
-            !b["text"].is_string()) {
-            throw HttpError(400, "'" + at + "' must be a text block", at);
-        }
-        out += (out.empty() ? "" : "\n") + b["text"].get<std::string>();
-    }
-    return out;
+    return parts_text(content, where, {"text"}, "\n");
 }
 
 void unsupported_block(const std::string& type, const std::string& at) {

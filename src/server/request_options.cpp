@@ -1,5 +1,7 @@
 #include "server/request_options.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <limits>
 
@@ -236,6 +238,37 @@ std::optional<double> parse_keep_alive(const json& body) {
     }
     if (!any) throw HttpError(400, "'keep_alive' is empty", "keep_alive");
     return negative ? -total : total;
+}
+
+std::string parts_text(const json& content, const std::string& where,
+                       std::initializer_list<std::string_view> text_types,
+                       std::string_view separator) {
+    if (content.is_string()) return content.get<std::string>();
+    if (!content.is_array()) {
+        throw HttpError(400, "'" + where + "' must be a string or a list of parts", where);
+    }
+    std::string out;
+    for (size_t i = 0; i < content.size(); ++i) {
+        const json& p = content[i];
+        const std::string at = where + "[" + std::to_string(i) + "]";
+        const std::string type = p.is_object() ? p.value("type", "") : "";
+        const bool text = std::find(text_types.begin(), text_types.end(), type) != text_types.end();
+        if (text && p.contains("text") && p["text"].is_string()) {
+            if (i > 0) out += separator;
+            out += p["text"].get<std::string>();
+        } else if (type.find("image") != std::string::npos ||
+                   type.find("file") != std::string::npos ||
+                   type.find("audio") != std::string::npos || type == "document") {
+            throw HttpError(400,
+                            "'" + at + "': " + type +
+                                " parts are not supported (the model "
+                                "reads text only)",
+                            at);
+        } else {
+            throw HttpError(400, "'" + at + "' must be a text part", at);
+        }
+    }
+    return out;
 }
 
 }  // namespace lokal::server

@@ -3,9 +3,11 @@
 // that name the field.
 #pragma once
 
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/generation.h"
 #include "sampling/sampler.h"
@@ -41,5 +43,12 @@ std::optional<double> parse_keep_alive(const nlohmann::ordered_json& body);
 const nlohmann::ordered_json* field(const nlohmann::ordered_json& obj, const char* name);
 std::string required_string(const nlohmann::ordered_json& obj, const char* name);
 bool optional_bool(const nlohmann::ordered_json& obj, const char* name, bool fallback);
+
+// The text of a message's content given as a string or a list of parts: the parts whose type is
+// one of text_types (and that hold a "text" string) joined with separator. Anything else is 400
+// naming the part: media types as unsupported (the models read text), the rest as malformed.
+std::string parts_text(const nlohmann::ordered_json& content, const std::string& where,
+                       std::initializer_list<std::string_view> text_types,
+                       std::string_view separator);
 
 }  // namespace lokal::server

@@ -13,26 +13,7 @@ using json = nlohmann::ordered_json;
 namespace {
 
 std::string part_text(const json& content, const std::string& where) {
-    if (content.is_string()) return content.get<std::string>();
-    if (!content.is_array()) {
-        throw HttpError(400, "'" + where + "' must be a string or a list of parts", where);
-    }
-    std::string out;
-    for (size_t i = 0; i < content.size(); ++i) {
-        const json& p = content[i];
-        const std::string at = where + "[" + std::to_string(i) + "]";
-        std::string type = p.is_object() ? p.value("type", "") : "";
-        if ((type == "input_text" || type == "output_text" || type == "text") &&
-            p.contains("text") && p["text"].is_string()) {
-            out += p["text"].get<std::string>();
-        } else if (type == "input_image" || type == "input_file" || type == "input_audio") {
-            throw HttpError(400, "'" + at + "': " + type.append(" is not supported (text only)"),
-                            at);
-        } else {
-            throw HttpError(400, "'" + at + "' must be an input_text part", at);
-        }
-    }
-    return out;
+    return parts_text(content, where, {"input_text", "output_text", "text"}, "");
 }
 
 // An assistant message to hang a function call on: the last one if it is the previous item.
