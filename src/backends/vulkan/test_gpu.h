@@ -1,0 +1,65 @@
+// The Vulkan device the backend's tests run on, made once per test binary: LOKAL_DEVICE's
+// choice when it names a Vulkan device, else the best one, software devices (lavapipe) too.
+// Tests derive from VulkanTest, which skips them, saying why, when there is no device.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/vulkan/command_stream.h"
+#include "backends/vulkan/device.h"
+#include "backends/vulkan/device_choice.h"
+#include "backends/vulkan/instance.h"
+#include "base/error.h"
+
+namespace lokal::vk::testing {
+
+struct TestGpu {
+    std::unique_ptr<Instance> instance;
+    std::unique_ptr<Device> device;
+    std::string skip_reason;
+};
+
+inline TestGpu& test_gpu() {
+    static TestGpu gpu = [] {
+        TestGpu g;
+        std::string why;
+        g.instance = Instance::create(&why);
+        if (!g.instance) {
+            g.skip_reason = "no Vulkan: " + why;
+            return g;
+        }
+        std::vector<DeviceInfo> infos;
+        for (size_t i = 0; i < g.instance->physical_devices().size(); ++i) {
+            infos.push_back(
+                describe_device(g.instance->physical_devices()[i], static_cast<int>(i)));
+        }
+        DeviceRequest request = device_request_from_env();
+        if (request.kind == DeviceRequest::Kind::Cpu) {
+            g.skip_reason = "LOKAL_DEVICE=cpu";
+            return g;
+        }
+        request.kind = DeviceRequest::Kind::Vulkan;
+        if (infos.empty()) {
+            g.skip_reason = "no Vulkan device (install mesa-vulkan-drivers for lavapipe)";
+            return g;
+        }
+        const DeviceChoice choice = choose_device(request, infos, "");
+        g.device = std::make_unique<Device>(*g.instance, *choice.vulkan_index);
+        return g;
+    }();
+    return gpu;
+}
+
+class VulkanTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (!test_gpu().device) GTEST_SKIP() << test_gpu().skip_reason;
+    }
+    static const Device& device() { return *test_gpu().device; }
+};
+
+}  // namespace lokal::vk::testing
