@@ -37,11 +37,6 @@ const DeviceInfo* best_device(const std::vector<DeviceInfo>& devices, bool allow
     return best;
 }
 
-std::string describe(const DeviceInfo& d) {
-    return "vulkan:" + std::to_string(d.index) + " (" + d.name + ", " + device_type_name(d.type) +
-           ")";
-}
-
 }  // namespace
 
 DeviceRequest parse_device_request(std::string_view text) {
@@ -80,7 +75,7 @@ DeviceChoice choose_device(const DeviceRequest& request, const std::vector<Devic
             return {std::nullopt, "LOKAL_DEVICE=cpu"};
         case Kind::Auto: {
             if (const DeviceInfo* d = best_device(devices, false)) {
-                return {d->index, describe(*d) + ": the best GPU"};
+                return {d->index, "the best GPU"};
             }
             return {std::nullopt, devices.empty() ? none
                                                   : "only software Vulkan devices (use "
@@ -94,7 +89,7 @@ DeviceChoice choose_device(const DeviceRequest& request, const std::vector<Devic
     }
     if (request.index < 0) {
         const DeviceInfo* d = best_device(devices, true);
-        return {d->index, describe(*d) + ": LOKAL_DEVICE=vulkan"};
+        return {d->index, "the best Vulkan device"};
     }
     if (request.index >= static_cast<int>(devices.size())) {
         throw Error("LOKAL_DEVICE=vulkan:" + std::to_string(request.index) + ", but there " +
@@ -105,8 +100,7 @@ DeviceChoice choose_device(const DeviceRequest& request, const std::vector<Devic
                         "; `lokal devices` lists them)",
                     ErrorKind::InvalidInput);
     }
-    const DeviceInfo& d = devices[static_cast<size_t>(request.index)];
-    return {d.index, describe(d) + ": LOKAL_DEVICE=vulkan:" + std::to_string(d.index)};
+    return {request.index, "named by LOKAL_DEVICE"};
 }
 
 }  // namespace lokal::vk

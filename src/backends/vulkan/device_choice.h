@@ -22,7 +22,7 @@ DeviceRequest device_request_from_env();  // LOKAL_DEVICE
 
 struct DeviceChoice {
     std::optional<int> vulkan_index;  // nullopt: the CPU
-    std::string reason;               // one line for users: why this device
+    std::string reason;               // why this device, for users: "the best GPU"
 };
 
 // auto: the best GPU (discrete, then integrated, then virtual; more memory first), or the CPU

@@ -26,7 +26,11 @@ std::unique_ptr<Instance> Instance::create(std::string* why) {
     VkInstance handle = VK_NULL_HANDLE;
     const VkResult r = vkCreateInstance(&info, nullptr, &handle);
     if (r != VK_SUCCESS) {
-        if (why) *why = "vkCreateInstance failed: " + vk_result_name(r);
+        if (why) {
+            *why = r == VK_ERROR_INCOMPATIBLE_DRIVER
+                       ? "no Vulkan driver is installed (VK_ERROR_INCOMPATIBLE_DRIVER)"
+                       : "vkCreateInstance failed: " + vk_result_name(r);
+        }
         return nullptr;
     }
     return std::unique_ptr<Instance>(new Instance(handle));
