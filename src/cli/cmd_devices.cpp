@@ -52,6 +52,9 @@ constexpr const char* kRowFormat = "%-10s %-40s %-10s %10s %8s %5s %5s %7s\n";
 }  // namespace
 
 int devices_command() {
+#if LOKAL_HAVE_VULKAN
+    const vk::DeviceRequest request = vk::device_request_from_env();  // a bad value: an error
+#endif
     std::printf(kRowFormat, "DEVICE", "NAME", "TYPE", "MEMORY", "SUBGROUP", "FP16", "INT8",
                 "COOPMAT");
     const std::string cpu_name = cpu_model_name() + " (" +
@@ -60,7 +63,6 @@ int devices_command() {
     std::printf(kRowFormat, "cpu", cpu_name.c_str(), "cpu", gib(system_memory_bytes()).c_str(), "-",
                 "-", "-", "-");
 #if LOKAL_HAVE_VULKAN
-    const vk::DeviceRequest request = vk::device_request_from_env();  // a bad value is an error
     std::string why;
     const auto instance = vk::Instance::create(&why);
     std::vector<vk::DeviceInfo> devices;
