@@ -43,9 +43,11 @@ uint64_t system_memory_bytes() {
     return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
 }
 
+#if LOKAL_HAVE_VULKAN
 const char* yes_no(bool b) {
     return b ? "yes" : "no";
 }
+#endif
 
 constexpr const char* kRowFormat = "%-10s %-40s %-10s %10s %8s %5s %5s %7s\n";
 
