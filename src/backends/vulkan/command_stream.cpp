@@ -107,6 +107,7 @@ void CommandStream::barrier() {
 }
 
 void CommandStream::submit_and_wait() {
+    if (!recording_) return;  // nothing recorded; everything submitted before has finished
     // Host reads of mapped memory see the device's writes once the fence has signalled.
     VkMemoryBarrier to_host{};
     to_host.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;

@@ -25,7 +25,8 @@ class CommandStream {
     VkDescriptorSet allocate_set(VkDescriptorSetLayout layout);
     // Earlier shader and transfer writes become visible to later shader and transfer accesses.
     void barrier();
-    // Ends the recording, submits it and waits until the device has run it.
+    // Ends the recording, submits it and waits until the device has run it (nothing to do when
+    // nothing was recorded).
     void submit_and_wait();
 
   private:

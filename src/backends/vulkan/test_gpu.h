@@ -1,6 +1,7 @@
 // The Vulkan device the backend's tests run on, made once per test binary: LOKAL_DEVICE's
 // choice when it names a Vulkan device, else the best one, software devices (lavapipe) too.
-// Tests derive from VulkanTest, which skips them, saying why, when there is no device.
+// Tests derive from VulkanTest, which skips them, saying why, when there is no device, and fails
+// them when CI=true (CI installs lavapipe: a missing device there is a broken setup).
 //
 // The instance and device are never destroyed: destroying the instance unloads the driver, and
 // the few allocations Mesa's lavapipe keeps until exit would then be reported by the leak
@@ -9,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +27,7 @@ struct TestGpu {
     std::unique_ptr<Instance> instance;
     std::unique_ptr<Device> device;
     std::string skip_reason;
+    bool asked_for_cpu = false;  // LOKAL_DEVICE=cpu: skip, in CI too
 };
 
 inline TestGpu& test_gpu() {
@@ -44,6 +47,7 @@ inline TestGpu& test_gpu() {
         DeviceRequest request = device_request_from_env();
         if (request.kind == DeviceRequest::Kind::Cpu) {
             g.skip_reason = "LOKAL_DEVICE=cpu";
+            g.asked_for_cpu = true;
             return g;
         }
         request.kind = DeviceRequest::Kind::Vulkan;
@@ -61,7 +65,12 @@ inline TestGpu& test_gpu() {
 class VulkanTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        if (!test_gpu().device) GTEST_SKIP() << test_gpu().skip_reason;
+        if (test_gpu().device) return;
+        const char* ci = std::getenv("CI");
+        if (ci && std::string(ci) == "true" && !test_gpu().asked_for_cpu) {
+            FAIL() << "CI=true, but " << test_gpu().skip_reason;
+        }
+        GTEST_SKIP() << test_gpu().skip_reason;
     }
     static const Device& device() { return *test_gpu().device; }
 };
