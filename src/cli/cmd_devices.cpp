@@ -49,7 +49,7 @@ const char* yes_no(bool b) {
 }
 #endif
 
-constexpr const char* kRowFormat = "%-10s %-40s %-10s %10s %8s %5s %5s %7s\n";
+constexpr const char* kRowFormat = "%-10s %-40s %-10s %10s %10s %8s %5s %5s %7s\n";
 
 }  // namespace
 
@@ -57,13 +57,13 @@ int devices_command() {
 #if LOKAL_HAVE_VULKAN
     const vk::DeviceRequest request = vk::device_request_from_env();  // a bad value: an error
 #endif
-    std::printf(kRowFormat, "DEVICE", "NAME", "TYPE", "MEMORY", "SUBGROUP", "FP16", "INT8",
+    std::printf(kRowFormat, "DEVICE", "NAME", "TYPE", "MEMORY", "FREE", "SUBGROUP", "FP16", "INT8",
                 "COOPMAT");
     const std::string cpu_name = cpu_model_name() + " (" +
                                  std::to_string(ThreadPool::default_threads()) + " cores, " +
                                  kernels::isa_name(kernels::active_isa()) + ")";
     std::printf(kRowFormat, "cpu", cpu_name.c_str(), "cpu", gib(system_memory_bytes()).c_str(), "-",
-                "-", "-", "-");
+                "-", "-", "-", "-");
 #if LOKAL_HAVE_VULKAN
     std::string why;
     const auto instance = vk::Instance::create(&why);
@@ -77,8 +77,10 @@ int devices_command() {
     for (const vk::DeviceInfo& d : devices) {
         const std::string id = "vulkan:" + std::to_string(d.index);
         std::printf(kRowFormat, id.c_str(), d.name.c_str(), vk::device_type_name(d.type),
-                    gib(d.device_local_bytes).c_str(), std::to_string(d.subgroup_size).c_str(),
-                    yes_no(d.fp16), yes_no(d.int8), yes_no(d.cooperative_matrix));
+                    gib(d.device_local_bytes).c_str(),
+                    d.device_local_free_bytes ? gib(d.device_local_free_bytes).c_str() : "-",
+                    std::to_string(d.subgroup_size).c_str(), yes_no(d.fp16), yes_no(d.int8),
+                    yes_no(d.cooperative_matrix));
     }
     if (devices.empty())
         std::printf("\nno Vulkan device: %s\n", why.empty() ? "none found" : why.c_str());

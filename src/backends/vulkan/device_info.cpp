@@ -90,8 +90,14 @@ DeviceInfo describe_device(VkPhysicalDevice device, int index) {
     features.pNext = &storage16;
     vkGetPhysicalDeviceFeatures2(device, &features);
 
-    VkPhysicalDeviceMemoryProperties memory{};
-    vkGetPhysicalDeviceMemoryProperties(device, &memory);
+    VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{};
+    budget.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT;
+    const bool has_budget = has(extensions, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+    VkPhysicalDeviceMemoryProperties2 memory2{};
+    memory2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2;
+    if (has_budget) memory2.pNext = &budget;
+    vkGetPhysicalDeviceMemoryProperties2(device, &memory2);
+    const VkPhysicalDeviceMemoryProperties& memory = memory2.memoryProperties;
 
     DeviceInfo info;
     info.index = index;

@@ -19,6 +19,9 @@ struct DeviceInfo {
     uint32_t api_version = 0;
     std::string driver;               // "llvmpipe", "NVIDIA"; empty before Vulkan 1.2 drivers
     uint64_t device_local_bytes = 0;  // the largest device-local heap
+    // What this process may still allocate there (VK_EXT_memory_budget); 0: the driver does
+    // not say.
+    uint64_t device_local_free_bytes = 0;
     uint32_t subgroup_size = 0;
     bool subgroup_arithmetic = false;       // subgroupAdd & co. in compute shaders
     bool fp16 = false;                      // shaderFloat16
