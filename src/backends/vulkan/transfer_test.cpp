@@ -27,6 +27,19 @@ TEST_F(TransferTest, RoundTripsThroughDeviceAndHostMemory) {
     }
 }
 
+TEST_F(TransferTest, LargeCopiesGoThroughTheStagingBufferInChunks) {
+    // More than one 64 MiB staging chunk, at an offset that splits a chunk off-center.
+    const uint64_t bytes = (65ull << 20) + 12;
+    std::vector<uint32_t> data(bytes / 4);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint32_t>(i * 2654435761u);
+    CommandStream stream(device());
+    const Buffer buf(device(), bytes + 8, MemoryKind::DeviceLocal, "a large test buffer");
+    upload(stream, buf, 8, data.data(), bytes);
+    std::vector<uint32_t> back(data.size());
+    download(stream, buf, 8, back.data(), bytes);
+    EXPECT_TRUE(back == data);
+}
+
 TEST_F(TransferTest, AnImpossibleAllocationIsAClearError) {
     // Far more than any device has; drivers answer out of memory, or refuse the buffer's size.
     const uint64_t huge = uint64_t{1} << 50;
