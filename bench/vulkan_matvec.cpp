@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/vulkan/buffer.h"
@@ -62,10 +63,17 @@ int run(int argc, char** argv) {
     const vk::Device device(*instance, *choice.vulkan_index);
     std::printf("device: vulkan:%d %s (%s)\n", *choice.vulkan_index, device.info().name.c_str(),
                 device.info().driver.c_str());
-    std::printf("%-6s %14s %10s %12s %10s\n", "type", "shape", "MiB", "us/matvec", "GB/s");
+    std::printf("%-6s %14s %10s %-10s %12s %10s\n", "type", "shape", "MiB", "reduction",
+                "us/matvec", "GB/s");
 
     vk::CommandStream stream(device, 1024);
-    vk::Matvec matvec(device);
+    // The plain shaders (a shared-memory tree) and, where the device has subgroup arithmetic,
+    // the subgroup variant.
+    std::vector<std::pair<const char*, std::unique_ptr<vk::Matvec>>> variants;
+    variants.emplace_back("shared", std::make_unique<vk::Matvec>(device, false));
+    if (device.info().subgroup_arithmetic) {
+        variants.emplace_back("subgroup", std::make_unique<vk::Matvec>(device, true));
+    }
     const std::vector<float> source = random_normal(int64_t{rows} * cols, 1, 0.5f);
     const std::vector<float> x = random_normal(cols, 2, 1.0f);
     const vk::Buffer x_buf(device, x.size() * 4, vk::MemoryKind::DeviceLocal, "x");
@@ -81,12 +89,14 @@ int run(int argc, char** argv) {
         const vk::Buffer w(device, raw.size(), vk::MemoryKind::DeviceLocal, "the weights");
         vk::upload(stream, w, 0, raw.data(), raw.size());
         const vk::MatvecShape shape{rows, cols, 1};
-        time_matvec(stream, matvec, t, w, x_buf, y_buf, shape, 3);  // warm-up: pipeline, caches
-        const double seconds = time_matvec(stream, matvec, t, w, x_buf, y_buf, shape, reps);
-        const std::string dims = std::to_string(rows) + "x" + std::to_string(cols);
-        std::printf("%-6s %14s %10.1f %12.1f %10.1f\n", std::string(info.name).c_str(),
-                    dims.c_str(), raw.size() / 1048576.0, seconds * 1e6,
-                    raw.size() / seconds / 1e9);
+        for (auto& [reduction, matvec] : variants) {
+            time_matvec(stream, *matvec, t, w, x_buf, y_buf, shape, 3);  // warm-up
+            const double seconds = time_matvec(stream, *matvec, t, w, x_buf, y_buf, shape, reps);
+            const std::string dims = std::to_string(rows) + "x" + std::to_string(cols);
+            std::printf("%-6s %14s %10.1f %-10s %12.1f %10.1f\n", std::string(info.name).c_str(),
+                        dims.c_str(), raw.size() / 1048576.0, reduction, seconds * 1e6,
+                        raw.size() / seconds / 1e9);
+        }
     }
     return 0;
 }

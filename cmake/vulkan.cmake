@@ -23,18 +23,34 @@ set(spv_dir ${CMAKE_BINARY_DIR}/shaders)
 file(GLOB shader_sources CONFIGURE_DEPENDS ${shader_dir}/*.comp)
 file(GLOB shader_includes CONFIGURE_DEPENDS ${shader_dir}/*.glsl)
 set(spv_files "")
+# A shader whose source has a line "// lokal-variants: a b" is also built once per variant with
+# VARIANT_A (VARIANT_B, ...) defined, embedded as <stem>_a (<stem>_b, ...).
 foreach(src ${shader_sources})
   get_filename_component(stem ${src} NAME_WE)
-  set(spv ${spv_dir}/${stem}.spv)
-  # Vulkan 1.1 SPIR-V: what every device with a Vulkan 1.1 driver (2018 on) runs.
-  add_custom_command(
-    OUTPUT ${spv}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${spv_dir}
-    COMMAND ${LOKAL_GLSLC} --target-env=vulkan1.1 -O -Werror -I ${shader_dir} -o ${spv} ${src}
-    DEPENDS ${src} ${shader_includes}
-    COMMENT "glslc ${stem}.comp"
-    VERBATIM)
-  list(APPEND spv_files ${spv})
+  file(STRINGS ${src} variant_line REGEX "^// lokal-variants:")
+  string(REGEX REPLACE "^// lokal-variants:" "" variants "${variant_line}")
+  separate_arguments(variants)
+  foreach(variant "" ${variants})
+    if(variant STREQUAL "")
+      set(name ${stem})
+      set(define "")
+    else()
+      set(name ${stem}_${variant})
+      string(TOUPPER "VARIANT_${variant}" define)
+      set(define "-D${define}")
+    endif()
+    set(spv ${spv_dir}/${name}.spv)
+    # Vulkan 1.1 SPIR-V: what every device with a Vulkan 1.1 driver (2018 on) runs.
+    add_custom_command(
+      OUTPUT ${spv}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${spv_dir}
+      COMMAND ${LOKAL_GLSLC} --target-env=vulkan1.1 -O -Werror ${define} -I ${shader_dir} -o ${spv}
+              ${src}
+      DEPENDS ${src} ${shader_includes}
+      COMMENT "glslc ${name}"
+      VERBATIM)
+    list(APPEND spv_files ${spv})
+  endforeach()
 endforeach()
 
 set(embedded ${CMAKE_BINARY_DIR}/generated/shader_spirv_data.cpp)

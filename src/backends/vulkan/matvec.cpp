@@ -53,8 +53,10 @@ void Matvec::record(CommandStream& stream, DType t, const Buffer& w, const Buffe
     LOKAL_ASSERT(uint64_t{shape.cols} * shape.n_vec * 4 <= x.size());
     LOKAL_ASSERT(uint64_t{shape.rows} * shape.n_vec * 4 <= y.size());
     auto& pipeline = pipelines_[t];
-    if (!pipeline)
-        pipeline = std::make_unique<ComputePipeline>(device_, shader, 3, sizeof(MatvecPush));
+    if (!pipeline) {
+        const std::string name = subgroups_ ? std::string(shader) + "_subgroup" : shader;
+        pipeline = std::make_unique<ComputePipeline>(device_, name, 3, sizeof(MatvecPush));
+    }
     const MatvecPush push{shape.rows, shape.cols, static_cast<uint32_t>(rb), 0, 0, shape.cols,
                           0,          shape.rows};
     pipeline->dispatch(stream, {&w, &x, &y}, &push, row_groups(device_, shape.rows, shape.n_vec));

@@ -22,7 +22,10 @@ struct MatvecShape {
 
 class Matvec {
   public:
-    explicit Matvec(const Device& device) : device_(device) {}
+    // subgroups: add partial sums with subgroup arithmetic (the shaders' subgroup variant);
+    // by default where the device offers it in compute shaders.
+    explicit Matvec(const Device& device) : Matvec(device, device.info().subgroup_arithmetic) {}
+    Matvec(const Device& device, bool subgroups) : device_(device), subgroups_(subgroups) {}
 
     // Records y = W x for every vector; W holds shape.rows rows of type t back to back. Throws
     // lokal::Error (unsupported) for a type without a shader. Pipelines are made on first use.
@@ -31,6 +34,7 @@ class Matvec {
 
   private:
     const Device& device_;
+    bool subgroups_;
     std::map<DType, std::unique_ptr<ComputePipeline>> pipelines_;
 };
 

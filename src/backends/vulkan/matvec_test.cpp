@@ -2,9 +2,11 @@
 // (dtype_info(t).to_float), at several shapes, odd ones included.
 //
 // Tolerance: the shader sums in fp32 in another order than any CPU kernel: each thread adds its
-// units one after another (at most cols/64 units of up to 32 products), then 64 partial sums are
-// added as a tree. Sequential fp32 summation of m terms errs by at most (m-1)·eps·Σ|term|, the
-// tree by log2(64)·eps·Σ|term|, and forming each product (scale × quant × x) by a few eps more.
+// units one after another (at most cols/64 units of up to 32 products), then the 64 partial sums
+// are added in an order the variant and the device choose (a tree in shared memory, or within
+// subgroups and then across them). Fp32 summation of m terms in any order errs by at most
+// (m-1)·eps·Σ|term|, so the threads' sums by (cols/64 + 32)·eps and the 64 partials by 63·eps,
+// and forming each product (scale × quant × x) adds a few eps more.
 // The K types split each 32-element part into d·sc·Σq·x − dmin·m·Σx, whose two terms can each be
 // a few times larger than Σ|w·x|; a factor of 4 covers that. A wrong nibble, scale or block
 // offset moves the result by a sizeable fraction of Σ|w·x|, far above this bound.
@@ -32,12 +34,14 @@ struct Case {
     uint32_t rows;
     uint32_t blocks;  // per row: cols = blocks * block_elems (33 elements for F32/F16: odd sizes)
     uint32_t n_vec;
+    bool subgroups = false;  // the shaders' subgroup-arithmetic variant
 };
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
     const Case& c = info.param;
     return std::string(dtype_name(c.type)) + "_" + std::to_string(c.rows) + "x" +
-           std::to_string(c.blocks) + "_v" + std::to_string(c.n_vec);
+           std::to_string(c.blocks) + "_v" + std::to_string(c.n_vec) +
+           (c.subgroups ? "_subgroup" : "");
 }
 
 uint32_t cols_of(const Case& c) {
@@ -46,14 +50,17 @@ uint32_t cols_of(const Case& c) {
 }
 
 double tolerance_factor(uint32_t cols) {
-    const double sequential = cols / 64.0 + 32.0;
-    return 4.0 * (sequential + 6.0 + 4.0) * FLT_EPSILON;
+    const double per_thread = cols / 64.0 + 32.0;
+    return 4.0 * (per_thread + 63.0 + 4.0) * FLT_EPSILON;
 }
 
 class MatvecTest : public testing::VulkanTest, public ::testing::WithParamInterface<Case> {};
 
 TEST_P(MatvecTest, MatchesTheDequantizedReference) {
     const Case& c = GetParam();
+    if (c.subgroups && !device().info().subgroup_arithmetic) {
+        GTEST_SKIP() << device().info().name << " has no subgroup arithmetic in compute shaders";
+    }
     const uint32_t cols = cols_of(c);
     const DTypeInfo& info = dtype_info(c.type);
 
@@ -74,7 +81,7 @@ TEST_P(MatvecTest, MatchesTheDequantizedReference) {
     const Buffer y_buf(device(), uint64_t{c.rows} * c.n_vec * 4, MemoryKind::DeviceLocal, "y");
     upload(stream, w_buf, 0, raw.data(), raw.size());
     upload(stream, x_buf, 0, x.data(), x.size() * 4);
-    Matvec matvec(device());
+    Matvec matvec(device(), c.subgroups);
     matvec.record(stream, c.type, w_buf, x_buf, y_buf, {c.rows, cols, c.n_vec});
     std::vector<float> y(uint64_t{c.rows} * c.n_vec);
     download(stream, y_buf, 0, y.data(), y.size() * 4);
@@ -102,11 +109,14 @@ TEST_P(MatvecTest, MatchesTheDequantizedReference) {
 
 std::vector<Case> all_cases() {
     std::vector<Case> cases;
-    for (DType t : {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
-        cases.push_back({t, 1, 1, 1});
-        cases.push_back({t, 7, 3, 2});
-        cases.push_back({t, 67, 5, 1});
-        cases.push_back({t, 130, 16, 3});  // 4096 columns for the 256-element K types
+    for (bool subgroups : {false, true}) {
+        for (DType t :
+             {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+            cases.push_back({t, 1, 1, 1, subgroups});
+            cases.push_back({t, 7, 3, 2, subgroups});
+            cases.push_back({t, 67, 5, 1, subgroups});
+            cases.push_back({t, 130, 16, 3, subgroups});  // 4096 columns for the K types
+        }
     }
     // More rows than one grid dimension holds on many devices (65535): the rest run in z.
     cases.push_back({DType::Q4_0, 70001, 1, 1});

@@ -1,4 +1,5 @@
 #version 450
+// lokal-variants: subgroup
 #include "matvec_head.glsl"
 
 // A unit is one element.

@@ -7,6 +7,9 @@
 // W is bound as 32-bit words: blocks are 2-byte aligned at best (q4_0 is 18 bytes), and words
 // need no 8/16-bit storage feature, so these shaders run on any Vulkan 1.1 device.
 #extension GL_GOOGLE_include_directive : require
+#ifdef VARIANT_SUBGROUP
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 
 #define WG_SIZE 64
 layout(local_size_x = WG_SIZE) in;

@@ -1,4 +1,8 @@
-// main() of the matvec shaders (see matvec_head.glsl).
+// main() of the matvec shaders (see matvec_head.glsl). Built twice: the plain variant adds the
+// 64 partial sums as a tree in shared memory; VARIANT_SUBGROUP (for devices with subgroup
+// arithmetic in compute shaders) adds within each subgroup first, leaving one value per
+// subgroup for shared memory (its extension is enabled in matvec_head.glsl). Either is right
+// for any subgroup size.
 shared float partial[WG_SIZE];
 
 void main() {
@@ -13,6 +17,16 @@ void main() {
 
     float sum = 0.0;
     for (uint u = tid; u < n_units; u += WG_SIZE) sum += unit_dot(row_off, u, xo);
+#ifdef VARIANT_SUBGROUP
+    sum = subgroupAdd(sum);
+    if (subgroupElect()) partial[gl_SubgroupID] = sum;
+    barrier();
+    if (tid == 0) {
+        float total = 0.0;
+        for (uint i = 0; i < gl_NumSubgroups; ++i) total += partial[i];
+        y[p.y_offset + vec * p.y_stride + row] = total;
+    }
+#else
     partial[tid] = sum;
     barrier();
     for (uint s = WG_SIZE / 2; s > 0; s >>= 1) {
@@ -20,4 +34,5 @@ void main() {
         barrier();
     }
     if (tid == 0) y[p.y_offset + vec * p.y_stride + row] = partial[0];
+#endif
 }

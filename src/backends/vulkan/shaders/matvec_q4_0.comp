@@ -1,4 +1,5 @@
 #version 450
+// lokal-variants: subgroup
 #include "matvec_head.glsl"
 
 // A unit is one block_q4_0 (18 bytes): fp16 d, then 16 bytes whose low nibbles are elements

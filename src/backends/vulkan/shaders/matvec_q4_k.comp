@@ -1,4 +1,5 @@
 #version 450
+// lokal-variants: subgroup
 #include "matvec_head.glsl"
 
 // A unit is one of the 8 sub-blocks of 32 of a block_q4_K (144 bytes: fp16 d, fp16 dmin,
