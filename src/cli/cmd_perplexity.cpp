@@ -11,6 +11,7 @@
 
 namespace lokal::cli {
 
+
 int perplexity_command(const PerplexityOptions& o) {
     auto model = model::Model::load(store::resolve_model(o.model));
     const auto& tok = model->tokenizer();

@@ -276,10 +276,9 @@ int create_command(const StoreOptions& o) {
     store::Store s = store::Store::open_default();
     fs::path base = fs::absolute(fs::path(o.create_file)).parent_path();
     bool quiet = o.create_quiet;
-    store::create_model(s, o.create_name, mf, base, store::PathAccess::Allowed,
-                        [quiet](const std::string& msg) {
-                            if (!quiet) std::fprintf(stderr, "%s\n", msg.c_str());
-                        });
+    store::create_model(s, o.create_name, mf, base, store::PathAccess::Allowed, [quiet](const std::string& msg) {
+        if (!quiet) std::fprintf(stderr, "%s\n", msg.c_str());
+    });
     if (!quiet) std::fprintf(stderr, "success\n");
     return 0;
 }
