@@ -373,5 +373,45 @@ class Commands(unittest.TestCase):
         self.assertRegex(out, r"load [0-9.]+ s; [0-9]+ matrices repacked into [0-9.]+ MiB")
 
 
+class Devices(unittest.TestCase):
+    def devices(self, device=None):
+        env = dict(os.environ)
+        env.pop("LOKAL_DEVICE", None)
+        if device is not None:
+            env["LOKAL_DEVICE"] = device
+        return lokal("devices", env=env)
+
+    def test_lists_the_cpu_and_the_choice(self):
+        r = self.devices()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.decode().splitlines()
+        self.assertTrue(lines[0].startswith("DEVICE "), lines)
+        self.assertTrue(lines[1].startswith("cpu "), lines)
+        out = r.stdout.decode()
+        if "built without the Vulkan backend" not in out:
+            self.assertIn("LOKAL_DEVICE=(unset) picks ", out)
+
+    def test_vulkan_devices_can_be_named(self):
+        out = self.devices().stdout.decode()
+        if "vulkan:0 " not in out:
+            self.skipTest("no Vulkan device here")
+        r = self.devices("vulkan:0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("LOKAL_DEVICE=vulkan:0 picks vulkan:0 (", r.stdout.decode())
+        r = self.devices("vulkan:99")
+        self.assertEqual(r.returncode, 1)
+        self.assertTrue(r.stderr.decode().startswith("lokal: error: LOKAL_DEVICE=vulkan:99, but "),
+                        r.stderr)
+
+    def test_an_unknown_device_is_a_user_error(self):
+        if "built without the Vulkan backend" in self.devices().stdout.decode():
+            self.skipTest("built without the Vulkan backend")
+        r = self.devices("gpu")
+        self.assertEqual(r.returncode, 1)
+        err = r.stderr.decode()
+        self.assertTrue(err.startswith("lokal: error: unknown device 'gpu'"), err)
+        self.assertEqual(r.stdout, b"")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -120,6 +120,9 @@ int run(int argc, char** argv) {
     lg_cmd->add_option("-t,--threads", lg.n_threads, "Threads (0: one per physical core)");
     lg_cmd->add_option("-c,--ctx", lg.n_ctx, "Context length (0: enough for the tokens)");
 
+    auto* devices_cmd = app.add_subcommand(
+        "devices", "List the CPU and the Vulkan GPUs, and which one LOKAL_DEVICE picks");
+
     BenchOptions bench;
     auto* bench_cmd = app.add_subcommand("bench", "Measure prompt and generation speed");
     bench_cmd->add_option("model", bench.model, "Model file (.gguf)")->required();
@@ -241,6 +244,7 @@ int run(int argc, char** argv) {
         if (*show_cmd) return show_command(show);
         if (*lg_cmd) return logits_command(lg);
         if (*bench_cmd) return bench_command(bench);
+        if (*devices_cmd) return devices_command();
         if (*ppl_cmd) return perplexity_command(ppl);
         if (*emb_cmd) return embed_command(emb);
         if (*srv_cmd) {

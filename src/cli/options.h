@@ -126,4 +126,7 @@ struct TemplateOptions {
 };
 int template_render_command(const TemplateOptions& o);
 
+// `lokal devices`: the CPU and the Vulkan devices, and which one LOKAL_DEVICE picks.
+int devices_command();
+
 }  // namespace lokal::cli

@@ -259,11 +259,9 @@ std::string parts_text(const json& content, const std::string& where,
         } else if (type.find("image") != std::string::npos ||
                    type.find("file") != std::string::npos ||
                    type.find("audio") != std::string::npos || type == "document") {
-            throw HttpError(400,
-                            "'" + at + "': " + type +
-                                " parts are not supported (the model "
-                                "reads text only)",
-                            at);
+            std::string message = "'" + at + "': ";
+            message.append(type).append(" parts are not supported (the model reads text only)");
+            throw HttpError(400, message, at);
         } else {
             throw HttpError(400, "'" + at + "' must be a text part", at);
         }

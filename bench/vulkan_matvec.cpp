@@ -1,0 +1,113 @@
+// Times the Vulkan matvec shaders: y = W x for a rows x cols matrix of each type (4096 x 4096 by
+// default), reporting microseconds per product and the weight bytes read per second, the bound
+// that matters for token generation. Usage: bench_vulkan_matvec [rows cols [reps]]; the device
+// is LOKAL_DEVICE's choice (vulkan, vulkan:N; default: the best Vulkan device, software too).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "backends/vulkan/buffer.h"
+#include "backends/vulkan/command_stream.h"
+#include "backends/vulkan/device.h"
+#include "backends/vulkan/device_choice.h"
+#include "backends/vulkan/instance.h"
+#include "backends/vulkan/matvec.h"
+#include "backends/vulkan/transfer.h"
+#include "base/error.h"
+#include "base/random_values.h"
+#include "tensor/dtype.h"
+
+namespace {
+
+using namespace lokal;
+
+double time_matvec(vk::CommandStream& stream, vk::Matvec& matvec, DType t, const vk::Buffer& w,
+                   const vk::Buffer& x, const vk::Buffer& y, const vk::MatvecShape& shape,
+                   int reps) {
+    // One submission of `reps` products, each after a barrier (as a forward pass runs them), so
+    // the per-submission cost is spread over all of them.
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < reps; ++i) {
+        matvec.record(stream, t, w, x, y, shape);
+        stream.barrier();
+    }
+    stream.submit_and_wait();
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    return elapsed.count() / reps;
+}
+
+int run(int argc, char** argv) {
+    const uint32_t rows = argc > 2 ? std::atoi(argv[1]) : 4096;
+    const uint32_t cols = argc > 2 ? std::atoi(argv[2]) : 4096;
+    const int reps = argc > 3 ? std::atoi(argv[3]) : 200;
+    if (rows == 0 || cols % 256 != 0 || reps < 1 || reps > 1000) {
+        std::fprintf(stderr,
+                     "usage: bench_vulkan_matvec [rows cols [reps]] (cols: a multiple "
+                     "of 256, reps: 1..1000)\n");
+        return 2;
+    }
+    std::string why;
+    const auto instance = vk::Instance::create(&why);
+    if (!instance) throw Error("no Vulkan: " + why, ErrorKind::Unsupported);
+    std::vector<vk::DeviceInfo> infos;
+    for (size_t i = 0; i < instance->physical_devices().size(); ++i) {
+        infos.push_back(vk::describe_device(instance->physical_devices()[i], static_cast<int>(i)));
+    }
+    vk::DeviceRequest request = vk::device_request_from_env();
+    request.kind = vk::DeviceRequest::Kind::Vulkan;
+    const vk::DeviceChoice choice = vk::choose_device(request, infos, why);
+    const vk::Device device(*instance, *choice.vulkan_index);
+    std::printf("device: vulkan:%d %s (%s)\n", *choice.vulkan_index, device.info().name.c_str(),
+                device.info().driver.c_str());
+    std::printf("%-6s %14s %10s %-10s %12s %10s\n", "type", "shape", "MiB", "reduction",
+                "us/matvec", "GB/s");
+
+    vk::CommandStream stream(device, 1024);
+    // The plain shaders (a shared-memory tree) and, where the device has subgroup arithmetic,
+    // the subgroup variant.
+    std::vector<std::pair<const char*, std::unique_ptr<vk::Matvec>>> variants;
+    variants.emplace_back("shared", std::make_unique<vk::Matvec>(device, false));
+    if (device.info().subgroup_arithmetic) {
+        variants.emplace_back("subgroup", std::make_unique<vk::Matvec>(device, true));
+    }
+    const std::vector<float> source = random_normal(int64_t{rows} * cols, 1, 0.5f);
+    const std::vector<float> x = random_normal(cols, 2, 1.0f);
+    const vk::Buffer x_buf(device, x.size() * 4, vk::MemoryKind::DeviceLocal, "x");
+    const vk::Buffer y_buf(device, uint64_t{rows} * 4, vk::MemoryKind::DeviceLocal, "y");
+    vk::upload(stream, x_buf, 0, x.data(), x.size() * 4);
+    for (DType t : {DType::F32, DType::F16, DType::Q8_0, DType::Q6_K, DType::Q4_K, DType::Q4_0}) {
+        const DTypeInfo& info = dtype_info(t);
+        const uint64_t rb = row_bytes(t, cols);
+        std::vector<uint8_t> raw(rb * rows);
+        for (uint32_t r = 0; r < rows; ++r) {
+            info.from_float(source.data() + uint64_t{r} * cols, raw.data() + r * rb, cols);
+        }
+        const vk::Buffer w(device, raw.size(), vk::MemoryKind::DeviceLocal, "the weights");
+        vk::upload(stream, w, 0, raw.data(), raw.size());
+        const vk::MatvecShape shape{rows, cols, 1};
+        for (auto& [reduction, matvec] : variants) {
+            time_matvec(stream, *matvec, t, w, x_buf, y_buf, shape, 3);  // warm-up
+            const double seconds = time_matvec(stream, *matvec, t, w, x_buf, y_buf, shape, reps);
+            const std::string dims = std::to_string(rows) + "x" + std::to_string(cols);
+            std::printf("%-6s %14s %10.1f %-10s %12.1f %10.1f\n", std::string(info.name).c_str(),
+                        dims.c_str(), raw.size() / 1048576.0, reduction, seconds * 1e6,
+                        raw.size() / seconds / 1e9);
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const lokal::Error& e) {
+        std::fprintf(stderr, "bench_vulkan_matvec: %s\n", e.what());
+        return 1;
+    }
+}
