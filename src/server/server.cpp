@@ -139,64 +139,71 @@ void block_shutdown_signals(sigset_t& set) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-}  // namespace
-
-int serve(const ServerOptions& options) {
-    sigset_t signals;
-    block_shutdown_signals(signals);  // before any thread starts, so all inherit it
-    std::unique_ptr<httplib::Server> http;
-    if (!options.tls_cert.empty() || !options.tls_key.empty()) {
-        if (options.tls_cert.empty() || options.tls_key.empty()) {
-            throw Error("TLS needs both --tls-cert and --tls-key");
-        }
-        auto tls =
-            std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
-        if (!tls->is_valid()) {
-            throw Error("cannot use the TLS certificate '" + options.tls_cert + "' and key '" +
-                        options.tls_key + "'; check that both are PEM files that match");
-        }
-        http = std::move(tls);
-    } else {
-        http = std::make_unique<httplib::Server>();
+// Plain HTTP, or HTTPS when both a certificate and a key are given.
+std::unique_ptr<httplib::Server> make_http_server(const ServerOptions& options) {
+    if (options.tls_cert.empty() && options.tls_key.empty()) {
+        return std::make_unique<httplib::Server>();
     }
-    ServerState state(options);
+    if (options.tls_cert.empty() || options.tls_key.empty()) {
+        throw Error("TLS needs both --tls-cert and --tls-key");
+    }
+    auto tls =
+        std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+    if (!tls->is_valid()) {
+        throw Error("cannot use the TLS certificate '" + options.tls_cert + "' and key '" +
+                    options.tls_key + "'; check that both are PEM files that match");
+    }
+    return tls;
+}
 
-    http->new_task_queue = [] { return new httplib::ThreadPool(64); };
-    http->set_keep_alive_max_count(1000);
-    http->set_keep_alive_timeout(5);  // idle keep-alive connections also delay shutdown
-    http->set_read_timeout(300);
-    http->set_write_timeout(300);
+void set_limits(httplib::Server& http) {
+    http.new_task_queue = [] { return new httplib::ThreadPool(64); };
+    http.set_keep_alive_max_count(1000);
+    http.set_keep_alive_timeout(5);  // idle keep-alive connections also delay shutdown
+    http.set_read_timeout(300);
+    http.set_write_timeout(300);
     // Model files uploaded to /api/blobs can be any size; every other body is held to
-    // --max-body here, before it is read.
-    http->set_payload_max_length(std::numeric_limits<size_t>::max());
+    // --max-body in the pre-routing hook, before it is read.
+    http.set_payload_max_length(std::numeric_limits<size_t>::max());
+}
 
-    const OriginPolicy origins(options.origins);
-    http->set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
-        if (answer_cross_origin(req, res, origins)) {
+bool authorized(const httplib::Request& req, const ServerOptions& options) {
+    if (options.api_key.empty() || req.path == "/" || req.path == "/health" ||
+        (options.metrics_public && req.path == "/metrics")) {
+        return true;
+    }
+    return req.get_header_value("Authorization") == "Bearer " + options.api_key ||
+           req.get_header_value("X-Api-Key") == options.api_key;
+}
+
+// What every request goes through before its route: CORS, the body limit, form-labelled JSON,
+// the API key.
+void set_pre_routing(httplib::Server& http, const ServerOptions& options,
+                     const OriginPolicy& origins) {
+    http.set_pre_routing_handler(
+        [&options, &origins](const httplib::Request& req, httplib::Response& res) {
+            if (answer_cross_origin(req, res, origins)) {
+                return httplib::Server::HandlerResponse::Handled;
+            }
+            if (!is_blob_upload(req) && body_too_large(req, options.max_body_bytes)) {
+                reroute_to_oversized_body(req);
+                return httplib::Server::HandlerResponse::Unhandled;
+            }
+            treat_form_bodies_as_json(req);
+            if (authorized(req, options)) return httplib::Server::HandlerResponse::Unhandled;
+            send_error(req, res, 401, "missing or wrong API key");
             return httplib::Server::HandlerResponse::Handled;
-        }
-        if (!is_blob_upload(req) && body_too_large(req, options.max_body_bytes)) {
-            reroute_to_oversized_body(req);
-            return httplib::Server::HandlerResponse::Unhandled;
-        }
-        treat_form_bodies_as_json(req);
-        if (options.api_key.empty() || req.path == "/" || req.path == "/health" ||
-            (options.metrics_public && req.path == "/metrics")) {
-            return httplib::Server::HandlerResponse::Unhandled;
-        }
-        const std::string auth = req.get_header_value("Authorization");
-        const std::string want = "Bearer " + options.api_key;
-        if (auth == want || req.get_header_value("X-Api-Key") == options.api_key) {
-            return httplib::Server::HandlerResponse::Unhandled;
-        }
-        send_error(req, res, 401, "missing or wrong API key");
-        return httplib::Server::HandlerResponse::Handled;
-    });
-    http->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+        });
+}
+
+// Errors cpp-httplib answers itself (404, 400 for a bad request line) and exceptions that escape
+// a handler get our JSON error bodies; every answer is counted and, unless quiet, logged.
+void set_error_and_log_handlers(httplib::Server& http, ServerState& state) {
+    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;
         send_error(req, res, res.status, default_message(res.status));
     });
-    http->set_exception_handler(
+    http.set_exception_handler(
         [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& ep) {
             std::string message = "internal error";
             try {
@@ -207,7 +214,7 @@ int serve(const ServerOptions& options) {
             }
             send_error(req, res, 500, message);
         });
-    http->set_logger([&state](const httplib::Request& req, const httplib::Response& res) {
+    http.set_logger([&state](const httplib::Request& req, const httplib::Response& res) {
         state.metrics.count_request(res.status);
         const RequestNote n = state.take_note(req);
         if (state.options.quiet) return;
@@ -218,41 +225,63 @@ int serve(const ServerOptions& options) {
         }
         std::fprintf(stderr, "\n");
     });
+}
 
-    register_admin_routes(*http, state);
-    register_ollama_routes(*http, state);
-    register_openai_routes(*http, state);
-    register_rerank_routes(*http, state);
-    register_blob_routes(*http, state);
-    register_anthropic_routes(*http, state);
-    register_responses_routes(*http, state);
-    register_oversized_body_route(*http, options.max_body_bytes);
+void register_routes(httplib::Server& http, ServerState& state) {
+    register_admin_routes(http, state);
+    register_ollama_routes(http, state);
+    register_openai_routes(http, state);
+    register_rerank_routes(http, state);
+    register_blob_routes(http, state);
+    register_anthropic_routes(http, state);
+    register_responses_routes(http, state);
+    register_oversized_body_route(http, state.options.max_body_bytes);
+}
 
+void bind_or_throw(httplib::Server& http, const ServerOptions& options) {
     // SO_REUSEADDR only (cpp-httplib's default adds SO_REUSEPORT, which lets a second server
     // share the port silently): a restart can bind at once, a second server cannot.
-    http->set_socket_options([](socket_t sock) {
+    http.set_socket_options([](socket_t sock) {
         int yes = 1;
         setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
-    if (!http->bind_to_port(options.host.c_str(), options.port)) {
+    if (!http.bind_to_port(options.host.c_str(), options.port)) {
         throw Error("cannot listen on " + options.host + ":" + std::to_string(options.port) +
                         ": address already in use (another lokal serve?) or not an address of "
                         "this machine; choose another with --port",
                     ErrorKind::Io);
     }
-    std::thread watcher([&] {
-        int sig = 0;
-        sigwait(&signals, &sig);
-        if (state.stopping.exchange(true)) return;
-        if (!options.quiet) std::fprintf(stderr, "lokal: shutting down\n");
-        state.models.shutdown();  // cancels generations so their responses end
-        // cpp-httplib stops writing chunked responses once it stops: let each cut stream send
-        // its closing error line first (a client stuck not reading gets 5 s).
-        for (int i = 0; i < 500 && state.open_streams.load() > 0; ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        http->stop();
-    });
+}
+
+// The first SIGINT/SIGTERM: cancel the generations, let their streams end, stop listening.
+void shut_down_on_signal(sigset_t& signals, ServerState& state, httplib::Server& http) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (state.stopping.exchange(true)) return;
+    if (!state.options.quiet) std::fprintf(stderr, "lokal: shutting down\n");
+    state.models.shutdown();  // cancels generations so their responses end
+    // cpp-httplib stops writing chunked responses once it stops: let each cut stream send its
+    // closing error line first (a client stuck not reading gets 5 s).
+    for (int i = 0; i < 500 && state.open_streams.load() > 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    http.stop();
+}
+
+}  // namespace
+
+int serve(const ServerOptions& options) {
+    sigset_t signals;
+    block_shutdown_signals(signals);  // before any thread starts, so all inherit it
+    std::unique_ptr<httplib::Server> http = make_http_server(options);
+    ServerState state(options);
+    const OriginPolicy origins(options.origins);
+    set_limits(*http);
+    set_pre_routing(*http, state.options, origins);
+    set_error_and_log_handlers(*http, state);
+    register_routes(*http, state);
+    bind_or_throw(*http, options);
+    std::thread watcher([&] { shut_down_on_signal(signals, state, *http); });
     std::fprintf(stderr, "lokal: listening on %s://%s:%d\n",
                  options.tls_cert.empty() ? "http" : "https", options.host.c_str(), options.port);
     std::fflush(stderr);
