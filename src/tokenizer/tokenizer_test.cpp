@@ -58,6 +58,21 @@ TEST(Tokenizer, LlamaBpeSpecialTokensParsedOnlyWhenAsked) {
     EXPECT_EQ(tok->decode(parsed, true), "Hi<|eot_id|>");
 }
 
+// Phi-3's vocabulary calls "</s>" user-defined; as an end-of-generation text it is a control
+// token (as llama.cpp makes it), so "</s>" typed by a user stays text unless specials are parsed.
+TEST(Tokenizer, EndOfGenerationTextsAreControlTokensEvenWhenUserDefined) {
+    REQUIRE_VOCAB("phi-3");
+    auto tok = load("phi-3");
+    const int32_t end_s = tok->find_token("</s>").value();
+    EXPECT_TRUE(tok->is_control(end_s));
+    EXPECT_TRUE(tok->is_eog(end_s));
+    const std::vector<int32_t> plain = tok->encode("a</s>b", false, false);
+    EXPECT_EQ(std::count(plain.begin(), plain.end(), end_s), 0);
+    EXPECT_EQ(tok->decode(plain), "a</s>b");
+    const std::vector<int32_t> parsed = tok->encode("a</s>b", false, true);
+    EXPECT_EQ(std::count(parsed.begin(), parsed.end(), end_s), 1);
+}
+
 TEST(Tokenizer, AddSpecialFollowsTheVocabulary) {
     REQUIRE_VOCAB("llama-bpe");
     REQUIRE_VOCAB("llama-spm");

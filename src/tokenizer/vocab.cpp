@@ -66,7 +66,8 @@ constexpr std::string_view kEogTexts[] = {"<|eot_id|>",
                                           "_<EOT>",
                                           "<|end_of_text|>",
                                           "<end_of_utterance>",
-                                          "<｜end▁of▁sentence｜>"};
+                                          "<｜end▁of▁sentence｜>",
+                                          "</s>"};
 
 }  // namespace
 
@@ -198,21 +199,26 @@ Vocab Vocab::from_gguf(const gguf::File& f) {
             f.get_bool("tokenizer.ggml.normalizer.strip_accents").value_or(v.lowercase);
     }
 
-    // End of generation: eos/eot/eom and the tokens whose text says so (marked as control).
+    // End of generation: eos/eot/eom and the tokens whose text says so, made control tokens even
+    // where the vocabulary calls them user-defined (phi-3's "</s>"), as llama.cpp does: without
+    // parse_special such text in a user's message then stays text.
     // The first of these texts present, in this order, is the end-of-turn token.
     for (std::string_view t : kEotTexts) {
         if (v.eot >= 0) break;
         v.eot = v.find(t);
     }
     if (v.eom < 0) v.eom = v.find("<|eom_id|>");
+    const auto make_control = [&](int32_t id) {
+        v.attr[id] = (v.attr[id] & ~kAttrUserDefined) | kAttrControl;
+    };
     for (int32_t id : {v.eot, v.eom}) {
-        if (id >= 0) v.attr[id] |= kAttrControl;
+        if (id >= 0) make_control(id);
     }
     for (std::string_view t : kEogTexts) {
         const int32_t id = v.find(t);
         if (id < 0) continue;
         v.eog.insert(id);
-        v.attr[id] |= kAttrControl;
+        make_control(id);
     }
     for (int32_t id : {v.eos, v.eot, v.eom}) {
         if (id >= 0) v.eog.insert(id);
