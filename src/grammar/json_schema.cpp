@@ -67,9 +67,14 @@ class SchemaCompiler {
   public:
     explicit SchemaCompiler(const ojson& root) : root_(root), json_(b_) {}
 
-    std::shared_ptr<const Grammar> compile() {
+    // The document, between fixed texts (markup a tool call is wrapped in).
+    std::shared_ptr<const Grammar> compile(std::string_view prefix = {},
+                                           std::string_view suffix = {}) {
         const uint32_t root = b_.declare("root");
-        b_.add_alt(root, {visit(root_, 0, "#")});
+        Seq seq = GrammarBuilder::literal(prefix);
+        seq.push_back(visit(root_, 0, "#"));
+        for (const Sym& s : GrammarBuilder::literal(suffix)) seq.push_back(s);
+        b_.add_alt(root, std::move(seq));
         return b_.build(root);
     }
 
@@ -480,6 +485,12 @@ class SchemaCompiler {
 
 std::shared_ptr<const Grammar> grammar_from_json_schema(const nlohmann::ordered_json& schema) {
     return SchemaCompiler(schema).compile();
+}
+
+std::shared_ptr<const Grammar> grammar_from_json_schema(const nlohmann::ordered_json& schema,
+                                                        std::string_view prefix,
+                                                        std::string_view suffix) {
+    return SchemaCompiler(schema).compile(prefix, suffix);
 }
 
 std::shared_ptr<const Grammar> grammar_from_json_schema(const nlohmann::json& schema) {

@@ -21,6 +21,7 @@
 #include <memory>
 
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "grammar/grammar.h"
 
@@ -28,6 +29,10 @@ namespace lokal::grammar {
 
 std::shared_ptr<const Grammar> grammar_from_json_schema(const nlohmann::ordered_json& schema);
 std::shared_ptr<const Grammar> grammar_from_json_schema(const nlohmann::json& schema);
+// A document of the schema between two fixed texts (prefix + document + suffix).
+std::shared_ptr<const Grammar> grammar_from_json_schema(const nlohmann::ordered_json& schema,
+                                                        std::string_view prefix,
+                                                        std::string_view suffix);
 
 // Ollama's "format" field: "json" -> any JSON object; an object -> that JSON Schema; null or
 // "" -> nullptr (no constraint). Anything else throws lokal::Error.

@@ -1,5 +1,6 @@
 #include "server/anthropic_request.h"
 
+#include "server/forced_tool_call.h"
 #include "server/http_error.h"
 #include "server/prompt.h"
 #include "server/request_options.h"
@@ -164,6 +165,14 @@ AnthropicRequest anthropic_request(const LoadedModel& m, const json& body) {
     // Thinking comes back as thinking blocks when asked for, and is never mixed into the text.
     g.reasoning = r.thinking ? chat::ReasoningMode::Separate : chat::ReasoningMode::Strip;
     g.chat_template = m.prompt_format.text;
+    if (const json* choice = field(body, "tool_choice");
+        choice && choice->is_object() && g.has_tools) {
+        const std::string type = choice->value("type", "auto");
+        ForcedToolCall forced{type == "any" || type == "tool", std::nullopt};
+        if (type == "tool") forced.name = choice->value("name", "");
+        g.format = forced_tool_call_grammar(chat::detect_tool_format(g.chat_template), tools,
+                                            forced, "tool_choice");
+    }
     return r;
 }
 

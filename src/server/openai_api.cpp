@@ -4,6 +4,7 @@
 #include "server/answer_driver.h"
 #include "server/api_util.h"
 #include "server/embeddings.h"
+#include "server/forced_tool_call.h"
 #include "server/generation_request.h"
 #include "server/http_error.h"
 #include "server/openai_wire.h"
@@ -63,6 +64,17 @@ GenerationRequest openai_chat_request(const LoadedModel& m, const json& body) {
     g.reasoning = chat::ReasoningMode::Separate;  // reasoning_content, as OpenAI-style servers do
     g.chat_template = m.prompt_format.text;
     g.format = openai_response_format(body);
+    ForcedToolCall forced;
+    if (const json* choice = field(body, "tool_choice")) {
+        forced.required = (choice->is_string() && *choice == "required") || choice->is_object();
+        if (choice->is_object() && choice->contains("function")) {
+            forced.name = (*choice)["function"].value("name", "");
+        }
+    }
+    if (forced.required && g.has_tools) {
+        g.format = forced_tool_call_grammar(chat::detect_tool_format(g.chat_template),
+                                            *field(body, "tools"), forced, "tool_choice");
+    }
     return g;
 }
 

@@ -1,6 +1,7 @@
 #include "server/responses_request.h"
 
 #include "server/api_util.h"
+#include "server/forced_tool_call.h"
 #include "server/http_error.h"
 #include "server/prompt.h"
 #include "server/request_options.h"
@@ -165,6 +166,13 @@ ResponsesRequest responses_request(const LoadedModel& m, const json& body,
     r.g.reasoning = chat::ReasoningMode::Separate;
     r.g.chat_template = m.prompt_format.text;
     r.g.format = openai_response_format(response_format_of(body));
+    if (const json* choice = field(body, "tool_choice"); choice && r.g.has_tools) {
+        ForcedToolCall forced;
+        forced.required = (choice->is_string() && *choice == "required") || choice->is_object();
+        if (choice->is_object()) forced.name = choice->value("name", "");
+        r.g.format = forced_tool_call_grammar(chat::detect_tool_format(r.g.chat_template), tools,
+                                              forced, "tool_choice");
+    }
     r.echo = json::object();
     for (const char* key :
          {"instructions", "previous_response_id", "temperature", "top_p", "max_output_tokens",
