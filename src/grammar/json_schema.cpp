@@ -248,6 +248,7 @@ class SchemaCompiler {
             return json_.value();
         }
         std::vector<Seq> alts;
+        alts.reserve(types.size());
         for (const std::string& t : types) alts.push_back({visit_type(s, t, depth, where)});
         return b_.choice("types", std::move(alts));
     }
@@ -448,6 +449,7 @@ class SchemaCompiler {
         if (extra) {
             const Sym value = visit(additional, depth + 1, where + "/additionalProperties");
             std::vector<std::string> names;
+            names.reserve(props.size());
             for (const Prop& p : props) names.push_back(p.name);
             const Sym key = json_.string_excluding(names);
             const Sym kv = b_.seq("kv-extra", {key, ws, B::byte(':'), ws, value, ws});
