@@ -156,8 +156,12 @@ std::unique_ptr<httplib::Server> make_http_server(const ServerOptions& options) 
     return tls;
 }
 
+constexpr size_t kWorkers = 256;
+
 void set_limits(httplib::Server& http) {
-    http.new_task_queue = [] { return new httplib::ThreadPool(64); };
+    // Each connection holds a worker while it is open (cpp-httplib is thread-per-connection), so
+    // there are enough for many slow or idle clients beside the real work (#21 item 19).
+    http.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
     http.set_keep_alive_max_count(1000);
     http.set_keep_alive_timeout(5);  // idle keep-alive connections also delay shutdown
     http.set_read_timeout(300);

@@ -282,3 +282,21 @@ def test_lokal_origins_adds_allowed_origins(store):
         assert (ok, refused) == (200, 403)
     finally:
         s.stop()
+
+
+def test_health_answers_while_many_clients_send_their_headers_slowly(store):
+    # Slow clients (a header line now and then, never finished) each hold a connection; /health
+    # and real requests are still served beside 100 of them (#21 item 19, in part).
+    s = Server(store, "-q")
+    slow = []
+    try:
+        for _ in range(100):
+            c = socket.create_connection(("127.0.0.1", s.port))
+            c.sendall(b"GET /api/tags HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n")
+            slow.append(c)
+        assert http(s.base, "GET", "/health")[0] == 200
+        assert http(s.base, "GET", "/api/tags")[0] == 200
+    finally:
+        for c in slow:
+            c.close()
+        s.stop()
