@@ -3,16 +3,20 @@
 #include <editline/readline.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
+#include "cli/run_session.h"
+
 namespace lokal::cli {
 namespace {
 
 constexpr int kHistoryEntries = 1000;
+constexpr unsigned char kCtrlC = 3;
 
 std::string history_file() {
     if (const char* p = std::getenv("LOKAL_HISTORY"); p && *p) return p;
@@ -21,11 +25,29 @@ std::string history_file() {
     return (std::filesystem::path(home) / ".lokal" / "history").string();
 }
 
+// libedit's key reader, replaced so that Ctrl-C at the prompt ends the read (as Ctrl-D does, with
+// g_interrupted set) instead of being retried: the REPL then says how to exit.
+int read_key(FILE* in) {
+    unsigned char c = 0;
+    for (;;) {
+        const ssize_t n = ::read(fileno(in), &c, 1);
+        if (n == 1) {
+            if (c != kCtrlC) return c;
+            g_interrupted.store(true);  // the terminal passed Ctrl-C as a key, not a signal
+            return EOF;
+        }
+        if (n < 0 && errno == EINTR && !g_interrupted.load()) continue;
+        return EOF;
+    }
+}
+
 }  // namespace
 
 LineReader::LineReader() : editing_(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
     if (!editing_) return;
     history_path_ = history_file();
+    rl_catch_signals = 0;  // Ctrl-C stays with install_sigint_handler's handler
+    rl_getc_function = read_key;
     using_history();
     stifle_history(kHistoryEntries);
     if (!history_path_.empty()) {
