@@ -464,8 +464,12 @@ class Terminal:
     def command(self, line):
         """Types `line` and Enter; returns what was printed up to the next prompt."""
         self.type(line + "\r")
-        self.expect(line)  # the terminal's echo of what was typed
-        return self.expect(self.PROMPT)
+        self.expect(line)  # the echo of what was typed
+        out = self.expect(self.PROMPT)
+        # Keys typed before libedit switched the terminal to raw mode are echoed twice.
+        if out.lstrip("\n").startswith(line):
+            out = out.lstrip("\n")[len(line):]
+        return out
 
     def close(self):
         if self.proc.poll() is None:

@@ -113,6 +113,11 @@ void install_sigint_handler() {
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;  // no SA_RESTART: a blocked read returns so the prompt can be redrawn
     sigaction(SIGINT, &sa, nullptr);
+    // A parent may have started us with SIGINT blocked (ctest does); Ctrl-C must still reach us.
+    sigset_t interrupt;
+    sigemptyset(&interrupt);
+    sigaddset(&interrupt, SIGINT);
+    pthread_sigmask(SIG_UNBLOCK, &interrupt, nullptr);
 }
 
 int threads_used(const RunOptions& o) {
