@@ -1,10 +1,14 @@
 """Black-box tests of the lokal CLI: outputs, exit codes and error messages a user sees."""
+import fcntl
 import json
 import os
 import re
+import select
 import struct
 import subprocess
 import tempfile
+import termios
+import time
 import unittest
 
 LOKAL = os.environ.get("LOKAL_BIN", "build/lokal")
@@ -411,6 +415,170 @@ class Devices(unittest.TestCase):
         err = r.stderr.decode()
         self.assertTrue(err.startswith("lokal: error: unknown device 'gpu'"), err)
         self.assertEqual(r.stdout, b"")
+
+
+class Terminal:
+    """`lokal run` on a pseudo-terminal, so its chat reads with libedit as it does for a user.
+    Each step waits for the text it expects (with a generous deadline), never for a time."""
+
+    PROMPT = b">>> "
+
+    @staticmethod
+    def take_the_terminal():
+        """Makes the pseudo-terminal the child's controlling terminal, so Ctrl-C signals it."""
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    def __init__(self, *args, env=None):
+        self.fd, child = os.openpty()
+        self.proc = subprocess.Popen([LOKAL, "run", *args], stdin=child, stdout=child,
+                                     stderr=child, env=dict(env or os.environ, TERM="xterm"),
+                                     close_fds=True, start_new_session=True,
+                                     preexec_fn=Terminal.take_the_terminal)
+        os.close(child)
+        self.pending = b""
+        self.expect(self.PROMPT)
+
+    def expect(self, text, deadline=120):
+        """The output up to and including `text`; fails if it does not come in time."""
+        text = text.encode() if isinstance(text, str) else text
+        end = time.monotonic() + deadline
+        while text not in self.pending:
+            left = end - time.monotonic()
+            ready, _, _ = select.select([self.fd], [], [], max(left, 0))
+            if not ready:
+                raise AssertionError(f"timed out waiting for {text!r}; got {self.pending!r}")
+            try:
+                data = os.read(self.fd, 4096)
+            except OSError:
+                data = b""
+            if not data:
+                raise AssertionError(f"lokal exited waiting for {text!r}; got {self.pending!r}")
+            self.pending += data
+        cut = self.pending.index(text) + len(text)
+        out, self.pending = self.pending[:cut], self.pending[cut:]
+        return out.decode(errors="replace").replace("\r\n", "\n")
+
+    def type(self, keys):
+        os.write(self.fd, keys.encode() if isinstance(keys, str) else keys)
+
+    def command(self, line):
+        """Types `line` and Enter; returns what was printed up to the next prompt."""
+        self.type(line + "\r")
+        self.expect(line)  # the echo of what was typed
+        out = self.expect(self.PROMPT)
+        # Keys typed before libedit switched the terminal to raw mode are echoed twice.
+        if out.lstrip("\n").startswith(line):
+            out = out.lstrip("\n")[len(line):]
+        return out
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)
+        os.close(self.fd)
+
+
+class Repl(unittest.TestCase):
+    """The interactive chat of `lokal run MODEL`: line editing, history and slash commands."""
+
+    def setUp(self):
+        require(STORIES)
+        self.tmp = tempfile.TemporaryDirectory()
+        self.env = dict(os.environ, LOKAL_MODELS=os.path.join(self.tmp.name, "models"),
+                        LOKAL_HISTORY=os.path.join(self.tmp.name, "history"))
+        self.term = None
+
+    def tearDown(self):
+        if self.term:
+            self.term.close()
+        self.tmp.cleanup()
+
+    def start(self, *args):
+        self.term = Terminal(*args, env=self.env)
+        return self.term
+
+    def create_chat_model(self, name):
+        path = os.path.join(self.tmp.name, "Modelfile")
+        with open(path, "w") as f:
+            f.write(f'FROM {os.path.abspath(STORIES)}\nTEMPLATE """{{{{ .Prompt }}}}"""\n')
+        r = lokal("create", name, "-f", path, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_repl_unknown_command_is_refused_and_up_arrow_recalls_it(self):
+        t = self.start(STORIES, "--raw", "--temperature", "0", "-n", "8")
+        out = t.command("/frobnicate")
+        self.assertEqual(out, "\nUnknown command '/frobnicate'. Type /? for help\n>>> ")
+        t.type(b"\x1b[A\r")  # up arrow, Enter: the same line again, from the history
+        t.expect("Unknown command '/frobnicate'")
+        t.expect(t.PROMPT)
+        with open(self.env["LOKAL_HISTORY"]) as f:
+            self.assertIn("/frobnicate", f.read())
+
+    def test_repl_set_parameter_limits_the_answer(self):
+        t = self.start(STORIES, "--raw", "--temperature", "0")
+        self.assertIn("Set parameter 'num_predict' to '3'", t.command("/set parameter num_predict 3"))
+        answer = t.command("Once upon a time")
+        reference = lokal("run", STORIES, "--raw", "--temperature", "0", "-n", "3", "-p",
+                          "Once upon a time")
+        self.assertEqual(answer.strip().removesuffix(">>>").strip(),
+                         reference.stdout.decode().strip())
+        self.assertIn("unknown parameter 'bogus'", t.command("/set parameter bogus 1"))
+        self.assertIn("'x' is not an integer", t.command("/set parameter top_k x"))
+        shown = t.command("/show parameters")
+        self.assertRegex(shown, r"num_predict\s+3")
+
+    def test_repl_show_info_system_and_help(self):
+        t = self.start(STORIES, "--raw")
+        info = t.command("/show info")
+        self.assertRegex(info, r"architecture\s+llama")
+        self.assertRegex(info, r"context length\s+2048")
+        self.assertIn("Set system message.", t.command("/set system You tell short stories."))
+        self.assertIn("You tell short stories.", t.command("/show system"))
+        self.assertIn("/set parameter", t.command("/set"))
+        self.assertIn("/show           Show model information", t.command("/?"))
+        self.assertIn("Ctrl + a", t.command("/? shortcuts"))
+
+    def test_repl_multiline_system_prompt(self):
+        t = self.start(STORIES, "--raw")
+        t.type('/set system """Line one\r')
+        t.expect("... ")
+        self.assertIn("Set system message.", t.command('line two"""'))
+        self.assertIn("Line one\nline two", t.command("/show system"))
+
+    def test_repl_save_creates_a_model_with_the_conversation(self):
+        self.create_chat_model("storychat")
+        t = self.start("storychat", "--temperature", "0", "-n", "4")
+        t.command("Once upon a time")
+        self.assertIn("Created new model 'saved'", t.command("/save saved"))
+        listed = lokal("list", env=self.env)
+        self.assertIn("saved", listed.stdout.decode())
+        modelfile = lokal("show", "saved", "--modelfile", env=self.env).stdout.decode()
+        self.assertIn('MESSAGE user "Once upon a time"', modelfile)
+        self.assertIn("MESSAGE assistant", modelfile)
+
+    def test_repl_load_switches_model(self):
+        self.create_chat_model("storychat")
+        t = self.start(STORIES, "--raw")
+        out = t.command("/load storychat")
+        self.assertIn("Loading model 'storychat'", out)
+        self.assertRegex(t.command("/show info"), r"name\s+storychat")
+        missing = os.path.join(self.tmp.name, "missing.gguf")
+        failed = t.command("/load " + missing)
+        self.assertIn("lokal: error:", failed)
+        self.assertIn("missing.gguf", failed)
+        self.assertRegex(t.command("/show info"), r"name\s+storychat")
+
+    def test_repl_ctrl_c_at_the_prompt_keeps_the_chat(self):
+        t = self.start(STORIES, "--raw")
+        t.type(b"\x03")
+        t.expect("Use Ctrl + d or /bye to exit.")
+        t.expect(t.PROMPT)
+        self.assertIn("Cleared session context", t.command("/clear"))
+
+    def test_repl_bye_exits_zero(self):
+        t = self.start(STORIES, "--raw")
+        t.type("/bye\r")
+        self.assertEqual(t.proc.wait(timeout=60), 0)
 
 
 if __name__ == "__main__":
