@@ -238,6 +238,17 @@ class StoreTest(unittest.TestCase):
                            timeout=60)
         self.user_error(r, "refusing plain http")
 
+    def test_insecure_registry_host(self):
+        # A registry named by host:port speaks https unless --insecure: a plain-http one fails at
+        # once (a TLS error is not retried) with a hint, and --insecure pulls over http.
+        host = self.base.removeprefix("http://")
+        name = host + "/library/stories:260k"
+        r = self.lokal("pull", name)
+        self.user_error(r, "--insecure")
+        self.assertNotIn("retrying", r.stderr.decode())
+        self.ok("pull", "--insecure", name)
+        self.assertEqual(self.listed_names(), [name])
+
     def test_malformed_manifest(self):
         self.reg.manifests["library/broken/latest"] = b'{"schemaVersion":2,"layers":[{"x":1}]}'
         self.user_error(self.lokal("pull", "broken"), "bad manifest")

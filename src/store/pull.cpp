@@ -448,7 +448,7 @@ PullOptions PullOptions::from_env() {
     return o;
 }
 
-std::string registry_url(const std::string& host) {
+std::string registry_url(const std::string& host, bool insecure) {
     std::string url;
     if (host == kDefaultHost) {
         if (const char* env = std::getenv("LOKAL_REGISTRY"); env && *env) url = env;
@@ -467,8 +467,9 @@ std::string registry_url(const std::string& host) {
             pos = end + 1;
         }
     }
-    if (url.empty()) url = "https://" + host;
+    if (url.empty()) url = (insecure ? "http://" : "https://") + host;
     while (url.ends_with("/")) url.pop_back();
+    if (insecure) allow_plain_http(url_origin(url));
     check_url_allowed(url);
     return url;
 }
@@ -500,7 +501,7 @@ ModelRef pull(Store& store, const std::string& ref_or_url, PullEvents& ev,
         return pull_url(store, ref_or_url, ev, opts);
     }
     ModelRef ref = parse_ref(ref_or_url);
-    std::string base = registry_url(ref.host);
+    std::string base = registry_url(ref.host, opts.insecure);
     const char* env_token = std::getenv("LOKAL_REGISTRY_TOKEN");
     RegistryAuth auth(base, "'" + ref.display() + "'", env_token ? env_token : "", opts.max_retries,
                       opts.backoff_ms);

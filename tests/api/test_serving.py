@@ -135,6 +135,11 @@ def test_pull_through_the_server(tmp_path):
         assert r.eval_count == 4
         with pytest.raises(ollama.ResponseError):
             client.pull("missing:latest")
+        # A registry named by host:port over plain http: only with insecure.
+        by_host = base.removeprefix("http://") + "/library/stories:pulled"
+        with pytest.raises(ollama.ResponseError, match="--insecure"):
+            client.pull(by_host)
+        assert client.pull(by_host, insecure=True).status == "success"
     finally:
         s.stop()
         reg.stop()
