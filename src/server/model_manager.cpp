@@ -131,6 +131,16 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
     return m;
 }
 
+bool ModelManager::is_stale(const std::string& name, const LoadedModel& m) const {
+    std::error_code ec;
+    if (params_.allow_paths && std::filesystem::is_regular_file(name, ec)) return false;
+    try {
+        return store::resolve_model(name, store::PathAccess::StoreOnly) != m.path;
+    } catch (const Error&) {
+        return true;
+    }
+}
+
 void ModelManager::evict_for_new_locked() {
     for (;;) {
         int n = 0;
@@ -158,6 +168,14 @@ std::unique_ptr<ModelManager::Lease> ModelManager::acquire(const std::string& na
         Entry& e = it->second;
         if (e.loading) {
             changed_.wait(lock);
+            continue;
+        }
+        if (e.active == 0 && is_stale(name, *e.model)) {
+            std::shared_ptr<LoadedModel> stale = std::move(e.model);
+            models_.erase(it);
+            lock.unlock();
+            stale.reset();  // unloaded outside the lock, then loaded afresh (or not found)
+            lock.lock();
             continue;
         }
         ++e.active;
@@ -231,7 +249,7 @@ std::vector<LoadedInfo> ModelManager::loaded() const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::vector<LoadedInfo> out;
     for (const auto& [name, e] : models_) {
-        if (!e.model) continue;
+        if (!e.model || is_stale(name, *e.model)) continue;
         LoadedInfo i;
         i.name = name;
         i.size_bytes = e.model->size_bytes;
@@ -244,14 +262,17 @@ std::vector<LoadedInfo> ModelManager::loaded() const {
 }
 
 void ModelManager::reaper() {
+    constexpr int kStaleCheckEvery = 8;  // wake-ups: the store is read about every 2 s
     std::unique_lock<std::mutex> lock(mutex_);
-    while (!stopping_) {
+    for (int wakeup = 1; !stopping_; ++wakeup) {
         changed_.wait_for(lock, std::chrono::milliseconds(250));
         const auto now = Clock::now();
+        const bool check_store = wakeup % kStaleCheckEvery == 0;
         std::vector<std::shared_ptr<LoadedModel>> drop;
         for (auto it = models_.begin(); it != models_.end();) {
             Entry& e = it->second;
-            if (e.model && e.active == 0 && e.expires_at <= now) {
+            if (e.model && e.active == 0 &&
+                (e.expires_at <= now || (check_store && is_stale(it->first, *e.model)))) {
                 drop.push_back(std::move(e.model));
                 it = models_.erase(it);
             } else {

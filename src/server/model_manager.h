@@ -121,6 +121,10 @@ class ModelManager {
         Clock::time_point last_used;
     };
     void release(const std::string& name, std::optional<double> keep_alive);
+    // True when the store no longer names the file this model was loaded from: the model was
+    // removed or re-created, by this server or by another process (`lokal rm`). Such a model is
+    // not listed, not handed out, and is unloaded once idle, so its blob's space is freed.
+    bool is_stale(const std::string& name, const LoadedModel& m) const;
     void evict_for_new_locked();
     void reaper();
     std::shared_ptr<LoadedModel> load(const std::string& name);

@@ -233,7 +233,28 @@ void Store::write_manifest(const ModelRef& ref, std::string_view json_text) {
                         " is missing");
         }
     }
+    std::optional<Manifest> replaced;
+    if (auto old = read_manifest_bytes(ref)) {
+        try {
+            replaced = Manifest::parse(*old);
+        } catch (const Error&) {
+            // a damaged manifest is replaced; its blobs are left for lack of a list
+        }
+    }
     write_file_atomic(manifest_path(ref), json_text);
+    // A re-create or re-pull under the same name: the old version's blobs go unless shared.
+    if (replaced) remove_unreferenced_blobs(*replaced);
+}
+
+void Store::remove_unreferenced_blobs(const Manifest& gone) {
+    std::set<std::string> in_use;
+    for (const ListEntry& e : list()) {
+        for (const Layer& l : e.manifest.blobs()) in_use.insert(l.digest);
+    }
+    std::error_code ec;
+    for (const Layer& l : gone.blobs()) {
+        if (!in_use.count(l.digest)) fs::remove(blob_path(l.digest), ec);
+    }
 }
 
 fs::path Store::temp_path(std::string_view hint) const {
@@ -363,14 +384,7 @@ bool Store::remove(const ModelRef& ref) {
     for (fs::path d = mpath.parent_path(); d != root_ / "manifests"; d = d.parent_path()) {
         if (!fs::is_empty(d, ec) || ec || !fs::remove(d, ec)) break;
     }
-    if (!m) return true;
-    std::set<std::string> in_use;
-    for (const ListEntry& e : list()) {
-        for (const Layer& l : e.manifest.blobs()) in_use.insert(l.digest);
-    }
-    for (const Layer& l : m->blobs()) {
-        if (!in_use.count(l.digest)) fs::remove(blob_path(l.digest), ec);
-    }
+    if (m) remove_unreferenced_blobs(*m);
     return true;
 }
 

@@ -287,3 +287,30 @@ def test_lokal_origins_adds_allowed_origins(store):
         assert (ok, refused) == (200, 403)
     finally:
         s.stop()
+
+
+def test_removed_models_are_unloaded(tmp_path):
+    # `lokal rm` in another process, and /api/delete: the server stops serving the model and
+    # unloads it (its blob's space is freed), and does not list it in /api/ps.
+    models = str(tmp_path / "models")
+    mf = tmp_path / "Modelfile"
+    mf.write_text(f"FROM {STORIES}\n")
+    env = dict(os.environ, LOKAL_MODELS=models)
+    for name in ("one:x", "two:x"):
+        subprocess.run([LOKAL, "create", name, "-f", str(mf)], env=env, check=True,
+                       capture_output=True)
+    s = Server(models, "-q")
+    try:
+        client = ollama.Client(host=s.base)
+        for name in ("one:x", "two:x"):
+            client.generate(model=name, prompt="Once", options={"num_predict": 1})
+        assert sorted(m.model for m in client.ps().models) == ["one:x", "two:x"]
+        subprocess.run([LOKAL, "rm", "one:x"], env=env, check=True, capture_output=True)
+        assert [m.model for m in client.ps().models] == ["two:x"]
+        with pytest.raises(ollama.ResponseError) as e:
+            client.generate(model="one:x", prompt="Once", options={"num_predict": 1})
+        assert e.value.status_code == 404
+        client.delete("two:x")
+        assert client.ps().models == []
+    finally:
+        s.stop()
