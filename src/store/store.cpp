@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,6 +77,22 @@ Layer layer_from_json(const json& j, const char* where) {
 
 json layer_to_json(const Layer& l) {
     return json{{"mediaType", l.media_type}, {"digest", l.digest}, {"size", l.size}};
+}
+
+// Names match ignoring case, as in Ollama: the entry of `dir` that equals `name` but for case
+// (the exact one first), else `name` itself, for a new entry. Existing manifests keep their
+// spelling on disk.
+std::string existing_entry_ignoring_case(const fs::path& dir, const std::string& name) {
+    std::error_code ec;
+    if (fs::exists(dir / name, ec)) return name;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        std::string found = entry.path().filename().string();
+        if (found.size() == name.size() &&
+            strncasecmp(found.c_str(), name.c_str(), name.size()) == 0) {
+            return found;
+        }
+    }
+    return name;
 }
 
 }  // namespace
@@ -204,7 +221,11 @@ bool Store::has_blob(std::string_view digest) const {
 }
 
 fs::path Store::manifest_path(const ModelRef& ref) const {
-    return root_ / "manifests" / ref.host / ref.ns / ref.model / ref.tag;
+    fs::path path = root_ / "manifests";
+    for (const std::string& part : {ref.host, ref.ns, ref.model, ref.tag}) {
+        path /= existing_entry_ignoring_case(path, part);
+    }
+    return path;
 }
 
 std::optional<std::string> Store::read_manifest_bytes(const ModelRef& ref) const {

@@ -305,6 +305,9 @@ def test_removed_models_are_unloaded(tmp_path):
         for name in ("one:x", "two:x"):
             client.generate(model=name, prompt="Once", options={"num_predict": 1})
         assert sorted(m.model for m in client.ps().models) == ["one:x", "two:x"]
+        # Names ignore case (as in Ollama): one model, one load.
+        client.generate(model="ONE:X", prompt="Once", options={"num_predict": 1})
+        assert sorted(m.model for m in client.ps().models) == ["one:x", "two:x"]
         subprocess.run([LOKAL, "rm", "one:x"], env=env, check=True, capture_output=True)
         assert [m.model for m in client.ps().models] == ["two:x"]
         with pytest.raises(ollama.ResponseError) as e:
