@@ -1,6 +1,7 @@
 """Black-box tests of the model store: pull from a mock registry on 127.0.0.1, list, run by name,
 resume, corrupted blobs, SIGKILL mid-download, concurrent pulls, parallel range downloads,
 registry token auth, cp, rm, create."""
+import json
 import os
 import shutil
 import signal
@@ -87,6 +88,19 @@ class StoreTest(unittest.TestCase):
         for root, _, files in os.walk(self.models):
             out += [os.path.relpath(os.path.join(root, f), self.models) for f in files]
         return sorted(out)
+
+    def blob_files(self):
+        return sorted(f for f in self.store_files() if f.startswith("blobs"))
+
+    def referenced_blobs(self):
+        digests = set()
+        for f in self.store_files():
+            if f.startswith("manifests"):
+                with open(os.path.join(self.models, f)) as fh:
+                    m = json.load(fh)
+                for layer in [m["config"], *m["layers"]]:
+                    digests.add(os.path.join("blobs", layer["digest"].replace(":", "-")))
+        return sorted(digests)
 
     def blob_path(self, digest):
         return os.path.join(self.models, "blobs", digest.replace(":", "-"))
@@ -237,6 +251,22 @@ class StoreTest(unittest.TestCase):
         r = subprocess.run([LOKAL, "pull", "stories:260k"], capture_output=True, env=env,
                            timeout=60)
         self.user_error(r, "refusing plain http")
+
+    def test_insecure_registry_host(self):
+        # A registry named by host:port speaks https unless --insecure: a plain-http one fails at
+        # once (a TLS error is not retried) with a hint, and --insecure pulls over http.
+        host = self.base.removeprefix("http://")
+        name = host + "/library/stories:260k"
+        r = self.lokal("pull", name)
+        self.user_error(r, "--insecure")
+        self.assertNotIn("retrying", r.stderr.decode())
+        self.ok("pull", "--insecure", name)
+        self.assertEqual(self.listed_names(), [name])
+
+    def test_failed_url_pull_leaves_no_file(self):
+        r = self.lokal("pull", self.base + "/files/gone.gguf")
+        self.user_error(r, "not found")
+        self.assertEqual(self.store_files(), [])
 
     def test_malformed_manifest(self):
         self.reg.manifests["library/broken/latest"] = b'{"schemaVersion":2,"layers":[{"x":1}]}'
@@ -488,6 +518,36 @@ class StoreTest(unittest.TestCase):
             f.write("FROM ./no-such.gguf\n")
         self.user_error(self.lokal("create", "bad", "-f", mf), "no such file")
         self.assertNotIn("bad:latest", self.listed_names())
+
+    def test_recreate_removes_the_old_blobs(self):
+        src = os.path.join(self.tmp, "m.gguf")
+        with open(src, "wb") as f:
+            f.write(self.gguf)
+        other = os.path.join(self.tmp, "other.gguf")
+        with open(other, "wb") as f:
+            f.write(tiny_gguf(pad=1000))
+        mf = os.path.join(self.tmp, "Modelfile")
+        with open(mf, "w") as f:
+            f.write("FROM ./m.gguf\nPARAMETER temperature 0\n")
+        self.ok("create", "made", "-f", mf)
+        self.ok("cp", "made", "kept")
+        first = self.store_files()
+        with open(mf, "w") as f:
+            f.write("FROM ./other.gguf\nPARAMETER temperature 1\n")
+        self.ok("create", "made", "-f", mf)
+        self.ok("create", "made", "-f", mf)  # the same again: nothing to remove, nothing lost
+        with open(mf, "w") as f:
+            f.write("FROM ./other.gguf\nPARAMETER temperature 0.5\n")
+        self.ok("create", "made", "-f", mf)
+        # Every blob left is one a manifest names: the first version's stay for the copy, the
+        # second's params blob is gone.
+        self.assertEqual(self.blob_files(), self.referenced_blobs())
+        self.assertTrue(set(first) <= set(self.store_files()))
+        self.ok("rm", "kept")
+        self.assertEqual(self.blob_files(), self.referenced_blobs())
+        self.ok("show", "made", "--modelfile")
+        self.ok("rm", "made")
+        self.assertEqual(self.store_files(), [])
 
 
 if __name__ == "__main__":

@@ -179,6 +179,7 @@ class CliProgress : public store::PullEvents {
 struct StoreOptions {
     std::string pull_ref;
     bool pull_quiet = false;
+    bool pull_insecure = false;
     std::vector<std::string> rm_refs;
     std::string cp_src, cp_dst;
     std::string create_name;
@@ -189,7 +190,9 @@ struct StoreOptions {
 int pull_command(const StoreOptions& o) {
     store::Store s = store::Store::open_default();
     CliProgress progress(o.pull_quiet);
-    store::ModelRef ref = store::pull(s, o.pull_ref, progress);
+    store::PullOptions opts = store::PullOptions::from_env();
+    opts.insecure = o.pull_insecure;
+    store::ModelRef ref = store::pull(s, o.pull_ref, progress, opts);
     if (o.pull_ref.starts_with("http://") || o.pull_ref.starts_with("https://")) {
         if (!o.pull_quiet) std::fprintf(stderr, "stored as %s\n", ref.display().c_str());
     }
@@ -292,6 +295,8 @@ std::function<std::optional<int>()> add_store_commands(CLI::App& app) {
                      "Model name (gemma3:270m, hf.co/user/repo:Q4_K_M) or https URL of a .gguf")
         ->required();
     pull->add_flag("-q,--quiet", o->pull_quiet, "No progress output");
+    pull->add_flag("--insecure", o->pull_insecure,
+                   "Use plain http to the registry (a private registry without TLS)");
     auto* list = app.add_subcommand("list", "List the models in the store");
     list->alias("ls");
     auto* rm = app.add_subcommand("rm", "Remove models from the store");

@@ -277,13 +277,15 @@ void pull(ServerState& state, const httplib::Request& req, httplib::Response& re
     const json body = parse_body(req);
     const std::string name = model_name_field(body);
     const bool streaming = optional_bool(body, "stream", true);
+    store::PullOptions opts = store::PullOptions::from_env();
+    opts.insecure = optional_bool(body, "insecure", false);
     if (!name.starts_with("http://") && !name.starts_with("https://")) parse_ref_400(name, "model");
     state.note(req, {name, 0, 0});
     if (!streaming) {
         store::Store s = store::Store::open_default();
         NdjsonPullEvents events([](const json&) {});
         try {
-            store::pull(s, name, events);
+            store::pull(s, name, events, opts);
         } catch (const Error& e) {
             throw HttpError(http_status(e.kind()), e.what());
         }
@@ -293,7 +295,7 @@ void pull(ServerState& state, const httplib::Request& req, httplib::Response& re
     }
     // The pull runs on this thread while the response streams: each event is written at once.
     res.set_chunked_content_provider(
-        "application/x-ndjson", [name](size_t, httplib::DataSink& sink) {
+        "application/x-ndjson", [name, opts](size_t, httplib::DataSink& sink) {
             bool client_gone = false;
             auto emit = [&](const json& j) {
                 const std::string line = j.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
@@ -302,7 +304,7 @@ void pull(ServerState& state, const httplib::Request& req, httplib::Response& re
             NdjsonPullEvents events(emit);
             try {
                 store::Store s = store::Store::open_default();
-                store::pull(s, name, events);
+                store::pull(s, name, events, opts);
                 emit({{"status", "success"}});
             } catch (const std::exception& e) {
                 emit({{"error", e.what()}});

@@ -1,6 +1,7 @@
 #include "server/model_manager.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 
@@ -57,7 +58,40 @@ void ModelManager::shutdown() {
 }
 
 ModelManager::Lease::~Lease() {
-    manager_->release(model_->name, keep_alive_);
+    manager_->release(model_->key, keep_alive_);
+}
+
+std::string ModelManager::key_for(const std::string& name) {
+    if (store::looks_like_file_path(name) || !store::is_valid_ref(name)) return name;
+    std::string key = store::parse_ref(name).full();
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return key;
+}
+
+std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path) {
+    std::lock_guard<std::mutex> lock(weights_mutex_);
+    std::error_code ec;
+    const std::string id = std::filesystem::weakly_canonical(path, ec).string();
+    if (auto shared = weights_[id].lock()) return shared;
+    auto w = std::make_shared<LoadedWeights>();
+    try {
+        w->model = model::Model::load(path);
+    } catch (const Error& e) {
+        // The file is in the store: failing to load it is the server's problem, not the request's.
+        throw Error(e.what(), e.kind() == ErrorKind::Io ? ErrorKind::Io : ErrorKind::Internal);
+    }
+    if (!w->model->config().encoder_only) {
+        engine::SchedulerParams sp;
+        sp.n_parallel = params_.n_parallel;
+        sp.n_ctx = params_.n_ctx;
+        sp.n_threads = params_.n_threads;
+        sp.kv_type = params_.kv_type;
+        sp.max_queue = params_.max_queue;
+        w->scheduler = std::make_unique<engine::BatchScheduler>(*w->model, sp);
+    }
+    std::erase_if(weights_, [](const auto& kv) { return kv.second.expired(); });
+    weights_[id] = w;
+    return w;
 }
 
 std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
@@ -75,13 +109,15 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
         throw ModelNotFound("model '" + name + "' not found");
     }
     auto m = std::make_shared<LoadedModel>();
-    m->name = name;
+    m->name = store::is_valid_ref(name) && !store::looks_like_file_path(name)
+                  ? store::parse_ref(name).display()
+                  : name;
+    m->key = key_for(name);
     m->path = path;
-    try {
-        m->model = model::Model::load(path);
-    } catch (const Error& e) {
-        // The file is in the store: failing to load it is the server's problem, not the request's.
-        throw Error(e.what(), e.kind() == ErrorKind::Io ? ErrorKind::Io : ErrorKind::Internal);
+    std::shared_ptr<LoadedWeights> weights = weights_for(path);
+    m->model = std::shared_ptr<model::Model>(weights, weights->model.get());
+    if (weights->scheduler) {
+        m->scheduler = std::shared_ptr<engine::BatchScheduler>(weights, weights->scheduler.get());
     }
     m->defaults = store::stored_model_defaults(name);
     chat::PromptFormat& format = m->prompt_format;
@@ -119,16 +155,17 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
     }
     m->size_bytes = std::filesystem::file_size(path, ec);
     m->loaded_at = Clock::now();
-    if (!m->model->config().encoder_only) {
-        engine::SchedulerParams sp;
-        sp.n_parallel = params_.n_parallel;
-        sp.n_ctx = params_.n_ctx;
-        sp.n_threads = params_.n_threads;
-        sp.kv_type = params_.kv_type;
-        sp.max_queue = params_.max_queue;
-        m->scheduler = std::make_unique<engine::BatchScheduler>(*m->model, sp);
-    }
     return m;
+}
+
+bool ModelManager::is_stale(const LoadedModel& m) const {
+    std::error_code ec;
+    if (params_.allow_paths && std::filesystem::is_regular_file(m.name, ec)) return false;
+    try {
+        return store::resolve_model(m.name, store::PathAccess::StoreOnly) != m.path;
+    } catch (const Error&) {
+        return true;
+    }
 }
 
 void ModelManager::evict_for_new_locked() {
@@ -150,14 +187,23 @@ void ModelManager::evict_for_new_locked() {
 
 std::unique_ptr<ModelManager::Lease> ModelManager::acquire(const std::string& name,
                                                            std::optional<double> keep_alive) {
+    const std::string key = key_for(name);
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
         if (stopping_) throw Error("the server is shutting down");
-        auto it = models_.find(name);
+        auto it = models_.find(key);
         if (it == models_.end()) break;
         Entry& e = it->second;
         if (e.loading) {
             changed_.wait(lock);
+            continue;
+        }
+        if (e.active == 0 && is_stale(*e.model)) {
+            std::shared_ptr<LoadedModel> stale = std::move(e.model);
+            models_.erase(it);
+            lock.unlock();
+            stale.reset();  // unloaded outside the lock, then loaded afresh (or not found)
+            lock.lock();
             continue;
         }
         ++e.active;
@@ -166,7 +212,7 @@ std::unique_ptr<ModelManager::Lease> ModelManager::acquire(const std::string& na
         return std::make_unique<Lease>(this, e.model, keep_alive);
     }
     evict_for_new_locked();
-    models_[name].loading = true;
+    models_[key].loading = true;
     lock.unlock();
     std::shared_ptr<LoadedModel> m;
     std::exception_ptr failure;
@@ -177,11 +223,11 @@ std::unique_ptr<ModelManager::Lease> ModelManager::acquire(const std::string& na
     }
     lock.lock();
     if (failure) {
-        models_.erase(name);
+        models_.erase(key);
         changed_.notify_all();
         std::rethrow_exception(failure);
     }
-    Entry& e = models_[name];
+    Entry& e = models_[key];
     e.loading = false;
     e.model = m;
     e.active = 1;
@@ -217,7 +263,7 @@ void ModelManager::release(const std::string& name, std::optional<double> keep_a
 void ModelManager::unload(const std::string& name) {
     std::shared_ptr<LoadedModel> drop;
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = models_.find(name);
+    auto it = models_.find(key_for(name));
     if (it == models_.end() || it->second.loading) return;
     if (it->second.active == 0) {
         drop = std::move(it->second.model);
@@ -231,9 +277,9 @@ std::vector<LoadedInfo> ModelManager::loaded() const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::vector<LoadedInfo> out;
     for (const auto& [name, e] : models_) {
-        if (!e.model) continue;
+        if (!e.model || is_stale(*e.model)) continue;
         LoadedInfo i;
-        i.name = name;
+        i.name = e.model->name;
         i.size_bytes = e.model->size_bytes;
         i.expires_at = e.expires_at;
         i.active = e.active;
@@ -244,14 +290,17 @@ std::vector<LoadedInfo> ModelManager::loaded() const {
 }
 
 void ModelManager::reaper() {
+    constexpr int kStaleCheckEvery = 8;  // wake-ups: the store is read about every 2 s
     std::unique_lock<std::mutex> lock(mutex_);
-    while (!stopping_) {
+    for (int wakeup = 1; !stopping_; ++wakeup) {
         changed_.wait_for(lock, std::chrono::milliseconds(250));
         const auto now = Clock::now();
+        const bool check_store = wakeup % kStaleCheckEvery == 0;
         std::vector<std::shared_ptr<LoadedModel>> drop;
         for (auto it = models_.begin(); it != models_.end();) {
             Entry& e = it->second;
-            if (e.model && e.active == 0 && e.expires_at <= now) {
+            if (e.model && e.active == 0 &&
+                (e.expires_at <= now || (check_store && is_stale(*e.model)))) {
                 drop.push_back(std::move(e.model));
                 it = models_.erase(it);
             } else {

@@ -34,16 +34,28 @@ struct ModelNotFound : Error {
     explicit ModelNotFound(const std::string& message) : Error(message, ErrorKind::NotFound) {}
 };
 
+// The weights of one model file and the scheduler that runs them: the expensive part of a
+// loaded model, loaded once per file (blob) and shared by every name that references it
+// (models created FROM one another, cp copies). The scheduler works on tokens, so names that
+// render prompts differently share it, and its prefix cache, safely.
+struct LoadedWeights {
+    std::unique_ptr<model::Model> model;
+    std::unique_ptr<engine::BatchScheduler> scheduler;  // destroyed before the model
+};
+
+// One model name in memory: its own template, system prompt and parameters over weights that
+// may be shared with other names (model and scheduler point into one LoadedWeights).
 struct LoadedModel {
     std::string name;  // as clients name it, e.g. "gemma3:270m"
+    std::string key;   // the manager's key: ModelManager::key_for(name)
     std::string path;
-    std::unique_ptr<model::Model> model;
+    std::shared_ptr<model::Model> model;
     store::StoredModelDefaults defaults;
     std::string chat_template;  // the model's own (tokenizer.chat_template), may be empty
     // How its conversations are rendered: a stored TEMPLATE (Jinja or Go), else the file's
     // template parsed once, else the built-in format of its family; the stored SYSTEM.
     chat::PromptFormat prompt_format;
-    std::unique_ptr<engine::BatchScheduler> scheduler;  // null for embedding-only models
+    std::shared_ptr<engine::BatchScheduler> scheduler;  // null for embedding-only models
     size_t size_bytes = 0;
     Clock::time_point loaded_at;
 
@@ -107,6 +119,9 @@ class ModelManager {
     // Unloads now if idle, else as soon as its last request ends (keep_alive 0).
     void unload(const std::string& name);
     std::vector<LoadedInfo> loaded() const;
+    // One key per model, however it is named: `m` and `m:latest`, `library/m`, and any case
+    // (`Stories:260K` is `stories:260k`, as in Ollama), are one model; a file path is itself.
+    static std::string key_for(const std::string& name);
     const ServerModelParams& params() const { return params_; }
     // Cancels everything and unloads every model.
     void shutdown();
@@ -121,14 +136,23 @@ class ModelManager {
         Clock::time_point last_used;
     };
     void release(const std::string& name, std::optional<double> keep_alive);
+    // True when the store no longer names the file this model was loaded from: the model was
+    // removed or re-created, by this server or by another process (`lokal rm`). Such a model is
+    // not listed, not handed out, and is unloaded once idle, so its blob's space is freed.
+    bool is_stale(const LoadedModel& m) const;
     void evict_for_new_locked();
     void reaper();
     std::shared_ptr<LoadedModel> load(const std::string& name);
+    // The weights of `path`, loaded now unless another name holds them already.
+    std::shared_ptr<LoadedWeights> weights_for(const std::string& path);
 
     ServerModelParams params_;
     mutable std::mutex mutex_;
     std::condition_variable changed_;
     std::map<std::string, Entry> models_;
+    // Loads of weights are one at a time, so two names of one blob never load it twice.
+    std::mutex weights_mutex_;
+    std::map<std::string, std::weak_ptr<LoadedWeights>> weights_;  // by file path
     bool stopping_ = false;
     std::thread reaper_;
 };

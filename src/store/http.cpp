@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <set>
 
 #include "base/error.h"
 
@@ -99,12 +100,29 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
     return bytes;
 }
 
+std::mutex insecure_mutex;
+std::set<std::string>& insecure_origins() {
+    static std::set<std::string> origins;
+    return origins;
+}
+
+bool is_allowed_insecure(const std::string& url) {
+    const std::string origin = url_origin(url);
+    std::lock_guard<std::mutex> lock(insecure_mutex);
+    return insecure_origins().contains(origin);
+}
+
 bool is_loopback(const std::string& host) {
     return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]" ||
            host.starts_with("127.");
 }
 
 }  // namespace
+
+void allow_plain_http(const std::string& origin) {
+    std::lock_guard<std::mutex> lock(insecure_mutex);
+    insecure_origins().insert(origin);
+}
 
 void check_url_allowed(const std::string& url) {
     global_init();
@@ -123,7 +141,7 @@ void check_url_allowed(const std::string& url) {
     curl_free(host);
     curl_url_cleanup(u);
     if (s == "https") return;
-    if (s == "http" && is_loopback(h)) return;
+    if (s == "http" && (is_loopback(h) || is_allowed_insecure(url))) return;
     if (s == "http") {
         throw Error("refusing plain http to '" + h + "' (" + url +
                     "): use https; plain http is only allowed to loopback addresses");
@@ -138,6 +156,7 @@ bool HttpResult::transient() const {
             case CURLE_UNSUPPORTED_PROTOCOL:
             case CURLE_URL_MALFORMAT:
             case CURLE_PEER_FAILED_VERIFICATION:
+            case CURLE_SSL_CONNECT_ERROR:  // a plain-http server, say: retrying will not help
             case CURLE_SSL_CACERT_BADFILE:
             case CURLE_WRITE_ERROR:
             case CURLE_ABORTED_BY_CALLBACK:
@@ -156,8 +175,12 @@ bool HttpResult::no_network() const {
 
 std::string HttpResult::describe() const {
     if (curl_code != 0) {
-        return curl_error.empty() ? curl_easy_strerror(static_cast<CURLcode>(curl_code))
-                                  : curl_error;
+        std::string text =
+            curl_error.empty() ? curl_easy_strerror(static_cast<CURLcode>(curl_code)) : curl_error;
+        if (curl_code == CURLE_SSL_CONNECT_ERROR || curl_code == CURLE_PEER_FAILED_VERIFICATION) {
+            text += " (if the registry serves plain http, pull with --insecure)";
+        }
+        return text;
     }
     return "HTTP " + std::to_string(status);
 }

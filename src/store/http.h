@@ -12,8 +12,12 @@
 
 namespace lokal::store {
 
-// Throws lokal::Error when the URL is not http(s), or is plain http to a non-loopback host.
+// Throws lokal::Error when the URL is not http(s), or is plain http to a non-loopback host that
+// was not allowed with allow_plain_http.
 void check_url_allowed(const std::string& url);
+// Lets this process speak plain http to `origin` (url_origin's form): a registry the user pulls
+// from with --insecure (/api/pull's `insecure`). Redirects elsewhere still need https.
+void allow_plain_http(const std::string& origin);
 
 struct HttpResult {
     long status = 0;         // 0 when no response arrived

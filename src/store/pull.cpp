@@ -88,6 +88,17 @@ int open_locked(const fs::path& path, PullEvents& ev, const std::string& what) {
     }
 }
 
+// On a failed download: a partial file with nothing in it (a 404, a refused connection) is
+// removed, as is one the failure made worthless (`keep` false); one with bytes to resume from
+// stays. Called with the file still locked.
+void drop_partial_unless_resumable(int fd, const fs::path& partial, bool keep) {
+    struct stat st {};
+    if (!keep || (::fstat(fd, &st) == 0 && st.st_size == 0)) {
+        ::unlink(partial.c_str());
+        remove_parts_file(parts_path(partial));
+    }
+}
+
 // Hashes the first n bytes of fd.
 void hash_prefix(int fd, uint64_t n, Sha256& h, const fs::path& path) {
     std::vector<char> buf(1 << 20);
@@ -376,6 +387,7 @@ void fetch_blob(Store& store, const std::string& base, const ModelRef& ref, cons
         ::close(fd);
         ev.layer_end(layer.digest, layer.size);
     } catch (...) {
+        drop_partial_unless_resumable(fd, partial, true);
         ::close(fd);
         throw;
     }
@@ -421,7 +433,13 @@ ModelRef pull_url(Store& store, const std::string& url, PullEvents& ev, const Pu
         }
         ::close(fd);
         ev.layer_end(label, have);
+    } catch (const Error& e) {
+        // A URL that is not there any more leaves nothing behind.
+        drop_partial_unless_resumable(fd, partial, e.kind() != ErrorKind::NotFound);
+        ::close(fd);
+        throw;
     } catch (...) {
+        drop_partial_unless_resumable(fd, partial, true);
         ::close(fd);
         throw;
     }
@@ -448,7 +466,7 @@ PullOptions PullOptions::from_env() {
     return o;
 }
 
-std::string registry_url(const std::string& host) {
+std::string registry_url(const std::string& host, bool insecure) {
     std::string url;
     if (host == kDefaultHost) {
         if (const char* env = std::getenv("LOKAL_REGISTRY"); env && *env) url = env;
@@ -467,8 +485,9 @@ std::string registry_url(const std::string& host) {
             pos = end + 1;
         }
     }
-    if (url.empty()) url = "https://" + host;
+    if (url.empty()) url = (insecure ? "http://" : "https://") + host;
     while (url.ends_with("/")) url.pop_back();
+    if (insecure) allow_plain_http(url_origin(url));
     check_url_allowed(url);
     return url;
 }
@@ -500,7 +519,7 @@ ModelRef pull(Store& store, const std::string& ref_or_url, PullEvents& ev,
         return pull_url(store, ref_or_url, ev, opts);
     }
     ModelRef ref = parse_ref(ref_or_url);
-    std::string base = registry_url(ref.host);
+    std::string base = registry_url(ref.host, opts.insecure);
     const char* env_token = std::getenv("LOKAL_REGISTRY_TOKEN");
     RegistryAuth auth(base, "'" + ref.display() + "'", env_token ? env_token : "", opts.max_retries,
                       opts.backoff_ms);

@@ -37,6 +37,8 @@ struct PullOptions {
     int backoff_ms = 500;  // doubled after each failure, at most 16x
     int parts = 4;         // parallel Range requests for a large blob (1: one stream)
     uint64_t part_min_bytes = 64ull << 20;  // blobs this large are fetched in parts
+    // Plain http to the registry (any host, not only loopback): `lokal pull --insecure`.
+    bool insecure = false;
     // LOKAL_PULL_RETRIES, LOKAL_PULL_BACKOFF_MS, LOKAL_PULL_PARTS and LOKAL_PULL_PART_MIN_BYTES
     // override the defaults. A registry token may be given in $LOKAL_REGISTRY_TOKEN.
     static PullOptions from_env();
@@ -44,8 +46,9 @@ struct PullOptions {
 
 // The registry base URL for a reference's host: $LOKAL_REGISTRY for registry.ollama.ai, an
 // entry of $LOKAL_REGISTRY_HOSTS ("hf.co=http://127.0.0.1:8000,host2=https://...") for others,
-// else https://<host>. Checked against the URL policy (http only to loopback).
-std::string registry_url(const std::string& host);
+// else https://<host> (http://<host> when insecure, which also allows plain http to it). Checked
+// against the URL policy (http only to loopback, unless insecure).
+std::string registry_url(const std::string& host, bool insecure = false);
 
 // Pulls `ref_or_url` (a model reference or an http(s) URL of a .gguf file) and returns the
 // name it was stored under. Throws lokal::Error; the store then holds no new manifest.

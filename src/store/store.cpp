@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,6 +77,22 @@ Layer layer_from_json(const json& j, const char* where) {
 
 json layer_to_json(const Layer& l) {
     return json{{"mediaType", l.media_type}, {"digest", l.digest}, {"size", l.size}};
+}
+
+// Names match ignoring case, as in Ollama: the entry of `dir` that equals `name` but for case
+// (the exact one first), else `name` itself, for a new entry. Existing manifests keep their
+// spelling on disk.
+std::string existing_entry_ignoring_case(const fs::path& dir, const std::string& name) {
+    std::error_code ec;
+    if (fs::exists(dir / name, ec)) return name;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        std::string found = entry.path().filename().string();
+        if (found.size() == name.size() &&
+            strncasecmp(found.c_str(), name.c_str(), name.size()) == 0) {
+            return found;
+        }
+    }
+    return name;
 }
 
 }  // namespace
@@ -204,7 +221,11 @@ bool Store::has_blob(std::string_view digest) const {
 }
 
 fs::path Store::manifest_path(const ModelRef& ref) const {
-    return root_ / "manifests" / ref.host / ref.ns / ref.model / ref.tag;
+    fs::path path = root_ / "manifests";
+    for (const std::string& part : {ref.host, ref.ns, ref.model, ref.tag}) {
+        path /= existing_entry_ignoring_case(path, part);
+    }
+    return path;
 }
 
 std::optional<std::string> Store::read_manifest_bytes(const ModelRef& ref) const {
@@ -233,7 +254,28 @@ void Store::write_manifest(const ModelRef& ref, std::string_view json_text) {
                         " is missing");
         }
     }
+    std::optional<Manifest> replaced;
+    if (auto old = read_manifest_bytes(ref)) {
+        try {
+            replaced = Manifest::parse(*old);
+        } catch (const Error&) {
+            // a damaged manifest is replaced; its blobs are left for lack of a list
+        }
+    }
     write_file_atomic(manifest_path(ref), json_text);
+    // A re-create or re-pull under the same name: the old version's blobs go unless shared.
+    if (replaced) remove_unreferenced_blobs(*replaced);
+}
+
+void Store::remove_unreferenced_blobs(const Manifest& gone) {
+    std::set<std::string> in_use;
+    for (const ListEntry& e : list()) {
+        for (const Layer& l : e.manifest.blobs()) in_use.insert(l.digest);
+    }
+    std::error_code ec;
+    for (const Layer& l : gone.blobs()) {
+        if (!in_use.count(l.digest)) fs::remove(blob_path(l.digest), ec);
+    }
 }
 
 fs::path Store::temp_path(std::string_view hint) const {
@@ -363,14 +405,7 @@ bool Store::remove(const ModelRef& ref) {
     for (fs::path d = mpath.parent_path(); d != root_ / "manifests"; d = d.parent_path()) {
         if (!fs::is_empty(d, ec) || ec || !fs::remove(d, ec)) break;
     }
-    if (!m) return true;
-    std::set<std::string> in_use;
-    for (const ListEntry& e : list()) {
-        for (const Layer& l : e.manifest.blobs()) in_use.insert(l.digest);
-    }
-    for (const Layer& l : m->blobs()) {
-        if (!in_use.count(l.digest)) fs::remove(blob_path(l.digest), ec);
-    }
+    if (m) remove_unreferenced_blobs(*m);
     return true;
 }
 

@@ -83,7 +83,8 @@ class Store {
     std::optional<Manifest> read_manifest(const ModelRef& ref) const;
     // The manifest's exact bytes (the id hashes them).
     std::optional<std::string> read_manifest_bytes(const ModelRef& ref) const;
-    // Writes atomically. Every blob the manifest names must already be in the store.
+    // Writes atomically. Every blob the manifest names must already be in the store. The blobs
+    // of a manifest it replaces that no manifest references any more are removed.
     void write_manifest(const ModelRef& ref, std::string_view json);
 
     // Stores `data` as a blob (atomically; a no-op when present) and returns its layer.
@@ -105,6 +106,9 @@ class Store {
     std::filesystem::path temp_path(std::string_view hint) const;
 
   private:
+    // Deletes those of `gone`'s blobs that no manifest in the store references.
+    void remove_unreferenced_blobs(const Manifest& gone);
+
     std::filesystem::path root_;
 };
 

@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "gguf/gguf_writer.h"
 #include "store/create.h"
+#include "store/http.h"
 #include "store/modelfile.h"
 #include "store/pull.h"
 #include "store/resolve.h"
@@ -354,6 +355,11 @@ TEST(Pull, RegistryUrlPolicy) {
     EXPECT_THROW(registry_url("registry.ollama.ai"), Error);  // plain http off loopback
     setenv("LOKAL_REGISTRY", "ftp://127.0.0.1", 1);
     EXPECT_THROW(registry_url("registry.ollama.ai"), Error);
+    // --insecure: plain http to the named host, wherever it is.
+    EXPECT_THROW(check_url_allowed("http://10.1.2.3:5000/v2/"), Error);
+    EXPECT_EQ(registry_url("10.1.2.3:5000", true), "http://10.1.2.3:5000");
+    EXPECT_NO_THROW(check_url_allowed("http://10.1.2.3:5000/v2/"));
+    EXPECT_THROW(check_url_allowed("http://10.1.2.4:5000/v2/"), Error);
     unsetenv("LOKAL_REGISTRY");
     unsetenv("LOKAL_REGISTRY_HOSTS");
 }

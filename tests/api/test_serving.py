@@ -135,6 +135,11 @@ def test_pull_through_the_server(tmp_path):
         assert r.eval_count == 4
         with pytest.raises(ollama.ResponseError):
             client.pull("missing:latest")
+        # A registry named by host:port over plain http: only with insecure.
+        by_host = base.removeprefix("http://") + "/library/stories:pulled"
+        with pytest.raises(ollama.ResponseError, match="--insecure"):
+            client.pull(by_host)
+        assert client.pull(by_host, insecure=True).status == "success"
     finally:
         s.stop()
         reg.stop()
@@ -299,4 +304,34 @@ def test_health_answers_while_many_clients_send_their_headers_slowly(store):
     finally:
         for c in slow:
             c.close()
+        s.stop()
+
+
+def test_removed_models_are_unloaded(tmp_path):
+    # `lokal rm` in another process, and /api/delete: the server stops serving the model and
+    # unloads it (its blob's space is freed), and does not list it in /api/ps.
+    models = str(tmp_path / "models")
+    mf = tmp_path / "Modelfile"
+    mf.write_text(f"FROM {STORIES}\n")
+    env = dict(os.environ, LOKAL_MODELS=models)
+    for name in ("one:x", "two:x"):
+        subprocess.run([LOKAL, "create", name, "-f", str(mf)], env=env, check=True,
+                       capture_output=True)
+    s = Server(models, "-q")
+    try:
+        client = ollama.Client(host=s.base)
+        for name in ("one:x", "two:x"):
+            client.generate(model=name, prompt="Once", options={"num_predict": 1})
+        assert sorted(m.model for m in client.ps().models) == ["one:x", "two:x"]
+        # Names ignore case (as in Ollama): one model, one load.
+        client.generate(model="ONE:X", prompt="Once", options={"num_predict": 1})
+        assert sorted(m.model for m in client.ps().models) == ["one:x", "two:x"]
+        subprocess.run([LOKAL, "rm", "one:x"], env=env, check=True, capture_output=True)
+        assert [m.model for m in client.ps().models] == ["two:x"]
+        with pytest.raises(ollama.ResponseError) as e:
+            client.generate(model="one:x", prompt="Once", options={"num_predict": 1})
+        assert e.value.status_code == 404
+        client.delete("two:x")
+        assert client.ps().models == []
+    finally:
         s.stop()
