@@ -115,22 +115,7 @@ json anthropic_messages(const json& body) {
 }
 
 json anthropic_tools(const json& body) {
-    const json* tools = field(body, "tools");
-    if (!tools || tools->is_null()) return nullptr;
-    if (!tools->is_array()) throw HttpError(400, "'tools' must be a list", "tools");
-    json out = json::array();
-    for (size_t i = 0; i < tools->size(); ++i) {
-        const json& t = (*tools)[i];
-        const std::string at = "tools[" + std::to_string(i) + "]";
-        if (!t.is_object() || !t.contains("name") || !t["name"].is_string()) {
-            throw HttpError(400, "'" + at + ".name' must be a string", at + ".name");
-        }
-        json fn = {{"name", t["name"]}};
-        if (t.contains("description")) fn["description"] = t["description"];
-        fn["parameters"] = t.contains("input_schema") ? t["input_schema"] : json::object();
-        out.push_back({{"type", "function"}, {"function", fn}});
-    }
-    return out;
+    return flat_tools_as_chat_tools(body, "input_schema", false);
 }
 
 AnthropicRequest anthropic_request(const LoadedModel& m, const json& body) {

@@ -240,6 +240,28 @@ std::optional<double> parse_keep_alive(const json& body) {
     return negative ? -total : total;
 }
 
+json flat_tools_as_chat_tools(const json& body, const char* schema_key, bool only_functions) {
+    const json* tools = field(body, "tools");
+    if (!tools || tools->is_null()) return nullptr;
+    if (!tools->is_array()) throw HttpError(400, "'tools' must be a list", "tools");
+    json out = json::array();
+    for (size_t i = 0; i < tools->size(); ++i) {
+        const json& t = (*tools)[i];
+        const std::string at = "tools[" + std::to_string(i) + "]";
+        if (only_functions && (!t.is_object() || t.value("type", "") != "function")) {
+            throw HttpError(400, "'" + at + "': only function tools are supported", at);
+        }
+        if (!t.is_object() || !t.contains("name") || !t["name"].is_string()) {
+            throw HttpError(400, "'" + at + ".name' must be a string", at + ".name");
+        }
+        json fn = {{"name", t["name"]}};
+        if (t.contains("description")) fn["description"] = t["description"];
+        fn["parameters"] = t.contains(schema_key) ? t[schema_key] : json::object();
+        out.push_back({{"type", "function"}, {"function", fn}});
+    }
+    return out;
+}
+
 std::string parts_text(const json& content, const std::string& where,
                        std::initializer_list<std::string_view> text_types,
                        std::string_view separator) {

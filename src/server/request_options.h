@@ -44,6 +44,13 @@ const nlohmann::ordered_json* field(const nlohmann::ordered_json& obj, const cha
 std::string required_string(const nlohmann::ordered_json& obj, const char* name);
 bool optional_bool(const nlohmann::ordered_json& obj, const char* name, bool fallback);
 
+// `tools` given flat, one object per function ({name, description, <schema_key>}: Anthropic's
+// input_schema, the Responses API's parameters), in chat completions' shape ({type: function,
+// function: {name, description, parameters}}); null when absent. With `only_functions`, each
+// must say type: function. 400 naming the tool otherwise.
+nlohmann::ordered_json flat_tools_as_chat_tools(const nlohmann::ordered_json& body,
+                                                const char* schema_key, bool only_functions);
+
 // The text of a message's content given as a string or a list of parts: the parts whose type is
 // one of text_types (and that hold a "text" string) joined with separator. Anything else is 400
 // naming the part: media types as unsupported (the models read text), the rest as malformed.

@@ -73,22 +73,7 @@ void add_item(const json& item, size_t i, json& conversation, json& items) {
 }
 
 json chat_tools(const json& body) {
-    const json* tools = field(body, "tools");
-    if (!tools || tools->is_null()) return nullptr;
-    if (!tools->is_array()) throw HttpError(400, "'tools' must be a list", "tools");
-    json out = json::array();
-    for (size_t i = 0; i < tools->size(); ++i) {
-        const json& t = (*tools)[i];
-        const std::string at = "tools[" + std::to_string(i) + "]";
-        if (!t.is_object() || t.value("type", "") != "function" || !t.contains("name")) {
-            throw HttpError(400, "'" + at + "': only function tools are supported", at);
-        }
-        json fn = {{"name", t["name"]},
-                   {"parameters", t.contains("parameters") ? t["parameters"] : json::object()}};
-        if (t.contains("description")) fn["description"] = t["description"];
-        out.push_back({{"type", "function"}, {"function", fn}});
-    }
-    return out;
+    return flat_tools_as_chat_tools(body, "parameters", true);
 }
 
 // text.format as chat completions' response_format.
