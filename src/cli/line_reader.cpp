@@ -1,6 +1,9 @@
 #include "cli/line_reader.h"
 
 #include <editline/readline.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,11 +28,30 @@ std::string history_file() {
     return (std::filesystem::path(home) / ".lokal" / "history").string();
 }
 
+// Waits until the terminal has a key, or a Ctrl-C signal came: false then. SIGINT is blocked
+// from the flag's check until ppoll unblocks it atomically, so a signal that arrives just before
+// the wait still ends it (otherwise the handler would run before a read that then blocks).
+bool wait_for_key(int fd) {
+    sigset_t sigint, old;
+    sigemptyset(&sigint);
+    sigaddset(&sigint, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigint, &old);
+    int ready = 0;
+    while (!g_interrupted.load()) {
+        pollfd p{fd, POLLIN, 0};
+        ready = ::ppoll(&p, 1, nullptr, &old);
+        if (ready > 0 || (ready < 0 && errno != EINTR)) break;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    return !g_interrupted.load();
+}
+
 // libedit's key reader, replaced so that Ctrl-C at the prompt ends the read (as Ctrl-D does, with
 // g_interrupted set) instead of being retried: the REPL then says how to exit.
 int read_key(FILE* in) {
     unsigned char c = 0;
     for (;;) {
+        if (!wait_for_key(fileno(in))) return EOF;
         const ssize_t n = ::read(fileno(in), &c, 1);
         if (n == 1) {
             if (c != kCtrlC) return c;
