@@ -10,6 +10,7 @@
 #include "server/http_error.h"
 #include "server/ollama_wire.h"
 #include "server/prompt.h"
+#include "store/resolve.h"
 #include "tokenizer/tokenizer.h"
 
 namespace lokal::server {
@@ -29,6 +30,15 @@ bool load_only(ServerState& state, const json& body, const std::string& model,
         j["response"] = "";
     }
     if (keep && *keep == 0) {
+        // Unloading a name the store does not have is a 404 (`lokal stop` says so), as in Ollama.
+        try {
+            store::resolve_model(model, state.models.params().allow_paths
+                                            ? store::PathAccess::Allowed
+                                            : store::PathAccess::StoreOnly);
+        } catch (const Error& e) {
+            if (e.kind() == ErrorKind::NotFound) throw ModelNotFound(e.what());
+            throw;
+        }
         state.models.unload(model);
         j["done_reason"] = "unload";
     } else {

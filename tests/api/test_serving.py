@@ -335,3 +335,26 @@ def test_removed_models_are_unloaded(tmp_path):
         assert client.ps().models == []
     finally:
         s.stop()
+
+
+def test_ps_and_stop_ask_the_running_server(store):
+    s = Server(store, "-q")
+    env = dict(os.environ, LOKAL_HOST=f"127.0.0.1:{s.port}")
+    try:
+        ollama.Client(host=s.base).generate(model=MODEL, prompt="Once",
+                                            options={"num_predict": 1}, keep_alive=-1)
+        ps = subprocess.run([LOKAL, "ps"], env=env, capture_output=True, text=True)
+        assert ps.returncode == 0, ps.stderr
+        header, row = ps.stdout.splitlines()[:2]
+        assert header.split()[:3] == ["NAME", "ID", "SIZE"]
+        assert row.startswith(MODEL) and "100% CPU" in row and "Forever" in row
+        stop = subprocess.run([LOKAL, "stop", MODEL], env=env, capture_output=True, text=True)
+        assert stop.returncode == 0, stop.stderr
+        assert http(s.base, "GET", "/api/ps")[1]["models"] == []
+        missing = subprocess.run([LOKAL, "stop", "no-such:model"], env=env, capture_output=True,
+                                 text=True)
+        assert missing.returncode == 1 and "not found" in missing.stderr
+    finally:
+        s.stop()
+    gone = subprocess.run([LOKAL, "ps"], env=env, capture_output=True, text=True)
+    assert gone.returncode == 1 and "no lokal serve is answering" in gone.stderr
