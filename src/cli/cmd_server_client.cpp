@@ -46,7 +46,7 @@ json call(const ServerAddress& a, const std::string& method, const std::string& 
                         " (start one with lokal serve, or set LOKAL_HOST to where it runs)",
                     ErrorKind::NotFound);
     }
-    const json j = json::parse(r->body, nullptr, false);
+    json j = json::parse(r->body, nullptr, false);
     if (r->status >= 400) {
         const std::string message = j.is_object() && j.contains("error") && j["error"].is_string()
                                         ? j["error"].get<std::string>()
