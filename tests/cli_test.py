@@ -218,6 +218,26 @@ class Commands(unittest.TestCase):
             self.assertEqual(r.returncode, 1)
             self.assertIn(b"does not support thinking", r.stderr)
 
+    def test_show_system_parameters_license(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, LOKAL_MODELS=os.path.join(tmp, "models"))
+            mf = os.path.join(tmp, "Modelfile")
+            with open(mf, "w") as f:
+                f.write(f'FROM {os.path.abspath(STORIES)}\nSYSTEM """Be brief."""\n'
+                        'PARAMETER temperature 0.5\nPARAMETER stop "<|end|>"\n'
+                        'PARAMETER stop "###"\nLICENSE """MIT, by the tale tellers"""\n')
+            self.assertEqual(lokal("create", "shown:1", "-f", mf, env=env).returncode, 0)
+            r = lokal("show", "shown:1", "--system", env=env)
+            self.assertEqual((r.returncode, r.stdout), (0, b"Be brief.\n"))
+            lines = lokal("show", "shown:1", "--parameters", env=env).stdout.decode().splitlines()
+            self.assertEqual([line.split(None, 1) for line in lines],
+                             [["stop", '"<|end|>"'], ["stop", '"###"'], ["temperature", "0.5"]])
+            r = lokal("show", "shown:1", "--license", env=env)
+            self.assertEqual(r.stdout, b"MIT, by the tale tellers\n")
+            r = lokal("show", STORIES, "--system")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(b"has no system prompt", r.stderr)
+
     def test_run_takes_the_prompt_as_words(self):
         # As `ollama run M why is the sky blue`: the words after the model are the prompt.
         words = lokal("run", STORIES, "--raw", "Once", "upon", "a", "time", "-n", "8",

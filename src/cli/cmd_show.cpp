@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -31,19 +32,38 @@ std::string human_bytes(double n) {
     return buf;
 }
 
-// The stored template, system prompt, parameters and license of a model in the store.
-void show_stored_layers(const std::string& name) {
+// A stored model's layer of one kind (template, system, params, license) as text; nullopt when
+// the name is not in the store or has no such layer.
+std::optional<std::string> stored_layer(const std::string& name, const char* media_type) {
+    if (!store::is_valid_ref(name)) return std::nullopt;
     store::Store s = store::Store::open_default();
     const auto manifest = s.read_manifest(store::parse_ref(name));
-    if (!manifest) return;
-    auto read_layer = [&](const char* media_type) -> std::optional<std::string> {
-        const store::Layer* l = manifest->find(media_type);
-        if (!l) return std::nullopt;
-        std::ifstream in(s.blob_path(l->digest), std::ios::binary);
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        return ss.str();
-    };
+    const store::Layer* l = manifest ? manifest->find(media_type) : nullptr;
+    if (!l) return std::nullopt;
+    std::ifstream in(s.blob_path(l->digest), std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// The stored PARAMETERs as `ollama show --parameters` prints them: a line per value.
+std::string parameter_lines(const std::string& params_json) {
+    const nlohmann::json p = nlohmann::json::parse(params_json, nullptr, false);
+    if (!p.is_object()) return "";
+    std::string out;
+    char buf[64];
+    for (const auto& [key, value] : p.items()) {
+        for (const auto& v : value.is_array() ? value : nlohmann::json::array({value})) {
+            std::snprintf(buf, sizeof buf, "%-30s ", key.c_str());
+            out += buf + v.dump() + "\n";
+        }
+    }
+    return out;
+}
+
+// The stored template, system prompt, parameters and license of a model in the store.
+void show_stored_layers(const std::string& name) {
+    auto read_layer = [&](const char* media_type) { return stored_layer(name, media_type); };
     const std::pair<const char*, const char*> sections[] = {{"Template", store::media::kTemplate},
                                                             {"System", store::media::kSystem},
                                                             {"Parameters", store::media::kParams},
@@ -59,10 +79,36 @@ void show_stored_layers(const std::string& name) {
     }
 }
 
+// --system, --license, --parameters: one stored layer as text (the license from the GGUF when
+// the store has none).
+int show_one_layer(const ShowOptions& o) {
+    std::optional<std::string> text;
+    if (o.system) text = stored_layer(o.model, store::media::kSystem);
+    if (o.parameters) {
+        if (auto p = stored_layer(o.model, store::media::kParams)) text = parameter_lines(*p);
+    }
+    if (o.license) {
+        text = stored_layer(o.model, store::media::kLicense);
+        if (!text) {
+            text = gguf::File::open(store::resolve_model(o.model))->get_string("general.license");
+        }
+    }
+    if (!text || text->empty()) {
+        throw Error("'" + o.model + "' has no " +
+                    (o.system       ? "system prompt"
+                     : o.parameters ? "parameters"
+                                    : "license"));
+    }
+    std::fwrite(text->data(), 1, text->size(), stdout);
+    if (!text->ends_with('\n')) std::fputc('\n', stdout);
+    return 0;
+}
+
 }  // namespace
 
 int show_command(const ShowOptions& o) {
     const bool stored = !std::filesystem::is_regular_file(o.model);
+    if (o.system || o.parameters || o.license) return show_one_layer(o);
     if (o.modelfile) {
         if (!stored) throw Error("--modelfile needs a stored model name, not a file");
         const std::string text =

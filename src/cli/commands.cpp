@@ -109,6 +109,9 @@ int run(int argc, char** argv) {
         ->required();
     show_cmd->add_flag("--modelfile", show.modelfile, "Print a Modelfile that recreates the model");
     show_cmd->add_flag("--template", show.chat_template, "Print the model's chat template");
+    show_cmd->add_flag("--system", show.system, "Print the stored system prompt");
+    show_cmd->add_flag("--parameters", show.parameters, "Print the stored parameters");
+    show_cmd->add_flag("--license", show.license, "Print the model's license");
 
     LogitsOptions lg;
     auto* lg_cmd = app.add_subcommand("logits", "Evaluate tokens in one batch and print logits");

@@ -61,6 +61,9 @@ struct ShowOptions {
     std::string model;
     bool modelfile = false;      // print a Modelfile that recreates a stored model
     bool chat_template = false;  // print the model's chat template (tokenizer.chat_template)
+    bool system = false;         // print the stored SYSTEM
+    bool parameters = false;     // print the stored PARAMETERs
+    bool license = false;        // print the license (stored, else the GGUF's)
 };
 
 struct LogitsOptions {
