@@ -98,9 +98,13 @@ json response_format_of(const json& body) {
 ResponsesRequest responses_request(const LoadedModel& m, const json& body,
                                    const ResponseStore& stored) {
     ResponsesRequest r;
-    json params = body;
+    // The sampling fields the Responses API has, in chat completions' names (the input, which
+    // may be long, is not copied).
+    json params = json::object();
+    for (const char* key : {"temperature", "top_p"}) {
+        if (const json* v = field(body, key)) params[key] = *v;
+    }
     if (const json* max = field(body, "max_output_tokens")) params["max_tokens"] = *max;
-    for (const char* not_here : {"stop", "logit_bias", "seed"}) params.erase(not_here);
     r.g.params = openai_params(m.defaults.parameters, params);
     r.store = optional_bool(body, "store", true);
     r.conversation = json::array();
