@@ -32,7 +32,8 @@ double time_matvec(vk::CommandStream& stream, vk::Matvec& matvec, DType t, const
     // the per-submission cost is spread over all of them.
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < reps; ++i) {
-        matvec.record(stream, t, w, x, y, shape);
+        matvec.record(stream, t, w, vk::dense_rows(x, shape.cols), vk::dense_rows(y, shape.rows),
+                      shape);
         stream.barrier();
     }
     stream.submit_and_wait();

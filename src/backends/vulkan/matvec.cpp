@@ -38,8 +38,8 @@ bool matvec_supports(DType t) {
     return shader_for(t) != nullptr;
 }
 
-void Matvec::record(CommandStream& stream, DType t, const Buffer& w, const Buffer& x,
-                    const Buffer& y, const MatvecShape& shape) {
+void Matvec::record(CommandStream& stream, DType t, const Buffer& w, RowsRef x, RowsRef y,
+                    const MatvecShape& shape) {
     const char* shader = shader_for(t);
     if (!shader) {
         throw Error("the Vulkan backend has no matrix-vector shader for " +
@@ -50,16 +50,16 @@ void Matvec::record(CommandStream& stream, DType t, const Buffer& w, const Buffe
     LOKAL_ASSERT(shape.cols % block == 0);
     const uint64_t rb = row_bytes(t, shape.cols);
     LOKAL_ASSERT(rb * shape.rows <= w.size());
-    LOKAL_ASSERT(uint64_t{shape.cols} * shape.n_vec * 4 <= x.size());
-    LOKAL_ASSERT(uint64_t{shape.rows} * shape.n_vec * 4 <= y.size());
+    LOKAL_ASSERT(x.holds(shape.n_vec, shape.cols) && y.holds(shape.n_vec, shape.rows));
     auto& pipeline = pipelines_[t];
     if (!pipeline) {
         const std::string name = subgroups_ ? std::string(shader) + "_subgroup" : shader;
         pipeline = std::make_unique<ComputePipeline>(device_, name, 3, sizeof(MatvecPush));
     }
-    const MatvecPush push{shape.rows, shape.cols, static_cast<uint32_t>(rb), 0, 0, shape.cols,
-                          0,          shape.rows};
-    pipeline->dispatch(stream, {&w, &x, &y}, &push, row_groups(device_, shape.rows, shape.n_vec));
+    const MatvecPush push{shape.rows, shape.cols, static_cast<uint32_t>(rb), 0,
+                          x.offset,   x.stride,   y.offset,                  y.stride};
+    pipeline->dispatch(stream, {&w, x.buf, y.buf}, &push,
+                       row_groups(device_, shape.rows, shape.n_vec));
 }
 
 }  // namespace lokal::vk

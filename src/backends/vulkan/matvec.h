@@ -8,6 +8,7 @@
 #include "backends/vulkan/buffer.h"
 #include "backends/vulkan/command_stream.h"
 #include "backends/vulkan/compute_pipeline.h"
+#include "backends/vulkan/rows_ref.h"
 #include "tensor/dtype.h"
 
 namespace lokal::vk {
@@ -20,6 +21,11 @@ struct MatvecShape {
     uint32_t n_vec = 1;  // vectors: x holds n_vec rows of cols floats, y n_vec rows of `rows`
 };
 
+// x and y as whole buffers of back-to-back rows.
+inline RowsRef dense_rows(const Buffer& b, uint32_t width) {
+    return {&b, 0, width};
+}
+
 class Matvec {
   public:
     // subgroups: add partial sums with subgroup arithmetic (the shaders' subgroup variant);
@@ -29,7 +35,7 @@ class Matvec {
 
     // Records y = W x for every vector; W holds shape.rows rows of type t back to back. Throws
     // lokal::Error (unsupported) for a type without a shader. Pipelines are made on first use.
-    void record(CommandStream& stream, DType t, const Buffer& w, const Buffer& x, const Buffer& y,
+    void record(CommandStream& stream, DType t, const Buffer& w, RowsRef x, RowsRef y,
                 const MatvecShape& shape);
 
   private:

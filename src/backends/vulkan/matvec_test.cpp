@@ -82,7 +82,8 @@ TEST_P(MatvecTest, MatchesTheDequantizedReference) {
     upload(stream, w_buf, 0, raw.data(), raw.size());
     upload(stream, x_buf, 0, x.data(), x.size() * 4);
     Matvec matvec(device(), c.subgroups);
-    matvec.record(stream, c.type, w_buf, x_buf, y_buf, {c.rows, cols, c.n_vec});
+    matvec.record(stream, c.type, w_buf, dense_rows(x_buf, cols), dense_rows(y_buf, c.rows),
+                  {c.rows, cols, c.n_vec});
     std::vector<float> y(uint64_t{c.rows} * c.n_vec);
     download(stream, y_buf, 0, y.data(), y.size() * 4);
 
@@ -138,7 +139,7 @@ TEST_F(MatvecErrors, ATypeWithoutAShaderIsUnsupported) {
     const Buffer b(device(), 1024, MemoryKind::DeviceLocal, "b");
     Matvec matvec(device());
     try {
-        matvec.record(stream, DType::IQ4_XS, b, b, b, {1, 256, 1});
+        matvec.record(stream, DType::IQ4_XS, b, dense_rows(b, 256), dense_rows(b, 1), {1, 256, 1});
         FAIL() << "expected an error";
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
