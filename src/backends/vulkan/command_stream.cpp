@@ -7,7 +7,7 @@
 namespace lokal::vk {
 namespace {
 
-constexpr uint32_t kBuffersPerSet = 4;  // the most storage buffers one of our shaders binds
+constexpr uint32_t kBuffersPerSet = 8;  // the most storage buffers one of our shaders binds
 // A hung or lost device should end in an error, not a process that waits forever.
 constexpr uint64_t kFenceTimeoutNs = 600ull * 1000 * 1000 * 1000;
 

@@ -23,6 +23,8 @@ class CommandStream {
     // The command buffer being recorded; begins a recording if none is open.
     VkCommandBuffer cmd();
     VkDescriptorSet allocate_set(VkDescriptorSetLayout layout);
+    // Dispatches this recording still has room for (submit_and_wait makes room for max_sets).
+    uint32_t sets_left() const { return max_sets_ - sets_used_; }
     // Earlier shader and transfer writes become visible to later shader and transfer accesses.
     void barrier();
     // Ends the recording, submits it and waits until the device has run it (nothing to do when

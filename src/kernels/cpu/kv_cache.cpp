@@ -50,18 +50,30 @@ size_t kv_row_bytes(KvType t, int row_elems) {
     return row_bytes(row_of(t).stored, row_elems);
 }
 
+namespace {
+
+int pages_for(int max_rows, int page_rows) {
+    LOKAL_ASSERT(max_rows > 0 && page_rows > 0);
+    const size_t n_pages = ((size_t)max_rows + page_rows - 1) / page_rows;
+    if (n_pages > (size_t)std::numeric_limits<int32_t>::max()) throw Error("KV cache too large");
+    return (int)n_pages;
+}
+
+}  // namespace
+
 KvCache::KvCache(int n_layer, int row_elems, KvType type, int max_rows, int page_rows)
-    : n_layer_(n_layer), row_elems_(row_elems), page_rows_(page_rows), type_(type) {
-    LOKAL_ASSERT(n_layer > 0 && row_elems > 0 && max_rows > 0);
-    LOKAL_ASSERT(page_rows > 0 && std::has_single_bit((unsigned)page_rows));
+    : n_layer_(n_layer),
+      row_elems_(row_elems),
+      page_rows_(page_rows),
+      page_shift_(std::countr_zero((unsigned)page_rows)),
+      type_(type),
+      pages_(pages_for(max_rows, page_rows), page_rows) {
+    LOKAL_ASSERT(n_layer > 0 && row_elems > 0);
     LOKAL_ASSERT(type != KvType::Q8_0 || row_elems % 32 == 0);
-    page_shift_ = std::countr_zero((unsigned)page_rows);
     row_bytes_ = kv_row_bytes(type, row_elems);
     layer_bytes_ = 2 * (size_t)page_rows * row_bytes_;  // keys, then values
     page_bytes_ = layer_bytes_ * (size_t)n_layer;
-    const size_t n_pages = ((size_t)max_rows + page_rows - 1) / page_rows;
-    if (n_pages > (size_t)std::numeric_limits<int32_t>::max()) throw Error("KV cache too large");
-    mapped_bytes_ = n_pages * page_bytes_;
+    mapped_bytes_ = (size_t)pages_.pages_total() * page_bytes_;
     // Anonymous memory is zero and costs nothing until touched.
     void* p = ::mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -70,87 +82,36 @@ KvCache::KvCache(int n_layer, int row_elems, KvType type, int max_rows, int page
                     " MiB for the KV cache; use a smaller context");
     }
     base_ = static_cast<uint8_t*>(p);
-    refcount_.assign(n_pages, 0);
-    free_pages_.reserve(n_pages);
-    for (size_t i = n_pages; i-- > 0;) free_pages_.push_back((int32_t)i);
 }
 
 KvCache::~KvCache() {
     if (base_) ::munmap(base_, mapped_bytes_);
 }
 
-std::vector<int32_t>& KvCache::table(int seq) {
-    LOKAL_ASSERT(seq >= 0);
-    if ((size_t)seq >= tables_.size()) tables_.resize((size_t)seq + 1);
-    return tables_[seq];
-}
-
 int KvCache::seq_rows(int seq) const {
-    if (seq < 0 || (size_t)seq >= tables_.size()) return 0;
-    return (int)tables_[seq].size() * page_rows_;
-}
-
-int32_t KvCache::take_page() {
-    const int32_t page = free_pages_.back();
-    free_pages_.pop_back();
-    refcount_[page] = 1;
-    return page;
-}
-
-void KvCache::release_page(int32_t page) {
-    if (--refcount_[page] == 0) free_pages_.push_back(page);
+    return pages_.seq_rows(seq);
 }
 
 bool KvCache::reserve(int seq, int first_write, int n_rows) {
-    std::vector<int32_t>& t = table(seq);
-    const int need_pages = (n_rows + page_rows_ - 1) / page_rows_;
-    const int first_page = std::max(0, first_write) / page_rows_;
-    int fresh = std::max(0, need_pages - (int)t.size());
-    for (int i = first_page; i < std::min(need_pages, (int)t.size()); ++i) {
-        if (refcount_[t[i]] > 1) ++fresh;  // shared: copied before writing
-    }
-    if (fresh > (int)free_pages_.size()) return false;
-    for (int i = first_page; i < std::min(need_pages, (int)t.size()); ++i) {
-        if (refcount_[t[i]] > 1) {
-            const int32_t copy = take_page();
-            std::memcpy(page_ptr(copy), page_ptr(t[i]), page_bytes_);
-            release_page(t[i]);
-            t[i] = copy;
-        }
-    }
-    while ((int)t.size() < need_pages) t.push_back(take_page());
+    copies_.clear();
+    if (!pages_.reserve(seq, first_write, n_rows, &copies_)) return false;
+    for (const PageCopy& c : copies_) std::memcpy(page_ptr(c.to), page_ptr(c.from), page_bytes_);
     return true;
 }
 
 void KvCache::truncate(int seq, int n) {
-    std::vector<int32_t>& t = table(seq);
-    const size_t keep = (size_t)(std::max(0, n) + page_rows_ - 1) / page_rows_;
-    while (t.size() > keep) {
-        release_page(t.back());
-        t.pop_back();
-    }
+    pages_.truncate(seq, n);
 }
 
 void KvCache::copy_prefix(int src, int dst, int n) {
-    if (src == dst) {
-        truncate(dst, n);
-        return;
-    }
-    truncate(dst, 0);
-    const std::vector<int32_t> from = table(src);  // table(dst) may reallocate tables_
-    std::vector<int32_t>& to = table(dst);
-    const size_t pages =
-        std::min(from.size(), (size_t)(std::max(0, n) + page_rows_ - 1) / page_rows_);
-    for (size_t i = 0; i < pages; ++i) {
-        ++refcount_[from[i]];
-        to.push_back(from[i]);
-    }
+    pages_.copy_prefix(src, dst, n);
 }
 
 KvSeqView KvCache::view(int seq) const {
     KvSeqView v;
     v.base_ = base_;
-    v.pages_ = (size_t)seq < tables_.size() ? tables_[seq].data() : nullptr;
+    const std::vector<int32_t>& pages = pages_.pages(seq);
+    v.pages_ = pages.empty() ? nullptr : pages.data();
     v.page_shift_ = page_shift_;
     v.page_mask_ = page_rows_ - 1;
     v.page_bytes_ = page_bytes_;
@@ -163,7 +124,7 @@ KvSeqView KvCache::view(int seq) const {
 
 void KvCache::store(int seq, int layer, int pos, const float* k, const float* v) {
     LOKAL_ASSERT(pos >= 0 && pos < seq_rows(seq));
-    const int32_t page = tables_[seq][(size_t)pos >> page_shift_];
+    const int32_t page = pages_.pages(seq)[(size_t)pos >> page_shift_];
     uint8_t* kd = page_ptr(page) + (size_t)layer * layer_bytes_ +
                   (size_t)(pos & (page_rows_ - 1)) * row_bytes_;
     uint8_t* vd = kd + (size_t)page_rows_ * row_bytes_;  // a layer's keys, then its values

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/kv_pages.h"
+
 namespace lokal::kernels {
 
 // Q8_0 rows hold row_elems / 32 blocks (tensor/quant_blocks.h); a head's keys or values are
@@ -59,10 +61,10 @@ class KvCache {
 
     KvType type() const { return type_; }
     int page_rows() const { return page_rows_; }
-    int pages_total() const { return (int)refcount_.size(); }
-    int pages_used() const { return pages_total() - (int)free_pages_.size(); }
+    int pages_total() const { return pages_.pages_total(); }
+    int pages_used() const { return pages_.pages_used(); }
     size_t page_bytes() const { return page_bytes_; }
-    size_t bytes() const { return page_bytes_ * refcount_.size(); }           // reserved
+    size_t bytes() const { return page_bytes_ * (size_t)pages_total(); }      // reserved
     size_t bytes_used() const { return page_bytes_ * (size_t)pages_used(); }  // backed
 
     // Makes positions [0, n_rows) of seq backed by pages and positions [first_write, n_rows)
@@ -81,9 +83,6 @@ class KvCache {
     void store(int seq, int layer, int pos, const float* k, const float* v);
 
   private:
-    std::vector<int32_t>& table(int seq);
-    int32_t take_page();
-    void release_page(int32_t page);
     uint8_t* page_ptr(int32_t page) const { return base_ + (size_t)page * page_bytes_; }
 
     int n_layer_, row_elems_, page_rows_, page_shift_;
@@ -91,9 +90,8 @@ class KvCache {
     KvType type_;
     uint8_t* base_ = nullptr;
     size_t mapped_bytes_ = 0;
-    std::vector<uint16_t> refcount_;   // per page: how many sequences map it
-    std::vector<int32_t> free_pages_;  // a stack, so recently freed (warm) pages come back first
-    std::vector<std::vector<int32_t>> tables_;  // per sequence
+    KvPageTable pages_;
+    std::vector<PageCopy> copies_;  // reserve's scratch
 };
 
 }  // namespace lokal::kernels
