@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "backends/cpu/cpu_backend.h"
 #include "base/error.h"
+#include "model/compute_device.h"
 #include "model/qkv_projection.h"
 
 namespace lokal::model {
@@ -41,7 +41,7 @@ Context::Context(const Model& model, ContextParams params)
     bp.kv_rows = params.kv_rows > 0 ? params.kv_rows : n_ctx_;
     bp.max_batch = n_batch_;
     bp.attention = attention_shape(0);
-    backend_ = std::make_unique<backends::CpuBackend>(bp);
+    backend_ = make_backend(bp);
     n_past_.assign(1, 0);
     const int B = n_batch_;
     auto rows = [&](size_t width) -> Cols {

@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "base/test_support.h"
 #include "kernels/cpu/vec_dot.h"
+#include "model/compute_device.h"
 #include "model/context.h"
 #include "model/npy.h"
 
@@ -32,6 +33,24 @@ public:
 };
 [[maybe_unused]] ::testing::Environment* const kForcedIsa =
     ::testing::AddGlobalTestEnvironment(new ForcedIsaEnvironment);
+
+// ctest runs these again with LOKAL_DEVICE=vulkan; without a Vulkan device they are skipped,
+// except in CI, which installs Mesa's software device.
+class DeviceEnvironment : public ::testing::Environment {
+  public:
+    void SetUp() override {
+        try {
+            std::printf("device: %s\n", compute_device().name.c_str());
+        } catch (const Error& e) {
+            const char* ci = std::getenv("CI");
+            if (ci && std::string(ci) == "true") throw;
+            std::printf("%s: no Vulkan device; skipped\n", e.what());
+            GTEST_SKIP();
+        }
+    }
+};
+[[maybe_unused]] ::testing::Environment* const kDevice =
+    ::testing::AddGlobalTestEnvironment(new DeviceEnvironment);
 
 using TopK = std::vector<std::pair<int32_t, float>>;
 

@@ -7,6 +7,7 @@
 
 #include "base/thread_pool.h"
 #include "kernels/cpu/packed.h"
+#include "model/compute_device.h"
 
 namespace lokal::model {
 
@@ -22,7 +23,8 @@ PackedWeights::Mapping::~Mapping() {
 }
 
 void PackedWeights::repack(Weights& w, const gguf::File& file) {
-    if (!kernels::repack_enabled()) return;
+    // A GPU reads the stored rows; packing them for the CPU kernels would only cost memory.
+    if (!kernels::repack_enabled() || compute_device().gpu) return;
     ThreadPool pool(ThreadPool::default_threads());
     for (LayerWeights& L : w.layers) {
         for (MatrixView* m : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {

@@ -1,0 +1,416 @@
+#include "backends/vulkan/vulkan_backend.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "backends/vulkan/loader.h"
+#include "backends/vulkan/transfer.h"
+#include "base/error.h"
+#include "kernels/cpu/matmul.h"
+#include "kernels/cpu/packed.h"
+#include "kernels/cpu/rope.h"
+
+namespace lokal::backends {
+namespace {
+
+constexpr uint32_t kMaxDispatches = 4096;  // per recording; a pass of ~100 layers fits
+constexpr int kPageRows = 16;
+constexpr uint64_t kStagingBytes = 4ull << 20;
+constexpr uint64_t kUploadChunkBytes = 16ull << 20;
+
+uint64_t align16(uint64_t n) {
+    return (n + 15) & ~uint64_t{15};
+}
+
+std::string mib(uint64_t bytes) {
+    return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
+}
+
+}  // namespace
+
+VulkanBackend::VulkanBackend(const BackendParams& p, const vk::Device& device)
+    : device_(device),
+      stream_(device, kMaxDispatches),
+      upload_stream_(device, 4),
+      matvec_(device),
+      ops_(device) {
+    if (p.kv_rows > 0) {
+        const int n_pages = (p.kv_rows + kPageRows - 1) / kPageRows;
+        pages_ = std::make_unique<kernels::KvPageTable>(n_pages, kPageRows);
+        vk::KvGeometry& g = kv_geometry_;
+        g.type = p.kv_type;
+        g.row_elems = (uint32_t)p.kv_row_elems;
+        g.page_rows = kPageRows;
+        g.n_layer = (uint32_t)p.n_layer;
+        g.row_bytes = kernels::kv_row_bytes(p.kv_type, p.kv_row_elems);
+        g.layer_bytes = 2 * uint64_t{kPageRows} * g.row_bytes;
+        g.page_bytes = g.layer_bytes * g.n_layer;
+        const uint64_t pool_bytes = g.page_bytes * (uint64_t)n_pages;
+        const uint64_t binding = device.info().max_storage_buffer_bytes;
+        if (binding > 0 && pool_bytes > binding) {
+            throw Error("the KV cache needs " + mib(pool_bytes) + " but one buffer on " +
+                            device.info().name + " may hold at most " + mib(binding) +
+                            "; use a smaller context (--ctx) or a q8_0 cache",
+                        ErrorKind::Unsupported);
+        }
+        kv_pool_ = std::make_unique<vk::Buffer>(device, pool_bytes, vk::MemoryKind::DeviceLocal,
+                                                "the KV cache");
+        kv_ = std::make_unique<vk::KvAttention>(device, g);
+    }
+    staging_ = std::make_unique<vk::Buffer>(device, kStagingBytes, vk::MemoryKind::Host,
+                                            "the per-pass upload buffer");
+}
+
+VulkanBackend::~VulkanBackend() = default;
+
+// ---- buffers --------------------------------------------------------------------------------
+
+vk::RowsRef VulkanBackend::ref(Cols c) const {
+    const RowBuffer& b = rows_[c.buf];
+    return {b.buf.get(), (uint32_t)c.col, (uint32_t)b.width};
+}
+
+BufferId VulkanBackend::alloc_rows(int rows, int width) {
+    const uint64_t bytes = std::max<uint64_t>(1, (uint64_t)rows * width) * 4;
+    rows_.push_back({std::make_unique<vk::Buffer>(device_, bytes, vk::MemoryKind::DeviceLocal,
+                                                  "activations"),
+                     width});
+    return (BufferId)rows_.size() - 1;
+}
+
+void VulkanBackend::resize_rows(BufferId buf, int rows) {
+    flush();
+    RowBuffer& b = rows_[buf];
+    b.buf.reset();
+    const uint64_t bytes = std::max<uint64_t>(1, (uint64_t)rows * b.width) * 4;
+    b.buf = std::make_unique<vk::Buffer>(device_, bytes, vk::MemoryKind::DeviceLocal,
+                                         "activations");
+}
+
+void VulkanBackend::ensure_host(std::unique_ptr<vk::Buffer>& buf, uint64_t bytes,
+                                const char* what) {
+    if (buf && buf->size() >= bytes) return;
+    const uint64_t size = std::max<uint64_t>({bytes, buf ? 2 * buf->size() : 0, 256});
+    buf.reset();
+    buf = std::make_unique<vk::Buffer>(device_, size, vk::MemoryKind::Host, what);
+}
+
+void VulkanBackend::record_copy(const vk::Buffer& from, uint64_t from_offset, const vk::Buffer& to,
+                                uint64_t to_offset, uint64_t bytes) {
+    VkBufferCopy region{};
+    region.srcOffset = from_offset;
+    region.dstOffset = to_offset;
+    region.size = bytes;
+    vkCmdCopyBuffer(stream_.cmd(), from.handle(), to.handle(), 1, &region);
+}
+
+const float* VulkanBackend::read_back(Cols c, int n) {
+    const uint64_t row = (uint64_t)c.width * 4;
+    ensure_host(readback_, row * n, "the read-back buffer");
+    const vk::RowsRef r = ref(c);
+    for (int t = 0; t < n; ++t) {
+        record_copy(*r.buf, (r.offset + (uint64_t)t * r.stride) * 4, *readback_, t * row, row);
+    }
+    flush();
+    return static_cast<const float*>(readback_->mapped());
+}
+
+void VulkanBackend::read_rows(Cols src, int n, float* dst) {
+    if (n == 0) return;
+    std::memcpy(dst, read_back(src, n), (size_t)n * src.width * 4);
+}
+
+void VulkanBackend::flush() {
+    stream_.submit_and_wait();
+    staged_ = 0;
+    rope_tables_.clear();
+}
+
+void VulkanBackend::before_op(uint32_t dispatches) {
+    if (stream_.sets_left() < dispatches) flush();
+}
+
+uint32_t VulkanBackend::stage(const void* data, size_t bytes) {
+    if (staged_ + bytes > staging_->size()) {
+        flush();
+        ensure_host(staging_, bytes, "the per-pass upload buffer");
+    }
+    const uint64_t at = staged_;
+    std::memcpy(static_cast<uint8_t*>(staging_->mapped()) + at, data, bytes);
+    staged_ = align16(at + bytes);
+    return (uint32_t)at;
+}
+
+// ---- weights --------------------------------------------------------------------------------
+
+// Uploads a matrix once: in its stored block format when a shader reads that type (unpacked
+// first when the CPU repacked it), else converted to F32 rows.
+const VulkanBackend::DeviceMatrix& VulkanBackend::device_matrix(const MatrixView& w) {
+    const MatrixKey key{w.data, w.rows, w.cols};
+    auto it = matrices_.find(key);
+    if (it != matrices_.end()) return it->second;
+    DeviceMatrix m;
+    m.type = vk::matvec_supports(w.type) ? w.type : DType::F32;
+    const uint64_t rb = row_bytes(m.type, (uint64_t)w.cols);
+    const uint64_t bytes = rb * (uint64_t)w.rows;
+    m.buf = std::make_unique<vk::Buffer>(device_, bytes, vk::MemoryKind::DeviceLocal,
+                                         "weights");
+    if (m.type == w.type && !w.packed && w.row_stride == rb) {
+        vk::upload(upload_stream_, *m.buf, 0, w.data, bytes);
+    } else {
+        const int64_t chunk_rows = std::max<int64_t>(1, (int64_t)(kUploadChunkBytes / rb));
+        std::vector<uint8_t> rows((size_t)(std::min(chunk_rows, w.rows) * rb));
+        for (int64_t r0 = 0; r0 < w.rows; r0 += chunk_rows) {
+            const int64_t nr = std::min(chunk_rows, w.rows - r0);
+            for (int64_t r = r0; r < r0 + nr; ++r) {
+                uint8_t* dst = rows.data() + (size_t)((r - r0) * rb);
+                if (m.type != w.type) {
+                    kernels::get_row(w, r, reinterpret_cast<float*>(dst));
+                } else if (w.packed) {
+                    kernels::unpack_row(w.type, w.data + (r / kernels::kPackRows) * w.row_stride,
+                                        (int)(r % kernels::kPackRows), w.cols, dst);
+                } else {
+                    std::memcpy(dst, w.row(r), rb);
+                }
+            }
+            vk::upload(upload_stream_, *m.buf, (uint64_t)r0 * rb, rows.data(), (uint64_t)nr * rb);
+        }
+    }
+    weight_bytes_ += m.buf->size();
+    return matrices_.emplace(key, std::move(m)).first->second;
+}
+
+const vk::Buffer& VulkanBackend::device_vector(std::span<const float> v) {
+    std::unique_ptr<vk::Buffer>& buf = vectors_[v.data()];
+    if (!buf) {
+        buf = std::make_unique<vk::Buffer>(device_, v.size_bytes(), vk::MemoryKind::DeviceLocal,
+                                           "a norm or bias vector");
+        vk::upload(upload_stream_, *buf, 0, v.data(), v.size_bytes());
+        weight_bytes_ += buf->size();
+    }
+    return *buf;
+}
+
+// ---- the KV cache ---------------------------------------------------------------------------
+
+bool VulkanBackend::kv_reserve(int seq, int first_write, int n_rows) {
+    LOKAL_ASSERT(pages_);
+    page_copies_.clear();
+    if (!pages_->reserve(seq, first_write, n_rows, &page_copies_)) return false;
+    const uint64_t pb = kv_geometry_.page_bytes;
+    for (const kernels::PageCopy& c : page_copies_) {
+        record_copy(*kv_pool_, (uint64_t)c.from * pb, *kv_pool_, (uint64_t)c.to * pb, pb);
+    }
+    if (!page_copies_.empty()) after_op();
+    return true;
+}
+
+void VulkanBackend::kv_truncate(int seq, int n) {
+    LOKAL_ASSERT(pages_);
+    pages_->truncate(seq, n);
+}
+
+void VulkanBackend::kv_copy_prefix(int src, int dst, int n) {
+    LOKAL_ASSERT(pages_);
+    pages_->copy_prefix(src, dst, n);
+}
+
+KvStats VulkanBackend::kv_stats() const {
+    if (!pages_) return {};
+    return {(size_t)kv_pool_->size(), pages_->pages_total(), pages_->pages_used()};
+}
+
+// ---- ops ------------------------------------------------------------------------------------
+
+// The batch's positions and page tables go to host buffers the shaders read; nothing recorded
+// may still read the previous batch's, so whatever is pending runs first.
+void VulkanBackend::set_batch(const Batch& batch) {
+    flush();
+    const size_t n = batch.tokens.size();
+    positions_.assign(batch.positions.begin(), batch.positions.end());
+    if (!pages_) return;
+    std::vector<uint32_t> table_start(n), pages;
+    std::vector<std::pair<int32_t, uint32_t>> seen;  // sequence, where its table starts
+    for (size_t t = 0; t < n; ++t) {
+        const int32_t s = batch.seqs[t];
+        auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& e) { return e.first == s; });
+        if (it == seen.end()) {
+            seen.emplace_back(s, (uint32_t)pages.size());
+            const std::vector<int32_t>& table = pages_->pages(s);
+            pages.insert(pages.end(), table.begin(), table.end());
+            it = seen.end() - 1;
+        }
+        table_start[t] = it->second;
+    }
+    if (pages.empty()) pages.push_back(0);
+    ensure_host(batch_pos_, n * 4, "the batch positions");
+    ensure_host(batch_table_start_, n * 4, "the batch page tables");
+    ensure_host(batch_pages_, pages.size() * 4, "the batch page tables");
+    std::memcpy(batch_pos_->mapped(), positions_.data(), n * 4);
+    std::memcpy(batch_table_start_->mapped(), table_start.data(), n * 4);
+    std::memcpy(batch_pages_->mapped(), pages.data(), pages.size() * 4);
+}
+
+void VulkanBackend::get_rows(const MatrixView& table, std::span<const int32_t> ids, Cols out) {
+    const size_t cols = (size_t)table.cols;
+    LOKAL_ASSERT((int64_t)out.width == table.cols);
+    std::vector<float> rows(ids.size() * cols);
+    for (size_t t = 0; t < ids.size(); ++t) kernels::get_row(table, ids[t], rows.data() + t * cols);
+    before_op(1);
+    const uint32_t at = stage(rows.data(), rows.size() * 4);
+    const vk::RowsRef r = ref(out);
+    for (size_t t = 0; t < ids.size(); ++t) {
+        record_copy(*staging_, at + t * cols * 4, *r.buf, (r.offset + t * (uint64_t)r.stride) * 4,
+                    cols * 4);
+    }
+    after_op();
+}
+
+void VulkanBackend::scale(Cols x, int n, float s) {
+    before_op(1);
+    ops_.scale(stream_, ref(x), n, x.width, s);
+    after_op();
+}
+
+void VulkanBackend::rms_norm(Cols x, std::span<const float> w, Cols out, int n, float eps) {
+    const vk::Buffer& wb = device_vector(w);
+    before_op(1);
+    ops_.rms_norm(stream_, ref(x), wb, ref(out), n, x.width, x.width, eps);
+    after_op();
+}
+
+void VulkanBackend::layer_norm(Cols x, std::span<const float> w, std::span<const float> b,
+                               Cols out, int n, float eps) {
+    const vk::Buffer& wb = device_vector(w);
+    const vk::Buffer& bb = device_vector(b);
+    before_op(1);
+    ops_.layer_norm(stream_, ref(x), wb, bb, ref(out), n, x.width, eps);
+    after_op();
+}
+
+void VulkanBackend::rms_norm_heads(Cols x, std::span<const float> w, int n, int head_dim,
+                                   float eps) {
+    const vk::Buffer& wb = device_vector(w);
+    before_op(1);
+    ops_.rms_norm(stream_, ref(x), wb, ref(x), n, x.width, head_dim, eps);
+    after_op();
+}
+
+void VulkanBackend::matmul(const MatrixView& w, Cols x, Cols out, int n) {
+    LOKAL_ASSERT(x.width == w.cols && out.width == w.rows);
+    const DeviceMatrix& m = device_matrix(w);
+    before_op(1);
+    matvec_.record(stream_, m.type, *m.buf, ref(x), ref(out),
+                   {(uint32_t)w.rows, (uint32_t)w.cols, (uint32_t)n});
+    after_op();
+}
+
+void VulkanBackend::add_bias(Cols x, std::span<const float> b, int n) {
+    const vk::Buffer& bb = device_vector(b);
+    before_op(1);
+    ops_.add_bias(stream_, ref(x), bb, n, x.width);
+    after_op();
+}
+
+// The cos/sin of every batch position, computed on the host exactly as the CPU backend does
+// (every RoPE variant), once per configuration per pass.
+uint32_t VulkanBackend::rope_table(const RopeConfig& rope) {
+    auto it = rope_tables_.find(&rope);
+    if (it != rope_tables_.end()) return it->second;
+    const int half = rope.n_rot / 2;
+    std::vector<float> table(positions_.size() * 2 * (size_t)half);
+    kernels::RopeTable t;
+    for (size_t i = 0; i < positions_.size(); ++i) {
+        t.compute(rope, positions_[i]);
+        std::copy_n(t.cos, half, table.begin() + (ptrdiff_t)(i * 2 * half));
+        std::copy_n(t.sin, half, table.begin() + (ptrdiff_t)(i * 2 * half + half));
+    }
+    const uint32_t at = stage(table.data(), table.size() * 4);
+    rope_tables_[&rope] = at;
+    return at;
+}
+
+void VulkanBackend::rope(Cols q, Cols k, int n, int head_dim, const RopeConfig& rope) {
+    before_op(2);
+    const uint32_t at = rope_table(rope);
+    for (const Cols& c : {q, k}) {
+        ops_.rope(stream_, ref(c), n, c.width / head_dim, head_dim, rope.n_rot, rope.style,
+                  *staging_, at / 4);
+    }
+    after_op();
+}
+
+void VulkanBackend::kv_store(int layer, Cols k, Cols v, int n) {
+    before_op(1);
+    kv_->store(stream_, *kv_pool_, layer, ref(k), ref(v), n,
+               {batch_pos_.get(), batch_table_start_.get(), batch_pages_.get()});
+    after_op();
+}
+
+void VulkanBackend::attention(int layer, Cols q, Cols out, int n, const AttentionShape& shape) {
+    before_op(1);
+    kv_->attend(stream_, *kv_pool_, layer, ref(q), ref(out), n,
+                {batch_pos_.get(), batch_table_start_.get(), batch_pages_.get()}, shape);
+    after_op();
+}
+
+void VulkanBackend::attention_all_rows(Cols q, Cols k, Cols v, Cols out, int n, int head_dim,
+                                       float scale) {
+    before_op(1);
+    vk::attention_all_rows(stream_, ref(q), ref(k), ref(v), ref(out), n, q.width / head_dim,
+                           head_dim, scale);
+    after_op();
+}
+
+void VulkanBackend::glu(Activation act, Cols gate, Cols up, Cols out, int n) {
+    before_op(1);
+    ops_.glu(stream_, act == Activation::SiLU ? vk::GluKind::SiLU : vk::GluKind::GeluTanh,
+             ref(gate), ref(up), ref(out), n, out.width);
+    after_op();
+}
+
+void VulkanBackend::gelu(Cols x, int n) {
+    before_op(1);
+    ops_.gelu(stream_, ref(x), n, x.width);
+    after_op();
+}
+
+void VulkanBackend::tanh(Cols x, int n) {
+    before_op(1);
+    ops_.tanh(stream_, ref(x), n, x.width);
+    after_op();
+}
+
+void VulkanBackend::add(Cols x, Cols y, int n) {
+    before_op(1);
+    ops_.add(stream_, ref(x), ref(y), n, x.width);
+    after_op();
+}
+
+void VulkanBackend::gather_rows(Cols src, std::span<const int32_t> rows, Cols dst) {
+    before_op(1);
+    const uint32_t at = stage(rows.data(), rows.size_bytes());
+    ops_.gather_rows(stream_, ref(src), *staging_, at / 4, ref(dst), (uint32_t)rows.size(),
+                     src.width);
+    after_op();
+}
+
+void VulkanBackend::logits(const MatrixView& w, Cols x, int n, float softcap, float* dst) {
+    LOKAL_ASSERT(x.width == w.cols);
+    const DeviceMatrix& m = device_matrix(w);
+    const uint32_t V = (uint32_t)w.rows;
+    ensure_host(logits_, (uint64_t)n * V * 4, "the logits");
+    const vk::RowsRef out{logits_.get(), 0, V};
+    before_op(2);
+    matvec_.record(stream_, m.type, *m.buf, ref(x), out, {V, (uint32_t)w.cols, (uint32_t)n});
+    after_op();
+    if (softcap > 0) {
+        ops_.softcap(stream_, out, n, V, softcap);
+        after_op();
+    }
+    flush();
+    std::memcpy(dst, logits_->mapped(), (size_t)n * V * 4);
+}
+
+}  // namespace lokal::backends

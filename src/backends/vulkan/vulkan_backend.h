@@ -1,0 +1,134 @@
+// The op table on a Vulkan device. Weights are uploaded once, on first use, in their stored
+// block format (a type without a shader yet is converted to F32); activations, the paged KV
+// cache and the logits live in device buffers. Ops are recorded into one command stream, each
+// after a barrier on the one before, and submitted when results are read (logits, read_rows)
+// or a new batch begins; nothing else waits for the device.
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "backends/backend.h"
+#include "backends/vulkan/buffer.h"
+#include "backends/vulkan/command_stream.h"
+#include "backends/vulkan/device.h"
+#include "backends/vulkan/kv_attention.h"
+#include "backends/vulkan/matvec.h"
+#include "backends/vulkan/rows_ref.h"
+#include "backends/vulkan/row_ops.h"
+#include "kernels/kv_pages.h"
+
+namespace lokal::backends {
+
+class VulkanBackend final : public Backend {
+  public:
+    // Throws lokal::Error when the KV cache cannot be allocated on the device.
+    VulkanBackend(const BackendParams& params, const vk::Device& device);
+    ~VulkanBackend() override;
+
+    const char* name() const override { return "vulkan"; }
+    int n_threads() const override { return 1; }
+
+    BufferId alloc_rows(int rows, int width) override;
+    void resize_rows(BufferId buf, int rows) override;
+    void read_rows(Cols src, int n, float* dst) override;
+
+    bool kv_reserve(int seq, int first_write, int n_rows) override;
+    void kv_truncate(int seq, int n) override;
+    void kv_copy_prefix(int src, int dst, int n) override;
+    KvStats kv_stats() const override;
+
+    void set_batch(const Batch& batch) override;
+    void get_rows(const MatrixView& table, std::span<const int32_t> ids, Cols out) override;
+    void scale(Cols x, int n, float s) override;
+    void rms_norm(Cols x, std::span<const float> w, Cols out, int n, float eps) override;
+    void layer_norm(Cols x, std::span<const float> w, std::span<const float> b, Cols out, int n,
+                    float eps) override;
+    void rms_norm_heads(Cols x, std::span<const float> w, int n, int head_dim, float eps) override;
+    void matmul(const MatrixView& w, Cols x, Cols out, int n) override;
+    void add_bias(Cols x, std::span<const float> b, int n) override;
+    void rope(Cols q, Cols k, int n, int head_dim, const RopeConfig& rope) override;
+    void kv_store(int layer, Cols k, Cols v, int n) override;
+    void attention(int layer, Cols q, Cols out, int n, const AttentionShape& shape) override;
+    void attention_all_rows(Cols q, Cols k, Cols v, Cols out, int n, int head_dim,
+                            float scale) override;
+    void glu(Activation act, Cols gate, Cols up, Cols out, int n) override;
+    void gelu(Cols x, int n) override;
+    void tanh(Cols x, int n) override;
+    void add(Cols x, Cols y, int n) override;
+    void gather_rows(Cols src, std::span<const int32_t> rows, Cols dst) override;
+    void logits(const MatrixView& w, Cols x, int n, float softcap, float* dst) override;
+
+    // Bytes of weights uploaded so far (what /api/ps reports as size_vram, with the KV cache).
+    uint64_t weight_bytes() const { return weight_bytes_; }
+
+  private:
+    struct RowBuffer {
+        std::unique_ptr<vk::Buffer> buf;
+        int width = 0;
+    };
+    struct DeviceMatrix {
+        std::unique_ptr<vk::Buffer> buf;
+        DType type = DType::F32;  // as stored on the device
+    };
+    struct MatrixKey {
+        const void* data;
+        int64_t rows, cols;
+        bool operator==(const MatrixKey&) const = default;
+    };
+    struct MatrixKeyHash {
+        size_t operator()(const MatrixKey& k) const {
+            return std::hash<const void*>()(k.data) ^ (std::hash<int64_t>()(k.rows) << 1);
+        }
+    };
+
+    vk::RowsRef ref(Cols c) const;
+    const DeviceMatrix& device_matrix(const MatrixView& w);
+    const vk::Buffer& device_vector(std::span<const float> v);
+    // Room for one more dispatch in the recording, and the barrier that orders it after the
+    // ones before.
+    void before_op(uint32_t dispatches);
+    void after_op() { stream_.barrier(); }
+    // Runs everything recorded and waits.
+    void flush();
+    // Copies bytes into the per-pass upload area and returns their byte offset there; may
+    // flush to make room.
+    uint32_t stage(const void* data, size_t bytes);
+    uint32_t rope_table(const RopeConfig& rope);
+    void record_copy(const vk::Buffer& from, uint64_t from_offset, const vk::Buffer& to,
+                     uint64_t to_offset, uint64_t bytes);
+    // Copies n rows of c into a mapped buffer, contiguous (n * c.width floats), and waits.
+    const float* read_back(Cols c, int n);
+    void ensure_host(std::unique_ptr<vk::Buffer>& buf, uint64_t bytes, const char* what);
+
+    const vk::Device& device_;
+    vk::CommandStream stream_;
+    vk::CommandStream upload_stream_;  // weight uploads, apart from the recorded ops
+    vk::Matvec matvec_;
+    vk::RowOps ops_;
+    std::vector<RowBuffer> rows_;
+    std::unordered_map<MatrixKey, DeviceMatrix, MatrixKeyHash> matrices_;
+    std::unordered_map<const float*, std::unique_ptr<vk::Buffer>> vectors_;
+    uint64_t weight_bytes_ = 0;
+
+    // The KV cache (absent for encoders).
+    std::unique_ptr<kernels::KvPageTable> pages_;
+    std::vector<kernels::PageCopy> page_copies_;
+    vk::KvGeometry kv_geometry_{};
+    std::unique_ptr<vk::KvAttention> kv_;
+    std::unique_ptr<vk::Buffer> kv_pool_;
+
+    // The current batch: per token its position and where its sequence's page table starts in
+    // batch_pages_ (host buffers, rewritten only at set_batch, after a flush).
+    std::vector<int32_t> positions_;
+    std::unique_ptr<vk::Buffer> batch_pos_, batch_table_start_, batch_pages_;
+    // Per-pass uploads (embedding rows, RoPE tables, row indices).
+    std::unique_ptr<vk::Buffer> staging_;
+    uint64_t staged_ = 0;
+    std::unordered_map<const RopeConfig*, uint32_t> rope_tables_;  // byte offsets in staging_
+    std::unique_ptr<vk::Buffer> readback_;
+    std::unique_ptr<vk::Buffer> logits_;
+};
+
+}  // namespace lokal::backends

@@ -1,0 +1,65 @@
+#include "model/compute_device.h"
+
+#include "backends/cpu/cpu_backend.h"
+#include "base/error.h"
+
+#if LOKAL_HAVE_VULKAN
+#include "backends/vulkan/device_choice.h"
+#include "backends/vulkan/process_device.h"
+#include "backends/vulkan/vulkan_backend.h"
+#endif
+
+namespace lokal::model {
+namespace {
+
+ComputeDevice resolve() {
+    ComputeDevice d;
+    d.name = "cpu";
+#if LOKAL_HAVE_VULKAN
+    const vk::DeviceRequest request = vk::device_request_from_env();
+    if (request.kind == vk::DeviceRequest::Kind::Cpu) {
+        d.reason = "LOKAL_DEVICE=cpu";
+        return d;
+    }
+    std::string why;
+    const std::vector<vk::DeviceInfo>& infos = vk::process_device_infos(&why);
+    const vk::DeviceChoice choice = vk::choose_device(request, infos, why);
+    d.reason = choice.reason;
+    if (choice.vulkan_index) {
+        d.gpu = true;
+        d.vulkan_index = *choice.vulkan_index;
+        d.name = "vulkan:" + std::to_string(d.vulkan_index) + " (" +
+                 infos[(size_t)d.vulkan_index].name + ")";
+    }
+#else
+    const char* env = std::getenv("LOKAL_DEVICE");
+    const std::string want = env ? env : "";
+    if (!want.empty() && want != "auto" && want != "cpu") {
+        throw Error("LOKAL_DEVICE=" + want +
+                        ": this lokal was built without the Vulkan backend (install "
+                        "libvulkan-dev and glslc, then rebuild); use cpu",
+                    ErrorKind::Unsupported);
+    }
+    d.reason = "built without the Vulkan backend";
+#endif
+    return d;
+}
+
+}  // namespace
+
+const ComputeDevice& compute_device() {
+    static const ComputeDevice device = resolve();
+    return device;
+}
+
+std::unique_ptr<backends::Backend> make_backend(const backends::BackendParams& params) {
+#if LOKAL_HAVE_VULKAN
+    const ComputeDevice& d = compute_device();
+    if (d.gpu) {
+        return std::make_unique<backends::VulkanBackend>(params, vk::process_device(d.vulkan_index));
+    }
+#endif
+    return std::make_unique<backends::CpuBackend>(params);
+}
+
+}  // namespace lokal::model

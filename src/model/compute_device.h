@@ -1,0 +1,27 @@
+// Which device a process's models run on: LOKAL_DEVICE (cpu | vulkan | vulkan:N | auto, the
+// default; `--device` on the CLI sets it), resolved once. auto takes the best GPU and falls
+// back to the CPU when there is none (a software Vulkan device only when asked for by name).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "backends/backend.h"
+
+namespace lokal::model {
+
+struct ComputeDevice {
+    bool gpu = false;
+    int vulkan_index = -1;
+    std::string name;    // "cpu", "vulkan:0 (NVIDIA H200)"
+    std::string reason;  // why this one, for logs
+};
+
+// Throws lokal::Error for a bad LOKAL_DEVICE or a device that does not exist.
+const ComputeDevice& compute_device();
+
+// The backend for one context on compute_device(). Throws lokal::Error when the device cannot
+// hold what the context needs.
+std::unique_ptr<backends::Backend> make_backend(const backends::BackendParams& params);
+
+}  // namespace lokal::model
