@@ -8,6 +8,7 @@
 
 #include "cli/options.h"
 #include "kernels/cpu/vec_dot.h"
+#include "model/compute_device.h"
 #include "model/context.h"
 #include "store/resolve.h"
 
@@ -115,6 +116,8 @@ int bench_command(const BenchOptions& o) {
     uint64_t params = 0;
     for (const auto& t : f.tensors()) params += t.n_elements;
     const char* isa = kernels::isa_name(kernels::active_isa());
+    const model::ComputeDevice& device = model::compute_device();
+    const std::string backend = device.gpu ? std::string("Vulkan") : std::string("CPU ") + isa;
     if (o.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& r : rows) {
@@ -126,6 +129,8 @@ int bench_command(const BenchOptions& o) {
                            {"type_v", o.cache_type},
                            {"n_depth", o.depth},
                            {"isa", isa},
+                           {"backend", device.gpu ? "vulkan" : "cpu"},
+                           {"device", device.name},
                            {"test", r.test},
                            {"avg_ts", r.s.mean},
                            {"stddev_ts", r.s.stddev},
@@ -145,12 +150,14 @@ int bench_command(const BenchOptions& o) {
     for (const auto& r : rows) {
         char t[64];
         std::snprintf(t, sizeof t, "%.2f ± %.2f", r.s.mean, r.s.stddev);
-        std::printf("| %-30.30s | %6.2f MiB | %8.2f M | CPU %-6s | %7d | %15s | %20s |\n",
+        std::printf("| %-30.30s | %6.2f MiB | %8.2f M | %-10s | %7d | %15s | %20s |\n",
                     (model->config().arch + " " + model->config().name).c_str(),
-                    f.size() / 1048576.0, params / 1e6, isa, ctx.n_threads(), r.test.c_str(), t);
+                    f.size() / 1048576.0, params / 1e6, backend.c_str(), ctx.n_threads(),
+                    r.test.c_str(), t);
     }
+    std::printf("\ndevice %s\n", device.name.c_str());
     // What repacking costs: its copies live in anonymous memory in place of the file's pages.
-    std::printf("\nKV cache %s\n", kernels::kv_type_name(cp.kv_type));
+    std::printf("KV cache %s\n", kernels::kv_type_name(cp.kv_type));
     std::printf("load %.2f s; %d matrices repacked into %.2f MiB (in place of their file pages)\n",
                 load_seconds, model->packed().matrices(), model->packed().bytes() / 1048576.0);
     return 0;

@@ -93,7 +93,6 @@ int devices_command() {
                             : "cpu";
     std::printf("\nLOKAL_DEVICE=%s picks %s: %s\n", env && *env ? env : "(unset)", picked.c_str(),
                 choice.reason.c_str());
-    std::printf("(models run on the CPU for now: the Vulkan backend runs its shader tests only)\n");
 #else
     std::printf(
         "\nno Vulkan device: this lokal was built without the Vulkan backend "

@@ -48,6 +48,22 @@ void add_cache_type_option(CLI::App* cmd, std::string& target) {
             "f16|q8_0|f32", "cache type"));
 }
 
+// --device: where models run (sets LOKAL_DEVICE for the whole process before any model loads).
+void add_device_option(CLI::App* cmd, std::string& target) {
+    cmd->add_option("--device", target,
+                    "Where models run: auto (the best GPU, else the CPU), cpu, vulkan or "
+                    "vulkan:N (env LOKAL_DEVICE; `lokal devices` lists them)")
+        ->check(CLI::Validator(
+            [](std::string& v) {
+                const bool indexed = v.starts_with("vulkan:") && v.size() > 7 &&
+                                     v.find_first_not_of("0123456789", 7) == std::string::npos;
+                return v == "auto" || v == "cpu" || v == "vulkan" || indexed
+                           ? std::string()
+                           : "must be auto, cpu, vulkan or vulkan:N, not '" + v + "'";
+            },
+            "auto|cpu|vulkan|vulkan:N", "device"));
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -55,6 +71,7 @@ int run(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "lokal 0.1.0");
 
+    std::string device;  // --device on any command that loads a model
     RunOptions run;
     auto* run_cmd = app.add_subcommand("run", "Generate text or chat with a model");
     run_cmd->add_option("model", run.model, "Model file (.gguf)")->required();
@@ -77,6 +94,7 @@ int run(int argc, char** argv) {
         ->check(kNotNegative);
     run_cmd->add_option("-t,--threads", run.n_threads, "Threads (0: one per physical core)")
         ->check(kNotNegative);
+    add_device_option(run_cmd, device);
     add_cache_type_option(run_cmd, run.cache_type);
     run_cmd->add_flag("--raw", run.raw, "Feed the prompt as plain text, no chat format");
     run_cmd->add_flag("-v,--verbose", run.verbose, "Print timings to stderr");
@@ -122,6 +140,7 @@ int run(int argc, char** argv) {
     lg_cmd->add_option("--top", lg.top, "Only the top K [id, logit] pairs per position");
     lg_cmd->add_flag("--json", lg.json, "JSON output (the only format)");
     lg_cmd->add_option("-t,--threads", lg.n_threads, "Threads (0: one per physical core)");
+    add_device_option(lg_cmd, device);
     lg_cmd->add_option("-c,--ctx", lg.n_ctx, "Context length (0: enough for the tokens)");
 
     auto* devices_cmd = app.add_subcommand(
@@ -133,6 +152,7 @@ int run(int argc, char** argv) {
     bench_cmd->add_option("-p,--n-prompt", bench.n_prompt, "Prompt tokens (0: skip)");
     bench_cmd->add_option("-n,--n-gen", bench.n_gen, "Generated tokens (0: skip)");
     bench_cmd->add_option("-t,--threads", bench.n_threads, "Threads (0: one per physical core)");
+    add_device_option(bench_cmd, device);
     bench_cmd->add_option("-r,--repetitions", bench.reps, "Repetitions")
         ->check(CLI::Range(1, 1000));
     bench_cmd->add_flag("--json", bench.json, "JSON output");
@@ -150,6 +170,7 @@ int run(int argc, char** argv) {
     ppl_cmd->add_option("file", ppl.file, "Text file")->required();
     ppl_cmd->add_option("-c,--ctx", ppl.n_ctx, "Chunk (context) length in tokens");
     ppl_cmd->add_option("-t,--threads", ppl.n_threads, "Threads (0: one per physical core)");
+    add_device_option(ppl_cmd, device);
     ppl_cmd->add_option("--chunks", ppl.max_chunks, "Score at most this many chunks");
     add_cache_type_option(ppl_cmd, ppl.cache_type);
 
@@ -158,6 +179,7 @@ int run(int argc, char** argv) {
     emb_cmd->add_option("model", emb.model, "Model file (.gguf)")->required();
     emb_cmd->add_option("texts", emb.texts, "Texts to embed")->required();
     emb_cmd->add_option("-t,--threads", emb.n_threads, "Threads (0: one per physical core)");
+    add_device_option(emb_cmd, device);
     emb_cmd->add_option("--pooling", emb.pooling, "Decoder models: mean (default), last or cls");
 
     TemplateOptions tmpl;
@@ -208,6 +230,7 @@ int run(int argc, char** argv) {
     srv_cmd->add_option("--ctx", srv.models.n_ctx, "Default context per request, in tokens")
         ->check(CLI::Range(16, 1 << 20));
     srv_cmd->add_option("-t,--threads", srv.models.n_threads, "Threads (0: one per physical core)");
+    add_device_option(srv_cmd, device);
     std::string srv_cache_type = env("LOKAL_KV_CACHE_TYPE");  // as OLLAMA_KV_CACHE_TYPE
     if (srv_cache_type.empty()) srv_cache_type = "f16";
     add_cache_type_option(srv_cmd, srv_cache_type);
@@ -235,6 +258,7 @@ int run(int argc, char** argv) {
         // CLI11 prints the message (or the help); a usage error exits 1 like every other error.
         return app.exit(e) == 0 ? 0 : 1;
     }
+    if (!device.empty()) setenv("LOKAL_DEVICE", device.c_str(), 1);
     if (!run.prompt_words.empty()) {
         std::string words = run.prompt ? *run.prompt : std::string();
         for (const std::string& w : run.prompt_words) words += (words.empty() ? "" : " ") + w;

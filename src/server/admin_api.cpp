@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "chat/fill_in_middle.h"
 #include "gguf/file_summary.h"
+#include "model/compute_device.h"
 #include "server/api_util.h"
 #include "server/http_error.h"
 #include "store/create.h"
@@ -239,7 +240,8 @@ void ps(ServerState& state, const httplib::Request&, httplib::Response& res) {
         json e = {{"name", m.name},
                   {"model", m.name},
                   {"size", m.size_bytes},
-                  {"size_vram", 0},
+                  // Every layer runs on the device the process chose (no partial offload yet).
+                  {"size_vram", model::compute_device().gpu ? m.size_bytes : 0},
                   {"digest", manifest_digest(m.name)},
                   {"details", details_of(m.model->path)}};
         // Kept forever (keep_alive < 0): a far-future time, as Ollama reports it.

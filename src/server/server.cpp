@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "base/error.h"
+#include "model/compute_device.h"
 #include "server/api_util.h"
 #include "server/cors.h"
 
@@ -286,6 +287,9 @@ int serve(const ServerOptions& options) {
     register_routes(*http, state);
     bind_or_throw(*http, options);
     std::thread watcher([&] { shut_down_on_signal(signals, state, *http); });
+    const model::ComputeDevice& device = model::compute_device();  // a bad LOKAL_DEVICE: an error
+    std::fprintf(stderr, "lokal: models run on %s (%s)\n", device.name.c_str(),
+                 device.reason.c_str());
     std::fprintf(stderr, "lokal: listening on %s://%s:%d\n",
                  options.tls_cert.empty() ? "http" : "https", options.host.c_str(), options.port);
     std::fflush(stderr);
