@@ -85,6 +85,9 @@ class Backend {
     virtual void resize_rows(BufferId buf, int rows) = 0;
     // Rows [0, n) of src to dst (n * src.width floats).
     virtual void read_rows(Cols src, int n, float* dst) = 0;
+    // n rows of dst.width floats from src into rows [0, n) of dst (a stage's input when the
+    // layers are split between devices).
+    virtual void write_rows(Cols dst, int n, const float* src) = 0;
 
     // ---- the KV cache: pages shared by sequences (kernels/cpu/kv_cache.h has the contract) ---
     virtual bool kv_reserve(int seq, int first_write, int n_rows) = 0;

@@ -28,8 +28,10 @@ ComputeDevice resolve() {
     if (choice.vulkan_index) {
         d.gpu = true;
         d.vulkan_index = *choice.vulkan_index;
-        d.name = "vulkan:" + std::to_string(d.vulkan_index) + " (" +
-                 infos[(size_t)d.vulkan_index].name + ")";
+        const vk::DeviceInfo& info = infos[(size_t)d.vulkan_index];
+        d.name = "vulkan:" + std::to_string(d.vulkan_index) + " (" + info.name + ")";
+        d.free_bytes = info.device_local_free_bytes > 0 ? info.device_local_free_bytes
+                                                        : info.device_local_bytes;
     }
 #else
     const char* env = std::getenv("LOKAL_DEVICE");
@@ -52,12 +54,14 @@ const ComputeDevice& compute_device() {
     return device;
 }
 
-std::unique_ptr<backends::Backend> make_backend(const backends::BackendParams& params) {
+std::unique_ptr<backends::Backend> make_backend(const backends::BackendParams& params, bool gpu) {
 #if LOKAL_HAVE_VULKAN
     const ComputeDevice& d = compute_device();
-    if (d.gpu) {
+    if (gpu && d.gpu) {
         return std::make_unique<backends::VulkanBackend>(params, vk::process_device(d.vulkan_index));
     }
+#else
+    (void)gpu;
 #endif
     return std::make_unique<backends::CpuBackend>(params);
 }

@@ -3,6 +3,7 @@
 // back to the CPU when there is none (a software Vulkan device only when asked for by name).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -15,13 +16,14 @@ struct ComputeDevice {
     int vulkan_index = -1;
     std::string name;    // "cpu", "vulkan:0 (NVIDIA H200)"
     std::string reason;  // why this one, for logs
+    uint64_t free_bytes = 0;  // device memory this process may still use (GPU only)
 };
 
 // Throws lokal::Error for a bad LOKAL_DEVICE or a device that does not exist.
 const ComputeDevice& compute_device();
 
-// The backend for one context on compute_device(). Throws lokal::Error when the device cannot
-// hold what the context needs.
-std::unique_ptr<backends::Backend> make_backend(const backends::BackendParams& params);
+// A backend for (part of) one context: on compute_device()'s GPU when `gpu`, else on the CPU.
+// Throws lokal::Error when the device cannot hold what it needs.
+std::unique_ptr<backends::Backend> make_backend(const backends::BackendParams& params, bool gpu);
 
 }  // namespace lokal::model

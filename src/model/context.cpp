@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "model/compute_device.h"
+#include "model/offload.h"
 #include "model/qkv_projection.h"
 
 namespace lokal::model {
@@ -26,38 +27,65 @@ Context::Context(const Model& model, ContextParams params)
         }
     }
     n_vocab_ = c.n_vocab;
-    const size_t kv = (size_t)c.n_head_kv * c.head_dim;
-    const size_t q = (size_t)c.n_head * c.head_dim;
     if (params.kv_type == KvType::Q8_0 && c.head_dim % 32 != 0) {
         throw Error(
             "a q8_0 KV cache stores each head in blocks of 32, but this model's head size is " +
             std::to_string(c.head_dim) + "; use an f16 cache (--cache-type f16)");
     }
+    const int n_layer = c.n_layer;
+    gpu_layers_ = 0;
+    if (compute_device().gpu) {
+        gpu_layers_ = params.gpu_layers >= 0
+                          ? std::min(params.gpu_layers, n_layer)
+                          : gpu_layers_that_fit(model, n_ctx_, params.kv_rows, params.kv_type);
+    }
+    if (gpu_layers_ > 0) add_stage(0, gpu_layers_, true, params);
+    if (gpu_layers_ < n_layer) add_stage(gpu_layers_, n_layer, false, params);
+    n_past_.assign(1, 0);
+    logits_.resize(n_vocab_);
+    for (auto* v : {&batch_tok_, &batch_seq_, &batch_pos_, &logit_rows_}) v->resize(n_batch_);
+}
+
+Context::~Context() = default;
+
+void Context::add_stage(int first_layer, int end_layer, bool gpu, const ContextParams& params) {
+    const ModelConfig& c = model_.config();
+    const size_t kv = (size_t)c.n_head_kv * c.head_dim;
+    const size_t q = (size_t)c.n_head * c.head_dim;
     backends::BackendParams bp;
     bp.n_threads = params.n_threads;
-    bp.n_layer = c.n_layer;
+    bp.n_layer = end_layer - first_layer;
     bp.kv_row_elems = (int)kv;
     bp.kv_type = params.kv_type;
     bp.kv_rows = params.kv_rows > 0 ? params.kv_rows : n_ctx_;
     bp.max_batch = n_batch_;
-    bp.attention = attention_shape(0);
-    backend_ = make_backend(bp);
-    n_past_.assign(1, 0);
-    const int B = n_batch_;
+    bp.attention = attention_shape(first_layer);
+    Stage& s = stages_.emplace_back();
+    s.backend = make_backend(bp, gpu);
+    s.first_layer = first_layer;
+    s.end_layer = end_layer;
+    backends::Backend& b = *s.backend;
     auto rows = [&](size_t width) -> Cols {
-        return {backend_->alloc_rows(B, (int)width), 0, (int)width};
+        return {b.alloc_rows(n_batch_, (int)width), 0, (int)width};
     };
-    x_ = rows(c.n_embd);
-    xn_ = rows(c.n_embd);
-    qkv_ = rows(q + 2 * kv);
-    attn_ = rows(q);
-    ffn_ = rows(2 * (size_t)c.n_ff);
-    act_ = rows(c.n_ff);
-    logits_.resize(n_vocab_);
-    for (auto* v : {&batch_tok_, &batch_seq_, &batch_pos_, &logit_rows_}) v->resize(B);
+    s.x = rows(c.n_embd);
+    s.xn = rows(c.n_embd);
+    s.qkv = rows(q + 2 * kv);
+    s.attn = rows(q);
+    s.ffn = rows(2 * (size_t)c.n_ff);
+    s.act = rows(c.n_ff);
 }
 
-Context::~Context() = default;
+KvStats Context::kv_stats() const {
+    KvStats total;
+    for (const Stage& s : stages_) {
+        const KvStats k = s.backend->kv_stats();
+        total.bytes += k.bytes;
+        total.pages_total = k.pages_total;  // every stage holds the same positions
+        total.pages_used = k.pages_used;
+    }
+    return total;
+}
 
 std::vector<float> Context::embed(std::span<const int32_t> tokens, Pooling pooling) {
     truncate(0);
@@ -99,7 +127,7 @@ void Context::seq_truncate(int seq, int n) {
     LOKAL_ASSERT(seq >= 0);
     if ((size_t)seq >= n_past_.size()) n_past_.resize((size_t)seq + 1, 0);
     n_past_[seq] = std::clamp(n, 0, n_past_[seq]);
-    backend_->kv_truncate(seq, n_past_[seq]);
+    for (Stage& s : stages_) s.backend->kv_truncate(seq, n_past_[seq]);
 }
 
 void Context::seq_copy_prefix(int src, int dst, int n) {
@@ -107,7 +135,7 @@ void Context::seq_copy_prefix(int src, int dst, int n) {
     const int m = std::max(src, dst);
     if ((size_t)m >= n_past_.size()) n_past_.resize((size_t)m + 1, 0);
     n = std::clamp(n, 0, n_past_[src]);
-    backend_->kv_copy_prefix(src, dst, n);
+    for (Stage& s : stages_) s.backend->kv_copy_prefix(src, dst, n);
     n_past_[dst] = n;
 }
 
@@ -135,7 +163,7 @@ void Context::eval(std::span<const int32_t> tokens, bool all_logits) {
                         std::to_string(n_vocab_ - 1) + ")");
         }
     }
-    if (!backend_->kv_reserve(0, n_past(), n_past() + n)) {
+    if (!kv_reserve(0, n_past(), n_past() + n)) {
         throw Error("the KV cache is full (" + std::to_string(kv_stats().pages_total) +
                     " pages); use a larger --ctx");
     }
@@ -191,8 +219,10 @@ bool Context::decode(std::span<const BatchToken> batch) {
         for (int u = t; u < n; ++u) {
             if (batch_seq_[u] == s) last = batch_pos_[u];
         }
-        if (!backend_->kv_reserve(s, n_past_[s], last + 1)) {
-            for (int u = 0; u < n; ++u) backend_->kv_truncate(batch_seq_[u], n_past_[batch_seq_[u]]);
+        if (!kv_reserve(s, n_past_[s], last + 1)) {
+            for (int u = 0; u < n; ++u) {
+                for (Stage& st : stages_) st.backend->kv_truncate(batch_seq_[u], n_past_[batch_seq_[u]]);
+            }
             return false;
         }
     }
@@ -203,26 +233,47 @@ bool Context::decode(std::span<const BatchToken> batch) {
     return true;
 }
 
+bool Context::kv_reserve(int seq, int first_write, int n_rows) {
+    for (size_t i = 0; i < stages_.size(); ++i) {
+        if (!stages_[i].backend->kv_reserve(seq, first_write, n_rows)) {
+            for (size_t j = 0; j < i; ++j) stages_[j].backend->kv_truncate(seq, n_past_[seq]);
+            return false;
+        }
+    }
+    return true;
+}
+
 void Context::forward_batch(int n, int n_logit_rows, float* logits_out) {
-    backend_->set_batch({{batch_tok_.data(), (size_t)n},
-                         {batch_seq_.data(), (size_t)n},
-                         {batch_pos_.data(), (size_t)n}});
-    embed_tokens(n);
-    for (int l = 0; l < model_.config().n_layer; ++l) {
-        attention_block(l, n);
-        ffn_block(l, n);
+    const backends::Batch batch{{batch_tok_.data(), (size_t)n},
+                                {batch_seq_.data(), (size_t)n},
+                                {batch_pos_.data(), (size_t)n}};
+    for (size_t i = 0; i < stages_.size(); ++i) {
+        Stage& s = stages_[i];
+        s.backend->set_batch(batch);
+        if (i == 0) {
+            embed_tokens(s, n);
+        } else {  // the residual stream moves on from the stage before
+            const Stage& prev = stages_[i - 1];
+            handoff_.resize((size_t)n * prev.x.width);
+            prev.backend->read_rows(prev.x, n, handoff_.data());
+            s.backend->write_rows(s.x, n, handoff_.data());
+        }
+        for (int l = s.first_layer; l < s.end_layer; ++l) {
+            attention_block(s, l, n);
+            ffn_block(s, l, n);
+        }
     }
     if (hidden_sink_) {
-        output_hidden(n);
+        output_hidden(stages_.back(), n);
     } else {
-        output_logits(n_logit_rows, logits_out);
+        output_logits(stages_.back(), n_logit_rows, logits_out);
     }
 }
 
-void Context::embed_tokens(int n) {
+void Context::embed_tokens(Stage& s, int n) {
     const ModelConfig& c = model_.config();
-    backend_->get_rows(model_.weights().tok_embd, {batch_tok_.data(), (size_t)n}, x_);
-    if (c.scale_embeddings) backend_->scale(x_, n, std::sqrt((float)c.n_embd));
+    s.backend->get_rows(model_.weights().tok_embd, {batch_tok_.data(), (size_t)n}, s.x);
+    if (c.scale_embeddings) s.backend->scale(s.x, n, std::sqrt((float)c.n_embd));
 }
 
 backends::AttentionShape Context::attention_shape(int layer) const {
@@ -240,63 +291,65 @@ backends::AttentionShape Context::attention_shape(int layer) const {
 // Pre-norm attention with the architecture's options: fused or separate q/k/v, biases (qwen2),
 // per-head q/k norms (qwen3, gemma3), a sliding window with its own rope (gemma2/3), soft-capped
 // scores (gemma2) and a post-norm (gemma2/3).
-void Context::attention_block(int l, int n) {
+void Context::attention_block(Stage& s, int l, int n) {
     const ModelConfig& c = model_.config();
     const LayerWeights& L = model_.weights().layers[l];
-    backends::Backend& b = *backend_;
+    backends::Backend& b = *s.backend;
     const int hd = c.head_dim, Q = c.n_head * hd, KV = c.n_head_kv * hd;
-    const Cols q = qkv_.sub(0, Q), k = qkv_.sub(Q, KV), v = qkv_.sub(Q + KV, KV);
+    const Cols q = s.qkv.sub(0, Q), k = s.qkv.sub(Q, KV), v = s.qkv.sub(Q + KV, KV);
+    const int kv_layer = l - s.first_layer;  // the stage's cache holds its own layers
 
-    b.rms_norm(x_, L.attn_norm, xn_, n, c.norm_eps);
-    project_qkv(b, L, xn_, qkv_, q, k, v, n);
+    b.rms_norm(s.x, L.attn_norm, s.xn, n, c.norm_eps);
+    project_qkv(b, L, s.xn, s.qkv, q, k, v, n);
     if (!L.q_norm.empty()) b.rms_norm_heads(q, L.q_norm, n, hd, c.norm_eps);
     if (!L.k_norm.empty()) b.rms_norm_heads(k, L.k_norm, n, hd, c.norm_eps);
     b.rope(q, k, n, hd, c.is_swa(l) ? rope_swa_ : rope_);
-    b.kv_store(l, k, v, n);
-    b.attention(l, q, attn_, n, attention_shape(l));
-    b.matmul(L.wo, attn_, xn_, n);
-    if (!L.attn_post_norm.empty()) b.rms_norm(xn_, L.attn_post_norm, xn_, n, c.norm_eps);
-    b.add(x_, xn_, n);
+    b.kv_store(kv_layer, k, v, n);
+    b.attention(kv_layer, q, s.attn, n, attention_shape(l));
+    b.matmul(L.wo, s.attn, s.xn, n);
+    if (!L.attn_post_norm.empty()) b.rms_norm(s.xn, L.attn_post_norm, s.xn, n, c.norm_eps);
+    b.add(s.x, s.xn, n);
 }
 
 // Pre-norm gated feed-forward (SwiGLU or GeGLU), gate and up fused or separate, optional
 // post-norm.
-void Context::ffn_block(int l, int n) {
+void Context::ffn_block(Stage& s, int l, int n) {
     const ModelConfig& c = model_.config();
     const LayerWeights& L = model_.weights().layers[l];
-    backends::Backend& b = *backend_;
+    backends::Backend& b = *s.backend;
     const int F = c.n_ff;
-    const Cols gate = ffn_.sub(0, F), up = ffn_.sub(F, F);
+    const Cols gate = s.ffn.sub(0, F), up = s.ffn.sub(F, F);
 
-    b.rms_norm(x_, L.ffn_norm, xn_, n, c.norm_eps);
+    b.rms_norm(s.x, L.ffn_norm, s.xn, n, c.norm_eps);
     if (L.fused_gate_up()) {
-        b.matmul(L.w_up, xn_, ffn_, n);
+        b.matmul(L.w_up, s.xn, s.ffn, n);
     } else {
-        b.matmul(L.w_gate, xn_, gate, n);
-        b.matmul(L.w_up, xn_, up, n);
+        b.matmul(L.w_gate, s.xn, gate, n);
+        b.matmul(L.w_up, s.xn, up, n);
     }
-    b.glu(c.activation, gate, up, act_, n);
-    b.matmul(L.w_down, act_, xn_, n);
-    if (!L.ffn_post_norm.empty()) b.rms_norm(xn_, L.ffn_post_norm, xn_, n, c.norm_eps);
-    b.add(x_, xn_, n);
+    b.glu(c.activation, gate, up, s.act, n);
+    b.matmul(L.w_down, s.act, s.xn, n);
+    if (!L.ffn_post_norm.empty()) b.rms_norm(s.xn, L.ffn_post_norm, s.xn, n, c.norm_eps);
+    b.add(s.x, s.xn, n);
 }
 
 // Only the rows whose logits are wanted go through the (large) output matrix.
-void Context::output_logits(int n_rows, float* out) {
+void Context::output_logits(Stage& s, int n_rows, float* out) {
     if (n_rows == 0) return;
     const ModelConfig& c = model_.config();
     const Weights& w = model_.weights();
-    backend_->gather_rows(x_, {logit_rows_.data(), (size_t)n_rows}, xn_);
-    backend_->rms_norm(xn_, w.output_norm, xn_, n_rows, c.norm_eps);
-    backend_->logits(w.output, xn_, n_rows, c.final_softcap, out);
+    backends::Backend& b = *s.backend;
+    b.gather_rows(s.x, {logit_rows_.data(), (size_t)n_rows}, s.xn);
+    b.rms_norm(s.xn, w.output_norm, s.xn, n_rows, c.norm_eps);
+    b.logits(w.output, s.xn, n_rows, c.final_softcap, out);
 }
 
-void Context::output_hidden(int n) {
+void Context::output_hidden(Stage& s, int n) {
     const ModelConfig& c = model_.config();
-    backend_->rms_norm(x_, model_.weights().output_norm, xn_, n, c.norm_eps);
+    s.backend->rms_norm(s.x, model_.weights().output_norm, s.xn, n, c.norm_eps);
     const size_t at = hidden_sink_->size();
     hidden_sink_->resize(at + (size_t)n * c.n_embd);
-    backend_->read_rows(xn_, n, hidden_sink_->data() + at);
+    s.backend->read_rows(s.xn, n, hidden_sink_->data() + at);
 }
 
 }  // namespace lokal::model

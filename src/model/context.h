@@ -27,6 +27,10 @@ struct ContextParams {
     int n_threads = 0;  // 0: one per physical core
     int kv_rows = 0;    // positions in the KV pool shared by all sequences; 0: n_ctx
     KvType kv_type = KvType::F16;
+    // Layers on the GPU when the process runs on one (model/compute_device.h): the first
+    // gpu_layers run there, the rest and the output on the CPU. -1: as many as the device's
+    // free memory holds (all of them, output included, when they fit).
+    int gpu_layers = -1;
 };
 
 // One token of a batch: it is appended to its sequence (at that sequence's next position).
@@ -58,14 +62,16 @@ class Context {
     int n_ctx() const { return n_ctx_; }
     int n_batch() const { return n_batch_; }
     size_t kv_cache_bytes() const { return kv_stats().bytes; }
-    KvStats kv_stats() const { return backend_->kv_stats(); }
+    KvStats kv_stats() const;
 
     int seq_n_past(int seq) const { return (size_t)seq < n_past_.size() ? n_past_[seq] : 0; }
     // Forgets everything of seq after its first n tokens (0: all of it).
     void seq_truncate(int seq, int n);
     // dst (cleared first) continues from src's first n tokens; their KV rows are shared.
     void seq_copy_prefix(int src, int dst, int n);
-    int n_threads() const { return backend_->n_threads(); }
+    int n_threads() const { return stages_.back().backend->n_threads(); }
+    // Layers that run on the GPU (0 on the CPU).
+    int gpu_layers() const { return gpu_layers_; }
     // A sentence embedding from a decoder model: the tokens are evaluated from an empty
     // sequence, their final normalised hidden states pooled and L2-normalised. Clears the
     // sequence afterwards.
@@ -80,16 +86,29 @@ class Context {
   private:
     using Cols = backends::Cols;
 
+    // A run of consecutive layers on one backend, with its own activation buffers (one row per
+    // token: the residual stream x, the normalised or projected xn, q|k|v side by side, the
+    // attention output, gate|up side by side, the gated activation) and its layers' KV cache.
+    // The last stage also computes the output.
+    struct Stage {
+        std::unique_ptr<backends::Backend> backend;
+        int first_layer = 0, end_layer = 0;
+        Cols x, xn, qkv, attn, ffn, act;
+    };
+    void add_stage(int first_layer, int end_layer, bool gpu, const ContextParams& params);
+
     void check_tokens(std::span<const BatchToken> batch);
+    // Reserves the positions in every stage's cache; on failure none keeps them.
+    bool kv_reserve(int seq, int first_write, int n_rows);
     // Runs the layers over batch_tok_/batch_seq_/batch_pos_[0..n); logits of the rows in
     // logit_rows_[0..n_logit_rows) go to logits_out.
     void forward_batch(int n, int n_logit_rows, float* logits_out);
     // The blocks of the forward pass, on the backend's op table.
-    void embed_tokens(int n);
-    void attention_block(int layer, int n);
-    void ffn_block(int layer, int n);
-    void output_logits(int n_rows, float* out);
-    void output_hidden(int n);  // embed(): the final normalised hidden states, no logits
+    void embed_tokens(Stage& s, int n);
+    void attention_block(Stage& s, int layer, int n);
+    void ffn_block(Stage& s, int layer, int n);
+    void output_logits(Stage& s, int n_rows, float* out);
+    void output_hidden(Stage& s, int n);  // embed(): the final normalised hidden states
     backends::AttentionShape attention_shape(int layer) const;
 
     const Model& model_;
@@ -97,13 +116,11 @@ class Context {
     int n_batch_ = 0;
     int n_vocab_ = 0;
     std::vector<int> n_past_;  // per sequence
-    std::unique_ptr<backends::Backend> backend_;
+    std::vector<Stage> stages_;
+    int gpu_layers_ = 0;
+    std::vector<float> handoff_;  // the residual rows passed from one stage to the next
 
     RopeConfig rope_, rope_swa_;  // the model's, with LongRoPE's long factors for long contexts
-    // Per-batch activations (backend buffers, one row per token): the residual stream x, the
-    // normalised or projected xn, q|k|v side by side, the attention output, gate|up side by
-    // side, and the gated activation.
-    Cols x_, xn_, qkv_, attn_, ffn_, act_;
     std::vector<float> logits_;
     std::vector<int32_t> batch_tok_, batch_seq_, batch_pos_, logit_rows_;
     std::vector<float>* hidden_sink_ = nullptr;  // set only while embed() runs

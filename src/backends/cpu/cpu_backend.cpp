@@ -61,6 +61,10 @@ void CpuBackend::read_rows(Cols src, int n, float* dst) {
     for (int t = 0; t < n; ++t) std::copy_n(at(src, t), src.width, dst + (size_t)t * src.width);
 }
 
+void CpuBackend::write_rows(Cols dst, int n, const float* src) {
+    for (int t = 0; t < n; ++t) std::copy_n(src + (size_t)t * dst.width, dst.width, at(dst, t));
+}
+
 bool CpuBackend::kv_reserve(int seq, int first_write, int n_rows) {
     LOKAL_ASSERT(kv_);
     return kv_->reserve(seq, first_write, n_rows);

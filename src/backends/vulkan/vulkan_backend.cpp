@@ -121,6 +121,18 @@ void VulkanBackend::read_rows(Cols src, int n, float* dst) {
     std::memcpy(dst, read_back(src, n), (size_t)n * src.width * 4);
 }
 
+void VulkanBackend::write_rows(Cols dst, int n, const float* src) {
+    if (n == 0) return;
+    const uint64_t row = (uint64_t)dst.width * 4;
+    before_op(1);
+    const uint32_t at = stage(src, (size_t)n * row);
+    const vk::RowsRef r = ref(dst);
+    for (int t = 0; t < n; ++t) {
+        record_copy(*staging_, at + t * row, *r.buf, (r.offset + (uint64_t)t * r.stride) * 4, row);
+    }
+    after_op();
+}
+
 void VulkanBackend::flush() {
     stream_.submit_and_wait();
     staged_ = 0;
@@ -257,14 +269,7 @@ void VulkanBackend::get_rows(const MatrixView& table, std::span<const int32_t> i
     LOKAL_ASSERT((int64_t)out.width == table.cols);
     std::vector<float> rows(ids.size() * cols);
     for (size_t t = 0; t < ids.size(); ++t) kernels::get_row(table, ids[t], rows.data() + t * cols);
-    before_op(1);
-    const uint32_t at = stage(rows.data(), rows.size() * 4);
-    const vk::RowsRef r = ref(out);
-    for (size_t t = 0; t < ids.size(); ++t) {
-        record_copy(*staging_, at + t * cols * 4, *r.buf, (r.offset + t * (uint64_t)r.stride) * 4,
-                    cols * 4);
-    }
-    after_op();
+    write_rows(out, (int)ids.size(), rows.data());
 }
 
 void VulkanBackend::scale(Cols x, int n, float s) {

@@ -33,6 +33,7 @@ class VulkanBackend final : public Backend {
     BufferId alloc_rows(int rows, int width) override;
     void resize_rows(BufferId buf, int rows) override;
     void read_rows(Cols src, int n, float* dst) override;
+    void write_rows(Cols dst, int n, const float* src) override;
 
     bool kv_reserve(int seq, int first_write, int n_rows) override;
     void kv_truncate(int seq, int n) override;
