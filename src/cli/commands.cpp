@@ -64,6 +64,14 @@ void add_device_option(CLI::App* cmd, std::string& target) {
             "auto|cpu|vulkan|vulkan:N", "device"));
 }
 
+// --gpu-layers: how many layers go to the GPU (sets LOKAL_GPU_LAYERS for the process).
+void add_gpu_layers_option(CLI::App* cmd, int& target) {
+    cmd->add_option("--gpu-layers,--n-gpu-layers", target,
+                    "Layers to run on the GPU, the rest on the CPU (-1: as many as fit; env "
+                    "LOKAL_GPU_LAYERS; Ollama's num_gpu)")
+        ->check(CLI::Range(-1, 1 << 20));
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -71,7 +79,8 @@ int run(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "lokal 0.1.0");
 
-    std::string device;  // --device on any command that loads a model
+    std::string device;   // --device on any command that loads a model
+    int gpu_layers = -2;  // --gpu-layers; -2: not given
     RunOptions run;
     auto* run_cmd = app.add_subcommand("run", "Generate text or chat with a model");
     run_cmd->add_option("model", run.model, "Model file (.gguf)")->required();
@@ -95,6 +104,7 @@ int run(int argc, char** argv) {
     run_cmd->add_option("-t,--threads", run.n_threads, "Threads (0: one per physical core)")
         ->check(kNotNegative);
     add_device_option(run_cmd, device);
+    add_gpu_layers_option(run_cmd, gpu_layers);
     add_cache_type_option(run_cmd, run.cache_type);
     run_cmd->add_flag("--raw", run.raw, "Feed the prompt as plain text, no chat format");
     run_cmd->add_flag("-v,--verbose", run.verbose, "Print timings to stderr");
@@ -141,6 +151,7 @@ int run(int argc, char** argv) {
     lg_cmd->add_flag("--json", lg.json, "JSON output (the only format)");
     lg_cmd->add_option("-t,--threads", lg.n_threads, "Threads (0: one per physical core)");
     add_device_option(lg_cmd, device);
+    add_gpu_layers_option(lg_cmd, gpu_layers);
     lg_cmd->add_option("-c,--ctx", lg.n_ctx, "Context length (0: enough for the tokens)");
 
     auto* devices_cmd = app.add_subcommand(
@@ -153,6 +164,7 @@ int run(int argc, char** argv) {
     bench_cmd->add_option("-n,--n-gen", bench.n_gen, "Generated tokens (0: skip)");
     bench_cmd->add_option("-t,--threads", bench.n_threads, "Threads (0: one per physical core)");
     add_device_option(bench_cmd, device);
+    add_gpu_layers_option(bench_cmd, gpu_layers);
     bench_cmd->add_option("-r,--repetitions", bench.reps, "Repetitions")
         ->check(CLI::Range(1, 1000));
     bench_cmd->add_flag("--json", bench.json, "JSON output");
@@ -171,6 +183,7 @@ int run(int argc, char** argv) {
     ppl_cmd->add_option("-c,--ctx", ppl.n_ctx, "Chunk (context) length in tokens");
     ppl_cmd->add_option("-t,--threads", ppl.n_threads, "Threads (0: one per physical core)");
     add_device_option(ppl_cmd, device);
+    add_gpu_layers_option(ppl_cmd, gpu_layers);
     ppl_cmd->add_option("--chunks", ppl.max_chunks, "Score at most this many chunks");
     add_cache_type_option(ppl_cmd, ppl.cache_type);
 
@@ -231,6 +244,7 @@ int run(int argc, char** argv) {
         ->check(CLI::Range(16, 1 << 20));
     srv_cmd->add_option("-t,--threads", srv.models.n_threads, "Threads (0: one per physical core)");
     add_device_option(srv_cmd, device);
+    add_gpu_layers_option(srv_cmd, gpu_layers);
     std::string srv_cache_type = env("LOKAL_KV_CACHE_TYPE");  // as OLLAMA_KV_CACHE_TYPE
     if (srv_cache_type.empty()) srv_cache_type = "f16";
     add_cache_type_option(srv_cmd, srv_cache_type);
@@ -259,6 +273,7 @@ int run(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 1;
     }
     if (!device.empty()) setenv("LOKAL_DEVICE", device.c_str(), 1);
+    if (gpu_layers >= -1) setenv("LOKAL_GPU_LAYERS", std::to_string(gpu_layers).c_str(), 1);
     if (!run.prompt_words.empty()) {
         std::string words = run.prompt ? *run.prompt : std::string();
         for (const std::string& w : run.prompt_words) words += (words.empty() ? "" : " ") + w;

@@ -89,6 +89,10 @@ BatchScheduler::BatchScheduler(const model::Model& model, SchedulerParams params
     thread_ = std::thread([this] { loop(); });
 }
 
+int BatchScheduler::gpu_layers() const {
+    return ctx_->gpu_layers();
+}
+
 BatchScheduler::~BatchScheduler() {
     shutdown();
 }

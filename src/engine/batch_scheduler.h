@@ -100,6 +100,7 @@ class BatchScheduler {
     bool submit(std::shared_ptr<SequenceRequest> request);
     SchedulerStats stats() const;
     int n_ctx() const { return params_.n_ctx; }
+    int gpu_layers() const;  // of the model's layers, how many run on the GPU
     const model::Model& model() const { return model_; }
     // Stops taking work, cancels everything, and joins the thread (idempotent).
     void shutdown();

@@ -1,5 +1,8 @@
 #include "model/compute_device.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "backends/cpu/cpu_backend.h"
 #include "base/error.h"
 
@@ -52,6 +55,18 @@ ComputeDevice resolve() {
 const ComputeDevice& compute_device() {
     static const ComputeDevice device = resolve();
     return device;
+}
+
+int gpu_layers_from_env() {
+    const char* env = std::getenv("LOKAL_GPU_LAYERS");
+    if (!env || !*env) return -1;
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (*end != '\0' || n < -1) {
+        throw Error(std::string("LOKAL_GPU_LAYERS=") + env +
+                    ": give a number of layers (-1: as many as fit)");
+    }
+    return (int)std::min<long>(n, 1 << 20);
 }
 
 std::unique_ptr<backends::Backend> make_backend(const backends::BackendParams& params, bool gpu) {

@@ -22,6 +22,10 @@ struct ComputeDevice {
 // Throws lokal::Error for a bad LOKAL_DEVICE or a device that does not exist.
 const ComputeDevice& compute_device();
 
+// LOKAL_GPU_LAYERS (`--gpu-layers` on the CLI): how many layers go to the GPU; -1 (unset): as
+// many as fit. Throws lokal::Error for a value that is not a number.
+int gpu_layers_from_env();
+
 // A backend for (part of) one context: on compute_device()'s GPU when `gpu`, else on the CPU.
 // Throws lokal::Error when the device cannot hold what it needs.
 std::unique_ptr<backends::Backend> make_backend(const backends::BackendParams& params, bool gpu);

@@ -35,9 +35,9 @@ Context::Context(const Model& model, ContextParams params)
     const int n_layer = c.n_layer;
     gpu_layers_ = 0;
     if (compute_device().gpu) {
-        gpu_layers_ = params.gpu_layers >= 0
-                          ? std::min(params.gpu_layers, n_layer)
-                          : gpu_layers_that_fit(model, n_ctx_, params.kv_rows, params.kv_type);
+        const int want = params.gpu_layers >= 0 ? params.gpu_layers : gpu_layers_from_env();
+        gpu_layers_ = want >= 0 ? std::min(want, n_layer)
+                                : gpu_layers_that_fit(model, n_ctx_, params.kv_rows, params.kv_type);
     }
     if (gpu_layers_ > 0) add_stage(0, gpu_layers_, true, params);
     if (gpu_layers_ < n_layer) add_stage(gpu_layers_, n_layer, false, params);

@@ -29,7 +29,7 @@ struct ContextParams {
     KvType kv_type = KvType::F16;
     // Layers on the GPU when the process runs on one (model/compute_device.h): the first
     // gpu_layers run there, the rest and the output on the CPU. -1: as many as the device's
-    // free memory holds (all of them, output included, when they fit).
+    // free memory holds (all of them, output included, when they fit), or LOKAL_GPU_LAYERS.
     int gpu_layers = -1;
 };
 

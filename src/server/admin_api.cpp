@@ -8,7 +8,6 @@
 #include "base/error.h"
 #include "chat/fill_in_middle.h"
 #include "gguf/file_summary.h"
-#include "model/compute_device.h"
 #include "server/api_util.h"
 #include "server/http_error.h"
 #include "store/create.h"
@@ -234,14 +233,20 @@ void show(ServerState& state, const httplib::Request& req, httplib::Response& re
     res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
 }
 
+// The model's share on the GPU: its size in proportion to the layers offloaded.
+size_t vram_bytes(const LoadedModel& m) {
+    const int n_layer = m.model->config().n_layer;
+    if (!m.scheduler || n_layer == 0) return 0;
+    return (size_t)((double)m.size_bytes * m.scheduler->gpu_layers() / n_layer);
+}
+
 void ps(ServerState& state, const httplib::Request&, httplib::Response& res) {
     json models = json::array();
     for (const auto& m : state.models.loaded()) {
         json e = {{"name", m.name},
                   {"model", m.name},
                   {"size", m.size_bytes},
-                  // Every layer runs on the device the process chose (no partial offload yet).
-                  {"size_vram", model::compute_device().gpu ? m.size_bytes : 0},
+                  {"size_vram", vram_bytes(*m.model)},
                   {"digest", manifest_digest(m.name)},
                   {"details", details_of(m.model->path)}};
         // Kept forever (keep_alive < 0): a far-future time, as Ollama reports it.

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "base/error.h"
+#include "model/compute_device.h"
 #include "server/prompt.h"
 #include "store/reference.h"
 #include "store/resolve.h"
@@ -88,6 +89,15 @@ std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path
         sp.kv_type = params_.kv_type;
         sp.max_queue = params_.max_queue;
         w->scheduler = std::make_unique<engine::BatchScheduler>(*w->model, sp);
+        const model::ComputeDevice& device = model::compute_device();
+        if (device.gpu) {
+            std::fprintf(stderr, "lokal: %s: %d of %d layers on %s%s\n", path.c_str(),
+                         w->scheduler->gpu_layers(), w->model->config().n_layer,
+                         device.name.c_str(),
+                         w->scheduler->gpu_layers() < w->model->config().n_layer
+                             ? ", the rest on the CPU"
+                             : "");
+        }
     }
     std::erase_if(weights_, [](const auto& kv) { return kv.second.expired(); });
     weights_[id] = w;
