@@ -1,10 +1,11 @@
 // Writes random-weight GGUF models with the shapes of real ones, for benchmarks (never committed):
 //
-//   make_bench_model --shape llama-1b|qwen-0.5b --type q4_0|q4_k_m|q8_0|f16
+//   make_bench_model --shape llama-1b|llama-8b|qwen-0.5b --type q4_0|q4_k_m|q8_0|f16
 //                    --vocab VOCAB.gguf -o OUT.gguf
 //
 // llama-1b is Llama-3.2-1B's shape (n_embd 2048, 16 layers, 32 heads, 8 KV heads, FFN 8192, tied
-// embeddings); qwen-0.5b is Qwen2.5-0.5B's as a llama-architecture model (896, 24 layers, 14
+// embeddings); llama-8b is Llama-3.1-8B's (4096, 32 layers, 32 heads, 8 KV heads, FFN 14336,
+// a separate output matrix); qwen-0.5b is Qwen2.5-0.5B's as a llama-architecture model (896, 24 layers, 14
 // heads, 2 KV heads, FFN 4864). The tokenizer metadata comes from VOCAB (e.g. testdata's
 // ggml-vocab-llama-bpe.gguf or ggml-vocab-qwen2.gguf), so the vocabulary has its real size.
 //
@@ -38,11 +39,13 @@ struct Shape {
     const char* name;
     int n_embd, n_layer, n_head, n_head_kv, n_ff, n_ctx;
     float rope_base, norm_eps;
+    bool tied;  // the token embedding is the output projection too
 };
 
 constexpr Shape kShapes[] = {
-    {"llama-1b", 2048, 16, 32, 8, 8192, 131072, 500000.0f, 1e-5f},
-    {"qwen-0.5b", 896, 24, 14, 2, 4864, 32768, 1000000.0f, 1e-6f},
+    {"llama-1b", 2048, 16, 32, 8, 8192, 131072, 500000.0f, 1e-5f, true},
+    {"llama-8b", 4096, 32, 32, 8, 14336, 131072, 500000.0f, 1e-5f, false},
+    {"qwen-0.5b", 896, 24, 14, 2, 4864, 32768, 1000000.0f, 1e-6f, true},
 };
 
 uint64_t splitmix64(uint64_t& s) {
@@ -137,7 +140,12 @@ void write_model(const Shape& sh, const std::string& type, const std::string& vo
         std::vector<float> ones(E, 1.0f);
         w.add_tensor_f32(name, DType::F32, {(uint64_t)E}, ones);
     };
-    matrix("token_embd.weight", emb, V, E);  // tied: also the output projection
+    if (sh.tied) {
+        matrix("token_embd.weight", emb, V, E);  // also the output projection
+    } else {  // llama.cpp keeps the wider type for the output only
+        matrix("token_embd.weight", base, V, E);
+        matrix("output.weight", emb, V, E);
+    }
     norm("output_norm.weight");
     const int n = sh.n_layer;
     for (int l = 0; l < n; ++l) {
@@ -174,7 +182,7 @@ int main(int argc, char** argv) {
     }
     if (shape.empty() || type.empty() || vocab.empty() || out.empty()) {
         std::fprintf(stderr,
-                     "usage: make_bench_model --shape llama-1b|qwen-0.5b "
+                     "usage: make_bench_model --shape llama-1b|llama-8b|qwen-0.5b "
                      "--type q4_0|q4_k_m|q8_0|f16 --vocab VOCAB.gguf -o OUT.gguf\n");
         return 2;
     }
@@ -185,7 +193,7 @@ int main(int argc, char** argv) {
                 return 0;
             }
         }
-        throw Error("unknown --shape '" + shape + "' (llama-1b, qwen-0.5b)");
+        throw Error("unknown --shape '" + shape + "' (llama-1b, llama-8b, qwen-0.5b)");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "make_bench_model: %s\n", e.what());
         return 1;
