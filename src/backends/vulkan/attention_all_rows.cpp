@@ -27,8 +27,8 @@ void AttentionAllRows::record(CommandStream& stream, RowsRef q, RowsRef k, RowsR
     const uint32_t width = n_head * head_dim;
     LOKAL_ASSERT(q.holds(n, width) && k.holds(n, width) && v.holds(n, width) &&
                  out.holds(n, width));
-    const AllRowsPush push{n,        q.offset, q.stride, out.offset, out.stride, head_dim, 1,
-                           scale,    0.0f,     k.offset, k.stride,   v.offset,   v.stride};
+    const AllRowsPush push{n,     q.offset, q.stride, out.offset, out.stride, head_dim, 1,
+                           scale, 0.0f,     k.offset, k.stride,   v.offset,   v.stride};
     pipeline_.dispatch(stream, {q.buf, out.buf, k.buf, v.buf}, &push,
                        row_groups(device_, n, n_head));
 }

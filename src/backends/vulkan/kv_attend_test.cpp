@@ -58,8 +58,8 @@ std::vector<double> row_values(KvType t, const void* row, int row_elems, int fir
     return {all.begin() + first, all.begin() + first + n};
 }
 
-class KvAttendTest : public testing::VulkanTest, public ::testing::WithParamInterface<AttendCase> {
-};
+class KvAttendTest : public testing::VulkanTest,
+                     public ::testing::WithParamInterface<AttendCase> {};
 
 TEST_P(KvAttendTest, MatchesTheCpuKernelAndTheDoubleReference) {
     const AttendCase& c = GetParam();
@@ -77,8 +77,8 @@ TEST_P(KvAttendTest, MatchesTheCpuKernelAndTheDoubleReference) {
             }
         }
     }
-    const std::vector<SeqPos> batch = {{0, 0},   {1, 149}, {2, 299}, {0, 36},  {2, 0},
-                                       {1, 75},  {2, 128}, {2, 127}, {2, 200}, {1, 16}};
+    const std::vector<SeqPos> batch = {{0, 0},  {1, 149}, {2, 299}, {0, 36},  {2, 0},
+                                       {1, 75}, {2, 128}, {2, 127}, {2, 200}, {1, 16}};
     const int n = (int)batch.size();
 
     backends::AttentionShape shape;
@@ -126,7 +126,8 @@ TEST_P(KvAttendTest, MatchesTheCpuKernelAndTheDoubleReference) {
                 const float* qs[kernels::kMaxGroupHeads];
                 float* os[kernels::kMaxGroupHeads];
                 for (int g = 0; g < ng; ++g) {
-                    qs[g] = q.data() + (size_t)t * q_stride + q_off + (size_t)(kvh * c.group + g0 + g) * hd;
+                    qs[g] = q.data() + (size_t)t * q_stride + q_off +
+                            (size_t)(kvh * c.group + g0 + g) * hd;
                     os[g] = cpu_out.data() + (size_t)(g0 + g) * hd;
                 }
                 kernels::attend_group(qs, ng, view, layer, ap, os);
@@ -172,21 +173,16 @@ TEST_P(KvAttendTest, MatchesTheCpuKernelAndTheDoubleReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     Shapes, KvAttendTest,
-    ::testing::Values(AttendCase{KvType::F32, 8, 1, 2, 0, 0}, AttendCase{KvType::F32, 64, 2, 2, 0, 0},
-                      AttendCase{KvType::F32, 128, 4, 2, 100, 0},
-                      AttendCase{KvType::F32, 256, 8, 1, 0, 4},
-                      AttendCase{KvType::F32, 80, 1, 3, 64, 0},
-                      AttendCase{KvType::F32, 64, 16, 1, 0, 0},
-                      AttendCase{KvType::F16, 8, 2, 2, 0, 0}, AttendCase{KvType::F16, 64, 1, 4, 0, 4},
-                      AttendCase{KvType::F16, 128, 8, 1, 0, 0},
-                      AttendCase{KvType::F16, 256, 2, 2, 40, 0},
-                      AttendCase{KvType::F16, 80, 4, 1, 0, 0},
-                      AttendCase{KvType::F16, 128, 4, 2, 90, 4},
-                      AttendCase{KvType::Q8_0, 64, 1, 2, 0, 0},
-                      AttendCase{KvType::Q8_0, 128, 2, 2, 0, 0},
-                      AttendCase{KvType::Q8_0, 256, 4, 1, 70, 0},
-                      AttendCase{KvType::Q8_0, 64, 8, 1, 0, 4},
-                      AttendCase{KvType::Q8_0, 96, 2, 1, 1, 0}),
+    ::testing::Values(
+        AttendCase{KvType::F32, 8, 1, 2, 0, 0}, AttendCase{KvType::F32, 64, 2, 2, 0, 0},
+        AttendCase{KvType::F32, 128, 4, 2, 100, 0}, AttendCase{KvType::F32, 256, 8, 1, 0, 4},
+        AttendCase{KvType::F32, 80, 1, 3, 64, 0}, AttendCase{KvType::F32, 64, 16, 1, 0, 0},
+        AttendCase{KvType::F16, 8, 2, 2, 0, 0}, AttendCase{KvType::F16, 64, 1, 4, 0, 4},
+        AttendCase{KvType::F16, 128, 8, 1, 0, 0}, AttendCase{KvType::F16, 256, 2, 2, 40, 0},
+        AttendCase{KvType::F16, 80, 4, 1, 0, 0}, AttendCase{KvType::F16, 128, 4, 2, 90, 4},
+        AttendCase{KvType::Q8_0, 64, 1, 2, 0, 0}, AttendCase{KvType::Q8_0, 128, 2, 2, 0, 0},
+        AttendCase{KvType::Q8_0, 256, 4, 1, 70, 0}, AttendCase{KvType::Q8_0, 64, 8, 1, 0, 4},
+        AttendCase{KvType::Q8_0, 96, 2, 1, 1, 0}),
     attend_case_name);
 
 }  // namespace

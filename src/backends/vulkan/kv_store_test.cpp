@@ -37,10 +37,18 @@ std::string store_case_name(const ::testing::TestParamInfo<StoreCase>& info) {
 
 // Values where rounding is easy to get wrong: F16 ties (to even), values that become half
 // subnormals, underflow or overflow, signed zeros; in Q8_0 blocks they make tiny scales.
-const float kSpecials[] = {1.0f + 0x1p-11f, 1.0f + 3 * 0x1p-11f, -(1.0f + 0x1p-11f),
-                           0x1p-25f,        3 * 0x1p-25f,        6e-5f,
-                           1e-7f,           65520.0f,            65519.0f,
-                           -0.0f,           0.0f,                -2.5e-6f};
+const float kSpecials[] = {1.0f + 0x1p-11f,
+                           1.0f + 3 * 0x1p-11f,
+                           -(1.0f + 0x1p-11f),
+                           0x1p-25f,
+                           3 * 0x1p-25f,
+                           6e-5f,
+                           1e-7f,
+                           65520.0f,
+                           65519.0f,
+                           -0.0f,
+                           0.0f,
+                           -2.5e-6f};
 
 // Row r of the test data: random, or (every 4th) the specials, or (every 4th, Q8_0 ties) a
 // block of amax 127 (scale 1) with values halfway between integers.
@@ -107,9 +115,9 @@ TEST_P(KvStoreTest, WritesTheBytesTheCpuCacheHolds) {
         for (uint32_t layer = 0; layer < n_layer; ++layer) {
             for (int pos = 0; pos < cache.lens[s]; ++pos) {
                 for (int which = 0; which < 2; ++which) {
-                    const auto* cpu_row = static_cast<const uint8_t*>(
-                        which == 0 ? cache.k_row(s, (int)layer, pos)
-                                   : cache.v_row(s, (int)layer, pos));
+                    const auto* cpu_row =
+                        static_cast<const uint8_t*>(which == 0 ? cache.k_row(s, (int)layer, pos)
+                                                               : cache.v_row(s, (int)layer, pos));
                     const uint8_t* gpu_row = image.data() + cache.offset_of(cpu_row);
                     for (uint64_t b = 0; b < rb; ++b) {
                         ASSERT_EQ(gpu_row[b], cpu_row[b])
@@ -122,15 +130,13 @@ TEST_P(KvStoreTest, WritesTheBytesTheCpuCacheHolds) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, KvStoreTest,
-                         ::testing::Values(StoreCase{KvType::F16, 37, 4},
-                                           StoreCase{KvType::F16, 1024, 16},
-                                           StoreCase{KvType::F32, 40, 4},
-                                           StoreCase{KvType::F32, 7, 2},
-                                           StoreCase{KvType::Q8_0, 96, 4},
-                                           StoreCase{KvType::Q8_0, 32, 2},
-                                           StoreCase{KvType::Q8_0, 1024, 16}),
-                         store_case_name);
+INSTANTIATE_TEST_SUITE_P(
+    Types, KvStoreTest,
+    ::testing::Values(StoreCase{KvType::F16, 37, 4}, StoreCase{KvType::F16, 1024, 16},
+                      StoreCase{KvType::F32, 40, 4}, StoreCase{KvType::F32, 7, 2},
+                      StoreCase{KvType::Q8_0, 96, 4}, StoreCase{KvType::Q8_0, 32, 2},
+                      StoreCase{KvType::Q8_0, 1024, 16}),
+    store_case_name);
 
 }  // namespace
 }  // namespace lokal::vk

@@ -72,7 +72,8 @@ class KvTestCache {
         for (size_t s = 0; s < lens.size(); ++s) {
             for (uint32_t l = 0; l < geometry.n_layer; ++l) {
                 for (int pos = 0; pos < lens[s]; ++pos) {
-                    for (const void* row : {k_row((int)s, (int)l, pos), v_row((int)s, (int)l, pos)}) {
+                    for (const void* row :
+                         {k_row((int)s, (int)l, pos), v_row((int)s, (int)l, pos)}) {
                         std::memcpy(image.data() + offset_of(row), row, geometry.row_bytes);
                     }
                 }
