@@ -1,5 +1,6 @@
 #include "backends/vulkan/kv_attention.h"
 
+#include <algorithm>
 #include <bit>
 
 #include "backends/vulkan/grid.h"
@@ -31,12 +32,28 @@ struct StorePush {
 struct AttendPush {
     uint32_t n, q_offset, q_stride, o_offset, o_stride, head_dim, group;
     float scale, softcap;
-    uint32_t layer, window, row_bytes, page_words, layer_words, page_shift;
+    uint32_t layer, window, row_bytes, page_words, layer_words, page_shift, splits;
+};
+
+// Matches the push-constant block of shaders/attend_combine.comp.
+struct CombinePush {
+    uint32_t n, n_head, head_dim, splits, o_offset, o_stride;
 };
 
 constexpr uint32_t kStoreMaxBlocks = 512;  // kv_store.comp's MAX_BLOCKS
 constexpr uint32_t kMaxHeadDim = 256;      // attend_main.glsl's MAX_DIM
 constexpr uint32_t kMaxHeads = 8;          // attend_main.glsl's MAX_HEADS
+constexpr uint32_t kTile = 128;            // attend_main.glsl's TILE: positions per step
+
+// Splitting: batches of fewer workgroups than kSplitBelow get about kSplitTarget, with at most
+// kMaxSplits per token and at least a tile each. The partial results are records (token, query
+// head, split) of head_dim + 2 floats: with W workgroups before splitting, up to
+// kMaxHeads * W * ceil(kSplitTarget / W) < kMaxHeads * (kSplitTarget + kSplitBelow) of them.
+constexpr uint32_t kSplitBelow = 128;
+constexpr uint32_t kSplitTarget = 256;
+constexpr uint32_t kMaxSplits = 32;
+constexpr uint64_t kPartialsBytes =
+    uint64_t{kMaxHeads} * (kSplitTarget + kSplitBelow) * (kMaxHeadDim + 2) * 4;
 
 }  // namespace
 
@@ -57,7 +74,8 @@ KvAttention::KvAttention(const Device& device, const KvGeometry& g)
     : device_(device),
       g_(g),
       store_(device, "kv_store", 6, sizeof(StorePush)),
-      attend_(device, shaders_of(g.type).attend, 6, sizeof(AttendPush)) {
+      attend_(device, shaders_of(g.type).attend, 7, sizeof(AttendPush)),
+      combine_(device, "attend_combine", 2, sizeof(CombinePush)) {
     LOKAL_ASSERT(g.row_elems > 0 && g.n_layer > 0 && std::has_single_bit(g.page_rows));
     LOKAL_ASSERT(g.type != kernels::KvType::Q8_0 ||
                  (g.row_elems % 32 == 0 && g.row_elems / 32 <= kStoreMaxBlocks));
@@ -89,9 +107,18 @@ void KvAttention::store(CommandStream& stream, const Buffer& pool, uint32_t laye
                     row_groups(device_, n, 2));
 }
 
+uint32_t KvAttention::splits_for(uint32_t n, uint32_t n_head, uint32_t n_head_kv,
+                                 uint32_t max_visible) {
+    const uint32_t group = n_head / n_head_kv;
+    const uint32_t groups = n * n_head_kv * ((group + kMaxHeads - 1) / kMaxHeads);
+    if (groups >= kSplitBelow) return 1;
+    const uint32_t tiles = max_visible / kTile + (max_visible % kTile != 0 ? 1 : 0);
+    return std::max(1u, std::min({kMaxSplits, (kSplitTarget + groups - 1) / groups, tiles}));
+}
+
 void KvAttention::attend(CommandStream& stream, const Buffer& pool, uint32_t layer, RowsRef q,
                          RowsRef out, uint32_t n, const BatchIndex& idx,
-                         const backends::AttentionShape& shape) {
+                         const backends::AttentionShape& shape, uint32_t max_visible) {
     if (n == 0) return;
     const auto hd = static_cast<uint32_t>(shape.head_dim);
     const auto n_head = static_cast<uint32_t>(shape.n_head);
@@ -101,6 +128,7 @@ void KvAttention::attend(CommandStream& stream, const Buffer& pool, uint32_t lay
     LOKAL_ASSERT(layer < g_.n_layer && q.holds(n, n_head * hd) && out.holds(n, n_head * hd));
     LOKAL_ASSERT(pool.size() / g_.page_bytes * (g_.page_bytes / 4) < (uint64_t{1} << 32));
     const uint32_t group = n_head / n_head_kv;
+    const uint32_t splits = splits_for(n, n_head, n_head_kv, max_visible);
     const AttendPush push{n,
                           q.offset,
                           q.stride,
@@ -115,10 +143,28 @@ void KvAttention::attend(CommandStream& stream, const Buffer& pool, uint32_t lay
                           static_cast<uint32_t>(g_.row_bytes),
                           static_cast<uint32_t>(g_.page_bytes / 4),
                           static_cast<uint32_t>(g_.layer_bytes / 4),
-                          static_cast<uint32_t>(std::countr_zero(g_.page_rows))};
+                          static_cast<uint32_t>(std::countr_zero(g_.page_rows)),
+                          splits};
     const uint32_t chunks = (group + kMaxHeads - 1) / kMaxHeads;
-    attend_.dispatch(stream, {q.buf, out.buf, &pool, idx.pos, idx.table_start, idx.pages}, &push,
-                     row_groups(device_, n, n_head_kv * chunks));
+    const Groups grid = row_groups(device_, n, n_head_kv * chunks * splits);
+    if (splits == 1) {  // the partials binding is not written: any buffer will do
+        attend_.dispatch(stream,
+                         {q.buf, out.buf, &pool, idx.pos, idx.table_start, idx.pages, out.buf},
+                         &push, grid);
+        return;
+    }
+    LOKAL_ASSERT(uint64_t{n} * n_head * splits * (hd + 2) * 4 <= kPartialsBytes);
+    if (!partials_) {
+        partials_ = std::make_unique<Buffer>(device_, kPartialsBytes, MemoryKind::DeviceLocal,
+                                             "attention partial results");
+    }
+    stream.barrier();  // an earlier attend's merge may still read the partials
+    attend_.dispatch(stream,
+                     {q.buf, out.buf, &pool, idx.pos, idx.table_start, idx.pages, partials_.get()},
+                     &push, grid);
+    stream.barrier();
+    const CombinePush merge{n, n_head, hd, splits, out.offset, out.stride};
+    combine_.dispatch(stream, {partials_.get(), out.buf}, &merge, row_groups(device_, n, n_head));
 }
 
 }  // namespace lokal::vk

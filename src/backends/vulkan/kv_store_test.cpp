@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,17 @@ struct StoreCase {
     uint32_t page_rows;
 };
 
+std::string describe(const StoreCase& c) {
+    return std::string(kernels::kv_type_name(c.type)) + "_" + std::to_string(c.row_elems) + "_p" +
+           std::to_string(c.page_rows);
+}
+
 std::string store_case_name(const ::testing::TestParamInfo<StoreCase>& info) {
-    return std::string(kernels::kv_type_name(info.param.type)) + "_" +
-           std::to_string(info.param.row_elems) + "_p" + std::to_string(info.param.page_rows);
+    return describe(info.param);
+}
+
+void PrintTo(const StoreCase& c, std::ostream* os) {
+    *os << describe(c);
 }
 
 // Values where rounding is easy to get wrong: F16 ties (to even), values that become half

@@ -6,7 +6,10 @@
 //   3. the scores become weights exp(s - m), summed per head into l,
 //   4. thread d adds the tile's weighted values of dimension d (and d + WG_SIZE) to its
 //      accumulators, one per head, each value read once.
-// The output is acc / l. The including file provides, before this file:
+// The output is acc / l. With SPLITS defined (push constant `splits`, binding `partials`), a
+// token's tiles are shared among `splits` workgroups, each writing its unnormalized acc, m and
+// l for attend_combine.comp to merge (flash decoding: one token alone fills more of the device).
+// The including file provides, before this file:
 //   void begin_token(uint t, uint kv_head, out uint first, out uint last)  visible positions
 //   uvec2 key_row(uint j), uvec2 value_row(uint j)                          where a row lies
 //   float row_elem(uvec2 row, uint d)                                       dimension d of it
@@ -30,12 +33,24 @@ void main() {
     const uint tid = gl_LocalInvocationID.x;
     const uint hd = p.head_dim;
     const uint chunks = (p.group + MAX_HEADS - 1u) / MAX_HEADS;
-    const uint kv_head = gl_WorkGroupID.y / chunks;
-    const uint g0 = (gl_WorkGroupID.y % chunks) * MAX_HEADS;
+#ifdef SPLITS
+    const uint split = gl_WorkGroupID.y % p.splits, head_block = gl_WorkGroupID.y / p.splits;
+#else
+    const uint head_block = gl_WorkGroupID.y;
+#endif
+    const uint kv_head = head_block / chunks;
+    const uint g0 = (head_block % chunks) * MAX_HEADS;
     const uint ng = min(uint(MAX_HEADS), p.group - g0);
     const uint h0 = kv_head * p.group + g0;  // first query head
     uint first, last;
     begin_token(t, kv_head, first, last);
+    uint begin = first, end = last + 1u;
+#ifdef SPLITS
+    const uint n_tiles = (last - first + TILE) / TILE;
+    const uint per_split = (n_tiles + p.splits - 1u) / p.splits;
+    begin = first + min(split * per_split, n_tiles) * TILE;
+    end = min(end, first + min((split + 1u) * per_split, n_tiles) * TILE);
+#endif
 
     const uint qo = p.q_offset + t * p.q_stride + h0 * hd;
     for (uint i = tid; i < ng * hd; i += WG_SIZE) q_s[i] = queries[qo + i];
@@ -49,8 +64,8 @@ void main() {
 
     const uint slice_head = tid / SLICES, slice = tid % SLICES;
     const uint slice_len = TILE / SLICES;
-    for (uint start = first; start <= last; start += TILE) {
-        const uint len = min(uint(TILE), last + 1u - start);
+    for (uint start = begin; start < end; start += TILE) {
+        const uint len = min(uint(TILE), end - start);
         // 1. scores
         if (tid < len) {
             const uvec2 k = key_row(start + tid);
@@ -120,6 +135,25 @@ void main() {
     }
     barrier();
 
+#ifdef SPLITS
+    if (p.splits > 1u) {
+        // Record (token, head, split) of head_dim + 2 floats: acc, then m and l.
+        const uint n_head = gl_NumWorkGroups.y / p.splits / chunks * p.group;
+        const uint rec0 = (t * n_head + h0) * p.splits + split, rec_size = hd + 2u;
+        for (uint c = 0u; c < 2u; ++c) {
+            const uint d = tid + c * WG_SIZE;
+            if (d >= hd) break;
+            for (uint g = 0u; g < MAX_HEADS; ++g) {
+                if (g < ng) partials[(rec0 + g * p.splits) * rec_size + d] = acc[g][c];
+            }
+        }
+        if (tid < ng) {
+            partials[(rec0 + tid * p.splits) * rec_size + hd] = m_s[tid];
+            partials[(rec0 + tid * p.splits) * rec_size + hd + 1u] = l_s[tid];
+        }
+        return;
+    }
+#endif
     const uint oo = p.o_offset + t * p.o_stride + h0 * hd;
     for (uint c = 0u; c < 2u; ++c) {
         const uint d = tid + c * WG_SIZE;

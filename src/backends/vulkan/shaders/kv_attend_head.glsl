@@ -2,19 +2,23 @@
 // (kernels/cpu/kv_cache.h has the layout), bound as 32-bit words. Token t's position is
 // positions[t]; its sequence's page table starts at pages[table_start[t]]. Each type's file
 // defines row_elem(), reading element kv_elem0 + d of a row, then includes attend_main.glsl.
+// Positions may be split among workgroups (SPLITS in attend_main.glsl).
+#define SPLITS
 #define PUSH_EXTRA \
     uint layer;       \
     uint window;      \
     uint row_bytes;   \
     uint page_words;  \
     uint layer_words; \
-    uint page_shift;
+    uint page_shift;  \
+    uint splits;
 #include "attend_head.glsl"
 
 layout(std430, binding = 2) readonly buffer Pool { uint pool[]; };
 layout(std430, binding = 3) readonly buffer Positions { uint positions[]; };
 layout(std430, binding = 4) readonly buffer TableStart { uint table_start[]; };
 layout(std430, binding = 5) readonly buffer Pages { uint pages[]; };
+layout(std430, binding = 6) writeonly buffer Partials { float partials[]; };
 
 uint table0;    // the token's page table
 uint kv_elem0;  // its key/value head's first element in a row
