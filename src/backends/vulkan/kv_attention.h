@@ -44,7 +44,8 @@ class KvAttention {
     const KvGeometry& geometry() const { return g_; }
 
     // Stores n rows of keys and values (row_elems floats each), converted to the cache type as
-    // KvCache::store does (bit for bit), at each token's sequence and position.
+    // KvCache::store does (bit for bit), at each token's sequence and position. Ops reading
+    // the pool afterwards need a stream.barrier() first (as after any op).
     void store(CommandStream& stream, const Buffer& pool, uint32_t layer, RowsRef k, RowsRef v,
                uint32_t n, const BatchIndex& idx);
 
