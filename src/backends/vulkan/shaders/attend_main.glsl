@@ -79,7 +79,9 @@ void main() {
             }
             for (uint g = 0u; g < ng; ++g) {
                 float s = dot[g] * p.scale;
-                if (p.softcap > 0.0) s = p.softcap * tanh(s / p.softcap);
+                // tanh is 1.0f from 9.1 on; the clamp spares devices whose tanh divides
+                // overflowing exponentials there.
+                if (p.softcap > 0.0) s = p.softcap * tanh(clamp(s / p.softcap, -15.0, 15.0));
                 w_s[g * TILE + tid] = s;
             }
         } else {
