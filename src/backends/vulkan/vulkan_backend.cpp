@@ -38,14 +38,8 @@ VulkanBackend::VulkanBackend(const BackendParams& p, const vk::Device& device)
     if (p.kv_rows > 0) {
         const int n_pages = (p.kv_rows + kPageRows - 1) / kPageRows;
         pages_ = std::make_unique<kernels::KvPageTable>(n_pages, kPageRows);
-        vk::KvGeometry& g = kv_geometry_;
-        g.type = p.kv_type;
-        g.row_elems = (uint32_t)p.kv_row_elems;
-        g.page_rows = kPageRows;
-        g.n_layer = (uint32_t)p.n_layer;
-        g.row_bytes = kernels::kv_row_bytes(p.kv_type, p.kv_row_elems);
-        g.layer_bytes = 2 * uint64_t{kPageRows} * g.row_bytes;
-        g.page_bytes = g.layer_bytes * g.n_layer;
+        const vk::KvGeometry& g = kv_geometry_ = vk::kv_geometry(
+            p.kv_type, (uint32_t)p.kv_row_elems, kPageRows, (uint32_t)p.n_layer);
         const uint64_t pool_bytes = g.page_bytes * (uint64_t)n_pages;
         const uint64_t binding = device.info().max_storage_buffer_bytes;
         if (binding > 0 && pool_bytes > binding) {
@@ -354,17 +348,22 @@ void VulkanBackend::kv_store(int layer, Cols k, Cols v, int n) {
 }
 
 void VulkanBackend::attention(int layer, Cols q, Cols out, int n, const AttentionShape& shape) {
-    before_op(1);
+    int visible = 1;  // the most positions a token of the batch attends to
+    for (int t = 0; t < n; ++t) visible = std::max(visible, positions_[t] + 1);
+    if (shape.window > 0) visible = std::min(visible, shape.window);
+    before_op(2);
     kv_->attend(stream_, *kv_pool_, layer, ref(q), ref(out), n,
-                {batch_pos_.get(), batch_table_start_.get(), batch_pages_.get()}, shape);
+                {batch_pos_.get(), batch_table_start_.get(), batch_pages_.get()}, shape,
+                (uint32_t)visible);
     after_op();
 }
 
 void VulkanBackend::attention_all_rows(Cols q, Cols k, Cols v, Cols out, int n, int head_dim,
                                        float scale) {
+    if (!all_rows_) all_rows_ = std::make_unique<vk::AttentionAllRows>(device_);
     before_op(1);
-    vk::attention_all_rows(stream_, ref(q), ref(k), ref(v), ref(out), n, q.width / head_dim,
-                           head_dim, scale);
+    all_rows_->record(stream_, ref(q), ref(k), ref(v), ref(out), n, q.width / head_dim, head_dim,
+                      scale);
     after_op();
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/vulkan/attention_all_rows.h"
 #include "backends/vulkan/buffer.h"
 #include "backends/vulkan/command_stream.h"
 #include "backends/vulkan/device.h"
@@ -119,6 +120,7 @@ class VulkanBackend final : public Backend {
     vk::KvGeometry kv_geometry_{};
     std::unique_ptr<vk::KvAttention> kv_;
     std::unique_ptr<vk::Buffer> kv_pool_;
+    std::unique_ptr<vk::AttentionAllRows> all_rows_;  // encoders, made on first use
 
     // The current batch: per token its position and where its sequence's page table starts in
     // batch_pages_ (host buffers, rewritten only at set_batch, after a flush).
