@@ -29,8 +29,8 @@ namespace {
 using namespace lokal;
 
 double time_matvec(vk::CommandStream& stream, vk::Matvec& matvec, DType t, const vk::Buffer& w,
-                   const vk::Buffer& x, const vk::Buffer& y, const vk::MatvecShape& shape,
-                   int reps, vk::MatvecPath path = vk::MatvecPath::Rows) {
+                   const vk::Buffer& x, const vk::Buffer& y, const vk::MatvecShape& shape, int reps,
+                   vk::MatvecPath path = vk::MatvecPath::Rows) {
     // One submission of `reps` products, each after a barrier (as a forward pass runs them), so
     // the per-submission cost is spread over all of them.
     const auto start = std::chrono::steady_clock::now();
@@ -86,17 +86,17 @@ int run(int argc, char** argv) {
     vk::upload(stream, x_buf, 0, x.data(), x.size() * 4);
     const auto report = [&](const DTypeInfo& info, uint64_t bytes, const std::string& path,
                             const vk::MatvecShape& shape, double seconds) {
-        const std::string dims = std::to_string(rows) + "x" + std::to_string(cols) + "x" +
-                                 std::to_string(shape.n_vec);
+        const std::string dims =
+            std::to_string(rows) + "x" + std::to_string(cols) + "x" + std::to_string(shape.n_vec);
         std::printf("%-6s %14s %10.1f %-10s %12.1f %10.1f %8.2f\n", std::string(info.name).c_str(),
                     dims.c_str(), bytes / 1048576.0, path.c_str(), seconds * 1e6,
                     bytes / seconds / 1e9, 2.0 * rows * cols * shape.n_vec / seconds / 1e9);
     };
     // The batch runs take `batch` times the work of one vector: fewer repetitions.
     const int batch_reps = std::max(1, reps / static_cast<int>(batch));
-    for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q6_K, DType::Q5_K,
-                    DType::Q4_K, DType::Q3_K, DType::Q2_K, DType::Q5_1, DType::Q5_0, DType::Q4_1,
-                    DType::Q4_0}) {
+    for (DType t :
+         {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K,
+          DType::Q3_K, DType::Q2_K, DType::Q5_1, DType::Q5_0, DType::Q4_1, DType::Q4_0}) {
         const DTypeInfo& info = dtype_info(t);
         const uint64_t rb = row_bytes(t, cols);
         std::vector<uint8_t> raw(rb * rows);
@@ -114,8 +114,8 @@ int run(int argc, char** argv) {
         // A batch: per row and vector (the last variant) against tiles of rows x vectors.
         const vk::MatvecShape batch_shape{rows, cols, batch};
         vk::Matvec& matvec = *variants.back().second;
-        for (const auto& [name, path] : {std::pair{"rows", vk::MatvecPath::Rows},
-                                         std::pair{"tiled", vk::MatvecPath::Tiled}}) {
+        for (const auto& [name, path] :
+             {std::pair{"rows", vk::MatvecPath::Rows}, std::pair{"tiled", vk::MatvecPath::Tiled}}) {
             time_matvec(stream, matvec, t, w, x_buf, y_buf, batch_shape, 1, path);  // warm-up
             const double seconds =
                 time_matvec(stream, matvec, t, w, x_buf, y_buf, batch_shape, batch_reps, path);

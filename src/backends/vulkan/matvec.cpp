@@ -71,15 +71,13 @@ void Matvec::record(CommandStream& stream, DType t, const Buffer& w, RowsRef x, 
     LOKAL_ASSERT(rb * shape.rows <= w.size());
     LOKAL_ASSERT(x.holds(shape.n_vec, shape.cols) && y.holds(shape.n_vec, shape.rows));
     if (shape.rows == 0 || shape.n_vec == 0) return;
-    const bool tiled = path == MatvecPath::Tiled ||
-                       (path == MatvecPath::Auto && shape.n_vec >= kTiledMinVectors);
+    const bool tiled = runs_tiled(path, shape.n_vec);
     const MatvecPush push{shape.rows, shape.cols, static_cast<uint32_t>(rb),
                           0,          x.offset,   x.stride,
                           y.offset,   y.stride,   shape.n_vec};
-    const Groups groups =
-        tiled ? row_groups(device_, (shape.rows + kTileRows - 1) / kTileRows,
-                           (shape.n_vec + kTileVectors - 1) / kTileVectors)
-              : row_groups(device_, shape.rows, shape.n_vec);
+    const Groups groups = tiled ? row_groups(device_, (shape.rows + kTileRows - 1) / kTileRows,
+                                             (shape.n_vec + kTileVectors - 1) / kTileVectors)
+                                : row_groups(device_, shape.rows, shape.n_vec);
     pipeline(t, shader, tiled).dispatch(stream, {&w, x.buf, y.buf}, &push, groups);
 }
 

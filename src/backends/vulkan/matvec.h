@@ -23,6 +23,10 @@ bool matvec_supports(DType t);
 enum class MatvecPath { Auto, Rows, Tiled };
 inline constexpr uint32_t kTiledMinVectors = 8;
 
+inline bool runs_tiled(MatvecPath path, uint32_t n_vec) {
+    return path == MatvecPath::Tiled || (path == MatvecPath::Auto && n_vec >= kTiledMinVectors);
+}
+
 struct MatvecShape {
     uint32_t rows = 0;   // of W: outputs per vector
     uint32_t cols = 0;   // of W: inputs per vector, a multiple of the type's block size

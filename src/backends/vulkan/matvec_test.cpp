@@ -44,7 +44,9 @@ struct Case {
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
     const Case& c = info.param;
-    const char* path = c.path == MatvecPath::Tiled ? "_tiled" : c.path == MatvecPath::Auto ? "_auto" : "";
+    const char* path = c.path == MatvecPath::Tiled  ? "_tiled"
+                       : c.path == MatvecPath::Auto ? "_auto"
+                                                    : "";
     return std::string(dtype_name(c.type)) + "_" + std::to_string(c.rows) + "x" +
            std::to_string(c.blocks) + "_v" + std::to_string(c.n_vec) +
            (c.subgroups ? "_subgroup" : "") + path + (c.sliced ? "_sliced" : "");
@@ -125,8 +127,7 @@ TEST_P(MatvecTest, MatchesTheDequantizedReference) {
                   {c.rows, cols, c.n_vec}, c.path);
     download(stream, y_buf, 0, y.data(), y.size() * 4);
 
-    const bool tiled = c.path == MatvecPath::Tiled ||
-                       (c.path == MatvecPath::Auto && c.n_vec >= kTiledMinVectors);
+    const bool tiled = runs_tiled(c.path, c.n_vec);
     const double factor = tolerance_factor(cols, tiled);
     int failures = 0;
     for (uint32_t v = 0; v < c.n_vec; ++v) {
@@ -155,9 +156,9 @@ TEST_P(MatvecTest, MatchesTheDequantizedReference) {
     }
 }
 
-constexpr DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16,   DType::Q4_0,  DType::Q4_1,
-                            DType::Q5_0, DType::Q5_1, DType::Q8_0,   DType::Q2_K,  DType::Q3_K,
-                            DType::Q4_K, DType::Q5_K, DType::Q6_K,   DType::IQ4_NL, DType::IQ4_XS};
+constexpr DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0,   DType::Q4_1,
+                            DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K,   DType::Q3_K,
+                            DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_NL, DType::IQ4_XS};
 
 std::vector<Case> row_cases() {
     std::vector<Case> cases;
@@ -205,8 +206,7 @@ TEST_F(MatvecErrors, ATypeWithoutAShaderIsUnsupported) {
     const Buffer b(device(), 1024, MemoryKind::DeviceLocal, "b");
     Matvec matvec(device());
     try {
-        matvec.record(stream, DType::IQ2_XXS, b, dense_rows(b, 256), dense_rows(b, 1),
-                      {1, 256, 1});
+        matvec.record(stream, DType::IQ2_XXS, b, dense_rows(b, 256), dense_rows(b, 1), {1, 256, 1});
         FAIL() << "expected an error";
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
