@@ -40,8 +40,8 @@ inline RowsRef dense_rows(const Buffer& b, uint32_t width) {
 
 class Matvec {
   public:
-    // subgroups: add partial sums with subgroup arithmetic (the shaders' subgroup variant);
-    // by default where the device offers it in compute shaders.
+    // subgroups: the per-row path adds partial sums with subgroup arithmetic (the shaders'
+    // subgroup variant); by default where the device offers it in compute shaders.
     explicit Matvec(const Device& device) : Matvec(device, device.info().subgroup_arithmetic) {}
     Matvec(const Device& device, bool subgroups) : device_(device), subgroups_(subgroups) {}
 
