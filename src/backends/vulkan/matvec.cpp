@@ -1,5 +1,6 @@
 #include "backends/vulkan/matvec.h"
 
+#include <array>
 #include <string>
 
 #include "backends/vulkan/grid.h"
@@ -8,28 +9,36 @@
 namespace lokal::vk {
 namespace {
 
+struct ShaderRow {
+    DType type;
+    const char* shader;  // shaders/<shader>.comp, with its _subgroup and _tiled variants
+};
+
+constexpr std::array kShaders = {
+    ShaderRow{DType::F32, "matvec_f32"},       ShaderRow{DType::F16, "matvec_f16"},
+    ShaderRow{DType::BF16, "matvec_bf16"},     ShaderRow{DType::Q4_0, "matvec_q4_0"},
+    ShaderRow{DType::Q4_1, "matvec_q4_1"},     ShaderRow{DType::Q5_0, "matvec_q5_0"},
+    ShaderRow{DType::Q5_1, "matvec_q5_1"},     ShaderRow{DType::Q8_0, "matvec_q8_0"},
+    ShaderRow{DType::Q2_K, "matvec_q2_k"},     ShaderRow{DType::Q3_K, "matvec_q3_k"},
+    ShaderRow{DType::Q4_K, "matvec_q4_k"},     ShaderRow{DType::Q5_K, "matvec_q5_k"},
+    ShaderRow{DType::Q6_K, "matvec_q6_k"},     ShaderRow{DType::IQ4_NL, "matvec_iq4_nl"},
+    ShaderRow{DType::IQ4_XS, "matvec_iq4_xs"},
+};
+
 const char* shader_for(DType t) {
-    switch (t) {
-        case DType::F32:
-            return "matvec_f32";
-        case DType::F16:
-            return "matvec_f16";
-        case DType::Q8_0:
-            return "matvec_q8_0";
-        case DType::Q4_0:
-            return "matvec_q4_0";
-        case DType::Q4_K:
-            return "matvec_q4_k";
-        case DType::Q6_K:
-            return "matvec_q6_k";
-        default:
-            return nullptr;
+    for (const ShaderRow& row : kShaders) {
+        if (row.type == t) return row.shader;
     }
+    return nullptr;
 }
+
+// The tile of the tiled variant (shaders/matvec_tiled_main.glsl).
+constexpr uint32_t kTileRows = 64;
+constexpr uint32_t kTileVectors = 32;
 
 // Matches the push-constant block of shaders/matvec_head.glsl.
 struct MatvecPush {
-    uint32_t rows, cols, row_bytes, w_offset, x_offset, x_stride, y_offset, y_stride;
+    uint32_t rows, cols, row_bytes, w_offset, x_offset, x_stride, y_offset, y_stride, n_vec;
 };
 
 }  // namespace
@@ -38,8 +47,18 @@ bool matvec_supports(DType t) {
     return shader_for(t) != nullptr;
 }
 
+const ComputePipeline& Matvec::pipeline(DType t, const char* shader, bool tiled) {
+    auto& pipeline = pipelines_[{t, tiled}];
+    if (!pipeline) {
+        const char* variant = tiled ? "_tiled" : subgroups_ ? "_subgroup" : "";
+        pipeline = std::make_unique<ComputePipeline>(device_, std::string(shader) + variant, 3,
+                                                     sizeof(MatvecPush));
+    }
+    return *pipeline;
+}
+
 void Matvec::record(CommandStream& stream, DType t, const Buffer& w, RowsRef x, RowsRef y,
-                    const MatvecShape& shape) {
+                    const MatvecShape& shape, MatvecPath path) {
     const char* shader = shader_for(t);
     if (!shader) {
         throw Error("the Vulkan backend has no matrix-vector shader for " +
@@ -51,15 +70,15 @@ void Matvec::record(CommandStream& stream, DType t, const Buffer& w, RowsRef x, 
     const uint64_t rb = row_bytes(t, shape.cols);
     LOKAL_ASSERT(rb * shape.rows <= w.size());
     LOKAL_ASSERT(x.holds(shape.n_vec, shape.cols) && y.holds(shape.n_vec, shape.rows));
-    auto& pipeline = pipelines_[t];
-    if (!pipeline) {
-        const std::string name = subgroups_ ? std::string(shader) + "_subgroup" : shader;
-        pipeline = std::make_unique<ComputePipeline>(device_, name, 3, sizeof(MatvecPush));
-    }
-    const MatvecPush push{shape.rows, shape.cols, static_cast<uint32_t>(rb), 0,
-                          x.offset,   x.stride,   y.offset,                  y.stride};
-    pipeline->dispatch(stream, {&w, x.buf, y.buf}, &push,
-                       row_groups(device_, shape.rows, shape.n_vec));
+    if (shape.rows == 0 || shape.n_vec == 0) return;
+    const bool tiled = runs_tiled(path, shape.n_vec);
+    const MatvecPush push{shape.rows, shape.cols, static_cast<uint32_t>(rb),
+                          0,          x.offset,   x.stride,
+                          y.offset,   y.stride,   shape.n_vec};
+    const Groups groups = tiled ? row_groups(device_, (shape.rows + kTileRows - 1) / kTileRows,
+                                             (shape.n_vec + kTileVectors - 1) / kTileVectors)
+                                : row_groups(device_, shape.rows, shape.n_vec);
+    pipeline(t, shader, tiled).dispatch(stream, {&w, x.buf, y.buf}, &push, groups);
 }
 
 }  // namespace lokal::vk

@@ -1,9 +1,11 @@
-// y = W x on the device, for weights in their GGUF block layout (shaders/matvec_<type>.comp).
+// y = W x on the device, for weights in their GGUF block layout (shaders/matvec_<type>.comp):
+// per row and vector for a few vectors, as tiles of rows x vectors for a batch.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "backends/vulkan/buffer.h"
 #include "backends/vulkan/command_stream.h"
@@ -14,6 +16,16 @@
 namespace lokal::vk {
 
 bool matvec_supports(DType t);
+
+// How record() computes the products. Rows: one workgroup per (row, vector), which reads the
+// weights once per vector; Tiled: one per tile of 64 rows x 32 vectors, which dequantizes each
+// weight once per tile. Auto: Tiled from kTiledMinVectors vectors on.
+enum class MatvecPath { Auto, Rows, Tiled };
+inline constexpr uint32_t kTiledMinVectors = 8;
+
+inline bool runs_tiled(MatvecPath path, uint32_t n_vec) {
+    return path == MatvecPath::Tiled || (path == MatvecPath::Auto && n_vec >= kTiledMinVectors);
+}
 
 struct MatvecShape {
     uint32_t rows = 0;   // of W: outputs per vector
@@ -28,20 +40,26 @@ inline RowsRef dense_rows(const Buffer& b, uint32_t width) {
 
 class Matvec {
   public:
-    // subgroups: add partial sums with subgroup arithmetic (the shaders' subgroup variant);
-    // by default where the device offers it in compute shaders.
+    // subgroups: the per-row path adds partial sums with subgroup arithmetic (the shaders'
+    // subgroup variant); by default where the device offers it in compute shaders.
     explicit Matvec(const Device& device) : Matvec(device, device.info().subgroup_arithmetic) {}
     Matvec(const Device& device, bool subgroups) : device_(device), subgroups_(subgroups) {}
 
     // Records y = W x for every vector; W holds shape.rows rows of type t back to back. Throws
     // lokal::Error (unsupported) for a type without a shader. Pipelines are made on first use.
     void record(CommandStream& stream, DType t, const Buffer& w, RowsRef x, RowsRef y,
-                const MatvecShape& shape);
+                const MatvecShape& shape) {
+        record(stream, t, w, x, y, shape, MatvecPath::Auto);
+    }
+    void record(CommandStream& stream, DType t, const Buffer& w, RowsRef x, RowsRef y,
+                const MatvecShape& shape, MatvecPath path);
 
   private:
+    const ComputePipeline& pipeline(DType t, const char* shader, bool tiled);
+
     const Device& device_;
     bool subgroups_;
-    std::map<DType, std::unique_ptr<ComputePipeline>> pipelines_;
+    std::map<std::pair<DType, bool>, std::unique_ptr<ComputePipeline>> pipelines_;  // by tiled
 };
 
 }  // namespace lokal::vk

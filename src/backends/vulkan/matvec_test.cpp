@@ -1,20 +1,22 @@
-// Each matvec shader against a double-precision reference built from the CPU's dequantized rows
-// (dtype_info(t).to_float), at several shapes, odd ones included.
+// Each matvec shader, per row and tiled, against a double-precision reference built from the
+// CPU's dequantized rows (dtype_info(t).to_float), at several shapes, odd ones included, with x
+// and y as dense rows or as column slices of wider rows.
 //
-// Tolerance: the shader sums in fp32 in another order than any CPU kernel: each thread adds its
-// units one after another (at most cols/64 units of up to 32 products), then the 64 partial sums
-// are added in an order the variant and the device choose (a tree in shared memory, or within
-// subgroups and then across them). Fp32 summation of m terms in any order errs by at most
-// (m-1)·eps·Σ|term|, so the threads' sums by (cols/64 + 32)·eps and the 64 partials by 63·eps,
-// and forming each product (scale × quant × x) adds a few eps more.
-// The K types split each 32-element part into d·sc·Σq·x − dmin·m·Σx, whose two terms can each be
-// a few times larger than Σ|w·x|; a factor of 4 covers that. A wrong nibble, scale or block
-// offset moves the result by a sizeable fraction of Σ|w·x|, far above this bound.
+// Tolerance: the shaders sum in fp32 in another order than any CPU kernel. Fp32 summation of m
+// terms in any order errs by at most (m-1)·eps·Σ|term|, and forming each product (dequantizing:
+// scale × quant ± min, then × x) adds a few eps more.
+// Per row: each thread adds its units one after another (at most cols/64 units of up to 32
+// products), then the 64 partial sums are added in an order the variant and the device choose,
+// so (cols/64 + 32)·eps and 63·eps. Tiled: each output is one running sum over all cols.
+// Dequantizing as d·sc·q − dmin·m (the K types, q4_1, q5_1) makes terms that can each be a few
+// times larger than |w·x|; a factor of 4 covers that. A wrong nibble, scale or block offset moves
+// the result by a sizeable fraction of Σ|w·x|, far above these bounds.
 #include <gtest/gtest.h>
 
 #include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,7 @@
 #include "backends/vulkan/matvec.h"
 #include "backends/vulkan/test_gpu.h"
 #include "backends/vulkan/transfer.h"
+#include "base/fp16.h"
 #include "base/random_values.h"
 #include "tensor/dtype.h"
 
@@ -32,16 +35,21 @@ namespace {
 struct Case {
     DType type;
     uint32_t rows;
-    uint32_t blocks;  // per row: cols = blocks * block_elems (33 elements for F32/F16: odd sizes)
+    uint32_t blocks;  // per row: cols = blocks * block_elems (33 elements for plain types)
     uint32_t n_vec;
-    bool subgroups = false;  // the shaders' subgroup-arithmetic variant
+    bool subgroups = false;  // the per-row shaders' subgroup-arithmetic variant
+    MatvecPath path = MatvecPath::Rows;
+    bool sliced = false;  // x and y as column slices of wider rows, at an offset
 };
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
     const Case& c = info.param;
+    const char* path = c.path == MatvecPath::Tiled  ? "_tiled"
+                       : c.path == MatvecPath::Auto ? "_auto"
+                                                    : "";
     return std::string(dtype_name(c.type)) + "_" + std::to_string(c.rows) + "x" +
            std::to_string(c.blocks) + "_v" + std::to_string(c.n_vec) +
-           (c.subgroups ? "_subgroup" : "");
+           (c.subgroups ? "_subgroup" : "") + path + (c.sliced ? "_sliced" : "");
 }
 
 uint32_t cols_of(const Case& c) {
@@ -49,9 +57,38 @@ uint32_t cols_of(const Case& c) {
     return c.blocks * (block == 1 ? 33 : block);
 }
 
-double tolerance_factor(uint32_t cols) {
-    const double per_thread = cols / 64.0 + 32.0;
-    return 4.0 * (per_thread + 63.0 + 4.0) * FLT_EPSILON;
+double tolerance_factor(uint32_t cols, bool tiled) {
+    const double sums = tiled ? cols : cols / 64.0 + 32.0 + 63.0;
+    return 4.0 * (sums + 4.0) * FLT_EPSILON;
+}
+
+// Byte offset of the fp16 scale d in the blocks of the types we have no quantizer for.
+uint32_t scale_offset(DType t) {
+    LOKAL_ASSERT(t == DType::IQ4_NL || t == DType::IQ4_XS);
+    return 0;  // both start with d
+}
+
+// Rows of `cols` elements of type t in its GGUF layout: our own quantizer's output for
+// normal-distributed values, or for types without one, random bytes with a sane fp16 scale.
+std::vector<uint8_t> make_weights(DType t, uint32_t rows, uint32_t cols, uint32_t seed) {
+    const DTypeInfo& info = dtype_info(t);
+    const uint64_t rb = row_bytes(t, cols);
+    std::vector<uint8_t> raw(rb * rows);
+    if (info.from_float) {
+        const std::vector<float> source = random_normal(int64_t{rows} * cols, seed, 0.5f);
+        for (uint32_t r = 0; r < rows; ++r) {
+            info.from_float(source.data() + uint64_t{r} * cols, raw.data() + r * rb, cols);
+        }
+        return raw;
+    }
+    std::mt19937 rng(seed);
+    for (uint8_t& b : raw) b = static_cast<uint8_t>(rng());
+    std::uniform_real_distribution<float> scale(0.001f, 0.01f);
+    for (uint64_t at = scale_offset(t); at < raw.size(); at += info.block_bytes) {
+        const uint16_t d = fp32_to_fp16(scale(rng));
+        std::memcpy(raw.data() + at, &d, 2);
+    }
+    return raw;
 }
 
 class MatvecTest : public testing::VulkanTest, public ::testing::WithParamInterface<Case> {};
@@ -64,41 +101,45 @@ TEST_P(MatvecTest, MatchesTheDequantizedReference) {
     const uint32_t cols = cols_of(c);
     const DTypeInfo& info = dtype_info(c.type);
 
-    // Weights quantized by our own quantizer; the reference reads them back as the CPU does.
-    const std::vector<float> source = random_normal(int64_t{c.rows} * cols, 1234 + c.rows, 0.5f);
+    // The reference reads the weights back as the CPU does.
     const uint64_t rb = row_bytes(c.type, cols);
-    std::vector<uint8_t> raw(rb * c.rows);
-    std::vector<float> dequant(source.size());
+    const std::vector<uint8_t> raw = make_weights(c.type, c.rows, cols, 1234 + c.rows);
+    std::vector<float> dequant(uint64_t{c.rows} * cols);
     for (uint32_t r = 0; r < c.rows; ++r) {
-        info.from_float(source.data() + uint64_t{r} * cols, raw.data() + r * rb, cols);
         info.to_float(raw.data() + r * rb, dequant.data() + uint64_t{r} * cols, cols);
     }
-    const std::vector<float> x = random_normal(int64_t{c.n_vec} * cols, 99 + cols, 1.0f);
+    // Sliced: x's columns start at 5 in rows of cols + 9, y's at 3 in rows of rows + 7.
+    const uint32_t x_off = c.sliced ? 5 : 0, x_stride = c.sliced ? cols + 9 : cols;
+    const uint32_t y_off = c.sliced ? 3 : 0, y_stride = c.sliced ? c.rows + 7 : c.rows;
+    const std::vector<float> x = random_normal(int64_t{c.n_vec} * x_stride, 99 + cols, 1.0f);
+    const float kUntouched = 12345.0f;
+    std::vector<float> y(uint64_t{c.n_vec} * y_stride, kUntouched);
 
     CommandStream stream(device());
     const Buffer w_buf(device(), raw.size(), MemoryKind::DeviceLocal, "W");
     const Buffer x_buf(device(), x.size() * 4, MemoryKind::DeviceLocal, "x");
-    const Buffer y_buf(device(), uint64_t{c.rows} * c.n_vec * 4, MemoryKind::DeviceLocal, "y");
+    const Buffer y_buf(device(), y.size() * 4, MemoryKind::DeviceLocal, "y");
     upload(stream, w_buf, 0, raw.data(), raw.size());
     upload(stream, x_buf, 0, x.data(), x.size() * 4);
+    upload(stream, y_buf, 0, y.data(), y.size() * 4);
     Matvec matvec(device(), c.subgroups);
-    matvec.record(stream, c.type, w_buf, dense_rows(x_buf, cols), dense_rows(y_buf, c.rows),
-                  {c.rows, cols, c.n_vec});
-    std::vector<float> y(uint64_t{c.rows} * c.n_vec);
+    matvec.record(stream, c.type, w_buf, {&x_buf, x_off, x_stride}, {&y_buf, y_off, y_stride},
+                  {c.rows, cols, c.n_vec}, c.path);
     download(stream, y_buf, 0, y.data(), y.size() * 4);
 
-    const double factor = tolerance_factor(cols);
+    const bool tiled = runs_tiled(c.path, c.n_vec);
+    const double factor = tolerance_factor(cols, tiled);
     int failures = 0;
     for (uint32_t v = 0; v < c.n_vec; ++v) {
         for (uint32_t r = 0; r < c.rows; ++r) {
             double ref = 0.0, magnitude = 0.0;
             for (uint32_t i = 0; i < cols; ++i) {
                 const double term =
-                    double(dequant[uint64_t{r} * cols + i]) * x[uint64_t{v} * cols + i];
+                    double(dequant[uint64_t{r} * cols + i]) * x[uint64_t{v} * x_stride + x_off + i];
                 ref += term;
                 magnitude += std::fabs(term);
             }
-            const double got = y[uint64_t{v} * c.rows + r];
+            const double got = y[uint64_t{v} * y_stride + y_off + r];
             if (std::fabs(got - ref) > factor * magnitude && ++failures <= 5) {
                 ADD_FAILURE() << "vector " << v << " row " << r << ": " << got << " vs " << ref
                               << " (tolerance " << factor * magnitude << ")";
@@ -106,16 +147,26 @@ TEST_P(MatvecTest, MatchesTheDequantizedReference) {
         }
     }
     EXPECT_EQ(failures, 0);
+    // The columns of y outside the slice keep their values.
+    for (uint32_t v = 0; v < c.n_vec; ++v) {
+        for (uint32_t i = 0; i < y_stride; ++i) {
+            if (i >= y_off && i < y_off + c.rows) continue;
+            ASSERT_EQ(y[uint64_t{v} * y_stride + i], kUntouched) << "vector " << v << " col " << i;
+        }
+    }
 }
 
-std::vector<Case> all_cases() {
+constexpr DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0,   DType::Q4_1,
+                            DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K,   DType::Q3_K,
+                            DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_NL, DType::IQ4_XS};
+
+std::vector<Case> row_cases() {
     std::vector<Case> cases;
     for (bool subgroups : {false, true}) {
-        for (DType t :
-             {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+        for (DType t : kTypes) {
             cases.push_back({t, 1, 1, 1, subgroups});
             cases.push_back({t, 7, 3, 2, subgroups});
-            cases.push_back({t, 67, 5, 1, subgroups});
+            cases.push_back({t, 67, 5, 1, subgroups, MatvecPath::Rows, true});
             cases.push_back({t, 130, 16, 3, subgroups});  // 4096 columns for the K types
         }
     }
@@ -124,12 +175,28 @@ std::vector<Case> all_cases() {
     return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, MatvecTest, ::testing::ValuesIn(all_cases()), case_name);
+std::vector<Case> tiled_cases() {
+    std::vector<Case> cases;
+    for (DType t : kTypes) {
+        cases.push_back({t, 1, 1, 2, false, MatvecPath::Tiled});
+        cases.push_back({t, 67, 3, 7, false, MatvecPath::Tiled, true});
+        cases.push_back({t, 129, 2, 8, false, MatvecPath::Tiled});
+        cases.push_back({t, 65, 5, 33, false, MatvecPath::Tiled, true});
+        cases.push_back({t, 31, 4, 64, false, MatvecPath::Tiled, true});
+    }
+    // Auto picks the tiled path for a batch and the per-row one below kTiledMinVectors.
+    cases.push_back({DType::Q4_K, 200, 2, 40, false, MatvecPath::Auto, true});
+    cases.push_back({DType::Q5_0, 70, 3, 5, false, MatvecPath::Auto, true});
+    return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, MatvecTest, ::testing::ValuesIn(row_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Tiled, MatvecTest, ::testing::ValuesIn(tiled_cases()), case_name);
 
 TEST(MatvecSupport, NamesTheTypesWithShaders) {
-    EXPECT_TRUE(matvec_supports(DType::Q4_K));
-    EXPECT_TRUE(matvec_supports(DType::F16));
-    EXPECT_FALSE(matvec_supports(DType::IQ4_XS));
+    for (DType t : kTypes) EXPECT_TRUE(matvec_supports(t)) << dtype_name(t);
+    EXPECT_FALSE(matvec_supports(DType::IQ2_XXS));
+    EXPECT_FALSE(matvec_supports(DType::Q8_K));
 }
 
 class MatvecErrors : public testing::VulkanTest {};
@@ -139,11 +206,11 @@ TEST_F(MatvecErrors, ATypeWithoutAShaderIsUnsupported) {
     const Buffer b(device(), 1024, MemoryKind::DeviceLocal, "b");
     Matvec matvec(device());
     try {
-        matvec.record(stream, DType::IQ4_XS, b, dense_rows(b, 256), dense_rows(b, 1), {1, 256, 1});
+        matvec.record(stream, DType::IQ2_XXS, b, dense_rows(b, 256), dense_rows(b, 1), {1, 256, 1});
         FAIL() << "expected an error";
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
-        EXPECT_NE(std::string(e.what()).find("iq4_xs"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("iq2_xxs"), std::string::npos) << e.what();
     }
 }
 

@@ -1,10 +1,8 @@
 #version 450
-// lokal-variants: subgroup
+// lokal-variants: subgroup tiled
 #include "matvec_head.glsl"
 
-// A unit is one element.
-uint units_in_row(uint cols) { return cols; }
+float w_elem(uint row_off, uint i) { return w_half(row_off + 2u * i); }
 
-float unit_dot(uint row_off, uint u, uint xo) { return w_half(row_off + 2u * u) * x[xo + u]; }
-
+#include "matvec_plain.glsl"
 #include "matvec_main.glsl"

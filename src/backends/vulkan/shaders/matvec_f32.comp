@@ -1,12 +1,8 @@
 #version 450
-// lokal-variants: subgroup
+// lokal-variants: subgroup tiled
 #include "matvec_head.glsl"
 
-// A unit is one element.
-uint units_in_row(uint cols) { return cols; }
+float w_elem(uint row_off, uint i) { return uintBitsToFloat(w[(row_off >> 2) + i]); }
 
-float unit_dot(uint row_off, uint u, uint xo) {
-    return uintBitsToFloat(w[(row_off >> 2) + u]) * x[xo + u];
-}
-
+#include "matvec_plain.glsl"
 #include "matvec_main.glsl"

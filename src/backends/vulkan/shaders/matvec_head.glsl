@@ -1,17 +1,24 @@
 // The common part of the matvec_<type>.comp shaders: y = W x for n_vec vectors x, with W stored
-// as raw GGUF rows (its block layout, quantized types stay quantized). One workgroup computes
-// one row for one vector: its threads take the row's units (an element, a block or a 32-element
-// part of a K super-block) in turn, each summing its own, then add the partial sums in shared
-// memory. Each type's file defines units_in_row() and unit_dot(), then includes matvec_main.glsl.
+// as raw GGUF rows (its block layout, quantized types stay quantized). Each type's file defines
+// dequant_unit(): 32 consecutive elements of a row as floats (a block, or a 32-element part of a
+// K super-block), then includes matvec_main.glsl, which builds one of two mains on it:
+// matvec_rows_main.glsl (one workgroup per row and vector: few vectors, token generation) or,
+// in the TILED variant, matvec_tiled_main.glsl (a tile of rows x vectors per workgroup, each
+// weight unit dequantized once per tile: batches, prompt processing).
 //
 // W is bound as 32-bit words: blocks are 2-byte aligned at best (q4_0 is 18 bytes), and words
 // need no 8/16-bit storage feature, so these shaders run on any Vulkan 1.1 device.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #ifdef VARIANT_SUBGROUP
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
 
+#ifdef VARIANT_TILED
+#define WG_SIZE 128
+#else
 #define WG_SIZE 64
+#endif
 layout(local_size_x = WG_SIZE) in;
 
 layout(std430, binding = 0) readonly buffer Weights { uint w[]; };
@@ -28,6 +35,7 @@ layout(push_constant) uniform Push {
     uint x_stride;
     uint y_offset;
     uint y_stride;
+    uint n_vec;
 } p;
 
 uint w_byte(uint off) { return (w[off >> 2] >> ((off & 3u) << 3)) & 0xFFu; }
@@ -43,4 +51,14 @@ uint w_u32(uint off) {
     const uint s = (off & 3u) << 3;
     const uint lo = w[off >> 2] >> s;
     return s == 0u ? lo : lo | (w[(off >> 2) + 1u] << (32u - s));
+}
+
+// Four bytes as a vec4 of their low (shift 0) or high (shift 4) nibbles.
+vec4 nibbles(uint q4, uint shift) {
+    return vec4((uvec4(q4) >> (uvec4(0u, 8u, 16u, 24u) + shift)) & 0xFu);
+}
+
+// Bit `bit` of each of four bytes, as 0 or 1.
+vec4 byte_bits(uint b4, uint bit) {
+    return vec4((uvec4(b4) >> (uvec4(0u, 8u, 16u, 24u) + bit)) & 1u);
 }
