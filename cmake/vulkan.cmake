@@ -62,7 +62,7 @@ add_custom_command(
   COMMENT "Embedding ${CMAKE_BINARY_DIR}/shaders/*.spv"
   VERBATIM)
 
-lokal_module(backends/vulkan DEPS lokal_tensor ${CMAKE_DL_LIBS} SOURCES ${embedded})
+lokal_module(backends/vulkan DEPS lokal_backends ${CMAKE_DL_LIBS} SOURCES ${embedded})
 target_include_directories(lokal_backends_vulkan SYSTEM PUBLIC ${LOKAL_VULKAN_INCLUDE_DIR})
 # The loader is opened at run time (loader.cpp): no prototypes, only function pointer types.
 target_compile_definitions(lokal_backends_vulkan PUBLIC VK_NO_PROTOTYPES)
