@@ -99,15 +99,16 @@ TEST_P(RowNormTest, LayerNorm) {
                 max_abs = std::max(max_abs, std::fabs(double{xr[c]}));
             }
             double var = 0;
-            for (uint32_t c = 0; c < l.width; ++c) var += (xr[c] - sum / l.width) * (xr[c] - sum / l.width);
+            for (uint32_t c = 0; c < l.width; ++c)
+                var += (xr[c] - sum / l.width) * (xr[c] - sum / l.width);
             const double scale = 1.0 / std::sqrt(var / l.width + eps);
             std::vector<float> xs(xr, xr + l.width);
             kernels::layer_norm(xs.data(), w.host.data(), b.host.data(), y.row(out_l, r),
                                 static_cast<int>(l.width), eps);
             for (uint32_t c = 0; c < l.width; ++c) {
-                const double size = (std::fabs(double{xs[c]}) + max_abs) * scale *
-                                        std::fabs(double{w.host[c]}) +
-                                    std::fabs(double{b.host[c]});
+                const double size =
+                    (std::fabs(double{xs[c]}) + max_abs) * scale * std::fabs(double{w.host[c]}) +
+                    std::fabs(double{b.host[c]});
                 tolerance.push_back(norm_rel_tolerance(l.width) * size + 1e-30);
             }
         }
@@ -115,12 +116,7 @@ TEST_P(RowNormTest, LayerNorm) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Layouts, RowNormTest,
-    ::testing::Values(Layout{1, 1, 0, 1}, Layout{5, 1, 3, 3}, Layout{1, 3, 0, 3},
-                      Layout{4, 3, 5, 7}, Layout{3, 63, 1, 63}, Layout{2, 577, 11, 608},
-                      Layout{5, 577, 0, 577}, Layout{1, 4096, 0, 4096},
-                      Layout{3, 4096, 64, 4224}));
+INSTANTIATE_TEST_SUITE_P(Layouts, RowNormTest, ::testing::ValuesIn(testing::kLayouts));
 
 // q/k norms: heads of head_dim in a q|k|v row; x is the k part.
 struct Heads {
@@ -139,8 +135,7 @@ TEST_P(RowNormHeadsTest, RmsNormOfEachHead) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, RowNormHeadsTest,
                          ::testing::Values(Heads{1, 1, 1}, Heads{3, 5, 1}, Heads{2, 3, 63},
-                                           Heads{4, 8, 64}, Heads{3, 32, 128},
-                                           Heads{1, 2, 577}));
+                                           Heads{4, 8, 64}, Heads{3, 32, 128}, Heads{1, 2, 577}));
 
 struct RopeCase {
     kernels::RopeStyle style;
@@ -199,16 +194,13 @@ TEST_P(RowRopeTest, MatchesTheCpuBitForBit) {
 using kernels::RopeStyle;
 INSTANTIATE_TEST_SUITE_P(
     Cases, RowRopeTest,
-    ::testing::Values(RopeCase{RopeStyle::Normal, 4, 64, 64, 0},
-                      RopeCase{RopeStyle::NeoX, 4, 64, 64, 0},
-                      RopeCase{RopeStyle::Normal, 3, 80, 32, 0},
-                      RopeCase{RopeStyle::NeoX, 3, 80, 32, 0},
-                      RopeCase{RopeStyle::NeoX, 2, 256, 256, 0},  // more pairs than invocations
-                      RopeCase{RopeStyle::Normal, 1, 2, 2, 0},
-                      RopeCase{RopeStyle::Normal, 8, 128, 128, 1},
-                      RopeCase{RopeStyle::NeoX, 5, 96, 64, 1},
-                      RopeCase{RopeStyle::Normal, 8, 128, 128, 2},
-                      RopeCase{RopeStyle::NeoX, 2, 128, 96, 2}));
+    ::testing::Values(
+        RopeCase{RopeStyle::Normal, 4, 64, 64, 0}, RopeCase{RopeStyle::NeoX, 4, 64, 64, 0},
+        RopeCase{RopeStyle::Normal, 3, 80, 32, 0}, RopeCase{RopeStyle::NeoX, 3, 80, 32, 0},
+        RopeCase{RopeStyle::NeoX, 2, 256, 256, 0},  // more pairs than invocations
+        RopeCase{RopeStyle::Normal, 1, 2, 2, 0}, RopeCase{RopeStyle::Normal, 8, 128, 128, 1},
+        RopeCase{RopeStyle::NeoX, 5, 96, 64, 1}, RopeCase{RopeStyle::Normal, 8, 128, 128, 2},
+        RopeCase{RopeStyle::NeoX, 2, 128, 96, 2}));
 
 }  // namespace
 }  // namespace lokal::vk

@@ -103,16 +103,16 @@ void RowOps::gelu(CommandStream& stream, RowsRef x, uint32_t n, uint32_t width) 
     if (n == 0 || width == 0) return;
     const Buffer& table = gelu_table();
     const MapPush push{n, width, x.offset, x.stride, 0.0f};
-    pipeline(Shader::Gelu).dispatch(stream, {x.buf, &table}, &push,
-                                    element_groups(device_, n, width));
+    pipeline(Shader::Gelu)
+        .dispatch(stream, {x.buf, &table}, &push, element_groups(device_, n, width));
 }
 
 void RowOps::add(CommandStream& stream, RowsRef x, RowsRef y, uint32_t n, uint32_t width) {
     LOKAL_ASSERT(x.holds(n, width) && y.holds(n, width));
     if (n == 0 || width == 0) return;
     const AddPush push{n, width, x.offset, x.stride, y.offset, y.stride};
-    pipeline(Shader::Add).dispatch(stream, {x.buf, y.buf}, &push,
-                                   element_groups(device_, n, width));
+    pipeline(Shader::Add)
+        .dispatch(stream, {x.buf, y.buf}, &push, element_groups(device_, n, width));
 }
 
 void RowOps::add_bias(CommandStream& stream, RowsRef x, const Buffer& b, uint32_t n,
@@ -125,13 +125,13 @@ void RowOps::glu(CommandStream& stream, GluKind kind, RowsRef gate, RowsRef up, 
                  uint32_t n, uint32_t width) {
     LOKAL_ASSERT(gate.holds(n, width) && up.holds(n, width) && out.holds(n, width));
     if (n == 0 || width == 0) return;
-    const GluPush push{n,         width,     gate.offset, gate.stride, up.offset,
-                       up.stride, out.offset, out.stride};
+    const GluPush push{n,         width,     gate.offset, gate.stride,
+                       up.offset, up.stride, out.offset,  out.stride};
     const Groups groups = element_groups(device_, n, width);
     if (kind == GluKind::GeluTanh) {
         const Buffer& table = gelu_table();
-        pipeline(Shader::GluGelu).dispatch(stream, {gate.buf, up.buf, out.buf, &table}, &push,
-                                           groups);
+        pipeline(Shader::GluGelu)
+            .dispatch(stream, {gate.buf, up.buf, out.buf, &table}, &push, groups);
     } else {
         pipeline(Shader::GluSilu).dispatch(stream, {gate.buf, up.buf, out.buf}, &push, groups);
     }
@@ -143,8 +143,8 @@ void RowOps::gather_rows(CommandStream& stream, RowsRef src, const Buffer& rows,
     LOKAL_ASSERT(src.buf && src.offset + uint64_t{width} <= src.buf->size() / sizeof(float));
     if (n == 0 || width == 0) return;
     const GatherPush push{n, width, src.offset, src.stride, dst.offset, dst.stride, rows_offset};
-    pipeline(Shader::Gather).dispatch(stream, {src.buf, &rows, dst.buf}, &push,
-                                      element_groups(device_, n, width));
+    pipeline(Shader::Gather)
+        .dispatch(stream, {src.buf, &rows, dst.buf}, &push, element_groups(device_, n, width));
 }
 
 void RowOps::rms_norm(CommandStream& stream, RowsRef x, const Buffer& w, RowsRef out, uint32_t n,
@@ -153,8 +153,8 @@ void RowOps::rms_norm(CommandStream& stream, RowsRef x, const Buffer& w, RowsRef
     LOKAL_ASSERT(x.holds(n, width) && out.holds(n, width));
     if (n == 0 || width == 0) return;
     const NormPush push{n, group, x.offset, x.stride, out.offset, out.stride, eps};
-    pipeline(Shader::RmsNorm).dispatch(stream, {x.buf, &w, out.buf}, &push,
-                                       row_groups(device_, n, width / group));
+    pipeline(Shader::RmsNorm)
+        .dispatch(stream, {x.buf, &w, out.buf}, &push, row_groups(device_, n, width / group));
 }
 
 void RowOps::layer_norm(CommandStream& stream, RowsRef x, const Buffer& w, const Buffer& b,
@@ -163,19 +163,21 @@ void RowOps::layer_norm(CommandStream& stream, RowsRef x, const Buffer& w, const
     LOKAL_ASSERT(x.holds(n, width) && out.holds(n, width));
     if (n == 0 || width == 0) return;
     const NormPush push{n, width, x.offset, x.stride, out.offset, out.stride, eps};
-    pipeline(Shader::LayerNorm).dispatch(stream, {x.buf, &w, &b, out.buf}, &push,
-                                         row_groups(device_, n));
+    pipeline(Shader::LayerNorm)
+        .dispatch(stream, {x.buf, &w, &b, out.buf}, &push, row_groups(device_, n));
 }
 
-void RowOps::rope(CommandStream& stream, RowsRef x, uint32_t n, uint32_t n_heads,
-                  uint32_t head_dim, uint32_t n_rot, kernels::RopeStyle style, const Buffer& table,
+void RowOps::rope(CommandStream& stream, RowsRef x, uint32_t n, uint32_t n_heads, uint32_t head_dim,
+                  uint32_t n_rot, kernels::RopeStyle style, const Buffer& table,
                   uint32_t table_offset) {
     LOKAL_ASSERT(n_rot % 2 == 0 && n_rot <= head_dim && x.holds(n, n_heads * head_dim));
     LOKAL_ASSERT(holds_floats(table, uint64_t{table_offset} + uint64_t{n} * n_rot));
     if (n == 0 || n_heads == 0 || n_rot == 0) return;
-    const RopePush push{n,        head_dim, n_rot, style == kernels::RopeStyle::NeoX ? 1u : 0u,
-                        x.offset, x.stride, table_offset};
-    pipeline(Shader::Rope).dispatch(stream, {x.buf, &table}, &push, row_groups(device_, n, n_heads));
+    const RopePush push{
+        n,        head_dim, n_rot,       style == kernels::RopeStyle::NeoX ? 1u : 0u,
+        x.offset, x.stride, table_offset};
+    pipeline(Shader::Rope)
+        .dispatch(stream, {x.buf, &table}, &push, row_groups(device_, n, n_heads));
 }
 
 }  // namespace lokal::vk

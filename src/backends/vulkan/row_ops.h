@@ -37,8 +37,8 @@ class RowOps {
     // x += b per row; b holds width floats.
     void add_bias(CommandStream& stream, RowsRef x, const Buffer& b, uint32_t n, uint32_t width);
     // out = act(gate) * up; out may be gate or up.
-    void glu(CommandStream& stream, GluKind kind, RowsRef gate, RowsRef up, RowsRef out,
-             uint32_t n, uint32_t width);
+    void glu(CommandStream& stream, GluKind kind, RowsRef gate, RowsRef up, RowsRef out, uint32_t n,
+             uint32_t width);
     // x = gelu(x), the tanh approximation through the F16 table as the CPU computes it.
     void gelu(CommandStream& stream, RowsRef x, uint32_t n, uint32_t width);
     void tanh(CommandStream& stream, RowsRef x, uint32_t n, uint32_t width);
@@ -53,19 +53,29 @@ class RowOps {
     void rms_norm(CommandStream& stream, RowsRef x, const Buffer& w, RowsRef out, uint32_t n,
                   uint32_t width, uint32_t group, float eps);
     // out = (x - mean) / sqrt(var + eps) * w + b per row; w and b hold width floats; out may be x.
-    void layer_norm(CommandStream& stream, RowsRef x, const Buffer& w, const Buffer& b,
-                    RowsRef out, uint32_t n, uint32_t width, float eps);
+    void layer_norm(CommandStream& stream, RowsRef x, const Buffer& w, const Buffer& b, RowsRef out,
+                    uint32_t n, uint32_t width, float eps);
     // Rotates, in place, the first n_rot dims of each of n_heads heads (head_dim apart) of each
     // row. `table` holds, for row t at float table_offset + t * n_rot, the n_rot / 2 cosines and
     // then the n_rot / 2 sines of kernels::RopeTable::compute(rope, position of row t).
     void rope(CommandStream& stream, RowsRef x, uint32_t n, uint32_t n_heads, uint32_t head_dim,
-              uint32_t n_rot, kernels::RopeStyle style, const Buffer& table,
-              uint32_t table_offset);
+              uint32_t n_rot, kernels::RopeStyle style, const Buffer& table, uint32_t table_offset);
 
   private:
     // In the order of the shader table in row_ops.cpp.
-    enum class Shader { Scale, Softcap, Gelu, Add, GluSilu, GluGelu, Gather, RmsNorm, LayerNorm,
-                        Rope, Count };
+    enum class Shader {
+        Scale,
+        Softcap,
+        Gelu,
+        Add,
+        GluSilu,
+        GluGelu,
+        Gather,
+        RmsNorm,
+        LayerNorm,
+        Rope,
+        Count
+    };
 
     const ComputePipeline& pipeline(Shader shader);
     const Buffer& gelu_table();

@@ -26,6 +26,11 @@ struct Layout {
     size_t floats() const { return offset + size_t{n} * stride + 8; }
 };
 
+// Widths 1, 3, 63, 577 and 4096; one row and several; dense, and column slices of wider rows.
+inline const Layout kLayouts[] = {{1, 1, 0, 1},     {5, 1, 3, 3},       {1, 3, 0, 3},
+                                  {4, 3, 5, 7},     {3, 63, 1, 63},     {2, 577, 11, 608},
+                                  {5, 577, 0, 577}, {1, 4096, 0, 4096}, {3, 4096, 64, 4224}};
+
 inline std::ostream& operator<<(std::ostream& os, const Layout& l) {
     return os << l.n << " rows of " << l.width << " at " << l.offset << ", stride " << l.stride;
 }
@@ -41,7 +46,9 @@ class Twin {
 
     const Buffer& buf() const { return buf_; }
     RowsRef rows(const Layout& l) const { return {&buf_, l.offset, l.stride}; }
-    float* row(const Layout& l, uint32_t r) { return host.data() + l.offset + size_t{r} * l.stride; }
+    float* row(const Layout& l, uint32_t r) {
+        return host.data() + l.offset + size_t{r} * l.stride;
+    }
     std::vector<float> device_values(CommandStream& stream) const {
         std::vector<float> v(host.size());
         download(stream, buf_, 0, v.data(), v.size() * sizeof(float));
