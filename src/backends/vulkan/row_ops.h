@@ -23,7 +23,8 @@ enum class GluKind { SiLU, GeluTanh };
 
 class RowOps {
   public:
-    // Pipelines (and the GELU table) are made on first use.
+    // Pipelines are made on first use; so is the GELU table, uploaded on a stream of its own
+    // (submitted and waited for) by the first gelu() or GeluTanh glu().
     explicit RowOps(const Device& device);
     ~RowOps();
     RowOps(const RowOps&) = delete;
