@@ -119,10 +119,30 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
     return s;
 }
 
+constexpr float kF32Tol = 1e-3f;
+constexpr float kQuantTol = 0.05f;
+// 8-bit activations turn a last-bit difference (summation order inside llama.cpp's SIMD
+// kernels) into a flipped rounding step now and then, which moves logits by up to ~0.1 from
+// that position on; llama.cpp itself moves 0.1-0.17 between its own settings
+// (LLAMACPP-TOLERANCES.md). These runs hit such a flip on at least one dispatch path (which
+// run flips depends on the path's float order: tiny-llama-q4_k_m ids moves 0.018 packed, 0.036
+// unpacked AVX2, 0.059 unpacked scalar); their bound is stated here instead.
+constexpr float kQuantFlipTol = 0.125f;
+// The GPU's attention over an F16 cache accumulates in F32, where llama.cpp's CPU (the
+// reference) and ours round q and accumulate V in F16. On the quantized models such a float
+// difference tips 8-bit activation roundings, each moving logits by up to ~0.1, and over a
+// long greedy run two can add up: measured up to 0.136 (phi3 ids); our CPU with an F32 cache
+// lands as far from the reference (0.12 on mistral text). The F32 model stays within kF32Tol.
+constexpr float kGpuQuantTol = 0.15f;
+float tolerance_on_this_device(float tol) {
+    return compute_device().gpu && tol > kF32Tol ? std::max(tol, kGpuQuantTol) : tol;
+}
+
 class ReferenceLogits : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ReferenceLogits, PromptAndTeacherForcedGreedyMatchLlamaCpp) {
-    const Case& c = GetParam();
+    Case c = GetParam();
+    c.tol = tolerance_on_this_device(c.tol);
     const std::string model_rel = std::string("models/") + c.model + ".gguf";
     const std::string run_rel = std::string("models/ref/") + c.model + "." + c.run + ".json";
     LOKAL_REQUIRE_TESTDATA(model_rel);
@@ -169,15 +189,6 @@ TEST_P(ReferenceLogits, PromptAndTeacherForcedGreedyMatchLlamaCpp) {
     }
 }
 
-constexpr float kF32Tol = 1e-3f;
-constexpr float kQuantTol = 0.05f;
-// 8-bit activations turn a last-bit difference (summation order inside llama.cpp's SIMD
-// kernels) into a flipped rounding step now and then, which moves logits by up to ~0.1 from
-// that position on; llama.cpp itself moves 0.1-0.17 between its own settings
-// (LLAMACPP-TOLERANCES.md). These runs hit such a flip on at least one dispatch path (which
-// run flips depends on the path's float order: tiny-llama-q4_k_m ids moves 0.018 packed, 0.036
-// unpacked AVX2, 0.059 unpacked scalar); their bound is stated here instead.
-constexpr float kQuantFlipTol = 0.125f;
 
 INSTANTIATE_TEST_SUITE_P(LlamaFamily, ReferenceLogits,
                          ::testing::Values(Case{"tiny-llama-h64-f32", "text.f32kv", kF32Tol, true},
@@ -240,6 +251,14 @@ TEST(Stories260K, GreedyContinuationMatchesReference) {
 namespace lokal::model {
 namespace {
 
+// The CPU gives every token the same bits however the batch is cut. The GPU sums a batch of 8+
+// tokens with its tiled matrix product, whose float order differs from the one-token shader's,
+// so results may differ in the last bits, and an 8-bit activation rounding step that such a
+// bit tips moves logits by up to ~0.1 (see kQuantFlipTol).
+float batch_tolerance() {
+    return compute_device().gpu ? 0.125f : 0.0f;
+}
+
 std::unique_ptr<Model> load_tiny_gemma2() {
     return Model::load(testing::testdata_path("models/tiny-gemma2-q4_k_m.gguf"));
 }
@@ -267,7 +286,7 @@ TEST(SlidingWindowCache, SmallBatchesGiveSameLogitsAsOneBatch) {
     b.eval(tokens, true);
     for (int p = 0; p < (int)tokens.size(); ++p) {
         for (int v = 0; v < a.n_vocab(); ++v) {
-            ASSERT_EQ(a.logits(p)[v], b.logits(p)[v]) << "position " << p;
+            ASSERT_NEAR(a.logits(p)[v], b.logits(p)[v], batch_tolerance()) << "position " << p;
         }
     }
     EXPECT_EQ(b.truncate(58), 58);
@@ -421,7 +440,7 @@ TEST(MultiSequence, BatchedSequencesMatchSequencesAlone) {
         for (size_t r = 0; r < who.size(); ++r) {
             const auto& want = alone[who[r].first][who[r].second];
             for (int v = 0; v < c.n_vocab(); ++v) {
-                ASSERT_EQ(c.logits((int)r)[v], want[v])
+                ASSERT_NEAR(c.logits((int)r)[v], want[v], batch_tolerance())
                     << "sequence " << who[r].first << " position " << who[r].second;
             }
         }
@@ -454,12 +473,14 @@ TEST(MultiSequence, SharedPrefixMatchesRecomputation) {
     for (int32_t t : tail) batch.push_back({t, 1, true});
     ASSERT_TRUE(c.decode(batch));
     for (int i = 0; i < (int)tail.size(); ++i) {
-        for (int v = 0; v < c.n_vocab(); ++v) ASSERT_EQ(c.logits(i)[v], ref.logits(21 + i)[v]);
+        for (int v = 0; v < c.n_vocab(); ++v) {
+            ASSERT_NEAR(c.logits(i)[v], ref.logits(21 + i)[v], batch_tolerance());
+        }
     }
     // Sequence 0 still continues exactly as before.
     c.truncate(39);
     c.eval(std::vector<int32_t>{a[39]});
-    for (int v = 0; v < c.n_vocab(); ++v) ASSERT_EQ(c.logits()[v], a_last[v]);
+    for (int v = 0; v < c.n_vocab(); ++v) ASSERT_NEAR(c.logits()[v], a_last[v], batch_tolerance());
 }
 
 // A full pool refuses a batch without changing anything; freeing a sequence makes room.
@@ -483,6 +504,68 @@ TEST(MultiSequence, FullPoolRefusesBatchCleanly) {
     EXPECT_EQ(c.kv_stats().pages_used, 0);
     EXPECT_TRUE(c.decode(batch));
     EXPECT_EQ(c.seq_n_past(1), 10);
+}
+
+}  // namespace
+}  // namespace lokal::model
+
+namespace lokal::model {
+namespace {
+
+// On a GPU (the ctest run with LOKAL_DEVICE=vulkan): with an F32 cache, where both backends
+// compute attention exactly, every model's logits on the GPU, on the CPU (gpu_layers 0) and with
+// the layers split between them agree to float rounding — the prompt in one batch (the tiled
+// matrix product) and then token by token (the one-vector shader, split attention).
+TEST(VulkanMatchesCpu, LogitsAgreeOnEveryArchitectureAndSplit) {
+    if (!compute_device().gpu) GTEST_SKIP() << "runs on a GPU (LOKAL_DEVICE=vulkan)";
+    for (const char* name :
+         {"stories260K", "tiny-llama-h64-f32", "tiny-llama-h64-q8_0", "tiny-llama-h64-q4_0",
+          "tiny-llama-q4_k_m", "tiny-mistral-q4_k_m", "tiny-qwen2s-q4_k_m", "tiny-gemma2-q4_k_m",
+          "tiny-gemma3-q4_k_m", "tiny-phi3-q4_k_m"}) {
+        const std::string rel = std::string("models/") + name + ".gguf";
+        LOKAL_REQUIRE_TESTDATA(rel);
+        auto model = Model::load(testing::testdata_path(rel));
+        ContextParams cp;
+        cp.n_ctx = 96;
+        cp.kv_type = KvType::F32;
+        cp.gpu_layers = 0;
+        Context cpu(*model, cp);
+        cp.gpu_layers = -1;
+        Context gpu(*model, cp);
+        cp.gpu_layers = std::max(1, model->config().n_layer / 2);
+        Context split(*model, cp);
+        ASSERT_EQ(cpu.gpu_layers(), 0);
+        ASSERT_EQ(gpu.gpu_layers(), model->config().n_layer) << name;
+        ASSERT_EQ(split.gpu_layers(), cp.gpu_layers);
+        std::vector<int32_t> tokens = some_tokens(40, 7);
+        for (auto& t : tokens) t %= cpu.n_vocab();
+        float gpu_err = 0, split_err = 0;
+        const int V = cpu.n_vocab();
+        auto compare = [&](int rows) {
+            for (int r = 0; r < rows; ++r) {
+                for (int v = 0; v < V; ++v) {
+                    gpu_err = std::max(gpu_err, std::fabs(gpu.logits(r)[v] - cpu.logits(r)[v]));
+                    split_err =
+                        std::max(split_err, std::fabs(split.logits(r)[v] - cpu.logits(r)[v]));
+                }
+            }
+        };
+        for (Context* c : {&cpu, &gpu, &split}) c->eval(tokens, true);
+        compare((int)tokens.size());
+        for (int step = 0; step < 8; ++step) {
+            const int32_t tok[1] = {argmax(cpu.logits(step == 0 ? 39 : 0), V)};
+            for (Context* c : {&cpu, &gpu, &split}) c->eval(tok);
+            compare(1);
+        }
+        // Measured: F32 weights and the smaller quantized models agree to 2e-5 (float summation
+        // order); on the larger ones that order tips 8-bit activation roundings (0.03-0.09).
+        const bool f32_weights = model->weights().layers[0].w_down.type == DType::F32;
+        const float tol = f32_weights ? kF32Tol : kQuantFlipTol;
+        EXPECT_LE(gpu_err, tol) << name;
+        EXPECT_LE(split_err, tol) << name;
+        RecordProperty(std::string(name) + "_gpu_max_abs_diff", std::to_string(gpu_err));
+        RecordProperty(std::string(name) + "_split_max_abs_diff", std::to_string(split_err));
+    }
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ VulkanBackend::VulkanBackend(const BackendParams& p, const vk::Device& device)
       stream_(device, kMaxDispatches),
       upload_stream_(device, 4),
       matvec_(device),
+      act_round_(device),
       ops_(device) {
     if (p.kv_rows > 0) {
         const int n_pages = (p.kv_rows + kPageRows - 1) / kPageRows;
@@ -96,7 +97,7 @@ void VulkanBackend::record_copy(const vk::Buffer& from, uint64_t from_offset, co
     region.srcOffset = from_offset;
     region.dstOffset = to_offset;
     region.size = bytes;
-    vkCmdCopyBuffer(stream_.cmd(), from.handle(), to.handle(), 1, &region);
+    vk::vkCmdCopyBuffer(stream_.cmd(), from.handle(), to.handle(), 1, &region);
 }
 
 const float* VulkanBackend::read_back(Cols c, int n) {
@@ -296,11 +297,29 @@ void VulkanBackend::rms_norm_heads(Cols x, std::span<const float> w, int n, int 
     after_op();
 }
 
+// The activations are first rounded as the CPU rounds them for this weight type (see
+// act_round.h), so both backends sum the same terms.
+vk::RowsRef VulkanBackend::rounded_input(DType weight_type, Cols x, int n) {
+    if (!vk::act_round_needed(weight_type)) return ref(x);
+    const uint64_t bytes = (uint64_t)n * x.width * 4;
+    if (!act_scratch_ || act_scratch_->size() < bytes) {
+        flush();  // commands recorded so far may still read the old scratch
+        act_scratch_.reset();
+        act_scratch_ = std::make_unique<vk::Buffer>(device_, bytes, vk::MemoryKind::DeviceLocal,
+                                                    "rounded activations");
+    }
+    before_op(1);
+    act_round_.record(stream_, weight_type, ref(x), *act_scratch_, (uint32_t)n, (uint32_t)x.width);
+    after_op();
+    return {act_scratch_.get(), 0, (uint32_t)x.width};
+}
+
 void VulkanBackend::matmul(const MatrixView& w, Cols x, Cols out, int n) {
     LOKAL_ASSERT(x.width == w.cols && out.width == w.rows);
     const DeviceMatrix& m = device_matrix(w);
+    const vk::RowsRef in = rounded_input(w.type, x, n);
     before_op(1);
-    matvec_.record(stream_, m.type, *m.buf, ref(x), ref(out),
+    matvec_.record(stream_, m.type, *m.buf, in, ref(out),
                    {(uint32_t)w.rows, (uint32_t)w.cols, (uint32_t)n});
     after_op();
 }
@@ -406,8 +425,9 @@ void VulkanBackend::logits(const MatrixView& w, Cols x, int n, float softcap, fl
     const uint32_t V = (uint32_t)w.rows;
     ensure_host(logits_, (uint64_t)n * V * 4, "the logits");
     const vk::RowsRef out{logits_.get(), 0, V};
+    const vk::RowsRef in = rounded_input(w.type, x, n);
     before_op(2);
-    matvec_.record(stream_, m.type, *m.buf, ref(x), out, {V, (uint32_t)w.cols, (uint32_t)n});
+    matvec_.record(stream_, m.type, *m.buf, in, out, {V, (uint32_t)w.cols, (uint32_t)n});
     after_op();
     if (softcap > 0) {
         ops_.softcap(stream_, out, n, V, softcap);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/vulkan/act_round.h"
 #include "backends/vulkan/attention_all_rows.h"
 #include "backends/vulkan/buffer.h"
 #include "backends/vulkan/command_stream.h"
@@ -88,6 +89,7 @@ class VulkanBackend final : public Backend {
     vk::RowsRef ref(Cols c) const;
     const DeviceMatrix& device_matrix(const MatrixView& w);
     const vk::Buffer& device_vector(std::span<const float> v);
+    vk::RowsRef rounded_input(DType weight_type, Cols x, int n);
     // Room for one more dispatch in the recording, and the barrier that orders it after the
     // ones before.
     void before_op(uint32_t dispatches);
@@ -108,6 +110,8 @@ class VulkanBackend final : public Backend {
     vk::CommandStream stream_;
     vk::CommandStream upload_stream_;  // weight uploads, apart from the recorded ops
     vk::Matvec matvec_;
+    vk::ActRound act_round_;
+    std::unique_ptr<vk::Buffer> act_scratch_;  // x rounded for the current product
     vk::RowOps ops_;
     std::vector<RowBuffer> rows_;
     std::unordered_map<MatrixKey, DeviceMatrix, MatrixKeyHash> matrices_;
