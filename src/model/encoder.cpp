@@ -4,8 +4,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "backends/cpu/cpu_backend.h"
 #include "base/error.h"
+#include "model/compute_device.h"
 #include "model/qkv_projection.h"
 
 namespace lokal::model {
@@ -19,7 +19,7 @@ Encoder::Encoder(const Model& model, int n_threads) : model_(model) {
     bp.n_threads = n_threads;
     bp.max_batch = c.n_ctx_train;
     bp.attention = {c.n_head, c.n_head, c.head_dim, 1.0f / std::sqrt((float)c.head_dim), 0.0f, 0};
-    backend_ = std::make_unique<backends::CpuBackend>(bp);
+    backend_ = make_backend(bp, true);  // the process's device
     const EncoderWeights& enc = model.weights().encoder;
     // The per-token buffers start empty and grow to the longest input seen (a nomic-bert's
     // 8192-token context would otherwise hold hundreds of MB for every short sentence).

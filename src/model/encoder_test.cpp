@@ -1,6 +1,7 @@
 #include "model/encoder.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -22,6 +23,11 @@ std::string write_tiny_bert(const std::string& path, int pooling, bool nomic = f
     return path;
 }
 
+// Per process: ctest runs these on the CPU and on the GPU at the same time.
+std::string unique_path(const std::filesystem::path& dir, const std::string& stem) {
+    return (dir / (stem + "-" + std::to_string(::getpid()) + ".gguf")).string();
+}
+
 float dot(const std::vector<float>& a, const std::vector<float>& b) {
     float s = 0;
     for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
@@ -31,8 +37,8 @@ float dot(const std::vector<float>& a, const std::vector<float>& b) {
 TEST(Encoder, BertEmbeddingsAreNormalisedDeterministicAndPooled) {
     LOKAL_REQUIRE_TESTDATA("tokenizer/ggml-vocab-bert-bge.gguf");
     const auto dir = std::filesystem::temp_directory_path();
-    const std::string mean_path = write_tiny_bert((dir / "lokal-tiny-bert-mean.gguf").string(), 1);
-    const std::string cls_path = write_tiny_bert((dir / "lokal-tiny-bert-cls.gguf").string(), 2);
+    const std::string mean_path = write_tiny_bert(unique_path(dir, "lokal-tiny-bert-mean"), 1);
+    const std::string cls_path = write_tiny_bert(unique_path(dir, "lokal-tiny-bert-cls"), 2);
     auto mean_model = Model::load(mean_path);
     auto cls_model = Model::load(cls_path);
     EXPECT_EQ(mean_model->config().pooling, Pooling::Mean);
@@ -62,7 +68,7 @@ TEST(Encoder, BertEmbeddingsAreNormalisedDeterministicAndPooled) {
 TEST(Encoder, RerankerScoresThePairThroughTheClassifierHead) {
     LOKAL_REQUIRE_TESTDATA("tokenizer/ggml-vocab-bert-bge.gguf");
     const auto dir = std::filesystem::temp_directory_path();
-    const std::string path = write_tiny_bert((dir / "lokal-tiny-reranker.gguf").string(), 4);
+    const std::string path = write_tiny_bert(unique_path(dir, "lokal-tiny-reranker"), 4);
     auto model = Model::load(path);
     ASSERT_EQ(model->config().pooling, Pooling::Rank);
     Encoder enc(*model, 2);
@@ -94,7 +100,7 @@ TEST(Encoder, RerankerWithoutClassifierIsRefusedAtLoad) {
     LOKAL_REQUIRE_TESTDATA("tokenizer/ggml-vocab-bert-bge.gguf");
     const auto dir = std::filesystem::temp_directory_path();
     const std::string path =
-        write_tiny_bert((dir / "lokal-tiny-reranker-nohead.gguf").string(), 4, false, false);
+        write_tiny_bert(unique_path(dir, "lokal-tiny-reranker-nohead"), 4, false, false);
     try {
         Model::load(path);
         ADD_FAILURE() << "loaded a reranker without its classifier";
@@ -107,7 +113,7 @@ TEST(Encoder, RerankerWithoutClassifierIsRefusedAtLoad) {
 TEST(Encoder, NomicBertUsesRotaryPositionsAndSwiglu) {
     LOKAL_REQUIRE_TESTDATA("tokenizer/ggml-vocab-bert-bge.gguf");
     const auto dir = std::filesystem::temp_directory_path();
-    const std::string path = write_tiny_bert((dir / "lokal-tiny-nomic.gguf").string(), 1, true);
+    const std::string path = write_tiny_bert(unique_path(dir, "lokal-tiny-nomic"), 1, true);
     auto model = Model::load(path);
     EXPECT_EQ(model->config().arch, "nomic-bert");
     EXPECT_EQ(model->config().rope.n_rot, 16);
