@@ -69,6 +69,7 @@ int run_command(const RunOptions& given) {
     sp.kv_type = kv_type_option(o.cache_type);
     sp.max_loaded = 1;
     sp.allow_paths = true;  // the local user's own files
+    sp.log_loads = o.verbose;
     server::ModelManager manager(sp);
     const ModelLoader load = [&](RunOptions& opts) {
         resolve_or_pull(opts.model);

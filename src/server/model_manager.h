@@ -80,6 +80,7 @@ struct ServerModelParams {
     // Models may be named by a file path on this machine: the local CLI; a server only with
     // --allow-paths (otherwise any client could load, and probe, the server's files).
     bool allow_paths = false;
+    bool log_loads = false;  // say on stderr where each model's layers run (serve, unless -q)
 };
 
 struct LoadedInfo {

@@ -42,7 +42,12 @@ struct RequestNote {
 
 // State the API handlers share.
 struct ServerState {
-    explicit ServerState(const ServerOptions& o) : options(o), models(o.models) {}
+    explicit ServerState(const ServerOptions& o) : options(o), models(with_load_log(o)) {}
+    static ServerModelParams with_load_log(const ServerOptions& o) {
+        ServerModelParams p = o.models;
+        p.log_loads = !o.quiet;
+        return p;
+    }
     ServerOptions options;
     ModelManager models;
     Metrics metrics;
