@@ -89,6 +89,11 @@ class Backend {
     // layers are split between devices).
     virtual void write_rows(Cols dst, int n, const float* src) = 0;
 
+    // Weights the following passes read, handed over at load so that a device backend copies
+    // them then, not in the first pass (the CPU reads them where they lie: nothing to do).
+    virtual void upload(const MatrixView&) {}
+    virtual void upload(std::span<const float>) {}
+
     // ---- the KV cache: pages shared by sequences (kernels/cpu/kv_cache.h has the contract) ---
     virtual bool kv_reserve(int seq, int first_write, int n_rows) = 0;
     virtual void kv_truncate(int seq, int n) = 0;

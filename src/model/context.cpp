@@ -74,6 +74,27 @@ void Context::add_stage(int first_layer, int end_layer, bool gpu, const ContextP
     s.attn = rows(q);
     s.ffn = rows(2 * (size_t)c.n_ff);
     s.act = rows(c.n_ff);
+    if (gpu) upload_weights(s);
+}
+
+void Context::upload_weights(Stage& s) {
+    const Weights& w = model_.weights();
+    backends::Backend& b = *s.backend;
+    for (int l = s.first_layer; l < s.end_layer; ++l) {
+        const LayerWeights& L = w.layers[l];
+        for (const MatrixView* m :
+             {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+            if (m->rows > 0) b.upload(*m);
+        }
+        for (const std::vector<float>* v : {&L.attn_norm, &L.bq, &L.bk, &L.bv, &L.q_norm, &L.k_norm,
+                                            &L.attn_post_norm, &L.ffn_norm, &L.ffn_post_norm}) {
+            b.upload(*v);
+        }
+    }
+    if (s.end_layer == model_.config().n_layer) {  // the stage that computes the output
+        b.upload(w.output);
+        b.upload(w.output_norm);
+    }
 }
 
 KvStats Context::kv_stats() const {

@@ -96,6 +96,7 @@ class Context {
         Cols x, xn, qkv, attn, ffn, act;
     };
     void add_stage(int first_layer, int end_layer, bool gpu, const ContextParams& params);
+    void upload_weights(Stage& s);  // a GPU stage's, at creation
 
     void check_tokens(std::span<const BatchToken> batch);
     // Reserves the positions in every stage's cache; on failure none keeps them.

@@ -37,6 +37,11 @@ class VulkanBackend final : public Backend {
     void read_rows(Cols src, int n, float* dst) override;
     void write_rows(Cols dst, int n, const float* src) override;
 
+    void upload(const MatrixView& w) override { device_matrix(w); }
+    void upload(std::span<const float> v) override {
+        if (!v.empty()) device_vector(v);
+    }
+
     bool kv_reserve(int seq, int first_write, int n_rows) override;
     void kv_truncate(int seq, int n) override;
     void kv_copy_prefix(int src, int dst, int n) override;
