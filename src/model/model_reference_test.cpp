@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <stdlib.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -566,6 +567,36 @@ TEST(VulkanMatchesCpu, LogitsAgreeOnEveryArchitectureAndSplit) {
         RecordProperty(std::string(name) + "_gpu_max_abs_diff", std::to_string(gpu_err));
         RecordProperty(std::string(name) + "_split_max_abs_diff", std::to_string(split_err));
     }
+}
+
+// Matrices larger than one shader binding may hold go to the device in pieces of rows (a
+// 128k-vocabulary output matrix exceeds lavapipe's 128 MiB): with a 16 KiB limit every matrix
+// of the model is cut into many, and the logits stay the CPU's.
+TEST(VulkanMatchesCpu, MatricesInPiecesGiveTheSameLogits) {
+    if (!compute_device().gpu) GTEST_SKIP() << "runs on a GPU (LOKAL_DEVICE=vulkan)";
+    LOKAL_REQUIRE_TESTDATA("models/tiny-llama-h64-f32.gguf");
+    auto model = Model::load(testing::testdata_path("models/tiny-llama-h64-f32.gguf"));
+    ContextParams cp;
+    cp.n_ctx = 64;
+    cp.kv_type = KvType::F32;
+    cp.gpu_layers = 0;
+    Context cpu(*model, cp);
+    cp.gpu_layers = -1;
+    ::setenv("LOKAL_VULKAN_MAX_BINDING", "16384", 1);
+    Context pieces(*model, cp);
+    ::unsetenv("LOKAL_VULKAN_MAX_BINDING");
+    ASSERT_GT(model->weights().output.rows * model->weights().output.cols * 4, 16384 * 8);
+    std::vector<int32_t> tokens = some_tokens(20, 9);
+    for (auto& t : tokens) t %= cpu.n_vocab();
+    cpu.eval(tokens, true);
+    pieces.eval(tokens, true);
+    float err = 0;
+    for (int p = 0; p < (int)tokens.size(); ++p) {
+        for (int v = 0; v < cpu.n_vocab(); ++v) {
+            err = std::max(err, std::fabs(pieces.logits(p)[v] - cpu.logits(p)[v]));
+        }
+    }
+    EXPECT_LE(err, kF32Tol);
 }
 
 }  // namespace

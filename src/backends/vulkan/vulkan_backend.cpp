@@ -1,6 +1,7 @@
 #include "backends/vulkan/vulkan_backend.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -23,6 +24,17 @@ uint64_t align16(uint64_t n) {
     return (n + 15) & ~uint64_t{15};
 }
 
+// The most one shader binding may hold: the device's limit, or less when LOKAL_VULKAN_MAX_BINDING
+// says so (for tests of the pieces, and for drivers that overstate their limit).
+uint64_t max_binding_bytes(const vk::Device& device) {
+    uint64_t limit = device.info().max_storage_buffer_bytes;
+    if (const char* env = std::getenv("LOKAL_VULKAN_MAX_BINDING")) {
+        const uint64_t v = std::strtoull(env, nullptr, 10);
+        if (v > 0 && (limit == 0 || v < limit)) limit = v;
+    }
+    return limit;
+}
+
 std::string mib(uint64_t bytes) {
     return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
 }
@@ -31,6 +43,7 @@ std::string mib(uint64_t bytes) {
 
 VulkanBackend::VulkanBackend(const BackendParams& p, const vk::Device& device)
     : device_(device),
+      max_binding_(max_binding_bytes(device)),
       stream_(device, kMaxDispatches),
       upload_stream_(device, 4),
       matvec_(device),
@@ -160,32 +173,54 @@ const VulkanBackend::DeviceMatrix& VulkanBackend::device_matrix(const MatrixView
     DeviceMatrix m;
     m.type = vk::matvec_supports(w.type) ? w.type : DType::F32;
     const uint64_t rb = row_bytes(m.type, (uint64_t)w.cols);
-    const uint64_t bytes = rb * (uint64_t)w.rows;
-    m.buf = std::make_unique<vk::Buffer>(device_, bytes, vk::MemoryKind::DeviceLocal,
-                                         "weights");
-    if (m.type == w.type && !w.packed && w.row_stride == rb) {
-        vk::upload(upload_stream_, *m.buf, 0, w.data, bytes);
-    } else {
-        const int64_t chunk_rows = std::max<int64_t>(1, (int64_t)(kUploadChunkBytes / rb));
-        std::vector<uint8_t> rows((size_t)(std::min(chunk_rows, w.rows) * rb));
-        for (int64_t r0 = 0; r0 < w.rows; r0 += chunk_rows) {
-            const int64_t nr = std::min(chunk_rows, w.rows - r0);
-            for (int64_t r = r0; r < r0 + nr; ++r) {
-                uint8_t* dst = rows.data() + (size_t)((r - r0) * rb);
-                if (m.type != w.type) {
-                    kernels::get_row(w, r, reinterpret_cast<float*>(dst));
-                } else if (w.packed) {
-                    kernels::unpack_row(w.type, w.data + (r / kernels::kPackRows) * w.row_stride,
-                                        (int)(r % kernels::kPackRows), w.cols, dst);
-                } else {
-                    std::memcpy(dst, w.row(r), rb);
+    const uint64_t binding = max_binding_;
+    const int64_t piece_rows =
+        binding > 0 ? std::max<int64_t>(1, (int64_t)std::min<uint64_t>(binding / rb, 1u << 30))
+                    : w.rows;
+    const bool raw = m.type == w.type && !w.packed && w.row_stride == rb;
+    const int64_t chunk_rows = std::max<int64_t>(1, (int64_t)(kUploadChunkBytes / rb));
+    std::vector<uint8_t> rows;
+    for (int64_t p0 = 0; p0 < w.rows; p0 += piece_rows) {
+        MatrixPiece piece;
+        piece.first_row = (uint32_t)p0;
+        piece.rows = (uint32_t)std::min(piece_rows, w.rows - p0);
+        piece.buf = std::make_unique<vk::Buffer>(device_, rb * piece.rows,
+                                                 vk::MemoryKind::DeviceLocal, "weights");
+        if (raw) {
+            vk::upload(upload_stream_, *piece.buf, 0, w.row(p0), rb * piece.rows);
+        } else {
+            for (int64_t r0 = p0; r0 < p0 + piece.rows; r0 += chunk_rows) {
+                const int64_t nr = std::min(chunk_rows, p0 + piece.rows - r0);
+                rows.resize((size_t)(nr * rb));
+                for (int64_t r = r0; r < r0 + nr; ++r) {
+                    uint8_t* dst = rows.data() + (size_t)((r - r0) * rb);
+                    if (m.type != w.type) {
+                        kernels::get_row(w, r, reinterpret_cast<float*>(dst));
+                    } else {  // repacked for the CPU: back to the stored blocks
+                        kernels::unpack_row(w.type,
+                                            w.data + (r / kernels::kPackRows) * w.row_stride,
+                                            (int)(r % kernels::kPackRows), w.cols, dst);
+                    }
                 }
+                vk::upload(upload_stream_, *piece.buf, (uint64_t)(r0 - p0) * rb, rows.data(),
+                           (uint64_t)nr * rb);
             }
-            vk::upload(upload_stream_, *m.buf, (uint64_t)r0 * rb, rows.data(), (uint64_t)nr * rb);
         }
+        weight_bytes_ += piece.buf->size();
+        m.pieces.push_back(std::move(piece));
     }
-    weight_bytes_ += m.buf->size();
     return matrices_.emplace(key, std::move(m)).first->second;
+}
+
+void VulkanBackend::record_product(const DeviceMatrix& m, const MatrixView& w, vk::RowsRef x,
+                                   vk::RowsRef y, int n) {
+    before_op((uint32_t)m.pieces.size());
+    for (const MatrixPiece& p : m.pieces) {
+        vk::RowsRef out = y;
+        out.offset += p.first_row;  // the piece's rows are these columns of each output row
+        matvec_.record(stream_, m.type, *p.buf, x, out, {p.rows, (uint32_t)w.cols, (uint32_t)n});
+    }
+    after_op();
 }
 
 const vk::Buffer& VulkanBackend::device_vector(std::span<const float> v) {
@@ -317,11 +352,7 @@ vk::RowsRef VulkanBackend::rounded_input(DType weight_type, Cols x, int n) {
 void VulkanBackend::matmul(const MatrixView& w, Cols x, Cols out, int n) {
     LOKAL_ASSERT(x.width == w.cols && out.width == w.rows);
     const DeviceMatrix& m = device_matrix(w);
-    const vk::RowsRef in = rounded_input(w.type, x, n);
-    before_op(1);
-    matvec_.record(stream_, m.type, *m.buf, in, ref(out),
-                   {(uint32_t)w.rows, (uint32_t)w.cols, (uint32_t)n});
-    after_op();
+    record_product(m, w, rounded_input(w.type, x, n), ref(out), n);
 }
 
 void VulkanBackend::add_bias(Cols x, std::span<const float> b, int n) {
@@ -425,11 +456,9 @@ void VulkanBackend::logits(const MatrixView& w, Cols x, int n, float softcap, fl
     const uint32_t V = (uint32_t)w.rows;
     ensure_host(logits_, (uint64_t)n * V * 4, "the logits");
     const vk::RowsRef out{logits_.get(), 0, V};
-    const vk::RowsRef in = rounded_input(w.type, x, n);
-    before_op(2);
-    matvec_.record(stream_, m.type, *m.buf, in, out, {V, (uint32_t)w.cols, (uint32_t)n});
-    after_op();
+    record_product(m, w, rounded_input(w.type, x, n), out, n);
     if (softcap > 0) {
+        before_op(1);
         ops_.softcap(stream_, out, n, V, softcap);
         after_op();
     }

@@ -76,8 +76,14 @@ class VulkanBackend final : public Backend {
         std::unique_ptr<vk::Buffer> buf;
         int width = 0;
     };
-    struct DeviceMatrix {
+    // A matrix on the device, in pieces of consecutive rows, each no larger than one shader
+    // binding may be (a 128k-vocabulary output matrix can exceed it).
+    struct MatrixPiece {
         std::unique_ptr<vk::Buffer> buf;
+        uint32_t first_row = 0, rows = 0;
+    };
+    struct DeviceMatrix {
+        std::vector<MatrixPiece> pieces;
         DType type = DType::F32;  // as stored on the device
     };
     struct MatrixKey {
@@ -95,6 +101,9 @@ class VulkanBackend final : public Backend {
     const DeviceMatrix& device_matrix(const MatrixView& w);
     const vk::Buffer& device_vector(std::span<const float> v);
     vk::RowsRef rounded_input(DType weight_type, Cols x, int n);
+    // y = W x for n rows of x, piece by piece.
+    void record_product(const DeviceMatrix& m, const MatrixView& w, vk::RowsRef x, vk::RowsRef y,
+                        int n);
     // Room for one more dispatch in the recording, and the barrier that orders it after the
     // ones before.
     void before_op(uint32_t dispatches);
@@ -112,6 +121,7 @@ class VulkanBackend final : public Backend {
     void ensure_host(std::unique_ptr<vk::Buffer>& buf, uint64_t bytes, const char* what);
 
     const vk::Device& device_;
+    uint64_t max_binding_;  // bytes one shader binding may hold
     vk::CommandStream stream_;
     vk::CommandStream upload_stream_;  // weight uploads, apart from the recorded ops
     vk::Matvec matvec_;
