@@ -570,8 +570,9 @@ TEST(VulkanMatchesCpu, LogitsAgreeOnEveryArchitectureAndSplit) {
 }
 
 // Matrices larger than one shader binding may hold go to the device in pieces of rows (a
-// 128k-vocabulary output matrix exceeds lavapipe's 128 MiB): with a 16 KiB limit every matrix
-// of the model is cut into many, and the logits stay the CPU's.
+// 128k-vocabulary output matrix exceeds lavapipe's 128 MiB), and the KV cache in pools of as
+// many layers as fit: with a 16 KiB limit every matrix of this model is cut into many and each
+// of its two layers' caches gets a pool of its own, and the logits stay the CPU's.
 TEST(VulkanMatchesCpu, MatricesInPiecesGiveTheSameLogits) {
     if (!compute_device().gpu) GTEST_SKIP() << "runs on a GPU (LOKAL_DEVICE=vulkan)";
     LOKAL_REQUIRE_TESTDATA("models/tiny-llama-h64-f32.gguf");

@@ -49,28 +49,41 @@ VulkanBackend::VulkanBackend(const BackendParams& p, const vk::Device& device)
       matvec_(device),
       act_round_(device),
       ops_(device) {
-    if (p.kv_rows > 0) {
-        const int n_pages = (p.kv_rows + kPageRows - 1) / kPageRows;
-        pages_ = std::make_unique<kernels::KvPageTable>(n_pages, kPageRows);
-        const vk::KvGeometry& g = kv_geometry_ = vk::kv_geometry(
-            p.kv_type, (uint32_t)p.kv_row_elems, kPageRows, (uint32_t)p.n_layer);
-        const uint64_t pool_bytes = g.page_bytes * (uint64_t)n_pages;
-        const uint64_t binding = device.info().max_storage_buffer_bytes;
-        if (binding > 0 && pool_bytes > binding) {
-            throw Error("the KV cache needs " + mib(pool_bytes) + " but one buffer on " +
-                            device.info().name + " may hold at most " + mib(binding) +
-                            "; use a smaller context (--ctx) or a q8_0 cache",
-                        ErrorKind::Unsupported);
-        }
-        kv_pool_ = std::make_unique<vk::Buffer>(device, pool_bytes, vk::MemoryKind::DeviceLocal,
-                                                "the KV cache");
-        kv_ = std::make_unique<vk::KvAttention>(device, g);
-    }
+    if (p.kv_rows > 0) make_kv_pools(p);
     staging_ = std::make_unique<vk::Buffer>(device, kStagingBytes, vk::MemoryKind::Host,
                                             "the per-pass upload buffer");
 }
 
 VulkanBackend::~VulkanBackend() = default;
+
+// The KV cache: one page table, and the layers' rows in as few pools as the binding limit
+// allows (an 8B model's cache for four 4096-token sequences is 4 GiB, past NVIDIA's 4 GiB - 1):
+// pool g holds, for every page, the rows of layers [g * L, (g + 1) * L).
+void VulkanBackend::make_kv_pools(const BackendParams& p) {
+    const int n_pages = (p.kv_rows + kPageRows - 1) / kPageRows;
+    pages_ = std::make_unique<kernels::KvPageTable>(n_pages, kPageRows);
+    const vk::KvGeometry one =
+        vk::kv_geometry(p.kv_type, (uint32_t)p.kv_row_elems, kPageRows, 1);
+    const uint64_t layer_bytes = one.page_bytes * (uint64_t)n_pages;
+    const uint64_t binding = max_binding_ > 0 ? max_binding_ : UINT64_MAX;
+    if (layer_bytes > binding) {
+        throw Error("one layer's KV cache needs " + mib(layer_bytes) + " but one buffer on " +
+                        device_.info().name + " may hold at most " + mib(binding) +
+                        "; use a smaller context (--ctx) or a q8_0 cache",
+                    ErrorKind::Unsupported);
+    }
+    kv_layers_per_pool_ = (int)std::min<uint64_t>(binding / layer_bytes, (uint64_t)p.n_layer);
+    for (int first = 0; first < p.n_layer; first += kv_layers_per_pool_) {
+        const int n = std::min(kv_layers_per_pool_, p.n_layer - first);
+        KvPool pool;
+        pool.geometry = vk::kv_geometry(p.kv_type, (uint32_t)p.kv_row_elems, kPageRows, (uint32_t)n);
+        pool.buf = std::make_unique<vk::Buffer>(device_, pool.geometry.page_bytes * (uint64_t)n_pages,
+                                                vk::MemoryKind::DeviceLocal, "the KV cache");
+        pool.attention = std::make_unique<vk::KvAttention>(device_, pool.geometry);
+        kv_bytes_ += pool.buf->size();
+        kv_pools_.push_back(std::move(pool));
+    }
+}
 
 // ---- buffers --------------------------------------------------------------------------------
 
@@ -240,9 +253,11 @@ bool VulkanBackend::kv_reserve(int seq, int first_write, int n_rows) {
     LOKAL_ASSERT(pages_);
     page_copies_.clear();
     if (!pages_->reserve(seq, first_write, n_rows, &page_copies_)) return false;
-    const uint64_t pb = kv_geometry_.page_bytes;
-    for (const kernels::PageCopy& c : page_copies_) {
-        record_copy(*kv_pool_, (uint64_t)c.from * pb, *kv_pool_, (uint64_t)c.to * pb, pb);
+    for (const KvPool& pool : kv_pools_) {
+        const uint64_t pb = pool.geometry.page_bytes;
+        for (const kernels::PageCopy& c : page_copies_) {
+            record_copy(*pool.buf, (uint64_t)c.from * pb, *pool.buf, (uint64_t)c.to * pb, pb);
+        }
     }
     if (!page_copies_.empty()) after_op();
     return true;
@@ -260,7 +275,7 @@ void VulkanBackend::kv_copy_prefix(int src, int dst, int n) {
 
 KvStats VulkanBackend::kv_stats() const {
     if (!pages_) return {};
-    return {(size_t)kv_pool_->size(), pages_->pages_total(), pages_->pages_used()};
+    return {(size_t)kv_bytes_, pages_->pages_total(), pages_->pages_used()};
 }
 
 // ---- ops ------------------------------------------------------------------------------------
@@ -392,7 +407,8 @@ void VulkanBackend::rope(Cols q, Cols k, int n, int head_dim, const RopeConfig& 
 
 void VulkanBackend::kv_store(int layer, Cols k, Cols v, int n) {
     before_op(1);
-    kv_->store(stream_, *kv_pool_, layer, ref(k), ref(v), n,
+    KvPool& pool = kv_pools_[(size_t)(layer / kv_layers_per_pool_)];
+    pool.attention->store(stream_, *pool.buf, layer % kv_layers_per_pool_, ref(k), ref(v), n,
                {batch_pos_.get(), batch_table_start_.get(), batch_pages_.get()});
     after_op();
 }
@@ -402,7 +418,8 @@ void VulkanBackend::attention(int layer, Cols q, Cols out, int n, const Attentio
     for (int t = 0; t < n; ++t) visible = std::max(visible, positions_[t] + 1);
     if (shape.window > 0) visible = std::min(visible, shape.window);
     before_op(2);
-    kv_->attend(stream_, *kv_pool_, layer, ref(q), ref(out), n,
+    KvPool& pool = kv_pools_[(size_t)(layer / kv_layers_per_pool_)];
+    pool.attention->attend(stream_, *pool.buf, layer % kv_layers_per_pool_, ref(q), ref(out), n,
                 {batch_pos_.get(), batch_table_start_.get(), batch_pages_.get()}, shape,
                 (uint32_t)visible);
     after_op();

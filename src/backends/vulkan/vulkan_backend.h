@@ -97,6 +97,7 @@ class VulkanBackend final : public Backend {
         }
     };
 
+    void make_kv_pools(const BackendParams& p);
     vk::RowsRef ref(Cols c) const;
     const DeviceMatrix& device_matrix(const MatrixView& w);
     const vk::Buffer& device_vector(std::span<const float> v);
@@ -136,9 +137,14 @@ class VulkanBackend final : public Backend {
     // The KV cache (absent for encoders).
     std::unique_ptr<kernels::KvPageTable> pages_;
     std::vector<kernels::PageCopy> page_copies_;
-    vk::KvGeometry kv_geometry_{};
-    std::unique_ptr<vk::KvAttention> kv_;
-    std::unique_ptr<vk::Buffer> kv_pool_;
+    struct KvPool {
+        vk::KvGeometry geometry;
+        std::unique_ptr<vk::Buffer> buf;
+        std::unique_ptr<vk::KvAttention> attention;
+    };
+    std::vector<KvPool> kv_pools_;
+    int kv_layers_per_pool_ = 1;
+    uint64_t kv_bytes_ = 0;
     std::unique_ptr<vk::AttentionAllRows> all_rows_;  // encoders, made on first use
 
     // The current batch: per token its position and where its sequence's page table starts in
