@@ -1,9 +1,13 @@
 """How the server holds models in memory: a request's num_ctx beyond --ctx grows the model's
-context as Ollama's reload does (#21 item 12)."""
+context as Ollama's reload does (#21 item 12); LOKAL_MAX_LOADED_MODELS counts model files, not
+names."""
+import os
+import subprocess
+
 import ollama
 import pytest
 
-from conftest import MODEL, Server
+from conftest import LOKAL, MODEL, STORIES, TESTDATA, Server
 
 
 def context_length(client, name):
@@ -36,5 +40,29 @@ def test_num_ctx_above_the_server_context_grows_it(store):
                           options={"num_predict": 2, "num_ctx": 10 ** 6})
         assert big.done
         assert context_length(client, MODEL) == trained
+    finally:
+        s.stop()
+
+
+def test_max_loaded_models_counts_files_not_names(tmp_path):
+    other = os.path.join(TESTDATA, "models", "tiny-llama-h64-q4_0.gguf")
+    if not os.path.exists(STORIES) or not os.path.exists(other):
+        pytest.skip("test models not found")
+    models = str(tmp_path / "models")
+    env = dict(os.environ, LOKAL_MODELS=models)
+    for name, source in (("a", STORIES), ("b", STORIES), ("other", other)):
+        mf = tmp_path / (name + ".Modelfile")
+        mf.write_text(f"FROM {source}\n")
+        subprocess.run([LOKAL, "create", name, "-f", str(mf)], env=env, check=True,
+                       capture_output=True)
+    s = Server(models, "--parallel", "1", "--ctx", "64", "-q",
+               env={"LOKAL_MAX_LOADED_MODELS": "2"})
+    try:
+        client = ollama.Client(host=s.base)
+        for name in ("a", "b", "other"):
+            client.generate(model=name, prompt="Once", raw=True, options={"num_predict": 1})
+        # a and b share one file: two files are loaded, within the limit of two.
+        assert sorted(m.model for m in client.ps().models) == [
+            "a:latest", "b:latest", "other:latest"]
     finally:
         s.stop()
