@@ -227,7 +227,7 @@ void Session::clear() {
 }
 
 chat::FittedChat Session::render() const {
-    const int n_ctx = o_.n_ctx > 0 ? o_.n_ctx : m_.scheduler->n_ctx();
+    const int n_ctx = m_.scheduler->context_for(o_.n_ctx);
     const nlohmann::ordered_json vars =
         think_.empty() ? nlohmann::ordered_json()
                        : nlohmann::ordered_json{{"enable_thinking", think_ != "false"}};

@@ -69,18 +69,11 @@ void fill_logprobs(const float* logits, int n_vocab, int32_t chosen, int n_top, 
 }  // namespace
 
 BatchScheduler::BatchScheduler(const model::Model& model, SchedulerParams params)
-    : model_(model), params_(params) {
+    : model_(model), params_(params), kv_rows_auto_(params.kv_rows <= 0) {
     params_.n_parallel = std::max(1, params_.n_parallel);
     params_.n_ctx = std::max(16, std::min(params_.n_ctx, model.config().n_ctx_train));
-    if (params_.kv_rows <= 0) params_.kv_rows = params_.n_parallel * params_.n_ctx;
-    model::ContextParams cp;
-    // One sequence may use the whole pool when a request asks for a long context.
-    cp.n_ctx = std::max(params_.n_ctx, std::min(params_.kv_rows, model.config().n_ctx_train));
-    cp.n_batch = params_.n_batch;
-    cp.n_threads = params_.n_threads;
-    cp.kv_rows = params_.kv_rows;
-    cp.kv_type = params_.kv_type;
-    ctx_ = std::make_unique<model::Context>(model, cp);
+    if (kv_rows_auto_) params_.kv_rows = params_.n_parallel * params_.n_ctx;
+    make_context();
     for (int i = 0; i < params_.n_parallel; ++i) {
         slots_.push_back(std::make_unique<Slot>());
         slots_.back()->seq = i;
@@ -89,8 +82,43 @@ BatchScheduler::BatchScheduler(const model::Model& model, SchedulerParams params
     thread_ = std::thread([this] { loop(); });
 }
 
-int BatchScheduler::gpu_layers() const {
-    return ctx_->gpu_layers();
+void BatchScheduler::make_context() {
+    model::ContextParams cp;
+    // One sequence may use the whole pool when a request asks for a long context.
+    cp.n_ctx =
+        std::max(params_.n_ctx, std::min(params_.kv_rows, model_.config().n_ctx_train));
+    cp.n_batch = params_.n_batch;
+    cp.n_threads = params_.n_threads;
+    cp.kv_rows = params_.kv_rows;
+    cp.kv_type = params_.kv_type;
+    ctx_ = std::make_unique<model::Context>(model_, cp);
+    n_ctx_ = params_.n_ctx;
+    ctx_n_ctx_ = ctx_->n_ctx();
+    gpu_layers_ = ctx_->gpu_layers();
+    kv_pages_total_ = ctx_->kv_stats().pages_total;
+    kv_pages_used_ = ctx_->kv_stats().pages_used;
+}
+
+void BatchScheduler::grow(int n_ctx) {
+    const SchedulerParams before = params_;
+    // The prefix cache lives in the old KV rows, which go first so both never take memory at
+    // once.
+    for (auto& s : slots_) s->tokens.clear();
+    ctx_.reset();
+    params_.n_ctx = n_ctx;
+    params_.kv_rows = kv_rows_auto_ ? params_.n_parallel * n_ctx : std::max(params_.kv_rows, n_ctx);
+    try {
+        make_context();
+    } catch (...) {
+        params_ = before;
+        make_context();
+        throw;
+    }
+}
+
+int BatchScheduler::context_for(int requested) const {
+    if (requested <= 0) return n_ctx_.load();
+    return std::min(requested, model_.config().n_ctx_train);
 }
 
 BatchScheduler::~BatchScheduler() {
@@ -110,17 +138,18 @@ void BatchScheduler::shutdown() {
 bool BatchScheduler::submit(std::shared_ptr<SequenceRequest> request) {
     LOKAL_ASSERT(request && request->on_token && request->on_done);
     if (request->prompt.empty()) throw Error("the prompt is empty");
-    const int limit = request->n_ctx > 0 ? std::min(request->n_ctx, ctx_->n_ctx()) : params_.n_ctx;
+    const int limit = context_for(request->n_ctx);
     if ((int)request->prompt.size() >= limit) {
         throw Error("the prompt is " + std::to_string(request->prompt.size()) +
                     " tokens but the context holds " + std::to_string(limit));
     }
+    const int n_vocab = model_.config().n_vocab;
     for (int32_t t : request->prompt) {
-        if (t < 0 || t >= ctx_->n_vocab()) {
+        if (t < 0 || t >= n_vocab) {
             throw Error("token id " + std::to_string(t) + " is outside the vocabulary");
         }
     }
-    sampling::validate(request->sampling, ctx_->n_vocab());
+    sampling::validate(request->sampling, n_vocab);
     {
         std::lock_guard<std::mutex> lock(mutex_);
         // Requests a free slot will take at the next step do not count as waiting.
@@ -141,7 +170,7 @@ SchedulerStats BatchScheduler::stats() const {
     s.running = running_.load();
     s.n_parallel = params_.n_parallel;
     s.kv_pages_used = kv_pages_used_.load();
-    s.kv_pages_total = ctx_->kv_stats().pages_total;
+    s.kv_pages_total = kv_pages_total_.load();
     s.prompt_tokens = prompt_tokens_.load();
     s.cached_tokens = cached_tokens_.load();
     s.generated_tokens = generated_tokens_.load();
@@ -151,14 +180,35 @@ SchedulerStats BatchScheduler::stats() const {
 void BatchScheduler::loop() {
     for (;;) {
         std::vector<std::shared_ptr<SequenceRequest>> admitted;
+        int grow_to = 0;
         {
             std::unique_lock<std::mutex> lock(mutex_);
             wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || running_.load() > 0; });
             if (stopping_) break;
             const int free_slots = params_.n_parallel - running_.load();
             while ((int)admitted.size() < free_slots && !queue_.empty()) {
+                const int need = context_for(queue_.front()->n_ctx);
+                if (need > ctx_n_ctx_.load()) {
+                    // A larger Context is made only when nothing runs; until then the requests
+                    // behind this one wait too (first come, first served).
+                    if (running_.load() > 0 || !admitted.empty()) break;
+                    grow_to = need;
+                }
                 admitted.push_back(std::move(queue_.front()));
                 queue_.pop_front();
+                if (grow_to > 0) break;
+            }
+        }
+        if (grow_to > 0) {
+            try {
+                grow(grow_to);
+            } catch (const std::exception& e) {
+                SequenceResult r;
+                r.stats.reason = StopReason::Cancelled;
+                r.error = "a context of " + std::to_string(grow_to) +
+                          " tokens could not be made: " + e.what();
+                admitted.front()->on_done(r);
+                admitted.clear();
             }
         }
         for (auto& req : admitted) {
@@ -226,7 +276,12 @@ void BatchScheduler::admit(Slot& slot, std::shared_ptr<SequenceRequest> request)
     slot.tokens.assign(prompt.begin(), prompt.begin() + (ptrdiff_t)reuse);
     slot.prompt_done = reuse;
     slot.pending = -1;
-    slot.n_ctx = request->n_ctx > 0 ? std::min(request->n_ctx, ctx_->n_ctx()) : params_.n_ctx;
+    slot.n_ctx = context_for(request->n_ctx);
+    if (slot.n_ctx > params_.n_ctx) {
+        // The Context holds it already (the pool is larger than one sequence's share).
+        params_.n_ctx = slot.n_ctx;
+        n_ctx_ = slot.n_ctx;
+    }
     slot.result = SequenceResult{};
     slot.result.cached_tokens = (int)reuse;
     slot.result.stats.prompt_tokens = (int)(prompt.size() - reuse);

@@ -49,7 +49,9 @@ struct SequenceRequest {
     std::vector<int32_t> prompt;
     sampling::SamplingParams sampling;
     GenerateOptions options;
-    int n_ctx = 0;     // this request's context limit; 0 or more than the scheduler's: its n_ctx
+    // This request's context limit (Ollama's num_ctx); 0: the scheduler's n_ctx. More than the
+    // scheduler's grows it (up to the model's training context, beyond which it is clamped).
+    int n_ctx = 0;
     int n_probs = -1;  // -1: no logprobs; 0: the chosen token's; n: also the n most likely
     // Structured output: narrows the logits before sampling and learns each chosen token.
     std::function<void(float* logits, int n_vocab)> constrain;
@@ -68,7 +70,7 @@ struct SequenceRequest {
 
 struct SchedulerParams {
     int n_parallel = 4;  // sequences evaluated together
-    int n_ctx = 4096;    // most positions one sequence may hold
+    int n_ctx = 4096;    // most positions one sequence may hold (grows on demand)
     int n_batch = 512;   // tokens per forward pass
     int n_threads = 0;
     int kv_rows = 0;  // KV pool; 0: n_parallel * n_ctx (reserved, backed only when used)
@@ -99,8 +101,15 @@ class BatchScheduler {
     // context, bad sampling parameters).
     bool submit(std::shared_ptr<SequenceRequest> request);
     SchedulerStats stats() const;
-    int n_ctx() const { return params_.n_ctx; }
-    int gpu_layers() const;  // of the model's layers, how many run on the GPU
+    // The context each sequence gets: the n_ctx it was made with, or the largest a request has
+    // asked for since (a request for more than the model's Context holds waits until nothing
+    // runs, then the scheduler makes a new, larger Context: the KV cache, and the RoPE factors
+    // that depend on the context size, such as Phi-3's LongRoPE, are made afresh).
+    int n_ctx() const { return n_ctx_.load(); }
+    // The context a request asking for `requested` (Ollama's num_ctx; 0: none) gets: its own,
+    // clamped to the model's training context as Ollama does, or n_ctx().
+    int context_for(int requested) const;
+    int gpu_layers() const { return gpu_layers_.load(); }  // of the model's layers, on the GPU
     const model::Model& model() const { return model_; }
     // Stops taking work, cancels everything, and joins the thread (idempotent).
     void shutdown();
@@ -113,10 +122,18 @@ class BatchScheduler {
     void finish(Slot& slot, StopReason reason, const std::string& error = {});
     void on_logits(Slot& slot, const float* logits);
     bool make_room();  // frees the KV of the least recently used idle slot
+    // Makes the Context for `params_` and publishes its sizes to other threads.
+    void make_context();
+    // With nothing running: a new Context whose sequences hold n_ctx positions. On failure the
+    // old size is restored and the error is thrown.
+    void grow(int n_ctx);
 
     const model::Model& model_;
     SchedulerParams params_;
+    const bool kv_rows_auto_;  // params.kv_rows was 0: the pool follows n_parallel * n_ctx
+    // ctx_ is replaced (grow) on the scheduler thread; other threads read these instead.
     std::unique_ptr<model::Context> ctx_;
+    std::atomic<int> n_ctx_{0}, ctx_n_ctx_{0}, gpu_layers_{0}, kv_pages_total_{0};
     std::vector<std::unique_ptr<Slot>> slots_;
     uint64_t clock_ = 0;
 

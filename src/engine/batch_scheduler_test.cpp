@@ -209,6 +209,55 @@ TEST_F(BatchSchedulerTest, RefusesWhatCanNeverRun) {
     EXPECT_THROW(sched.submit(bad), Error);
 }
 
+// A request for more context than the scheduler was made with gets it (Ollama's num_ctx): the
+// scheduler makes a larger Context once what runs has finished, and keeps it. Beyond the
+// model's training context the request is clamped to it.
+TEST_F(BatchSchedulerTest, GrowsTheContextForALargerRequest) {
+    SchedulerParams p;
+    p.n_parallel = 1;
+    p.n_ctx = 32;
+    BatchScheduler sched(*model_, p);
+    ASSERT_EQ(sched.n_ctx(), 32);
+    std::string long_text = "Once upon a time";
+    for (int i = 0; i < 12; ++i) long_text += " the cat sat";
+    ASSERT_GT(prompt(long_text).size(), 40u);
+    ASSERT_LT(prompt(long_text).size(), 100u);
+    auto out = std::make_shared<Outcome>();
+    auto done = std::make_shared<std::promise<void>>();
+    EXPECT_THROW(sched.submit(request(long_text, 5, out, done)), Error);  // 32 holds it not
+
+    // One request runs in the small context while the larger one waits behind it.
+    auto first = std::make_shared<Outcome>();
+    auto first_done = std::make_shared<std::promise<void>>();
+    auto first_fut = first_done->get_future();
+    ASSERT_TRUE(sched.submit(request("Once upon a time", 10, first, first_done)));
+    auto big = request(long_text, 5, out, done);
+    big->n_ctx = 128;
+    auto fut = done->get_future();
+    ASSERT_TRUE(sched.submit(big));
+    first_fut.wait();
+    fut.wait();
+    EXPECT_TRUE(first->result.error.empty()) << first->result.error;
+    EXPECT_EQ(first->text, alone("Once upon a time", 10));
+    EXPECT_TRUE(out->result.error.empty()) << out->result.error;
+    EXPECT_EQ(out->result.stats.generated_tokens, 5);
+    EXPECT_EQ(out->text, alone(long_text, 5));
+    EXPECT_EQ(sched.n_ctx(), 128);
+    EXPECT_EQ(sched.context_for(0), 128);  // the grown context is everyone's from now on
+
+    const int n_ctx_train = model_->config().n_ctx_train;
+    EXPECT_EQ(sched.context_for(1 << 20), n_ctx_train);
+    auto huge_out = std::make_shared<Outcome>();
+    auto huge_done = std::make_shared<std::promise<void>>();
+    auto huge = request(long_text, 3, huge_out, huge_done);
+    huge->n_ctx = 1 << 20;
+    auto huge_fut = huge_done->get_future();
+    ASSERT_TRUE(sched.submit(huge));
+    huge_fut.wait();
+    EXPECT_TRUE(huge_out->result.error.empty()) << huge_out->result.error;
+    EXPECT_EQ(sched.n_ctx(), n_ctx_train);
+}
+
 TEST_F(BatchSchedulerTest, ShutdownCancelsQueuedAndRunning) {
     SchedulerParams p;
     p.n_parallel = 1;

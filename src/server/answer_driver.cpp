@@ -5,31 +5,36 @@
 
 namespace lokal::server {
 
-namespace {
-
-void account(ServerState& state, const httplib::Request& req, const std::string& model,
-             const CompletionStream& s) {
+void account_answer(ServerState& state, const httplib::Request& req, const std::string& model,
+                    const CompletionStream& s) {
     const int generated = s.result().stats.generated_tokens;
     state.metrics.count_tokens(s.prompt_tokens(), generated);
     state.metrics.add_ttft(s.result().stats.prompt_seconds);
     state.note(req, {model, s.prompt_tokens(), generated});
 }
 
-void answer_whole(ServerState& state, const httplib::Request& req, httplib::Response& res,
-                  const std::string& model, CompletionStream& stream, OutputState& output,
-                  AnswerCodec& codec) {
-    std::vector<Piece> pieces, all_pieces;
-    chat::ParsedDelta all;
+CollectedAnswer collect_answer(CompletionStream& stream, OutputState& output) {
+    CollectedAnswer all;
+    std::vector<Piece> pieces;
     while (stream.next(pieces)) {
         for (Piece& p : pieces) {
-            all.append(output.feed(p.text));
-            all_pieces.push_back(std::move(p));
+            all.parsed.append(output.feed(p.text));
+            all.pieces.push_back(std::move(p));
         }
     }
     if (!stream.result().error.empty()) throw HttpError(500, stream.result().error);
-    all.append(output.finish());
-    account(state, req, model, stream);
-    res.set_content(codec.whole({all, all_pieces, stream, output.has_tool_calls()}),
+    all.parsed.append(output.finish());
+    return all;
+}
+
+namespace {
+
+void answer_whole(ServerState& state, const httplib::Request& req, httplib::Response& res,
+                  const std::string& model, CompletionStream& stream, OutputState& output,
+                  AnswerCodec& codec) {
+    const CollectedAnswer all = collect_answer(stream, output);
+    account_answer(state, req, model, stream);
+    res.set_content(codec.whole({all.parsed, all.pieces, stream, output.has_tool_calls()}),
                     "application/json");
 }
 
@@ -55,7 +60,7 @@ void drive_answer(ServerState& state, const httplib::Request& req, httplib::Resp
                 return out + codec->error(stream->result().error);
             }
             const chat::ParsedDelta tail = parser->finish();
-            account(state, req, model, *stream);
+            account_answer(state, req, model, *stream);
             static const std::vector<Piece> kNoPieces;
             return out + codec->end({tail, kNoPieces, *stream, parser->has_tool_calls()});
         });

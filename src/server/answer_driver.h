@@ -46,6 +46,17 @@ class AnswerCodec {
     virtual std::string whole(const Answer& answer) = 0;
 };
 
+// A whole (not streamed) answer read to its end: the parsed text and every token.
+struct CollectedAnswer {
+    chat::ParsedDelta parsed;
+    std::vector<Piece> pieces;
+};
+// Reads the stream to its end through `output`; HttpError 500 when the sequence failed.
+CollectedAnswer collect_answer(CompletionStream& stream, OutputState& output);
+// Counts a finished sequence's tokens in the metrics and the request log.
+void account_answer(ServerState& state, const httplib::Request& req, const std::string& model,
+                    const CompletionStream& s);
+
 void drive_answer(ServerState& state, const httplib::Request& req, httplib::Response& res,
                   const std::string& model, const std::shared_ptr<CompletionStream>& stream,
                   std::shared_ptr<void> keep, OutputState output,

@@ -140,7 +140,7 @@ AnthropicRequest anthropic_request(const LoadedModel& m, const json& body) {
     }
     const json vars = {{"enable_thinking", r.thinking}};
     // Too long a conversation is refused (400), as Anthropic does, rather than cut short.
-    const int n_ctx = g.params.n_ctx > 0 || !m.scheduler ? g.params.n_ctx : m.scheduler->n_ctx();
+    const int n_ctx = m.scheduler ? m.scheduler->context_for(g.params.n_ctx) : g.params.n_ctx;
     FittedChat fit = fit_chat_prompt(m, anthropic_messages(body), g.has_tools ? &tools : nullptr,
                                      n_ctx, false, can_think(m) ? &vars : nullptr);
     for (const auto& s : fit.prompt.stop) g.params.generate.stop.push_back(s);

@@ -16,6 +16,11 @@ bool CompletionStream::next(std::vector<Piece>& out) {
     return !out.empty() || !done_;
 }
 
+void CompletionStream::wait_started() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [&] { return done_ || !pieces_.empty(); });
+}
+
 std::shared_ptr<CompletionStream> start_completion(LoadedModel& model, std::vector<int32_t> prompt,
                                                    const GenerationParams& params, int n_probs,
                                                    engine::SequenceRequest extra) {

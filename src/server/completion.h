@@ -29,6 +29,8 @@ class CompletionStream {
     // Waits for what the model produced since the last call. Returns false once the sequence
     // has ended and everything was read; result() is then final.
     bool next(std::vector<Piece>& out);
+    // Waits until the prompt is evaluated: the first token came, or the sequence ended.
+    void wait_started();
     void cancel() { cancel_->store(true); }
     const engine::SequenceResult& result() const { return result_; }
     int prompt_tokens() const { return prompt_tokens_; }

@@ -207,7 +207,7 @@ GenerationRequest ollama_chat_request(const LoadedModel& m, const json& body) {
     if (!messages) throw HttpError(400, "'messages' is required", "messages");
     const std::optional<PromptTemplate> tmpl = request_template(body);
     // A conversation longer than the context loses its oldest turns (truncate: false refuses).
-    const int n_ctx = g.params.n_ctx > 0 || !m.scheduler ? g.params.n_ctx : m.scheduler->n_ctx();
+    const int n_ctx = m.scheduler ? m.scheduler->context_for(g.params.n_ctx) : g.params.n_ctx;
     const json vars = think_template_vars(body);
     FittedChat fit = fit_chat_prompt(m, *messages, field(body, "tools"), n_ctx,
                                      optional_bool(body, "truncate", true),

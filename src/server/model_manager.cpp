@@ -69,10 +69,19 @@ std::string ModelManager::key_for(const std::string& name) {
     return key;
 }
 
+namespace {
+
+// One name for one file, however the path to it is spelt.
+std::string file_id(const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::weakly_canonical(path, ec).string();
+}
+
+}  // namespace
+
 std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path) {
     std::lock_guard<std::mutex> lock(weights_mutex_);
-    std::error_code ec;
-    const std::string id = std::filesystem::weakly_canonical(path, ec).string();
+    const std::string id = file_id(path);
     if (auto shared = weights_[id].lock()) return shared;
     auto w = std::make_shared<LoadedWeights>();
     try {
@@ -104,7 +113,7 @@ std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path
     return w;
 }
 
-std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
+std::string ModelManager::resolve_file(const std::string& name) const {
     std::string path;
     try {
         path = store::resolve_model(
@@ -118,6 +127,11 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name) {
     if (!std::filesystem::is_regular_file(path, ec)) {
         throw ModelNotFound("model '" + name + "' not found");
     }
+    return path;
+}
+
+std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name, const std::string& path) {
+    std::error_code ec;
     auto m = std::make_shared<LoadedModel>();
     m->name = store::is_valid_ref(name) && !store::looks_like_file_path(name)
                   ? store::parse_ref(name).display()
@@ -178,20 +192,34 @@ bool ModelManager::is_stale(const LoadedModel& m) const {
     }
 }
 
-void ModelManager::evict_for_new_locked() {
+std::vector<std::shared_ptr<LoadedModel>> ModelManager::evict_for_new_locked() {
+    // Names that share one file (models created FROM one another, cp copies) are one load: the
+    // limit counts files, and a file is unloaded with all of its names, once none is in use.
+    struct File {
+        std::vector<std::string> names;
+        bool busy = false;
+        Clock::time_point last_used;
+    };
+    std::vector<std::shared_ptr<LoadedModel>> dropped;
     for (;;) {
-        int n = 0;
-        Entry* victim = nullptr;
-        std::string victim_name;
-        for (auto& [name, e] : models_) {
-            ++n;
-            if (e.model && e.active == 0 && (!victim || e.last_used < victim->last_used)) {
-                victim = &e;
-                victim_name = name;
-            }
+        std::map<std::string, File> files;
+        for (const auto& [name, e] : models_) {
+            if (e.file.empty()) continue;  // its file is still being looked up
+            File& f = files[e.file];
+            f.names.push_back(name);
+            f.busy = f.busy || !e.model || e.active > 0;
+            f.last_used = std::max(f.last_used, e.last_used);
         }
-        if (n < params_.max_loaded || !victim) return;
-        models_.erase(victim_name);
+        if ((int)files.size() <= params_.max_loaded) return dropped;
+        const File* victim = nullptr;
+        for (const auto& [file, f] : files) {
+            if (!f.busy && (!victim || f.last_used < victim->last_used)) victim = &f;
+        }
+        if (!victim) return dropped;
+        for (const std::string& name : victim->names) {
+            dropped.push_back(std::move(models_[name].model));
+            models_.erase(name);
+        }
     }
 }
 
@@ -221,13 +249,22 @@ std::unique_ptr<ModelManager::Lease> ModelManager::acquire(const std::string& na
         e.expires_at = Clock::time_point::max();
         return std::make_unique<Lease>(this, e.model, keep_alive);
     }
-    evict_for_new_locked();
     models_[key].loading = true;
     lock.unlock();
     std::shared_ptr<LoadedModel> m;
     std::exception_ptr failure;
     try {
-        m = load(name);
+        const std::string path = resolve_file(name);
+        std::vector<std::shared_ptr<LoadedModel>> evicted;
+        {
+            // Room is made once the file is known: a name whose file is loaded already takes
+            // none.
+            std::lock_guard<std::mutex> relock(mutex_);
+            models_[key].file = file_id(path);
+            evicted = evict_for_new_locked();
+        }
+        evicted.clear();  // unloaded outside the lock
+        m = load(name, path);
     } catch (...) {
         failure = std::current_exception();
     }

@@ -1,7 +1,8 @@
 // The models a server has in memory. A model loads on first use (two requests for a model that
 // is still loading wait for the one load), stays for its keep_alive after the last request that
 // used it (default 5 minutes; 0 unloads at once, negative keeps it forever), and the least
-// recently used idle model is unloaded when LOKAL_MAX_LOADED_MODELS would be exceeded.
+// recently used idle model file (with every name that shares it) is unloaded when more files than
+// LOKAL_MAX_LOADED_MODELS would be loaded.
 #pragma once
 
 #include <chrono>
@@ -130,6 +131,7 @@ class ModelManager {
   private:
     struct Entry {
         std::shared_ptr<LoadedModel> model;  // null while loading
+        std::string file;                    // its weights' file, canonical; empty until known
         bool loading = false;
         std::string load_error;
         int active = 0;
@@ -141,9 +143,13 @@ class ModelManager {
     // removed or re-created, by this server or by another process (`lokal rm`). Such a model is
     // not listed, not handed out, and is unloaded once idle, so its blob's space is freed.
     bool is_stale(const LoadedModel& m) const;
-    void evict_for_new_locked();
+    // Unloads the least recently used idle files until at most max_loaded files are held (the
+    // one being loaded included); returns the models to destroy once the lock is released.
+    std::vector<std::shared_ptr<LoadedModel>> evict_for_new_locked();
     void reaper();
-    std::shared_ptr<LoadedModel> load(const std::string& name);
+    // The file a name loads; ModelNotFound when there is none.
+    std::string resolve_file(const std::string& name) const;
+    std::shared_ptr<LoadedModel> load(const std::string& name, const std::string& path);
     // The weights of `path`, loaded now unless another name holds them already.
     std::shared_ptr<LoadedWeights> weights_for(const std::string& path);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "base/test_support.h"
@@ -62,6 +63,40 @@ TEST_F(ModelManagerTest, OneLoadPerBlobEachNameKeepsItsOwnSystem) {
     EXPECT_EQ(&**e, &**f);
     EXPECT_EQ((*e)->name, "plain:latest");
     EXPECT_EQ(mm.loaded().size(), 3u);
+}
+
+// LOKAL_MAX_LOADED_MODELS counts loaded files: names created FROM one GGUF are one load, and
+// they are unloaded together, least recently used first.
+TEST_F(ModelManagerTest, MaxLoadedCountsFilesNotNames) {
+    constexpr const char* kOther = "models/tiny-llama-h64-q4_0.gguf";
+    constexpr const char* kThird = "models/tiny-llama-h64-q8_0.gguf";
+    LOKAL_REQUIRE_TESTDATA(kStories);
+    LOKAL_REQUIRE_TESTDATA(kOther);
+    LOKAL_REQUIRE_TESTDATA(kThird);
+    create("a", "FROM " + testing::testdata_path(kStories) + "\nSYSTEM a\n");
+    create("b", "FROM " + testing::testdata_path(kStories) + "\nSYSTEM b\n");
+    create("other", "FROM " + testing::testdata_path(kOther) + "\n");
+    create("third", "FROM " + testing::testdata_path(kThird) + "\n");
+    ServerModelParams p;
+    p.n_parallel = 1;
+    p.n_ctx = 64;
+    p.max_loaded = 2;
+    ModelManager mm(p);
+    auto names = [&mm] {
+        std::vector<std::string> out;
+        for (const LoadedInfo& i : mm.loaded()) out.push_back(i.name);
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    for (const char* name : {"a", "b", "other"}) mm.acquire(name, std::nullopt);
+    EXPECT_EQ(names(), (std::vector<std::string>{"a:latest", "b:latest", "other:latest"}));
+    // A third file makes room by unloading the least recently used one, with both its names.
+    mm.acquire("third", std::nullopt);
+    EXPECT_EQ(names(), (std::vector<std::string>{"other:latest", "third:latest"}));
+    // A name in use keeps its file loaded: the idle one goes instead.
+    auto busy = mm.acquire("other", std::nullopt);
+    mm.acquire("a", std::nullopt);
+    EXPECT_EQ(names(), (std::vector<std::string>{"a:latest", "other:latest"}));
 }
 
 TEST_F(ModelManagerTest, StoreNamesMatchIgnoringCase) {

@@ -7,6 +7,7 @@
 #include "server/forced_tool_call.h"
 #include "server/generation_request.h"
 #include "server/http_error.h"
+#include "server/openai_choices.h"
 #include "server/openai_wire.h"
 #include "server/prompt.h"
 #include "server/structured_output.h"
@@ -35,14 +36,6 @@ int logprobs_wanted(const json& body, bool chat) {
         throw HttpError(400, "'logprobs' must be an integer from 0 to 5", "logprobs");
     }
     return lp->get<int>();
-}
-
-void check_n(const json& body) {
-    if (const json* n = field(body, "n")) {
-        if (!n->is_number_integer() || n->get<int>() != 1) {
-            throw HttpError(400, "'n' must be 1: lokal returns one choice per request", "n");
-        }
-    }
 }
 
 GenerationRequest openai_chat_request(const LoadedModel& m, const json& body) {
@@ -82,7 +75,7 @@ void chat_completions(ServerState& state, const httplib::Request& req, httplib::
                       bool chat) {
     const json body = parse_body(req);
     const std::string model = required_string(body, "model");
-    check_n(body);
+    const int n_choices = openai_choices_wanted(body);
     auto lease = std::shared_ptr<ModelManager::Lease>(state.models.acquire(model, std::nullopt));
     LoadedModel& m = **lease;
     const int n_probs = logprobs_wanted(body, chat);
@@ -114,7 +107,6 @@ void chat_completions(ServerState& state, const httplib::Request& req, httplib::
         }
         g.format = openai_response_format(body);
     }
-    auto stream = start_completion(m, g.prompt, g.params, n_probs, g.hooks(m));
     bool include_usage = false;
     if (const json* so = field(body, "stream_options")) {
         if (!so->is_object())
@@ -122,10 +114,17 @@ void chat_completions(ServerState& state, const httplib::Request& req, httplib::
         include_usage = optional_bool(*so, "include_usage", false);
     }
     OpenAIEnvelope envelope{random_id(chat ? "chatcmpl-" : "cmpl-"), unix_now(), model, chat};
+    const bool streaming = optional_bool(body, "stream", false);
+    if (n_choices > 1) {
+        answer_openai_choices(state, req, res, m, lease,
+                              {g, n_choices, n_probs, std::move(envelope), include_usage,
+                               streaming});
+        return;
+    }
+    auto stream = start_completion(m, g.prompt, g.params, n_probs, g.hooks(m));
     auto codec = std::make_shared<OpenAICodec>(std::move(envelope), n_probs, include_usage,
                                                m.model->tokenizer());
-    drive_answer(state, req, res, model, stream, lease, g.make_output(), codec,
-                 optional_bool(body, "stream", false));
+    drive_answer(state, req, res, model, stream, lease, g.make_output(), codec, streaming);
 }
 
 void embeddings(ServerState& state, const httplib::Request& req, httplib::Response& res) {

@@ -38,12 +38,16 @@ const char* object_name(const OpenAIEnvelope& e, bool chunk) {
 
 }  // namespace
 
+json openai_usage(int prompt_tokens, int completion_tokens, int cached_tokens) {
+    return {{"prompt_tokens", prompt_tokens},
+            {"completion_tokens", completion_tokens},
+            {"total_tokens", prompt_tokens + completion_tokens},
+            {"prompt_tokens_details", {{"cached_tokens", cached_tokens}}}};
+}
+
 json openai_usage(const CompletionStream& s) {
-    const int p = s.prompt_tokens(), c = s.result().stats.generated_tokens;
-    return {{"prompt_tokens", p},
-            {"completion_tokens", c},
-            {"total_tokens", p + c},
-            {"prompt_tokens_details", {{"cached_tokens", s.result().cached_tokens}}}};
+    return openai_usage(s.prompt_tokens(), s.result().stats.generated_tokens,
+                        s.result().cached_tokens);
 }
 
 json openai_token_logprob(const tokenizer::Tokenizer& tok, const Piece& p) {
@@ -84,9 +88,9 @@ std::string openai_finish_reason(const Answer& a) {
     return finish_reason(a.stream.result().stats.reason);
 }
 
-json openai_completion(const OpenAIEnvelope& e, const Answer& a, int n_probs,
-                       const tokenizer::Tokenizer& tok) {
-    json choice = {{"index", 0}, {"finish_reason", openai_finish_reason(a)}};
+json openai_choice(const OpenAIEnvelope& e, const Answer& a, int n_probs,
+                   const tokenizer::Tokenizer& tok, int index) {
+    json choice = {{"index", index}, {"finish_reason", openai_finish_reason(a)}};
     if (n_probs >= 0 && !e.chat) {
         size_t offset = 0;
         choice["logprobs"] = openai_legacy_logprobs(tok, a.pieces, offset);
@@ -104,13 +108,23 @@ json openai_completion(const OpenAIEnvelope& e, const Answer& a, int n_probs,
     } else {
         choice["text"] = a.parsed.content;
     }
+    return choice;
+}
+
+json openai_completion(const OpenAIEnvelope& e, json choices, json usage) {
     return {{"id", e.id},
             {"object", object_name(e, false)},
             {"created", e.created},
             {"model", e.model},
             {"system_fingerprint", "lokal"},
-            {"choices", json::array({choice})},
-            {"usage", openai_usage(a.stream)}};
+            {"choices", std::move(choices)},
+            {"usage", std::move(usage)}};
+}
+
+json openai_completion(const OpenAIEnvelope& e, const Answer& a, int n_probs,
+                       const tokenizer::Tokenizer& tok) {
+    return openai_completion(e, json::array({openai_choice(e, a, n_probs, tok, 0)}),
+                             openai_usage(a.stream));
 }
 
 json openai_chunk(const OpenAIEnvelope& e, json choices) {
@@ -119,8 +133,8 @@ json openai_chunk(const OpenAIEnvelope& e, json choices) {
 }
 
 json openai_delta_choice(const OpenAIEnvelope& e, const chat::ParsedDelta& d, const json& logprobs,
-                         bool first, int& next_tool_index) {
-    json choice = {{"index", 0}, {"finish_reason", nullptr}};
+                         bool first, int& next_tool_index, int index) {
+    json choice = {{"index", index}, {"finish_reason", nullptr}};
     if (e.chat) {
         json delta = json::object();
         if (first) delta["role"] = "assistant";
@@ -154,7 +168,7 @@ std::string OpenAICodec::delta(const chat::ParsedDelta& d, const Piece& piece) {
     const bool with_logprob = n_probs_ >= 0 && piece.token >= 0;
     if (with_logprob && env_.chat) lps.push_back(openai_token_logprob(tok_, piece));
     if (!visible(d) && !with_logprob && !first_) return {};
-    json choice = openai_delta_choice(env_, d, lps, first_, next_tool_index_);
+    json choice = openai_delta_choice(env_, d, lps, first_, next_tool_index_, index_);
     if (with_logprob && !env_.chat) {
         choice["logprobs"] = openai_legacy_logprobs(tok_, {&piece, 1}, text_offset_);
     }
@@ -165,21 +179,27 @@ std::string OpenAICodec::delta(const chat::ParsedDelta& d, const Piece& piece) {
 std::string OpenAICodec::end(const Answer& tail) {
     std::string out;
     if (visible(tail.parsed)) {
-        out += event(json::array(
-            {openai_delta_choice(env_, tail.parsed, json::array(), first_, next_tool_index_)}));
+        out += event(json::array({openai_delta_choice(env_, tail.parsed, json::array(), first_,
+                                                      next_tool_index_, index_)}));
         first_ = false;
     }
     json last = {
-        {"index", 0}, {"finish_reason", openai_finish_reason(tail)}, {"logprobs", nullptr}};
+        {"index", index_}, {"finish_reason", openai_finish_reason(tail)}, {"logprobs", nullptr}};
     if (env_.chat) {
         last["delta"] = json::object();
     } else {
         last["text"] = "";
     }
     out += event(json::array({last}));
+    if (ends_response_) out += trailer(openai_usage(tail.stream));
+    return out;
+}
+
+std::string OpenAICodec::trailer(const json& usage) const {
+    std::string out;
     if (include_usage_) {
         json u = openai_chunk(env_, json::array());
-        u["usage"] = openai_usage(tail.stream);
+        u["usage"] = usage;
         out += sse(u);
     }
     return out + "data: [DONE]\n\n";

@@ -145,7 +145,7 @@ ResponsesRequest responses_request(const LoadedModel& m, const json& body,
     const bool reasoning = field(body, "reasoning") != nullptr && can_think(m);
     const json vars = {{"enable_thinking", reasoning}};
     const int n_ctx =
-        r.g.params.n_ctx > 0 || !m.scheduler ? r.g.params.n_ctx : m.scheduler->n_ctx();
+        m.scheduler ? m.scheduler->context_for(r.g.params.n_ctx) : r.g.params.n_ctx;
     FittedChat fit = fit_chat_prompt(m, messages, r.g.has_tools ? &tools : nullptr, n_ctx, false,
                                      can_think(m) ? &vars : nullptr);
     for (const auto& s : fit.prompt.stop) r.g.params.generate.stop.push_back(s);

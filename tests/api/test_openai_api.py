@@ -141,3 +141,68 @@ def test_invalid_utf8_from_the_model_is_replaced_not_fatal(server, client):
     assert "".join(c.choices[0].text for c in chunks if c.choices) == "\ufffd" * 4
     status, _ = http(server.base, "GET", "/health")
     assert status == 200
+
+
+def test_n_choices_are_sampled_independently(client):
+    msgs = [{"role": "user", "content": "Tell me a story."}]
+    kw = dict(model=MODEL, messages=msgs, max_tokens=8, temperature=1.5, seed=5, logprobs=True)
+    r = client.chat.completions.create(n=3, **kw)
+    assert [c.index for c in r.choices] == [0, 1, 2]
+    texts = [c.message.content for c in r.choices]
+    assert len(set(texts)) > 1  # each choice samples with its own seed (seed + index)
+    assert client.chat.completions.create(n=1, **kw).choices[0].message.content == texts[0]
+    assert [c.message.content for c in client.chat.completions.create(n=3, **kw).choices] == texts
+    one = client.chat.completions.create(n=1, **kw)
+    assert r.usage.prompt_tokens == one.usage.prompt_tokens  # the prompt counts once
+    assert r.usage.completion_tokens == sum(len(c.logprobs.content) for c in r.choices)
+
+    chunks = list(client.chat.completions.create(n=3, stream=True,
+                                                 stream_options={"include_usage": True}, **kw))
+    streamed = ["", "", ""]
+    finals = []
+    for ch in chunks:
+        for c in ch.choices:
+            streamed[c.index] += c.delta.content or ""
+            if c.finish_reason:
+                finals.append(c.index)
+    assert streamed == texts and sorted(finals) == [0, 1, 2]
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == r.usage.completion_tokens
+
+    greedy = client.chat.completions.create(model=MODEL, messages=msgs, max_tokens=8,
+                                            temperature=0, n=2)
+    assert greedy.choices[0].message.content == greedy.choices[1].message.content
+
+
+def cached_prompt_tokens(server):
+    text = http(server.base, "GET", "/metrics")[1]
+    line = next(l for l in text.splitlines() if l.startswith("lokal_prompt_tokens_cached_total "))
+    return int(line.split()[1])
+
+
+def test_n_choices_share_the_prompt_through_the_prefix_cache(client, server):
+    before = cached_prompt_tokens(server)
+    r = client.completions.create(model=MODEL, prompt="A purple fox jumped over seven lazy frogs",
+                                  max_tokens=4, temperature=1.0, n=3)
+    # Choices 1 and 2 start from choice 0's prompt rows: each evaluates only the last token.
+    assert cached_prompt_tokens(server) - before >= 2 * (r.usage.prompt_tokens - 1)
+
+
+def test_n_choices_on_completions(client):
+    kw = dict(model=MODEL, prompt="Once upon a time", max_tokens=6, temperature=1.5, seed=9)
+    r = client.completions.create(n=2, **kw)
+    assert [c.index for c in r.choices] == [0, 1] and all(c.text for c in r.choices)
+    parts = list(client.completions.create(n=2, stream=True, **kw))
+    streamed = ["", ""]
+    for p in parts:
+        for c in p.choices:
+            streamed[c.index] += c.text
+    assert streamed == [c.text for c in r.choices]
+    for bad in (0, 129, 1.5):
+        with pytest.raises(openai.BadRequestError):
+            client.completions.create(n=bad, **kw)
+
+
+def test_embeddings_dimensions_below_one_is_refused(client):
+    for bad in (0, -3):
+        with pytest.raises(openai.BadRequestError):
+            client.embeddings.create(model=MODEL, input="a cat", dimensions=bad)

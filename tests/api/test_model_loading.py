@@ -1,0 +1,68 @@
+"""How the server holds models in memory: a request's num_ctx beyond --ctx grows the model's
+context as Ollama's reload does (#21 item 12); LOKAL_MAX_LOADED_MODELS counts model files, not
+names."""
+import os
+import subprocess
+
+import ollama
+import pytest
+
+from conftest import LOKAL, MODEL, STORIES, TESTDATA, Server
+
+
+def context_length(client, name):
+    return next(m.context_length for m in client.ps().models if m.model == name)
+
+
+def test_num_ctx_above_the_server_context_grows_it(store):
+    s = Server(store, "--parallel", "1", "--ctx", "64", "-q")
+    try:
+        client = ollama.Client(host=s.base)
+        prompt = "Once upon a time " + "the cat sat on the mat. " * 12
+        with pytest.raises(ollama.ResponseError) as refused:
+            client.generate(model=MODEL, prompt=prompt, options={"num_predict": 4})
+        assert refused.value.status_code == 400
+        assert context_length(client, MODEL) == 64
+
+        r = client.generate(model=MODEL, prompt=prompt,
+                            options={"num_predict": 4, "num_ctx": 256, "temperature": 0})
+        assert r.done and 64 < r.prompt_eval_count < 256 and r.eval_count == 4
+        assert context_length(client, MODEL) == 256
+        # The grown context serves requests that do not ask for one, too.
+        again = client.generate(model=MODEL, prompt=prompt, options={"num_predict": 4,
+                                                                     "temperature": 0})
+        assert again.response == r.response
+
+        # More than the model was trained for is clamped to its training context, as in Ollama.
+        trained = client.show(MODEL).modelinfo["llama.context_length"]
+        assert trained > 256
+        big = client.chat(model=MODEL, messages=[{"role": "user", "content": "Hi"}],
+                          options={"num_predict": 2, "num_ctx": 10 ** 6})
+        assert big.done
+        assert context_length(client, MODEL) == trained
+    finally:
+        s.stop()
+
+
+def test_max_loaded_models_counts_files_not_names(tmp_path):
+    other = os.path.join(TESTDATA, "models", "tiny-llama-h64-q4_0.gguf")
+    if not os.path.exists(STORIES) or not os.path.exists(other):
+        pytest.skip("test models not found")
+    models = str(tmp_path / "models")
+    env = dict(os.environ, LOKAL_MODELS=models)
+    for name, source in (("a", STORIES), ("b", STORIES), ("other", other)):
+        mf = tmp_path / (name + ".Modelfile")
+        mf.write_text(f"FROM {source}\n")
+        subprocess.run([LOKAL, "create", name, "-f", str(mf)], env=env, check=True,
+                       capture_output=True)
+    s = Server(models, "--parallel", "1", "--ctx", "64", "-q",
+               env={"LOKAL_MAX_LOADED_MODELS": "2"})
+    try:
+        client = ollama.Client(host=s.base)
+        for name in ("a", "b", "other"):
+            client.generate(model=name, prompt="Once", raw=True, options={"num_predict": 1})
+        # a and b share one file: two files are loaded, within the limit of two.
+        assert sorted(m.model for m in client.ps().models) == [
+            "a:latest", "b:latest", "other:latest"]
+    finally:
+        s.stop()
