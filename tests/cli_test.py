@@ -338,6 +338,23 @@ class Commands(unittest.TestCase):
         for needle in ("llama", "layers", "5", "512 tokens", "f32"):
             self.assertIn(needle, out)
 
+    def test_show_verbose_prints_every_metadata_key_and_tensor(self):
+        plain = lokal("show", STORIES).stdout.decode()
+        self.assertNotIn("Metadata", plain)
+        for flag in ("-v", "--verbose"):
+            r = lokal("show", STORIES, flag)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = r.stdout.decode()
+            self.assertTrue(out.startswith(plain))
+            metadata = out[out.index("\nMetadata\n"):out.index("\nTensors\n")]
+            self.assertRegex(metadata, r'general\.architecture\s+"llama"')
+            self.assertRegex(metadata, r"llama\.block_count\s+5\n")
+            # The 512-entry vocabulary is abbreviated, as Ollama abbreviates long arrays.
+            self.assertRegex(metadata, r"tokenizer\.ggml\.tokens\s+\[\.\.\.\]\n")
+            tensors = out[out.index("\nTensors\n"):]
+            self.assertRegex(tensors, r"token_embd\.weight\s+f32\s+\[64, 512\]")
+            self.assertEqual(len(tensors.strip().splitlines()) - 1, 48)
+
     def test_logits_json(self):
         r = lokal("logits", STORIES, "--tokens", "1 403 407", "--all-positions", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)

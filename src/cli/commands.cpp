@@ -140,6 +140,8 @@ int run(int argc, char** argv) {
     show_cmd->add_flag("--system", show.system, "Print the stored system prompt");
     show_cmd->add_flag("--parameters", show.parameters, "Print the stored parameters");
     show_cmd->add_flag("--license", show.license, "Print the model's license");
+    show_cmd->add_flag("-v,--verbose", show.verbose,
+                       "Also print every metadata key and value and every tensor");
 
     LogitsOptions lg;
     auto* lg_cmd = app.add_subcommand("logits", "Evaluate tokens in one batch and print logits");

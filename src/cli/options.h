@@ -64,6 +64,7 @@ struct ShowOptions {
     bool system = false;         // print the stored SYSTEM
     bool parameters = false;     // print the stored PARAMETERs
     bool license = false;        // print the license (stored, else the GGUF's)
+    bool verbose = false;        // also every metadata key and every tensor
 };
 
 struct LogitsOptions {
