@@ -355,6 +355,21 @@ class Commands(unittest.TestCase):
             self.assertRegex(tensors, r"token_embd\.weight\s+f32\s+\[64, 512\]")
             self.assertEqual(len(tensors.strip().splitlines()) - 1, 48)
 
+    def test_run_accepts_nowordwrap_and_checks_keepalive(self):
+        args = ("run", STORIES, "--raw", "-p", "Once upon a time", "-n", "8", "--temperature",
+                "0")
+        plain = lokal(*args)
+        for extra in (("--nowordwrap",), ("--keepalive", "5m"), ("--keepalive", "-1"),
+                      ("--keepalive", "30"), ("--keepalive", "1h30m")):
+            r = lokal(*args, *extra)
+            self.assertEqual((r.returncode, r.stdout), (0, plain.stdout), (extra, r.stderr))
+        r = lokal(*args, "--keepalive", "soon")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"is not a duration", r.stderr)
+        helptext = lokal("run", "--help").stdout.decode()
+        self.assertIn("--nowordwrap", helptext)
+        self.assertIn("there is no server to keep it", " ".join(helptext.split()))
+
     def test_logits_json(self):
         r = lokal("logits", STORIES, "--tokens", "1 403 407", "--all-positions", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -43,6 +43,8 @@ struct RunOptions {
     int logprobs = -1;                   // -1: none; 0: the chosen tokens'; n: also the top n
     std::string think;                   // --think: "true", "false", or an effort; empty: not given
     bool hide_thinking = false;          // --hidethinking: think, but print only the answer
+    bool no_word_wrap = false;           // --nowordwrap: accepted; lokal does not wrap
+    std::string keep_alive;              // --keepalive: checked; run loads in-process
     // Options the user gave on the command line; a stored model's Modelfile PARAMETERs fill in
     // the others.
     std::set<std::string> given;
