@@ -370,6 +370,27 @@ class Commands(unittest.TestCase):
         self.assertIn("--nowordwrap", helptext)
         self.assertIn("there is no server to keep it", " ".join(helptext.split()))
 
+    def test_run_starts_the_chat_from_the_stored_messages(self):
+        # MESSAGE lines are the conversation's start, sent as history: this template joins the
+        # messages into the story's opening, so the greedy answer is the raw one's.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, LOKAL_MODELS=os.path.join(tmp, "models"))
+            mf = os.path.join(tmp, "Modelfile")
+            with open(mf, "w") as f:
+                f.write(f'FROM {os.path.abspath(STORIES)}\n'
+                        'TEMPLATE """{{ range .Messages }}{{ .Content }}{{ end }}"""\n'
+                        'MESSAGE user Once upon a time\n'
+                        'MESSAGE assistant """, there was"""\n')
+            self.assertEqual(lokal("create", "told:1", "-f", mf, env=env).returncode, 0)
+            stored = lokal("run", "told:1", "-p", " a", "-n", "12", "--temperature", "0", "-v",
+                           env=env)
+            raw = lokal("run", STORIES, "--raw", "-p", "Once upon a time, there was a", "-n",
+                        "12", "--temperature", "0", "-v")
+            self.assertEqual(stored.returncode, 0, stored.stderr)
+            self.assertEqual(stored.stdout, raw.stdout)
+            prompt_tokens = lambda r: int(re.search(rb"prompt: (\d+) tokens", r.stderr).group(1))
+            self.assertEqual(prompt_tokens(stored), prompt_tokens(raw))
+
     def test_logits_json(self):
         r = lokal("logits", STORIES, "--tokens", "1 403 407", "--all-positions", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -578,6 +599,22 @@ class Repl(unittest.TestCase):
         self.assertIn("'x' is not an integer", t.command("/set parameter top_k x"))
         shown = t.command("/show parameters")
         self.assertRegex(shown, r"num_predict\s+3")
+
+    def test_repl_shows_and_continues_the_stored_messages(self):
+        path = os.path.join(self.tmp.name, "Modelfile")
+        with open(path, "w") as f:
+            f.write(f'FROM {os.path.abspath(STORIES)}\n'
+                    'TEMPLATE """{{ range .Messages }}{{ .Content }}{{ end }}"""\n'
+                    'MESSAGE user Once upon a time\nMESSAGE assistant """, there was"""\n')
+        self.assertEqual(lokal("create", "told:1", "-f", path, env=self.env).returncode, 0)
+        t = self.start("told:1", "--temperature", "0", "-n", "12")
+        # The start consumed the first ">>> ": the replayed user message follows it.
+        shown = t.expect(t.PROMPT)
+        self.assertEqual(shown.strip().splitlines()[:2], ["Once upon a time", ", there was"])
+        answer = t.command(" a")
+        raw = lokal("run", STORIES, "--raw", "-p", "Once upon a time, there was a", "-n", "12",
+                    "--temperature", "0")
+        self.assertEqual(answer.strip().removesuffix(">>>").strip(), raw.stdout.decode().strip())
 
     def test_repl_show_info_system_and_help(self):
         t = self.start(STORIES, "--raw")

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lokal::kernels {
@@ -45,6 +46,8 @@ struct RunOptions {
     bool hide_thinking = false;          // --hidethinking: think, but print only the answer
     bool no_word_wrap = false;           // --nowordwrap: accepted; lokal does not wrap
     std::string keep_alive;              // --keepalive: checked; run loads in-process
+    // A stored model's MESSAGEs (role, content): the conversation the chat starts from.
+    std::vector<std::pair<std::string, std::string>> history;
     // Options the user gave on the command line; a stored model's Modelfile PARAMETERs fill in
     // the others.
     std::set<std::string> given;
