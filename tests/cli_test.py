@@ -338,6 +338,59 @@ class Commands(unittest.TestCase):
         for needle in ("llama", "layers", "5", "512 tokens", "f32"):
             self.assertIn(needle, out)
 
+    def test_show_verbose_prints_every_metadata_key_and_tensor(self):
+        plain = lokal("show", STORIES).stdout.decode()
+        self.assertNotIn("Metadata", plain)
+        for flag in ("-v", "--verbose"):
+            r = lokal("show", STORIES, flag)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = r.stdout.decode()
+            self.assertTrue(out.startswith(plain))
+            metadata = out[out.index("\nMetadata\n"):out.index("\nTensors\n")]
+            self.assertRegex(metadata, r'general\.architecture\s+"llama"')
+            self.assertRegex(metadata, r"llama\.block_count\s+5\n")
+            # The 512-entry vocabulary is abbreviated, as Ollama abbreviates long arrays.
+            self.assertRegex(metadata, r"tokenizer\.ggml\.tokens\s+\[\.\.\.\]\n")
+            tensors = out[out.index("\nTensors\n"):]
+            self.assertRegex(tensors, r"token_embd\.weight\s+f32\s+\[64, 512\]")
+            self.assertEqual(len(tensors.strip().splitlines()) - 1, 48)
+
+    def test_run_accepts_nowordwrap_and_checks_keepalive(self):
+        args = ("run", STORIES, "--raw", "-p", "Once upon a time", "-n", "8", "--temperature",
+                "0")
+        plain = lokal(*args)
+        for extra in (("--nowordwrap",), ("--keepalive", "5m"), ("--keepalive", "-1"),
+                      ("--keepalive", "30"), ("--keepalive", "1h30m")):
+            r = lokal(*args, *extra)
+            self.assertEqual((r.returncode, r.stdout), (0, plain.stdout), (extra, r.stderr))
+        r = lokal(*args, "--keepalive", "soon")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"is not a duration", r.stderr)
+        helptext = lokal("run", "--help").stdout.decode()
+        self.assertIn("--nowordwrap", helptext)
+        self.assertIn("there is no server to keep it", " ".join(helptext.split()))
+
+    def test_run_starts_the_chat_from_the_stored_messages(self):
+        # MESSAGE lines are the conversation's start, sent as history: this template joins the
+        # messages into the story's opening, so the greedy answer is the raw one's.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, LOKAL_MODELS=os.path.join(tmp, "models"))
+            mf = os.path.join(tmp, "Modelfile")
+            with open(mf, "w") as f:
+                f.write(f'FROM {os.path.abspath(STORIES)}\n'
+                        'TEMPLATE """{{ range .Messages }}{{ .Content }}{{ end }}"""\n'
+                        'MESSAGE user Once upon a time\n'
+                        'MESSAGE assistant """, there was"""\n')
+            self.assertEqual(lokal("create", "told:1", "-f", mf, env=env).returncode, 0)
+            stored = lokal("run", "told:1", "-p", " a", "-n", "12", "--temperature", "0", "-v",
+                           env=env)
+            raw = lokal("run", STORIES, "--raw", "-p", "Once upon a time, there was a", "-n",
+                        "12", "--temperature", "0", "-v")
+            self.assertEqual(stored.returncode, 0, stored.stderr)
+            self.assertEqual(stored.stdout, raw.stdout)
+            prompt_tokens = lambda r: int(re.search(rb"prompt: (\d+) tokens", r.stderr).group(1))
+            self.assertEqual(prompt_tokens(stored), prompt_tokens(raw))
+
     def test_logits_json(self):
         r = lokal("logits", STORIES, "--tokens", "1 403 407", "--all-positions", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -546,6 +599,22 @@ class Repl(unittest.TestCase):
         self.assertIn("'x' is not an integer", t.command("/set parameter top_k x"))
         shown = t.command("/show parameters")
         self.assertRegex(shown, r"num_predict\s+3")
+
+    def test_repl_shows_and_continues_the_stored_messages(self):
+        path = os.path.join(self.tmp.name, "Modelfile")
+        with open(path, "w") as f:
+            f.write(f'FROM {os.path.abspath(STORIES)}\n'
+                    'TEMPLATE """{{ range .Messages }}{{ .Content }}{{ end }}"""\n'
+                    'MESSAGE user Once upon a time\nMESSAGE assistant """, there was"""\n')
+        self.assertEqual(lokal("create", "told:1", "-f", path, env=self.env).returncode, 0)
+        t = self.start("told:1", "--temperature", "0", "-n", "12")
+        # The start consumed the first ">>> ": the replayed user message follows it.
+        shown = t.expect(t.PROMPT)
+        self.assertEqual(shown.strip().splitlines()[:2], ["Once upon a time", ", there was"])
+        answer = t.command(" a")
+        raw = lokal("run", STORIES, "--raw", "-p", "Once upon a time, there was a", "-n", "12",
+                    "--temperature", "0")
+        self.assertEqual(answer.strip().removesuffix(">>>").strip(), raw.stdout.decode().strip())
 
     def test_repl_show_info_system_and_help(self):
         t = self.start(STORIES, "--raw")

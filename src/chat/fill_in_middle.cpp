@@ -73,4 +73,50 @@ std::vector<int32_t> fim_prompt(const tokenizer::Tokenizer& tok, const FimTokens
     return out;
 }
 
+std::optional<FimRepoTokens> find_fim_repo_tokens(const tokenizer::Tokenizer& tok,
+                                                  const gguf::File& file) {
+    const int32_t n = tok.n_vocab();
+    auto id = [&](const char* key, const char* text) -> int32_t {
+        const int64_t v = file.get_int(key).value_or(-1);
+        if (v >= 0 && v < n) return (int32_t)v;
+        return tok.find_token(text).value_or(-1);
+    };
+    const FimRepoTokens r{id("tokenizer.ggml.fim_rep_token_id", "<|repo_name|>"),
+                          id("tokenizer.ggml.fim_sep_token_id", "<|file_sep|>")};
+    if (r.repo < 0 || r.file_sep < 0) return std::nullopt;
+    return r;
+}
+
+std::vector<int32_t> infill_prompt(const tokenizer::Tokenizer& tok, const FimTokens& fim,
+                                   const std::optional<FimRepoTokens>& repo,
+                                   const InfillInput& in) {
+    std::vector<int32_t> out;
+    auto text = [&](std::string_view s) {
+        for (int32_t t : tok.encode(s, false, false)) out.push_back(t);
+    };
+    if (tok.add_bos() && tok.bos() >= 0) out.push_back(tok.bos());
+    if (!in.context.empty()) {
+        if (repo) {
+            // The names follow llama-server's layout, so a model sees the same prompt there.
+            out.push_back(repo->repo);
+            text("myproject\n");
+            for (const FimContextFile& f : in.context) {
+                out.push_back(repo->file_sep);
+                text(f.filename + "\n" + f.text);
+            }
+            out.push_back(repo->file_sep);
+            text("filename\n");
+        } else {
+            for (const FimContextFile& f : in.context) text(f.text);
+        }
+    }
+    out.push_back(fim.prefix);
+    text(in.prefix);
+    out.push_back(fim.suffix);
+    text(in.suffix);
+    out.push_back(fim.middle);
+    text(in.middle_start);
+    return out;
+}
+
 }  // namespace lokal::chat

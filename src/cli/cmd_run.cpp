@@ -26,7 +26,7 @@ std::string read_all_stdin() {
     return ss.str();
 }
 
-// A stored model's Modelfile (PARAMETER, SYSTEM) supplies what the command line left unset.
+// A stored model's Modelfile (PARAMETER, SYSTEM, MESSAGE) supplies what the command line left unset.
 void apply_stored_defaults(RunOptions& o) {
     const StoredModelDefaults d = stored_model_defaults(o.model);
     const nlohmann::json& p = d.parameters;
@@ -52,6 +52,10 @@ void apply_stored_defaults(RunOptions& o) {
         }
     }
     if (d.system && unset("--system")) o.system = *d.system;
+    o.history.clear();
+    for (const auto& m : d.messages) {
+        o.history.emplace_back(m["role"].get<std::string>(), m["content"].get<std::string>());
+    }
 }
 
 }  // namespace

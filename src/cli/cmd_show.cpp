@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include "store/reference.h"
 #include "store/resolve.h"
 #include "store/store.h"
+#include "tensor/dtype.h"
 
 namespace lokal::cli {
 namespace {
@@ -76,6 +79,66 @@ void show_stored_layers(const std::string& name) {
             int shown = 0;
             while (std::getline(lines, line) && shown++ < 20) std::printf("  %s\n", line.c_str());
         }
+    }
+}
+
+// Arrays longer than this print as [...], as `ollama show -v` prints them (vocabularies, merges).
+constexpr size_t kArrayShown = 16;
+
+// A string or number as JSON writes it; bytes that are not UTF-8 become U+FFFD.
+template <typename T>
+std::string json_text(const T& x) {
+    return nlohmann::json(x).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The shortest text that reads back as the same float32 (1e-05, not 9.999999747378752e-06).
+std::string float32_text(double x) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, (float)x);
+    return std::string(buf, r.ptr);
+}
+
+std::string metadata_text(const gguf::Value& v) {
+    using gguf::ValueType;
+    if (v.type == ValueType::STRING) return json_text(v.str);
+    if (v.type == ValueType::BOOL) return v.i ? "true" : "false";
+    if (v.is_integer()) {
+        return v.type == ValueType::UINT64 ? std::to_string((uint64_t)v.i) : std::to_string(v.i);
+    }
+    if (v.type == ValueType::FLOAT32) return float32_text(v.f);
+    if (v.is_float()) return json_text(v.f);
+    if (v.array_size() > kArrayShown) return "[...]";
+    std::string out = "[";
+    for (size_t k = 0; k < v.array_size(); ++k) {
+        if (k) out += " ";
+        if (!v.strings.empty()) {
+            out += json_text(v.strings[k]);
+        } else if (!v.ints.empty()) {
+            out += std::to_string(v.ints[k]);
+        } else if (!v.floats.empty()) {
+            out += v.elem_type == ValueType::FLOAT32 ? float32_text(v.floats[k])
+                                                     : json_text(v.floats[k]);
+        } else {
+            out += metadata_text(v.arrays[k]);
+        }
+    }
+    return out + "]";
+}
+
+// -v: every metadata key with its value, then every tensor's type and shape.
+void show_metadata_and_tensors(const gguf::File& f) {
+    size_t width = 0;
+    for (const auto& [key, value] : f.metadata()) width = std::max(width, key.size());
+    std::printf("\nMetadata\n");
+    for (const auto& [key, value] : f.metadata()) {
+        std::printf("  %-*s %s\n", (int)width, key.c_str(), metadata_text(value).c_str());
+    }
+    width = 0;
+    for (const auto& t : f.tensors()) width = std::max(width, t.name.size());
+    std::printf("\nTensors\n");
+    for (const auto& t : f.tensors()) {
+        std::printf("  %-*s %-6s %s\n", (int)width, t.name.c_str(),
+                    std::string(dtype_name(t.type)).c_str(), t.shape_string().c_str());
     }
 }
 
@@ -158,6 +221,7 @@ int show_command(const ShowOptions& o) {
     row("GGUF version", std::to_string(f.version()));
     row("file size", human_bytes((double)f.size()));
     if (stored) show_stored_layers(o.model);
+    if (o.verbose) show_metadata_and_tensors(f);
     return 0;
 }
 

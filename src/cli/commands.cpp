@@ -10,6 +10,7 @@
 #include "cli/cmd_store.h"
 #include "cli/options.h"
 #include "kernels/cpu/kv_cache.h"
+#include "server/request_options.h"
 #include "server/server.h"
 
 namespace lokal::cli {
@@ -25,6 +26,19 @@ const CLI::Validator kNotNegative(
         }
     },
     "NONNEGATIVE");
+
+// --keepalive: a duration as Ollama's keep_alive takes it ("5m", "30s", "1h30m", "-1", seconds).
+const CLI::Validator kDuration(
+    [](std::string& value) {
+        try {
+            server::parse_keep_alive(nlohmann::ordered_json{{"keep_alive", value}});
+            return std::string();
+        } catch (const std::exception&) {
+            return "is not a duration (e.g. 5m, 30s, 1h, -1 for ever, or seconds): '" + value +
+                   "'";
+        }
+    },
+    "DURATION");
 
 }  // namespace
 
@@ -118,6 +132,13 @@ int run(int argc, char** argv) {
                       "(--think=false asks it not to; high/medium/low for effort levels)");
     run_cmd->add_flag("--hidethinking", run.hide_thinking,
                       "Think (as --think) but print only the answer");
+    run_cmd->add_flag("--nowordwrap", run.no_word_wrap,
+                      "Do not wrap long lines (accepted for Ollama's CLI; lokal never wraps)");
+    run_cmd->add_option("--keepalive", run.keep_alive,
+                        "How long the model stays loaded after the run, as Ollama's (5m, 30s, "
+                        "1h, -1); checked, but the model is loaded in this process and leaves "
+                        "with it: there is no server to keep it")
+        ->check(kDuration);
     run_cmd->add_option("--logprobs", run.logprobs,
                         "Print each token's log-probability and the N most likely alternatives "
                         "to stderr (0: just the chosen token's)");
@@ -140,6 +161,8 @@ int run(int argc, char** argv) {
     show_cmd->add_flag("--system", show.system, "Print the stored system prompt");
     show_cmd->add_flag("--parameters", show.parameters, "Print the stored parameters");
     show_cmd->add_flag("--license", show.license, "Print the model's license");
+    show_cmd->add_flag("-v,--verbose", show.verbose,
+                       "Also print every metadata key and value and every tensor");
 
     LogitsOptions lg;
     auto* lg_cmd = app.add_subcommand("logits", "Evaluate tokens in one batch and print logits");

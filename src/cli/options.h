@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lokal::kernels {
@@ -43,6 +44,10 @@ struct RunOptions {
     int logprobs = -1;                   // -1: none; 0: the chosen tokens'; n: also the top n
     std::string think;                   // --think: "true", "false", or an effort; empty: not given
     bool hide_thinking = false;          // --hidethinking: think, but print only the answer
+    bool no_word_wrap = false;           // --nowordwrap: accepted; lokal does not wrap
+    std::string keep_alive;              // --keepalive: checked; run loads in-process
+    // A stored model's MESSAGEs (role, content): the conversation the chat starts from.
+    std::vector<std::pair<std::string, std::string>> history;
     // Options the user gave on the command line; a stored model's Modelfile PARAMETERs fill in
     // the others.
     std::set<std::string> given;
@@ -64,6 +69,7 @@ struct ShowOptions {
     bool system = false;         // print the stored SYSTEM
     bool parameters = false;     // print the stored PARAMETERs
     bool license = false;        // print the license (stored, else the GGUF's)
+    bool verbose = false;        // also every metadata key and every tensor
 };
 
 struct LogitsOptions {

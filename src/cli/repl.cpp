@@ -56,6 +56,18 @@ void answer(ReplState& st, const std::string& message) {
     g_interrupted.store(false);
 }
 
+// The stored MESSAGEs the chat starts from, shown as if they had been typed and answered, as
+// Ollama shows them.
+void show_history(const RunOptions& o) {
+    for (const auto& [role, content] : o.history) {
+        if (role == "user") {
+            write_out(">>> " + content + "\n");
+        } else if (role == "assistant") {
+            write_out(content + "\n\n");
+        }
+    }
+}
+
 }  // namespace
 
 int run_repl(const RunOptions& cli, const RunOptions& o, ModelLease lease,
@@ -69,6 +81,7 @@ int run_repl(const RunOptions& cli, const RunOptions& o, ModelLease lease,
                  "Chatting with %s. Type /? for help, /bye or Ctrl+D to exit, \"\"\" for "
                  "multi-line input.\n",
                  name.empty() ? o.model.c_str() : name.c_str());
+    if (!st.session->raw()) show_history(st.options);
     while (const std::optional<std::string> entry = read_entry(reader)) {
         reader.remember(*entry);
         if (entry->starts_with('/')) {

@@ -150,6 +150,9 @@ Session::Session(server::LoadedModel& m, const RunOptions& o)
         throw Error("'" + o.model + "' does not support thinking; run it without --think");
     }
     clear();
+    for (const auto& [role, content] : o.history) {
+        messages_.push_back({{"role", role}, {"content", content}});
+    }
 }
 
 engine::SequenceResult Session::answer(const std::string& user_text) {

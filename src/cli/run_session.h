@@ -34,11 +34,13 @@ void print_stats(const engine::GenerateStats& s, int n_threads);
 // (the REPL's /set parameter) apply to the next answer.
 class Session {
   public:
+    // The conversation starts with the system prompt and the stored MESSAGEs (o.history).
     Session(server::LoadedModel& m, const RunOptions& o);
 
     // Runs one turn, printing the answer as it comes; Ctrl-C (g_interrupted) stops it.
     engine::SequenceResult answer(const std::string& user_text);
-    // Forgets the conversation; it starts again from the system prompt, if any.
+    // Forgets the conversation, the stored MESSAGEs too (as Ollama's /clear); it starts again
+    // from the system prompt, if any.
     void clear();
     // Re-reads --format/--grammar from the options.
     void update_format();

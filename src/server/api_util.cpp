@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "chat/prompt.h"
 #include "server/http_error.h"
+#include "server/llama_server_wire.h"
 
 namespace lokal::server {
 
@@ -36,6 +37,8 @@ void send_error(const httplib::Request& req, httplib::Response& res, int status,
                            : status >= 500 ? "api_error"
                                            : "invalid_request_error";
         j = {{"type", "error"}, {"error", {{"type", type}, {"message", message}}}};
+    } else if (req.path == "/infill") {
+        j = llama_server_error(status, message);
     } else if (req.path.starts_with("/v1/")) {
         const char* type = status == 401   ? "authentication_error"
                            : status == 404 ? "not_found_error"

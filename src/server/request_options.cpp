@@ -199,6 +199,23 @@ GenerationParams anthropic_params(const json& model_params, const json& body) {
     return p;
 }
 
+GenerationParams llama_server_params(const json& model_params, const json& body) {
+    GenerationParams p = defaults(model_params);
+    // llama-server's sampling fields carry Ollama's option names, except n_predict.
+    json options = json::object();
+    for (const char* key : {"temperature", "top_k", "top_p", "min_p", "typical_p", "repeat_penalty",
+                            "repeat_last_n", "presence_penalty", "frequency_penalty", "seed",
+                            "stop"}) {
+        if (const json* v = field(body, key)) options[key] = *v;
+    }
+    apply_ollama(p, options, "");
+    if (const json* v = field(body, "n_predict")) {
+        const int64_t n = integer(*v, "n_predict", -1, 1 << 30);
+        p.generate.max_tokens = n < 0 ? -1 : (int)n;
+    }
+    return p;
+}
+
 std::optional<double> parse_keep_alive(const json& body) {
     const json* v = field(body, "keep_alive");
     if (!v) return std::nullopt;

@@ -35,6 +35,12 @@ GenerationParams openai_params(const nlohmann::ordered_json& model_params,
 GenerationParams anthropic_params(const nlohmann::ordered_json& model_params,
                                   const nlohmann::ordered_json& body);
 
+// The same defaults and stored PARAMETERs, then llama-server's fields (n_predict, temperature,
+// top_k, top_p, min_p, typical_p, repeat_penalty, repeat_last_n, presence_penalty,
+// frequency_penalty, seed, stop).
+GenerationParams llama_server_params(const nlohmann::ordered_json& model_params,
+                                     const nlohmann::ordered_json& body);
+
 // keep_alive as Ollama accepts it: seconds as a number, or a duration string ("5m", "1h30m",
 // "10s", "-1"); nullopt when absent. Negative means forever.
 std::optional<double> parse_keep_alive(const nlohmann::ordered_json& body);

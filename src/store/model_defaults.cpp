@@ -33,6 +33,17 @@ StoredModelDefaults stored_model_defaults(const std::string& name_or_path) {
         auto j = nlohmann::json::parse(*params, nullptr, false);
         if (j.is_object()) d.parameters = std::move(j);
     }
+    if (auto msgs = read(media::kMessages)) {
+        auto j = nlohmann::json::parse(*msgs, nullptr, false);
+        if (j.is_array()) {
+            for (const auto& msg : j) {
+                if (msg.is_object() && msg.contains("role") && msg["role"].is_string() &&
+                    msg.contains("content") && msg["content"].is_string()) {
+                    d.messages.push_back({{"role", msg["role"]}, {"content", msg["content"]}});
+                }
+            }
+        }
+    }
     d.system = read(media::kSystem);
     d.template_text = read(media::kTemplate);
     return d;

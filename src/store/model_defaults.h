@@ -1,5 +1,5 @@
 // What a stored model brings besides its weights: the Modelfile's PARAMETERs (as Ollama's
-// params JSON), SYSTEM and TEMPLATE.
+// params JSON), SYSTEM, TEMPLATE and MESSAGEs.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -12,6 +12,8 @@ struct StoredModelDefaults {
     nlohmann::json parameters = nlohmann::json::object();
     std::optional<std::string> system;
     std::optional<std::string> template_text;
+    // MESSAGE lines: the conversation a chat starts with, [{"role", "content"}, ...].
+    nlohmann::json messages = nlohmann::json::array();
 };
 
 // Empty for a file path, a name the store lacks, or a model without them.

@@ -134,9 +134,10 @@ Modelfile parse_modelfile(std::string_view text) {
         for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         std::string arg = trim(std::string_view(line).substr(sp));
         const int start_line = line_no;
-        if (arg.starts_with("\"\"\"")) {
-            // A triple-quoted block, possibly over several lines.
-            std::string body = arg.substr(3);
+        // A triple-quoted block, possibly over several lines: the whole argument, or a MESSAGE's
+        // text after its role.
+        auto read_block = [&](const std::string& opened) {
+            std::string body = opened.substr(3);
             size_t close = body.find("\"\"\"");
             while (close == std::string::npos) {
                 if (pos >= text.size()) {
@@ -153,7 +154,10 @@ Modelfile parse_modelfile(std::string_view text) {
             if (!trim(std::string_view(body).substr(close + 3)).empty()) {
                 fail(line_no, upper, "unexpected text after the closing \"\"\"");
             }
-            arg = body.substr(0, close);
+            return body.substr(0, close);
+        };
+        if (arg.starts_with("\"\"\"")) {
+            arg = read_block(arg);
         } else if (directive != "parameter" && directive != "message") {
             arg = unquote(arg);
         }
@@ -193,7 +197,9 @@ Modelfile parse_modelfile(std::string_view text) {
                 fail(start_line, upper,
                      "role must be system, user or assistant, not '" + role + "'");
             }
-            mf.messages.emplace_back(role, unquote(trim(std::string_view(arg).substr(s2))));
+            const std::string content = trim(std::string_view(arg).substr(s2));
+            mf.messages.emplace_back(role, content.starts_with("\"\"\"") ? read_block(content)
+                                                                      : unquote(content));
         } else {
             fail(start_line, "", "unknown directive '" + line.substr(0, sp) + "'");
         }

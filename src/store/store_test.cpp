@@ -282,13 +282,18 @@ TEST(Modelfile, Parses) {
         "SYSTEM \"\"\"line one\n"
         "line two\"\"\"\n"
         "MESSAGE user hi there\n"
+        "MESSAGE assistant \"\"\"hello,\n"
+        "  friend\"\"\"\n"
+        "MESSAGE user \"quoted\"\n"
         "LICENSE MIT\n");
     EXPECT_EQ(mf.from, "gemma3:270m");
     ASSERT_EQ(mf.parameters.size(), 3u);
     EXPECT_EQ(mf.parameters[2].second, "<end>");
     EXPECT_EQ(*mf.system, "line one\nline two");
-    ASSERT_EQ(mf.messages.size(), 1u);
+    ASSERT_EQ(mf.messages.size(), 3u);
     EXPECT_EQ(mf.messages[0].second, "hi there");
+    EXPECT_EQ(mf.messages[1], std::make_pair(std::string("assistant"), std::string("hello,\n  friend")));
+    EXPECT_EQ(mf.messages[2].second, "quoted");
     EXPECT_EQ(*mf.license, "MIT");
     EXPECT_EQ(params_json(mf.parameters), R"({"num_ctx":4096,"stop":["<end>"],"temperature":0.7})");
 }
