@@ -560,6 +560,9 @@ class StoreTest(unittest.TestCase):
         return f"{self.base.removeprefix('http://')}/me/{model}:{tag}"
 
     def create_local(self, name):
+        """Creates `name` from the GGUF, which the registry then does not have yet."""
+        self.reg.blobs.pop(self.digest)
+        self.reg.manifests.clear()
         src = os.path.join(self.tmp, "m.gguf")
         with open(src, "wb") as f:
             f.write(self.gguf)
@@ -567,8 +570,8 @@ class StoreTest(unittest.TestCase):
         with open(mf, "w") as f:
             f.write("FROM ./m.gguf\nSYSTEM Be brief.\nPARAMETER temperature 0\n")
         self.ok("create", "-q", name, "-f", mf)
-        with open(os.path.join(self.models, "manifests", *name.replace(":", "/").split("/")),
-                  "rb") as f:
+        repo, _, tag = name.rpartition(":")
+        with open(os.path.join(self.models, "manifests", *repo.split("/"), tag), "rb") as f:
             return json.loads(f.read())
 
     def snapshot(self, root=None):
