@@ -298,7 +298,7 @@ HttpBody string_body(std::string data) {
     b.make_reader = [shared]() -> BodyReader {
         return [shared, off = size_t{0}](char* buf, size_t cap) mutable {
             size_t n = std::min(cap, shared->size() - off);
-            std::memcpy(buf, shared->data() + off, n);
+            std::copy_n(shared->data() + off, n, buf);
             off += n;
             return n;
         };
