@@ -108,9 +108,10 @@ void push_blob(const Store& store, const Layer& layer, const Target& t, Registry
     // resumed part way.
     HttpResult last;
     for (int attempt = 1;; ++attempt) {
-        HttpResult start = auth.send("POST", t.repo + "/blobs/uploads/", {}, HttpBody{});
+        const std::string uploads = t.repo + "/blobs/uploads/";
+        HttpResult start = auth.send("POST", uploads, {}, HttpBody{});
         if (start.ok()) {
-            std::string location = resolve_url(t.base + "/", start.location);
+            std::string location = resolve_url(uploads, start.location);
             if (start.location.empty() || location.empty()) {
                 throw Error(t.where() + " started an upload of " + layer.digest +
                                 " without a usable Location",
