@@ -25,7 +25,8 @@ Push (the OCI distribution upload flow): HEAD /v2/<ns>/<model>/blobs/<digest>; P
 <location>&digest=<digest> stores the body when its sha256 matches (else 400 DIGEST_INVALID);
 PUT /v2/<ns>/<model>/manifests/<tag> stores a manifest whose blobs are all present (else 400
 MANIFEST_BLOB_UNKNOWN), so a later pull gets it. uploads[digest] counts stored uploads,
-upload_posts the upload sessions started; corrupt_upload (digests) flips a byte of a received
+upload_posts the upload sessions started; upload_host (e.g. "localhost") makes the Location
+absolute on another origin, which must never receive the registry token; corrupt_upload (digests) flips a byte of a received
 body (a wrong-digest upload). With require_auth, writes need a push token: the token server
 issues `token`+"-push" when the scope asks for push, and the challenge of a write names
 "<repo>:push,pull". fail_500 applies to every method.
@@ -84,6 +85,7 @@ class Registry:
         self.sessions = {}  # uuid -> repository
         self.corrupt_upload = set()
         self.manifest_types = []  # Content-Type of each manifest PUT
+        self.upload_host = None  # upload Locations on this host (another origin), unauthenticated
         self.lock = threading.Lock()
         self.stalled = threading.Event()  # set when a stalled response has sent its half
         self.released = threading.Event()
@@ -171,7 +173,10 @@ class Registry:
                     registry.upload_posts += 1
                     registry.sessions[uid] = m.group(1)
                 self.send_response(202)
-                self.send_header("Location", f"/upload/{uid}?_state=x")
+                loc = f"/upload/{uid}?_state=x"
+                if registry.upload_host:
+                    loc = f"http://{registry.upload_host}:{self.server.server_address[1]}" + loc
+                self.send_header("Location", loc)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -180,7 +185,10 @@ class Registry:
                 if self.injected_500():
                     return
                 url = urllib.parse.urlparse(self.path)
-                if not self.authorized(write=True):
+                # Uploads elsewhere (upload_host) are authorised by their URL alone, like signed
+                # URLs to storage.
+                elsewhere = registry.upload_host and url.path.startswith("/upload/")
+                if not elsewhere and not self.authorized(write=True):
                     return
                 m = re.fullmatch(r"/upload/([^/]+)", url.path)
                 if m:

@@ -664,6 +664,15 @@ class StoreTest(unittest.TestCase):
         writes = [a for p, _, a in self.reg.requests if p.startswith(("/upload/", "/v2/me"))]
         self.assertEqual(writes[0], None)
         self.assertTrue(all(a == f"Bearer {self.reg.token}-push" for a in writes[1:]), writes)
+        # Upload locations on another origin (storage) never get the registry's token.
+        self.reg.blobs = {}
+        self.reg.upload_host = "localhost"
+        self.reg.requests.clear()
+        self.ok("push", "-q", "--insecure", name)
+        uploads = [a for p, _, a in self.reg.requests if p.startswith("/upload/")]
+        self.assertTrue(uploads)
+        self.assertEqual([a for a in uploads if a], [])
+        self.assertIn(self.digest, self.reg.blobs)
         # A token server that refuses: a clear error, nothing in the registry.
         self.reg.deny_token = True
         self.reg.manifests.clear()
