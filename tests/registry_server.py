@@ -20,6 +20,17 @@ served[digest] counts the body bytes actually sent; requests lists (path, Range,
 ranged lists (key, start, end, bytes sent) per ranged body; max_active is the most blob bodies
 sent at once.
 
+Push (the OCI distribution upload flow): HEAD /v2/<ns>/<model>/blobs/<digest>; POST
+/v2/<ns>/<model>/blobs/uploads/ answers 202 with a Location (/upload/<uuid>?_state=x); PUT
+<location>&digest=<digest> stores the body when its sha256 matches (else 400 DIGEST_INVALID);
+PUT /v2/<ns>/<model>/manifests/<tag> stores a manifest whose blobs are all present (else 400
+MANIFEST_BLOB_UNKNOWN), so a later pull gets it. uploads[digest] counts stored uploads,
+upload_posts the upload sessions started; upload_host (e.g. "localhost") makes the Location
+absolute on another origin, which must never receive the registry token; corrupt_upload (digests) flips a byte of a received
+body (a wrong-digest upload). With require_auth, writes need a push token: the token server
+issues `token`+"-push" when the scope asks for push, and the challenge of a write names
+"<repo>:push,pull". fail_500 applies to every method.
+
 Run alone: python3 tests/registry_server.py MODEL.gguf [NAME[:TAG]] prints the base URL.
 """
 import collections
@@ -69,6 +80,12 @@ class Registry:
         self.max_active = 0
         self.served = collections.Counter()
         self.requests = []
+        self.uploads = collections.Counter()
+        self.upload_posts = 0
+        self.sessions = {}  # uuid -> repository
+        self.corrupt_upload = set()
+        self.manifest_types = []  # Content-Type of each manifest PUT
+        self.upload_host = None  # upload Locations on this host (another origin), unauthenticated
         self.lock = threading.Lock()
         self.stalled = threading.Event()  # set when a stalled response has sent its half
         self.released = threading.Event()
@@ -104,19 +121,121 @@ class Registry:
             def log_message(self, *args):
                 pass
 
-            def do_GET(self):
-                auth = self.headers.get("Authorization")
+            def injected_500(self):
                 with registry.lock:
-                    registry.requests.append((self.path, self.headers.get("Range"), auth))
+                    registry.requests.append((self.path, self.headers.get("Range"),
+                                              self.headers.get("Authorization")))
                     for key, n in list(registry.fail_500.items()):
                         if key in self.path and n > 0:
                             registry.fail_500[key] = n - 1
-                            return self.plain(500, b"injected failure")
+                            self.plain(500, b'{"errors":[{"code":"UNKNOWN",'
+                                            b'"message":"injected failure"}]}')
+                            return True
+                return False
+
+            def authorized(self, write):
+                """False (after answering 401) when auth is required and missing."""
+                if not registry.require_auth:
+                    return True
+                auth = self.headers.get("Authorization")
+                push = "Bearer " + registry.token + "-push"
+                if auth == push or (not write and auth == "Bearer " + registry.token):
+                    return True
+                self.challenge("push,pull" if write else "pull")
+                return False
+
+            def read_body(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(n) if n else b""
+
+            def do_HEAD(self):
+                if self.injected_500():
+                    return
+                if not self.authorized(write=False):
+                    return
+                m = re.fullmatch(r"/v2/[^/]+/[^/]+/blobs/(sha256:[0-9a-f]{64})", self.path)
+                data = registry.blobs.get(m.group(1)) if m else None
+                self.send_response(200 if data is not None else 404)
+                self.send_header("Content-Length", str(len(data) if data is not None else 0))
+                self.end_headers()
+
+            def do_POST(self):
+                self.read_body()
+                if self.injected_500():
+                    return
+                m = re.fullmatch(r"/v2/([^/]+/[^/]+)/blobs/uploads/", self.path)
+                if not m:
+                    return self.plain(404, b"not found")
+                if not self.authorized(write=True):
+                    return
+                uid = f"u{len(registry.sessions)}"
+                with registry.lock:
+                    registry.upload_posts += 1
+                    registry.sessions[uid] = m.group(1)
+                self.send_response(202)
+                loc = f"/upload/{uid}?_state=x"
+                if registry.upload_host:
+                    loc = f"http://{registry.upload_host}:{self.server.server_address[1]}" + loc
+                self.send_header("Location", loc)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_PUT(self):
+                body = self.read_body()
+                if self.injected_500():
+                    return
+                url = urllib.parse.urlparse(self.path)
+                # Uploads elsewhere (upload_host) are authorised by their URL alone, like signed
+                # URLs to storage.
+                elsewhere = registry.upload_host and url.path.startswith("/upload/")
+                if not elsewhere and not self.authorized(write=True):
+                    return
+                m = re.fullmatch(r"/upload/([^/]+)", url.path)
+                if m:
+                    if m.group(1) not in registry.sessions:
+                        return self.plain(404, b'{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN",'
+                                               b'"message":"blob upload unknown"}]}')
+                    want = urllib.parse.parse_qs(url.query).get("digest", [""])[0]
+                    if want in registry.corrupt_upload and body:
+                        body = bytes([body[0] ^ 0xFF]) + body[1:]
+                    if digest_of(body) != want:
+                        return self.plain(400, b'{"errors":[{"code":"DIGEST_INVALID","message":'
+                                               b'"provided digest did not match uploaded '
+                                               b'content"}]}')
+                    with registry.lock:
+                        registry.blobs[want] = body
+                        registry.uploads[want] += 1
+                    self.send_response(201)
+                    self.send_header("Location", f"/v2/{registry.sessions[m.group(1)]}/blobs/{want}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                m = re.fullmatch(r"/v2/([^/]+)/([^/]+)/manifests/([^/]+)", url.path)
+                if not m:
+                    return self.plain(404, b"not found")
+                try:
+                    doc = json.loads(body)
+                    digests = [doc["config"]["digest"]] + [l["digest"] for l in doc["layers"]]
+                except (ValueError, KeyError, TypeError):
+                    return self.plain(400, b'{"errors":[{"code":"MANIFEST_INVALID",'
+                                           b'"message":"manifest invalid"}]}')
+                if any(d not in registry.blobs for d in digests):
+                    return self.plain(400, b'{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN",'
+                                           b'"message":"blob unknown to registry"}]}')
+                with registry.lock:
+                    registry.manifests["/".join(m.groups())] = body
+                    registry.manifest_types.append(self.headers.get("Content-Type"))
+                self.send_response(201)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self):
+                if self.injected_500():
+                    return
                 if self.path.startswith("/token"):
                     return self.issue()
-                if (registry.require_auth and self.path.startswith("/v2/")
-                        and auth != "Bearer " + registry.token):
-                    return self.challenge()
+                if self.path.startswith("/v2/") and not self.authorized(write=False):
+                    return
                 m = re.fullmatch(r"/v2/([^/]+)/([^/]+)/manifests/([^/]+)", self.path)
                 if m:
                     body = registry.manifests.get("/".join(m.groups()))
@@ -149,12 +268,12 @@ class Registry:
                                           "file:" + m.group(1))
                 return self.plain(404, b"not found")
 
-            def challenge(self):
+            def challenge(self, actions="pull"):
                 m = re.match(r"/v2/([^/]+/[^/]+)/", self.path)
                 port = self.server.server_address[1]
                 realm = registry.realm or f"http://127.0.0.1:{port}/token"
                 value = (f'Bearer realm="{realm}",service="lokal-test",'
-                         f'scope="repository:{m.group(1) if m else ""}:pull"')
+                         f'scope="repository:{m.group(1) if m else ""}:{actions}"')
                 body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
                 self.send_response(401)
                 self.send_header("WWW-Authenticate", value)
@@ -172,6 +291,8 @@ class Registry:
                     return self.plain(401, b'{"errors":[{"code":"DENIED",'
                                            b'"message":"bad credentials"}]}')
                 tok = registry.issue_token or registry.token
+                if not registry.issue_token and "push" in q.get("scope", [""])[0]:
+                    tok += "-push"
                 return self.plain(200, json.dumps({registry.token_field: tok}).encode())
 
             def plain(self, code, body):

@@ -1,6 +1,6 @@
 """Black-box tests of the model store: pull from a mock registry on 127.0.0.1, list, run by name,
 resume, corrupted blobs, SIGKILL mid-download, concurrent pulls, parallel range downloads,
-registry token auth, cp, rm, create."""
+registry token auth, cp, rm, create, push (CLI and /api/push)."""
 import json
 import os
 import shutil
@@ -10,7 +10,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import socket
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import registry_server  # noqa: E402
@@ -277,6 +279,8 @@ class StoreTest(unittest.TestCase):
         del self.reg.blobs[self.digest]
         self.user_error(self.lokal("pull", "stories:260k"), "not found")
         self.assertEqual(self.listed_names(), [])
+        # Nothing at all is left behind, not even the (small, already fetchable) config blob.
+        self.assertEqual(self.store_files(), [])
 
     def test_direct_url(self):
         self.reg.files["Stories-260K.gguf"] = self.gguf
@@ -548,6 +552,187 @@ class StoreTest(unittest.TestCase):
         self.ok("show", "made", "--modelfile")
         self.ok("rm", "made")
         self.assertEqual(self.store_files(), [])
+
+    # --- push ---------------------------------------------------------------------------------
+
+    def push_name(self, model="pushed", tag="v1"):
+        """A name on the mock registry, by host:port (plain http, so pushed with --insecure)."""
+        return f"{self.base.removeprefix('http://')}/me/{model}:{tag}"
+
+    def create_local(self, name):
+        """Creates `name` from the GGUF, which the registry then does not have yet."""
+        self.reg.blobs.pop(self.digest)
+        self.reg.manifests.clear()
+        src = os.path.join(self.tmp, "m.gguf")
+        with open(src, "wb") as f:
+            f.write(self.gguf)
+        mf = os.path.join(self.tmp, "Modelfile")
+        with open(mf, "w") as f:
+            f.write("FROM ./m.gguf\nSYSTEM Be brief.\nPARAMETER temperature 0\n")
+        self.ok("create", "-q", name, "-f", mf)
+        repo, _, tag = name.rpartition(":")
+        with open(os.path.join(self.models, "manifests", *repo.split("/"), tag), "rb") as f:
+            return json.loads(f.read())
+
+    def snapshot(self, root=None):
+        root = root or self.models
+        out = {}
+        for d, _, files in os.walk(root):
+            for f in files:
+                with open(os.path.join(d, f), "rb") as fh:
+                    out[os.path.relpath(os.path.join(d, f), root)] = fh.read()
+        return out
+
+    def test_push_then_pull_into_a_fresh_store(self):
+        name = self.push_name()
+        manifest = self.create_local(name)
+        digests = [manifest["config"]["digest"]] + [l["digest"] for l in manifest["layers"]]
+        before = self.snapshot()
+        err = self.ok("push", "--insecure", name).stderr.decode()
+        for needle in ("retrieving manifest", "pushing " + self.digest[7:19], "pushing manifest",
+                       "success"):
+            self.assertIn(needle, err)
+        self.assertEqual(self.snapshot(), before)  # a push only reads the store
+        self.assertEqual(dict(self.reg.uploads), {d: 1 for d in digests})
+        self.assertEqual(self.reg.manifest_types, [registry_server.MANIFEST_TYPE])
+        # A fresh store pulls exactly the same files back.
+        self.env["LOKAL_MODELS"] = self.models = os.path.join(self.tmp, "fresh")
+        self.ok("pull", "-q", "--insecure", name)
+        self.assertEqual(self.snapshot(), before)
+        if self.runnable:
+            self.ok("run", name, "--raw", "-p", "Once", "-n", "2")
+        # A second push finds every blob there and uploads nothing, but still puts the manifest.
+        posts = self.reg.upload_posts
+        err = self.ok("push", "--insecure", name).stderr.decode()
+        self.assertIn("success", err)
+        self.assertEqual(self.reg.upload_posts, posts)
+        self.assertEqual(dict(self.reg.uploads), {d: 1 for d in digests})
+        self.assertEqual(len(self.reg.manifest_types), 2)
+        # A name on the default registry ($LOKAL_REGISTRY here) pushes the same way.
+        self.ok("cp", name, "me/story:v2")
+        self.ok("push", "-q", "me/story:v2")
+        self.assertIn("me/story/v2", self.reg.manifests)
+        self.assertEqual(self.reg.upload_posts, posts)
+
+    def test_push_errors_are_clear_and_store_unchanged(self):
+        self.user_error(self.lokal("push", "--insecure", self.push_name("nosuch")),
+                        "model '" + self.push_name("nosuch") + "' not found")
+        self.user_error(self.lokal("push", "bad name"), "invalid model name")
+        name = self.push_name()
+        self.create_local(name)
+        before = self.snapshot()
+        # The registry gets other bytes than the digest says (corruption in transit): 400.
+        self.reg.corrupt_upload.add(self.digest)
+        self.user_error(self.lokal("push", "--insecure", name), f"refused to take blob {self.digest}",
+                        "HTTP 400", "provided digest did not match uploaded content")
+        self.assertNotIn(self.digest, self.reg.blobs)
+        self.assertNotIn("me/pushed/v1", self.reg.manifests)
+        self.assertEqual(self.snapshot(), before)
+        self.reg.corrupt_upload.clear()
+        # A registry that keeps failing: retried, then a clear error.
+        self.reg.fail_500["/blobs/uploads/"] = 100
+        r = self.lokal("push", "--insecure", name)
+        self.user_error(r, "refused to take blob", "HTTP 500", "injected failure")
+        self.assertIn("retrying", r.stderr.decode())
+        self.assertNotIn("me/pushed/v1", self.reg.manifests)
+        # A 500 that passes is retried away.
+        self.reg.fail_500["/blobs/uploads/"] = 2
+        self.reg.fail_500["/manifests/"] = 1
+        self.ok("push", "--insecure", name)
+        self.assertIn("me/pushed/v1", self.reg.manifests)
+        self.assertEqual(self.snapshot(), before)
+        # No registry at all.
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            closed = sock.getsockname()[1]
+        self.ok("cp", name, f"127.0.0.1:{closed}/me/pushed:v1")
+        before = self.snapshot()
+        self.user_error(self.lokal("push", "--insecure", f"127.0.0.1:{closed}/me/pushed:v1"),
+                        f"cannot reach registry http://127.0.0.1:{closed}")
+        self.assertEqual(self.snapshot(), before)
+        # Plain http without --insecure is refused with a hint.
+        self.user_error(self.lokal("push", name), "--insecure")
+
+    def test_push_with_token_auth(self):
+        self.reg.require_auth = True
+        name = self.push_name()
+        self.create_local(name)
+        self.ok("push", "-q", "--insecure", name)
+        self.assertEqual(self.reg.token_requests, 1)  # one push token, reused by every request
+        self.assertEqual(self.reg.token_queries[0]["scope"], ["repository:me/pushed:push,pull"])
+        self.assertIn("me/pushed/v1", self.reg.manifests)
+        writes = [a for p, _, a in self.reg.requests if p.startswith(("/upload/", "/v2/me"))]
+        self.assertEqual(writes[0], None)
+        self.assertTrue(all(a == f"Bearer {self.reg.token}-push" for a in writes[1:]), writes)
+        # Upload locations on another origin (storage) never get the registry's token.
+        self.reg.blobs = {}
+        self.reg.upload_host = "localhost"
+        self.reg.requests.clear()
+        self.ok("push", "-q", "--insecure", name)
+        uploads = [a for p, _, a in self.reg.requests if p.startswith("/upload/")]
+        self.assertTrue(uploads)
+        self.assertEqual([a for a in uploads if a], [])
+        self.assertIn(self.digest, self.reg.blobs)
+        # A token server that refuses: a clear error, nothing in the registry.
+        self.reg.deny_token = True
+        self.reg.manifests.clear()
+        self.user_error(self.lokal("push", "--insecure", name), "refused access to model",
+                        "bad credentials")
+        self.assertEqual(self.reg.manifests, {})
+
+    def test_api_push_with_the_ollama_client(self):
+        import ollama
+        name = self.push_name()
+        self.create_local(name)
+        before = self.snapshot()
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        log = tempfile.TemporaryFile()
+        proc = subprocess.Popen([LOKAL, "serve", "--port", str(port)], env=self.env, stdout=log,
+                                stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(600):
+                try:
+                    urllib.request.urlopen(base + "/", timeout=5).read()
+                    break
+                except OSError:
+                    self.assertIsNone(proc.poll(), "lokal serve exited")
+                    time.sleep(0.05)
+            client = ollama.Client(host=base)
+            events = list(client.push(name, insecure=True, stream=True))
+            statuses = [e.status for e in events]
+            self.assertEqual(statuses[0], "retrieving manifest")
+            self.assertEqual(statuses[-2:], ["pushing manifest", "success"])
+            model = [e for e in events if e.digest == self.digest]
+            self.assertTrue(model)
+            self.assertEqual(model[-1].status, "pushing " + self.digest[7:19])
+            self.assertEqual((model[-1].completed, model[-1].total), (len(self.gguf), len(self.gguf)))
+            self.assertIn("me/pushed/v1", self.reg.manifests)
+            self.assertEqual(self.reg.uploads[self.digest], 1)
+            # Not streamed: one object; the blobs are already there.
+            self.assertEqual(client.push(name, insecure=True).status, "success")
+            self.assertEqual(self.reg.uploads[self.digest], 1)
+            # Errors: an unknown model is a 404; a failing registry an error with its message.
+            with self.assertRaises(ollama.ResponseError) as cm:
+                client.push(self.push_name("nosuch"), insecure=True)
+            self.assertEqual(cm.exception.status_code, 404)
+            self.reg.manifests.clear()
+            self.reg.fail_500["/manifests/"] = 100
+            with self.assertRaises(ollama.ResponseError) as cm:
+                client.push(name, insecure=True)
+            self.assertEqual(cm.exception.status_code, 500)
+            self.assertIn("injected failure", str(cm.exception))
+            with self.assertRaises(ollama.ResponseError) as cm:
+                list(client.push(name, insecure=True, stream=True))
+            self.assertIn("HTTP 500", str(cm.exception))
+            self.assertEqual(self.reg.manifests, {})
+            self.assertEqual(self.snapshot(), before)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+            log.close()
 
 
 if __name__ == "__main__":

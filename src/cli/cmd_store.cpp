@@ -1,4 +1,4 @@
-// pull, list, rm, cp and create: the store's commands, with `ollama`-like output.
+// pull, push, list, rm, cp and create: the store's commands, with `ollama`-like output.
 #include "cli/cmd_store.h"
 
 #include <unistd.h>
@@ -18,6 +18,7 @@
 #include "store/modelfile.h"
 
 #include "store/pull.h"
+#include "store/push.h"
 #include "store/resolve.h"
 #include "store/store.h"
 
@@ -85,14 +86,16 @@ std::string short_label(const std::string& digest) {
 // otherwise a line every 20%; nothing with --quiet.
 class CliProgress : public store::PullEvents {
   public:
-    explicit CliProgress(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_FILENO) == 1) {}
+    // `verb` labels each layer: "pulling" or "pushing".
+    explicit CliProgress(bool quiet, std::string verb = "pulling")
+        : quiet_(quiet), tty_(isatty(STDERR_FILENO) == 1), verb_(std::move(verb)) {}
 
     void status(const std::string& msg) override {
         if (quiet_) return;
         std::fprintf(stderr, "%s%s\n", tty_ ? "\r\033[K" : "", msg.c_str());
     }
     void layer_begin(const std::string& digest, uint64_t total, uint64_t done) override {
-        label_ = "pulling " + short_label(digest);
+        label_ = verb_ + " " + short_label(digest);
         total_ = total;
         start_done_ = done;
         start_ = Clock::now();
@@ -168,6 +171,7 @@ class CliProgress : public store::PullEvents {
 
     bool quiet_;
     bool tty_;
+    std::string verb_;
     std::string label_;
     uint64_t total_ = 0;
     uint64_t start_done_ = 0;
@@ -180,6 +184,9 @@ struct StoreOptions {
     std::string pull_ref;
     bool pull_quiet = false;
     bool pull_insecure = false;
+    std::string push_ref;
+    bool push_quiet = false;
+    bool push_insecure = false;
     std::vector<std::string> rm_refs;
     std::string cp_src, cp_dst;
     std::string create_name;
@@ -196,6 +203,15 @@ int pull_command(const StoreOptions& o) {
     if (o.pull_ref.starts_with("http://") || o.pull_ref.starts_with("https://")) {
         if (!o.pull_quiet) std::fprintf(stderr, "stored as %s\n", ref.display().c_str());
     }
+    return 0;
+}
+
+int push_command(const StoreOptions& o) {
+    store::Store s = store::Store::open_default();
+    CliProgress progress(o.push_quiet, "pushing");
+    store::PullOptions opts = store::PullOptions::from_env();
+    opts.insecure = o.push_insecure;
+    store::push(s, o.push_ref, progress, opts);
     return 0;
 }
 
@@ -297,6 +313,12 @@ std::function<std::optional<int>()> add_store_commands(CLI::App& app) {
     pull->add_flag("-q,--quiet", o->pull_quiet, "No progress output");
     pull->add_flag("--insecure", o->pull_insecure,
                    "Use plain http to the registry (a private registry without TLS)");
+    auto* push = app.add_subcommand("push", "Upload a model from the store to a registry");
+    push->add_option("model", o->push_ref, "Model name (host:port/namespace/model:tag)")
+        ->required();
+    push->add_flag("-q,--quiet", o->push_quiet, "No progress output");
+    push->add_flag("--insecure", o->push_insecure,
+                   "Use plain http to the registry (a private registry without TLS)");
     auto* list = app.add_subcommand("list", "List the models in the store");
     list->alias("ls");
     auto* rm = app.add_subcommand("rm", "Remove models from the store");
@@ -310,6 +332,7 @@ std::function<std::optional<int>()> add_store_commands(CLI::App& app) {
     create->add_flag("-q,--quiet", o->create_quiet, "No progress output");
     return [=]() -> std::optional<int> {
         if (*pull) return pull_command(*o);
+        if (*push) return push_command(*o);
         if (*list) return list_command();
         if (*rm) return rm_command(*o);
         if (*cp) return cp_command(*o);

@@ -1,5 +1,5 @@
 // Endpoints that manage models and report status: Ollama's /api/tags, /api/show, /api/ps,
-// /api/pull, /api/create, /api/copy, /api/delete, /api/version, and /, /health, /metrics,
+// /api/pull, /api/push, /api/create, /api/copy, /api/delete, /api/version, and /, /health, /metrics,
 // /tokenize, /detokenize.
 #include <filesystem>
 #include <fstream>
@@ -13,6 +13,7 @@
 #include "store/create.h"
 #include "store/modelfile.h"
 #include "store/pull.h"
+#include "store/push.h"
 #include "store/reference.h"
 #include "store/resolve.h"
 #include "store/sha256.h"
@@ -99,13 +100,15 @@ std::string read_blob(const store::Store& s, const store::Manifest& m, const cha
     return ss.str();
 }
 
-// Pull progress as Ollama's /api/pull streams it.
+// Pull (and push) progress as Ollama's /api/pull (/api/push) streams it.
 class NdjsonPullEvents : public store::PullEvents {
   public:
-    explicit NdjsonPullEvents(std::function<void(const json&)> emit) : emit_(std::move(emit)) {}
+    // `verb` labels each layer: "pulling" or "pushing".
+    explicit NdjsonPullEvents(std::function<void(const json&)> emit, std::string verb = "pulling")
+        : emit_(std::move(emit)), verb_(std::move(verb)) {}
     void status(const std::string& message) override { emit_({{"status", message}}); }
     void layer_begin(const std::string& digest, uint64_t total, uint64_t done) override {
-        emit_({{"status", "pulling " + short_digest(digest)},
+        emit_({{"status", verb_ + " " + short_digest(digest)},
                {"digest", digest},
                {"total", total},
                {"completed", done}});
@@ -114,13 +117,13 @@ class NdjsonPullEvents : public store::PullEvents {
         const auto now = std::chrono::steady_clock::now();
         if (now - last_ < std::chrono::milliseconds(200) && done != total) return;
         last_ = now;
-        emit_({{"status", "pulling " + short_digest(digest)},
+        emit_({{"status", verb_ + " " + short_digest(digest)},
                {"digest", digest},
                {"total", total},
                {"completed", done}});
     }
     void layer_end(const std::string& digest, uint64_t total) override {
-        emit_({{"status", "pulling " + short_digest(digest)},
+        emit_({{"status", verb_ + " " + short_digest(digest)},
                {"digest", digest},
                {"total", total},
                {"completed", total}});
@@ -132,6 +135,7 @@ class NdjsonPullEvents : public store::PullEvents {
         return d.substr(at == std::string::npos ? 0 : at + 1, 12);
     }
     std::function<void(const json&)> emit_;
+    std::string verb_;
     std::chrono::steady_clock::time_point last_{};
 };
 
@@ -313,6 +317,50 @@ void pull(ServerState& state, const httplib::Request& req, httplib::Response& re
                 store::Store s = store::Store::open_default();
                 store::pull(s, name, events, opts);
                 emit({{"status", "success"}});
+            } catch (const std::exception& e) {
+                emit({{"error", e.what()}});
+            }
+            sink.done();
+            return true;
+        });
+}
+
+// Ollama's /api/push: {model, insecure, stream}. The push itself emits the "success" status.
+void push(ServerState& state, const httplib::Request& req, httplib::Response& res) {
+    const json body = parse_body(req);
+    const std::string name = model_name_field(body);
+    const bool streaming = optional_bool(body, "stream", true);
+    store::PullOptions opts = store::PullOptions::from_env();
+    opts.insecure = optional_bool(body, "insecure", false);
+    const auto ref = parse_ref_400(name, "model");
+    // An unknown model is a 404 before any stream starts.
+    if (!store::Store::open_default().read_manifest(ref)) {
+        throw ModelNotFound("model '" + name + "' not found");
+    }
+    state.note(req, {name, 0, 0});
+    if (!streaming) {
+        store::Store s = store::Store::open_default();
+        NdjsonPullEvents events([](const json&) {}, "pushing");
+        try {
+            store::push(s, name, events, opts);
+        } catch (const Error& e) {
+            throw HttpError(http_status(e.kind()), e.what());
+        }
+        res.set_content(json{{"status", "success"}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
+                        "application/json");
+        return;
+    }
+    res.set_chunked_content_provider(
+        "application/x-ndjson", [name, opts](size_t, httplib::DataSink& sink) {
+            bool client_gone = false;
+            auto emit = [&](const json& j) {
+                const std::string line = j.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
+                if (!client_gone && !sink.write(line.data(), line.size())) client_gone = true;
+            };
+            NdjsonPullEvents events(emit, "pushing");
+            try {
+                store::Store s = store::Store::open_default();
+                store::push(s, name, events, opts);
             } catch (const std::exception& e) {
                 emit({{"error", e.what()}});
             }
@@ -507,6 +555,7 @@ void register_admin_routes(httplib::Server& http, ServerState& state) {
     http.Post("/api/copy", route(copy));
     http.Delete("/api/delete", route(remove));
     http.Post("/api/pull", route(pull));
+    http.Post("/api/push", route(push));
     http.Post("/api/create", route(create));
     http.Post("/tokenize", route(tokenize));
     http.Post("/detokenize", route(detokenize));

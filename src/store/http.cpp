@@ -3,9 +3,11 @@
 #include <curl/curl.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <set>
 
@@ -44,6 +46,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
         t->result->range_total = -1;
         t->result->range_end = -1;
         t->result->www_authenticate.clear();
+        t->result->location.clear();
         return size * n;
     }
     auto colon = line.find(':');
@@ -55,6 +58,10 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
         // Several challenges may come in separate headers; keep the Bearer one.
         if (t->result->www_authenticate.empty() || strncasecmp(value.c_str(), "bearer", 6) == 0)
             t->result->www_authenticate = value;
+        return size * n;
+    }
+    if (strcasecmp(name.c_str(), "location") == 0) {
+        t->result->location = value;
         return size * n;
     }
     if (strcasecmp(name.c_str(), "content-range") == 0 && value.starts_with("bytes ")) {
@@ -282,6 +289,120 @@ HttpResult http_get(const std::string& start_url, const std::vector<std::string>
             throw Error("too many redirects from '" + start_url + "'", ErrorKind::Io);
         url = next;
     }
+}
+
+HttpBody string_body(std::string data) {
+    HttpBody b;
+    b.size = data.size();
+    auto shared = std::make_shared<const std::string>(std::move(data));
+    b.make_reader = [shared]() -> BodyReader {
+        return [shared, off = size_t{0}](char* buf, size_t cap) mutable {
+            size_t n = std::min(cap, shared->size() - off);
+            std::copy_n(shared->data() + off, n, buf);
+            off += n;
+            return n;
+        };
+    };
+    return b;
+}
+
+std::string resolve_url(const std::string& base, const std::string& location) {
+    global_init();
+    CURLU* u = curl_url();
+    std::string out;
+    if (curl_url_set(u, CURLUPART_URL, base.c_str(), 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_URL, location.c_str(), 0) == CURLUE_OK) {
+        char* full = nullptr;
+        if (curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK && full) out = full;
+        curl_free(full);
+    }
+    curl_url_cleanup(u);
+    return out;
+}
+
+namespace {
+
+struct Upload {
+    BodyReader read;
+    uint64_t left = 0;
+    bool short_body = false;
+};
+
+size_t on_read(char* buf, size_t size, size_t n, void* user) {
+    auto* up = static_cast<Upload*>(user);
+    size_t cap = static_cast<size_t>(std::min<uint64_t>(size * n, up->left));
+    if (cap == 0) return 0;
+    size_t got = up->read(buf, cap);
+    if (got == 0) {
+        up->short_body = true;
+        return CURL_READFUNC_ABORT;
+    }
+    up->left -= got;
+    return got;
+}
+
+}  // namespace
+
+HttpResult http_send(const std::string& method, const std::string& url,
+                     const std::vector<std::string>& headers_in, const HttpBody& body) {
+    global_init();
+    check_url_allowed(url);
+    Upload up;
+    if (method != "HEAD" && body.make_reader) {
+        up.read = body.make_reader();  // may throw: before anything needs cleaning up
+        up.left = body.size;
+    }
+    HttpResult r;
+    r.url = url;
+    CURL* c = curl_easy_init();
+    if (!c) throw Error("cannot initialise libcurl", ErrorKind::Internal);
+    const BodySink discard = [](const HttpResult&, const char*, size_t) { return true; };
+    Transfer t{&r, &discard, c};
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    curl_slist* hl = nullptr;
+    for (const std::string& h : headers_in) hl = curl_slist_append(hl, h.c_str());
+    // No "Expect: 100-continue" wait before the body: registries answer errors after it anyway.
+    hl = curl_slist_append(hl, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "lokal/0.1.0");
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    if (method == "HEAD") {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (up.read) {
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, &up);
+        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size));
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+    } else {
+        // An empty body, with Content-Length: 0.
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
+    CURLcode code = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    if (code != CURLE_OK) {
+        r.curl_code = code;
+        r.curl_error = up.short_body ? "the body ended early"
+                                     : (errbuf[0] ? errbuf : curl_easy_strerror(code));
+    }
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    return r;
 }
 
 }  // namespace lokal::store

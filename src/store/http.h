@@ -32,6 +32,7 @@ struct HttpResult {
     int64_t content_length = -1;   // of the final response
     std::string url;               // after redirects
     std::string www_authenticate;  // of the final response (a 401's challenge)
+    std::string location;          // of the final response (a 202's upload URL, a redirect)
 
     bool ok() const { return curl_code == 0 && !aborted && status >= 200 && status < 300; }
     // Worth retrying: dropped connections, timeouts, 5xx, 429, 408.
@@ -55,6 +56,27 @@ HttpResult http_get(const std::string& url, const std::vector<std::string>& head
                     uint64_t range_from, const BodySink& sink);
 HttpResult http_get(const std::string& url, const std::vector<std::string>& headers,
                     HttpRange range, const BodySink& sink);
+
+// What http_send sends: `size` bytes produced by `read` (called with a buffer and its capacity,
+// returns how many bytes it wrote there; 0 before `size` bytes is an error). `make_reader`
+// gives a fresh reader for each attempt, so a request can be repeated (after a 401, a retry).
+using BodyReader = std::function<size_t(char* buf, size_t cap)>;
+struct HttpBody {
+    uint64_t size = 0;
+    std::function<BodyReader()> make_reader;  // empty: no body
+};
+// A body held in memory.
+HttpBody string_body(std::string data);
+
+// One request with `method` (HEAD, POST, PUT, ...) and an optional body, checked against the URL
+// policy. Redirects are not followed (an upload is not replayed elsewhere): a 3xx comes back
+// with its `location`. A 2xx body is discarded; a non-2xx one lands in error_body.
+HttpResult http_send(const std::string& method, const std::string& url,
+                     const std::vector<std::string>& headers, const HttpBody& body);
+
+// `location` (absolute, or relative like a Location header) resolved against `base`; "" when it
+// does not parse.
+std::string resolve_url(const std::string& base, const std::string& location);
 
 // "scheme://host:port" of a URL (port made explicit), "" when it does not parse.
 std::string url_origin(const std::string& url);

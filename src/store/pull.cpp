@@ -549,9 +549,18 @@ ModelRef pull(Store& store, const std::string& ref_or_url, PullEvents& ev,
         throw Error("the manifest of '" + ref_or_url + "' has no model layer",
                     ErrorKind::Unsupported);
     }
-    for (const Layer& l : m.blobs()) fetch_blob(store, base, ref, l, auth, ev, opts);
+    // The layers first and the config last: a pull that fails on a layer leaves no config
+    // behind (a finished layer stays, like a partial one, for the next try to reuse).
+    for (const Layer& l : m.layers) fetch_blob(store, base, ref, l, auth, ev, opts);
+    const bool had_config = !m.config || store.has_blob(m.config->digest);
+    if (m.config) fetch_blob(store, base, ref, *m.config, auth, ev, opts);
     ev.status("writing manifest");
-    store.write_manifest(ref, body);
+    try {
+        store.write_manifest(ref, body);
+    } catch (...) {
+        if (!had_config) store.remove_unreferenced({*m.config});
+        throw;
+    }
     ev.status("success");
     return ref;
 }

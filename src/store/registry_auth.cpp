@@ -30,8 +30,9 @@ std::string lower(std::string s) {
     return s;
 }
 
-// The "message" of a registry's {"errors":[{"code":..,"message":..}]} body, else "".
-std::string registry_message(const std::string& body) {
+}  // namespace
+
+std::string registry_error_message(const std::string& body) {
     auto j = nlohmann::json::parse(body, nullptr, false);
     if (!j.is_object() || !j.contains("errors") || !j["errors"].is_array()) return {};
     for (const auto& e : j["errors"]) {
@@ -41,8 +42,6 @@ std::string registry_message(const std::string& body) {
     }
     return {};
 }
-
-}  // namespace
 
 std::optional<BearerChallenge> parse_bearer_challenge(std::string_view h) {
     // challenge = scheme 1*SP [ param *( "," param ) ], and several challenges may be listed
@@ -175,7 +174,9 @@ void RegistryAuth::refused(const std::string& why) const {
 void RegistryAuth::refresh(const std::string& used, const BearerChallenge& c) {
     std::lock_guard lock(mu_);  // one token request at a time; the others then reuse it
     if (token_ != used) return;
-    std::string url = token_url(c);
+    BearerChallenge wanted = c;
+    if (!scope_.empty()) wanted.scope = scope_;
+    std::string url = token_url(wanted);
     try {
         check_url_allowed(url);
     } catch (const Error& e) {
@@ -201,7 +202,7 @@ void RegistryAuth::refresh(const std::string& used, const BearerChallenge& c) {
             return;
         }
         if (!r.transient() || attempt > max_retries_) {
-            std::string msg = registry_message(r.error_body);
+            std::string msg = registry_error_message(r.error_body);
             refused("the token server " + c.realm + " answered " + r.describe() +
                     (msg.empty() ? "" : " (" + msg + ")"));
         }
@@ -210,18 +211,43 @@ void RegistryAuth::refresh(const std::string& used, const BearerChallenge& c) {
     }
 }
 
+void RegistryAuth::set_scope(std::string scope) {
+    std::lock_guard lock(mu_);
+    scope_ = std::move(scope);
+}
+
 HttpResult RegistryAuth::get(const std::string& url, const std::vector<std::string>& headers,
                              HttpRange range, const BodySink& sink) {
-    for (int round = 0;; ++round) {
-        std::string used = current_token();
+    return authorized(url, [&](const std::vector<std::string>& auth) {
         std::vector<std::string> hs = headers;
-        if (!used.empty()) hs.push_back("Authorization: Bearer " + used);
-        HttpResult r = http_get(url, hs, range, sink);
+        hs.insert(hs.end(), auth.begin(), auth.end());
+        return http_get(url, hs, range, sink);
+    });
+}
+
+HttpResult RegistryAuth::send(const std::string& method, const std::string& url,
+                              const std::vector<std::string>& headers, const HttpBody& body) {
+    return authorized(url, [&](const std::vector<std::string>& auth) {
+        std::vector<std::string> hs = headers;
+        hs.insert(hs.end(), auth.begin(), auth.end());
+        return http_send(method, url, hs, body);
+    });
+}
+
+HttpResult RegistryAuth::authorized(
+    const std::string& url,
+    const std::function<HttpResult(const std::vector<std::string>&)>& perform) {
+    const bool own_origin = url_origin(url) == origin_;
+    for (int round = 0;; ++round) {
+        std::string used = own_origin ? current_token() : std::string();
+        std::vector<std::string> auth;
+        if (!used.empty()) auth.push_back("Authorization: Bearer " + used);
+        HttpResult r = perform(auth);
         if (r.status != 401) return r;
-        std::string msg = registry_message(r.error_body);
+        std::string msg = registry_error_message(r.error_body);
         std::string detail = "HTTP 401" + (msg.empty() ? "" : " (" + msg + ")");
         if (url_origin(r.url) != origin_) {
-            refused(r.url + " answered " + detail + " (a redirect target; no token sent there)");
+            refused(r.url + " answered " + detail + " (another origin; no token sent there)");
         }
         if (round > 0) refused(detail + " even with a token");
         auto challenge = parse_bearer_challenge(r.www_authenticate);

@@ -4,6 +4,7 @@
 // The token is kept for the rest of the pull and only ever sent to the registry's own origin.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,6 +29,9 @@ std::optional<BearerChallenge> parse_bearer_challenge(std::string_view header);
 // is a non-empty string or the body is not JSON.
 std::optional<std::string> parse_token_response(std::string_view body);
 
+// The first "message" of a registry's OCI error body ({"errors":[{"code","message"}]}), else "".
+std::string registry_error_message(const std::string& body);
+
 // Percent-encodes everything outside [A-Za-z0-9-._~].
 std::string url_encode(std::string_view s);
 
@@ -47,8 +51,19 @@ class RegistryAuth {
     // refused.
     HttpResult get(const std::string& url, const std::vector<std::string>& headers, HttpRange range,
                    const BodySink& sink);
+    // http_send with the token, the same way. A URL on another origin (an upload location
+    // elsewhere) gets no token.
+    HttpResult send(const std::string& method, const std::string& url,
+                    const std::vector<std::string>& headers, const HttpBody& body);
+    // Tokens are asked for this scope instead of the challenge's: a push needs
+    // "repository:<ns>/<model>:push,pull" while the first challenge (a HEAD) may name pull only.
+    void set_scope(std::string scope);
 
   private:
+    // Runs `perform` with the Authorization header to add (none when there is no token or `url`
+    // is on another origin) and handles a 401 as get() describes.
+    HttpResult authorized(const std::string& url,
+                          const std::function<HttpResult(const std::vector<std::string>&)>& perform);
     std::string current_token();
     // Replaces the token unless another thread already did since `used` was sent.
     void refresh(const std::string& used, const BearerChallenge& c);
@@ -61,6 +76,7 @@ class RegistryAuth {
     int backoff_ms_;
     std::mutex mu_;
     std::string token_;
+    std::string scope_;
 };
 
 }  // namespace lokal::store

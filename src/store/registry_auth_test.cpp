@@ -70,3 +70,29 @@ TEST(UrlOrigin, SchemeHostPort) {
 
 }  // namespace
 }  // namespace lokal::store
+
+namespace lokal::store {
+namespace {
+
+TEST(RegistryErrorMessage, FirstMessageOfTheErrorsList) {
+    EXPECT_EQ(registry_error_message(
+                  R"({"errors":[{"code":"DIGEST_INVALID","message":"digest did not match"}]})"),
+              "digest did not match");
+    EXPECT_EQ(registry_error_message(R"({"errors":[{"code":"X"},{"message":"second"}]})"),
+              "second");
+    EXPECT_EQ(registry_error_message("injected failure"), "");
+    EXPECT_EQ(registry_error_message(R"({"errors":"no"})"), "");
+}
+
+TEST(ResolveUrl, UploadLocations) {
+    // Upload locations come relative (the registry's own path) or absolute (storage elsewhere).
+    EXPECT_EQ(resolve_url("http://127.0.0.1:5000/", "/upload/u1?_state=x"),
+              "http://127.0.0.1:5000/upload/u1?_state=x");
+    EXPECT_EQ(resolve_url("https://r.example/", "https://cdn.example/up/1"),
+              "https://cdn.example/up/1");
+    EXPECT_EQ(resolve_url("https://r.example/v2/a/b/", "uploads/2"),
+              "https://r.example/v2/a/b/uploads/2");
+}
+
+}  // namespace
+}  // namespace lokal::store

@@ -268,12 +268,16 @@ void Store::write_manifest(const ModelRef& ref, std::string_view json_text) {
 }
 
 void Store::remove_unreferenced_blobs(const Manifest& gone) {
+    remove_unreferenced(gone.blobs());
+}
+
+void Store::remove_unreferenced(const std::vector<Layer>& blobs) {
     std::set<std::string> in_use;
     for (const ListEntry& e : list()) {
         for (const Layer& l : e.manifest.blobs()) in_use.insert(l.digest);
     }
     std::error_code ec;
-    for (const Layer& l : gone.blobs()) {
+    for (const Layer& l : blobs) {
         if (!in_use.count(l.digest)) fs::remove(blob_path(l.digest), ec);
     }
 }

@@ -102,6 +102,9 @@ class Store {
     // Copies a manifest under a new name (the blobs are shared). Throws when src is absent.
     void copy(const ModelRef& src, const ModelRef& dst);
 
+    // Removes those of `blobs` that no manifest references (what a failed pull added).
+    void remove_unreferenced(const std::vector<Layer>& blobs);
+
     // A fresh temporary path inside blobs/ (not yet created).
     std::filesystem::path temp_path(std::string_view hint) const;
 
