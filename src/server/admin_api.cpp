@@ -315,8 +315,7 @@ void pull(ServerState& state, const httplib::Request& req, httplib::Response& re
             NdjsonPullEvents events(emit);
             try {
                 store::Store s = store::Store::open_default();
-                store::pull(s, name, events, opts);
-                emit({{"status", "success"}});
+                store::pull(s, name, events, opts);  // its last event is "success"
             } catch (const std::exception& e) {
                 emit({{"error", e.what()}});
             }

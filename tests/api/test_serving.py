@@ -129,6 +129,7 @@ def test_pull_through_the_server(tmp_path):
         events = list(client.pull("stories:pulled", stream=True))
         assert events[-1].status == "success"
         assert [e.status for e in events].count("pulling manifest") == 1
+        assert [e.status for e in events].count("success") == 1
         assert any(e.completed and e.total and e.completed == e.total for e in events)
         assert "stories:pulled" in [m.model for m in client.list().models]
         r = client.generate(model="stories:pulled", prompt="Once", options={"num_predict": 4})
