@@ -6,10 +6,8 @@
 #include <string>
 
 #include "backends/vulkan/loader.h"
-#include "backends/vulkan/transfer.h"
 #include "base/error.h"
 #include "kernels/cpu/matmul.h"
-#include "kernels/cpu/packed.h"
 #include "kernels/cpu/rope.h"
 
 namespace lokal::backends {
@@ -18,21 +16,9 @@ namespace {
 constexpr uint32_t kMaxDispatches = 4096;  // per recording; a pass of ~100 layers fits
 constexpr int kPageRows = 16;
 constexpr uint64_t kStagingBytes = 4ull << 20;
-constexpr uint64_t kUploadChunkBytes = 16ull << 20;
 
 uint64_t align16(uint64_t n) {
     return (n + 15) & ~uint64_t{15};
-}
-
-// The most one shader binding may hold: the device's limit, or less when LOKAL_VULKAN_MAX_BINDING
-// says so (for tests of the pieces, and for drivers that overstate their limit).
-uint64_t max_binding_bytes(const vk::Device& device) {
-    uint64_t limit = device.info().max_storage_buffer_bytes;
-    if (const char* env = std::getenv("LOKAL_VULKAN_MAX_BINDING")) {
-        const uint64_t v = std::strtoull(env, nullptr, 10);
-        if (v > 0 && (limit == 0 || v < limit)) limit = v;
-    }
-    return limit;
 }
 
 std::string mib(uint64_t bytes) {
@@ -43,9 +29,9 @@ std::string mib(uint64_t bytes) {
 
 VulkanBackend::VulkanBackend(const BackendParams& p, const vk::Device& device)
     : device_(device),
-      max_binding_(max_binding_bytes(device)),
+      max_binding_(vk::max_binding_bytes(device)),
       stream_(device, kMaxDispatches),
-      upload_stream_(device, 4),
+      weights_(device, max_binding_),
       matvec_(device),
       act_round_(device),
       ops_(device) {
@@ -177,74 +163,15 @@ uint32_t VulkanBackend::stage(const void* data, size_t bytes) {
 
 // ---- weights --------------------------------------------------------------------------------
 
-// Uploads a matrix once: in its stored block format when a shader reads that type (unpacked
-// first when the CPU repacked it), else converted to F32 rows.
-const VulkanBackend::DeviceMatrix& VulkanBackend::device_matrix(const MatrixView& w) {
-    const MatrixKey key{w.data, w.rows, w.cols};
-    auto it = matrices_.find(key);
-    if (it != matrices_.end()) return it->second;
-    DeviceMatrix m;
-    m.type = vk::matvec_supports(w.type) ? w.type : DType::F32;
-    const uint64_t rb = row_bytes(m.type, (uint64_t)w.cols);
-    const uint64_t binding = max_binding_;
-    const int64_t piece_rows =
-        binding > 0 ? std::max<int64_t>(1, (int64_t)std::min<uint64_t>(binding / rb, 1u << 30))
-                    : w.rows;
-    const bool raw = m.type == w.type && !w.packed && w.row_stride == rb;
-    const int64_t chunk_rows = std::max<int64_t>(1, (int64_t)(kUploadChunkBytes / rb));
-    std::vector<uint8_t> rows;
-    for (int64_t p0 = 0; p0 < w.rows; p0 += piece_rows) {
-        MatrixPiece piece;
-        piece.first_row = (uint32_t)p0;
-        piece.rows = (uint32_t)std::min(piece_rows, w.rows - p0);
-        piece.buf = std::make_unique<vk::Buffer>(device_, rb * piece.rows,
-                                                 vk::MemoryKind::DeviceLocal, "weights");
-        if (raw) {
-            vk::upload(upload_stream_, *piece.buf, 0, w.row(p0), rb * piece.rows);
-        } else {
-            for (int64_t r0 = p0; r0 < p0 + piece.rows; r0 += chunk_rows) {
-                const int64_t nr = std::min(chunk_rows, p0 + piece.rows - r0);
-                rows.resize((size_t)(nr * rb));
-                for (int64_t r = r0; r < r0 + nr; ++r) {
-                    uint8_t* dst = rows.data() + (size_t)((r - r0) * rb);
-                    if (m.type != w.type) {
-                        kernels::get_row(w, r, reinterpret_cast<float*>(dst));
-                    } else {  // repacked for the CPU: back to the stored blocks
-                        kernels::unpack_row(w.type,
-                                            w.data + (r / kernels::kPackRows) * w.row_stride,
-                                            (int)(r % kernels::kPackRows), w.cols, dst);
-                    }
-                }
-                vk::upload(upload_stream_, *piece.buf, (uint64_t)(r0 - p0) * rb, rows.data(),
-                           (uint64_t)nr * rb);
-            }
-        }
-        weight_bytes_ += piece.buf->size();
-        m.pieces.push_back(std::move(piece));
-    }
-    return matrices_.emplace(key, std::move(m)).first->second;
-}
-
-void VulkanBackend::record_product(const DeviceMatrix& m, const MatrixView& w, vk::RowsRef x,
+void VulkanBackend::record_product(const vk::DeviceWeights::Matrix& m, const MatrixView& w, vk::RowsRef x,
                                    vk::RowsRef y, int n) {
     before_op((uint32_t)m.pieces.size());
-    for (const MatrixPiece& p : m.pieces) {
+    for (const vk::DeviceWeights::Piece& p : m.pieces) {
         vk::RowsRef out = y;
         out.offset += p.first_row;  // the piece's rows are these columns of each output row
         matvec_.record(stream_, m.type, *p.buf, x, out, {p.rows, (uint32_t)w.cols, (uint32_t)n});
     }
     after_op();
-}
-
-const vk::Buffer& VulkanBackend::device_vector(std::span<const float> v) {
-    std::unique_ptr<vk::Buffer>& buf = vectors_[v.data()];
-    if (!buf) {
-        buf = std::make_unique<vk::Buffer>(device_, v.size_bytes(), vk::MemoryKind::DeviceLocal,
-                                           "a norm or bias vector");
-        vk::upload(upload_stream_, *buf, 0, v.data(), v.size_bytes());
-        weight_bytes_ += buf->size();
-    }
-    return *buf;
 }
 
 // ---- the KV cache ---------------------------------------------------------------------------
@@ -324,7 +251,7 @@ void VulkanBackend::scale(Cols x, int n, float s) {
 }
 
 void VulkanBackend::rms_norm(Cols x, std::span<const float> w, Cols out, int n, float eps) {
-    const vk::Buffer& wb = device_vector(w);
+    const vk::Buffer& wb = weights_.vector(w);
     before_op(1);
     ops_.rms_norm(stream_, ref(x), wb, ref(out), n, x.width, x.width, eps);
     after_op();
@@ -332,8 +259,8 @@ void VulkanBackend::rms_norm(Cols x, std::span<const float> w, Cols out, int n, 
 
 void VulkanBackend::layer_norm(Cols x, std::span<const float> w, std::span<const float> b,
                                Cols out, int n, float eps) {
-    const vk::Buffer& wb = device_vector(w);
-    const vk::Buffer& bb = device_vector(b);
+    const vk::Buffer& wb = weights_.vector(w);
+    const vk::Buffer& bb = weights_.vector(b);
     before_op(1);
     ops_.layer_norm(stream_, ref(x), wb, bb, ref(out), n, x.width, eps);
     after_op();
@@ -341,7 +268,7 @@ void VulkanBackend::layer_norm(Cols x, std::span<const float> w, std::span<const
 
 void VulkanBackend::rms_norm_heads(Cols x, std::span<const float> w, int n, int head_dim,
                                    float eps) {
-    const vk::Buffer& wb = device_vector(w);
+    const vk::Buffer& wb = weights_.vector(w);
     before_op(1);
     ops_.rms_norm(stream_, ref(x), wb, ref(x), n, x.width, head_dim, eps);
     after_op();
@@ -366,12 +293,12 @@ vk::RowsRef VulkanBackend::rounded_input(DType weight_type, Cols x, int n) {
 
 void VulkanBackend::matmul(const MatrixView& w, Cols x, Cols out, int n) {
     LOKAL_ASSERT(x.width == w.cols && out.width == w.rows);
-    const DeviceMatrix& m = device_matrix(w);
+    const vk::DeviceWeights::Matrix& m = weights_.matrix(w);
     record_product(m, w, rounded_input(w.type, x, n), ref(out), n);
 }
 
 void VulkanBackend::add_bias(Cols x, std::span<const float> b, int n) {
-    const vk::Buffer& bb = device_vector(b);
+    const vk::Buffer& bb = weights_.vector(b);
     before_op(1);
     ops_.add_bias(stream_, ref(x), bb, n, x.width);
     after_op();
@@ -469,7 +396,7 @@ void VulkanBackend::gather_rows(Cols src, std::span<const int32_t> rows, Cols ds
 
 void VulkanBackend::logits(const MatrixView& w, Cols x, int n, float softcap, float* dst) {
     LOKAL_ASSERT(x.width == w.cols);
-    const DeviceMatrix& m = device_matrix(w);
+    const vk::DeviceWeights::Matrix& m = weights_.matrix(w);
     const uint32_t V = (uint32_t)w.rows;
     ensure_host(logits_, (uint64_t)n * V * 4, "the logits");
     const vk::RowsRef out{logits_.get(), 0, V};

@@ -1,8 +1,7 @@
-// The op table on a Vulkan device. Weights are uploaded once, on first use, in their stored
-// block format (a type without a shader yet is converted to F32); activations, the paged KV
-// cache and the logits live in device buffers. Ops are recorded into one command stream, each
-// after a barrier on the one before, and submitted when results are read (logits, read_rows)
-// or a new batch begins; nothing else waits for the device.
+// The op table on a Vulkan device. Weights are uploaded once (device_weights.h); activations,
+// the paged KV cache and the logits live in device buffers. Ops are recorded into one command
+// stream, each after a barrier on the one before, and submitted when results are read (logits,
+// read_rows) or a new batch begins; nothing else waits for the device.
 #pragma once
 
 #include <memory>
@@ -15,6 +14,7 @@
 #include "backends/vulkan/buffer.h"
 #include "backends/vulkan/command_stream.h"
 #include "backends/vulkan/device.h"
+#include "backends/vulkan/device_weights.h"
 #include "backends/vulkan/kv_attention.h"
 #include "backends/vulkan/matvec.h"
 #include "backends/vulkan/rows_ref.h"
@@ -37,9 +37,9 @@ class VulkanBackend final : public Backend {
     void read_rows(Cols src, int n, float* dst) override;
     void write_rows(Cols dst, int n, const float* src) override;
 
-    void upload(const MatrixView& w) override { device_matrix(w); }
+    void upload(const MatrixView& w) override { weights_.matrix(w); }
     void upload(std::span<const float> v) override {
-        if (!v.empty()) device_vector(v);
+        if (!v.empty()) weights_.vector(v);
     }
 
     bool kv_reserve(int seq, int first_write, int n_rows) override;
@@ -69,41 +69,19 @@ class VulkanBackend final : public Backend {
     void logits(const MatrixView& w, Cols x, int n, float softcap, float* dst) override;
 
     // Bytes of weights uploaded so far (what /api/ps reports as size_vram, with the KV cache).
-    uint64_t weight_bytes() const { return weight_bytes_; }
+    uint64_t weight_bytes() const { return weights_.bytes(); }
 
   private:
     struct RowBuffer {
         std::unique_ptr<vk::Buffer> buf;
         int width = 0;
     };
-    // A matrix on the device, in pieces of consecutive rows, each no larger than one shader
-    // binding may be (a 128k-vocabulary output matrix can exceed it).
-    struct MatrixPiece {
-        std::unique_ptr<vk::Buffer> buf;
-        uint32_t first_row = 0, rows = 0;
-    };
-    struct DeviceMatrix {
-        std::vector<MatrixPiece> pieces;
-        DType type = DType::F32;  // as stored on the device
-    };
-    struct MatrixKey {
-        const void* data;
-        int64_t rows, cols;
-        bool operator==(const MatrixKey&) const = default;
-    };
-    struct MatrixKeyHash {
-        size_t operator()(const MatrixKey& k) const {
-            return std::hash<const void*>()(k.data) ^ (std::hash<int64_t>()(k.rows) << 1);
-        }
-    };
 
     void make_kv_pools(const BackendParams& p);
     vk::RowsRef ref(Cols c) const;
-    const DeviceMatrix& device_matrix(const MatrixView& w);
-    const vk::Buffer& device_vector(std::span<const float> v);
     vk::RowsRef rounded_input(DType weight_type, Cols x, int n);
     // y = W x for n rows of x, piece by piece.
-    void record_product(const DeviceMatrix& m, const MatrixView& w, vk::RowsRef x, vk::RowsRef y,
+    void record_product(const vk::DeviceWeights::Matrix& m, const MatrixView& w, vk::RowsRef x, vk::RowsRef y,
                         int n);
     // Room for one more dispatch in the recording, and the barrier that orders it after the
     // ones before.
@@ -124,15 +102,12 @@ class VulkanBackend final : public Backend {
     const vk::Device& device_;
     uint64_t max_binding_;  // bytes one shader binding may hold
     vk::CommandStream stream_;
-    vk::CommandStream upload_stream_;  // weight uploads, apart from the recorded ops
+    vk::DeviceWeights weights_;
     vk::Matvec matvec_;
     vk::ActRound act_round_;
     std::unique_ptr<vk::Buffer> act_scratch_;  // x rounded for the current product
     vk::RowOps ops_;
     std::vector<RowBuffer> rows_;
-    std::unordered_map<MatrixKey, DeviceMatrix, MatrixKeyHash> matrices_;
-    std::unordered_map<const float*, std::unique_ptr<vk::Buffer>> vectors_;
-    uint64_t weight_bytes_ = 0;
 
     // The KV cache (absent for encoders).
     std::unique_ptr<kernels::KvPageTable> pages_;
