@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "base/error.h"
+#include "model/compute_device.h"
 #include "sampling/stop_strings.h"
 #include "tokenizer/stream_decoder.h"
 #include "tokenizer/tokenizer.h"
@@ -91,6 +92,7 @@ void BatchScheduler::make_context() {
     cp.n_threads = params_.n_threads;
     cp.kv_rows = params_.kv_rows;
     cp.kv_type = params_.kv_type;
+    cp.gpu_layers = params_.gpu_layers;
     ctx_ = std::make_unique<model::Context>(model_, cp);
     n_ctx_ = params_.n_ctx;
     ctx_n_ctx_ = ctx_->n_ctx();
@@ -99,7 +101,13 @@ void BatchScheduler::make_context() {
     kv_pages_used_ = ctx_->kv_stats().pages_used;
 }
 
-void BatchScheduler::grow(int n_ctx) {
+int BatchScheduler::gpu_layers_change(const SequenceRequest& r) const {
+    if (r.gpu_layers < 0 || !model::compute_device().gpu) return -1;
+    const int want = std::min(r.gpu_layers, model_.config().n_layer);
+    return want == gpu_layers_.load() ? -1 : want;
+}
+
+void BatchScheduler::rebuild(int n_ctx, int gpu_layers) {
     const SchedulerParams before = params_;
     // The prefix cache lives in the old KV rows, which go first so both never take memory at
     // once.
@@ -107,6 +115,7 @@ void BatchScheduler::grow(int n_ctx) {
     ctx_.reset();
     params_.n_ctx = n_ctx;
     params_.kv_rows = kv_rows_auto_ ? params_.n_parallel * n_ctx : std::max(params_.kv_rows, n_ctx);
+    params_.gpu_layers = gpu_layers;
     try {
         make_context();
     } catch (...) {
@@ -180,7 +189,7 @@ SchedulerStats BatchScheduler::stats() const {
 void BatchScheduler::loop() {
     for (;;) {
         std::vector<std::shared_ptr<SequenceRequest>> admitted;
-        int grow_to = 0;
+        int grow_to = 0, layers_to = -1;
         {
             std::unique_lock<std::mutex> lock(mutex_);
             wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || running_.load() > 0; });
@@ -188,11 +197,13 @@ void BatchScheduler::loop() {
             const int free_slots = params_.n_parallel - running_.load();
             while ((int)admitted.size() < free_slots && !queue_.empty()) {
                 const int need = context_for(queue_.front()->n_ctx);
-                if (need > ctx_n_ctx_.load()) {
-                    // A larger Context is made only when nothing runs; until then the requests
+                const int layers = gpu_layers_change(*queue_.front());
+                if (need > ctx_n_ctx_.load() || layers >= 0) {
+                    // A new Context is made only when nothing runs; until then the requests
                     // behind this one wait too (first come, first served).
                     if (running_.load() > 0 || !admitted.empty()) break;
-                    grow_to = need;
+                    grow_to = std::max(need, n_ctx_.load());
+                    layers_to = layers >= 0 ? layers : params_.gpu_layers;
                 }
                 admitted.push_back(std::move(queue_.front()));
                 queue_.pop_front();
@@ -201,12 +212,14 @@ void BatchScheduler::loop() {
         }
         if (grow_to > 0) {
             try {
-                grow(grow_to);
+                rebuild(grow_to, layers_to);
             } catch (const std::exception& e) {
                 SequenceResult r;
                 r.stats.reason = StopReason::Cancelled;
-                r.error = "a context of " + std::to_string(grow_to) +
-                          " tokens could not be made: " + e.what();
+                r.error = "a context of " + std::to_string(grow_to) + " tokens" +
+                          (layers_to >= 0 ? " with " + std::to_string(layers_to) + " GPU layers"
+                                          : std::string()) +
+                          " could not be made: " + e.what();
                 admitted.front()->on_done(r);
                 admitted.clear();
             }

@@ -52,6 +52,9 @@ struct SequenceRequest {
     // This request's context limit (Ollama's num_ctx); 0: the scheduler's n_ctx. More than the
     // scheduler's grows it (up to the model's training context, beyond which it is clamped).
     int n_ctx = 0;
+    // Layers to run on the GPU (Ollama's num_gpu); -1: as loaded. Another number than the
+    // Context has makes a new Context, as n_ctx growth does (on a GPU only; else ignored).
+    int gpu_layers = -1;
     int n_probs = -1;  // -1: no logprobs; 0: the chosen token's; n: also the n most likely
     // Structured output: narrows the logits before sampling and learns each chosen token.
     std::function<void(float* logits, int n_vocab)> constrain;
@@ -74,6 +77,7 @@ struct SchedulerParams {
     int n_batch = 512;   // tokens per forward pass
     int n_threads = 0;
     int kv_rows = 0;  // KV pool; 0: n_parallel * n_ctx (reserved, backed only when used)
+    int gpu_layers = -1;  // on a GPU: -1 as many as fit (model::ContextParams::gpu_layers)
     kernels::KvType kv_type = kernels::KvType::F16;
     int max_queue = 64;  // waiting requests beyond n_parallel; more are refused
 };
@@ -124,9 +128,11 @@ class BatchScheduler {
     bool make_room();  // frees the KV of the least recently used idle slot
     // Makes the Context for `params_` and publishes its sizes to other threads.
     void make_context();
-    // With nothing running: a new Context whose sequences hold n_ctx positions. On failure the
-    // old size is restored and the error is thrown.
-    void grow(int n_ctx);
+    // With nothing running: a new Context whose sequences hold n_ctx positions, with gpu_layers
+    // layers on the GPU. On failure the old one is made again and the error is thrown.
+    void rebuild(int n_ctx, int gpu_layers);
+    // The GPU layers a request asks for, when that is not what the Context has; else -1.
+    int gpu_layers_change(const SequenceRequest& r) const;
 
     const model::Model& model_;
     SchedulerParams params_;

@@ -33,6 +33,7 @@ std::shared_ptr<CompletionStream> start_completion(LoadedModel& model, std::vect
     req->sampling = params.sampling;
     req->options = params.generate;
     req->n_ctx = params.n_ctx;
+    req->gpu_layers = params.gpu_layers;
     req->n_probs = n_probs;
     stream->cancel_ = req->cancel;
     stream->prompt_tokens_ = (int)req->prompt.size();

@@ -86,10 +86,12 @@ void apply_ollama(GenerationParams& p, const json& obj, const std::string& prefi
             p.generate.max_tokens = n < 0 ? -1 : (int)n;
         } else if (key == "num_ctx") {
             p.n_ctx = (int)integer(v, name, 1, 1 << 24);
+        } else if (key == "num_gpu") {
+            p.gpu_layers = (int)integer(v, name, -1, 1 << 20);
         } else if (key == "stop") {
             p.generate.stop = stop_list(v, name);
         }
-        // Other options (num_thread, num_gpu, mirostat, ...) do not apply here and are ignored,
+        // Other options (num_thread, mirostat, ...) do not apply here and are ignored,
         // as Ollama ignores options a runner does not use.
     }
 }

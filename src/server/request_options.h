@@ -17,7 +17,8 @@ namespace lokal::server {
 struct GenerationParams {
     sampling::SamplingParams sampling;
     engine::GenerateOptions generate;
-    int n_ctx = 0;  // 0: the server's
+    int n_ctx = 0;        // 0: the server's
+    int gpu_layers = -1;  // Ollama's num_gpu; -1: as the model is loaded
 };
 
 // Ollama's defaults, then the stored model's PARAMETERs (`model_params`, Ollama's params JSON),

@@ -66,3 +66,34 @@ def test_max_loaded_models_counts_files_not_names(tmp_path):
             "a:latest", "b:latest", "other:latest"]
     finally:
         s.stop()
+
+
+def test_num_gpu_moves_layers_between_the_gpu_and_the_cpu(store):
+    """Ollama's num_gpu per request: on a GPU the model is made again with that many layers there
+    (size_vram follows); on the CPU it is accepted and changes nothing. The answer is the same."""
+    s = Server(store, "-q")
+    try:
+        client = ollama.Client(host=s.base)
+        opts = {"num_predict": 8, "temperature": 0}
+        first = client.generate(model=MODEL, prompt="Once upon a time", options=opts)
+        loaded = next(m for m in client.ps().models if m.model == MODEL)
+        on_gpu = loaded.size_vram > 0
+        n_layer = client.show(MODEL).modelinfo["llama.block_count"]
+        one = client.generate(model=MODEL, prompt="Once upon a time",
+                              options=dict(opts, num_gpu=1))
+        after = next(m for m in client.ps().models if m.model == MODEL)
+        if on_gpu:
+            assert loaded.size_vram == loaded.size
+            assert after.size_vram == int(loaded.size * 1 / n_layer)
+        else:
+            assert after.size_vram == 0
+        assert one.response == first.response
+        none = client.generate(model=MODEL, prompt="Once upon a time",
+                               options=dict(opts, num_gpu=0))
+        assert none.response == first.response
+        assert next(m for m in client.ps().models if m.model == MODEL).size_vram == 0
+        with pytest.raises(ollama.ResponseError) as bad:
+            client.generate(model=MODEL, prompt="hi", options={"num_gpu": -5})
+        assert bad.value.status_code == 400
+    finally:
+        s.stop()
