@@ -28,6 +28,16 @@ ComputeDevice resolve() {
     const std::vector<vk::DeviceInfo>& infos = vk::process_device_infos(&why);
     const vk::DeviceChoice choice = vk::choose_device(request, infos, why);
     d.reason = choice.reason;
+    if (choice.vulkan_index && request.kind == vk::DeviceRequest::Kind::Auto) {
+        // A GPU the driver cannot open leaves auto on the CPU; an explicit request fails.
+        try {
+            vk::process_device(*choice.vulkan_index);
+        } catch (const Error& e) {
+            d.reason = "vulkan:" + std::to_string(*choice.vulkan_index) +
+                       " could not be opened (" + e.what() + ")";
+            return d;
+        }
+    }
     if (choice.vulkan_index) {
         d.gpu = true;
         d.vulkan_index = *choice.vulkan_index;
