@@ -34,8 +34,7 @@ const CLI::Validator kDuration(
             server::parse_keep_alive(nlohmann::ordered_json{{"keep_alive", value}});
             return std::string();
         } catch (const std::exception&) {
-            return "is not a duration (e.g. 5m, 30s, 1h, -1 for ever, or seconds): '" + value +
-                   "'";
+            return "is not a duration (e.g. 5m, 30s, 1h, -1 for ever, or seconds): '" + value + "'";
         }
     },
     "DURATION");
@@ -134,10 +133,11 @@ int run(int argc, char** argv) {
                       "Think (as --think) but print only the answer");
     run_cmd->add_flag("--nowordwrap", run.no_word_wrap,
                       "Do not wrap long lines (accepted for Ollama's CLI; lokal never wraps)");
-    run_cmd->add_option("--keepalive", run.keep_alive,
-                        "How long the model stays loaded after the run, as Ollama's (5m, 30s, "
-                        "1h, -1); checked, but the model is loaded in this process and leaves "
-                        "with it: there is no server to keep it")
+    run_cmd
+        ->add_option("--keepalive", run.keep_alive,
+                     "How long the model stays loaded after the run, as Ollama's (5m, 30s, "
+                     "1h, -1); checked, but the model is loaded in this process and leaves "
+                     "with it: there is no server to keep it")
         ->check(kDuration);
     run_cmd->add_option("--logprobs", run.logprobs,
                         "Print each token's log-probability and the N most likely alternatives "

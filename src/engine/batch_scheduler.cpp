@@ -86,8 +86,7 @@ BatchScheduler::BatchScheduler(const model::Model& model, SchedulerParams params
 void BatchScheduler::make_context() {
     model::ContextParams cp;
     // One sequence may use the whole pool when a request asks for a long context.
-    cp.n_ctx =
-        std::max(params_.n_ctx, std::min(params_.kv_rows, model_.config().n_ctx_train));
+    cp.n_ctx = std::max(params_.n_ctx, std::min(params_.kv_rows, model_.config().n_ctx_train));
     cp.n_batch = params_.n_batch;
     cp.n_threads = params_.n_threads;
     cp.kv_rows = params_.kv_rows;

@@ -33,8 +33,8 @@ ComputeDevice resolve() {
         try {
             vk::process_device(*choice.vulkan_index);
         } catch (const Error& e) {
-            d.reason = "vulkan:" + std::to_string(*choice.vulkan_index) +
-                       " could not be opened (" + e.what() + ")";
+            d.reason = "vulkan:" + std::to_string(*choice.vulkan_index) + " could not be opened (" +
+                       e.what() + ")";
             return d;
         }
     }
@@ -83,7 +83,8 @@ std::unique_ptr<backends::Backend> make_backend(const backends::BackendParams& p
 #if LOKAL_HAVE_VULKAN
     const ComputeDevice& d = compute_device();
     if (gpu && d.gpu) {
-        return std::make_unique<backends::VulkanBackend>(params, vk::process_device(d.vulkan_index));
+        return std::make_unique<backends::VulkanBackend>(params,
+                                                         vk::process_device(d.vulkan_index));
     }
 #else
     (void)gpu;

@@ -14,8 +14,8 @@ namespace lokal::model {
 struct ComputeDevice {
     bool gpu = false;
     int vulkan_index = -1;
-    std::string name;    // "cpu", "vulkan:0 (NVIDIA H200)"
-    std::string reason;  // why this one, for logs
+    std::string name;         // "cpu", "vulkan:0 (NVIDIA H200)"
+    std::string reason;       // why this one, for logs
     uint64_t free_bytes = 0;  // device memory this process may still use (GPU only)
 };
 

@@ -1,6 +1,6 @@
 // Endpoints that manage models and report status: Ollama's /api/tags, /api/show, /api/ps,
-// /api/pull, /api/push, /api/create, /api/copy, /api/delete, /api/version, and /, /health, /metrics,
-// /tokenize, /detokenize.
+// /api/pull, /api/push, /api/create, /api/copy, /api/delete, /api/version, and /, /health,
+// /metrics, /tokenize, /detokenize.
 #include <filesystem>
 #include <fstream>
 #include <sstream>

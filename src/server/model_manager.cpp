@@ -100,12 +100,11 @@ std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path
         w->scheduler = std::make_unique<engine::BatchScheduler>(*w->model, sp);
         const model::ComputeDevice& device = model::compute_device();
         if (device.gpu && params_.log_loads) {
-            std::fprintf(stderr, "lokal: %s: %d of %d layers on %s%s\n", path.c_str(),
-                         w->scheduler->gpu_layers(), w->model->config().n_layer,
-                         device.name.c_str(),
-                         w->scheduler->gpu_layers() < w->model->config().n_layer
-                             ? ", the rest on the CPU"
-                             : "");
+            std::fprintf(
+                stderr, "lokal: %s: %d of %d layers on %s%s\n", path.c_str(),
+                w->scheduler->gpu_layers(), w->model->config().n_layer, device.name.c_str(),
+                w->scheduler->gpu_layers() < w->model->config().n_layer ? ", the rest on the CPU"
+                                                                        : "");
         }
     }
     std::erase_if(weights_, [](const auto& kv) { return kv.second.expired(); });

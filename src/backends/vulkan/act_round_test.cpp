@@ -31,9 +31,9 @@ TEST_P(ActRoundTest, MatchesTheCpuConversionExactly) {
     const uint32_t n = 3, cols = 512, offset = 5, stride = cols + 11;
     std::vector<float> x = random_normal(int64_t{stride} * n + offset, 17, 3.0f);
     float* row0 = x.data() + offset;
-    std::fill_n(row0, 256, 0.0f);                        // an all-zero block of every size
+    std::fill_n(row0, 256, 0.0f);  // an all-zero block of every size
     for (int i = 256; i < 288; ++i) row0[i] = (float)(i - 256) * 0.5f;  // halves: ties
-    row0[300] = -1e-30f;                                 // tiny
+    row0[300] = -1e-30f;                                                // tiny
     float* row1 = x.data() + offset + stride;
     for (int i = 0; i < 32; ++i) row1[i] = (float)(i % 3 - 1) * 127.0f;  // exact multiples
 

@@ -27,8 +27,8 @@ uint64_t max_binding_bytes(const Device& device) {
 DeviceWeights::DeviceWeights(const Device& device, uint64_t max_binding)
     : device_(device), max_binding_(max_binding), stream_(device, 4) {}
 
-void DeviceWeights::stored_rows(const kernels::MatrixView& w, DType type, int64_t first,
-                                int64_t n, uint8_t* dst) const {
+void DeviceWeights::stored_rows(const kernels::MatrixView& w, DType type, int64_t first, int64_t n,
+                                uint8_t* dst) const {
     const uint64_t rb = row_bytes(type, (uint64_t)w.cols);
     for (int64_t r = first; r < first + n; ++r, dst += rb) {
         if (type != w.type) {
@@ -60,8 +60,8 @@ const DeviceWeights::Matrix& DeviceWeights::matrix(const kernels::MatrixView& w)
         Piece piece;
         piece.first_row = (uint32_t)p0;
         piece.rows = (uint32_t)std::min(piece_rows, w.rows - p0);
-        piece.buf = std::make_unique<Buffer>(device_, rb * piece.rows, MemoryKind::DeviceLocal,
-                                             "weights");
+        piece.buf =
+            std::make_unique<Buffer>(device_, rb * piece.rows, MemoryKind::DeviceLocal, "weights");
         if (as_stored) {
             upload(stream_, *piece.buf, 0, w.row(p0), rb * piece.rows);
         } else {

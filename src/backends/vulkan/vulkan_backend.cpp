@@ -48,8 +48,7 @@ VulkanBackend::~VulkanBackend() = default;
 void VulkanBackend::make_kv_pools(const BackendParams& p) {
     const int n_pages = (p.kv_rows + kPageRows - 1) / kPageRows;
     pages_ = std::make_unique<kernels::KvPageTable>(n_pages, kPageRows);
-    const vk::KvGeometry one =
-        vk::kv_geometry(p.kv_type, (uint32_t)p.kv_row_elems, kPageRows, 1);
+    const vk::KvGeometry one = vk::kv_geometry(p.kv_type, (uint32_t)p.kv_row_elems, kPageRows, 1);
     const uint64_t layer_bytes = one.page_bytes * (uint64_t)n_pages;
     const uint64_t binding = max_binding_ > 0 ? max_binding_ : UINT64_MAX;
     if (layer_bytes > binding) {
@@ -62,9 +61,11 @@ void VulkanBackend::make_kv_pools(const BackendParams& p) {
     for (int first = 0; first < p.n_layer; first += kv_layers_per_pool_) {
         const int n = std::min(kv_layers_per_pool_, p.n_layer - first);
         KvPool pool;
-        pool.geometry = vk::kv_geometry(p.kv_type, (uint32_t)p.kv_row_elems, kPageRows, (uint32_t)n);
-        pool.buf = std::make_unique<vk::Buffer>(device_, pool.geometry.page_bytes * (uint64_t)n_pages,
-                                                vk::MemoryKind::DeviceLocal, "the KV cache");
+        pool.geometry =
+            vk::kv_geometry(p.kv_type, (uint32_t)p.kv_row_elems, kPageRows, (uint32_t)n);
+        pool.buf =
+            std::make_unique<vk::Buffer>(device_, pool.geometry.page_bytes * (uint64_t)n_pages,
+                                         vk::MemoryKind::DeviceLocal, "the KV cache");
         pool.attention = std::make_unique<vk::KvAttention>(device_, pool.geometry);
         kv_bytes_ += pool.buf->size();
         kv_pools_.push_back(std::move(pool));
@@ -80,9 +81,9 @@ vk::RowsRef VulkanBackend::ref(Cols c) const {
 
 BufferId VulkanBackend::alloc_rows(int rows, int width) {
     const uint64_t bytes = std::max<uint64_t>(1, (uint64_t)rows * width) * 4;
-    rows_.push_back({std::make_unique<vk::Buffer>(device_, bytes, vk::MemoryKind::DeviceLocal,
-                                                  "activations"),
-                     width});
+    rows_.push_back(
+        {std::make_unique<vk::Buffer>(device_, bytes, vk::MemoryKind::DeviceLocal, "activations"),
+         width});
     return (BufferId)rows_.size() - 1;
 }
 
@@ -91,8 +92,8 @@ void VulkanBackend::resize_rows(BufferId buf, int rows) {
     RowBuffer& b = rows_[buf];
     b.buf.reset();
     const uint64_t bytes = std::max<uint64_t>(1, (uint64_t)rows * b.width) * 4;
-    b.buf = std::make_unique<vk::Buffer>(device_, bytes, vk::MemoryKind::DeviceLocal,
-                                         "activations");
+    b.buf =
+        std::make_unique<vk::Buffer>(device_, bytes, vk::MemoryKind::DeviceLocal, "activations");
 }
 
 void VulkanBackend::ensure_host(std::unique_ptr<vk::Buffer>& buf, uint64_t bytes,
@@ -163,8 +164,8 @@ uint32_t VulkanBackend::stage(const void* data, size_t bytes) {
 
 // ---- weights --------------------------------------------------------------------------------
 
-void VulkanBackend::record_product(const vk::DeviceWeights::Matrix& m, const MatrixView& w, vk::RowsRef x,
-                                   vk::RowsRef y, int n) {
+void VulkanBackend::record_product(const vk::DeviceWeights::Matrix& m, const MatrixView& w,
+                                   vk::RowsRef x, vk::RowsRef y, int n) {
     before_op((uint32_t)m.pieces.size());
     for (const vk::DeviceWeights::Piece& p : m.pieces) {
         vk::RowsRef out = y;
@@ -218,7 +219,8 @@ void VulkanBackend::set_batch(const Batch& batch) {
     std::vector<std::pair<int32_t, uint32_t>> seen;  // sequence, where its table starts
     for (size_t t = 0; t < n; ++t) {
         const int32_t s = batch.seqs[t];
-        auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& e) { return e.first == s; });
+        auto it =
+            std::find_if(seen.begin(), seen.end(), [&](const auto& e) { return e.first == s; });
         if (it == seen.end()) {
             seen.emplace_back(s, (uint32_t)pages.size());
             const std::vector<int32_t>& table = pages_->pages(s);
@@ -257,8 +259,8 @@ void VulkanBackend::rms_norm(Cols x, std::span<const float> w, Cols out, int n, 
     after_op();
 }
 
-void VulkanBackend::layer_norm(Cols x, std::span<const float> w, std::span<const float> b,
-                               Cols out, int n, float eps) {
+void VulkanBackend::layer_norm(Cols x, std::span<const float> w, std::span<const float> b, Cols out,
+                               int n, float eps) {
     const vk::Buffer& wb = weights_.vector(w);
     const vk::Buffer& bb = weights_.vector(b);
     before_op(1);
@@ -336,7 +338,7 @@ void VulkanBackend::kv_store(int layer, Cols k, Cols v, int n) {
     before_op(1);
     KvPool& pool = kv_pools_[(size_t)(layer / kv_layers_per_pool_)];
     pool.attention->store(stream_, *pool.buf, layer % kv_layers_per_pool_, ref(k), ref(v), n,
-               {batch_pos_.get(), batch_table_start_.get(), batch_pages_.get()});
+                          {batch_pos_.get(), batch_table_start_.get(), batch_pages_.get()});
     after_op();
 }
 
@@ -347,8 +349,8 @@ void VulkanBackend::attention(int layer, Cols q, Cols out, int n, const Attentio
     before_op(2);
     KvPool& pool = kv_pools_[(size_t)(layer / kv_layers_per_pool_)];
     pool.attention->attend(stream_, *pool.buf, layer % kv_layers_per_pool_, ref(q), ref(out), n,
-                {batch_pos_.get(), batch_table_start_.get(), batch_pages_.get()}, shape,
-                (uint32_t)visible);
+                           {batch_pos_.get(), batch_table_start_.get(), batch_pages_.get()}, shape,
+                           (uint32_t)visible);
     after_op();
 }
 

@@ -17,8 +17,8 @@
 #include "backends/vulkan/device_weights.h"
 #include "backends/vulkan/kv_attention.h"
 #include "backends/vulkan/matvec.h"
-#include "backends/vulkan/rows_ref.h"
 #include "backends/vulkan/row_ops.h"
+#include "backends/vulkan/rows_ref.h"
 #include "kernels/kv_pages.h"
 
 namespace lokal::backends {
@@ -81,8 +81,8 @@ class VulkanBackend final : public Backend {
     vk::RowsRef ref(Cols c) const;
     vk::RowsRef rounded_input(DType weight_type, Cols x, int n);
     // y = W x for n rows of x, piece by piece.
-    void record_product(const vk::DeviceWeights::Matrix& m, const MatrixView& w, vk::RowsRef x, vk::RowsRef y,
-                        int n);
+    void record_product(const vk::DeviceWeights::Matrix& m, const MatrixView& w, vk::RowsRef x,
+                        vk::RowsRef y, int n);
     // Room for one more dispatch in the recording, and the barrier that orders it after the
     // ones before.
     void before_op(uint32_t dispatches);
