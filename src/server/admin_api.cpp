@@ -284,6 +284,43 @@ void remove(ServerState& state, const httplib::Request& req, httplib::Response& 
     res.status = 200;
 }
 
+// A pull or push (`transfer`, which reports to the events it is given and ends with a
+// "success" status): whole, one {"status": "success"} or an error status; or streamed as NDJSON
+// progress events, written as they happen while the transfer runs on this thread, an error
+// ending the stream as {"error": ...}.
+void answer_transfer(httplib::Response& res, bool streaming, const std::string& verb,
+                     const std::function<void(store::Store&, store::PullEvents&)>& transfer) {
+    if (!streaming) {
+        store::Store s = store::Store::open_default();
+        NdjsonPullEvents events([](const json&) {}, verb);
+        try {
+            transfer(s, events);
+        } catch (const Error& e) {
+            throw HttpError(http_status(e.kind()), e.what());
+        }
+        res.set_content(json{{"status", "success"}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
+                        "application/json");
+        return;
+    }
+    res.set_chunked_content_provider(
+        "application/x-ndjson", [verb, transfer](size_t, httplib::DataSink& sink) {
+            bool client_gone = false;
+            auto emit = [&](const json& j) {
+                const std::string line = j.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
+                if (!client_gone && !sink.write(line.data(), line.size())) client_gone = true;
+            };
+            NdjsonPullEvents events(emit, verb);
+            try {
+                store::Store s = store::Store::open_default();
+                transfer(s, events);
+            } catch (const std::exception& e) {
+                emit({{"error", e.what()}});
+            }
+            sink.done();
+            return true;
+        });
+}
+
 void pull(ServerState& state, const httplib::Request& req, httplib::Response& res) {
     const json body = parse_body(req);
     const std::string name = model_name_field(body);
@@ -292,36 +329,10 @@ void pull(ServerState& state, const httplib::Request& req, httplib::Response& re
     opts.insecure = optional_bool(body, "insecure", false);
     if (!name.starts_with("http://") && !name.starts_with("https://")) parse_ref_400(name, "model");
     state.note(req, {name, 0, 0});
-    if (!streaming) {
-        store::Store s = store::Store::open_default();
-        NdjsonPullEvents events([](const json&) {});
-        try {
-            store::pull(s, name, events, opts);
-        } catch (const Error& e) {
-            throw HttpError(http_status(e.kind()), e.what());
-        }
-        res.set_content(json{{"status", "success"}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
-                        "application/json");
-        return;
-    }
-    // The pull runs on this thread while the response streams: each event is written at once.
-    res.set_chunked_content_provider(
-        "application/x-ndjson", [name, opts](size_t, httplib::DataSink& sink) {
-            bool client_gone = false;
-            auto emit = [&](const json& j) {
-                const std::string line = j.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
-                if (!client_gone && !sink.write(line.data(), line.size())) client_gone = true;
-            };
-            NdjsonPullEvents events(emit);
-            try {
-                store::Store s = store::Store::open_default();
-                store::pull(s, name, events, opts);  // its last event is "success"
-            } catch (const std::exception& e) {
-                emit({{"error", e.what()}});
-            }
-            sink.done();
-            return true;
-        });
+    answer_transfer(res, streaming, "pulling",
+                    [name, opts](store::Store& s, store::PullEvents& events) {
+                        store::pull(s, name, events, opts);
+                    });
 }
 
 // Ollama's /api/push: {model, insecure, stream}. The push itself emits the "success" status.
@@ -337,35 +348,10 @@ void push(ServerState& state, const httplib::Request& req, httplib::Response& re
         throw ModelNotFound("model '" + name + "' not found");
     }
     state.note(req, {name, 0, 0});
-    if (!streaming) {
-        store::Store s = store::Store::open_default();
-        NdjsonPullEvents events([](const json&) {}, "pushing");
-        try {
-            store::push(s, name, events, opts);
-        } catch (const Error& e) {
-            throw HttpError(http_status(e.kind()), e.what());
-        }
-        res.set_content(json{{"status", "success"}}.dump(-1, ' ', false, kReplaceInvalidUtf8),
-                        "application/json");
-        return;
-    }
-    res.set_chunked_content_provider(
-        "application/x-ndjson", [name, opts](size_t, httplib::DataSink& sink) {
-            bool client_gone = false;
-            auto emit = [&](const json& j) {
-                const std::string line = j.dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
-                if (!client_gone && !sink.write(line.data(), line.size())) client_gone = true;
-            };
-            NdjsonPullEvents events(emit, "pushing");
-            try {
-                store::Store s = store::Store::open_default();
-                store::push(s, name, events, opts);
-            } catch (const std::exception& e) {
-                emit({{"error", e.what()}});
-            }
-            sink.done();
-            return true;
-        });
+    answer_transfer(res, streaming, "pushing",
+                    [name, opts](store::Store& s, store::PullEvents& events) {
+                        store::push(s, name, events, opts);
+                    });
 }
 
 // `files` and `adapters` name blobs uploaded through /api/blobs, by file name: {"m.gguf":
