@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 
 #include "kernels/cpu/kv_cache.h"
@@ -78,6 +79,9 @@ class Backend {
     virtual ~Backend() = default;
     virtual const char* name() const = 0;
     virtual int n_threads() const = 0;
+    // The most rows one pass may carry with every row's result bit for bit what it would be
+    // alone (beyond, a device may sum in another order). Speculative decoding stays within it.
+    virtual int exact_batch_rows() const { return std::numeric_limits<int>::max(); }
 
     // ---- buffers ------------------------------------------------------------------------------
     virtual BufferId alloc_rows(int rows, int width) = 0;

@@ -61,6 +61,14 @@ void add_cache_type_option(CLI::App* cmd, std::string& target) {
             "f16|q8_0|f32", "cache type"));
 }
 
+// --draft-max: speculative decoding's longest guess (prompt lookup; the answer is unchanged).
+void add_draft_max_option(CLI::App* cmd, int& target) {
+    cmd->add_option("--draft-max", target,
+                    "Speculative decoding: most tokens guessed ahead per step from earlier "
+                    "text (0: off; the answer is the same either way)")
+        ->check(CLI::Range(0, 62));
+}
+
 // --device: where models run (sets LOKAL_DEVICE for the whole process before any model loads).
 void add_device_option(CLI::App* cmd, std::string& target) {
     cmd->add_option("--device", target,
@@ -119,6 +127,7 @@ int run(int argc, char** argv) {
     add_device_option(run_cmd, device);
     add_gpu_layers_option(run_cmd, gpu_layers);
     add_cache_type_option(run_cmd, run.cache_type);
+    add_draft_max_option(run_cmd, run.draft_max);
     run_cmd->add_flag("--raw", run.raw, "Feed the prompt as plain text, no chat format");
     run_cmd->add_flag("-v,--verbose", run.verbose, "Print timings to stderr");
     run_cmd->add_option("--system", run.system, "System prompt for chat models");
@@ -271,6 +280,7 @@ int run(int argc, char** argv) {
     std::string srv_cache_type = env("LOKAL_KV_CACHE_TYPE");  // as OLLAMA_KV_CACHE_TYPE
     if (srv_cache_type.empty()) srv_cache_type = "f16";
     add_cache_type_option(srv_cmd, srv_cache_type);
+    add_draft_max_option(srv_cmd, srv.models.draft_max);
     srv_cmd->add_option("--max-queue", srv.models.max_queue,
                         "Waiting requests per model before 503");
     srv_cmd->add_option("--api-key", srv.api_key, "Require this bearer key (env LOKAL_API_KEY)");

@@ -35,6 +35,7 @@ struct RunOptions {
     int n_ctx = 0;
     int n_threads = 0;
     std::string cache_type = "f16";  // KV cache: f16, q8_0 or f32
+    int draft_max = 16;              // speculative decoding: most tokens guessed ahead (0: off)
     bool raw = false;
     bool verbose = false;
     std::string system;

@@ -137,6 +137,10 @@ void print_stats(const engine::GenerateStats& s, int n_threads) {
                  "(%.1f tok/s) | threads %d | stop: %s\n",
                  s.prompt_tokens, s.prompt_seconds, pp, s.generated_tokens, s.generate_seconds, tg,
                  n_threads, engine::stop_reason_name(s.reason));
+    if (s.draft_tokens > 0) {
+        std::fprintf(stderr, "speculative decoding: %d of %d guessed tokens kept (%.0f%%)\n",
+                     s.draft_accepted, s.draft_tokens, 100.0 * s.draft_accepted / s.draft_tokens);
+    }
 }
 
 Session::Session(server::LoadedModel& m, const RunOptions& o)

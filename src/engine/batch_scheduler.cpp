@@ -21,6 +21,8 @@ struct BatchScheduler::Slot {
     std::vector<int32_t> tokens;           // what this slot's KV rows hold, in order
     size_t prompt_done = 0;                // prompt tokens in the KV rows
     int32_t pending = -1;                  // sampled, to be evaluated in the next step
+    std::vector<int32_t> draft;            // guessed to follow pending, evaluated beside it
+    std::optional<DraftPolicy> policy;
     int n_ctx = 0;
     std::optional<sampling::Sampler> sampler;
     std::optional<tokenizer::StreamDecoder> decoder;
@@ -182,6 +184,8 @@ SchedulerStats BatchScheduler::stats() const {
     s.prompt_tokens = prompt_tokens_.load();
     s.cached_tokens = cached_tokens_.load();
     s.generated_tokens = generated_tokens_.load();
+    s.draft_tokens = draft_tokens_.load();
+    s.draft_accepted = draft_accepted_.load();
     return s;
 }
 
@@ -288,6 +292,9 @@ void BatchScheduler::admit(Slot& slot, std::shared_ptr<SequenceRequest> request)
     slot.tokens.assign(prompt.begin(), prompt.begin() + (ptrdiff_t)reuse);
     slot.prompt_done = reuse;
     slot.pending = -1;
+    slot.draft.clear();
+    slot.policy.emplace(request->draft_max < 0 ? params_.draft_max
+                                               : std::min(request->draft_max, params_.draft_max));
     slot.n_ctx = context_for(request->n_ctx);
     if (slot.n_ctx > params_.n_ctx) {
         // The Context holds it already (the pool is larger than one sequence's share).
@@ -324,28 +331,53 @@ void BatchScheduler::step() {
     for (auto& s : slots_) {
         if (s->req && s->req->cancel->load()) finish(*s, StopReason::Cancelled);
     }
+    const int budget = ctx_->n_batch();
+    int generating = 0;
+    for (auto& s : slots_) generating += s->req && s->pending >= 0;
+    // Guesses never make a pass one whose rows are computed differently than alone (a GPU's
+    // tiled products), so they cannot change the answer.
+    int draft_room = std::min(budget, ctx_->exact_batch_rows()) - generating;
+    for (auto& s : slots_) {
+        s->draft.clear();
+        if (s->req && s->pending >= 0 && draft_room > 0) {
+            s->draft = draft(*s, draft_room);
+            draft_room -= (int)s->draft.size();
+        }
+    }
+    // Generating sequences first (their pending token, then its draft), then prompt chunks.
     std::vector<model::BatchToken> batch;
     std::vector<Slot*> owner;  // per batch token
-    const int budget = ctx_->n_batch();
-    for (auto& s : slots_) {
-        if (s->req && s->pending >= 0) {
+    const auto build = [&] {
+        batch.clear();
+        owner.clear();
+        for (auto& s : slots_) {
+            if (!s->req || s->pending < 0) continue;
             batch.push_back({s->pending, s->seq, true});
-            owner.push_back(s.get());
+            for (int32_t t : s->draft) batch.push_back({t, s->seq, true});
+            owner.insert(owner.end(), 1 + s->draft.size(), s.get());
         }
-    }
-    for (auto& s : slots_) {
-        if (!s->req || s->pending >= 0) continue;
-        const auto& prompt = s->req->prompt;
-        const size_t take = std::min(prompt.size() - s->prompt_done,
-                                     (size_t)std::max(0, budget - (int)batch.size()));
-        for (size_t i = 0; i < take; ++i) {
-            const bool last = s->prompt_done + i + 1 == prompt.size();
-            batch.push_back({prompt[s->prompt_done + i], s->seq, last});
-            owner.push_back(s.get());
+        for (auto& s : slots_) {
+            if (!s->req || s->pending >= 0) continue;
+            const auto& prompt = s->req->prompt;
+            const size_t take = std::min(prompt.size() - s->prompt_done,
+                                         (size_t)std::max(0, budget - (int)batch.size()));
+            for (size_t i = 0; i < take; ++i) {
+                const bool last = s->prompt_done + i + 1 == prompt.size();
+                batch.push_back({prompt[s->prompt_done + i], s->seq, last});
+                owner.push_back(s.get());
+            }
         }
-    }
+    };
+    build();
     if (batch.empty()) return;
     while (!ctx_->decode(batch)) {
+        const bool drafted = std::any_of(slots_.begin(), slots_.end(),
+                                         [](const auto& s) { return !s->draft.empty(); });
+        if (drafted) {  // guesses are the first thing a full pool goes without
+            for (auto& s : slots_) s->draft.clear();
+            build();
+            continue;
+        }
         if (make_room()) continue;
         // Nothing left to evict: the longest running sequence gives up its place.
         Slot* longest = nullptr;
@@ -359,21 +391,69 @@ void BatchScheduler::step() {
     }
     kv_pages_used_ = ctx_->kv_stats().pages_used;
     int row = 0;
-    std::vector<std::pair<Slot*, int>> logit_rows;
+    std::vector<std::pair<Slot*, int>> prompt_rows, generating_rows;
     for (size_t i = 0; i < batch.size(); ++i) {
         Slot& s = *owner[i];
-        s.tokens.push_back(batch[i].token);
-        if (s.pending >= 0) {
+        if (s.pending >= 0) {  // the pending token; its draft's rows follow
+            generating_rows.emplace_back(&s, row);
+            s.tokens.push_back(s.pending);
             s.pending = -1;
-        } else {
-            ++s.prompt_done;
-            ++prompt_tokens_;
+            row += 1 + (int)s.draft.size();
+            i += s.draft.size();
+            continue;
         }
-        if (batch[i].logits) logit_rows.emplace_back(&s, row++);
+        s.tokens.push_back(batch[i].token);
+        ++s.prompt_done;
+        ++prompt_tokens_;
+        if (batch[i].logits) prompt_rows.emplace_back(&s, row++);
     }
-    for (auto [slot, r] : logit_rows) {
+    for (auto [slot, r] : generating_rows) {
+        if (slot->req) verify(*slot, r);
+    }
+    for (auto [slot, r] : prompt_rows) {
         if (slot->req) on_logits(*slot, ctx_->logits(r));
     }
+}
+
+std::vector<int32_t> BatchScheduler::draft(Slot& slot, int room) {
+    // The pending token and its draft must fit the sequence's context (and leave a position
+    // for the token sampled after them).
+    room = std::min({room, slot.n_ctx - (int)slot.tokens.size() - 2,
+                     model::Context::exact_rows_per_sequence() - 1});
+    const SequenceRequest& req = *slot.req;
+    if (req.options.max_tokens >= 0) {
+        room = std::min(room, req.options.max_tokens - slot.result.stats.generated_tokens);
+    }
+    const int want = std::min(room, slot.policy->want());
+    if (want <= 0) return {};
+    slot.tokens.push_back(slot.pending);
+    std::vector<int32_t> guess = req.draft_source ? req.draft_source(slot.tokens, want)
+                                                  : prompt_lookup_draft(slot.tokens, want);
+    slot.tokens.pop_back();
+    if ((int)guess.size() > want) guess.resize(want);
+    const int n_vocab = ctx_->n_vocab();
+    const auto bad = std::find_if(guess.begin(), guess.end(),
+                                  [n_vocab](int32_t t) { return t < 0 || t >= n_vocab; });
+    guess.erase(bad, guess.end());
+    return guess;
+}
+
+void BatchScheduler::verify(Slot& slot, int row) {
+    const size_t drafted = slot.draft.size();
+    slot.result.stats.draft_tokens += (int)drafted;
+    draft_tokens_ += drafted;
+    on_logits(slot, ctx_->logits(row));
+    size_t kept = 0;
+    while (kept < drafted && slot.req && slot.pending == slot.draft[kept]) {
+        slot.tokens.push_back(slot.pending);
+        slot.pending = -1;
+        ++kept;
+        ++slot.result.stats.draft_accepted;
+        ++draft_accepted_;
+        on_logits(slot, ctx_->logits(row + (int)kept));
+    }
+    if (kept < drafted) ctx_->seq_truncate(slot.seq, (int)slot.tokens.size());
+    slot.policy->record((int)drafted, (int)kept);
 }
 
 void BatchScheduler::on_logits(Slot& slot, const float* logits) {

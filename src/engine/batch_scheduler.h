@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/generation.h"
+#include "engine/speculation.h"
 #include "model/context.h"
 #include "sampling/sampler.h"
 
@@ -55,6 +56,10 @@ struct SequenceRequest {
     // Layers to run on the GPU (Ollama's num_gpu); -1: as loaded. Another number than the
     // Context has makes a new Context, as n_ctx growth does (on a GPU only; else ignored).
     int gpu_layers = -1;
+    // Speculative decoding: at most this many tokens guessed ahead per step (prompt lookup,
+    // engine/speculation.h); -1: the scheduler's draft_max, 0: none. The answer is the same.
+    int draft_max = -1;
+    DraftSource draft_source;  // empty: prompt lookup
     int n_probs = -1;  // -1: no logprobs; 0: the chosen token's; n: also the n most likely
     // Structured output: narrows the logits before sampling and learns each chosen token.
     std::function<void(float* logits, int n_vocab)> constrain;
@@ -80,6 +85,9 @@ struct SchedulerParams {
     int gpu_layers = -1;  // on a GPU: -1 as many as fit (model::ContextParams::gpu_layers)
     kernels::KvType kv_type = kernels::KvType::F16;
     int max_queue = 64;  // waiting requests beyond n_parallel; more are refused
+    // Most tokens a sequence guesses ahead per step (speculative decoding); 0 turns it off.
+    // Each sequence drafts only while its guesses are being kept (engine/speculation.h).
+    int draft_max = 16;
 };
 
 struct SchedulerStats {
@@ -91,6 +99,8 @@ struct SchedulerStats {
     uint64_t prompt_tokens = 0;  // evaluated since start (not counting cache hits)
     uint64_t cached_tokens = 0;  // prompt tokens served from the prefix cache
     uint64_t generated_tokens = 0;
+    uint64_t draft_tokens = 0;    // guessed ahead by speculative decoding
+    uint64_t draft_accepted = 0;  // of which the model kept
 };
 
 class BatchScheduler {
@@ -125,6 +135,11 @@ class BatchScheduler {
     void step();
     void finish(Slot& slot, StopReason reason, const std::string& error = {});
     void on_logits(Slot& slot, const float* logits);
+    // The tokens slot guesses will follow its pending one, at most `room`.
+    std::vector<int32_t> draft(Slot& slot, int room);
+    // Samples from the logits of slot's pending token (row) and of its draft (the rows after),
+    // keeping draft tokens while they are what was sampled; the rest leave the KV cache.
+    void verify(Slot& slot, int row);
     bool make_room();  // frees the KV of the least recently used idle slot
     // Makes the Context for `params_` and publishes its sizes to other threads.
     void make_context();
@@ -149,6 +164,7 @@ class BatchScheduler {
     bool stopping_ = false;
     std::atomic<int> running_{0};
     std::atomic<uint64_t> prompt_tokens_{0}, cached_tokens_{0}, generated_tokens_{0};
+    std::atomic<uint64_t> draft_tokens_{0}, draft_accepted_{0};
     std::atomic<int> kv_pages_used_{0};
     std::vector<float> scratch_logits_;
     std::thread thread_;

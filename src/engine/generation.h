@@ -27,6 +27,8 @@ struct GenerateStats {
     double generate_seconds = 0;
     StopReason reason = StopReason::EndOfGeneration;
     std::vector<int32_t> tokens;  // the sampled tokens
+    int draft_tokens = 0;         // tokens guessed ahead by speculative decoding
+    int draft_accepted = 0;       // of which the model kept
 };
 
 }  // namespace lokal::engine

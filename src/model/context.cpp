@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "base/error.h"
+#include "kernels/cpu/attention_tiled.h"
 #include "model/compute_device.h"
 #include "model/offload.h"
 #include "model/qkv_projection.h"
@@ -137,6 +138,16 @@ std::vector<float> Context::embed(std::span<const int32_t> tokens, Pooling pooli
     const float inv = norm > 0 ? (float)(1.0 / std::sqrt(norm)) : 0.0f;
     for (float& f : out) f *= inv;
     return out;
+}
+
+int Context::exact_batch_rows() const {
+    int rows = n_batch_;
+    for (const Stage& s : stages_) rows = std::min(rows, s.backend->exact_batch_rows());
+    return rows;
+}
+
+int Context::exact_rows_per_sequence() {
+    return kernels::kTiledMinQueries - 1;
 }
 
 int Context::truncate(int n) {

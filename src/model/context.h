@@ -70,6 +70,11 @@ class Context {
     // dst (cleared first) continues from src's first n tokens; their KV rows are shared.
     void seq_copy_prefix(int src, int dst, int n);
     int n_threads() const { return stages_.back().backend->n_threads(); }
+    // The most tokens one decode may carry for each token's logits to be bit for bit those of
+    // evaluating it alone (backends::Backend::exact_batch_rows over the stages, and per
+    // sequence below the queries that switch attention to tiles).
+    int exact_batch_rows() const;
+    static int exact_rows_per_sequence();
     // Layers that run on the GPU (0 on the CPU).
     int gpu_layers() const { return gpu_layers_; }
     // A sentence embedding from a decoder model: the tokens are evaluated from an empty

@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "base/test_support.h"
+#include "kernels/cpu/forced_isa_environment.h"
 #include "kernels/cpu/vec_dot.h"
 #include "model/compute_device.h"
 #include "model/context.h"
@@ -17,23 +18,6 @@
 
 namespace lokal::model {
 namespace {
-
-// ctest repeats these runs with LOKAL_FORCE_ISA set to each instruction set (CMakeLists.txt); on
-// a CPU that lacks the forced one, the whole run is skipped and says so.
-class ForcedIsaEnvironment : public ::testing::Environment {
-public:
-    void SetUp() override {
-        const char* forced = std::getenv("LOKAL_FORCE_ISA");
-        if (!forced || !*forced) return;
-        const std::optional<kernels::Isa> isa = kernels::isa_named(forced);
-        if (isa && !kernels::isa_supported(*isa)) {
-            std::printf("LOKAL_FORCE_ISA=%s: this CPU lacks these instructions; skipped\n", forced);
-            GTEST_SKIP();
-        }
-    }
-};
-[[maybe_unused]] ::testing::Environment* const kForcedIsa =
-    ::testing::AddGlobalTestEnvironment(new ForcedIsaEnvironment);
 
 // ctest runs these again with LOKAL_DEVICE=vulkan; without a Vulkan device they are skipped,
 // except in CI, which installs Mesa's software device.

@@ -9,6 +9,7 @@ void account_answer(ServerState& state, const httplib::Request& req, const std::
                     const CompletionStream& s) {
     const int generated = s.result().stats.generated_tokens;
     state.metrics.count_tokens(s.prompt_tokens(), generated);
+    state.metrics.count_draft(s.result().stats.draft_tokens, s.result().stats.draft_accepted);
     state.metrics.add_ttft(s.result().stats.prompt_seconds);
     state.note(req, {model, s.prompt_tokens(), generated});
 }

@@ -34,6 +34,7 @@ std::shared_ptr<CompletionStream> start_completion(LoadedModel& model, std::vect
     req->options = params.generate;
     req->n_ctx = params.n_ctx;
     req->gpu_layers = params.gpu_layers;
+    req->draft_max = params.draft_max;
     req->n_probs = n_probs;
     stream->cancel_ = req->cancel;
     stream->prompt_tokens_ = (int)req->prompt.size();

@@ -28,7 +28,9 @@ json timings(const engine::GenerateStats& s) {
             {"predicted_n", s.generated_tokens},
             {"predicted_ms", s.generate_seconds * 1e3},
             {"predicted_per_token_ms", per_token_ms(s.generate_seconds, s.generated_tokens)},
-            {"predicted_per_second", per_second(s.generate_seconds, s.generated_tokens)}};
+            {"predicted_per_second", per_second(s.generate_seconds, s.generated_tokens)},
+            {"draft_n", s.draft_tokens},
+            {"draft_n_accepted", s.draft_accepted}};
 }
 
 }  // namespace

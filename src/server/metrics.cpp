@@ -16,6 +16,11 @@ void Metrics::count_tokens(uint64_t prompt, uint64_t generated) {
     generated_tokens_ += generated;
 }
 
+void Metrics::count_draft(uint64_t drafted, uint64_t accepted) {
+    draft_tokens_ += drafted;
+    draft_accepted_ += accepted;
+}
+
 void Metrics::add_ttft(double seconds) {
     std::lock_guard<std::mutex> lock(mutex_);
     ttft_sum_ += seconds;
@@ -60,6 +65,12 @@ std::string Metrics::render(const ModelManager& models) {
       << "# HELP lokal_generated_tokens_total Tokens generated.\n"
          "# TYPE lokal_generated_tokens_total counter\n"
       << "lokal_generated_tokens_total " << gen << "\n"
+      << "# HELP lokal_draft_tokens_total Tokens guessed ahead by speculative decoding.\n"
+         "# TYPE lokal_draft_tokens_total counter\n"
+      << "lokal_draft_tokens_total " << draft_tokens_.load() << "\n"
+      << "# HELP lokal_draft_tokens_accepted_total Guessed tokens the model kept.\n"
+         "# TYPE lokal_draft_tokens_accepted_total counter\n"
+      << "lokal_draft_tokens_accepted_total " << draft_accepted_.load() << "\n"
       << "# HELP lokal_generation_tokens_per_second Generated tokens per second since the last "
          "scrape.\n# TYPE lokal_generation_tokens_per_second gauge\n"
       << "lokal_generation_tokens_per_second " << rate << "\n"

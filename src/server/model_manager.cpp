@@ -97,6 +97,7 @@ std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path
         sp.n_threads = params_.n_threads;
         sp.kv_type = params_.kv_type;
         sp.max_queue = params_.max_queue;
+        sp.draft_max = params_.draft_max;
         w->scheduler = std::make_unique<engine::BatchScheduler>(*w->model, sp);
         const model::ComputeDevice& device = model::compute_device();
         if (device.gpu && params_.log_loads) {

@@ -76,6 +76,7 @@ struct ServerModelParams {
     int n_threads = 0;
     kernels::KvType kv_type = kernels::KvType::F16;
     int max_queue = 64;
+    int draft_max = 16;  // speculative decoding: most tokens guessed ahead (0: off)
     int max_loaded = 3;
     std::chrono::seconds default_keep_alive{300};
     // Models may be named by a file path on this machine: the local CLI; a server only with

@@ -88,6 +88,8 @@ void apply_ollama(GenerationParams& p, const json& obj, const std::string& prefi
             p.n_ctx = (int)integer(v, name, 1, 1 << 24);
         } else if (key == "num_gpu") {
             p.gpu_layers = (int)integer(v, name, -1, 1 << 20);
+        } else if (key == "draft_num_predict") {
+            p.draft_max = (int)integer(v, name, 0, 256);
         } else if (key == "stop") {
             p.generate.stop = stop_list(v, name);
         }
@@ -214,6 +216,9 @@ GenerationParams llama_server_params(const json& model_params, const json& body)
     if (const json* v = field(body, "n_predict")) {
         const int64_t n = integer(*v, "n_predict", -1, 1 << 30);
         p.generate.max_tokens = n < 0 ? -1 : (int)n;
+    }
+    if (const json* spec = field(body, "speculative.n_max")) {
+        p.draft_max = (int)integer(*spec, "speculative.n_max", 0, 256);
     }
     return p;
 }

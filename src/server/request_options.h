@@ -19,6 +19,7 @@ struct GenerationParams {
     engine::GenerateOptions generate;
     int n_ctx = 0;        // 0: the server's
     int gpu_layers = -1;  // Ollama's num_gpu; -1: as the model is loaded
+    int draft_max = -1;   // draft_num_predict: most tokens guessed ahead; -1: the server's
 };
 
 // Ollama's defaults, then the stored model's PARAMETERs (`model_params`, Ollama's params JSON),

@@ -31,6 +31,9 @@ class VulkanBackend final : public Backend {
 
     const char* name() const override { return "vulkan"; }
     int n_threads() const override { return 1; }
+    // From kTiledMinVectors rows on, matrix products take the tiled shader, which sums in
+    // another order than the per-row one.
+    int exact_batch_rows() const override { return (int)vk::kTiledMinVectors - 1; }
 
     BufferId alloc_rows(int rows, int width) override;
     void resize_rows(BufferId buf, int rows) override;
