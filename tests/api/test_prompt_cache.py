@@ -1,5 +1,7 @@
 """The persistent prompt cache, black-box: a restarted server answers the same long prompt from
-its KV snapshot on disk (prompt_eval_count shows it) with the same answer; `lokal cache ls|clear`;
+its KV snapshot on disk (usage's cached_tokens shows it) with the answer a warm in-memory
+prefix hit gives (the same KV bytes; the cold first answer may differ in the last bits, since
+it evaluated the whole prompt in one pass); `lokal cache ls|clear`;
 llama-server's POST /slots/{id}?action=save|restore|erase; LOKAL_CACHE=0 turns it off."""
 import os
 import shutil
@@ -28,11 +30,13 @@ def serve(store, cache_dir, **env):
 
 
 def generate(base):
-    status, r = http(base, "POST", "/api/generate", {
-        "model": MODEL, "prompt": LONG, "raw": True, "stream": False,
-        "options": {"temperature": 0, "num_predict": 12, "seed": 1}})
+    """(answer, prompt tokens, of which cached) of the long prompt, greedy."""
+    status, r = http(base, "POST", "/v1/completions", {
+        "model": MODEL, "prompt": LONG, "max_tokens": 12, "temperature": 0})
     assert status == 200, r
-    return r
+    usage = r["usage"]
+    return (r["choices"][0]["text"], usage["prompt_tokens"],
+            usage["prompt_tokens_details"]["cached_tokens"])
 
 
 def snapshot_files(d):
@@ -42,28 +46,29 @@ def snapshot_files(d):
 def test_a_restart_restores_the_prompt(store, cache_dir):
     s = serve(store, cache_dir)
     try:
-        first = generate(s.base)
+        cold = generate(s.base)
+        text, n_prompt, cached = generate(s.base)  # the in-memory hit
     finally:
         assert s.stop() == 0
-    assert first["prompt_eval_count"] > 100
-    assert len(snapshot_files(cache_dir)) == 1
+    assert cold[1] == n_prompt and n_prompt > 100 and cold[2] == 0
+    assert cached == n_prompt - 1
+    n_files = len(snapshot_files(cache_dir))  # the two answers may differ: one file each
+    assert n_files in (1, 2)
 
     s = serve(store, cache_dir)
     try:
         again = generate(s.base)
     finally:
         s.stop()
-    # Everything but the last prompt token came from the snapshot.
-    assert again["prompt_eval_count"] == 1, again
-    assert again["response"] == first["response"]
-    assert again["context"] == first["context"]
+    # Everything but the last prompt token came from the snapshot, and the answer is the same.
+    assert again == (text, n_prompt, n_prompt - 1)
 
     env = dict(os.environ, LOKAL_MODELS=store, LOKAL_CACHE_DIR=cache_dir)
     ls = subprocess.run([LOKAL, "cache", "ls"], env=env, capture_output=True, text=True)
     assert ls.returncode == 0, ls.stderr
     assert "sha256-" in ls.stdout and "f16" in ls.stdout, ls.stdout
     clear = subprocess.run([LOKAL, "cache", "clear"], env=env, capture_output=True, text=True)
-    assert clear.returncode == 0 and "removed 1 snapshot" in clear.stdout, clear.stdout
+    assert clear.returncode == 0 and f"removed {n_files} snapshot" in clear.stdout, clear.stdout
     assert snapshot_files(cache_dir) == []
 
 
@@ -72,7 +77,7 @@ def test_off_with_lokal_cache_0_or_the_flag(store, cache_dir):
               Server(store, "--parallel", "1", "--no-prompt-cache",
                      env=dict(LOKAL_CACHE_DIR=cache_dir, LOKAL_CACHE_MIN_TOKENS="64"))):
         try:
-            assert generate(s.base)["prompt_eval_count"] > 100
+            assert generate(s.base)[2] == 0
         finally:
             s.stop()
     assert snapshot_files(cache_dir) == []
@@ -84,6 +89,7 @@ def test_damaged_snapshots_are_ignored(store, cache_dir):
         first = generate(s.base)
     finally:
         s.stop()
+    assert snapshot_files(cache_dir)
     for name in snapshot_files(cache_dir):
         path = os.path.join(cache_dir, name)
         size = os.path.getsize(path)
@@ -94,20 +100,20 @@ def test_damaged_snapshots_are_ignored(store, cache_dir):
         again = generate(s.base)
     finally:
         s.stop()
-    assert again["prompt_eval_count"] == first["prompt_eval_count"]
-    assert again["response"] == first["response"]
+    assert again == first  # nothing cached, the same answer
     assert "ignoring" in s.output()
 
 
 def test_slots_save_restore_erase(store, cache_dir):
     s = serve(store, cache_dir)
     try:
-        first = generate(s.base)
+        generate(s.base)
+        first = generate(s.base)  # the in-memory hit, as a restore gives
         status, saved = http(s.base, "POST", "/slots/0?action=save",
                              {"filename": "conversation.bin"})
         assert status == 200, saved
         assert saved["id_slot"] == 0 and saved["filename"] == "conversation.bin"
-        assert saved["n_saved"] == len(first["context"]) and saved["n_written"] > 0
+        assert saved["n_saved"] >= first[1] and saved["n_written"] > 0
         assert "save_ms" in saved["timings"]
         assert os.path.exists(os.path.join(cache_dir, "conversation.bin"))
 
@@ -130,8 +136,6 @@ def test_slots_save_restore_erase(store, cache_dir):
         assert status == 200, restored
         assert restored["n_restored"] == saved["n_saved"]
         assert restored["n_read"] == saved["n_written"] and "restore_ms" in restored["timings"]
-        again = generate(s.base)
-        assert again["prompt_eval_count"] == 1
-        assert again["response"] == first["response"]
+        assert generate(s.base) == (first[0], first[1], first[1] - 1)
     finally:
         s.stop()
