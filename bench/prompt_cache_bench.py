@@ -105,10 +105,10 @@ def main():
         t_full, n_full, _ = s.chat(model, turn3)
         s.stop()
         print(f"conversation: {n_full} prompt tokens, {args.threads} threads")
-        print(f"turn 1 cold (whole prompt):         {t_full1 * 1000:8.1f} ms  ({n1} evaluated)")
-        print(f"turn 2 warm in-memory hit:          {t_warm * 1000:8.1f} ms  ({n_warm} evaluated)")
-        print(f"turn 3 after restart (disk):        {t_restart * 1000:8.1f} ms  ({n_restart} evaluated)")
-        print(f"turn 3 re-evaluated (LOKAL_CACHE=0): {t_full * 1000:8.1f} ms  ({n_full} evaluated)")
+        print(f"turn 1 cold (whole prompt):         {t_full1 * 1000:8.1f} ms  ({n1} prompt tokens)")
+        print(f"turn 2 warm in-memory hit:          {t_warm * 1000:8.1f} ms  ({n_warm} prompt tokens)")
+        print(f"turn 3 after restart (disk):        {t_restart * 1000:8.1f} ms  ({n_restart} prompt tokens)")
+        print(f"turn 3 re-evaluated (LOKAL_CACHE=0): {t_full * 1000:8.1f} ms  ({n_full} prompt tokens)")
         print(f"restart / warm: {t_restart / t_warm:.2f}x;  re-evaluation / restart: "
               f"{t_full / t_restart:.1f}x")
         snaps = [f for f in os.listdir(cache) if not f.startswith(".")]

@@ -35,7 +35,7 @@ std::string age(std::filesystem::file_time_type t) {
 }
 
 std::string cache_dir() {
-    const std::string dir = server::default_prompt_cache_dir();
+    std::string dir = server::default_prompt_cache_dir();
     if (dir.empty()) throw Error("neither LOKAL_CACHE_DIR nor HOME is set; no prompt cache");
     return dir;
 }

@@ -6,8 +6,8 @@
 #include <cstdio>
 
 #include "base/error.h"
-#include "cli/cmd_server_client.h"
 #include "cli/cmd_cache.h"
+#include "cli/cmd_server_client.h"
 #include "cli/cmd_store.h"
 #include "cli/options.h"
 #include "kernels/cpu/kv_cache.h"

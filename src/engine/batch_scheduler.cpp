@@ -529,14 +529,21 @@ double ms_since(Clock::time_point t) {
 
 }  // namespace
 
+BatchScheduler::Slot& BatchScheduler::idle_slot(int id) {
+    if (id < 0 || id >= (int)slots_.size()) {
+        throw Error("no slot " + std::to_string(id), ErrorKind::NotFound);
+    }
+    Slot& slot = *slots_[(size_t)id];
+    if (slot.req) throw Error("slot " + std::to_string(id) + " is busy", ErrorKind::Busy);
+    return slot;
+}
+
 SlotFileResult BatchScheduler::slot_save(int id, const std::string& name) {
     if (!prompt_cache_) throw Error("the prompt cache is off", ErrorKind::Unsupported);
     if (!valid_snapshot_name(name)) throw Error("invalid file name: " + name);
     SlotFileResult r;
     between_steps([&] {
-        if (id < 0 || id >= (int)slots_.size()) throw Error("no slot " + std::to_string(id), ErrorKind::NotFound);
-        const Slot& slot = *slots_[(size_t)id];
-        if (slot.req) throw Error("slot " + std::to_string(id) + " is busy", ErrorKind::Busy);
+        const Slot& slot = idle_slot(id);
         const auto t0 = Clock::now();
         auto s = snapshot_sequence(*ctx_, slot.seq, slot.tokens, prompt_cache_->key());
         prompt_cache_->save_named(name, *s);
@@ -551,10 +558,9 @@ SlotFileResult BatchScheduler::slot_restore(int id, const std::string& name) {
     const KvSnapshot s = prompt_cache_->load_named(name);
     SlotFileResult r;
     between_steps([&] {
-        if (id < 0 || id >= (int)slots_.size()) throw Error("no slot " + std::to_string(id), ErrorKind::NotFound);
-        Slot& slot = *slots_[(size_t)id];
-        if (slot.req) throw Error("slot " + std::to_string(id) + " is busy", ErrorKind::Busy);
-        if ((int)s.tokens.size() >= ctx_->n_ctx()) throw Error("the snapshot is longer than the context");
+        Slot& slot = idle_slot(id);
+        if ((int)s.tokens.size() >= ctx_->n_ctx())
+            throw Error("the snapshot is longer than the context");
         slot.tokens.clear();
         if (!restore_sequence(*ctx_, slot.seq, s, s.tokens.size())) {
             throw Error("the KV cache has no room for the snapshot", ErrorKind::Busy);
@@ -570,9 +576,7 @@ SlotFileResult BatchScheduler::slot_restore(int id, const std::string& name) {
 size_t BatchScheduler::slot_erase(int id) {
     size_t n = 0;
     between_steps([&] {
-        if (id < 0 || id >= (int)slots_.size()) throw Error("no slot " + std::to_string(id), ErrorKind::NotFound);
-        Slot& slot = *slots_[(size_t)id];
-        if (slot.req) throw Error("slot " + std::to_string(id) + " is busy", ErrorKind::Busy);
+        Slot& slot = idle_slot(id);
         n = slot.tokens.size();
         ctx_->seq_truncate(slot.seq, 0);
         slot.tokens.clear();

@@ -151,6 +151,7 @@ class BatchScheduler {
     // Runs fn on the scheduler thread between two steps and waits for it (rethrows).
     void between_steps(std::function<void()> fn);
     void run_tasks();
+    Slot& idle_slot(int id);  // for the /slots API: throws NotFound or Busy
     bool make_room();  // frees the KV of the least recently used idle slot
     // Makes the Context for `params_` and publishes its sizes to other threads.
     void make_context();

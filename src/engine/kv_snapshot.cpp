@@ -120,8 +120,8 @@ std::optional<SnapshotHeader> decode_snapshot_header(std::span<const uint8_t> by
     return h;
 }
 
-std::optional<KvSnapshot> decode_snapshot(std::span<const uint8_t> bytes,
-                                          const SnapshotKey& expect, std::string* why) {
+std::optional<KvSnapshot> decode_snapshot(std::span<const uint8_t> bytes, const SnapshotKey& expect,
+                                          std::string* why) {
     auto fail = [&](const char* reason) -> std::optional<KvSnapshot> {
         if (why) *why = reason;
         return std::nullopt;

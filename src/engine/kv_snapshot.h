@@ -55,7 +55,7 @@ std::optional<SnapshotHeader> decode_snapshot_header(std::span<const uint8_t> by
 
 // The whole snapshot, validated: size, checksum, and that it was made for `expect`. nullopt,
 // with the reason in *why, otherwise.
-std::optional<KvSnapshot> decode_snapshot(std::span<const uint8_t> bytes,
-                                          const SnapshotKey& expect, std::string* why);
+std::optional<KvSnapshot> decode_snapshot(std::span<const uint8_t> bytes, const SnapshotKey& expect,
+                                          std::string* why);
 
 }  // namespace lokal::engine

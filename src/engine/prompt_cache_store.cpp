@@ -33,11 +33,22 @@ std::optional<uint64_t> parse_size(const char* text) {
     if (end == text || v < 0) return std::nullopt;
     uint64_t mul = 1;
     switch (*end) {
-        case 'k': case 'K': mul = 1ull << 10; break;
-        case 'm': case 'M': mul = 1ull << 20; break;
-        case 'g': case 'G': mul = 1ull << 30; break;
-        case '\0': break;
-        default: return std::nullopt;
+        case 'k':
+        case 'K':
+            mul = 1ull << 10;
+            break;
+        case 'm':
+        case 'M':
+            mul = 1ull << 20;
+            break;
+        case 'g':
+        case 'G':
+            mul = 1ull << 30;
+            break;
+        case '\0':
+            break;
+        default:
+            return std::nullopt;
     }
     return (uint64_t)(v * (double)mul);
 }
@@ -161,7 +172,7 @@ PromptCacheParams prompt_cache_params_from_env(PromptCacheParams p) {
 }
 
 std::string model_cache_key(const std::string& path) {
-    const std::string name = fs::path(path).filename().string();
+    std::string name = fs::path(path).filename().string();
     if (name.rfind("sha256-", 0) == 0 && name.size() == 7 + 64) return name;
     std::error_code ec;
     const uint64_t size = fs::file_size(path, ec);

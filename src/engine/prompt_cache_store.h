@@ -30,9 +30,9 @@ namespace lokal::engine {
 struct PromptCacheParams {
     std::string dir;    // empty: no persistent cache
     std::string model;  // the model file's identity (model_cache_key); empty: no cache
-    uint64_t max_bytes = 2ull << 30;  // on disk
+    uint64_t max_bytes = 2ull << 30;    // on disk
     uint64_t ram_bytes = 512ull << 20;  // snapshots kept in memory
-    int min_tokens = 256;  // shorter sequences are not saved
+    int min_tokens = 256;               // shorter sequences are not saved
 
     bool enabled() const { return !dir.empty() && !model.empty(); }
 };
@@ -97,7 +97,7 @@ class PromptCacheStore {
     };
     void writer_loop();
     void write_file(const std::string& name, const KvSnapshot& s);
-    void refresh_index();  // mutex_ held
+    void refresh_index();                                                         // mutex_ held
     void remember(const std::string& name, std::shared_ptr<const KvSnapshot> s);  // mutex_ held
     std::string name_for(std::span<const int32_t> tokens) const;
 

@@ -115,7 +115,8 @@ TEST_F(PromptCacheStoreTest, ForeignModelsAndDamagedFilesAreIgnored) {
         std::vector<char> b(fs::file_size(f));
         std::ifstream(f, std::ios::binary).read(b.data(), (std::streamsize)b.size());
         b[b.size() / 2] ^= 0x10;
-        std::ofstream(f, std::ios::binary | std::ios::trunc).write(b.data(), (std::streamsize)b.size());
+        std::ofstream(f, std::ios::binary | std::ios::trunc)
+            .write(b.data(), (std::streamsize)b.size());
     }
     std::ofstream(dir_ / "junk.kv") << "not a snapshot";
     PromptCacheStore store(params(), key());
@@ -163,12 +164,14 @@ TEST_F(PromptCacheStoreTest, SeveralWritersOfOneKeyLeaveOneWholeFile) {
     for (auto& t : threads) t.join();
     EXPECT_LE(dir_bytes(), cap);
     for (const auto& e : fs::directory_iterator(dir_)) {
-        EXPECT_NE(e.path().filename().string().rfind(".tmp-", 0), 0u) << "left behind: " << e.path();
+        EXPECT_NE(e.path().filename().string().rfind(".tmp-", 0), 0u)
+            << "left behind: " << e.path();
     }
     PromptCacheStore fresh(params(cap), key());
     for (const fs::path& f : files()) {  // every file that is there is whole
         std::vector<uint8_t> b(fs::file_size(f));
-        std::ifstream(f, std::ios::binary).read(reinterpret_cast<char*>(b.data()), (std::streamsize)b.size());
+        std::ifstream(f, std::ios::binary)
+            .read(reinterpret_cast<char*>(b.data()), (std::streamsize)b.size());
         std::string why;
         EXPECT_TRUE(decode_snapshot(b, key(), &why)) << f << ": " << why;
     }

@@ -4,10 +4,9 @@
 // the one loaded now.
 #include <cstdlib>
 
-
-#include "server/api_util.h"
 #include "engine/batch_scheduler.h"
 #include "engine/prompt_cache_store.h"
+#include "server/api_util.h"
 #include "server/http_error.h"
 #include "server/request_options.h"
 
