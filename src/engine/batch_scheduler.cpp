@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <future>
 #include <optional>
 
@@ -470,15 +471,23 @@ void BatchScheduler::finish(Slot& slot, StopReason reason, const std::string& er
 bool BatchScheduler::restore_from_cache(Slot& slot, const std::vector<int32_t>& prompt,
                                         size_t& reuse) {
     if (prompt.size() <= reuse + 1) return false;
-    const PromptCacheStore::Match m = prompt_cache_->find(prompt, reuse);
-    const size_t n = std::min(m.n, prompt.size() - 1);  // one token is evaluated, for its logits
-    if (!m.snapshot || n <= reuse) return false;
-    if (!restore_sequence(*ctx_, slot.seq, *m.snapshot, n)) {
+    // The cache only ever saves work: whatever goes wrong here, the prompt is evaluated.
+    try {
+        const PromptCacheStore::Match m = prompt_cache_->find(prompt, reuse);
+        const size_t n = std::min(m.n, prompt.size() - 1);  // one token is evaluated, for logits
+        if (!m.snapshot || n <= reuse) return false;
+        if (!restore_sequence(*ctx_, slot.seq, *m.snapshot, n)) {
+            slot.tokens.clear();
+            return false;
+        }
+        reuse = n;
+        return true;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "lokal: prompt cache: restore failed: %s\n", e.what());
+        ctx_->seq_truncate(slot.seq, 0);
         slot.tokens.clear();
         return false;
     }
-    reuse = n;
-    return true;
 }
 
 void BatchScheduler::save_to_cache(const Slot& slot) {
@@ -486,7 +495,11 @@ void BatchScheduler::save_to_cache(const Slot& slot) {
     if ((int)n < prompt_cache_->params().min_tokens || ctx_->seq_n_past(slot.seq) != (int)n) return;
     if (prompt_cache_->covers(slot.tokens)) return;
     // The rows are copied here; the file is written on the store's thread.
-    prompt_cache_->save(snapshot_sequence(*ctx_, slot.seq, slot.tokens, prompt_cache_->key()));
+    try {
+        prompt_cache_->save(snapshot_sequence(*ctx_, slot.seq, slot.tokens, prompt_cache_->key()));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "lokal: prompt cache: not saved: %s\n", e.what());
+    }
 }
 
 void BatchScheduler::run_tasks() {
