@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <future>
 #include <optional>
+#include <utility>
 
 #include "base/error.h"
 #include "engine/context_snapshot.h"
@@ -73,7 +74,7 @@ void fill_logprobs(const float* logits, int n_vocab, int32_t chosen, int n_top, 
 }  // namespace
 
 BatchScheduler::BatchScheduler(const model::Model& model, SchedulerParams params)
-    : model_(model), params_(params), kv_rows_auto_(params.kv_rows <= 0) {
+    : model_(model), params_(std::move(params)), kv_rows_auto_(params_.kv_rows <= 0) {
     params_.n_parallel = std::max(1, params_.n_parallel);
     params_.n_ctx = std::max(16, std::min(params_.n_ctx, model.config().n_ctx_train));
     if (kv_rows_auto_) params_.kv_rows = params_.n_parallel * params_.n_ctx;
