@@ -103,6 +103,12 @@ class Backend {
     virtual void kv_truncate(int seq, int n) = 0;
     virtual void kv_copy_prefix(int src, int dst, int n) = 0;
     virtual KvStats kv_stats() const = 0;
+    // KV rows as stored (the cache type's bytes), for snapshots that outlive the context: for
+    // each of this backend's layers in order, the keys of positions [first, first + n) of seq,
+    // then their values (n * kernels::kv_row_bytes(type, row_elems) bytes each).
+    virtual void kv_read_rows(int seq, int first, int n, void* dst) = 0;
+    // The inverse, into positions reserved writable (kv_reserve).
+    virtual void kv_write_rows(int seq, int first, int n, const void* src) = 0;
 
     // ---- ops ----------------------------------------------------------------------------------
     // The batch the following ops work on (n = tokens.size() rows).

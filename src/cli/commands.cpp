@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "base/error.h"
+#include "cli/cmd_cache.h"
 #include "cli/cmd_server_client.h"
 #include "cli/cmd_store.h"
 #include "cli/options.h"
@@ -102,6 +103,7 @@ int run(int argc, char** argv) {
 
     std::string device;   // --device on any command that loads a model
     int gpu_layers = -2;  // --gpu-layers; -2: not given
+    bool no_prompt_cache = false;  // --no-prompt-cache on run and serve
     RunOptions run;
     auto* run_cmd = app.add_subcommand("run", "Generate text or chat with a model");
     run_cmd->add_option("model", run.model, "Model file (.gguf)")->required();
@@ -130,6 +132,8 @@ int run(int argc, char** argv) {
     add_draft_max_option(run_cmd, run.draft_max);
     run_cmd->add_flag("--raw", run.raw, "Feed the prompt as plain text, no chat format");
     run_cmd->add_flag("-v,--verbose", run.verbose, "Print timings to stderr");
+    run_cmd->add_flag("--no-prompt-cache", no_prompt_cache,
+                      "Neither restore nor save KV snapshots (env LOKAL_CACHE=0)");
     run_cmd->add_option("--system", run.system, "System prompt for chat models");
     run_cmd->add_option("--stop", run.stop, "Stop generating at this string (repeatable)");
     run_cmd->add_option("--format", run.format,
@@ -288,6 +292,8 @@ int run(int argc, char** argv) {
     srv_cmd->add_option("--tls-key", srv.tls_key, "PEM private key for --tls-cert");
     srv_cmd->add_option("--max-body", srv.max_body_bytes, "Largest request body in bytes");
     srv_cmd->add_flag("-q,--quiet", srv.quiet, "No request log");
+    srv_cmd->add_flag("--no-prompt-cache", no_prompt_cache,
+                      "Neither restore nor save KV snapshots (env LOKAL_CACHE=0)");
     srv_cmd->add_flag("--metrics-public", srv.metrics_public,
                       "Serve /metrics without the API key (for a Prometheus scraper)");
     srv_cmd->add_flag("--allow-paths", srv.models.allow_paths,
@@ -298,6 +304,7 @@ int run(int argc, char** argv) {
     auto run_store_command = add_store_commands(app);
     // ps, stop: asking a running server (cmd_server_client.cpp).
     auto run_server_client_command = add_server_client_commands(app, srv);
+    auto run_cache_command = add_cache_commands(app);  // cmd_cache.cpp
 
     try {
         app.parse(argc, argv);
@@ -306,6 +313,7 @@ int run(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 1;
     }
     if (!device.empty()) setenv("LOKAL_DEVICE", device.c_str(), 1);
+    if (no_prompt_cache) setenv("LOKAL_CACHE", "0", 1);
     if (gpu_layers >= -1) setenv("LOKAL_GPU_LAYERS", std::to_string(gpu_layers).c_str(), 1);
     if (!run.prompt_words.empty()) {
         std::string words = run.prompt ? *run.prompt : std::string();
@@ -332,6 +340,7 @@ int run(int argc, char** argv) {
         if (*tmpl_render) return template_render_command(tmpl);
         if (auto rc = run_store_command()) return *rc;
         if (auto rc = run_server_client_command()) return *rc;
+        if (auto rc = run_cache_command()) return *rc;
     } catch (const Error& e) {
         std::fprintf(stderr, "lokal: error: %s\n", e.what());
         return 1;

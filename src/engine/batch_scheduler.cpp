@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <future>
 #include <optional>
+#include <utility>
 
 #include "base/error.h"
+#include "engine/context_snapshot.h"
 #include "model/compute_device.h"
 #include "sampling/stop_strings.h"
 #include "tokenizer/stream_decoder.h"
@@ -72,7 +76,7 @@ void fill_logprobs(const float* logits, int n_vocab, int32_t chosen, int n_top, 
 }  // namespace
 
 BatchScheduler::BatchScheduler(const model::Model& model, SchedulerParams params)
-    : model_(model), params_(params), kv_rows_auto_(params.kv_rows <= 0) {
+    : model_(model), params_(std::move(params)), kv_rows_auto_(params_.kv_rows <= 0) {
     params_.n_parallel = std::max(1, params_.n_parallel);
     params_.n_ctx = std::max(16, std::min(params_.n_ctx, model.config().n_ctx_train));
     if (kv_rows_auto_) params_.kv_rows = params_.n_parallel * params_.n_ctx;
@@ -82,6 +86,10 @@ BatchScheduler::BatchScheduler(const model::Model& model, SchedulerParams params
         slots_.back()->seq = i;
     }
     scratch_logits_.resize(ctx_->n_vocab());
+    if (params_.prompt_cache.enabled()) {
+        prompt_cache_ = std::make_unique<PromptCacheStore>(
+            params_.prompt_cache, snapshot_key(*ctx_, params_.prompt_cache.model));
+    }
     thread_ = std::thread([this] { loop(); });
 }
 
@@ -195,7 +203,9 @@ void BatchScheduler::loop() {
         int grow_to = 0, layers_to = -1;
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || running_.load() > 0; });
+            wake_.wait(lock, [&] {
+                return stopping_ || !queue_.empty() || !tasks_.empty() || running_.load() > 0;
+            });
             if (stopping_) break;
             const int free_slots = params_.n_parallel - running_.load();
             while ((int)admitted.size() < free_slots && !queue_.empty()) {
@@ -213,6 +223,7 @@ void BatchScheduler::loop() {
                 if (grow_to > 0) break;
             }
         }
+        run_tasks();
         if (grow_to > 0) {
             try {
                 rebuild(grow_to, layers_to);
@@ -250,6 +261,7 @@ void BatchScheduler::loop() {
             }
         }
     }
+    run_tasks();  // those that came with the stop
     // Shutting down: everything still running or waiting is cancelled, with an error, so a
     // client does not take the cut answer for a whole one.
     for (auto& s : slots_) {
@@ -284,7 +296,12 @@ void BatchScheduler::admit(Slot& slot, std::shared_ptr<SequenceRequest> request)
         }
     }
     reuse = std::min(reuse, prompt.size() - 1);
-    if (source == &slot) {
+    const bool restored = prompt_cache_ && restore_from_cache(slot, prompt, reuse);
+    if (restored) {
+        // The slot holds the snapshot's rows already.
+    } else if (source == &slot) {
+        // A failed restore may have cleared the slot's own rows.
+        reuse = std::min(reuse, (size_t)ctx_->seq_n_past(slot.seq));
         ctx_->seq_truncate(slot.seq, (int)reuse);
     } else {
         ctx_->seq_copy_prefix(source->seq, slot.seq, (int)reuse);
@@ -522,11 +539,148 @@ void BatchScheduler::finish(Slot& slot, StopReason reason, const std::string& er
     result.context = req.prompt;
     result.context.insert(result.context.end(), result.stats.tokens.begin(),
                           result.stats.tokens.end());
+    // Guessed rows past the last kept token (a sequence that ended within its draft).
+    if (ctx_->seq_n_past(slot.seq) > (int)slot.tokens.size()) {
+        ctx_->seq_truncate(slot.seq, (int)slot.tokens.size());
+    }
+    if (prompt_cache_ && error.empty()) save_to_cache(slot);
     auto keep = std::move(slot.req);
     slot.pending = -1;
     slot.last_used = ++clock_;
     running_.fetch_sub(1);
     keep->on_done(result);
+}
+
+// ---- the persistent prompt cache and the /slots API ----------------------------------------
+
+bool BatchScheduler::restore_from_cache(Slot& slot, const std::vector<int32_t>& prompt,
+                                        size_t& reuse) {
+    if (prompt.size() <= reuse + 1) return false;
+    // The cache only ever saves work: whatever goes wrong here, the prompt is evaluated.
+    try {
+        const PromptCacheStore::Match m = prompt_cache_->find(prompt, reuse);
+        const size_t n = std::min(m.n, prompt.size() - 1);  // one token is evaluated, for logits
+        if (!m.snapshot || n <= reuse) return false;
+        if (!restore_sequence(*ctx_, slot.seq, *m.snapshot, n)) {
+            slot.tokens.clear();
+            return false;
+        }
+        reuse = n;
+        return true;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "lokal: prompt cache: restore failed: %s\n", e.what());
+        ctx_->seq_truncate(slot.seq, 0);
+        slot.tokens.clear();
+        return false;
+    }
+}
+
+void BatchScheduler::save_to_cache(const Slot& slot) {
+    const size_t n = slot.tokens.size();
+    if ((int)n < prompt_cache_->params().min_tokens || ctx_->seq_n_past(slot.seq) != (int)n) return;
+    if (prompt_cache_->covers(slot.tokens)) return;
+    // The rows are copied here; the file is written on the store's thread.
+    try {
+        prompt_cache_->save(snapshot_sequence(*ctx_, slot.seq, slot.tokens, prompt_cache_->key()));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "lokal: prompt cache: not saved: %s\n", e.what());
+    }
+}
+
+void BatchScheduler::run_tasks() {
+    for (;;) {
+        std::function<void()> task;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (tasks_.empty()) return;
+            task = std::move(tasks_.front());
+            tasks_.pop_front();
+        }
+        task();
+    }
+}
+
+void BatchScheduler::between_steps(std::function<void()> fn) {
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> result = done->get_future();
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) throw Error("the server is shutting down", ErrorKind::Busy);
+        tasks_.push_back([fn = std::move(fn), done] {
+            try {
+                fn();
+                done->set_value();
+            } catch (...) {
+                done->set_exception(std::current_exception());
+            }
+        });
+    }
+    wake_.notify_all();
+    result.get();
+}
+
+namespace {
+
+double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+}  // namespace
+
+BatchScheduler::Slot& BatchScheduler::idle_slot(int id) {
+    if (id < 0 || id >= (int)slots_.size()) {
+        throw Error("no slot " + std::to_string(id), ErrorKind::NotFound);
+    }
+    Slot& slot = *slots_[(size_t)id];
+    if (slot.req) throw Error("slot " + std::to_string(id) + " is busy", ErrorKind::Busy);
+    return slot;
+}
+
+SlotFileResult BatchScheduler::slot_save(int id, const std::string& name) {
+    if (!prompt_cache_) throw Error("the prompt cache is off", ErrorKind::Unsupported);
+    if (!valid_snapshot_name(name)) throw Error("invalid file name: " + name);
+    SlotFileResult r;
+    between_steps([&] {
+        const Slot& slot = idle_slot(id);
+        const auto t0 = Clock::now();
+        auto s = snapshot_sequence(*ctx_, slot.seq, slot.tokens, prompt_cache_->key());
+        prompt_cache_->save_named(name, *s);
+        r = {s->tokens.size(), s->rows.size(), ms_since(t0)};
+    });
+    return r;
+}
+
+SlotFileResult BatchScheduler::slot_restore(int id, const std::string& name) {
+    if (!prompt_cache_) throw Error("the prompt cache is off", ErrorKind::Unsupported);
+    const auto t0 = Clock::now();
+    const KvSnapshot s = prompt_cache_->load_named(name);
+    SlotFileResult r;
+    between_steps([&] {
+        Slot& slot = idle_slot(id);
+        if ((int)s.tokens.size() >= ctx_->n_ctx())
+            throw Error("the snapshot is longer than the context");
+        slot.tokens.clear();
+        if (!restore_sequence(*ctx_, slot.seq, s, s.tokens.size())) {
+            throw Error("the KV cache has no room for the snapshot", ErrorKind::Busy);
+        }
+        slot.tokens = s.tokens;
+        slot.last_used = ++clock_;
+        kv_pages_used_ = ctx_->kv_stats().pages_used;
+        r = {s.tokens.size(), s.rows.size(), ms_since(t0)};
+    });
+    return r;
+}
+
+size_t BatchScheduler::slot_erase(int id) {
+    size_t n = 0;
+    between_steps([&] {
+        Slot& slot = idle_slot(id);
+        n = slot.tokens.size();
+        ctx_->seq_truncate(slot.seq, 0);
+        slot.tokens.clear();
+        kv_pages_used_ = ctx_->kv_stats().pages_used;
+    });
+    return n;
 }
 
 }  // namespace lokal::engine

@@ -20,6 +20,7 @@
 
 #include "engine/generation.h"
 #include "engine/speculation.h"
+#include "engine/prompt_cache_store.h"
 #include "model/context.h"
 #include "sampling/sampler.h"
 
@@ -88,6 +89,15 @@ struct SchedulerParams {
     // Most tokens a sequence guesses ahead per step (speculative decoding); 0 turns it off.
     // Each sequence drafts only while its guesses are being kept (engine/speculation.h).
     int draft_max = 16;
+    // The persistent prompt cache (engine/prompt_cache_store.h); off unless enabled().
+    PromptCacheParams prompt_cache;
+};
+
+// What the /slots API did (llama-server's slot save/restore).
+struct SlotFileResult {
+    size_t n_tokens = 0;
+    size_t bytes = 0;
+    double ms = 0;
 };
 
 struct SchedulerStats {
@@ -125,6 +135,14 @@ class BatchScheduler {
     int context_for(int requested) const;
     int gpu_layers() const { return gpu_layers_.load(); }  // of the model's layers, on the GPU
     const model::Model& model() const { return model_; }
+    // The persistent prompt cache; null when off.
+    PromptCacheStore* prompt_cache() const { return prompt_cache_.get(); }
+    // llama-server's /slots actions, run between two steps: save slot id's cached tokens to a
+    // named snapshot, restore one into an idle slot, or forget the slot's cache. Throw
+    // lokal::Error (NotFound: no such slot or file; Busy: the slot is running).
+    SlotFileResult slot_save(int id, const std::string& name);
+    SlotFileResult slot_restore(int id, const std::string& name);
+    size_t slot_erase(int id);
     // Stops taking work, cancels everything, and joins the thread (idempotent).
     void shutdown();
 
@@ -140,6 +158,15 @@ class BatchScheduler {
     // Samples from the logits of slot's pending token (row) and of its draft (the rows after),
     // keeping draft tokens while they are what was sampled; the rest leave the KV cache.
     void verify(Slot& slot, int row);
+    // The prompt cache's hooks (scheduler_prompt_cache.cpp): a longer prefix than `reuse`
+    // from a snapshot into the slot (true: done, reuse updated), and a finished slot's rows
+    // to a snapshot.
+    bool restore_from_cache(Slot& slot, const std::vector<int32_t>& prompt, size_t& reuse);
+    void save_to_cache(const Slot& slot);
+    // Runs fn on the scheduler thread between two steps and waits for it (rethrows).
+    void between_steps(std::function<void()> fn);
+    void run_tasks();
+    Slot& idle_slot(int id);  // for the /slots API: throws NotFound or Busy
     bool make_room();  // frees the KV of the least recently used idle slot
     // Makes the Context for `params_` and publishes its sizes to other threads.
     void make_context();
@@ -167,6 +194,8 @@ class BatchScheduler {
     std::atomic<uint64_t> draft_tokens_{0}, draft_accepted_{0};
     std::atomic<int> kv_pages_used_{0};
     std::vector<float> scratch_logits_;
+    std::unique_ptr<PromptCacheStore> prompt_cache_;
+    std::deque<std::function<void()>> tasks_;  // between_steps, under mutex_
     std::thread thread_;
 };
 

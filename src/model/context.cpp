@@ -28,6 +28,7 @@ Context::Context(const Model& model, ContextParams params)
         }
     }
     n_vocab_ = c.n_vocab;
+    kv_type_ = params.kv_type;
     if (params.kv_type == KvType::Q8_0 && c.head_dim % 32 != 0) {
         throw Error(
             "a q8_0 KV cache stores each head in blocks of 32, but this model's head size is " +
@@ -169,6 +170,36 @@ void Context::seq_copy_prefix(int src, int dst, int n) {
     n = std::clamp(n, 0, n_past_[src]);
     for (Stage& s : stages_) s.backend->kv_copy_prefix(src, dst, n);
     n_past_[dst] = n;
+}
+
+size_t Context::kv_row_bytes() const {
+    const ModelConfig& c = model_.config();
+    return kernels::kv_row_bytes(kv_type_, c.n_head_kv * c.head_dim);
+}
+
+size_t Context::seq_kv_bytes(int n) const {
+    return 2 * (size_t)n * kv_row_bytes() * (size_t)model_.config().n_layer;
+}
+
+void Context::seq_export(int seq, int n, uint8_t* dst) {
+    LOKAL_ASSERT(n >= 0 && n <= seq_n_past(seq));
+    for (Stage& s : stages_) {
+        s.backend->kv_read_rows(seq, 0, n, dst);
+        dst += 2 * (size_t)n * kv_row_bytes() * (size_t)(s.end_layer - s.first_layer);
+    }
+}
+
+bool Context::seq_import(int seq, int n, const uint8_t* rows) {
+    LOKAL_ASSERT(seq >= 0 && n >= 0 && n <= n_ctx_);
+    seq_truncate(seq, 0);
+    if ((size_t)seq >= n_past_.size()) n_past_.resize((size_t)seq + 1, 0);
+    if (!kv_reserve(seq, 0, n)) return false;
+    for (Stage& s : stages_) {
+        s.backend->kv_write_rows(seq, 0, n, rows);
+        rows += 2 * (size_t)n * kv_row_bytes() * (size_t)(s.end_layer - s.first_layer);
+    }
+    n_past_[seq] = n;
+    return true;
 }
 
 void Context::check_tokens(std::span<const BatchToken> batch) {

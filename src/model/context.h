@@ -69,6 +69,16 @@ class Context {
     void seq_truncate(int seq, int n);
     // dst (cleared first) continues from src's first n tokens; their KV rows are shared.
     void seq_copy_prefix(int src, int dst, int n);
+    // KV snapshots (engine/kv_snapshot.h): the rows of seq's positions [0, n) as stored in the
+    // cache type, every layer in model order (its keys, then its values), whatever backends
+    // the layers run on.
+    size_t seq_kv_bytes(int n) const;
+    KvType kv_type() const { return kv_type_; }
+    size_t kv_row_bytes() const;  // one position's keys (or values) of one layer
+    void seq_export(int seq, int n, uint8_t* dst);
+    // seq (cleared first) holds n positions whose rows are `rows` (seq_kv_bytes(n) bytes) as if
+    // it had evaluated them. Returns false, leaving seq empty, when the pool has too few pages.
+    bool seq_import(int seq, int n, const uint8_t* rows);
     int n_threads() const { return stages_.back().backend->n_threads(); }
     // The most tokens one decode may carry for each token's logits to be bit for bit those of
     // evaluating it alone (backends::Backend::exact_batch_rows over the stages, and per
@@ -124,6 +134,7 @@ class Context {
     std::vector<int> n_past_;  // per sequence
     std::vector<Stage> stages_;
     int gpu_layers_ = 0;
+    KvType kv_type_ = KvType::F16;
     std::vector<float> handoff_;  // the residual rows passed from one stage to the next
 
     RopeConfig rope_, rope_swa_;  // the model's, with LongRoPE's long factors for long contexts

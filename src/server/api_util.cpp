@@ -37,7 +37,7 @@ void send_error(const httplib::Request& req, httplib::Response& res, int status,
                            : status >= 500 ? "api_error"
                                            : "invalid_request_error";
         j = {{"type", "error"}, {"error", {{"type", type}, {"message", message}}}};
-    } else if (req.path == "/infill") {
+    } else if (req.path == "/infill" || req.path.starts_with("/slots")) {
         j = llama_server_error(status, message);
     } else if (req.path.starts_with("/v1/")) {
         const char* type = status == 401   ? "authentication_error"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "base/error.h"
@@ -10,6 +11,7 @@
 #include "server/prompt.h"
 #include "store/reference.h"
 #include "store/resolve.h"
+#include "store/store.h"
 
 namespace lokal::server {
 
@@ -79,6 +81,17 @@ std::string file_id(const std::string& path) {
 
 }  // namespace
 
+std::string default_prompt_cache_dir() {
+    if (const char* dir = std::getenv("LOKAL_CACHE_DIR"); dir && *dir) return dir;
+    try {
+        std::filesystem::path root = store::Store::default_root();
+        if (!root.has_filename()) root = root.parent_path();  // "models/"
+        return (root.parent_path() / "cache").string();
+    } catch (const Error&) {
+        return {};
+    }
+}
+
 std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path) {
     std::lock_guard<std::mutex> lock(weights_mutex_);
     const std::string id = file_id(path);
@@ -98,6 +111,13 @@ std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path
         sp.kv_type = params_.kv_type;
         sp.max_queue = params_.max_queue;
         sp.draft_max = params_.draft_max;
+        if (params_.prompt_cache) {
+            engine::PromptCacheParams pc;
+            pc.dir = default_prompt_cache_dir();
+            pc = engine::prompt_cache_params_from_env(pc);
+            if (!pc.dir.empty()) pc.model = engine::model_cache_key(path);
+            sp.prompt_cache = pc;
+        }
         w->scheduler = std::make_unique<engine::BatchScheduler>(*w->model, sp);
         const model::ComputeDevice& device = model::compute_device();
         if (device.gpu && params_.log_loads) {

@@ -83,7 +83,14 @@ struct ServerModelParams {
     // --allow-paths (otherwise any client could load, and probe, the server's files).
     bool allow_paths = false;
     bool log_loads = false;  // say on stderr where each model's layers run (serve, unless -q)
+    // The persistent prompt cache (engine/prompt_cache_store.h): on unless --no-prompt-cache
+    // or LOKAL_CACHE=0, in LOKAL_CACHE_DIR or beside the model store (~/.lokal/cache).
+    bool prompt_cache = true;
 };
+
+// Where the prompt cache lives: LOKAL_CACHE_DIR, else "cache" beside the store's directory.
+// Empty when neither that nor HOME is known.
+std::string default_prompt_cache_dir();
 
 struct LoadedInfo {
     std::string name;

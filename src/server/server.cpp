@@ -241,6 +241,7 @@ void register_routes(httplib::Server& http, ServerState& state) {
     register_anthropic_routes(http, state);
     register_responses_routes(http, state);
     register_llama_server_routes(http, state);
+    register_slots_routes(http, state);
     register_oversized_body_route(http, state.options.max_body_bytes);
 }
 

@@ -71,6 +71,7 @@ void register_blob_routes(httplib::Server& http, ServerState& state);
 void register_anthropic_routes(httplib::Server& http, ServerState& state);
 void register_responses_routes(httplib::Server& http, ServerState& state);
 void register_llama_server_routes(httplib::Server& http, ServerState& state);
+void register_slots_routes(httplib::Server& http, ServerState& state);  // slots_api.cpp
 // The one route whose body may exceed ServerOptions::max_body_bytes (model files).
 bool is_blob_upload(const httplib::Request& req);
 

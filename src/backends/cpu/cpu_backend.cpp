@@ -80,6 +80,16 @@ void CpuBackend::kv_copy_prefix(int src, int dst, int n) {
     kv_->copy_prefix(src, dst, n);
 }
 
+void CpuBackend::kv_read_rows(int seq, int first, int n, void* dst) {
+    LOKAL_ASSERT(kv_);
+    kv_->read_rows(seq, first, n, static_cast<uint8_t*>(dst));
+}
+
+void CpuBackend::kv_write_rows(int seq, int first, int n, const void* src) {
+    LOKAL_ASSERT(kv_);
+    kv_->write_rows(seq, first, n, static_cast<const uint8_t*>(src));
+}
+
 KvStats CpuBackend::kv_stats() const {
     if (!kv_) return {};
     return {kv_->bytes(), kv_->pages_total(), kv_->pages_used()};

@@ -31,6 +31,8 @@ class CpuBackend final : public Backend {
     void kv_truncate(int seq, int n) override;
     void kv_copy_prefix(int src, int dst, int n) override;
     KvStats kv_stats() const override;
+    void kv_read_rows(int seq, int first, int n, void* dst) override;
+    void kv_write_rows(int seq, int first, int n, const void* src) override;
 
     void set_batch(const Batch& batch) override;
     void get_rows(const MatrixView& table, std::span<const int32_t> ids, Cols out) override;

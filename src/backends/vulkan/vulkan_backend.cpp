@@ -201,6 +201,68 @@ void VulkanBackend::kv_copy_prefix(int src, int dst, int n) {
     pages_->copy_prefix(src, dst, n);
 }
 
+void VulkanBackend::record_kv_copies(int seq, int first, int n, bool to_pools) {
+    LOKAL_ASSERT(first >= 0 && n >= 0 && first + n <= pages_->seq_rows(seq));
+    const std::vector<int32_t>& pages = pages_->pages(seq);
+    uint64_t packed_layer0 = 0;
+    for (const KvPool& pool : kv_pools_) {
+        const vk::KvGeometry& g = pool.geometry;
+        const uint64_t half = (uint64_t)n * g.row_bytes;  // one layer's keys in the packed rows
+        for (int pos = first; pos < first + n;) {
+            const int in_page = pos & (kPageRows - 1);
+            const int run = std::min(kPageRows - in_page, first + n - pos);
+            const uint64_t page = (uint64_t)pages[(size_t)pos >> pages_->page_shift()];
+            const uint64_t packed = packed_layer0 + (uint64_t)(pos - first) * g.row_bytes;
+            for (uint32_t l = 0; l < g.n_layer; ++l) {
+                const uint64_t k = page * g.page_bytes + l * g.layer_bytes + in_page * g.row_bytes;
+                const uint64_t v = k + (uint64_t)kPageRows * g.row_bytes;
+                const uint64_t pk = packed + 2 * half * l, bytes = (uint64_t)run * g.row_bytes;
+                if (to_pools) {
+                    record_copy(*kv_staging_, pk, *pool.buf, k, bytes);
+                    record_copy(*kv_staging_, pk + half, *pool.buf, v, bytes);
+                } else {
+                    record_copy(*pool.buf, k, *kv_staging_, pk, bytes);
+                    record_copy(*pool.buf, v, *kv_staging_, pk + half, bytes);
+                }
+            }
+            pos += run;
+        }
+        packed_layer0 += 2 * half * g.n_layer;
+    }
+}
+
+uint64_t VulkanBackend::kv_packed_bytes(int n) const {
+    uint64_t bytes = 0;
+    for (const KvPool& pool : kv_pools_) {
+        bytes += 2 * (uint64_t)n * pool.geometry.row_bytes * pool.geometry.n_layer;
+    }
+    return bytes;
+}
+
+void VulkanBackend::kv_read_rows(int seq, int first, int n, void* dst) {
+    LOKAL_ASSERT(pages_);
+    if (n == 0) return;
+    const uint64_t bytes = kv_packed_bytes(n);
+    ensure_host(kv_staging_, bytes, "the KV snapshot buffer");
+    after_op();  // the stores recorded before
+    record_kv_copies(seq, first, n, false);
+    flush();
+    std::memcpy(dst, kv_staging_->mapped(), bytes);
+}
+
+void VulkanBackend::kv_write_rows(int seq, int first, int n, const void* src) {
+    LOKAL_ASSERT(pages_);
+    if (n == 0) return;
+    const uint64_t bytes = kv_packed_bytes(n);
+    flush();  // kv_staging_ may be read by copies recorded before
+    ensure_host(kv_staging_, bytes, "the KV snapshot buffer");
+    std::memcpy(kv_staging_->mapped(), src, bytes);
+    after_op();  // page copies of kv_reserve before
+    record_kv_copies(seq, first, n, true);
+    after_op();
+    flush();
+}
+
 KvStats VulkanBackend::kv_stats() const {
     if (!pages_) return {};
     return {(size_t)kv_bytes_, pages_->pages_total(), pages_->pages_used()};

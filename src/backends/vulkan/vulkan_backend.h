@@ -49,6 +49,8 @@ class VulkanBackend final : public Backend {
     void kv_truncate(int seq, int n) override;
     void kv_copy_prefix(int src, int dst, int n) override;
     KvStats kv_stats() const override;
+    void kv_read_rows(int seq, int first, int n, void* dst) override;
+    void kv_write_rows(int seq, int first, int n, const void* src) override;
 
     void set_batch(const Batch& batch) override;
     void get_rows(const MatrixView& table, std::span<const int32_t> ids, Cols out) override;
@@ -100,6 +102,10 @@ class VulkanBackend final : public Backend {
                      uint64_t to_offset, uint64_t bytes);
     // Copies n rows of c into a mapped buffer, contiguous (n * c.width floats), and waits.
     const float* read_back(Cols c, int n);
+    // Records one copy per run of rows of a page (each layer's keys and values) between the
+    // pools and kv_staging_, which holds them packed as kv_read_rows lays them out.
+    void record_kv_copies(int seq, int first, int n, bool to_pools);
+    uint64_t kv_packed_bytes(int n) const;  // what kv_read_rows writes for n positions
     void ensure_host(std::unique_ptr<vk::Buffer>& buf, uint64_t bytes, const char* what);
 
     const vk::Device& device_;
@@ -134,6 +140,7 @@ class VulkanBackend final : public Backend {
     uint64_t staged_ = 0;
     std::unordered_map<const RopeConfig*, uint32_t> rope_tables_;  // byte offsets in staging_
     std::unique_ptr<vk::Buffer> readback_;
+    std::unique_ptr<vk::Buffer> kv_staging_;  // KV rows on their way to or from the host
     std::unique_ptr<vk::Buffer> logits_;
 };
 

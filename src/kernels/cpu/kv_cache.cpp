@@ -122,6 +122,38 @@ KvSeqView KvCache::view(int seq) const {
     return v;
 }
 
+template <class F>
+void KvCache::for_each_run(int seq, int first, int n, F&& f) const {
+    LOKAL_ASSERT(first >= 0 && n >= 0 && first + n <= seq_rows(seq));
+    const std::vector<int32_t>& pages = pages_.pages(seq);
+    const size_t half = (size_t)n * row_bytes_;  // one layer's keys (or values) in the packed rows
+    for (int pos = first; pos < first + n;) {
+        const int in_page = pos & (page_rows_ - 1);
+        const int run = std::min(page_rows_ - in_page, first + n - pos);
+        uint8_t* page = page_ptr(pages[(size_t)pos >> page_shift_]);
+        const size_t packed = (size_t)(pos - first) * row_bytes_;
+        for (int l = 0; l < n_layer_; ++l) {
+            uint8_t* k = page + (size_t)l * layer_bytes_ + (size_t)in_page * row_bytes_;
+            uint8_t* v = k + (size_t)page_rows_ * row_bytes_;
+            f(k, 2 * half * l + packed, (size_t)run * row_bytes_);
+            f(v, 2 * half * l + half + packed, (size_t)run * row_bytes_);
+        }
+        pos += run;
+    }
+}
+
+void KvCache::read_rows(int seq, int first, int n, uint8_t* dst) const {
+    for_each_run(seq, first, n, [&](const uint8_t* cache, size_t at, size_t bytes) {
+        std::memcpy(dst + at, cache, bytes);
+    });
+}
+
+void KvCache::write_rows(int seq, int first, int n, const uint8_t* src) {
+    for_each_run(seq, first, n, [&](uint8_t* cache, size_t at, size_t bytes) {
+        std::memcpy(cache, src + at, bytes);
+    });
+}
+
 void KvCache::store(int seq, int layer, int pos, const float* k, const float* v) {
     LOKAL_ASSERT(pos >= 0 && pos < seq_rows(seq));
     const int32_t page = pages_.pages(seq)[(size_t)pos >> page_shift_];

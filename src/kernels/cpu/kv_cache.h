@@ -81,8 +81,18 @@ class KvCache {
     // Copies one position's keys and values (row_elems floats each) into the cache, converted
     // to the cache type; the position must have been reserved writable.
     void store(int seq, int layer, int pos, const float* k, const float* v);
+    size_t row_bytes() const { return row_bytes_; }
+    // Rows as stored, for snapshots (backends/backend.h kv_read_rows has the layout): for each
+    // layer, the keys of positions [first, first + n), then their values.
+    void read_rows(int seq, int first, int n, uint8_t* dst) const;
+    // The inverse; the positions must have been reserved writable.
+    void write_rows(int seq, int first, int n, const uint8_t* src);
 
   private:
+    // Calls f(cache_bytes, packed_offset, bytes) for each run of rows of a page (keys and
+    // values of each layer) that [first, first + n) of seq covers.
+    template <class F>
+    void for_each_run(int seq, int first, int n, F&& f) const;
     uint8_t* page_ptr(int32_t page) const { return base_ + (size_t)page * page_bytes_; }
 
     int n_layer_, row_elems_, page_rows_, page_shift_;
