@@ -1,4 +1,5 @@
-// lokal quantize (and, later, imatrix): converting a GGUF model file to a quantization mix.
+// lokal quantize (a GGUF model file to a quantization mix) and lokal imatrix (the importance
+// matrix quantize can use).
 #pragma once
 
 #include <functional>

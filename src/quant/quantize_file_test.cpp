@@ -19,6 +19,7 @@
 #include "gguf/gguf_writer.h"
 #include "model/context.h"
 #include "model/model.h"
+#include "quant/imatrix_collector.h"
 #include "quant/imatrix_file.h"
 
 namespace lokal::quant {
@@ -201,6 +202,27 @@ TEST(ImatrixFile, ReadsTheLegacyFormatAndRejectsGarbage) {
     EXPECT_THROW(read_imatrix(path), Error);
     fs::remove(path);
     EXPECT_THROW(read_imatrix(path), Error);
+}
+
+TEST(ImatrixCollector, SumsSquaredInputsOfLayerWeightsOnly) {
+    LOKAL_REQUIRE_TESTDATA("models/stories260K.gguf");
+    const auto f = gguf::File::open(testing::testdata_path("models/stories260K.gguf"));
+    const gguf::TensorInfo* q = f->find_tensor("blk.0.attn_q.weight");
+    const gguf::TensorInfo* out = f->find_tensor("output.weight");
+    ASSERT_TRUE(q && out);
+    ImatrixCollector c(*f, false);
+    std::vector<float> x(2 * q->cols());
+    for (size_t i = 0; i < x.size(); ++i) x[i] = (float)(i % q->cols()) * (i < q->cols() ? 1 : 2);
+    EXPECT_TRUE(c.add(q->data, (int64_t)q->cols(), x.data(), 2));
+    EXPECT_FALSE(c.add(out->data, (int64_t)out->cols(), x.data(), 1));  // output left out
+    EXPECT_FALSE(c.add(x.data(), (int64_t)q->cols(), x.data(), 1));     // not a weight
+    const ImatrixStats s = c.stats("t.txt", 1, 2);
+    ASSERT_EQ(s.entries.size(), 1u);
+    const ImatrixEntry& e = s.entries.at("blk.0.attn_q.weight");
+    EXPECT_EQ(e.counts, std::vector<float>{2.f});
+    EXPECT_FLOAT_EQ(e.sums[3], 3.f * 3.f + 6.f * 6.f);
+    ImatrixCollector with_output(*f, true);
+    EXPECT_TRUE(with_output.add(out->data, (int64_t)out->cols(), x.data(), 1));
 }
 
 }  // namespace
