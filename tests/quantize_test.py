@@ -56,6 +56,11 @@ def gguf_u32_key(path, key):
     return None
 
 
+def is_gguf(path):
+    with open(path, "rb") as f:
+        return f.read(4) == b"GGUF"
+
+
 class QuantizeTest(unittest.TestCase):
     def setUp(self):
         if not os.path.exists(TINY):
@@ -128,6 +133,61 @@ class QuantizeTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("lokal: error:", r.stderr)
         self.assertEqual(os.listdir(self.dir.name), [])
+
+
+class CreateQuantizeTest(unittest.TestCase):
+    """`lokal create NAME -f Modelfile -q TYPE` (Ollama's short flag for --quantize)."""
+
+    def setUp(self):
+        if not os.path.exists(TINY):
+            if IN_CI:
+                raise AssertionError(f"test data missing in CI: {TINY}")
+            raise unittest.SkipTest(f"test data not found: {TINY}")
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+        self.store = os.path.join(self.dir.name, "store")
+        self.env = dict(os.environ, LOKAL_MODELS=self.store)
+        self.mf = os.path.join(self.dir.name, "Modelfile")
+        with open(self.mf, "w") as f:
+            f.write(f"FROM {os.path.abspath(TINY)}\nPARAMETER temperature 0.5\n")
+
+    def run_lokal(self, *args):
+        return subprocess.run([LOKAL, *args], capture_output=True, text=True, timeout=300,
+                              env=self.env)
+
+    def blobs(self):
+        d = os.path.join(self.store, "blobs")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def test_create_quantizes_the_model_layer(self):
+        r = self.run_lokal("create", "tiny-q8", "-f", self.mf, "-q", "q8_0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("quantizing Q8_0", r.stderr)
+        r = self.run_lokal("list")
+        self.assertIn("tiny-q8", r.stdout)
+        self.assertNotIn("lokal-quantizing", r.stdout)
+        ggufs = [b for b in self.blobs() if is_gguf(os.path.join(self.store, "blobs", b))]
+        self.assertEqual(len(ggufs), 1)  # the F32 import is gone
+        self.assertEqual(gguf_u32_key(os.path.join(self.store, "blobs", ggufs[0]),
+                                      "general.file_type"), 7)
+        r = self.run_lokal("show", "tiny-q8", "--parameters")
+        self.assertIn("temperature", r.stdout)
+
+    def test_failures_leave_the_store_as_it_was(self):
+        r = self.run_lokal("create", "bad", "-f", self.mf, "-q", "q9_z")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("unknown quantization type", r.stderr)
+        self.assertEqual(self.blobs(), [])
+        self.assertEqual(self.run_lokal("create", "tiny-q8", "--quiet", "-f", self.mf, "-q", "Q8_0")
+                         .returncode, 0)
+        before = self.blobs()
+        with open(self.mf, "w") as f:
+            f.write("FROM tiny-q8\n")
+        r = self.run_lokal("create", "again", "-f", self.mf, "-q", "Q4_0")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already quantized", r.stderr)
+        self.assertEqual(self.blobs(), before)
+        self.assertNotIn("again", self.run_lokal("list").stdout)
 
 
 if __name__ == "__main__":
