@@ -5,8 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,8 +18,8 @@
 #include "model/context.h"
 #include "quant/imatrix_collector.h"
 #include "quant/imatrix_file.h"
-#include "store/resolve.h"
 #include "quant/quantize_file.h"
+#include "store/resolve.h"
 
 namespace lokal::cli {
 namespace {
@@ -43,7 +44,8 @@ struct ImatrixCliOptions {
 
 std::string type_list() {
     std::string s;
-    for (const quant::FileType& ft : quant::file_types()) s += (s.empty() ? "" : ", ") + std::string(ft.name);
+    for (const quant::FileType& ft : quant::file_types())
+        s += (s.empty() ? "" : ", ") + std::string(ft.name);
     return s;
 }
 
@@ -59,8 +61,8 @@ class ProgressBar {
         const int filled = (int)(frac * kWidth);
         std::fprintf(stderr, "%s%s [%s%s] %3d%%%s", tty_ ? "\r\033[K" : "", what_,
                      std::string((size_t)filled, '#').c_str(),
-                     std::string((size_t)(kWidth - filled), ' ').c_str(), (int)(frac * 100 + 0.5),
-                     done >= total ? "\n" : "");
+                     std::string((size_t)(kWidth - filled), ' ').c_str(),
+                     (int)std::lround(frac * 100), done >= total ? "\n" : "");
         std::fflush(stderr);
     }
 
@@ -99,8 +101,8 @@ int quantize_command(const QuantizeCliOptions& o) {
         std::string mix;
         for (const auto& [name, n] : counts) mix += " " + name + ":" + std::to_string(n);
         std::fprintf(stderr, "%s: %.1f MiB -> %.1f MiB in %.2f s; tensors by type:%s\n",
-                     o.out.c_str(), (double)r.bytes_in / 1048576.0,
-                     (double)r.bytes_out / 1048576.0, secs, mix.c_str());
+                     o.out.c_str(), (double)r.bytes_in / 1048576.0, (double)r.bytes_out / 1048576.0,
+                     secs, mix.c_str());
         if (fallbacks > 0) {
             std::fprintf(stderr,
                          "%d tensor(s) got a type with smaller blocks: their rows are not a whole "
@@ -147,7 +149,8 @@ int imatrix_command(const ImatrixCliOptions& o) {
         bar.update((uint64_t)c + 1, (uint64_t)n_chunks);
     }
     backends::set_matmul_observer(nullptr);
-    const quant::ImatrixStats stats = collector.stats(o.text, (uint32_t)n_chunks, (uint32_t)o.n_ctx);
+    const quant::ImatrixStats stats =
+        collector.stats(o.text, (uint32_t)n_chunks, (uint32_t)o.n_ctx);
     quant::write_imatrix(o.out, stats);
     std::fprintf(stderr, "%s: %zu weights, %d chunks of %d tokens\n", o.out.c_str(),
                  stats.entries.size(), n_chunks, o.n_ctx);
@@ -166,12 +169,12 @@ std::function<std::optional<int>()> add_quantize_commands(CLI::App& app) {
     q->add_option("--imatrix", o->imatrix, "Importance matrix (lokal imatrix or llama-imatrix)");
     q->add_flag("--allow-requantize", o->allow_requantize,
                 "Accept an input whose tensors are already quantized");
-    q->add_flag("--leave-output-tensor", o->leave_output_tensor,
-                "Copy output.weight as it is");
+    q->add_flag("--leave-output-tensor", o->leave_output_tensor, "Copy output.weight as it is");
     q->add_flag("--pure", o->pure, "Every quantizable tensor gets the base type (no mix)");
     q->add_flag("-q,--quiet", o->quiet, "No progress or summary");
     auto im = std::make_shared<ImatrixCliOptions>();
-    auto* imc = app.add_subcommand("imatrix", "Importance matrix of a model on a text file (for quantize --imatrix)");
+    auto* imc = app.add_subcommand(
+        "imatrix", "Importance matrix of a model on a text file (for quantize --imatrix)");
     imc->add_option("model", im->model, "Model (.gguf path or store name)")->required();
     imc->add_option("-f,--file", im->text, "Text file")->required();
     imc->add_option("-o,--output", im->out, "File to write (llama.cpp's GGUF imatrix format)");

@@ -4,7 +4,8 @@ namespace lokal::quant {
 
 ImatrixCollector::ImatrixCollector(const gguf::File& file, bool process_output) {
     for (const gguf::TensorInfo& t : file.tensors()) {
-        const bool wanted = t.name.rfind("blk.", 0) == 0 || (process_output && t.name == "output.weight");
+        const bool wanted =
+            t.name.rfind("blk.", 0) == 0 || (process_output && t.name == "output.weight");
         if (wanted && t.dims.size() == 2 && t.dims[1] > 1) by_data_[t.data] = {t.name, t.cols()};
     }
 }

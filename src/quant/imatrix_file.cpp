@@ -15,8 +15,17 @@ namespace {
 constexpr std::string_view kSumsSuffix = ".in_sum2";
 constexpr std::string_view kCountsSuffix = ".counts";
 
+// "<path>: <parts...>" as an invalid-input error.
+template <typename... Parts>
+Error file_error(const std::string& path, const Parts&... parts) {
+    std::string msg = path + ": ";
+    (msg.append(parts), ...);
+    return Error(msg);
+}
+
 bool strip_suffix(std::string& s, std::string_view suffix) {
-    if (s.size() <= suffix.size() || s.compare(s.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    if (s.size() <= suffix.size() ||
+        s.compare(s.size() - suffix.size(), suffix.size(), suffix) != 0) {
         return false;
     }
     s.resize(s.size() - suffix.size());
@@ -24,7 +33,7 @@ bool strip_suffix(std::string& s, std::string_view suffix) {
 }
 
 const float* f32_data(const gguf::TensorInfo& t, const std::string& path) {
-    if (t.type != DType::F32) throw Error(path + ": imatrix tensor " + t.name + " is not F32");
+    if (t.type != DType::F32) throw file_error(path, "imatrix tensor ", t.name, " is not F32");
     return reinterpret_cast<const float*>(t.data);
 }
 
@@ -42,11 +51,11 @@ Importance read_gguf(const gguf::File& f, const std::string& path) {
     Importance out;
     for (const auto& [name, pair] : pairs) {
         const auto [sums_t, counts_t] = pair;
-        if (!sums_t || !counts_t) throw Error(path + ": " + name + " lacks its sums or counts");
+        if (!sums_t || !counts_t) throw file_error(path, name, " lacks its sums or counts");
         const uint64_t n = sums_t->n_elements, experts = counts_t->n_elements;
         if (experts == 0 || n % experts != 0) {
-            throw Error(path + ": " + name + " has " + std::to_string(n) + " sums for " +
-                        std::to_string(experts) + " counts");
+            throw file_error(path, name, " has ", std::to_string(n), " sums for ",
+                             std::to_string(experts), " counts");
         }
         const float* sums = f32_data(*sums_t, path);
         const float* counts = f32_data(*counts_t, path);
@@ -99,7 +108,7 @@ Importance read_legacy(const std::string& path) {
         r.read(name.data(), (size_t)len);
         const int32_t ncall = r.i32();
         const int32_t nval = r.i32();
-        if (nval < 1 || nval > kMaxValues) throw Error(path + ": bad value count for " + name);
+        if (nval < 1 || nval > kMaxValues) throw file_error(path, "bad value count for ", name);
         std::vector<float> v((size_t)nval);
         r.read(v.data(), v.size() * sizeof(float));
         if (ncall > 0) {
@@ -142,7 +151,7 @@ Importance read_imatrix(const std::string& path) {
     Importance out = is_gguf(path) ? read_gguf(*gguf::File::open(path), path) : read_legacy(path);
     for (const auto& [name, v] : out) {
         for (float x : v) {
-            if (!std::isfinite(x)) throw Error(path + ": non-finite importance for " + name);
+            if (!std::isfinite(x)) throw file_error(path, "non-finite importance for ", name);
         }
     }
     return out;

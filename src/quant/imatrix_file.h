@@ -21,9 +21,9 @@ struct ImatrixEntry {
 
 struct ImatrixStats {
     std::map<std::string, ImatrixEntry> entries;  // by weight name
-    std::vector<std::string> datasets;             // the text files
+    std::vector<std::string> datasets;            // the text files
     uint32_t chunk_count = 0;
-    uint32_t chunk_size = 0;                       // tokens per chunk
+    uint32_t chunk_size = 0;  // tokens per chunk
 };
 
 // Writes the GGUF format (temporary file, then rename).

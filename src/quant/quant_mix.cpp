@@ -11,14 +11,25 @@ using enum DType;
 
 // ftype ids are llama.cpp's LLAMA_FTYPE_* numbers, as general.file_type stores them.
 const std::vector<FileType> kFileTypes = {
-    {1, "F16", F16},       {32, "BF16", BF16},    {7, "Q8_0", Q8_0},     {2, "Q4_0", Q4_0},
-    {3, "Q4_1", Q4_1},     {8, "Q5_0", Q5_0},     {9, "Q5_1", Q5_1},     {10, "Q2_K", Q2_K},
-    {11, "Q3_K_S", Q3_K},  {12, "Q3_K_M", Q3_K},  {13, "Q3_K_L", Q3_K},  {14, "Q4_K_S", Q4_K},
-    {15, "Q4_K_M", Q4_K},  {16, "Q5_K_S", Q5_K},  {17, "Q5_K_M", Q5_K},  {18, "Q6_K", Q6_K},
+    {1, "F16", F16},        {32, "BF16", BF16},     {7, "Q8_0", Q8_0},    {2, "Q4_0", Q4_0},
+    {3, "Q4_1", Q4_1},      {8, "Q5_0", Q5_0},      {9, "Q5_1", Q5_1},    {10, "Q2_K", Q2_K},
+    {11, "Q3_K_S", Q3_K},   {12, "Q3_K_M", Q3_K},   {13, "Q3_K_L", Q3_K}, {14, "Q4_K_S", Q4_K},
+    {15, "Q4_K_M", Q4_K},   {16, "Q5_K_S", Q5_K},   {17, "Q5_K_M", Q5_K}, {18, "Q6_K", Q6_K},
     {25, "IQ4_NL", IQ4_NL}, {30, "IQ4_XS", IQ4_XS},
 };
 
-enum class Role { Output, TokenEmbd, AttnV, AttnK, AttnQ, AttnOutput, FfnUp, FfnGate, FfnDown, Other };
+enum class Role {
+    Output,
+    TokenEmbd,
+    AttnV,
+    AttnK,
+    AttnQ,
+    AttnOutput,
+    FfnUp,
+    FfnGate,
+    FfnDown,
+    Other
+};
 
 bool contains(std::string_view s, std::string_view part) {
     return s.find(part) != std::string_view::npos;
@@ -28,16 +39,17 @@ bool contains(std::string_view s, std::string_view part) {
 // is in them and is what is sensitive to quantization).
 Role role_of(std::string_view name) {
     if (name == "output.weight") return Role::Output;
-    if (name == "token_embd.weight" || name == "per_layer_token_embd.weight") return Role::TokenEmbd;
+    if (name == "token_embd.weight" || name == "per_layer_token_embd.weight")
+        return Role::TokenEmbd;
     struct Rule {
         std::string_view part;
         Role role;
     };
     static constexpr Rule kRules[] = {
-        {"attn_qkv.weight", Role::AttnV},   {"attn_kv_b.weight", Role::AttnV},
-        {"attn_v.weight", Role::AttnV},     {"attn_k.weight", Role::AttnK},
-        {"attn_q.weight", Role::AttnQ},     {"attn_output.weight", Role::AttnOutput},
-        {"ffn_up", Role::FfnUp},            {"ffn_gate", Role::FfnGate},
+        {"attn_qkv.weight", Role::AttnV}, {"attn_kv_b.weight", Role::AttnV},
+        {"attn_v.weight", Role::AttnV},   {"attn_k.weight", Role::AttnK},
+        {"attn_q.weight", Role::AttnQ},   {"attn_output.weight", Role::AttnOutput},
+        {"ffn_up", Role::FfnUp},          {"ffn_gate", Role::FfnGate},
         {"ffn_down", Role::FfnDown},
     };
     for (const Rule& r : kRules) {
@@ -47,16 +59,41 @@ Role role_of(std::string_view name) {
 }
 
 // Tensors that are matrices named *weight but stay as they are: small or precision-critical.
-constexpr std::string_view kNeverQuantized[] = {
-    "_norm.weight", "ffn_gate_inp.weight", "ffn_gate_tid2eid.weight", "altup", "laurel",
-    "per_layer_model_proj", "ssm_conv1d", "shortconv.conv.weight", "indexer.k_proj.weight",
-    "indexer.q_proj.weight", "time_mix_first.weight", "time_mix_w0.weight", "time_mix_w1.weight",
-    "time_mix_w2.weight", "time_mix_v0.weight", "time_mix_v1.weight", "time_mix_v2.weight",
-    "time_mix_a0.weight", "time_mix_a1.weight", "time_mix_a2.weight", "time_mix_g1.weight",
-    "time_mix_g2.weight", "time_mix_decay_w1.weight", "time_mix_decay_w2.weight",
-    "time_mix_lerp_fused.weight", "attn_rel_b.weight", ".position_embd", "sam.pos_embd",
-    "sam.neck.", "sam.net_", ".rel_pos", ".patch_embd", ".patch_merger", "a.rvq.codebook",
-    "mm.a.code_embd"};
+constexpr std::string_view kNeverQuantized[] = {"_norm.weight",
+                                                "ffn_gate_inp.weight",
+                                                "ffn_gate_tid2eid.weight",
+                                                "altup",
+                                                "laurel",
+                                                "per_layer_model_proj",
+                                                "ssm_conv1d",
+                                                "shortconv.conv.weight",
+                                                "indexer.k_proj.weight",
+                                                "indexer.q_proj.weight",
+                                                "time_mix_first.weight",
+                                                "time_mix_w0.weight",
+                                                "time_mix_w1.weight",
+                                                "time_mix_w2.weight",
+                                                "time_mix_v0.weight",
+                                                "time_mix_v1.weight",
+                                                "time_mix_v2.weight",
+                                                "time_mix_a0.weight",
+                                                "time_mix_a1.weight",
+                                                "time_mix_a2.weight",
+                                                "time_mix_g1.weight",
+                                                "time_mix_g2.weight",
+                                                "time_mix_decay_w1.weight",
+                                                "time_mix_decay_w2.weight",
+                                                "time_mix_lerp_fused.weight",
+                                                "attn_rel_b.weight",
+                                                ".position_embd",
+                                                "sam.pos_embd",
+                                                "sam.neck.",
+                                                "sam.net_",
+                                                ".rel_pos",
+                                                ".patch_embd",
+                                                ".patch_merger",
+                                                "a.rvq.codebook",
+                                                "mm.a.code_embd"};
 
 int significant_dims(const std::vector<uint64_t>& dims) {
     int n = 1;
@@ -108,11 +145,16 @@ class Mixer {
             return type == Q8_0 ? Q8_0 : Q6_K;
         }
         switch (role) {
-            case Role::AttnV: return attn_v(type, f);
-            case Role::AttnK: return shape_.n_expert == 8 ? Q8_0 : type;
-            case Role::FfnDown: return ffn_down(t, type, f);
-            case Role::AttnOutput: return attn_output(type, f);
-            default: return type;
+            case Role::AttnV:
+                return attn_v(type, f);
+            case Role::AttnK:
+                return shape_.n_expert == 8 ? Q8_0 : type;
+            case Role::FfnDown:
+                return ffn_down(t, type, f);
+            case Role::AttnOutput:
+                return attn_output(type, f);
+            default:
+                return type;
         }
     }
 
@@ -124,14 +166,11 @@ class Mixer {
             type = gqa >= 4 ? Q4_K : Q3_K;
         } else if (f == "Q3_K_M") {
             type = i < 2 ? Q5_K : Q4_K;
-        } else if (f == "Q3_K_L") {
-            type = Q5_K;
-        } else if ((f == "IQ4_NL" || f == "IQ4_XS") && gqa >= 4) {
+        } else if (f == "Q3_K_L" || ((f == "IQ4_NL" || f == "IQ4_XS") && gqa >= 4) ||
+                   (f == "Q4_K_S" && i < 4)) {
             type = Q5_K;
         } else if ((f == "Q4_K_M" || f == "Q5_K_M") && more_bits(i, n_attn_v_)) {
             type = Q6_K;
-        } else if (f == "Q4_K_S" && i < 4) {
-            type = Q5_K;
         }
         if (is_70b_ && (type == Q3_K || type == Q4_K)) type = Q5_K;
         if (shape_.n_expert == 8) type = Q8_0;
@@ -167,9 +206,8 @@ class Mixer {
         if (shape_.n_expert == 8) {
             static constexpr std::string_view kBumped[] = {"Q2_K",   "Q3_K_S", "Q3_K_M", "IQ4_NL",
                                                            "Q4_K_S", "Q4_K_M", "IQ4_XS"};
-            return std::find(std::begin(kBumped), std::end(kBumped), f) != std::end(kBumped)
-                       ? Q5_K
-                       : type;
+            return std::find(std::begin(kBumped), std::end(kBumped), f) != std::end(kBumped) ? Q5_K
+                                                                                             : type;
         }
         if (f == "Q2_K") return Q3_K;
         if (f == "Q3_K_M") return Q4_K;

@@ -29,16 +29,16 @@ std::optional<FileType> find_file_type(std::string_view name);
 
 // What the choice depends on besides the tensor itself (from the GGUF metadata).
 struct ModelShape {
-    std::string arch;       // general.architecture
-    int n_layer = 0;        // {arch}.block_count
-    int n_head = 0;         // {arch}.attention.head_count (layer 0 when per layer)
-    int n_head_kv = 0;      // {arch}.attention.head_count_kv (n_head when absent)
-    int n_expert = 0;       // {arch}.expert_count
+    std::string arch;   // general.architecture
+    int n_layer = 0;    // {arch}.block_count
+    int n_head = 0;     // {arch}.attention.head_count (layer 0 when per layer)
+    int n_head_kv = 0;  // {arch}.attention.head_count_kv (n_head when absent)
+    int n_expert = 0;   // {arch}.expert_count
     int gqa() const { return n_head_kv > 0 ? n_head / n_head_kv : 0; }
 };
 
 struct MixOptions {
-    bool pure = false;                // every quantizable tensor gets the base type
+    bool pure = false;                 // every quantizable tensor gets the base type
     bool leave_output_tensor = false;  // output.weight keeps its type
     bool has_imatrix = false;          // a few choices differ with an importance matrix
 };
@@ -50,7 +50,7 @@ struct TensorDesc {
 };
 
 struct TensorPlan {
-    size_t index = 0;   // into the TensorDesc list given
+    size_t index = 0;  // into the TensorDesc list given
     DType type = DType::F32;
     bool fell_back = false;  // rows not a whole number of the chosen type's blocks
 };

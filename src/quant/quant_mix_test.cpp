@@ -20,7 +20,8 @@ std::vector<TensorDesc> llama_tensors(int n_layer, uint64_t cols, bool with_outp
     if (with_output) t.push_back({"output.weight", {cols, 1000}, F16});
     for (int i = n_layer - 1; i >= 0; --i) {  // reverse order: the plan sorts by layer itself
         const std::string p = "blk." + std::to_string(i) + ".";
-        for (const char* name : {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up"}) {
+        for (const char* name :
+             {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up"}) {
             t.push_back({p + name + ".weight", {cols, cols}, F16});
         }
         t.push_back({p + "ffn_down.weight", {cols * 2, cols}, F16});
@@ -30,8 +31,9 @@ std::vector<TensorDesc> llama_tensors(int n_layer, uint64_t cols, bool with_outp
     return t;
 }
 
-std::map<std::string, DType> plan_by_name(std::string_view ft_name, const std::vector<TensorDesc>& t,
-                                          int n_head_kv = 8, MixOptions opts = {}) {
+std::map<std::string, DType> plan_by_name(std::string_view ft_name,
+                                          const std::vector<TensorDesc>& t, int n_head_kv = 8,
+                                          MixOptions opts = {}) {
     ModelShape shape{"llama", 16, 8, n_head_kv, 0};
     std::map<std::string, DType> out;
     for (const TensorPlan& p : plan_tensor_types(*find_file_type(ft_name), shape, t, opts)) {

@@ -46,8 +46,8 @@ const float* importance_for(const QuantizeOptions& o, const gguf::TensorInfo& t)
     const uint64_t experts = t.dims.size() > 2 ? t.dims[2] : 1;
     if (it->second.size() != t.cols() * experts) {
         if (t.name == "token_embd.weight") return nullptr;
-        throw Error("importance matrix has " + std::to_string(it->second.size()) +
-                    " values for " + t.name + ", which needs " + std::to_string(t.cols() * experts));
+        throw Error("importance matrix has " + std::to_string(it->second.size()) + " values for " +
+                    t.name + ", which needs " + std::to_string(t.cols() * experts));
     }
     return it->second.data();
 }
@@ -66,8 +66,9 @@ std::vector<uint8_t> convert_tensor(const gguf::TensorInfo& t, DType to, const f
         std::vector<float> row((size_t)cols);
         for (int64_t r = begin; r < end; ++r) {
             dequantize_row(t.type, t.data + (uint64_t)r * in_row, row.data(), cols);
-            const float* imp =
-                importance ? importance + ((uint64_t)r / rows_per_expert) * (uint64_t)cols : nullptr;
+            const float* imp = importance
+                                   ? importance + ((uint64_t)r / rows_per_expert) * (uint64_t)cols
+                                   : nullptr;
             quantize_row_weighted(to, row.data(), out.data() + (uint64_t)r * out_row, cols, imp);
         }
     });
@@ -101,9 +102,9 @@ QuantizeResult quantize_file(const std::string& in_path, const std::string& out_
                         "anyway");
         }
         if (!can_dequantize(t.type)) {
-            throw Error("cannot read tensor " + t.name + " of type " +
-                            std::string(dtype_name(t.type)),
-                        ErrorKind::Unsupported);
+            throw Error(
+                "cannot read tensor " + t.name + " of type " + std::string(dtype_name(t.type)),
+                ErrorKind::Unsupported);
         }
     }
 

@@ -36,7 +36,7 @@ struct QuantizedTensor {
 };
 
 struct QuantizeResult {
-    uint64_t bytes_in = 0;   // tensor data
+    uint64_t bytes_in = 0;  // tensor data
     uint64_t bytes_out = 0;
     std::vector<QuantizedTensor> tensors;  // in output order
 };

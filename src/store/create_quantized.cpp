@@ -54,7 +54,7 @@ ModelRef create_quantized_model(Store& store, const std::string& name, const Mod
     auto say = [&](const std::string& s) {
         if (status) status(s);
     };
-    const ModelRef dst = parse_ref(name);
+    ModelRef dst = parse_ref(name);
     const ModelRef tmp = temporary_ref();
     create_model(store, tmp.display(), mf, base_dir, access, status);
     try {
