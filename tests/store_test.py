@@ -569,7 +569,7 @@ class StoreTest(unittest.TestCase):
         mf = os.path.join(self.tmp, "Modelfile")
         with open(mf, "w") as f:
             f.write("FROM ./m.gguf\nSYSTEM Be brief.\nPARAMETER temperature 0\n")
-        self.ok("create", "-q", name, "-f", mf)
+        self.ok("create", "--quiet", name, "-f", mf)
         repo, _, tag = name.rpartition(":")
         with open(os.path.join(self.models, "manifests", *repo.split("/"), tag), "rb") as f:
             return json.loads(f.read())

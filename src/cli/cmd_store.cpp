@@ -15,6 +15,7 @@
 #include <filesystem>
 #include "base/error.h"
 #include "store/create.h"
+#include "store/create_quantized.h"
 #include "store/modelfile.h"
 
 #include "store/pull.h"
@@ -192,6 +193,7 @@ struct StoreOptions {
     std::string create_name;
     std::string create_file = "Modelfile";
     bool create_quiet = false;
+    std::string create_quantize;  // a quantization type (Q4_K_M, ...), as Ollama's create -q
 };
 
 int pull_command(const StoreOptions& o) {
@@ -295,9 +297,15 @@ int create_command(const StoreOptions& o) {
     store::Store s = store::Store::open_default();
     fs::path base = fs::absolute(fs::path(o.create_file)).parent_path();
     bool quiet = o.create_quiet;
-    store::create_model(s, o.create_name, mf, base, store::PathAccess::Allowed, [quiet](const std::string& msg) {
+    auto say = [quiet](const std::string& msg) {
         if (!quiet) std::fprintf(stderr, "%s\n", msg.c_str());
-    });
+    };
+    if (o.create_quantize.empty()) {
+        store::create_model(s, o.create_name, mf, base, store::PathAccess::Allowed, say);
+    } else {
+        store::create_quantized_model(s, o.create_name, mf, base, store::PathAccess::Allowed,
+                                      o.create_quantize, say);
+    }
     if (!quiet) std::fprintf(stderr, "success\n");
     return 0;
 }
@@ -329,7 +337,10 @@ std::function<std::optional<int>()> add_store_commands(CLI::App& app) {
     auto* create = app.add_subcommand("create", "Create a model from a Modelfile");
     create->add_option("name", o->create_name, "Name of the new model")->required();
     create->add_option("-f,--file", o->create_file, "Modelfile (default: ./Modelfile)");
-    create->add_flag("-q,--quiet", o->create_quiet, "No progress output");
+    // -q is Ollama's short form of --quantize here (as `ollama create -q q4_K_M`).
+    create->add_flag("--quiet", o->create_quiet, "No progress output");
+    create->add_option("-q,--quantize", o->create_quantize,
+                       "Quantize the model (Q4_K_M, Q8_0, ...; see lokal quantize)");
     return [=]() -> std::optional<int> {
         if (*pull) return pull_command(*o);
         if (*push) return push_command(*o);

@@ -11,6 +11,7 @@
 #include "server/api_util.h"
 #include "server/http_error.h"
 #include "store/create.h"
+#include "store/create_quantized.h"
 #include "store/modelfile.h"
 #include "store/pull.h"
 #include "store/push.h"
@@ -459,17 +460,22 @@ void create(ServerState& state, const httplib::Request& req, httplib::Response& 
     if (mf.from.empty()) {
         throw HttpError(400, "'from', 'files' (or a modelfile with FROM) is required", "from");
     }
+    std::string quantize;
     if (const json* q = field(body, "quantize"); q && !q->is_null()) {
-        throw HttpError(400,
-                        "quantizing on create is not supported yet; create from a GGUF "
-                        "file of the type you want",
-                        "quantize");
+        if (!q->is_string()) throw HttpError(400, "'quantize' must be a string", "quantize");
+        quantize = q->get<std::string>();
     }
     store::Store s = store::Store::open_default();
     try {
-        store::create_model(s, name, mf, std::filesystem::current_path(),
-                            state.models.params().allow_paths ? store::PathAccess::Allowed
-                                                              : store::PathAccess::StoreOnly);
+        const store::PathAccess access = state.models.params().allow_paths
+                                             ? store::PathAccess::Allowed
+                                             : store::PathAccess::StoreOnly;
+        if (quantize.empty()) {
+            store::create_model(s, name, mf, std::filesystem::current_path(), access);
+        } else {
+            store::create_quantized_model(s, name, mf, std::filesystem::current_path(), access,
+                                          quantize);
+        }
     } catch (const Error& e) {
         throw HttpError(http_status(e.kind()), e.what());
     }

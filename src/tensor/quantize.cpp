@@ -677,4 +677,38 @@ size_t quantize_row(DType t, const float* src, void* dst, int64_t n) {
     return (size_t)row_bytes(t, (uint64_t)n);
 }
 
+namespace {
+
+using WeightedFn = void (*)(const float* src, void* dst, int64_t n, const float* importance);
+struct WeightedQuantizer {
+    DType type;
+    WeightedFn fn;
+};
+constexpr WeightedQuantizer kWeighted[] = {
+    {DType::IQ4_NL, quantize_row_iq4_nl},
+    {DType::IQ4_XS, quantize_row_iq4_xs},
+};
+
+WeightedFn weighted_fn(DType t) {
+    for (const WeightedQuantizer& w : kWeighted) {
+        if (w.type == t) return w.fn;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+bool uses_importance(DType t) {
+    return weighted_fn(t) != nullptr;
+}
+
+size_t quantize_row_weighted(DType t, const float* src, void* dst, int64_t n,
+                             const float* importance) {
+    const WeightedFn fn = weighted_fn(t);
+    if (!importance || !fn) return quantize_row(t, src, dst, n);
+    const size_t bytes = quantize_row(t, src, dst, n);  // validates t and n
+    fn(src, dst, n, importance);
+    return bytes;
+}
+
 }  // namespace lokal

@@ -50,7 +50,7 @@ TEST(Quantize, RoundTripErrorPerType) {
         {DType::F32, 0.0},    {DType::F16, 3e-4},   {DType::BF16, 3e-3},  {DType::Q8_0, 0.006},
         {DType::Q8_K, 0.009}, {DType::Q6_K, 0.022}, {DType::Q5_0, 0.050}, {DType::Q5_1, 0.045},
         {DType::Q5_K, 0.040}, {DType::Q4_0, 0.105}, {DType::Q4_1, 0.090}, {DType::Q4_K, 0.080},
-        {DType::Q3_K, 0.190}, {DType::Q2_K, 0.360},
+        {DType::Q3_K, 0.190}, {DType::Q2_K, 0.360}, {DType::IQ4_NL, 0.097}, {DType::IQ4_XS, 0.097},
     };
     const std::vector<float> x = normal_data(8192, 1234);
     for (const Bound& b : bounds) {
@@ -183,6 +183,9 @@ TEST(Quantize, MatchesLlamaCppReferenceBitForBit) {
         {DType::Q4_0, 0xb1e4b5cf6e0f8db9ull}, {DType::Q4_1, 0x47191782efb2dc0bull},
         {DType::Q5_0, 0x727d5468daa7d6f7ull}, {DType::Q5_1, 0x96af816418bc5b25ull},
         {DType::Q8_0, 0xa414bae2504dfbecull}, {DType::BF16, 0xd61fbbe9df27d8a6ull},
+        // IQ4: hashes of our output, which bench/compare_quantize.py found byte-equal to
+        // llama-quantize's on whole models.
+        {DType::IQ4_NL, 0xbd99189ee3681342ull}, {DType::IQ4_XS, 0x470eeba9ad99be27ull},
     };
     const int64_t n = 1024;
     for (const Golden& g : goldens) {
@@ -196,6 +199,51 @@ TEST(Quantize, MatchesLlamaCppReferenceBitForBit) {
         quantize_row(g.type, x.data(), q.data(), n);
         EXPECT_EQ(fnv1a(q.data(), q.size()), g.hash) << dtype_name(g.type);
     }
+}
+
+TEST(Quantize, Iq4ZeroBlocksUseTheLevelNearestZero) {
+    // An all-zero block has scale 0 and every index 8 (level +1, the nearest to 0), as ggml's.
+    const float x[256] = {};
+    block_iq4_nl nl{};
+    quantize_row(DType::IQ4_NL, x, &nl, 32);
+    EXPECT_EQ(nl.d, 0);
+    for (uint8_t q : nl.qs) EXPECT_EQ(q, 0x88);
+    block_iq4_xs xs{};
+    quantize_row(DType::IQ4_XS, x, &xs, 256);
+    EXPECT_EQ(fp16_to_fp32(xs.d), 0.f);  // -0: the super-scale is -max/32
+    for (uint8_t q : xs.qs) EXPECT_EQ(q, 0x88);
+}
+
+// sum_i w_i (y_i - x_i)^2 / sum_i w_i x_i^2: the error an importance-weighted quantizer lowers.
+double weighted_error(DType t, const std::vector<float>& x, const std::vector<float>& w,
+                      const float* importance) {
+    const int64_t n = (int64_t)x.size();
+    std::vector<uint8_t> q(row_bytes(t, n));
+    quantize_row_weighted(t, x.data(), q.data(), n, importance);
+    std::vector<float> y(n);
+    dequantize_row(t, q.data(), y.data(), n);
+    double err = 0, ref = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        err += w[i] * (double)(y[i] - x[i]) * (y[i] - x[i]);
+        ref += w[i] * (double)x[i] * x[i];
+    }
+    return err / ref;
+}
+
+TEST(Quantize, ImportanceLowersTheWeightedErrorOfIq4) {
+    const int64_t n = 4096;
+    const std::vector<float> x = normal_data(n, 77);
+    std::vector<float> w(n);
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(0.f, 1.f);
+    for (float& v : w) v = u(rng) < 0.1f ? 50.f : 0.5f;  // a few columns matter much more
+    for (DType t : {DType::IQ4_NL, DType::IQ4_XS}) {
+        EXPECT_TRUE(uses_importance(t));
+        const double plain = weighted_error(t, x, w, nullptr);
+        const double weighted = weighted_error(t, x, w, w.data());
+        EXPECT_LT(weighted, plain * 0.9) << dtype_name(t);
+    }
+    EXPECT_FALSE(uses_importance(DType::Q8_0));
 }
 
 TEST(Quantize, RejectsUnsupportedTypeAndBadLength) {

@@ -25,8 +25,8 @@ LOKAL_BOTH(q4_K)
 LOKAL_BOTH(q5_K)
 LOKAL_BOTH(q6_K)
 LOKAL_BOTH(q8_K)
-LOKAL_TO_FLOAT(iq4_nl)  // no quantizer for the non-linear types yet
-LOKAL_TO_FLOAT(iq4_xs)
+LOKAL_BOTH(iq4_nl)
+LOKAL_BOTH(iq4_xs)
 #undef LOKAL_BOTH
 #undef LOKAL_FROM_FLOAT
 #undef LOKAL_TO_FLOAT

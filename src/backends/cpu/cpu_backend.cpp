@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <utility>
 
 #include "base/error.h"
 #include "kernels/cpu/attention.h"
@@ -138,9 +139,21 @@ void CpuBackend::rms_norm_heads(Cols x, std::span<const float> w, int n, int hea
     });
 }
 
+namespace {
+MatmulObserver& matmul_observer() {
+    static MatmulObserver observer;
+    return observer;
+}
+}  // namespace
+
+void set_matmul_observer(MatmulObserver observer) {
+    matmul_observer() = std::move(observer);
+}
+
 void CpuBackend::matmul(const MatrixView& w, Cols x, Cols out, int n) {
     // The kernels read activation rows back to back.
     LOKAL_ASSERT(x.col == 0 && x.width == stride(x) && x.width == w.cols && out.width == w.rows);
+    if (matmul_observer()) matmul_observer()(w, at(x, 0), n);
     kernels::matmul(w, at(x, 0), n, at(out, 0), stride(out), pool_, mm_scratch_);
 }
 
@@ -209,6 +222,7 @@ void CpuBackend::gather_rows(Cols src, std::span<const int32_t> rows, Cols dst) 
 
 void CpuBackend::logits(const MatrixView& w, Cols x, int n, float softcap, float* dst) {
     LOKAL_ASSERT(x.col == 0 && x.width == stride(x) && x.width == w.cols);
+    if (matmul_observer()) matmul_observer()(w, at(x, 0), n);
     kernels::matmul(w, at(x, 0), n, dst, w.rows, pool_, mm_scratch_);
     if (softcap > 0) {
         for (size_t i = 0; i < (size_t)n * w.rows; ++i) {

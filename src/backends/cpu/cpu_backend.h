@@ -3,6 +3,7 @@
 // activation buffers that are plain host rows. Ops run when called.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -13,6 +14,12 @@
 #include "kernels/cpu/matmul.h"
 
 namespace lokal::backends {
+
+// Sees the weight and the n input rows (w.cols floats each, back to back) of every matrix product
+// before it runs: lokal imatrix sums the squared inputs. Process-wide; empty (the default) for
+// none. Set it before passes run, not while they do.
+using MatmulObserver = std::function<void(const MatrixView& w, const float* x, int n)>;
+void set_matmul_observer(MatmulObserver observer);
 
 class CpuBackend final : public Backend {
   public:
