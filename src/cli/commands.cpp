@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "cli/cmd_server_client.h"
+#include "cli/cmd_convert.h"
 #include "cli/cmd_store.h"
 #include "cli/options.h"
 #include "kernels/cpu/kv_cache.h"
@@ -286,6 +287,7 @@ int run(int argc, char** argv) {
 
     // pull, list, rm, cp, create (cmd_store.cpp).
     auto run_store_command = add_store_commands(app);
+    auto run_convert_command = add_convert_command(app);
     // ps, stop: asking a running server (cmd_server_client.cpp).
     auto run_server_client_command = add_server_client_commands(app, srv);
 
@@ -321,6 +323,7 @@ int run(int argc, char** argv) {
         }
         if (*tmpl_render) return template_render_command(tmpl);
         if (auto rc = run_store_command()) return *rc;
+        if (auto rc = run_convert_command()) return *rc;
         if (auto rc = run_server_client_command()) return *rc;
     } catch (const Error& e) {
         std::fprintf(stderr, "lokal: error: %s\n", e.what());
