@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include <nlohmann/json.hpp>
+
 #include "base/error.h"
 #include "base/fp16.h"
 #include "convert/hf_arch.h"
@@ -86,8 +88,10 @@ bool is_hf_model_dir(const fs::path& dir) {
     return fs::is_directory(dir, ec) && fs::is_regular_file(dir / "config.json", ec);
 }
 
-gguf::Writer build_gguf(const fs::path& dir, const ConvertOptions& o,
-                        const std::function<void(const std::string&)>& status) {
+namespace {
+
+gguf::Writer build(const fs::path& dir, const ConvertOptions& o,
+                   const std::function<void(const std::string&)>& status) {
     const HfFiles hf = HfFiles::read(dir);
     const auto mapper = mapper_for(hf);
     const auto weights = safetensors::ModelWeights::open(dir);
@@ -154,6 +158,18 @@ gguf::Writer build_gguf(const fs::path& dir, const ConvertOptions& o,
     mapper->write_extra_tensors(hf, w);
     write_vocab(hf, n_vocab, w);
     return w;
+}
+
+}  // namespace
+
+gguf::Writer build_gguf(const fs::path& dir, const ConvertOptions& o,
+                        const std::function<void(const std::string&)>& status) {
+    try {
+        return build(dir, o, status);
+    } catch (const nlohmann::json::exception& e) {
+        // A JSON file of the folder holds a value of the wrong kind somewhere.
+        throw Error("malformed model folder " + dir.string() + ": " + e.what());
+    }
 }
 
 void convert_hf_dir(const fs::path& dir, const std::string& out_path, const ConvertOptions& o,

@@ -286,10 +286,13 @@ std::string detect_bpe_pre(const json& tokenizer) {
         {"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
          "gpt-2"},
     }};
-    const json& pre = tokenizer.value("pre_tokenizer", json());
+    const json pre = tokenizer.value("pre_tokenizer", json());
+    const json seq = pre.is_object() ? pre.value("pretokenizers", json::array()) : json::array();
     std::vector<const json*> parts;
-    if (pre.is_object() && pre.value("type", "") == "Sequence") {
-        for (const json& p : pre.value("pretokenizers", json::array())) parts.push_back(&p);
+    if (pre.is_object() && pre.value("type", "") == "Sequence" && seq.is_array()) {
+        for (const json& p : seq) {
+            if (p.is_object()) parts.push_back(&p);
+        }
     } else if (pre.is_object()) {
         parts.push_back(&pre);
     }
