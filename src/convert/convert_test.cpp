@@ -453,7 +453,8 @@ TEST(Convert, BertWordPieceAndEmbeddings) {
     auto g = gguf::File::open(converted);
     EXPECT_EQ(g->get_string("tokenizer.ggml.model").value_or(""), "bert");
     EXPECT_EQ(g->get_int("bert.pooling_type").value_or(-1), 1);
-    EXPECT_EQ(g->get_int("tokenizer.ggml.cls_token_id").value_or(-1), 2);
+    EXPECT_EQ(g->get_int("tokenizer.ggml.bos_token_id").value_or(-1), 2);  // [CLS]
+    EXPECT_EQ(g->get_int("tokenizer.ggml.eos_token_id").value_or(-1), 3);  // [SEP]
     EXPECT_EQ(g->get_int("tokenizer.ggml.seperator_token_id").value_or(-1), 3);
     const auto* tokens = g->get_string_array("tokenizer.ggml.tokens");
     ASSERT_NE(tokens, nullptr);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
@@ -71,6 +72,41 @@ uint32_t file_type_of(DType t) {
     throw Error("unsupported output type " + std::string(dtype_name(t)));
 }
 
+// "nreimers/MiniLM-L6-H384-uncased" -> organization "Nreimers", name "MiniLM L6 H384 Uncased":
+// words split at '-' and '_', each with its first letter raised (llama.cpp's naming).
+std::string title_words(const std::string& s) {
+    std::string out;
+    bool start = true;
+    for (char c : s) {
+        if (c == '-' || c == '_') {
+            out.push_back(' ');
+            start = true;
+        } else {
+            out.push_back(start ? (char)std::toupper((unsigned char)c) : c);
+            start = false;
+        }
+    }
+    return out;
+}
+
+// 22.7M -> "23M", 1.24B -> "1.2B": two significant digits at least.
+std::string size_label(uint64_t n) {
+    struct Scale {
+        double div;
+        const char* suffix;
+    };
+    constexpr std::array<Scale, 4> kScales = {{{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "K"}}};
+    for (const Scale& sc : kScales) {
+        if ((double)n < sc.div && sc.div > 1e3) continue;
+        const double v = (double)n / sc.div;
+        const int digits = (int)std::to_string((long long)std::llround(v)).size();
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.*f%s", std::max(0, 2 - digits), v, sc.suffix);
+        return buf;
+    }
+    return std::to_string(n);
+}
+
 }  // namespace
 
 DType parse_outtype(std::string_view s) {
@@ -102,9 +138,19 @@ gguf::Writer build(const fs::path& dir, const ConvertOptions& o,
     w.set_string("general.architecture", arch);
     w.set_string("general.type", "model");
     std::string name = o.name;
+    std::string org;
+    const std::string origin = hf.config.value("_name_or_path", "");
+    if (name.empty() && !origin.empty() && origin.find("/") == origin.rfind("/") &&
+        origin.front() != '/' && origin.front() != '.') {
+        const size_t slash = origin.find('/');
+        name = title_words(slash == std::string::npos ? origin : origin.substr(slash + 1));
+        if (slash != std::string::npos) org = title_words(origin.substr(0, slash));
+    }
     if (name.empty()) name = fs::absolute(dir).lexically_normal().filename().string();
     if (name.empty()) name = fs::absolute(dir).lexically_normal().parent_path().filename().string();
     w.set_string("general.name", name);
+    if (!org.empty()) w.set_string("general.organization", org);
+    w.set_string("general.size_label", "");  // the count is known once the tensors are in
     mapper->write_metadata(hf, w);
     w.set_u32("general.file_type", file_type);
     w.set_u32("general.quantization_version", 2);
@@ -113,6 +159,7 @@ gguf::Writer build(const fs::path& dir, const ConvertOptions& o,
     const int n_head = hf.config.value("num_attention_heads", 0);
     const int n_head_kv = hf.config.value("num_key_value_heads", n_head);
     int64_t n_vocab = 0;
+    uint64_t n_params = 0;
     for (const auto& [hf_name, t] : weights.tensors()) {
         const auto m = mapper->map(hf_name);
         if (!m) {
@@ -136,6 +183,7 @@ gguf::Writer build(const fs::path& dir, const ConvertOptions& o,
                         std::to_string(n_embd));
         }
         if (m->gguf == "token_embd.weight") n_vocab = (int64_t)dims.back();
+        n_params += t->n_elements;
         std::vector<float> v = safetensors::to_float(*t);
         switch (m->transform) {
             case Transform::PermuteQ:
@@ -155,6 +203,7 @@ gguf::Writer build(const fs::path& dir, const ConvertOptions& o,
         w.add_tensor_f32(m->gguf, type, std::move(dims), v);
     }
     if (n_vocab == 0) throw Error("the weights have no token embeddings");
+    w.set_string("general.size_label", size_label(n_params));
     mapper->write_extra_tensors(hf, w);
     write_vocab(hf, n_vocab, w);
     return w;

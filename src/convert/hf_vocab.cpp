@@ -111,7 +111,11 @@ void write_wordpiece(const HfFiles& hf, int64_t n_vocab, gguf::Writer& w) {
         }
     }
     w.set_string("tokenizer.ggml.model", "bert");
-    w.set_string("tokenizer.ggml.pre", "default");
+    // llama.cpp names BERT's uncased WordPiece pre-tokenizer (whitespace and punctuation splits)
+    // after the first model it met with it; WordPiece vocabularies ignore the name.
+    const json norm = hf.tokenizer.value("normalizer", json());
+    const bool lowercase = norm.is_object() && norm.value("lowercase", false);
+    w.set_string("tokenizer.ggml.pre", lowercase ? "jina-v2-en" : "default");
     v.write(w, false);
     const int64_t type_count = hf.config.value("type_vocab_size", 1);
     w.set_u32("tokenizer.ggml.token_type_count", (uint32_t)type_count);
@@ -181,43 +185,128 @@ void write_spm(const HfFiles& hf, const SpmModel& spm, int64_t n_vocab, gguf::Wr
     w.set_bool("tokenizer.ggml.add_space_prefix", spm.add_dummy_prefix);
 }
 
-// Special token ids: tokenizer_config.json's token texts first, then config.json's and
-// generation_config.json's *_token_id fields.
+// The special token texts tokenizer_config.json names ("bos" -> "<s>"); a missing bos is the
+// cls token and a missing eos the sep token, as BERT-style tokenizers state them.
+std::map<std::string, std::string> special_texts(const HfFiles& hf) {
+    std::map<std::string, std::string> t;
+    if (!hf.tokenizer_config.is_object()) return t;
+    for (const char* typ : {"bos", "eos", "unk", "sep", "pad", "cls", "mask"}) {
+        const auto it = hf.tokenizer_config.find(std::string(typ) + "_token");
+        if (it == hf.tokenizer_config.end()) continue;
+        if (auto text = token_text(*it)) t[typ] = *text;
+    }
+    if (!hf.tokenizer.is_null()) {
+        if (!t.count("bos") && t.count("cls")) t["bos"] = t["cls"];
+        if (!t.count("eos") && t.count("sep")) t["eos"] = t["sep"];
+    }
+    return t;
+}
+
+std::string special_id_of(const json& item) {
+    if (!item.is_object() || !item.contains("SpecialToken")) return "";
+    return item["SpecialToken"].value("id", "");
+}
+
+// Whether the tokenizer adds bos / eos / sep around a text, from tokenizer.json's post-processor
+// (its TemplateProcessing read for simple templates only).
+std::map<std::string, bool> added_specials(const HfFiles& hf, std::map<std::string, std::string>& t) {
+    std::map<std::string, bool> add;
+    if (!hf.tokenizer.is_object()) return add;
+    const json pp = hf.tokenizer.value("post_processor", json());
+    if (!pp.is_object()) return add;
+    const json procs = pp.contains("processors") ? pp["processors"] : json::array({pp});
+    for (const json& p : procs) {
+        const std::string type = p.is_object() ? p.value("type", "") : "";
+        if (type == "ByteLevel") {
+            add.emplace("bos", false);
+            add.emplace("eos", false);
+        } else if (type == "RobertaProcessing") {
+            add["bos"] = add["eos"] = add["sep"] = true;
+        } else if (type == "TemplateProcessing") {
+            const json single = p.value("single", json::array());
+            const json pair = p.value("pair", json::array());
+            std::string first, last;
+            if (!single.empty()) first = special_id_of(single.front());
+            if (!single.empty()) last = special_id_of(single.back());
+            if (!first.empty()) {
+                if (!t.count("bos")) t["bos"] = first;
+                if (!t.count("cls")) t["cls"] = first;
+                add["bos"] = first == t["bos"] || first == t["cls"];
+            }
+            if (!last.empty()) {
+                if (!t.count("eos")) t["eos"] = last;
+                add["eos"] = last == t["eos"];
+            }
+            // The pair template between A and B: a separator when the single one ends bare.
+            std::vector<json> middle(pair.begin(), pair.end());
+            if (!first.empty() && !middle.empty() && special_id_of(middle.front()) == first) {
+                middle.erase(middle.begin());
+            }
+            if (!last.empty() && !middle.empty() && special_id_of(middle.back()) == last) {
+                middle.pop_back();
+            }
+            if (middle.size() >= 3) {
+                const std::vector<json> inner(middle.begin() + 1, middle.end() - 1);
+                bool add_sep = false;
+                const auto is_sep = [&](const std::string& id) {
+                    return !id.empty() && ((t.count("sep") && id == t["sep"]) ||
+                                           (t.count("eos") && id == t["eos"]));
+                };
+                if (is_sep(special_id_of(inner[0])) && last.empty()) add_sep = true;
+                if (inner.size() == 2 && is_sep(special_id_of(inner[1]))) add_sep = true;
+                add["sep"] = add_sep;
+            }
+        }
+    }
+    return add;
+}
+
+// Special token ids (llama.cpp's converter's rules): texts from tokenizer_config.json looked up
+// among the added tokens (then the whole vocabulary), then config.json's and
+// generation_config.json's *_token_id fields for the ones still missing.
 void write_special_ids(const HfFiles& hf, const std::vector<std::string>& texts, gguf::Writer& w) {
     struct Row {
         const char* hf;
         const char* gguf;
     };
-    constexpr std::array<Row, 7> kRows = {{{"bos", "bos_token_id"},
+    // cls is not written: llama.cpp reads a BERT model's [CLS] as its bos.
+    constexpr std::array<Row, 6> kRows = {{{"bos", "bos_token_id"},
                                            {"eos", "eos_token_id"},
                                            {"unk", "unknown_token_id"},
                                            {"sep", "seperator_token_id"},
                                            {"pad", "padding_token_id"},
-                                           {"cls", "cls_token_id"},
                                            {"mask", "mask_token_id"}}};
+    std::map<std::string, std::string> t = special_texts(hf);
+    std::map<std::string, bool> add = added_specials(hf, t);
     auto find_text = [&](const std::string& s) -> int64_t {
+        if (hf.tokenizer.is_object()) {
+            for (const json& a : hf.tokenizer.value("added_tokens", json::array())) {
+                if (a.is_object() && a.value("content", "") == s) return a.value("id", (int64_t)-1);
+            }
+        }
         for (size_t i = 0; i < texts.size(); ++i) {
             if (texts[i] == s) return (int64_t)i;
         }
         return -1;
     };
     auto id_field = [&](const json& j, const std::string& key) -> std::optional<int64_t> {
-        if (!j.is_object() || !j.contains(key)) return std::nullopt;
-        const json& v = j[key];
-        if (v.is_number_integer()) return v.get<int64_t>();
-        if (v.is_array() && !v.empty() && v[0].is_number_integer()) return v[0].get<int64_t>();
+        if (!j.is_object()) return std::nullopt;
+        const json* v = j.contains(key) ? &j[key] : nullptr;
+        if (!v && j.contains("text_config") && j["text_config"].contains(key)) {
+            v = &j["text_config"][key];
+        }
+        if (!v) return std::nullopt;
+        if (v->is_number_integer()) return v->get<int64_t>();
+        if (v->is_array() && !v->empty() && (*v)[0].is_number_integer()) {
+            return (*v)[0].get<int64_t>();
+        }
         return std::nullopt;
     };
     for (const Row& r : kRows) {
         std::optional<int64_t> id;
-        if (hf.tokenizer_config.is_object()) {
-            const std::string key = std::string(r.hf) + "_token";
-            if (hf.tokenizer_config.contains(key)) {
-                if (auto t = token_text(hf.tokenizer_config[key])) {
-                    const int64_t i = find_text(*t);
-                    if (i >= 0) id = i;
-                }
-            }
+        if (t.count(r.hf)) {
+            const int64_t i = find_text(t[r.hf]);
+            if (i >= 0) id = i;
         }
         const std::string id_key = std::string(r.hf) + "_token_id";
         if (!id) id = id_field(hf.config, id_key);
@@ -226,25 +315,56 @@ void write_special_ids(const HfFiles& hf, const std::vector<std::string>& texts,
             w.set_u32(std::string("tokenizer.ggml.") + r.gguf, (uint32_t)*id);
         }
     }
-    for (const char* flag : {"add_bos_token", "add_eos_token"}) {
-        if (hf.tokenizer_config.is_object() && hf.tokenizer_config.contains(flag) &&
-            hf.tokenizer_config[flag].is_boolean()) {
-            w.set_bool(std::string("tokenizer.ggml.") + flag, hf.tokenizer_config[flag].get<bool>());
+    for (const char* typ : {"bos", "eos", "sep"}) {
+        const std::string flag = std::string("add_") + typ + "_token";
+        if (!add.count(typ) && hf.tokenizer_config.is_object() &&
+            hf.tokenizer_config.contains(flag) && hf.tokenizer_config[flag].is_boolean()) {
+            add[typ] = hf.tokenizer_config[flag].get<bool>();
         }
+    }
+    for (const char* typ : {"bos", "eos", "sep"}) {
+        if (add.count(typ)) w.set_bool(std::string("tokenizer.ggml.add_") + typ + "_token", add[typ]);
     }
 }
 
+// tokenizer.json's normalizer flags (lowercase, strip_accents), wherever the normalizer states them.
+void write_normalizer(const json& n, gguf::Writer& w) {
+    if (!n.is_object()) return;
+    const std::string type = n.value("type", "");
+    if (type == "Lowercase") w.set_bool("tokenizer.ggml.normalizer.lowercase", true);
+    if (type == "StripAccents") w.set_bool("tokenizer.ggml.normalizer.strip_accents", true);
+    if (type == "BertNormalizer") {
+        for (const char* key : {"lowercase", "strip_accents"}) {
+            if (n.contains(key) && n[key].is_boolean()) {
+                w.set_bool(std::string("tokenizer.ggml.normalizer.") + key, n[key].get<bool>());
+            }
+        }
+    }
+    if (type == "Sequence") {
+        for (const json& sub : n.value("normalizers", json::array())) write_normalizer(sub, w);
+    }
+}
+
+// tokenizer_config.json's chat_template, else chat_template.jinja, else chat_template.json's.
 void write_chat_template(const HfFiles& hf, gguf::Writer& w) {
-    if (!hf.tokenizer_config.is_object()) return;
-    const auto it = hf.tokenizer_config.find("chat_template");
-    if (it == hf.tokenizer_config.end()) return;
-    if (it->is_string()) {
-        w.set_string("tokenizer.chat_template", it->get<std::string>());
+    json tmpl;
+    if (hf.tokenizer_config.is_object() && hf.tokenizer_config.contains("chat_template")) {
+        tmpl = hf.tokenizer_config["chat_template"];
+    } else if (std::ifstream in(hf.dir / "chat_template.jinja"); in) {
+        std::stringstream ss;
+        ss << in.rdbuf();
+        tmpl = ss.str();
+    } else {
+        const json j = read_json(hf.dir / "chat_template.json", false);
+        if (j.is_object() && j.contains("chat_template")) tmpl = j["chat_template"];
+    }
+    if (tmpl.is_string()) {
+        w.set_string("tokenizer.chat_template", tmpl.get<std::string>());
         return;
     }
     // The list form: [{"name": "default", "template": ...}, {"name": "tool_use", ...}].
-    if (!it->is_array()) return;
-    for (const json& e : *it) {
+    if (!tmpl.is_array()) return;
+    for (const json& e : tmpl) {
         if (!e.is_object() || !e.contains("name") || !e.contains("template")) continue;
         const std::string name = e["name"].get<std::string>();
         const std::string key =
@@ -331,6 +451,7 @@ void write_vocab(const HfFiles& hf, int64_t n_vocab, gguf::Writer& w) {
         throw Error("tokenizer.json: unsupported tokenizer model type '" + type + "'",
                     ErrorKind::Unsupported);
     }
+    if (hf.tokenizer.is_object()) write_normalizer(hf.tokenizer.value("normalizer", json()), w);
     write_special_ids(hf, w.find("tokenizer.ggml.tokens")->strings, w);
     write_chat_template(hf, w);
 }
