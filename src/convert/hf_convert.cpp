@@ -140,7 +140,7 @@ gguf::Writer build(const fs::path& dir, const ConvertOptions& o,
     std::string name = o.name;
     std::string org;
     const std::string origin = hf.config.value("_name_or_path", "");
-    if (name.empty() && !origin.empty() && origin.find("/") == origin.rfind("/") &&
+    if (name.empty() && !origin.empty() && origin.find('/') == origin.rfind('/') &&
         origin.front() != '/' && origin.front() != '.') {
         const size_t slash = origin.find('/');
         name = title_words(slash == std::string::npos ? origin : origin.substr(slash + 1));
@@ -163,8 +163,10 @@ gguf::Writer build(const fs::path& dir, const ConvertOptions& o,
     for (const auto& [hf_name, t] : weights.tensors()) {
         const auto m = mapper->map(hf_name);
         if (!m) {
-            throw Error("tensor '" + hf_name + "' is not part of a " + arch + " model we know",
-                        ErrorKind::Unsupported);
+            std::string msg = "tensor '" + hf_name + "' is not part of a ";
+            msg += arch;
+            msg += " model we know";
+            throw Error(msg, ErrorKind::Unsupported);
         }
         if (m->gguf.empty()) continue;
         std::vector<uint64_t> dims(t->shape.rbegin(), t->shape.rend());

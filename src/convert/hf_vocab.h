@@ -13,6 +13,7 @@
 namespace lokal::convert {
 
 // The JSON files of a Hugging Face model folder (absent ones are null).
+// NOLINTNEXTLINE(bugprone-exception-escape): copying JSON may throw bad_alloc, as any copy does
 struct HfFiles {
     std::filesystem::path dir;
     nlohmann::json config;             // config.json (required)

@@ -87,7 +87,11 @@ ModelWeights ModelWeights::open(const fs::path& dir) {
     }
     for (const auto& [tensor, file] : owner) {
         if (!w.by_name_.count(tensor)) {
-            throw Error("tensor '" + tensor + "' named by the index is not in shard '" + file + "'");
+            std::string msg = "tensor '" + tensor;
+            msg += "' named by the index is not in shard '";
+            msg += file;
+            msg += "'";
+            throw Error(msg);
         }
     }
     return w;
