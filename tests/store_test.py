@@ -47,6 +47,50 @@ def model_bytes():
     return tiny_gguf(), False
 
 
+def tiny_bert_folder(path, arch="BertModel"):
+    """A Hugging Face BERT folder (random weights as safetensors, WordPiece tokenizer.json)."""
+    import random
+    rng = random.Random(5)
+    E, F, V, P = 8, 16, 10, 16
+    shapes = {"embeddings.word_embeddings.weight": [V, E],
+              "embeddings.position_embeddings.weight": [P, E],
+              "embeddings.token_type_embeddings.weight": [2, E],
+              "embeddings.LayerNorm.weight": [E], "embeddings.LayerNorm.bias": [E]}
+    for name, (o, i) in {"attention.self.query": (E, E), "attention.self.key": (E, E),
+                         "attention.self.value": (E, E), "attention.output.dense": (E, E),
+                         "intermediate.dense": (F, E), "output.dense": (E, F)}.items():
+        shapes["encoder.layer.0.%s.weight" % name] = [o, i]
+        shapes["encoder.layer.0.%s.bias" % name] = [o]
+    for name in ("attention.output.LayerNorm", "output.LayerNorm"):
+        shapes["encoder.layer.0.%s.weight" % name] = [E]
+        shapes["encoder.layer.0.%s.bias" % name] = [E]
+    header, data = {}, b""
+    for name, shape in shapes.items():
+        n = 1
+        for d in shape:
+            n *= d
+        values = [1.0 + rng.uniform(-0.1, 0.1) if "LayerNorm.weight" in name
+                  else rng.uniform(-0.5, 0.5) for _ in range(n)]
+        header[name] = {"dtype": "F32", "shape": shape,
+                        "data_offsets": [len(data), len(data) + 4 * n]}
+        data += struct.pack("<%df" % n, *values)
+    h = json.dumps(header).encode()
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "model.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + data)
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "##s", "the", "cat"]
+    tok = {"model": {"type": "WordPiece", "vocab": {w: i for i, w in enumerate(words)}},
+           "added_tokens": [{"id": i, "content": w, "special": True}
+                            for i, w in enumerate(words[:5])]}
+    config = {"architectures": [arch], "hidden_size": E, "intermediate_size": F,
+              "num_hidden_layers": 1, "num_attention_heads": 2, "max_position_embeddings": P,
+              "type_vocab_size": 2, "layer_norm_eps": 1e-12}
+    for name, value in (("tokenizer.json", tok), ("config.json", config),
+                        ("tokenizer_config.json", {"cls_token": "[CLS]", "sep_token": "[SEP]"})):
+        with open(os.path.join(path, name), "w") as f:
+            json.dump(value, f)
+
+
 class StoreTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="lokal-store-test-")
@@ -475,6 +519,34 @@ class StoreTest(unittest.TestCase):
         self.ok("rm", "mine/story:v1")
         self.assertEqual(self.listed_names(), [])
         self.assertEqual(self.store_files(), [])
+
+    def test_create_from_hugging_face_folder(self):
+        folder = os.path.join(self.tmp, "hf-bert")
+        tiny_bert_folder(folder)
+        mf = os.path.join(self.tmp, "Modelfile")
+        with open(mf, "w") as f:
+            f.write("FROM ./hf-bert\n")
+        self.ok("create", "tinybert", "-f", mf)
+        self.assertEqual(self.listed_names(), ["tinybert:latest"])
+        r = self.ok("embed", "tinybert", "hello worlds")
+        self.assertEqual(len(json.loads(r.stdout)["embeddings"][0]), 8)
+        before = self.store_files()
+        # Hostile folders: one clear error each, and nothing new in the store.
+        tiny_bert_folder(os.path.join(self.tmp, "hf-mamba"), arch="MambaForCausalLM")
+        with open(mf, "w") as f:
+            f.write("FROM ./hf-mamba\n")
+        self.user_error(self.lokal("create", "bad", "-f", mf),
+                        "unsupported architecture 'MambaForCausalLM'")
+        os.makedirs(os.path.join(self.tmp, "empty-dir"))
+        with open(mf, "w") as f:
+            f.write("FROM ./empty-dir\n")
+        self.user_error(self.lokal("create", "bad", "-f", mf), "no config.json")
+        with open(os.path.join(folder, "model.safetensors"), "r+b") as f:
+            f.truncate(200)
+        with open(mf, "w") as f:
+            f.write("FROM ./hf-bert\n")
+        self.user_error(self.lokal("create", "bad", "-f", mf), "past the end of the file")
+        self.assertEqual(self.store_files(), before)
 
     def test_create_from_modelfile(self):
         src = os.path.join(self.tmp, "m.gguf")

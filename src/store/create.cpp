@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "convert/hf_convert.h"
 #include "gguf/gguf_file.h"
 #include "store/sha256.h"
 
@@ -93,6 +94,28 @@ std::optional<NamedFile> named_file(const Store& store, const std::string& arg,
     return NamedFile{path, {}};
 }
 
+// FROM a Hugging Face model folder: converted to a GGUF (F16) in the store's temporary space,
+// imported as the model blob, and the temporary file removed whatever happens.
+Layer import_hf_dir(Store& store, const fs::path& dir, const std::string& name,
+                    const std::function<void(const std::string&)>& say) {
+    say("converting " + dir.string());
+    const fs::path tmp = store.temp_path("convert");
+    struct RemoveOnExit {
+        fs::path p;
+        ~RemoveOnExit() {
+            std::error_code ec;
+            fs::remove(p, ec);
+        }
+    } cleanup{tmp};
+    std::error_code ec;
+    fs::create_directories(tmp.parent_path(), ec);
+    convert::ConvertOptions o;
+    o.name = name;
+    convert::convert_hf_dir(dir, tmp.string(), o);
+    say("importing " + dir.string());
+    return store.import_file(media::kModel, tmp.string());
+}
+
 Layer import_named(Store& store, std::string_view media_type, const NamedFile& f) {
     if (f.digest.empty()) return store.import_file(media_type, f.path.string());
     std::error_code ec;
@@ -113,7 +136,18 @@ ModelRef create_model(Store& store, const std::string& name, const Modelfile& mf
     std::string base_params = "{}";
     Layer model;
     std::string arch;
-    if (auto file = named_file(store, mf.from, base_dir, access, "FROM")) {
+    const fs::path from_dir = resolve_path(mf.from, base_dir);
+    std::error_code dir_ec;
+    if (access == PathAccess::Allowed && looks_like_file_path(mf.from) &&
+        fs::is_directory(from_dir, dir_ec)) {
+        if (!convert::is_hf_model_dir(from_dir)) {
+            throw Error("FROM: folder '" + from_dir.string() +
+                            "' is not a Hugging Face model (no config.json)",
+                        ErrorKind::NotFound);
+        }
+        model = import_hf_dir(store, from_dir, dst.model, say);
+        arch = gguf_architecture(store.blob_path(model.digest).string(), "FROM " + mf.from);
+    } else if (auto file = named_file(store, mf.from, base_dir, access, "FROM")) {
         arch = gguf_architecture(file->path.string(), "FROM " + mf.from);
         if (file->digest.empty()) say("importing " + file->path.string());
         model = import_named(store, media::kModel, *file);
