@@ -162,6 +162,34 @@ class Commands(unittest.TestCase):
         expected = reference[len(" Once upon a time"):]
         self.assertEqual(r.stdout.decode().rstrip("\n"), expected.rstrip("\n"))
 
+    def test_speculative_decoding_keeps_the_reference_story(self):
+        ref_path = os.path.join(TESTDATA, "models", "ref",
+                                "stories260K.once-upon-a-time.greedy64.llamacpp.txt")
+        require(ref_path)
+        with open(ref_path, encoding="utf-8") as f:
+            expected = f.read()[len(" Once upon a time"):].rstrip("\n")
+        runs = {"lookup": ["--draft-max", "16"],
+                "draft model": ["--draft", STORIES, "--repeat-penalty", "1"],
+                "off": ["--draft-max", "0"]}
+        for name, extra in runs.items():
+            r = lokal("run", STORIES, "--raw", "-p", "Once upon a time", "-n", "64",
+                      "--temperature", "0", "-v", *extra)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.decode().rstrip("\n"), expected, name)
+            guessed = b"speculative decoding:" in r.stderr
+            self.assertEqual(guessed, name != "off", (name, r.stderr))
+        # The draft model guesses with its own weights, here the same: it is always right.
+        r = lokal("run", STORIES, "--raw", "-p", "Once upon a time", "-n", "64",
+                  "--temperature", "0", "--repeat-penalty", "1", "-v", "--draft", STORIES)
+        self.assertRegex(r.stderr.decode(), r"speculative decoding: (\d+) of \1 guessed tokens kept")
+
+    def test_a_draft_model_with_another_vocabulary_is_refused(self):
+        other = os.path.join(TESTDATA, "models", "tiny-gemma3-q4_k_m.gguf")
+        require(other)
+        r = lokal("run", STORIES, "--raw", "-p", "Once", "-n", "4", "--draft", other)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"must share the model's vocabulary", r.stderr)
+
     def test_run_uses_the_stored_template_and_system(self):
         # A created model's TEMPLATE and SYSTEM shape what `run` sends, as they do for serve:
         # here they rebuild the story's opening, so the greedy continuation is the raw one's.

@@ -72,6 +72,8 @@ int run_command(const RunOptions& given) {
     sp.n_threads = o.n_threads;
     sp.kv_type = kv_type_option(o.cache_type);
     sp.draft_max = o.draft_max;
+    sp.draft = o.draft;
+    sp.strict_draft = true;
     sp.max_loaded = 1;
     sp.allow_paths = true;  // the local user's own files
     sp.log_loads = o.verbose;

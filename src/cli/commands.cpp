@@ -132,6 +132,9 @@ int run(int argc, char** argv) {
     add_gpu_layers_option(run_cmd, gpu_layers);
     add_cache_type_option(run_cmd, run.cache_type);
     add_draft_max_option(run_cmd, run.draft_max);
+    run_cmd->add_option("--draft", run.draft,
+                        "Draft model (file or store name) for speculative decoding: a smaller "
+                        "model with the same vocabulary guesses, this one checks");
     run_cmd->add_flag("--raw", run.raw, "Feed the prompt as plain text, no chat format");
     run_cmd->add_flag("-v,--verbose", run.verbose, "Print timings to stderr");
     run_cmd->add_flag("--no-prompt-cache", no_prompt_cache,
@@ -287,6 +290,9 @@ int run(int argc, char** argv) {
     if (srv_cache_type.empty()) srv_cache_type = "f16";
     add_cache_type_option(srv_cmd, srv_cache_type);
     add_draft_max_option(srv_cmd, srv.models.draft_max);
+    srv_cmd->add_option("--draft", srv.models.draft,
+                        "Draft model for speculative decoding, used for every model that shares "
+                        "its vocabulary (the others guess by prompt lookup)");
     srv_cmd->add_option("--max-queue", srv.models.max_queue,
                         "Waiting requests per model before 503");
     srv_cmd->add_option("--api-key", srv.api_key, "Require this bearer key (env LOKAL_API_KEY)");

@@ -36,6 +36,7 @@ struct RunOptions {
     int n_threads = 0;
     std::string cache_type = "f16";  // KV cache: f16, q8_0 or f32
     int draft_max = 16;              // speculative decoding: most tokens guessed ahead (0: off)
+    std::string draft;               // --draft: a draft model guessing instead of prompt lookup
     bool raw = false;
     bool verbose = false;
     std::string system;

@@ -108,6 +108,11 @@ void BatchScheduler::make_context() {
     gpu_layers_ = ctx_->gpu_layers();
     kv_pages_total_ = ctx_->kv_stats().pages_total;
     kv_pages_used_ = ctx_->kv_stats().pages_used;
+    if (params_.draft_model) {
+        draft_.reset();
+        draft_ = std::make_unique<DraftModel>(model_, *params_.draft_model, params_.n_parallel,
+                                              ctx_->n_ctx(), params_.n_threads);
+    }
 }
 
 int BatchScheduler::gpu_layers_change(const SequenceRequest& r) const {
@@ -445,7 +450,8 @@ std::vector<int32_t> BatchScheduler::draft(Slot& slot, int room) {
     if (want <= 0) return {};
     slot.tokens.push_back(slot.pending);
     std::vector<int32_t> guess = req.draft_source ? req.draft_source(slot.tokens, want)
-                                                  : prompt_lookup_draft(slot.tokens, want);
+                                 : draft_        ? draft_->propose(slot.seq, slot.tokens, want)
+                                                 : prompt_lookup_draft(slot.tokens, want);
     slot.tokens.pop_back();
     if ((int)guess.size() > want) guess.resize(want);
     const int n_vocab = ctx_->n_vocab();

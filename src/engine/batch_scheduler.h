@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/draft_model.h"
 #include "engine/generation.h"
 #include "engine/speculation.h"
 #include "engine/prompt_cache_store.h"
@@ -89,6 +90,9 @@ struct SchedulerParams {
     // Most tokens a sequence guesses ahead per step (speculative decoding); 0 turns it off.
     // Each sequence drafts only while its guesses are being kept (engine/speculation.h).
     int draft_max = 16;
+    // A smaller model with the same vocabulary whose greedy continuation is the guess (else
+    // prompt lookup); it must outlive the scheduler.
+    const model::Model* draft_model = nullptr;
     // The persistent prompt cache (engine/prompt_cache_store.h); off unless enabled().
     PromptCacheParams prompt_cache;
 };
@@ -195,6 +199,7 @@ class BatchScheduler {
     std::atomic<int> kv_pages_used_{0};
     std::vector<float> scratch_logits_;
     std::unique_ptr<PromptCacheStore> prompt_cache_;
+    std::unique_ptr<DraftModel> draft_;  // params_.draft_model's sequences, one per slot
     std::deque<std::function<void()>> tasks_;  // between_steps, under mutex_
     std::thread thread_;
 };

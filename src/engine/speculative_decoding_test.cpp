@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "base/error.h"
 #include "base/test_support.h"
 #include "engine/batch_scheduler.h"
 #include "kernels/cpu/forced_isa_environment.h"
@@ -196,6 +197,74 @@ TEST_F(SpeculativeDecodingTest, TruncatedRowsDoNotChangeLaterLogits) {
             ASSERT_EQ(guessed.logits(i)[v], plain.logits(i)[v]) << i << " " << v;
         }
     }
+}
+
+// A draft model: the same weights in another quantization guess well but not perfectly; the
+// answer is the target's either way, and the draft's vocabulary is checked.
+TEST(DraftModelTest, GuessesFromASmallerModelKeepTheAnswer) {
+    LOKAL_REQUIRE_TESTDATA("models/tiny-llama-h64-f32.gguf");
+    LOKAL_REQUIRE_TESTDATA("models/tiny-llama-h64-q4_0.gguf");
+    const auto target = model::Model::load(testing::testdata_path("models/tiny-llama-h64-f32.gguf"));
+    const auto draft = model::Model::load(testing::testdata_path("models/tiny-llama-h64-q4_0.gguf"));
+    const std::vector<int32_t> prompt =
+        target->tokenizer().encode("Once upon a time there was a big red ball", true, false);
+    auto answer = [&](const model::Model* draft_model, int draft_max, SchedulerStats* stats) {
+        SchedulerParams p;
+        p.n_parallel = 2;
+        p.n_ctx = 256;
+        p.draft_max = draft_max;
+        p.draft_model = draft_model;
+        BatchScheduler sched(*target, p);
+        std::vector<std::vector<int32_t>> tokens(2);
+        std::vector<std::promise<void>> done(2);
+        for (int i = 0; i < 2; ++i) {
+            auto r = std::make_shared<SequenceRequest>();
+            r->prompt = prompt;
+            r->prompt.resize(prompt.size() - (size_t)i);
+            r->sampling.temperature = 0;
+            r->sampling.repeat_penalty = 1.0f;  // the draft guesses the plain argmax
+            r->options.max_tokens = 40;
+            r->on_token = [](const TokenEvent&) { return true; };
+            r->on_done = [&tokens, &done, i](const SequenceResult& res) {
+                tokens[i] = res.stats.tokens;
+                done[i].set_value();
+            };
+            EXPECT_TRUE(sched.submit(r));
+        }
+        for (auto& d : done) d.get_future().wait();
+        *stats = sched.stats();
+        return tokens;
+    };
+    SchedulerStats plain{}, guessed{};
+    const auto without = answer(nullptr, 0, &plain);
+    EXPECT_EQ(answer(draft.get(), 8, &guessed), without);
+    EXPECT_GT(guessed.draft_accepted, 0u);
+    std::printf("q4_0 draft for the f32 model: %llu of %llu guesses kept\n",
+                (unsigned long long)guessed.draft_accepted,
+                (unsigned long long)guessed.draft_tokens);
+    // Its own weights guess perfectly: every guess is kept.
+    EXPECT_EQ(answer(target.get(), 8, &guessed), without);
+    EXPECT_EQ(guessed.draft_accepted, guessed.draft_tokens);
+    EXPECT_GT(guessed.draft_tokens, 0u);
+}
+
+TEST(DraftModelTest, ADifferentVocabularyIsRefusedByName) {
+    LOKAL_REQUIRE_TESTDATA("models/stories260K.gguf");
+    LOKAL_REQUIRE_TESTDATA("models/tiny-gemma3-q4_k_m.gguf");
+    const auto target = model::Model::load(testing::testdata_path("models/stories260K.gguf"));
+    const auto other = model::Model::load(testing::testdata_path("models/tiny-gemma3-q4_k_m.gguf"));
+    try {
+        check_draft_vocabulary(*target, *other);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("must share the model's vocabulary"),
+                  std::string::npos)
+            << e.what();
+    }
+    SchedulerParams p;
+    p.draft_model = other.get();
+    EXPECT_THROW(BatchScheduler(*target, p), Error);
+    EXPECT_NO_THROW(check_draft_vocabulary(*target, *target));
 }
 
 // Greedy answers with and without guesses on every shared model, each beside a second sequence

@@ -92,6 +92,21 @@ std::string default_prompt_cache_dir() {
     }
 }
 
+std::unique_ptr<model::Model> ModelManager::load_draft(const model::Model& target) const {
+    auto draft = model::Model::load(resolve_file(params_.draft));
+    try {
+        engine::check_draft_vocabulary(target, *draft);
+    } catch (const Error& e) {
+        if (params_.strict_draft) throw;
+        std::fprintf(stderr, "lokal: %s; guessing by prompt lookup instead\n", e.what());
+        return nullptr;
+    }
+    if (params_.log_loads) {
+        std::fprintf(stderr, "lokal: draft model %s guesses ahead\n", params_.draft.c_str());
+    }
+    return draft;
+}
+
 std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path) {
     std::lock_guard<std::mutex> lock(weights_mutex_);
     const std::string id = file_id(path);
@@ -117,6 +132,10 @@ std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path
             pc = engine::prompt_cache_params_from_env(pc);
             if (!pc.dir.empty()) pc.model = engine::model_cache_key(path);
             sp.prompt_cache = pc;
+        }
+        if (!params_.draft.empty()) {
+            w->draft = load_draft(*w->model);
+            sp.draft_model = w->draft.get();
         }
         w->scheduler = std::make_unique<engine::BatchScheduler>(*w->model, sp);
         const model::ComputeDevice& device = model::compute_device();

@@ -41,6 +41,7 @@ struct ModelNotFound : Error {
 // render prompts differently share it, and its prefix cache, safely.
 struct LoadedWeights {
     std::unique_ptr<model::Model> model;
+    std::unique_ptr<model::Model> draft;  // the speculative-decoding draft model, if any
     std::unique_ptr<engine::BatchScheduler> scheduler;  // destroyed before the model
 };
 
@@ -77,6 +78,11 @@ struct ServerModelParams {
     kernels::KvType kv_type = kernels::KvType::F16;
     int max_queue = 64;
     int draft_max = 16;  // speculative decoding: most tokens guessed ahead (0: off)
+    // A draft model (path or store reference) guessing for every model that shares its
+    // vocabulary; empty: prompt lookup. `strict_draft`: a model it cannot serve fails to load
+    // (lokal run); else that model runs with prompt lookup and the load log says why.
+    std::string draft;
+    bool strict_draft = false;
     int max_loaded = 3;
     std::chrono::seconds default_keep_alive{300};
     // Models may be named by a file path on this machine: the local CLI; a server only with
@@ -160,6 +166,8 @@ class ModelManager {
     std::shared_ptr<LoadedModel> load(const std::string& name, const std::string& path);
     // The weights of `path`, loaded now unless another name holds them already.
     std::shared_ptr<LoadedWeights> weights_for(const std::string& path);
+    // params_.draft for target; null when its vocabulary differs and the draft is not strict.
+    std::unique_ptr<model::Model> load_draft(const model::Model& target) const;
 
     ServerModelParams params_;
     mutable std::mutex mutex_;

@@ -1,0 +1,91 @@
+#include "engine/draft_model.h"
+
+#include <algorithm>
+
+#include "base/error.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lokal::engine {
+
+void check_draft_vocabulary(const model::Model& target, const model::Model& draft) {
+    const tokenizer::Tokenizer& a = target.tokenizer();
+    const tokenizer::Tokenizer& b = draft.tokenizer();
+    const auto refuse = [](const std::string& why) {
+        throw Error("the draft model cannot guess for this model: " + why +
+                    "; a draft model must share the model's vocabulary (e.g. a smaller model "
+                    "of the same family)");
+    };
+    if (a.model() != b.model()) {
+        refuse("its tokenizer is " + std::string(b.model()) + ", the model's is " +
+               std::string(a.model()));
+    }
+    // Vocabularies padded to a round size may differ in length; the ids both have must agree.
+    const int32_t n = std::min(a.n_vocab(), b.n_vocab());
+    if (std::max(a.n_vocab(), b.n_vocab()) - n > 128) {
+        refuse("it has " + std::to_string(b.n_vocab()) + " tokens, the model " +
+               std::to_string(a.n_vocab()));
+    }
+    for (int32_t id = 0; id < n; ++id) {
+        if (a.token_text(id) != b.token_text(id)) {
+            refuse("token " + std::to_string(id) + " is '" + b.token_text(id) + "' in it and '" +
+                   a.token_text(id) + "' in the model");
+        }
+    }
+}
+
+DraftModel::DraftModel(const model::Model& target, const model::Model& draft, int n_seq,
+                       int n_ctx, int n_threads)
+    : draft_(draft), held_((size_t)n_seq) {
+    check_draft_vocabulary(target, draft);
+    model::ContextParams cp;
+    cp.n_ctx = std::min(n_ctx, draft.config().n_ctx_train);
+    cp.kv_rows = n_seq * cp.n_ctx;
+    cp.n_threads = n_threads;
+    ctx_ = std::make_unique<model::Context>(draft, cp);
+}
+
+const float* DraftModel::catch_up(int seq, std::span<const int32_t> history) {
+    std::vector<int32_t>& held = held_[(size_t)seq];
+    size_t keep = 0;
+    while (keep < held.size() && keep < history.size() && held[keep] == history[keep]) ++keep;
+    keep = std::min(keep, history.size() - 1);  // the last token is evaluated for its logits
+    ctx_->seq_truncate(seq, (int)keep);
+    held.resize(keep);
+    std::vector<model::BatchToken> batch;
+    while (held.size() < history.size()) {
+        const size_t take = std::min(history.size() - held.size(), (size_t)ctx_->n_batch());
+        batch.clear();
+        for (size_t i = 0; i < take; ++i) {
+            const bool last = held.size() + i + 1 == history.size();
+            batch.push_back({history[held.size() + i], seq, last});
+        }
+        if (!ctx_->decode(batch)) return nullptr;
+        held.insert(held.end(), history.begin() + (ptrdiff_t)held.size(),
+                    history.begin() + (ptrdiff_t)(held.size() + take));
+    }
+    return ctx_->logits(0);
+}
+
+std::vector<int32_t> DraftModel::propose(int seq, std::span<const int32_t> history,
+                                         int max_tokens) {
+    std::vector<int32_t> guess;
+    if (history.empty() || max_tokens <= 0 || seq < 0 || (size_t)seq >= held_.size()) {
+        return guess;
+    }
+    if ((int)history.size() + max_tokens > ctx_->n_ctx()) return guess;
+    const float* logits = catch_up(seq, history);
+    const int n_vocab = ctx_->n_vocab();
+    std::vector<int32_t>& held = held_[(size_t)seq];
+    while (logits && (int)guess.size() < max_tokens) {
+        const int32_t t = (int32_t)(std::max_element(logits, logits + n_vocab) - logits);
+        guess.push_back(t);
+        if ((int)guess.size() == max_tokens || draft_.tokenizer().is_eog(t)) break;
+        const model::BatchToken next{t, seq, true};
+        if (!ctx_->decode(std::span<const model::BatchToken>(&next, 1))) break;
+        held.push_back(t);
+        logits = ctx_->logits(0);
+    }
+    return guess;
+}
+
+}  // namespace lokal::engine
