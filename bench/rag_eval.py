@@ -25,6 +25,7 @@ def main():
     ap.add_argument("--eval", default=os.path.join(HERE, "rag_eval.json"))
     ap.add_argument("--text", default=os.path.join(HERE, "..", "..", "shared", "testdata", "text"))
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--chunk-chars", type=int, default=600)
     args = ap.parse_args()
     spec = json.load(open(args.eval))
     lines = open(os.path.join(args.text, spec["source"])).read().split("\n")
@@ -38,12 +39,14 @@ def main():
         env = dict(os.environ, LOKAL_RAG_DIR=os.path.join(d, "rag"))
         t0 = time.monotonic()
         r = subprocess.run([args.lokal, "rag", "index", folder, "--name", "eval", "--embed",
-                            args.embed, "-t", str(args.threads)], env=env, capture_output=True,
+                            args.embed, "-t", str(args.threads),
+                            "--chunk-chars", str(args.chunk_chars)], env=env, capture_output=True,
                            text=True, check=True)
         wall = time.monotonic() - t0
         m = re.search(r"(\d+) chunks embedded in ([\d.]+) s \(([\d.]+) chunks/s\)", r.stderr)
         print(f"indexed {len(os.listdir(folder))} files, {m.group(1)} chunks in {wall:.1f} s wall "
-              f"({m.group(3)} chunks/s embedding+storing, {args.threads} threads)")
+              f"({m.group(3)} chunks/s embedding+storing, {args.threads} threads, chunks of at most "
+              f"{args.chunk_chars} characters)")
         rows = []
         for mode in ("vector", "bm25", "hybrid"):
             ranks = []

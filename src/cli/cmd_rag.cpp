@@ -16,6 +16,7 @@
 #include "rag/model_embedder.h"
 #include "rag/rag_prompt.h"
 #include "rag/search.h"
+#include "rag/vector_index.h"
 #include "store/store.h"
 
 namespace lokal::cli {
@@ -32,6 +33,7 @@ struct RagOptions {
     int k = 5;
     int n_threads = 2;
     int max_file_mb = 20;
+    int chunk_chars = 600;
     bool json = false;
     bool show_prompt = false;
     int n_predict = -1;
@@ -54,6 +56,13 @@ void check_name(const std::string& name) {
 fs::path kb_path(const std::string& name) {
     check_name(name);
     return rag_dir() / (name + ".sqlite");
+}
+
+// The HNSW graph beside the knowledge base (used from VectorIndexOptions' min_chunks on).
+rag::VectorIndexOptions vector_options(const std::string& name) {
+    rag::VectorIndexOptions v;
+    v.graph_file = (rag_dir() / (name + ".hnsw")).string();
+    return v;
 }
 
 // An existing knowledge base; NotFound otherwise.
@@ -96,6 +105,7 @@ int index_command(const RagOptions& o) {
 
     rag::IndexOptions io;
     io.walk.max_file_bytes = (uint64_t)o.max_file_mb << 20;
+    io.chunk.max_chars = (size_t)o.chunk_chars;
     const bool tty = isatty(STDERR_FILENO) != 0;
     const rag::IndexStats s = rag::index_folder(kb, root, embedder, io, [&](const rag::IndexProgress& p) {
         if (!tty) return;
@@ -106,6 +116,11 @@ int index_command(const RagOptions& o) {
     if (tty) std::fprintf(stderr, "\n");
     for (const rag::Skip& sk : s.skipped) {
         std::fprintf(stderr, "skipped %s: %s\n", sk.path.c_str(), sk.reason.c_str());
+    }
+    if (s.files_indexed > 0 || s.files_removed > 0 || !fs::exists(vector_options(name).graph_file)) {
+        if (rag::rebuild_vector_index(kb, vector_options(name))) {
+            std::fprintf(stderr, "built the HNSW graph of %lld vectors\n", (long long)kb.chunk_count());
+        }
     }
     std::fprintf(stderr,
                  "indexed %s into '%s': %zu files (%zu new or changed, %zu unchanged, %zu removed, "
@@ -126,7 +141,7 @@ std::vector<rag::Hit> retrieve(rag::KnowledgeBase& kb, const RagOptions& o) {
         rag::ModelEmbedder embedder(*model, o.n_threads);
         qv = embedder.embed({o.query}).front();
     }
-    return rag::search(kb, qv, o.query, o.k, mode);
+    return rag::search(kb, qv, o.query, o.k, mode, vector_options(o.name));
 }
 
 int search_command(const RagOptions& o) {
@@ -199,6 +214,7 @@ int rm_command(const RagOptions& o) {
     const fs::path p = kb_path(o.name);
     if (!fs::exists(p)) throw Error("no knowledge base '" + o.name + "'", ErrorKind::NotFound);
     for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p.string() + suffix);
+    fs::remove(vector_options(o.name).graph_file);
     std::printf("deleted '%s'\n", o.name.c_str());
     return 0;
 }
@@ -221,6 +237,9 @@ std::function<std::optional<int>()> add_rag_commands(CLI::App& app) {
                       "base was built with)");
     index->add_option("--max-file-mb", o->max_file_mb, "Skip files larger than this")
         ->check(CLI::Range(1, 1 << 20));
+    // Small encoders (MiniLM: 256 tokens) embed a passage of a few sentences best.
+    index->add_option("--chunk-chars", o->chunk_chars, "Largest chunk, in characters (default 600)")
+        ->check(CLI::Range(100, 1 << 20));
     threads(index);
     auto add_query = [&](CLI::App* c, const char* what) {
         c->add_option("kb", o->name, "Knowledge base")->required();

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS files(
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks(
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids never come back: vector_index.h's tag needs it
     file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
     start_line INTEGER NOT NULL,
     end_line INTEGER NOT NULL,

@@ -5,27 +5,12 @@
 #include <map>
 
 #include "base/error.h"
+#include "rag/vector_index.h"
 
 namespace lokal::rag {
 namespace {
 
 constexpr double kRrfK = 60.0;  // the constant of Cormack et al.'s reciprocal rank fusion
-
-std::vector<std::pair<int64_t, double>> vector_ranking(KnowledgeBase& kb,
-                                                       const std::vector<float>& q, int limit) {
-    std::vector<std::pair<int64_t, double>> all;
-    kb.for_each_vector([&](int64_t id, std::span<const float> v) {
-        if (v.size() != q.size()) return;
-        double dot = 0;
-        for (size_t i = 0; i < v.size(); ++i) dot += (double)v[i] * q[i];
-        all.emplace_back(id, dot);
-    });
-    const size_t n = std::min(all.size(), (size_t)limit);
-    std::partial_sort(all.begin(), all.begin() + (long)n, all.end(),
-                      [](const auto& a, const auto& b) { return a.second > b.second; });
-    all.resize(n);
-    return all;
-}
 
 }  // namespace
 
@@ -58,14 +43,15 @@ std::string fts_query(std::string_view text) {
 }
 
 std::vector<Hit> search(KnowledgeBase& kb, const std::vector<float>& query_vector,
-                        std::string_view query_text, int k, SearchMode mode) {
+                        std::string_view query_text, int k, SearchMode mode,
+                        const VectorIndexOptions& vectors) {
     if (k <= 0) return {};
     // Fusion needs more than k candidates from each list.
     const int depth = mode == SearchMode::Hybrid ? std::max(k * 4, 50) : k;
     std::vector<std::pair<int64_t, double>> vec, lex;
     if (mode != SearchMode::Bm25) {
         if (query_vector.empty()) throw Error("vector search needs a query vector", ErrorKind::Internal);
-        vec = vector_ranking(kb, query_vector, depth);
+        vec = nearest_chunks(kb, query_vector, depth, vectors);
     }
     if (mode != SearchMode::Vector) lex = kb.bm25(fts_query(query_text), depth);
 

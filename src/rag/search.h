@@ -1,6 +1,6 @@
-// Retrieval from a knowledge base: exact cosine over every chunk's vector (a scan of float32
-// blobs: ~10^5 chunks of 384 floats take well under a second), BM25 over SQLite FTS5, or both
-// combined by reciprocal rank fusion (score = sum over the lists of 1 / (60 + rank)).
+// Retrieval from a knowledge base: cosine over the chunks' vectors (vector_index.h: an exact scan,
+// or an HNSW graph for large bases), BM25 over SQLite FTS5, or both combined by reciprocal rank
+// fusion (score = sum over the lists of 1 / (60 + rank)).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "rag/knowledge_base.h"
+#include "rag/vector_index.h"
 
 namespace lokal::rag {
 
@@ -29,6 +30,7 @@ std::string fts_query(std::string_view text);
 
 // The k best chunks. query_vector may be empty for Bm25.
 std::vector<Hit> search(KnowledgeBase& kb, const std::vector<float>& query_vector,
-                        std::string_view query_text, int k, SearchMode mode);
+                        std::string_view query_text, int k, SearchMode mode,
+                        const VectorIndexOptions& vectors = {});
 
 }  // namespace lokal::rag

@@ -56,7 +56,9 @@ struct Walker {
         for (const fs::path& p : entries) {
             const std::string name = p.filename().string();
             if (name == ".git") continue;
-            const std::string child = rel.empty() ? name : rel + "/" + name;
+            std::string child = rel;
+            if (!child.empty()) child += '/';
+            child += name;
             struct stat cs {};
             if (::stat(p.c_str(), &cs) != 0) {
                 struct stat ls {};
