@@ -25,7 +25,7 @@ def main():
     ap.add_argument("--eval", default=os.path.join(HERE, "rag_eval.json"))
     ap.add_argument("--text", default=os.path.join(HERE, "..", "..", "shared", "testdata", "text"))
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--chunk-chars", type=int, default=600)
+    ap.add_argument("--chunk-chars", type=int, default=400)
     args = ap.parse_args()
     spec = json.load(open(args.eval))
     lines = open(os.path.join(args.text, spec["source"])).read().split("\n")

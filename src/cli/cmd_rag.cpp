@@ -33,7 +33,7 @@ struct RagOptions {
     int k = 5;
     int n_threads = 2;
     int max_file_mb = 20;
-    int chunk_chars = 600;
+    int chunk_chars = 400;
     bool json = false;
     bool show_prompt = false;
     int n_predict = -1;
@@ -238,7 +238,7 @@ std::function<std::optional<int>()> add_rag_commands(CLI::App& app) {
     index->add_option("--max-file-mb", o->max_file_mb, "Skip files larger than this")
         ->check(CLI::Range(1, 1 << 20));
     // Small encoders (MiniLM: 256 tokens) embed a passage of a few sentences best.
-    index->add_option("--chunk-chars", o->chunk_chars, "Largest chunk, in characters (default 600)")
+    index->add_option("--chunk-chars", o->chunk_chars, "Largest chunk, in characters (default 400)")
         ->check(CLI::Range(100, 1 << 20));
     threads(index);
     auto add_query = [&](CLI::App* c, const char* what) {
