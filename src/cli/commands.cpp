@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "cli/cmd_cache.h"
+#include "cli/cmd_rag.h"
 #include "cli/cmd_server_client.h"
 #include "cli/cmd_quantize.h"
 #include "cli/cmd_convert.h"
@@ -316,6 +317,7 @@ int run(int argc, char** argv) {
     // ps, stop: asking a running server (cmd_server_client.cpp).
     auto run_server_client_command = add_server_client_commands(app, srv);
     auto run_cache_command = add_cache_commands(app);  // cmd_cache.cpp
+    auto run_rag_command = add_rag_commands(app);      // cmd_rag.cpp
 
     try {
         app.parse(argc, argv);
@@ -353,6 +355,7 @@ int run(int argc, char** argv) {
         if (auto rc = run_convert_command()) return *rc;
         if (auto rc = run_server_client_command()) return *rc;
         if (auto rc = run_cache_command()) return *rc;
+        if (auto rc = run_rag_command()) return *rc;
         if (auto rc = run_quantize_command()) return *rc;
     } catch (const Error& e) {
         std::fprintf(stderr, "lokal: error: %s\n", e.what());

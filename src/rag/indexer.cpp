@@ -1,0 +1,104 @@
+#include "rag/indexer.h"
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "base/error.h"
+#include "rag/extract.h"
+#include "store/sha256.h"
+
+namespace lokal::rag {
+namespace {
+
+bool read_file(const std::filesystem::path& p, std::string& out) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) return false;
+    out = std::move(ss).str();
+    return true;
+}
+
+std::vector<std::vector<float>> embed_batched(Embedder& embedder, const std::vector<Chunk>& chunks,
+                                              size_t batch) {
+    std::vector<std::vector<float>> out;
+    out.reserve(chunks.size());
+    std::vector<std::string> texts;
+    for (size_t i = 0; i < chunks.size(); i += batch) {
+        texts.clear();
+        for (size_t j = i; j < std::min(chunks.size(), i + batch); ++j) {
+            texts.push_back(chunks[j].text);
+        }
+        std::vector<std::vector<float>> v = embedder.embed(texts);
+        if (v.size() != texts.size()) throw Error("the embedder returned too few vectors", ErrorKind::Internal);
+        for (auto& e : v) out.push_back(std::move(e));
+    }
+    return out;
+}
+
+}  // namespace
+
+IndexStats index_folder(KnowledgeBase& kb, const std::filesystem::path& root, Embedder& embedder,
+                        const IndexOptions& options,
+                        const std::function<void(const IndexProgress&)>& progress) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto elapsed = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    WalkResult walk = walk_folder(root, options.walk);
+    IndexStats stats;
+    stats.skipped = std::move(walk.skipped);
+    stats.files_seen = walk.files.size();
+    std::map<std::string, StoredFile> stored;
+    for (StoredFile& f : kb.files()) stored.emplace(f.path, std::move(f));
+
+    std::set<std::string> kept;
+    IndexProgress p;
+    p.files_total = walk.files.size();
+    std::string bytes;
+    for (const FoundFile& f : walk.files) {
+        const auto old = stored.find(f.path);
+        const bool known = old != stored.end();
+        if (known && old->second.mtime_ns == f.mtime_ns && old->second.size == f.size) {
+            kept.insert(f.path);
+            ++stats.files_unchanged;
+        } else if (f.kind == TextKind::Pdf) {
+            stats.skipped.push_back({f.path, "PDF support not built"});
+        } else if (!read_file(f.abs, bytes)) {
+            stats.skipped.push_back({f.path, "cannot read the file"});
+        } else if (looks_binary(bytes)) {
+            stats.skipped.push_back({f.path, "binary (a NUL byte in the first 8 KiB)"});
+        } else {
+            kept.insert(f.path);
+            StoredFile sf{0, f.path, store::sha256_hex(bytes), f.mtime_ns, f.size};
+            if (known && old->second.hash == sf.hash) {
+                kb.touch_file(f.path, f.mtime_ns);
+                ++stats.files_unchanged;
+            } else {
+                const std::string text = f.kind == TextKind::Html ? html_to_text(bytes) : bytes;
+                const std::vector<Chunk> chunks = chunk_text(text, f.kind, options.chunk);
+                kb.put_file(sf, chunks, embed_batched(embedder, chunks, options.batch));
+                ++stats.files_indexed;
+                stats.chunks_embedded += chunks.size();
+            }
+        }
+        ++p.files_done;
+        p.chunks_embedded = stats.chunks_embedded;
+        p.seconds = elapsed();
+        if (progress) progress(p);
+    }
+    std::vector<std::string> gone;
+    for (const auto& [path, f] : stored) {
+        if (!kept.count(path)) gone.push_back(path);
+    }
+    kb.remove_files(gone);
+    stats.files_removed = gone.size();
+    stats.seconds = elapsed();
+    return stats;
+}
+
+}  // namespace lokal::rag
