@@ -56,14 +56,18 @@ TASKS = {
                     "variable `total` renamed to `running_sum`:\n```python\n",
     "quote-passage": "Passage:\n" + PASSAGE + "\n\nThe passage quoted word for word:\n\"",
     "free-story": "Once upon a time, a lighthouse keeper found a message in a bottle. It said",
+    # Sampled (temperature 1, fixed seed): guesses are rarely right; drafting must not cost.
+    "sampled-story": "Once upon a time, a lighthouse keeper found a message in a bottle. It said",
 }
+SAMPLED = {"sampled-story"}
 
 RATE = re.compile(r"generation: (\d+) tokens in ([\d.]+) s \(([\d.]+) tok/s\)")
 KEPT = re.compile(r"speculative decoding: (\d+) of (\d+) guessed tokens kept")
 
 
-def run(lokal, gguf, prompt, draft_max, n_predict, threads):
-    cmd = [lokal, "run", gguf, "--temperature", "0", "-n", str(n_predict), "-v",
+def run(lokal, gguf, prompt, draft_max, n_predict, threads, sampled=False):
+    sampling = ["--temperature", "1", "--seed", "7"] if sampled else ["--temperature", "0"]
+    cmd = [lokal, "run", gguf, *sampling, "-n", str(n_predict), "-v",
            "--draft-max", str(draft_max), "-t", str(threads), "--no-prompt-cache", "--raw",
            "-p", prompt]
     p = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -91,8 +95,10 @@ def main():
     for name, prompt in TASKS.items():
         off, on, kept, same, n = [], [], (0, 0), True, 0
         for _ in range(a.repeats):
-            text0, r0, n, _ = run(a.lokal, a.gguf, prompt, 0, a.n_predict, a.threads)
-            text1, r1, _, kept = run(a.lokal, a.gguf, prompt, a.draft_max, a.n_predict, a.threads)
+            sampled = name in SAMPLED
+            text0, r0, n, _ = run(a.lokal, a.gguf, prompt, 0, a.n_predict, a.threads, sampled)
+            text1, r1, _, kept = run(a.lokal, a.gguf, prompt, a.draft_max, a.n_predict,
+                                     a.threads, sampled)
             off.append(r0)
             on.append(r1)
             same = same and text0 == text1
