@@ -1,5 +1,6 @@
 #include "cli/model_header.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "base/error.h"
@@ -23,7 +24,12 @@ ModelHeader open_model_header(const std::string& name, bool insecure) {
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::NotFound || !store::is_valid_ref(name)) throw;
     }
-    store::RemoteHeader r = store::fetch_remote_header(name, insecure);
+    // LOKAL_FIT_FIRST_READ: bytes of the first Range request (tests make it small).
+    uint64_t first_read = 4ull << 20;
+    if (const char* v = std::getenv("LOKAL_FIT_FIRST_READ"); v && std::atoll(v) > 0) {
+        first_read = (uint64_t)std::atoll(v);
+    }
+    store::RemoteHeader r = store::fetch_remote_header(name, insecure, first_read);
     h.file = std::move(r.file);
     h.source = "registry";
     h.bytes_read = r.bytes_read;

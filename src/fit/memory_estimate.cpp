@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "kernels/cpu/packed.h"
 #include "model/arch/arch.h"
+#include "model/compute_device.h"
 
 namespace lokal::fit {
 namespace {
@@ -73,18 +74,23 @@ uint64_t read_kib_field(const char* path, const std::string& field) {
 
 }  // namespace
 
-MemoryEstimate estimate_memory(const gguf::File& f, const FitParams& p, uint64_t runtime_bytes) {
+model::ModelConfig header_config(const gguf::File& f) {
     const std::string arch = f.get_string("general.architecture").value_or("");
-    const model::ArchDesc* desc = model::find_arch(arch);
-    if (!desc) {
+    if (!model::find_arch(arch)) {
         throw Error("unknown architecture '" + arch + "' (lokal runs " +
                         model::supported_arch_list() + ")",
                     ErrorKind::Unsupported);
     }
+    // The keys every architecture shares; the architectures' own readers may read tensor data
+    // (llama's rope_freqs), which a registry header does not have.
     model::ModelConfig c;
     c.arch = arch;
-    desc->read_config(f, c);
+    model::read_common_config(f, c);
+    return c;
+}
 
+MemoryEstimate estimate_memory(const gguf::File& f, const FitParams& p, uint64_t runtime_bytes) {
+    const model::ModelConfig c = header_config(f);
     MemoryEstimate e;
     e.n_ctx = p.n_ctx > 0 ? p.n_ctx : std::min(c.n_ctx_train > 0 ? c.n_ctx_train : 4096, 4096);
     e.n_batch = std::max(1, std::min(p.n_batch, e.n_ctx));
@@ -144,6 +150,9 @@ MemoryEstimate estimate_memory(const gguf::File& f, const FitParams& p, uint64_t
 }
 
 uint64_t process_baseline_bytes() {
+    // A process that runs a model first picks its device: probing Vulkan maps its drivers
+    // (lavapipe brings LLVM, tens of MB) whether or not a GPU is then used.
+    (void)model::compute_device();
     return read_kib_field("/proc/self/status", "VmRSS");
 }
 

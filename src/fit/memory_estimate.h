@@ -8,6 +8,7 @@
 
 #include "gguf/gguf_file.h"
 #include "kernels/cpu/kv_cache.h"
+#include "model/config.h"
 #include "tensor/dtype.h"
 
 namespace lokal::fit {
@@ -48,11 +49,16 @@ struct MemoryEstimate {
     uint64_t peak_rss = 0;  // host resident set with the context full
 };
 
+// The hyperparameters the estimates need (sizes, heads, context), from the header's keys alone.
+// Throws lokal::Error for an architecture lokal does not run.
+model::ModelConfig header_config(const gguf::File& file);
+
 // runtime_bytes: the resident set of a lokal process before it maps a model (see
 // process_baseline_bytes). Throws lokal::Error for an architecture lokal does not run.
 MemoryEstimate estimate_memory(const gguf::File& file, const FitParams& p, uint64_t runtime_bytes);
 
-// This process's resident set now (VmRSS), a stand-in for another lokal's baseline.
+// This process's resident set (VmRSS) once it has chosen its compute device (as a process that
+// runs a model does): a stand-in for another lokal's baseline.
 uint64_t process_baseline_bytes();
 
 // MemAvailable from /proc/meminfo (0 when unreadable).

@@ -4,8 +4,7 @@
 #include <set>
 #include <string>
 
-#include "base/error.h"
-#include "model/arch/arch.h"
+#include "fit/memory_estimate.h"
 
 namespace lokal::fit {
 namespace {
@@ -39,12 +38,7 @@ std::vector<DType> matrix_types(const gguf::File& f) {
 
 SpeedEstimate estimate_speed(const gguf::File& f, const std::map<DType, TypeSpeed>& speeds,
                              int n_prompt, int n_gen) {
-    const std::string arch = f.get_string("general.architecture").value_or("");
-    const model::ArchDesc* desc = model::find_arch(arch);
-    if (!desc) throw Error("unknown architecture '" + arch + "'", ErrorKind::Unsupported);
-    model::ModelConfig c;
-    c.arch = arch;
-    desc->read_config(f, c);
+    const model::ModelConfig c = header_config(f);
     const bool tied = f.find_tensor("output.weight") == nullptr;
 
     double tg = 0, pp = 0, call = 0;
