@@ -2,9 +2,12 @@
 // on a registry's first bytes, and the calibration cache.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
+#include "base/error.h"
 #include "fit/calibration.h"
 #include "fit/memory_estimate.h"
 #include "fit/speed_estimate.h"
