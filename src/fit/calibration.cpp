@@ -81,9 +81,9 @@ TypeSpeed measure_type(DType type, int threads) {
     TypeSpeed s;
     const int64_t cols = 4096;
     {
-        // 64 MiB of weights: far past the last-level cache, as a model's layers are.
+        // 256 MiB of weights: past the last-level cache (large on server CPUs), as a model is.
         const uint64_t rb = row_bytes(type, (uint64_t)cols);
-        const int64_t rows = std::max<int64_t>(8, (int64_t)((64ull << 20) / rb) / 8 * 8);
+        const int64_t rows = std::max<int64_t>(8, (int64_t)((256ull << 20) / rb) / 8 * 8);
         TestMatrix m(type, rows, cols);
         std::vector<float> x((size_t)cols, 0.5f), y((size_t)rows);
         const double t = best_seconds(
