@@ -8,8 +8,10 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
+#include "chat/capabilities.h"
 #include "cli/options.h"
 #include "gguf/file_summary.h"
 #include "model/model.h"
@@ -33,6 +35,26 @@ std::string human_bytes(double n) {
     }
     std::snprintf(buf, sizeof buf, u ? "%.2f %s" : "%.0f %s", n, units[u]);
     return buf;
+}
+
+// "q4_K 113 tensors 12.7 MiB, f32 109 tensors 0.2 MiB": tensors and bytes of each type, most
+// bytes first.
+std::string quantization_mix(const gguf::File& f) {
+    std::map<DType, std::pair<int, uint64_t>> by_type;
+    for (const auto& t : f.tensors()) {
+        ++by_type[t.type].first;
+        by_type[t.type].second += t.n_bytes;
+    }
+    std::vector<std::pair<DType, std::pair<int, uint64_t>>> order(by_type.begin(), by_type.end());
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.second.second > b.second.second; });
+    std::string out;
+    for (const auto& [type, share] : order) {
+        if (!out.empty()) out += ", ";
+        out += std::string(dtype_name(type)) + " " + std::to_string(share.first) + " tensors " +
+               human_bytes((double)share.second);
+    }
+    return out;
 }
 
 // A stored model's layer of one kind (template, system, params, license) as text; nullopt when
@@ -206,6 +228,7 @@ int show_command(const ShowOptions& o) {
     row("architecture", c.arch);
     row("parameters", gguf::human_count((double)params));
     row("quantization", gguf::quantization_name(f));
+    row("quantization mix", quantization_mix(f));
     row("context length", std::to_string(c.n_ctx_train));
     row("embedding length", std::to_string(c.n_embd));
     row("layers", std::to_string(c.n_layer));
@@ -217,7 +240,10 @@ int show_command(const ShowOptions& o) {
     row("vocabulary", std::string(tok.model()) + ", " + std::to_string(tok.n_vocab()) + " tokens" +
                           (tok.pre().empty() ? "" : ", pre " + std::string(tok.pre())));
     row("chat template", f.has("tokenizer.chat_template") ? "yes" : "no");
-    if (auto lic = f.get_string("general.license")) row("license", *lic);
+    std::string caps;
+    for (const std::string& cap : chat::model_capabilities(f)) caps += (caps.empty() ? "" : ", ") + cap;
+    row("capabilities", caps);
+    row("license", f.get_string("general.license").value_or("(none stated)"));
     row("GGUF version", std::to_string(f.version()));
     row("file size", human_bytes((double)f.size()));
     if (stored) show_stored_layers(o.model);

@@ -11,6 +11,7 @@
 #include "cli/cmd_server_client.h"
 #include "cli/cmd_quantize.h"
 #include "cli/cmd_convert.h"
+#include "cli/cmd_fit.h"
 #include "cli/cmd_store.h"
 #include "cli/options.h"
 #include "kernels/cpu/kv_cache.h"
@@ -314,6 +315,7 @@ int run(int argc, char** argv) {
     // quantize (cmd_quantize.cpp).
     auto run_quantize_command = add_quantize_commands(app);
     auto run_convert_command = add_convert_command(app);
+    auto run_fit_command = add_fit_command(app);  // cmd_fit.cpp
     // ps, stop: asking a running server (cmd_server_client.cpp).
     auto run_server_client_command = add_server_client_commands(app, srv);
     auto run_cache_command = add_cache_commands(app);  // cmd_cache.cpp
@@ -353,6 +355,7 @@ int run(int argc, char** argv) {
         if (*tmpl_render) return template_render_command(tmpl);
         if (auto rc = run_store_command()) return *rc;
         if (auto rc = run_convert_command()) return *rc;
+        if (auto rc = run_fit_command()) return *rc;
         if (auto rc = run_server_client_command()) return *rc;
         if (auto rc = run_cache_command()) return *rc;
         if (auto rc = run_rag_command()) return *rc;

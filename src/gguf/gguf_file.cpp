@@ -1,5 +1,6 @@
 #include "gguf/gguf_file.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -238,7 +239,7 @@ std::unique_ptr<File> File::open(const std::string& path) {
     std::unique_ptr<File> f(new File());
     f->path_ = path;
     try {
-        f->parse_all(mapping->data(), mapping->size());
+        f->parse_all(mapping->data(), mapping->size(), mapping->size());
     } catch (const Error& e) {
         throw Error("'" + path + "': " + e.what());
     }
@@ -248,13 +249,19 @@ std::unique_ptr<File> File::open(const std::string& path) {
 
 std::unique_ptr<File> File::parse(const uint8_t* data, size_t size) {
     std::unique_ptr<File> f(new File());
-    f->parse_all(data, size);
+    f->parse_all(data, size, size);
     return f;
 }
 
-void File::parse_all(const uint8_t* data, size_t size) {
+std::unique_ptr<File> File::parse_header(const uint8_t* data, size_t size, uint64_t file_size) {
+    std::unique_ptr<File> f(new File());
+    f->parse_all(data, std::min<uint64_t>(size, file_size), file_size);
+    return f;
+}
+
+void File::parse_all(const uint8_t* data, size_t bytes_here, uint64_t size) {
     size_ = size;
-    Cursor c(data, size);
+    Cursor c(data, bytes_here);
     if (size < 4) throw Error("not a GGUF file (too short for the magic number)");
     const uint32_t magic = c.read<uint32_t>("the magic number");
     if (magic != kMagic) throw Error("not a GGUF file (bad magic number)");
@@ -358,7 +365,7 @@ void File::parse_all(const uint8_t* data, size_t size) {
                         " bytes at data offset " + std::to_string(t.offset) +
                         ") extends past the end of the file; the file is truncated or corrupt");
         }
-        t.data = data + data_offset_ + t.offset;
+        t.data = bytes_here == size ? data + data_offset_ + t.offset : nullptr;
     }
 }
 

@@ -76,6 +76,11 @@ class File {
     static std::unique_ptr<File> open(const std::string& path);
     // Parses a buffer the caller keeps alive (used by the fuzzer and tests).
     static std::unique_ptr<File> parse(const uint8_t* data, size_t size);
+    // Parses the first `size` bytes of a GGUF file of `file_size` bytes (a download's first
+    // bytes): metadata and tensor infos, tensors checked against file_size; every tensor's data
+    // is nullptr. A lokal::Error when the header runs past `size` (read more and retry).
+    static std::unique_ptr<File> parse_header(const uint8_t* data, size_t size,
+                                              uint64_t file_size);
 
     uint32_t version() const { return version_; }
     uint64_t alignment() const { return alignment_; }
@@ -110,7 +115,8 @@ class File {
 
   private:
     File() = default;
-    void parse_all(const uint8_t* data, size_t size);
+    // file_size: the whole file's size when only its first `size` bytes are at data.
+    void parse_all(const uint8_t* data, size_t size, uint64_t file_size);
 
     std::unique_ptr<MappedFile> mapping_;
     std::string path_;

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "base/error.h"
-#include "chat/fill_in_middle.h"
+#include "chat/capabilities.h"
 #include "gguf/file_summary.h"
 #include "server/api_util.h"
 #include "server/http_error.h"
@@ -223,17 +223,7 @@ void show(ServerState& state, const httplib::Request& req, httplib::Response& re
         j["template"] = f->get_string("tokenizer.chat_template").value_or("");
     }
     j["model_info"] = info;
-    json caps = json::array();
-    const std::string arch = f->get_string("general.architecture").value_or("");
-    if (arch == "bert" || arch == "nomic-bert") {
-        caps.push_back("embedding");
-    } else {
-        caps.push_back("completion");
-        const std::string tmpl = f->get_string("tokenizer.chat_template").value_or("");
-        if (tmpl.find("tools") != std::string::npos) caps.push_back("tools");
-        if (tmpl.find("<think>") != std::string::npos) caps.push_back("thinking");
-    }
-    if (chat::gguf_can_fill_in_middle(*f)) caps.push_back("insert");
+    json caps = chat::model_capabilities(*f);
     j["capabilities"] = caps;
     res.set_content(j.dump(-1, ' ', false, kReplaceInvalidUtf8), "application/json");
 }

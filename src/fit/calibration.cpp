@@ -1,0 +1,167 @@
+#include "fit/calibration.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "base/thread_pool.h"
+#include "kernels/cpu/matmul.h"
+#include "kernels/cpu/packed.h"
+#include "kernels/cpu/vec_dot.h"
+#include "store/store.h"
+
+namespace lokal::fit {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A (rows, cols) matrix of `type`: one random row quantized and repeated (the kernels' speed
+// does not depend on the values), packed when the CPU kernels would pack it.
+struct TestMatrix {
+    std::vector<uint8_t> stored, packed;
+    kernels::MatrixView view;
+
+    TestMatrix(DType type, int64_t rows, int64_t cols) {
+        const DTypeInfo& info = dtype_info(type);
+        const uint64_t rb = row_bytes(type, (uint64_t)cols);
+        stored.resize(rb * (uint64_t)rows);
+        std::vector<float> x((size_t)cols);
+        std::mt19937 rng(7);
+        std::normal_distribution<float> dist(0.0f, 0.02f);
+        for (float& v : x) v = dist(rng);
+        if (info.from_float) info.from_float(x.data(), stored.data(), cols);
+        for (int64_t r = 1; r < rows; ++r) std::memcpy(&stored[r * rb], stored.data(), rb);
+        view = {type, rows, cols, stored.data(), rb, false};
+        if (kernels::repack_enabled() && kernels::can_pack(type, rows, cols)) {
+            const uint64_t gb = kernels::packed_group_bytes(type, cols);
+            const int64_t groups = rows / kernels::kPackRows;
+            packed.resize(gb * (uint64_t)groups);
+            kernels::pack_groups(type, stored.data(), rb, cols, 0, groups, packed.data());
+            stored = {};
+            view = {type, rows, cols, packed.data(), gb, true};
+        }
+    }
+    uint64_t bytes() const { return packed.empty() ? stored.size() : packed.size(); }
+};
+
+// The best of `reps` timings of f, after one warm-up.
+template <typename F>
+double best_seconds(int reps, F&& f) {
+    f();
+    double best = 1e30;
+    for (int i = 0; i < reps; ++i) {
+        const auto t0 = Clock::now();
+        f();
+        best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+    return best;
+}
+
+std::string cpu_model_name() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("model name")) {
+            const size_t colon = line.find(':');
+            if (colon != std::string::npos) return line.substr(colon + 2);
+        }
+    }
+    return "unknown cpu";
+}
+
+}  // namespace
+
+TypeSpeed measure_type(DType type, int threads) {
+    ThreadPool pool(threads);
+    kernels::MatmulScratch scratch;
+    TypeSpeed s;
+    const int64_t cols = 4096;
+    {
+        // 256 MiB of weights: past the last-level cache (large on server CPUs), as a model is.
+        const uint64_t rb = row_bytes(type, (uint64_t)cols);
+        const int64_t rows = std::max<int64_t>(8, (int64_t)((256ull << 20) / rb) / 8 * 8);
+        TestMatrix m(type, rows, cols);
+        std::vector<float> x((size_t)cols, 0.5f), y((size_t)rows);
+        const double t = best_seconds(
+            5, [&] { kernels::matmul(m.view, x.data(), 1, y.data(), rows, pool, scratch); });
+        s.matvec_gbs = (double)m.bytes() / t / 1e9;
+    }
+    {
+        const int64_t rows = 1024, batch = 256;
+        TestMatrix m(type, rows, cols / 2);
+        std::vector<float> x((size_t)(batch * cols / 2), 0.25f), y((size_t)(batch * rows));
+        const double t = best_seconds(
+            3, [&] { kernels::matmul(m.view, x.data(), batch, y.data(), rows, pool, scratch); });
+        s.gemm_gflops = 2.0 * (double)rows * (double)(cols / 2) * (double)batch / t / 1e9;
+    }
+    {
+        const int64_t rows = 64, small_cols = 256;
+        TestMatrix m(type, rows, small_cols);
+        std::vector<float> x((size_t)small_cols, 0.5f), y((size_t)rows);
+        s.call_seconds = best_seconds(
+            50, [&] { kernels::matmul(m.view, x.data(), 1, y.data(), rows, pool, scratch); });
+    }
+    return s;
+}
+
+std::filesystem::path default_calibration_path() {
+    if (const char* models = std::getenv("LOKAL_MODELS"); models && *models) {
+        return std::filesystem::path(models) / "fit-calibration.json";
+    }
+    return store::Store::default_root().parent_path() / "fit-calibration.json";
+}
+
+std::string machine_key(int threads) {
+    return cpu_model_name() + ", " + kernels::isa_name(kernels::active_isa()) + ", " +
+           std::to_string(threads) + " threads, repack " +
+           (kernels::repack_enabled() ? "on" : "off");
+}
+
+std::map<DType, TypeSpeed> calibrate(const std::vector<DType>& types, int threads,
+                                     const std::filesystem::path& path, int* measured,
+                                     const Measure& measure) {
+    using nlohmann::json;
+    json cache = json::object();
+    if (std::ifstream in(path); in) {
+        cache = json::parse(in, nullptr, false);
+        if (!cache.is_object()) cache = json::object();
+    }
+    const std::string key = machine_key(threads);
+    json& entry = cache[key];
+    if (!entry.is_object()) entry = json::object();
+    std::map<DType, TypeSpeed> out;
+    *measured = 0;
+    for (DType t : types) {
+        const std::string name(dtype_name(t));
+        const json& e = entry.contains(name) ? entry[name] : json();
+        if (e.is_object() && e.value("matvec_gbs", 0.0) > 0 && e.value("gemm_gflops", 0.0) > 0) {
+            out[t] = {e.value("matvec_gbs", 0.0), e.value("gemm_gflops", 0.0),
+                      e.value("call_seconds", 0.0)};
+            continue;
+        }
+        const TypeSpeed s = measure(t, threads);
+        out[t] = s;
+        entry[name] = {{"matvec_gbs", s.matvec_gbs},
+                       {"gemm_gflops", s.gemm_gflops},
+                       {"call_seconds", s.call_seconds}};
+        ++*measured;
+    }
+    if (*measured > 0) {
+        // Written beside and renamed: a reader never sees half a file.
+        std::error_code ec;
+        std::filesystem::create_directories(path.parent_path(), ec);
+        const std::filesystem::path tmp = path.string() + ".tmp";
+        if (std::ofstream o(tmp); o) {
+            o << cache.dump(2) << "\n";
+            o.close();
+            std::filesystem::rename(tmp, path, ec);
+        }
+    }
+    return out;
+}
+
+}  // namespace lokal::fit

@@ -1,0 +1,25 @@
+// Predicted prompt and generation speed (llama-bench's pp512 and tg128) from a model's tensors
+// and this machine's calibrated kernel speeds.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "fit/calibration.h"
+#include "gguf/gguf_file.h"
+
+namespace lokal::fit {
+
+struct SpeedEstimate {
+    double pp_tokens_per_s = 0;  // a 512-token prompt in one batch
+    double tg_tokens_per_s = 0;  // 128 tokens generated one at a time from an empty context
+};
+
+// The weight types of the matrices a forward pass multiplies (what calibrate must measure).
+std::vector<DType> matrix_types(const gguf::File& file);
+
+// n_prompt, n_gen: the benchmark's token counts (512, 128).
+SpeedEstimate estimate_speed(const gguf::File& file, const std::map<DType, TypeSpeed>& speeds,
+                             int n_prompt = 512, int n_gen = 128);
+
+}  // namespace lokal::fit
