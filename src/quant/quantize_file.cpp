@@ -1,6 +1,7 @@
 #include "quant/quantize_file.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 
 #include "base/error.h"
@@ -60,16 +61,25 @@ std::vector<uint8_t> convert_tensor(const gguf::TensorInfo& t, DType to, const f
     const uint64_t in_row = row_bytes(t.type, (uint64_t)cols);
     const uint64_t out_row = row_bytes(to, (uint64_t)cols);
     std::vector<uint8_t> out(out_row * (uint64_t)rows);
-    // About 64K elements per chunk, so small tensors still spread over the threads.
+    // Chunks of about 64K elements handed out one at a time from a shared counter, so both
+    // threads stay busy to the end of the tensor (parallel_for's few large chunks leave one
+    // thread idle for a whole chunk at every tensor's end).
     const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(cols, 1));
-    pool.parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
+    std::atomic<int64_t> next{0};
+    pool.run([&](int, int) {
         std::vector<float> row((size_t)cols);
-        for (int64_t r = begin; r < end; ++r) {
-            dequantize_row(t.type, t.data + (uint64_t)r * in_row, row.data(), cols);
-            const float* imp = importance
-                                   ? importance + ((uint64_t)r / rows_per_expert) * (uint64_t)cols
-                                   : nullptr;
-            quantize_row_weighted(to, row.data(), out.data() + (uint64_t)r * out_row, cols, imp);
+        for (;;) {
+            const int64_t begin = next.fetch_add(grain, std::memory_order_relaxed);
+            if (begin >= rows) break;
+            const int64_t end = std::min(rows, begin + grain);
+            for (int64_t r = begin; r < end; ++r) {
+                dequantize_row(t.type, t.data + (uint64_t)r * in_row, row.data(), cols);
+                const float* imp =
+                    importance ? importance + ((uint64_t)r / rows_per_expert) * (uint64_t)cols
+                               : nullptr;
+                quantize_row_weighted(to, row.data(), out.data() + (uint64_t)r * out_row, cols,
+                                      imp);
+            }
         }
     });
     return out;

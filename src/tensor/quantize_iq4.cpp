@@ -26,21 +26,15 @@ int nearest_int(float v) {
     return (bits & 0x007fffff) - 0x00400000;
 }
 
-// Index of the level nearest to x (the lower one on a tie), by bisection over the sorted levels.
+// Index of the level nearest to x (the lower one on a tie), the answer of a bisection over the
+// sorted levels written without branches: lo is the last level <= x, then the nearer of lo and
+// lo + 1 by the same float differences the bisection compares.
 int nearest_level(float x) {
     const int8_t* v = kIq4nlValues;
-    if (x <= v[0]) return 0;
-    if (x >= v[15]) return 15;
-    int lo = 0, hi = 15;
-    while (hi - lo > 1) {
-        const int mid = (lo + hi) / 2;
-        if (x < v[mid]) {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    return x - v[hi - 1] < v[hi] - x ? hi - 1 : hi;
+    if (x != x) return 15;  // NaN: where the bisection ends
+    int lo = 0;
+    for (int k = 1; k < 15; ++k) lo += x >= (float)v[k] ? 1 : 0;
+    return x - (float)v[lo] < (float)v[lo + 1] - x ? lo : lo + 1;
 }
 
 // Best scale for one sub-block of 32 (0 for an all-zero block); its level indices go to L.
@@ -66,13 +60,19 @@ float fit_sub_block(const float* x, const float* weight, uint8_t* L) {
     }
     float d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
     float best = d * sumqx;
+    // Products element-wise first; the sums then run in order, rounding as ggml's do.
+    float wqx[kSubBlock], wqq[kSubBlock];
     for (int t = -kScaleTries; t <= kScaleTries; ++t) {
         id = (t + v0) / max;
-        sumqx = sumq2 = 0;
         for (int j = 0; j < kSubBlock; ++j) {
             const float q = kIq4nlValues[nearest_level(id * x[j])];
-            sumqx += weight[j] * q * x[j];
-            sumq2 += weight[j] * q * q;
+            wqx[j] = weight[j] * q * x[j];
+            wqq[j] = weight[j] * q * q;
+        }
+        sumqx = sumq2 = 0;
+        for (int j = 0; j < kSubBlock; ++j) {
+            sumqx += wqx[j];
+            sumq2 += wqq[j];
         }
         if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
             d = sumqx / sumq2;

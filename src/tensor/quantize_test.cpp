@@ -230,14 +230,15 @@ double weighted_error(DType t, const std::vector<float>& x, const std::vector<fl
     return err / ref;
 }
 
-TEST(Quantize, ImportanceLowersTheWeightedErrorOfIq4) {
+TEST(Quantize, ImportanceLowersTheWeightedError) {
     const int64_t n = 4096;
     const std::vector<float> x = normal_data(n, 77);
     std::vector<float> w(n);
     std::mt19937 rng(5);
     std::uniform_real_distribution<float> u(0.f, 1.f);
     for (float& v : w) v = u(rng) < 0.1f ? 50.f : 0.5f;  // a few columns matter much more
-    for (DType t : {DType::IQ4_NL, DType::IQ4_XS}) {
+    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
+                    DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_NL, DType::IQ4_XS}) {
         EXPECT_TRUE(uses_importance(t));
         const double plain = weighted_error(t, x, w, nullptr);
         const double weighted = weighted_error(t, x, w, w.data());
