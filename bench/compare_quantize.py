@@ -103,6 +103,7 @@ def main():
     ap.add_argument("--types", default=",".join(TYPES))
     ap.add_argument("--workdir", default="/tmp")
     ap.add_argument("--imatrix", help="importance matrix file given to both tools")
+    ap.add_argument("--lokal-before", help="another lokal binary to time too (an older build)")
     args = ap.parse_args()
     any_diff = False
     for ty in args.types.split(","):
@@ -114,6 +115,13 @@ def main():
                      [args.model, ours, ty])
         t_theirs = run([args.llama_quantize] + im_theirs +
                        [args.model, theirs, ty, str(args.threads)])
+        before = ""
+        if args.lokal_before:
+            scratch = os.path.join(args.workdir, f"cmp-before-{ty}.gguf")
+            t_before = run([args.lokal_before, "quantize", "-q", "-t", str(args.threads)] +
+                           im_ours + [args.model, scratch, ty])
+            os.unlink(scratch)
+            before = f"   lokal before {t_before:7.2f} s"
         a, b = read_tensors(ours), read_tensors(theirs)
         diffs = []
         if set(a) != set(b):
@@ -127,8 +135,8 @@ def main():
                 diffs.append(f"{name}: {nbytes} of {len(xa)} bytes differ (type {ta})")
         any_diff |= bool(diffs)
         status = "identical" if not diffs else f"DIFFERENT ({len(diffs)} tensors)"
-        print(f"{ty:7s} {status:28s} lokal {t_ours:7.2f} s   llama-quantize {t_theirs:7.2f} s",
-              flush=True)
+        print(f"{ty:7s} {status:28s} lokal {t_ours:7.2f} s   llama-quantize {t_theirs:7.2f} s"
+              f"{before}", flush=True)
         for d in diffs[:5]:
             print("        " + d)
         for p in (ours, theirs):

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "base/error.h"
 #include "base/thread_pool.h"
@@ -126,26 +127,43 @@ QuantizeResult quantize_file(const std::string& in_path, const std::string& out_
 
     ThreadPool pool(options.threads > 0 ? options.threads : ThreadPool::default_threads());
     QuantizeResult result;
+    // One progress call per tensor, in file order. Converted tensors are made while the file is
+    // written (add_tensor_deferred: the output is written as it is made, and only one converted
+    // tensor is held in memory at a time); the copied ones are reported along with them.
+    std::vector<uint64_t> done_after;
+    size_t reported = 0;
+    const auto report_through = [&](size_t index) {
+        for (; reported <= index && reported < done_after.size(); ++reported) {
+            if (options.progress) options.progress(done_after[reported], total);
+        }
+    };
     uint64_t done = 0;
     for (const TensorPlan& p : plan) {
         const gguf::TensorInfo& t = in->tensors()[p.index];
         QuantizedTensor record{t.name, t.type, p.type, p.fell_back, false};
+        done += t.n_elements;
+        done_after.push_back(done);
         if (p.type == t.type) {
             w.add_tensor_ref(t.name, t.type, t.dims, t.data, t.n_bytes);
             result.bytes_out += t.n_bytes;
         } else {
             const float* imp = importance_for(options, t);
             record.used_importance = imp && uses_importance(p.type);
-            std::vector<uint8_t> bytes = convert_tensor(t, p.type, imp, pool);
-            result.bytes_out += bytes.size();
-            w.add_tensor(t.name, p.type, t.dims, std::move(bytes));
+            const uint64_t bytes = row_bytes(p.type, t.cols()) * t.rows();
+            result.bytes_out += bytes;
+            w.add_tensor_deferred(
+                t.name, p.type, t.dims, bytes,
+                [&t, &pool, &report_through, to = p.type, imp, index = done_after.size() - 1] {
+                    std::vector<uint8_t> out = convert_tensor(t, to, imp, pool);
+                    report_through(index);
+                    return out;
+                });
         }
         result.bytes_in += t.n_bytes;
         result.tensors.push_back(std::move(record));
-        done += t.n_elements;
-        if (options.progress) options.progress(done, total);
     }
     w.write_file(out_path);
+    report_through(done_after.size());
     return result;
 }
 

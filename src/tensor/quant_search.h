@@ -85,6 +85,82 @@ inline float make_qx_quants(int n, int nmax, const float* x, int8_t* L, const fl
     return scale;
 }
 
+// make_qx_quants on kLanes sub-blocks of kN values side by side (as make_qkx_quants_lanes):
+// x, weights (nullptr: x^2) and L hold the sub-blocks one after another; one scale each.
+template <int kLanes, int kN>
+void make_qx_quants_lanes(int nmax, const float* x, const float* weights, int8_t* L,
+                          float* scale_out) {
+    float xt[kN][kLanes], wt[kN][kLanes];
+    int levels[kN][kLanes];
+    int8_t best_l[kN][kLanes];
+    for (int lane = 0; lane < kLanes; ++lane) {
+        for (int i = 0; i < kN; ++i) {
+            const float v = x[lane * kN + i];
+            xt[i][lane] = v;
+            wt[i][lane] = weights ? weights[lane * kN + i] : v * v;
+        }
+    }
+    float max[kLanes] = {}, amax[kLanes] = {};
+    for (int i = 0; i < kN; ++i) {
+        for (int lane = 0; lane < kLanes; ++lane) {
+            const float ax = std::fabs(xt[i][lane]);
+            const bool bigger = ax > amax[lane];
+            amax[lane] = bigger ? ax : amax[lane];
+            max[lane] = bigger ? xt[i][lane] : max[lane];
+        }
+    }
+    float sumlx[kLanes], suml2[kLanes], iscale[kLanes];
+    const auto fit = [&] {
+        for (int i = 0; i < kN; ++i) {
+            for (int lane = 0; lane < kLanes; ++lane) {
+                levels[i][lane] =
+                    clamp_level(nearest_int(iscale[lane] * xt[i][lane]), -nmax, nmax - 1);
+            }
+        }
+        for (int lane = 0; lane < kLanes; ++lane) sumlx[lane] = suml2[lane] = 0;
+        for (int i = 0; i < kN; ++i) {
+            for (int lane = 0; lane < kLanes; ++lane) {
+                const float l = (float)levels[i][lane];
+                const float w = wt[i][lane];
+                sumlx[lane] += w * xt[i][lane] * l;
+                suml2[lane] += w * l * l;
+            }
+        }
+    };
+    float scale[kLanes], best[kLanes];
+    for (int lane = 0; lane < kLanes; ++lane) iscale[lane] = -nmax / max[lane];
+    fit();
+    for (int i = 0; i < kN; ++i) {
+        for (int lane = 0; lane < kLanes; ++lane)
+            best_l[i][lane] = (int8_t)(levels[i][lane] + nmax);
+    }
+    for (int lane = 0; lane < kLanes; ++lane) {
+        scale[lane] = suml2[lane] ? sumlx[lane] / suml2[lane] : 0.0f;
+        best[lane] = scale[lane] * sumlx[lane];
+    }
+    for (int is = -9; is <= 9; ++is) {
+        if (is == 0) continue;
+        for (int lane = 0; lane < kLanes; ++lane) iscale[lane] = -(nmax + 0.1f * is) / max[lane];
+        fit();
+        bool take[kLanes];
+        for (int lane = 0; lane < kLanes; ++lane) {
+            take[lane] = suml2[lane] > 0 && sumlx[lane] * sumlx[lane] > best[lane] * suml2[lane];
+            scale[lane] = take[lane] ? sumlx[lane] / suml2[lane] : scale[lane];
+            best[lane] = take[lane] ? scale[lane] * sumlx[lane] : best[lane];
+        }
+        for (int i = 0; i < kN; ++i) {
+            for (int lane = 0; lane < kLanes; ++lane) {
+                best_l[i][lane] = take[lane] ? (int8_t)(levels[i][lane] + nmax) : best_l[i][lane];
+            }
+        }
+    }
+    for (int lane = 0; lane < kLanes; ++lane) {
+        const bool zero = amax[lane] < kGroupMaxEps;  // such lanes computed garbage
+        for (int i = 0; i < kN; ++i) L[lane * kN + i] = zero ? 0 : best_l[i][lane];
+        scale_out[lane] = zero ? 0.f : scale[lane];
+    }
+}
+
 // Asymmetric quantization of n <= 32 values, x ~ scale * L - the_min, L in [0, nmax], searching
 // nstep+1 candidate scales and fitting scale and min by weighted least squares (ggml's
 // make_qkx2_quants and, with its weights given, make_qkx3_quants). Returns the scale.
@@ -164,6 +240,112 @@ inline float make_qkx_quants(int n, int nmax, const float* x, const float* weigh
     }
     *the_min = -min;
     return scale;
+}
+
+// make_qkx_quants on kLanes sub-blocks of kN values at once (x, weights and L hold them one
+// after another; the_min and scale get one value each). Every sub-block does exactly the
+// arithmetic make_qkx_quants does, in the same order; doing them side by side lets the
+// compiler put the sub-blocks in the lanes of one vector register, and hides the latency of
+// the ordered sums.
+template <int kLanes, int kN>
+void make_qkx_quants_lanes(int nmax, const float* x, const float* weights, uint8_t* L,
+                           float* the_min, float* scale_out, float rmin, float rdelta, int nstep,
+                           bool use_mad) {
+    float xt[kN][kLanes], wt[kN][kLanes];
+    uint8_t best_l[kN][kLanes], cand_l[kN][kLanes];
+    for (int lane = 0; lane < kLanes; ++lane) {
+        for (int i = 0; i < kN; ++i) {
+            xt[i][lane] = x[lane * kN + i];
+            wt[i][lane] = weights[lane * kN + i];
+        }
+    }
+    float min[kLanes], max[kLanes], sum_w[kLanes], sum_x[kLanes];
+    for (int lane = 0; lane < kLanes; ++lane) {
+        min[lane] = max[lane] = xt[0][lane];
+        sum_w[lane] = wt[0][lane];
+        sum_x[lane] = sum_w[lane] * xt[0][lane];
+    }
+    for (int i = 1; i < kN; ++i) {
+        for (int lane = 0; lane < kLanes; ++lane) {
+            min[lane] = xt[i][lane] < min[lane] ? xt[i][lane] : min[lane];
+            max[lane] = xt[i][lane] > max[lane] ? xt[i][lane] : max[lane];
+            sum_w[lane] += wt[i][lane];
+            sum_x[lane] += wt[i][lane] * xt[i][lane];
+        }
+    }
+    float scale[kLanes], best[kLanes], first_min[kLanes], iscale[kLanes];
+    bool flat[kLanes];
+    for (int lane = 0; lane < kLanes; ++lane) {
+        min[lane] = min[lane] > 0 ? 0.f : min[lane];
+        first_min[lane] = min[lane];
+        flat[lane] = max[lane] == min[lane];  // such lanes compute garbage, then get zeros
+        iscale[lane] = nmax / (max[lane] - min[lane]);
+        scale[lane] = 1 / iscale[lane];
+        best[lane] = 0;
+    }
+    const auto levels = [&](uint8_t(&out)[kN][kLanes]) {
+        for (int i = 0; i < kN; ++i) {
+            for (int lane = 0; lane < kLanes; ++lane) {
+                out[i][lane] = (uint8_t)clamp_level(
+                    nearest_int(iscale[lane] * (xt[i][lane] - min[lane])), 0, nmax);
+            }
+        }
+    };
+    const auto add_errors = [&](const uint8_t(&l)[kN][kLanes], const float* s, const float* m,
+                                float* err) {
+        for (int i = 0; i < kN; ++i) {
+            for (int lane = 0; lane < kLanes; ++lane) {
+                float diff = s[lane] * l[i][lane] + m[lane] - xt[i][lane];
+                diff = use_mad ? std::fabs(diff) : diff * diff;
+                err[lane] += wt[i][lane] * diff;
+            }
+        }
+    };
+    levels(best_l);
+    add_errors(best_l, scale, min, best);
+    for (int is = 0; nstep >= 1 && is <= nstep; ++is) {
+        float sum_l[kLanes] = {}, sum_l2[kLanes] = {}, sum_xl[kLanes] = {};
+        for (int lane = 0; lane < kLanes; ++lane) {
+            iscale[lane] = (rmin + rdelta * is + nmax) / (max[lane] - min[lane]);
+        }
+        levels(cand_l);
+        for (int i = 0; i < kN; ++i) {
+            for (int lane = 0; lane < kLanes; ++lane) {
+                const float l = cand_l[i][lane];
+                const float wl = wt[i][lane] * l;
+                sum_l[lane] += wl;
+                sum_l2[lane] += wl * l;
+                sum_xl[lane] += wl * xt[i][lane];
+            }
+        }
+        float D[kLanes], this_scale[kLanes], this_min[kLanes], err[kLanes] = {};
+        for (int lane = 0; lane < kLanes; ++lane) {
+            D[lane] = sum_w[lane] * sum_l2[lane] - sum_l[lane] * sum_l[lane];
+            this_scale[lane] = (sum_w[lane] * sum_xl[lane] - sum_x[lane] * sum_l[lane]) / D[lane];
+            this_min[lane] = (sum_l2[lane] * sum_x[lane] - sum_l[lane] * sum_xl[lane]) / D[lane];
+            const bool clip = this_min[lane] > 0;
+            this_scale[lane] = clip ? sum_xl[lane] / sum_l2[lane] : this_scale[lane];
+            this_min[lane] = clip ? 0.f : this_min[lane];
+        }
+        add_errors(cand_l, this_scale, this_min, err);
+        bool take[kLanes];
+        for (int lane = 0; lane < kLanes; ++lane) {
+            take[lane] = D[lane] > 0 && err[lane] < best[lane];
+            best[lane] = take[lane] ? err[lane] : best[lane];
+            scale[lane] = take[lane] ? this_scale[lane] : scale[lane];
+            min[lane] = take[lane] ? this_min[lane] : min[lane];
+        }
+        for (int i = 0; i < kN; ++i) {
+            for (int lane = 0; lane < kLanes; ++lane) {
+                best_l[i][lane] = take[lane] ? cand_l[i][lane] : best_l[i][lane];
+            }
+        }
+    }
+    for (int lane = 0; lane < kLanes; ++lane) {
+        for (int i = 0; i < kN; ++i) L[lane * kN + i] = flat[lane] ? 0 : best_l[i][lane];
+        the_min[lane] = flat[lane] ? -first_min[lane] : -min[lane];
+        scale_out[lane] = flat[lane] ? 0.f : scale[lane];
+    }
 }
 
 // Quantizes n non-negative values (sub-block scales or mins) to [0, nmax] with one scale: the

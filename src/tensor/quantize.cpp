@@ -148,55 +148,76 @@ void quant_q8_1(const float* x, block_q8_1* y, int64_t nb) {
 // ---------------------------------------------------------------------------------------------
 // Helpers of the K quantizers.
 
-// Symmetric 3-bit quantization with iterative per-element refinement (q3_K). Returns the scale.
-float make_q3_quants(int n, int nmax, const float* x, int8_t* L) {
-    float max = 0, amax = 0;
-    for (int i = 0; i < n; ++i) {
-        const float ax = std::fabs(x[i]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[i];
+// Symmetric 3-bit quantization with iterative per-element refinement (q3_K, ggml's
+// make_q3_quants) of the 16 sub-blocks of 16 values of a super-block side by side: each
+// sub-block does exactly the arithmetic of its own search, in the same order, and the lanes
+// let the compiler work on several at once. Scales to scales[16], levels (+nmax) to L.
+void make_q3_quants_x16(int nmax, const float* x, int8_t* L, float* scales) {
+    constexpr int kLanes = 16, kN = 16;
+    float xt[kN][kLanes], wt[kN][kLanes];
+    int lv[kN][kLanes];
+    for (int lane = 0; lane < kLanes; ++lane) {
+        for (int i = 0; i < kN; ++i) {
+            xt[i][lane] = x[lane * kN + i];
+            wt[i][lane] = xt[i][lane] * xt[i][lane];
         }
     }
-    if (amax < kGroupMaxEps) {
-        for (int i = 0; i < n; ++i) L[i] = 0;
-        return 0.f;
+    float max[kLanes] = {}, amax[kLanes] = {}, iscale[kLanes], sumlx[kLanes] = {},
+          suml2[kLanes] = {};
+    for (int i = 0; i < kN; ++i) {
+        for (int lane = 0; lane < kLanes; ++lane) {
+            const float ax = std::fabs(xt[i][lane]);
+            const bool bigger = ax > amax[lane];
+            amax[lane] = bigger ? ax : amax[lane];
+            max[lane] = bigger ? xt[i][lane] : max[lane];
+        }
     }
-    const float iscale = -nmax / max;
-    float sumlx = 0, suml2 = 0;
-    for (int i = 0; i < n; ++i) {
-        int l = nearest_int(iscale * x[i]);
-        l = std::max(-nmax, std::min(nmax - 1, l));
-        L[i] = (int8_t)l;
-        const float w = x[i] * x[i];
-        sumlx += w * x[i] * l;
-        suml2 += w * l * l;
+    for (int lane = 0; lane < kLanes; ++lane) iscale[lane] = -nmax / max[lane];
+    for (int i = 0; i < kN; ++i) {
+        for (int lane = 0; lane < kLanes; ++lane) {
+            const int l =
+                quant_search::clamp_level(nearest_int(iscale[lane] * xt[i][lane]), -nmax, nmax - 1);
+            lv[i][lane] = l;
+            const float w = wt[i][lane];
+            sumlx[lane] += w * xt[i][lane] * (float)l;
+            suml2[lane] += w * (float)l * (float)l;
+        }
     }
+    bool active[kLanes];
+    for (int lane = 0; lane < kLanes; ++lane) active[lane] = true;
     for (int itry = 0; itry < 5; ++itry) {
-        int n_changed = 0;
-        for (int i = 0; i < n; ++i) {
-            const float w = x[i] * x[i];
-            float slx = sumlx - w * x[i] * L[i];
-            if (slx > 0) {
-                float sl2 = suml2 - w * L[i] * L[i];
-                int new_l = nearest_int(x[i] * sl2 / slx);
-                new_l = std::max(-nmax, std::min(nmax - 1, new_l));
-                if (new_l != L[i]) {
-                    slx += w * x[i] * new_l;
-                    sl2 += w * new_l * new_l;
-                    if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
-                        L[i] = (int8_t)new_l;
-                        sumlx = slx;
-                        suml2 = sl2;
-                        ++n_changed;
-                    }
-                }
+        bool changed[kLanes] = {};
+        for (int i = 0; i < kN; ++i) {
+            for (int lane = 0; lane < kLanes; ++lane) {
+                const float w = wt[i][lane], xi = xt[i][lane];
+                const float li = (float)lv[i][lane];
+                float slx = sumlx[lane] - w * xi * li;
+                float sl2 = suml2[lane] - w * li * li;
+                const int new_l =
+                    quant_search::clamp_level(nearest_int(xi * sl2 / slx), -nmax, nmax - 1);
+                const bool moved = active[lane] && slx > 0 && new_l != lv[i][lane];
+                slx += w * xi * (float)new_l;
+                sl2 += w * (float)new_l * (float)new_l;
+                const bool take =
+                    moved && sl2 > 0 && slx * slx * suml2[lane] > sumlx[lane] * sumlx[lane] * sl2;
+                lv[i][lane] = take ? new_l : lv[i][lane];
+                sumlx[lane] = take ? slx : sumlx[lane];
+                suml2[lane] = take ? sl2 : suml2[lane];
+                changed[lane] = changed[lane] || take;
             }
         }
-        if (!n_changed) break;
+        bool any = false;
+        for (int lane = 0; lane < kLanes; ++lane) {
+            active[lane] = active[lane] && changed[lane];
+            any = any || active[lane];
+        }
+        if (!any) break;
     }
-    for (int i = 0; i < n; ++i) L[i] = (int8_t)(L[i] + nmax);
-    return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+    for (int lane = 0; lane < kLanes; ++lane) {
+        const bool zero = amax[lane] < kGroupMaxEps;  // such lanes computed garbage
+        for (int i = 0; i < kN; ++i) L[lane * kN + i] = (int8_t)(zero ? 0 : lv[i][lane] + nmax);
+        scales[lane] = zero || !(suml2[lane] > 0.0f) ? 0.f : sumlx[lane] / suml2[lane];
+    }
 }
 
 // Packs 256 2-bit values: byte l of each 32-byte group holds 4 values 32 apart.
@@ -213,15 +234,15 @@ void pack_2bit(const uint8_t* L, uint8_t* qs) {
 // K super-blocks.
 
 void quant_q2_K(const float* x, block_q2_K* y, int64_t nb) {
-    uint8_t L[kQKK], Laux[16];
-    float weights[16], mins[16], scales[16];
+    uint8_t L[kQKK];
+    float weights[kQKK], mins[16], scales[16];
     const float q4scale = 15.f;
     for (int64_t i = 0; i < nb; ++i, x += kQKK) {
         float max_scale = 0, max_min = 0;
+        for (int l = 0; l < kQKK; ++l) weights[l] = std::fabs(x[l]);
+        quant_search::make_qkx_quants_lanes<16, 16>(3, x, weights, L, mins, scales, -0.5f, 0.1f, 15,
+                                                    true);
         for (int j = 0; j < 16; ++j) {
-            for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
-            scales[j] = make_qkx_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux,
-                                        -0.5f, 0.1f, 15, true);
             if (scales[j] > max_scale) max_scale = scales[j];
             if (mins[j] > max_min) max_min = mins[j];
         }
@@ -260,8 +281,8 @@ void quant_q3_K(const float* x, block_q3_K* y, int64_t nb) {
     float scales[16];
     for (int64_t i = 0; i < nb; ++i, x += kQKK) {
         float max_scale = 0, amax = 0;
+        make_q3_quants_x16(4, x, L, scales);
         for (int j = 0; j < 16; ++j) {
-            scales[j] = make_q3_quants(16, 4, x + 16 * j, L + 16 * j);
             const float scale = std::fabs(scales[j]);
             if (scale > amax) {
                 amax = scale;
@@ -331,16 +352,17 @@ void pack_scale_min_k4(const uint8_t* ls, const uint8_t* lm, uint8_t* q) {
 // requantized levels in L.
 void quant_k_asym(const float* x, int nmax, float rmin, int nstep, uint8_t* scales12,
                   uint16_t* d_out, uint16_t* dmin_out, uint8_t* L) {
-    uint8_t Laux[32];
-    float weights[32], mins[8], scales[8];
+    float weights[kQKK], mins[8], scales[8];
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < 8; ++j) {
         float sum_x2 = 0;
         for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
         const float av_x = std::sqrt(sum_x2 / 32);
-        for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
-        scales[j] = make_qkx_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, rmin,
-                                    0.1f, nstep, false);
+        for (int l = 0; l < 32; ++l) weights[32 * j + l] = av_x + std::fabs(x[32 * j + l]);
+    }
+    quant_search::make_qkx_quants_lanes<8, 32>(nmax, x, weights, L, mins, scales, rmin, 0.1f, nstep,
+                                               false);
+    for (int j = 0; j < 8; ++j) {
         if (scales[j] > max_scale) max_scale = scales[j];
         if (mins[j] > max_min) max_min = mins[j];
     }
@@ -410,9 +432,9 @@ void quant_q6_K(const float* x, block_q6_K* y, int64_t nb) {
     float scales[16];
     for (int64_t i = 0; i < nb; ++i, x += kQKK) {
         float max_scale = 0, max_abs_scale = 0;
+        quant_search::make_qx_quants_lanes<16, 16>(32, x, nullptr, L, scales);
         for (int ib = 0; ib < 16; ++ib) {
-            const float scale = make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, nullptr);
-            scales[ib] = scale;
+            const float scale = scales[ib];
             const float abs_scale = std::fabs(scale);
             if (abs_scale > max_abs_scale) {
                 max_abs_scale = abs_scale;

@@ -4,6 +4,7 @@
 // initial scale from the signed maximum, then 15 scale candidates around it, each refit by
 // weighted least squares) follows ggml's quantize_iq4_nl / quantize_iq4_xs, the functions
 // llama-quantize calls, so that our files are the same bytes.
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -26,14 +27,30 @@ int nearest_int(float v) {
     return (bits & 0x007fffff) - 0x00400000;
 }
 
-// Index of the level nearest to x (the lower one on a tie), the answer of a bisection over the
-// sorted levels written without branches: lo is the last level <= x, then the nearer of lo and
-// lo + 1 by the same float differences the bisection compares.
+// For each integer t in [kIq4nlValues[0], kIq4nlValues[15]], the last level index <= t among
+// 0..14: the levels are integers, so for x between the end levels it is the last index whose
+// level is <= x, found from floor(x) without a search.
+constexpr int kLevelSpan = 113 + 127 + 1;
+constexpr std::array<uint8_t, kLevelSpan> kLastLevelAtMost = [] {
+    std::array<uint8_t, kLevelSpan> a{};
+    for (int t = -127; t <= 113; ++t) {
+        int lo = 0;
+        for (int k = 1; k < 15; ++k) lo += kIq4nlValues[k] <= t ? 1 : 0;
+        a[(size_t)(t + 127)] = (uint8_t)lo;
+    }
+    return a;
+}();
+static_assert(kIq4nlValues[0] == -127 && kIq4nlValues[15] == 113);
+
+// Index of the level nearest to x (the lower one on a tie): the answer of ggml's bisection over
+// the sorted levels, with the same float differences deciding between the two neighbours.
 int nearest_level(float x) {
     const int8_t* v = kIq4nlValues;
-    if (x != x) return 15;  // NaN: where the bisection ends
-    int lo = 0;
-    for (int k = 1; k < 15; ++k) lo += x >= (float)v[k] ? 1 : 0;
+    if (!(x > v[0])) return x != x ? 15 : 0;  // NaN: where the bisection would end
+    if (x >= v[15]) return 15;
+    int t = (int)x;
+    t -= (float)t > x ? 1 : 0;  // floor
+    const int lo = kLastLevelAtMost[(size_t)(t + 127)];
     return x - (float)v[lo] < (float)v[lo + 1] - x ? lo : lo + 1;
 }
 

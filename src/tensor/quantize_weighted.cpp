@@ -18,8 +18,10 @@ namespace {
 
 using quant_search::kGroupMaxEps;
 using quant_search::make_qkx_quants;
+using quant_search::make_qkx_quants_lanes;
 using quant_search::make_qp_quants;
 using quant_search::make_qx_quants;
+using quant_search::make_qx_quants_lanes;
 using quant_search::nearest_int;
 
 // The asymmetric search of the weighted quantizers: 37 candidate scales from nmax - 0.9.
@@ -109,16 +111,15 @@ void pack_2bit(const uint8_t* L, uint8_t* qs) {
 }
 
 void quant_q2_K(const float* x, block_q2_K* y, int64_t nb, const float* imp) {
-    uint8_t L[kQKK], Laux[16], Ls[16], Lm[16];
-    float mins[16], scales[16], sw[16], weight[16];
+    uint8_t L[kQKK], Ls[16], Lm[16];
+    float mins[16], scales[16], sw[16], weight[kQKK];
     for (int64_t i = 0; i < nb; ++i, x += kQKK, imp += kQKK) {
         const float sigma2 = sum_squares(x, kQKK) / kQKK;
         for (int j = 0; j < 16; ++j) {
-            value_weights(x + 16 * j, imp + 16 * j, sigma2, 16, weight);
-            sw[j] = sum_of(weight, 16);
-            scales[j] = make_qkx_quants(16, 3, x + 16 * j, weight, L + 16 * j, &mins[j], Laux,
-                                        kRmin, kRdelta, kSteps, false);
+            value_weights(x + 16 * j, imp + 16 * j, sigma2, 16, weight + 16 * j);
+            sw[j] = sum_of(weight + 16 * j, 16);
         }
+        make_qkx_quants_lanes<16, 16>(3, x, weight, L, mins, scales, kRmin, kRdelta, kSteps, false);
         y[i].d = fp32_to_fp16(make_qp_quants(16, 15, scales, Ls, sw));
         y[i].dmin = fp32_to_fp16(make_qp_quants(16, 15, mins, Lm, sw));
         const float dm = fp16_to_fp32(y[i].d);
@@ -139,14 +140,14 @@ void quant_q2_K(const float* x, block_q2_K* y, int64_t nb, const float* imp) {
 
 void quant_q3_K(const float* x, block_q3_K* y, int64_t nb, const float* imp) {
     int8_t L[kQKK], Ls[16];
-    float scales[16], sw[16], weight[16];
+    float scales[16], sw[16], weight[kQKK];
     for (int64_t i = 0; i < nb; ++i, x += kQKK, imp += kQKK) {
         const float sigma2 = 2 * sum_squares(x, kQKK) / kQKK;
         for (int j = 0; j < 16; ++j) {
-            value_weights(x + 16 * j, imp + 16 * j, sigma2, 16, weight);
-            sw[j] = sum_of(weight, 16);
-            scales[j] = make_qx_quants(16, 4, x + 16 * j, L + 16 * j, weight);
+            value_weights(x + 16 * j, imp + 16 * j, sigma2, 16, weight + 16 * j);
+            sw[j] = sum_of(weight + 16 * j, 16);
         }
+        make_qx_quants_lanes<16, 16>(4, x, weight, L, scales);
         std::memset(y[i].scales, 0, 12);
         const float d_block = make_qx_quants(16, 32, scales, Ls, sw);
         for (int j = 0; j < 16; ++j) {
@@ -189,15 +190,14 @@ void quant_q3_K(const float* x, block_q3_K* y, int64_t nb, const float* imp) {
 // summed weights; the levels are then recomputed from the stored scales into L.
 void quant_k_asym(const float* x, const float* imp, int nmax, bool clamp_levels, uint8_t* scales12,
                   uint16_t* d_out, uint16_t* dmin_out, uint8_t* L) {
-    uint8_t Laux[32], Ls[8], Lm[8];
-    float weight[32], mins[8], scales[8], sw[8];
+    uint8_t Ls[8], Lm[8];
+    float weight[kQKK], mins[8], scales[8], sw[8];
     const float sigma2 = 2 * sum_squares(x, kQKK) / kQKK;
     for (int j = 0; j < 8; ++j) {
-        value_weights(x + 32 * j, imp + 32 * j, sigma2, 32, weight);
-        sw[j] = sum_of(weight, 32);
-        scales[j] = make_qkx_quants(32, nmax, x + 32 * j, weight, L + 32 * j, &mins[j], Laux, kRmin,
-                                    kRdelta, kSteps, false);
+        value_weights(x + 32 * j, imp + 32 * j, sigma2, 32, weight + 32 * j);
+        sw[j] = sum_of(weight + 32 * j, 32);
     }
+    make_qkx_quants_lanes<8, 32>(nmax, x, weight, L, mins, scales, kRmin, kRdelta, kSteps, false);
     const float d_block = make_qp_quants(8, 63, scales, Ls, sw);
     const float m_block = make_qp_quants(8, 63, mins, Lm, sw);
     std::memset(scales12, 0, 12);
@@ -272,9 +272,9 @@ void quant_q6_K(const float* x, block_q6_K* y, int64_t nb, const float* imp) {
     float scales[16];
     for (int64_t i = 0; i < nb; ++i, x += kQKK, imp += kQKK) {
         float max_scale = 0, max_abs_scale = 0;
+        make_qx_quants_lanes<16, 16>(32, x, imp, L, scales);
         for (int ib = 0; ib < 16; ++ib) {
-            const float scale = make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, imp + 16 * ib);
-            scales[ib] = scale;
+            const float scale = scales[ib];
             if (std::fabs(scale) > max_abs_scale) {
                 max_abs_scale = std::fabs(scale);
                 max_scale = scale;
