@@ -151,6 +151,7 @@ void quant_q3_K(const float* x, block_q3_K* y, int64_t nb, const float* imp) {
         std::memset(y[i].scales, 0, 12);
         const float d_block = make_qx_quants(16, 32, scales, Ls, sw);
         for (int j = 0; j < 16; ++j) {
+            // NOLINTNEXTLINE(bugprone-signed-char-misuse): a biased 6-bit scale, 0..63
             int l = Ls[j];
             if (j < 8) {
                 y[i].scales[j] = (uint8_t)(l & 0xF);
@@ -175,6 +176,7 @@ void quant_q3_K(const float* x, block_q3_K* y, int64_t nb, const float* imp) {
         std::memset(y[i].hmask, 0, 32);
         uint8_t Lu[kQKK];
         for (int j = 0; j < kQKK; ++j) {
+            // NOLINTNEXTLINE(bugprone-signed-char-misuse): a level, 0..7
             int l = L[j];
             if (l > 3) {
                 y[i].hmask[j % 32] |= (uint8_t)(1u << (j / 32));
