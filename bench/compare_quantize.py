@@ -3,7 +3,11 @@
 type, times both, and compares the output tensors (names, types, shapes, bytes).
 
     bench/compare_quantize.py --lokal build/lokal --llama-quantize /path/llama-quantize \
-        --model in-f16.gguf --threads 2 [--types Q4_0,Q4_K_M] [--workdir /tmp/x]
+        --model in-f16.gguf --threads 2 [--types Q4_0,Q4_K_M] [--workdir /tmp/x] \
+        [--imatrix imatrix.gguf]
+
+With --imatrix both tools quantize with that importance matrix (`lokal imatrix` or
+llama-imatrix makes one).
 
 Prints one line per type: identical or not (and which tensors differ, by how many bytes), both
 tools' wall times. Exit code 1 when any type differs.
@@ -98,13 +102,26 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--types", default=",".join(TYPES))
     ap.add_argument("--workdir", default="/tmp")
+    ap.add_argument("--imatrix", help="importance matrix file given to both tools")
+    ap.add_argument("--lokal-before", help="another lokal binary to time too (an older build)")
     args = ap.parse_args()
     any_diff = False
     for ty in args.types.split(","):
         ours = os.path.join(args.workdir, f"cmp-lokal-{ty}.gguf")
         theirs = os.path.join(args.workdir, f"cmp-llama-{ty}.gguf")
-        t_ours = run([args.lokal, "quantize", "-q", "-t", str(args.threads), args.model, ours, ty])
-        t_theirs = run([args.llama_quantize, args.model, theirs, ty, str(args.threads)])
+        im_ours = ["--imatrix", args.imatrix] if args.imatrix else []
+        im_theirs = ["--imatrix", args.imatrix] if args.imatrix else []
+        t_ours = run([args.lokal, "quantize", "-q", "-t", str(args.threads)] + im_ours +
+                     [args.model, ours, ty])
+        t_theirs = run([args.llama_quantize] + im_theirs +
+                       [args.model, theirs, ty, str(args.threads)])
+        before = ""
+        if args.lokal_before:
+            scratch = os.path.join(args.workdir, f"cmp-before-{ty}.gguf")
+            t_before = run([args.lokal_before, "quantize", "-q", "-t", str(args.threads)] +
+                           im_ours + [args.model, scratch, ty])
+            os.unlink(scratch)
+            before = f"   lokal before {t_before:7.2f} s"
         a, b = read_tensors(ours), read_tensors(theirs)
         diffs = []
         if set(a) != set(b):
@@ -118,8 +135,8 @@ def main():
                 diffs.append(f"{name}: {nbytes} of {len(xa)} bytes differ (type {ta})")
         any_diff |= bool(diffs)
         status = "identical" if not diffs else f"DIFFERENT ({len(diffs)} tensors)"
-        print(f"{ty:7s} {status:28s} lokal {t_ours:7.2f} s   llama-quantize {t_theirs:7.2f} s",
-              flush=True)
+        print(f"{ty:7s} {status:28s} lokal {t_ours:7.2f} s   llama-quantize {t_theirs:7.2f} s"
+              f"{before}", flush=True)
         for d in diffs[:5]:
             print("        " + d)
         for p in (ours, theirs):

@@ -464,6 +464,12 @@ void Writer::add_tensor_ref(std::string_view name, DType type, std::vector<uint6
     t.data = static_cast<const uint8_t*>(data);
 }
 
+void Writer::add_tensor_deferred(std::string_view name, DType type, std::vector<uint64_t> dims,
+                                 size_t bytes, std::function<std::vector<uint8_t>()> produce) {
+    Tensor& t = new_tensor(name, type, std::move(dims), bytes);
+    t.produce = std::move(produce);
+}
+
 void Writer::add_tensor_f32(std::string_view name, DType type, std::vector<uint64_t> dims,
                             std::span<const float> values) {
     uint64_t elems = 1;
@@ -542,7 +548,17 @@ void Writer::emit(Sink& sink) const {
     sink.put(header.data(), header.size());
     static const uint8_t zeros[4096] = {};
     for (const Tensor& t : tensors_) {
-        sink.put(t.bytes_ptr(), t.bytes);
+        if (t.produce) {
+            const std::vector<uint8_t> produced = t.produce();
+            if (produced.size() != t.bytes) {
+                throw Error("GGUF writer: tensor '" + t.name + "': produced " +
+                            std::to_string(produced.size()) + " bytes, expected " +
+                            std::to_string(t.bytes));
+            }
+            sink.put(produced.data(), t.bytes);
+        } else {
+            sink.put(t.bytes_ptr(), t.bytes);
+        }
         for (uint64_t pad = pad_to(t.bytes, align) - t.bytes; pad > 0;) {
             const uint64_t n = pad < sizeof zeros ? pad : sizeof zeros;
             sink.put(zeros, n);

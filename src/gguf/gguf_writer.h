@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -88,6 +89,11 @@ class Writer {
     // Keeps only the pointer: the caller keeps data alive until the last to_bytes/write_file.
     void add_tensor_ref(std::string_view name, DType type, std::vector<uint64_t> dims,
                         const void* data, size_t bytes);
+    // The bytes come from `produce` while the file is written (write_file / to_bytes), one
+    // tensor at a time and in order, so converted tensors never have to be held in memory all
+    // at once. produce must return exactly `bytes` bytes; it may throw to abandon the file.
+    void add_tensor_deferred(std::string_view name, DType type, std::vector<uint64_t> dims,
+                             size_t bytes, std::function<std::vector<uint8_t>()> produce);
     // Converts n_elements floats to `type` (quantizing row by row with tensor/quantize.h).
     void add_tensor_f32(std::string_view name, DType type, std::vector<uint64_t> dims,
                         std::span<const float> values);
@@ -113,6 +119,7 @@ class Writer {
         std::vector<uint64_t> dims;
         std::vector<uint8_t> owned;     // the data, unless added by add_tensor_ref
         const uint8_t* data = nullptr;  // add_tensor_ref's pointer (so copies of a Writer work)
+        std::function<std::vector<uint8_t>()> produce;  // add_tensor_deferred's
         uint64_t bytes = 0;
         const uint8_t* bytes_ptr() const { return data ? data : owned.data(); }
     };

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "tensor/dequantize.h"
@@ -345,6 +347,29 @@ TEST(GgufWriter, TensorRefAndMovedData) {
     auto f = File::parse(bytes.data(), bytes.size());
     EXPECT_EQ(f->find_tensor("ref")->data[0], 99);
     EXPECT_EQ(std::memcmp(f->find_tensor("moved")->data, b.data(), 8), 0);
+}
+
+TEST(GgufWriter, DeferredTensorsAreMadeWhileWritingInOrder) {
+    std::vector<std::string> made;
+    Writer w;
+    w.add_tensor_deferred("first", DType::I8, {4}, 4, [&] {
+        made.push_back("first");
+        return std::vector<uint8_t>{1, 2, 3, 4};
+    });
+    w.add_tensor("middle", DType::I8, {2}, std::vector<uint8_t>{7, 8});
+    w.add_tensor_deferred("last", DType::I8, {3}, 3, [&] {
+        made.push_back("last");
+        return std::vector<uint8_t>{5, 6, 9};
+    });
+    EXPECT_TRUE(made.empty());  // nothing is made until the file is written
+    const auto bytes = w.to_bytes();
+    EXPECT_EQ(made, (std::vector<std::string>{"first", "last"}));
+    auto f = File::parse(bytes.data(), bytes.size());
+    EXPECT_EQ(f->find_tensor("first")->data[3], 4);
+    EXPECT_EQ(f->find_tensor("last")->data[2], 9);
+    Writer bad;
+    bad.add_tensor_deferred("short", DType::I8, {4}, 4, [] { return std::vector<uint8_t>(3); });
+    EXPECT_THROW(bad.to_bytes(), Error);
 }
 
 TEST(GgufWriter, CopiesAreIndependent) {

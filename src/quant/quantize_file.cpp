@@ -1,7 +1,9 @@
 #include "quant/quantize_file.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
+#include <vector>
 
 #include "base/error.h"
 #include "base/thread_pool.h"
@@ -60,16 +62,25 @@ std::vector<uint8_t> convert_tensor(const gguf::TensorInfo& t, DType to, const f
     const uint64_t in_row = row_bytes(t.type, (uint64_t)cols);
     const uint64_t out_row = row_bytes(to, (uint64_t)cols);
     std::vector<uint8_t> out(out_row * (uint64_t)rows);
-    // About 64K elements per chunk, so small tensors still spread over the threads.
+    // Chunks of about 64K elements handed out one at a time from a shared counter, so both
+    // threads stay busy to the end of the tensor (parallel_for's few large chunks leave one
+    // thread idle for a whole chunk at every tensor's end).
     const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(cols, 1));
-    pool.parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
+    std::atomic<int64_t> next{0};
+    pool.run([&](int, int) {
         std::vector<float> row((size_t)cols);
-        for (int64_t r = begin; r < end; ++r) {
-            dequantize_row(t.type, t.data + (uint64_t)r * in_row, row.data(), cols);
-            const float* imp = importance
-                                   ? importance + ((uint64_t)r / rows_per_expert) * (uint64_t)cols
-                                   : nullptr;
-            quantize_row_weighted(to, row.data(), out.data() + (uint64_t)r * out_row, cols, imp);
+        for (;;) {
+            const int64_t begin = next.fetch_add(grain, std::memory_order_relaxed);
+            if (begin >= rows) break;
+            const int64_t end = std::min(rows, begin + grain);
+            for (int64_t r = begin; r < end; ++r) {
+                dequantize_row(t.type, t.data + (uint64_t)r * in_row, row.data(), cols);
+                const float* imp =
+                    importance ? importance + ((uint64_t)r / rows_per_expert) * (uint64_t)cols
+                               : nullptr;
+                quantize_row_weighted(to, row.data(), out.data() + (uint64_t)r * out_row, cols,
+                                      imp);
+            }
         }
     });
     return out;
@@ -116,26 +127,43 @@ QuantizeResult quantize_file(const std::string& in_path, const std::string& out_
 
     ThreadPool pool(options.threads > 0 ? options.threads : ThreadPool::default_threads());
     QuantizeResult result;
+    // One progress call per tensor, in file order. Converted tensors are made while the file is
+    // written (add_tensor_deferred: the output is written as it is made, and only one converted
+    // tensor is held in memory at a time); the copied ones are reported along with them.
+    std::vector<uint64_t> done_after;
+    size_t reported = 0;
+    const auto report_through = [&](size_t index) {
+        for (; reported <= index && reported < done_after.size(); ++reported) {
+            if (options.progress) options.progress(done_after[reported], total);
+        }
+    };
     uint64_t done = 0;
     for (const TensorPlan& p : plan) {
         const gguf::TensorInfo& t = in->tensors()[p.index];
         QuantizedTensor record{t.name, t.type, p.type, p.fell_back, false};
+        done += t.n_elements;
+        done_after.push_back(done);
         if (p.type == t.type) {
             w.add_tensor_ref(t.name, t.type, t.dims, t.data, t.n_bytes);
             result.bytes_out += t.n_bytes;
         } else {
             const float* imp = importance_for(options, t);
             record.used_importance = imp && uses_importance(p.type);
-            std::vector<uint8_t> bytes = convert_tensor(t, p.type, imp, pool);
-            result.bytes_out += bytes.size();
-            w.add_tensor(t.name, p.type, t.dims, std::move(bytes));
+            const uint64_t bytes = row_bytes(p.type, t.cols()) * t.rows();
+            result.bytes_out += bytes;
+            w.add_tensor_deferred(
+                t.name, p.type, t.dims, bytes,
+                [&t, &pool, &report_through, to = p.type, imp, index = done_after.size() - 1] {
+                    std::vector<uint8_t> out = convert_tensor(t, to, imp, pool);
+                    report_through(index);
+                    return out;
+                });
         }
         result.bytes_in += t.n_bytes;
         result.tensors.push_back(std::move(record));
-        done += t.n_elements;
-        if (options.progress) options.progress(done, total);
     }
     w.write_file(out_path);
+    report_through(done_after.size());
     return result;
 }
 

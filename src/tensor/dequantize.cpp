@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "base/fp16.h"
@@ -236,9 +237,25 @@ void f32_to_float(const void* src, float* dst, int64_t n) {
     std::memcpy(dst, src, (size_t)n * sizeof(float));
 }
 
+namespace {
+
+// Every half's float, built once: a lookup is several times faster than fp16_to_fp32's
+// branches, and weights use few distinct halves, so the table mostly stays in cache.
+const float* f16_table() {
+    static const std::vector<float> table = [] {
+        std::vector<float> t(1u << 16);
+        for (uint32_t h = 0; h < (1u << 16); ++h) t[h] = fp16_to_fp32((uint16_t)h);
+        return t;
+    }();
+    return table.data();
+}
+
+}  // namespace
+
 void f16_to_float(const void* src, float* dst, int64_t n) {
     const uint16_t* h = static_cast<const uint16_t*>(src);
-    for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_fp32(h[i]);
+    const float* table = f16_table();
+    for (int64_t i = 0; i < n; ++i) dst[i] = table[h[i]];
 }
 
 void bf16_to_float(const void* src, float* dst, int64_t n) {

@@ -9,6 +9,8 @@
 #include "base/error.h"
 #include "base/fp16.h"
 #include "tensor/quant_blocks.h"
+#include "tensor/quant_search.h"
+#include "tensor/quantize_weighted.h"
 #include "tensor/row_codecs.h"
 
 // The arithmetic follows ggml's reference quantizers step by step (same rounding helpers, same
@@ -18,15 +20,10 @@
 namespace lokal {
 namespace {
 
-constexpr float kGroupMaxEps = 1e-15f;
-
-// Round to nearest, ties to even, for |v| <= 2^22 (ggml's nearest_int: the magic-number trick).
-inline int nearest_int(float v) {
-    const float shifted = v + 12582912.f;  // 1.5 * 2^23
-    int32_t bits;
-    std::memcpy(&bits, &shifted, sizeof bits);
-    return (bits & 0x007fffff) - 0x00400000;
-}
+using quant_search::kGroupMaxEps;
+using quant_search::make_qkx_quants;
+using quant_search::make_qx_quants;
+using quant_search::nearest_int;
 
 // ---------------------------------------------------------------------------------------------
 // Legacy 32-element blocks.
@@ -151,186 +148,76 @@ void quant_q8_1(const float* x, block_q8_1* y, int64_t nb) {
 // ---------------------------------------------------------------------------------------------
 // Helpers of the K quantizers.
 
-// Symmetric quantization of n values to [-nmax, nmax-1] (stored +nmax in L), refining the scale
-// by a weighted least-squares search (rmse_type 1: weights x^2). Returns the scale.
-float make_qx_quants(int n, int nmax, const float* x, int8_t* L, int rmse_type) {
-    float max = 0, amax = 0;
-    for (int i = 0; i < n; ++i) {
-        const float ax = std::fabs(x[i]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[i];
+// Symmetric 3-bit quantization with iterative per-element refinement (q3_K, ggml's
+// make_q3_quants) of the 16 sub-blocks of 16 values of a super-block side by side: each
+// sub-block does exactly the arithmetic of its own search, in the same order, and the lanes
+// let the compiler work on several at once. Scales to scales[16], levels (+nmax) to L.
+void make_q3_quants_x16(int nmax, const float* x, int8_t* L, float* scales) {
+    constexpr int kLanes = 16, kN = 16;
+    float xt[kN][kLanes], wt[kN][kLanes];
+    int lv[kN][kLanes];
+    for (int lane = 0; lane < kLanes; ++lane) {
+        for (int i = 0; i < kN; ++i) {
+            xt[i][lane] = x[lane * kN + i];
+            wt[i][lane] = xt[i][lane] * xt[i][lane];
         }
     }
-    if (amax < kGroupMaxEps) {
-        for (int i = 0; i < n; ++i) L[i] = 0;
-        return 0.f;
-    }
-    float iscale = -nmax / max;
-    if (rmse_type == 0) {
-        for (int i = 0; i < n; ++i) {
-            const int l = nearest_int(iscale * x[i]);
-            L[i] = (int8_t)(nmax + std::max(-nmax, std::min(nmax - 1, l)));
-        }
-        return 1 / iscale;
-    }
-    // rmse_type == 1: weights are x^2.
-    float sumlx = 0, suml2 = 0;
-    for (int i = 0; i < n; ++i) {
-        int l = nearest_int(iscale * x[i]);
-        l = std::max(-nmax, std::min(nmax - 1, l));
-        L[i] = (int8_t)(l + nmax);
-        const float w = x[i] * x[i];
-        sumlx += w * x[i] * l;
-        suml2 += w * l * l;
-    }
-    float scale = suml2 ? sumlx / suml2 : 0.0f;
-    float best = scale * sumlx;
-    for (int is = -9; is <= 9; ++is) {
-        if (is == 0) continue;
-        iscale = -(nmax + 0.1f * is) / max;
-        sumlx = suml2 = 0;
-        for (int i = 0; i < n; ++i) {
-            int l = nearest_int(iscale * x[i]);
-            l = std::max(-nmax, std::min(nmax - 1, l));
-            const float w = x[i] * x[i];
-            sumlx += w * x[i] * l;
-            suml2 += w * l * l;
-        }
-        if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-            for (int i = 0; i < n; ++i) {
-                const int l = nearest_int(iscale * x[i]);
-                L[i] = (int8_t)(nmax + std::max(-nmax, std::min(nmax - 1, l)));
-            }
-            scale = sumlx / suml2;
-            best = scale * sumlx;
+    float max[kLanes] = {}, amax[kLanes] = {}, iscale[kLanes], sumlx[kLanes] = {},
+          suml2[kLanes] = {};
+    for (int i = 0; i < kN; ++i) {
+        for (int lane = 0; lane < kLanes; ++lane) {
+            const float ax = std::fabs(xt[i][lane]);
+            const bool bigger = ax > amax[lane];
+            amax[lane] = bigger ? ax : amax[lane];
+            max[lane] = bigger ? xt[i][lane] : max[lane];
         }
     }
-    return scale;
-}
-
-// Symmetric 3-bit quantization with iterative per-element refinement (q3_K). Returns the scale.
-float make_q3_quants(int n, int nmax, const float* x, int8_t* L) {
-    float max = 0, amax = 0;
-    for (int i = 0; i < n; ++i) {
-        const float ax = std::fabs(x[i]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[i];
+    for (int lane = 0; lane < kLanes; ++lane) iscale[lane] = -nmax / max[lane];
+    for (int i = 0; i < kN; ++i) {
+        for (int lane = 0; lane < kLanes; ++lane) {
+            const int l =
+                quant_search::clamp_level(nearest_int(iscale[lane] * xt[i][lane]), -nmax, nmax - 1);
+            lv[i][lane] = l;
+            const float w = wt[i][lane];
+            sumlx[lane] += w * xt[i][lane] * (float)l;
+            suml2[lane] += w * (float)l * (float)l;
         }
     }
-    if (amax < kGroupMaxEps) {
-        for (int i = 0; i < n; ++i) L[i] = 0;
-        return 0.f;
-    }
-    const float iscale = -nmax / max;
-    float sumlx = 0, suml2 = 0;
-    for (int i = 0; i < n; ++i) {
-        int l = nearest_int(iscale * x[i]);
-        l = std::max(-nmax, std::min(nmax - 1, l));
-        L[i] = (int8_t)l;
-        const float w = x[i] * x[i];
-        sumlx += w * x[i] * l;
-        suml2 += w * l * l;
-    }
+    bool active[kLanes];
+    for (int lane = 0; lane < kLanes; ++lane) active[lane] = true;
     for (int itry = 0; itry < 5; ++itry) {
-        int n_changed = 0;
-        for (int i = 0; i < n; ++i) {
-            const float w = x[i] * x[i];
-            float slx = sumlx - w * x[i] * L[i];
-            if (slx > 0) {
-                float sl2 = suml2 - w * L[i] * L[i];
-                int new_l = nearest_int(x[i] * sl2 / slx);
-                new_l = std::max(-nmax, std::min(nmax - 1, new_l));
-                if (new_l != L[i]) {
-                    slx += w * x[i] * new_l;
-                    sl2 += w * new_l * new_l;
-                    if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
-                        L[i] = (int8_t)new_l;
-                        sumlx = slx;
-                        suml2 = sl2;
-                        ++n_changed;
-                    }
-                }
+        bool changed[kLanes] = {};
+        for (int i = 0; i < kN; ++i) {
+            for (int lane = 0; lane < kLanes; ++lane) {
+                const float w = wt[i][lane], xi = xt[i][lane];
+                const float li = (float)lv[i][lane];
+                float slx = sumlx[lane] - w * xi * li;
+                float sl2 = suml2[lane] - w * li * li;
+                const int new_l =
+                    quant_search::clamp_level(nearest_int(xi * sl2 / slx), -nmax, nmax - 1);
+                const bool moved = active[lane] && slx > 0 && new_l != lv[i][lane];
+                slx += w * xi * (float)new_l;
+                sl2 += w * (float)new_l * (float)new_l;
+                const bool take =
+                    moved && sl2 > 0 && slx * slx * suml2[lane] > sumlx[lane] * sumlx[lane] * sl2;
+                lv[i][lane] = take ? new_l : lv[i][lane];
+                sumlx[lane] = take ? slx : sumlx[lane];
+                suml2[lane] = take ? sl2 : suml2[lane];
+                changed[lane] = changed[lane] || take;
             }
         }
-        if (!n_changed) break;
-    }
-    for (int i = 0; i < n; ++i) L[i] = (int8_t)(L[i] + nmax);
-    return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
-}
-
-// Asymmetric quantization x ~ scale * L - the_min, L in [0, nmax], searching nstep+1 candidate
-// scales and fitting scale and min by weighted least squares. Returns the scale.
-float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L,
-                       float* the_min, uint8_t* Laux, float rmin, float rdelta, int nstep,
-                       bool use_mad) {
-    float min = x[0], max = x[0];
-    float sum_w = weights[0];
-    float sum_x = sum_w * x[0];
-    for (int i = 1; i < n; ++i) {
-        if (x[i] < min) min = x[i];
-        if (x[i] > max) max = x[i];
-        const float w = weights[i];
-        sum_w += w;
-        sum_x += w * x[i];
-    }
-    if (min > 0) min = 0;
-    if (max == min) {
-        for (int i = 0; i < n; ++i) L[i] = 0;
-        *the_min = -min;
-        return 0.f;
-    }
-    float iscale = nmax / (max - min);
-    float scale = 1 / iscale;
-    float best_error = 0;
-    for (int i = 0; i < n; ++i) {
-        const int l = nearest_int(iscale * (x[i] - min));
-        L[i] = (uint8_t)std::max(0, std::min(nmax, l));
-        float diff = scale * L[i] + min - x[i];
-        diff = use_mad ? std::fabs(diff) : diff * diff;
-        best_error += weights[i] * diff;
-    }
-    if (nstep < 1) {
-        *the_min = -min;
-        return scale;
-    }
-    for (int is = 0; is <= nstep; ++is) {
-        iscale = (rmin + rdelta * is + nmax) / (max - min);
-        float sum_l = 0, sum_l2 = 0, sum_xl = 0;
-        for (int i = 0; i < n; ++i) {
-            int l = nearest_int(iscale * (x[i] - min));
-            l = std::max(0, std::min(nmax, l));
-            Laux[i] = (uint8_t)l;
-            const float w = weights[i];
-            sum_l += w * l;
-            sum_l2 += w * l * l;
-            sum_xl += w * l * x[i];
+        bool any = false;
+        for (int lane = 0; lane < kLanes; ++lane) {
+            active[lane] = active[lane] && changed[lane];
+            any = any || active[lane];
         }
-        const float D = sum_w * sum_l2 - sum_l * sum_l;
-        if (D > 0) {
-            float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
-            float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
-            if (this_min > 0) {
-                this_min = 0;
-                this_scale = sum_xl / sum_l2;
-            }
-            float cur_error = 0;
-            for (int i = 0; i < n; ++i) {
-                float diff = this_scale * Laux[i] + this_min - x[i];
-                diff = use_mad ? std::fabs(diff) : diff * diff;
-                cur_error += weights[i] * diff;
-            }
-            if (cur_error < best_error) {
-                for (int i = 0; i < n; ++i) L[i] = Laux[i];
-                best_error = cur_error;
-                scale = this_scale;
-                min = this_min;
-            }
-        }
+        if (!any) break;
     }
-    *the_min = -min;
-    return scale;
+    for (int lane = 0; lane < kLanes; ++lane) {
+        const bool zero = amax[lane] < kGroupMaxEps;  // such lanes computed garbage
+        for (int i = 0; i < kN; ++i) L[lane * kN + i] = (int8_t)(zero ? 0 : lv[i][lane] + nmax);
+        scales[lane] = zero || !(suml2[lane] > 0.0f) ? 0.f : sumlx[lane] / suml2[lane];
+    }
 }
 
 // Packs 256 2-bit values: byte l of each 32-byte group holds 4 values 32 apart.
@@ -347,15 +234,15 @@ void pack_2bit(const uint8_t* L, uint8_t* qs) {
 // K super-blocks.
 
 void quant_q2_K(const float* x, block_q2_K* y, int64_t nb) {
-    uint8_t L[kQKK], Laux[16];
-    float weights[16], mins[16], scales[16];
+    uint8_t L[kQKK];
+    float weights[kQKK], mins[16], scales[16];
     const float q4scale = 15.f;
     for (int64_t i = 0; i < nb; ++i, x += kQKK) {
         float max_scale = 0, max_min = 0;
+        for (int l = 0; l < kQKK; ++l) weights[l] = std::fabs(x[l]);
+        quant_search::make_qkx_quants_lanes<16, 16>(3, x, weights, L, mins, scales, -0.5f, 0.1f, 15,
+                                                    true);
         for (int j = 0; j < 16; ++j) {
-            for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
-            scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux,
-                                         -0.5f, 0.1f, 15, true);
             if (scales[j] > max_scale) max_scale = scales[j];
             if (mins[j] > max_min) max_min = mins[j];
         }
@@ -394,8 +281,8 @@ void quant_q3_K(const float* x, block_q3_K* y, int64_t nb) {
     float scales[16];
     for (int64_t i = 0; i < nb; ++i, x += kQKK) {
         float max_scale = 0, amax = 0;
+        make_q3_quants_x16(4, x, L, scales);
         for (int j = 0; j < 16; ++j) {
-            scales[j] = make_q3_quants(16, 4, x + 16 * j, L + 16 * j);
             const float scale = std::fabs(scales[j]);
             if (scale > amax) {
                 amax = scale;
@@ -465,16 +352,17 @@ void pack_scale_min_k4(const uint8_t* ls, const uint8_t* lm, uint8_t* q) {
 // requantized levels in L.
 void quant_k_asym(const float* x, int nmax, float rmin, int nstep, uint8_t* scales12,
                   uint16_t* d_out, uint16_t* dmin_out, uint8_t* L) {
-    uint8_t Laux[32];
-    float weights[32], mins[8], scales[8];
+    float weights[kQKK], mins[8], scales[8];
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < 8; ++j) {
         float sum_x2 = 0;
         for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
         const float av_x = std::sqrt(sum_x2 / 32);
-        for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
-        scales[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux,
-                                     rmin, 0.1f, nstep, false);
+        for (int l = 0; l < 32; ++l) weights[32 * j + l] = av_x + std::fabs(x[32 * j + l]);
+    }
+    quant_search::make_qkx_quants_lanes<8, 32>(nmax, x, weights, L, mins, scales, rmin, 0.1f, nstep,
+                                               false);
+    for (int j = 0; j < 8; ++j) {
         if (scales[j] > max_scale) max_scale = scales[j];
         if (mins[j] > max_min) max_min = mins[j];
     }
@@ -544,9 +432,9 @@ void quant_q6_K(const float* x, block_q6_K* y, int64_t nb) {
     float scales[16];
     for (int64_t i = 0; i < nb; ++i, x += kQKK) {
         float max_scale = 0, max_abs_scale = 0;
+        quant_search::make_qx_quants_lanes<16, 16>(32, x, nullptr, L, scales);
         for (int ib = 0; ib < 16; ++ib) {
-            const float scale = make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, 1);
-            scales[ib] = scale;
+            const float scale = scales[ib];
             const float abs_scale = std::fabs(scale);
             if (abs_scale > max_abs_scale) {
                 max_abs_scale = abs_scale;
@@ -663,7 +551,10 @@ bool can_quantize(DType t) {
     return dtype_info(t).from_float != nullptr;
 }
 
-size_t quantize_row(DType t, const float* src, void* dst, int64_t n) {
+namespace {
+
+// Throws unless t has a quantizer and n is a whole number of its blocks.
+const DTypeInfo& check_row(DType t, int64_t n) {
     const DTypeInfo& info = dtype_info(t);
     if (!info.from_float) {
         throw Error("cannot quantize to tensor type " + std::string(info.name),
@@ -673,7 +564,13 @@ size_t quantize_row(DType t, const float* src, void* dst, int64_t n) {
         throw Error("quantize_row: " + std::to_string(n) + " elements is not a multiple of " +
                     std::to_string(info.block_elems) + " for type " + std::string(info.name));
     }
-    info.from_float(src, dst, n);
+    return info;
+}
+
+}  // namespace
+
+size_t quantize_row(DType t, const float* src, void* dst, int64_t n) {
+    check_row(t, n).from_float(src, dst, n);
     return (size_t)row_bytes(t, (uint64_t)n);
 }
 
@@ -685,7 +582,11 @@ struct WeightedQuantizer {
     WeightedFn fn;
 };
 constexpr WeightedQuantizer kWeighted[] = {
-    {DType::IQ4_NL, quantize_row_iq4_nl},
+    {DType::Q4_0, quantize_row_q4_0_weighted}, {DType::Q4_1, quantize_row_q4_1_weighted},
+    {DType::Q5_0, quantize_row_q5_0_weighted}, {DType::Q5_1, quantize_row_q5_1_weighted},
+    {DType::Q2_K, quantize_row_q2_K_weighted}, {DType::Q3_K, quantize_row_q3_K_weighted},
+    {DType::Q4_K, quantize_row_q4_K_weighted}, {DType::Q5_K, quantize_row_q5_K_weighted},
+    {DType::Q6_K, quantize_row_q6_K_weighted}, {DType::IQ4_NL, quantize_row_iq4_nl},
     {DType::IQ4_XS, quantize_row_iq4_xs},
 };
 
@@ -706,9 +607,9 @@ size_t quantize_row_weighted(DType t, const float* src, void* dst, int64_t n,
                              const float* importance) {
     const WeightedFn fn = weighted_fn(t);
     if (!importance || !fn) return quantize_row(t, src, dst, n);
-    const size_t bytes = quantize_row(t, src, dst, n);  // validates t and n
+    check_row(t, n);
     fn(src, dst, n, importance);
-    return bytes;
+    return (size_t)row_bytes(t, (uint64_t)n);
 }
 
 }  // namespace lokal

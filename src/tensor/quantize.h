@@ -1,6 +1,7 @@
 // Reference quantization of one row of floats, the same algorithms as ggml's
-// quantize_row_*_ref (no importance matrix), and IQ4_NL / IQ4_XS as llama-quantize writes them. Q8_0 / Q8_1 / Q8_K are bit-exact with ggml: they are
-// what activations are quantized to before the integer dot products.
+// quantize_row_*_ref (no importance matrix), and IQ4_NL / IQ4_XS as llama-quantize writes them.
+// Q8_0 / Q8_1 / Q8_K are bit-exact with ggml: they are what activations are quantized to before the
+// integer dot products.
 #pragma once
 
 #include <cstddef>

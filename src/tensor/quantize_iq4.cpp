@@ -4,6 +4,7 @@
 // initial scale from the signed maximum, then 15 scale candidates around it, each refit by
 // weighted least squares) follows ggml's quantize_iq4_nl / quantize_iq4_xs, the functions
 // llama-quantize calls, so that our files are the same bytes.
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -26,21 +27,31 @@ int nearest_int(float v) {
     return (bits & 0x007fffff) - 0x00400000;
 }
 
-// Index of the level nearest to x (the lower one on a tie), by bisection over the sorted levels.
+// For each integer t in [kIq4nlValues[0], kIq4nlValues[15]], the last level index <= t among
+// 0..14: the levels are integers, so for x between the end levels it is the last index whose
+// level is <= x, found from floor(x) without a search.
+constexpr int kLevelSpan = 113 + 127 + 1;
+constexpr std::array<uint8_t, kLevelSpan> kLastLevelAtMost = [] {
+    std::array<uint8_t, kLevelSpan> a{};
+    for (int t = -127; t <= 113; ++t) {
+        int lo = 0;
+        for (int k = 1; k < 15; ++k) lo += kIq4nlValues[k] <= t ? 1 : 0;
+        a[(size_t)(t + 127)] = (uint8_t)lo;
+    }
+    return a;
+}();
+static_assert(kIq4nlValues[0] == -127 && kIq4nlValues[15] == 113);
+
+// Index of the level nearest to x (the lower one on a tie): the answer of ggml's bisection over
+// the sorted levels, with the same float differences deciding between the two neighbours.
 int nearest_level(float x) {
     const int8_t* v = kIq4nlValues;
-    if (x <= v[0]) return 0;
+    if (!(x > v[0])) return x != x ? 15 : 0;  // NaN: where the bisection would end
     if (x >= v[15]) return 15;
-    int lo = 0, hi = 15;
-    while (hi - lo > 1) {
-        const int mid = (lo + hi) / 2;
-        if (x < v[mid]) {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    return x - v[hi - 1] < v[hi] - x ? hi - 1 : hi;
+    int t = (int)x;
+    t -= (float)t > x ? 1 : 0;  // floor
+    const int lo = kLastLevelAtMost[(size_t)(t + 127)];
+    return x - (float)v[lo] < (float)v[lo + 1] - x ? lo : lo + 1;
 }
 
 // Best scale for one sub-block of 32 (0 for an all-zero block); its level indices go to L.
@@ -66,13 +77,19 @@ float fit_sub_block(const float* x, const float* weight, uint8_t* L) {
     }
     float d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
     float best = d * sumqx;
+    // Products element-wise first; the sums then run in order, rounding as ggml's do.
+    float wqx[kSubBlock], wqq[kSubBlock];
     for (int t = -kScaleTries; t <= kScaleTries; ++t) {
         id = (t + v0) / max;
-        sumqx = sumq2 = 0;
         for (int j = 0; j < kSubBlock; ++j) {
             const float q = kIq4nlValues[nearest_level(id * x[j])];
-            sumqx += weight[j] * q * x[j];
-            sumq2 += weight[j] * q * q;
+            wqx[j] = weight[j] * q * x[j];
+            wqq[j] = weight[j] * q * q;
+        }
+        sumqx = sumq2 = 0;
+        for (int j = 0; j < kSubBlock; ++j) {
+            sumqx += wqx[j];
+            sumq2 += wqq[j];
         }
         if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
             d = sumqx / sumq2;

@@ -47,9 +47,9 @@ TEST(Quantize, RoundTripErrorPerType) {
     // Bounds ~1.25x the errors measured for N(0,1) data (ggml's reference quantizers give
     // about the same figures).
     const Bound bounds[] = {
-        {DType::F32, 0.0},    {DType::F16, 3e-4},   {DType::BF16, 3e-3},  {DType::Q8_0, 0.006},
-        {DType::Q8_K, 0.009}, {DType::Q6_K, 0.022}, {DType::Q5_0, 0.050}, {DType::Q5_1, 0.045},
-        {DType::Q5_K, 0.040}, {DType::Q4_0, 0.105}, {DType::Q4_1, 0.090}, {DType::Q4_K, 0.080},
+        {DType::F32, 0.0},    {DType::F16, 3e-4},   {DType::BF16, 3e-3},    {DType::Q8_0, 0.006},
+        {DType::Q8_K, 0.009}, {DType::Q6_K, 0.022}, {DType::Q5_0, 0.050},   {DType::Q5_1, 0.045},
+        {DType::Q5_K, 0.040}, {DType::Q4_0, 0.105}, {DType::Q4_1, 0.090},   {DType::Q4_K, 0.080},
         {DType::Q3_K, 0.190}, {DType::Q2_K, 0.360}, {DType::IQ4_NL, 0.097}, {DType::IQ4_XS, 0.097},
     };
     const std::vector<float> x = normal_data(8192, 1234);
@@ -180,12 +180,16 @@ TEST(Quantize, MatchesLlamaCppReferenceBitForBit) {
         uint64_t hash;
     };
     const Golden goldens[] = {
-        {DType::Q4_0, 0xb1e4b5cf6e0f8db9ull}, {DType::Q4_1, 0x47191782efb2dc0bull},
-        {DType::Q5_0, 0x727d5468daa7d6f7ull}, {DType::Q5_1, 0x96af816418bc5b25ull},
-        {DType::Q8_0, 0xa414bae2504dfbecull}, {DType::BF16, 0xd61fbbe9df27d8a6ull},
+        {DType::Q4_0, 0xb1e4b5cf6e0f8db9ull},
+        {DType::Q4_1, 0x47191782efb2dc0bull},
+        {DType::Q5_0, 0x727d5468daa7d6f7ull},
+        {DType::Q5_1, 0x96af816418bc5b25ull},
+        {DType::Q8_0, 0xa414bae2504dfbecull},
+        {DType::BF16, 0xd61fbbe9df27d8a6ull},
         // IQ4: hashes of our output, which bench/compare_quantize.py found byte-equal to
         // llama-quantize's on whole models.
-        {DType::IQ4_NL, 0xbd99189ee3681342ull}, {DType::IQ4_XS, 0x470eeba9ad99be27ull},
+        {DType::IQ4_NL, 0xbd99189ee3681342ull},
+        {DType::IQ4_XS, 0x470eeba9ad99be27ull},
     };
     const int64_t n = 1024;
     for (const Golden& g : goldens) {
@@ -198,6 +202,37 @@ TEST(Quantize, MatchesLlamaCppReferenceBitForBit) {
         std::vector<uint8_t> q(row_bytes(g.type, n));
         quantize_row(g.type, x.data(), q.data(), n);
         EXPECT_EQ(fnv1a(q.data(), q.size()), g.hash) << dtype_name(g.type);
+    }
+}
+
+TEST(Quantize, WeightedMatchesLlamaCppBitForBit) {
+    // Hashes of our importance-weighted output, which bench/compare_quantize.py --imatrix found
+    // byte-equal to llama-quantize's on a whole model; the importance has a few strong columns.
+    struct Golden {
+        DType type;
+        uint64_t hash;
+    };
+    const Golden goldens[] = {
+        {DType::Q4_0, 0xd22b77bfcd2e0e4full}, {DType::Q4_1, 0x69b5677e701a7836ull},
+        {DType::Q5_0, 0x2fba5c093146e334ull}, {DType::Q5_1, 0x9165cdfd5b9fdda6ull},
+        {DType::Q2_K, 0xd5bb855e06018036ull}, {DType::Q3_K, 0x4b7caed5e9180ddbull},
+        {DType::Q4_K, 0xdb90d0f2c538c3f6ull}, {DType::Q5_K, 0xadb02460bc8707eaull},
+        {DType::Q6_K, 0x7ed1c6b737b88fb9ull},
+    };
+    const int64_t n = 1024;
+    std::vector<float> importance(n);
+    for (int64_t i = 0; i < n; ++i) importance[i] = i % 7 == 0 ? 20.f : 0.25f + (float)(i % 5);
+    for (const Golden& g : goldens) {
+        Lcg rng{2000 + (uint64_t)g.type};
+        std::vector<float> x(n);
+        for (float& v : x) {
+            const uint8_t a = rng.byte(), b = rng.byte();
+            v = (float)(a - 128) / 37.0f + (float)b / 4096.0f;
+        }
+        std::vector<uint8_t> q(row_bytes(g.type, n));
+        quantize_row_weighted(g.type, x.data(), q.data(), n, importance.data());
+        EXPECT_EQ(fnv1a(q.data(), q.size()), g.hash)
+            << dtype_name(g.type) << " 0x" << std::hex << fnv1a(q.data(), q.size());
     }
 }
 
@@ -230,14 +265,15 @@ double weighted_error(DType t, const std::vector<float>& x, const std::vector<fl
     return err / ref;
 }
 
-TEST(Quantize, ImportanceLowersTheWeightedErrorOfIq4) {
+TEST(Quantize, ImportanceLowersTheWeightedError) {
     const int64_t n = 4096;
     const std::vector<float> x = normal_data(n, 77);
     std::vector<float> w(n);
     std::mt19937 rng(5);
     std::uniform_real_distribution<float> u(0.f, 1.f);
     for (float& v : w) v = u(rng) < 0.1f ? 50.f : 0.5f;  // a few columns matter much more
-    for (DType t : {DType::IQ4_NL, DType::IQ4_XS}) {
+    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
+                    DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_NL, DType::IQ4_XS}) {
         EXPECT_TRUE(uses_importance(t));
         const double plain = weighted_error(t, x, w, nullptr);
         const double weighted = weighted_error(t, x, w, w.data());

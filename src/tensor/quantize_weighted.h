@@ -1,0 +1,20 @@
+// Internal to tensor/: the importance-weighted quantizers of the legacy and K types
+// (quantize_weighted.cpp), reached through quantize_row_weighted. importance holds one value per
+// element of the row and must not be nullptr.
+#pragma once
+
+#include <cstdint>
+
+namespace lokal {
+
+void quantize_row_q4_0_weighted(const float* src, void* dst, int64_t n, const float* importance);
+void quantize_row_q4_1_weighted(const float* src, void* dst, int64_t n, const float* importance);
+void quantize_row_q5_0_weighted(const float* src, void* dst, int64_t n, const float* importance);
+void quantize_row_q5_1_weighted(const float* src, void* dst, int64_t n, const float* importance);
+void quantize_row_q2_K_weighted(const float* src, void* dst, int64_t n, const float* importance);
+void quantize_row_q3_K_weighted(const float* src, void* dst, int64_t n, const float* importance);
+void quantize_row_q4_K_weighted(const float* src, void* dst, int64_t n, const float* importance);
+void quantize_row_q5_K_weighted(const float* src, void* dst, int64_t n, const float* importance);
+void quantize_row_q6_K_weighted(const float* src, void* dst, int64_t n, const float* importance);
+
+}  // namespace lokal
