@@ -450,8 +450,8 @@ std::vector<int32_t> BatchScheduler::draft(Slot& slot, int room) {
     if (want <= 0) return {};
     slot.tokens.push_back(slot.pending);
     std::vector<int32_t> guess = req.draft_source ? req.draft_source(slot.tokens, want)
-                                 : draft_        ? draft_->propose(slot.seq, slot.tokens, want)
-                                                 : prompt_lookup_draft(slot.tokens, want);
+                                 : draft_         ? draft_->propose(slot.seq, slot.tokens, want)
+                                                  : prompt_lookup_draft(slot.tokens, want);
     slot.tokens.pop_back();
     if ((int)guess.size() > want) guess.resize(want);
     const int n_vocab = ctx_->n_vocab();

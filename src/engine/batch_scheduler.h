@@ -20,8 +20,8 @@
 
 #include "engine/draft_model.h"
 #include "engine/generation.h"
-#include "engine/speculation.h"
 #include "engine/prompt_cache_store.h"
+#include "engine/speculation.h"
 #include "model/context.h"
 #include "sampling/sampler.h"
 
@@ -62,7 +62,7 @@ struct SequenceRequest {
     // engine/speculation.h); -1: the scheduler's draft_max, 0: none. The answer is the same.
     int draft_max = -1;
     DraftSource draft_source;  // empty: prompt lookup
-    int n_probs = -1;  // -1: no logprobs; 0: the chosen token's; n: also the n most likely
+    int n_probs = -1;          // -1: no logprobs; 0: the chosen token's; n: also the n most likely
     // Structured output: narrows the logits before sampling and learns each chosen token.
     std::function<void(float* logits, int n_vocab)> constrain;
     std::function<void(int32_t token)> on_accept;
@@ -83,7 +83,7 @@ struct SchedulerParams {
     int n_ctx = 4096;    // most positions one sequence may hold (grows on demand)
     int n_batch = 512;   // tokens per forward pass
     int n_threads = 0;
-    int kv_rows = 0;  // KV pool; 0: n_parallel * n_ctx (reserved, backed only when used)
+    int kv_rows = 0;      // KV pool; 0: n_parallel * n_ctx (reserved, backed only when used)
     int gpu_layers = -1;  // on a GPU: -1 as many as fit (model::ContextParams::gpu_layers)
     kernels::KvType kv_type = kernels::KvType::F16;
     int max_queue = 64;  // waiting requests beyond n_parallel; more are refused
@@ -171,7 +171,7 @@ class BatchScheduler {
     void between_steps(std::function<void()> fn);
     void run_tasks();
     Slot& idle_slot(int id);  // for the /slots API: throws NotFound or Busy
-    bool make_room();  // frees the KV of the least recently used idle slot
+    bool make_room();         // frees the KV of the least recently used idle slot
     // Makes the Context for `params_` and publishes its sizes to other threads.
     void make_context();
     // With nothing running: a new Context whose sequences hold n_ctx positions, with gpu_layers
@@ -199,7 +199,7 @@ class BatchScheduler {
     std::atomic<int> kv_pages_used_{0};
     std::vector<float> scratch_logits_;
     std::unique_ptr<PromptCacheStore> prompt_cache_;
-    std::unique_ptr<DraftModel> draft_;  // params_.draft_model's sequences, one per slot
+    std::unique_ptr<DraftModel> draft_;        // params_.draft_model's sequences, one per slot
     std::deque<std::function<void()>> tasks_;  // between_steps, under mutex_
     std::thread thread_;
 };

@@ -33,8 +33,8 @@ void check_draft_vocabulary(const model::Model& target, const model::Model& draf
     }
 }
 
-DraftModel::DraftModel(const model::Model& target, const model::Model& draft, int n_seq,
-                       int n_ctx, int n_threads)
+DraftModel::DraftModel(const model::Model& target, const model::Model& draft, int n_seq, int n_ctx,
+                       int n_threads)
     : draft_(draft), held_((size_t)n_seq) {
     check_draft_vocabulary(target, draft);
     model::ContextParams cp;

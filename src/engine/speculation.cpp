@@ -39,7 +39,8 @@ void DraftPolicy::record(int drafted, int accepted) {
         return;
     }
     misses_ = 0;
-    len_ = accepted == drafted ? std::min(max_, len_ * 2) : std::max(2, std::min(max_, accepted + 1));
+    len_ =
+        accepted == drafted ? std::min(max_, len_ * 2) : std::max(2, std::min(max_, accepted + 1));
 }
 
 }  // namespace lokal::engine

@@ -15,8 +15,8 @@ namespace lokal::engine {
 
 // Where guesses come from: the tokens a sequence holds (prompt and answer so far, its last one
 // not yet evaluated) and the most it may guess; returns at most that many tokens.
-using DraftSource = std::function<std::vector<int32_t>(std::span<const int32_t> history,
-                                                       int max_tokens)>;
+using DraftSource =
+    std::function<std::vector<int32_t>(std::span<const int32_t> history, int max_tokens)>;
 
 // Prompt lookup: finds the most recent earlier place where the history's last n tokens occurred
 // (n from max_ngram down to min_ngram) and proposes the up to max_tokens tokens that followed it

@@ -26,8 +26,8 @@ class SpeculativeDecodingTest : public ::testing::Test {
         model_ = model::Model::load(testing::testdata_path("models/stories260K.gguf"));
     }
 
-    std::shared_ptr<SequenceRequest> request(const std::string& text, int max_tokens,
-                                             int draft_max, const std::shared_ptr<Answer>& out,
+    std::shared_ptr<SequenceRequest> request(const std::string& text, int max_tokens, int draft_max,
+                                             const std::shared_ptr<Answer>& out,
                                              const std::shared_ptr<std::promise<void>>& done) {
         auto r = std::make_shared<SequenceRequest>();
         r->prompt = model_->tokenizer().encode(text, true, false);
@@ -50,8 +50,8 @@ class SpeculativeDecodingTest : public ::testing::Test {
 
     // Runs the requests together on a fresh scheduler and waits for all of them.
     std::vector<std::shared_ptr<Answer>> run(
-        const std::vector<std::function<void(SequenceRequest&)>>& setups,
-        const std::string& text, int max_tokens, int draft_max, int n_parallel = 2) {
+        const std::vector<std::function<void(SequenceRequest&)>>& setups, const std::string& text,
+        int max_tokens, int draft_max, int n_parallel = 2) {
         SchedulerParams p;
         p.n_parallel = n_parallel;
         p.n_ctx = 512;
@@ -204,8 +204,10 @@ TEST_F(SpeculativeDecodingTest, TruncatedRowsDoNotChangeLaterLogits) {
 TEST(DraftModelTest, GuessesFromASmallerModelKeepTheAnswer) {
     LOKAL_REQUIRE_TESTDATA("models/tiny-llama-h64-f32.gguf");
     LOKAL_REQUIRE_TESTDATA("models/tiny-llama-h64-q4_0.gguf");
-    const auto target = model::Model::load(testing::testdata_path("models/tiny-llama-h64-f32.gguf"));
-    const auto draft = model::Model::load(testing::testdata_path("models/tiny-llama-h64-q4_0.gguf"));
+    const auto target =
+        model::Model::load(testing::testdata_path("models/tiny-llama-h64-f32.gguf"));
+    const auto draft =
+        model::Model::load(testing::testdata_path("models/tiny-llama-h64-q4_0.gguf"));
     const std::vector<int32_t> prompt =
         target->tokenizer().encode("Once upon a time there was a big red ball", true, false);
     auto answer = [&](const model::Model* draft_model, int draft_max, SchedulerStats* stats) {
@@ -314,6 +316,7 @@ TEST_P(EveryModel, GreedyAnswerIsTheSameWithSpeculation) {
     EXPECT_EQ(answer(16, {}, &lookup), without);
 
     std::vector<DraftSource> near_misses;
+    near_misses.reserve(2);
     for (int i = 0; i < 2; ++i) {
         near_misses.push_back([&, i](std::span<const int32_t> history, int max_tokens) {
             // history ends with the answer's token n - 1 (pending); guess from token n on.
@@ -333,22 +336,21 @@ TEST_P(EveryModel, GreedyAnswerIsTheSameWithSpeculation) {
                 (unsigned long long)lookup.draft_accepted, (unsigned long long)lookup.draft_tokens);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    SharedModels, EveryModel,
-    ::testing::Values("stories260K.gguf", "llama-2-tiny-random.gguf", "tiny-gemma2-q4_k_m.gguf",
-                      "tiny-gemma3-q4_k_m.gguf", "tiny-llama-h64-f32.gguf",
-                      "tiny-llama-h64-q4_0.gguf", "tiny-llama-h64-q4_k_m.gguf",
-                      "tiny-llama-h64-q8_0.gguf", "tiny-llama-q4_k_m.gguf",
-                      "tiny-mistral-q4_k_m.gguf", "tiny-phi3-q4_k_m.gguf",
-                      "tiny-qwen2s-q4_k_m.gguf"),
-    [](const ::testing::TestParamInfo<const char*>& param) {
-        std::string name = param.param;
-        name = name.substr(0, name.find(".gguf"));
-        for (char& c : name) {
-            if (!std::isalnum((unsigned char)c)) c = '_';
-        }
-        return name;
-    });
+INSTANTIATE_TEST_SUITE_P(SharedModels, EveryModel,
+                         ::testing::Values("stories260K.gguf", "llama-2-tiny-random.gguf",
+                                           "tiny-gemma2-q4_k_m.gguf", "tiny-gemma3-q4_k_m.gguf",
+                                           "tiny-llama-h64-f32.gguf", "tiny-llama-h64-q4_0.gguf",
+                                           "tiny-llama-h64-q4_k_m.gguf", "tiny-llama-h64-q8_0.gguf",
+                                           "tiny-llama-q4_k_m.gguf", "tiny-mistral-q4_k_m.gguf",
+                                           "tiny-phi3-q4_k_m.gguf", "tiny-qwen2s-q4_k_m.gguf"),
+                         [](const ::testing::TestParamInfo<const char*>& param) {
+                             std::string name = param.param;
+                             name = name.substr(0, name.find(".gguf"));
+                             for (char& c : name) {
+                                 if (!std::isalnum((unsigned char)c)) c = '_';
+                             }
+                             return name;
+                         });
 
 }  // namespace
 }  // namespace lokal::engine
