@@ -12,6 +12,9 @@ import time
 import unittest
 
 LOKAL = os.environ.get("LOKAL_BIN", "build/lokal")
+# A prompt cache of our own: snapshots left in ~/.lokal/cache by other runs would change what
+# the prompt evaluates (prompt token counts), and these runs must not leave any there.
+os.environ.setdefault("LOKAL_CACHE_DIR", tempfile.mkdtemp(prefix="lokal-test-cache-"))
 TESTDATA = os.environ.get("LOKAL_TESTDATA", "../shared/testdata")
 STORIES = os.path.join(TESTDATA, "models", "stories260K.gguf")
 IN_CI = os.environ.get("CI") == "true"

@@ -18,6 +18,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import registry_server  # noqa: E402
 
 LOKAL = os.environ.get("LOKAL_BIN", "build/lokal")
+# A prompt cache of our own: snapshots left in ~/.lokal/cache by other runs would change what
+# the prompt evaluates (prompt token counts), and these runs must not leave any there.
+os.environ.setdefault("LOKAL_CACHE_DIR", tempfile.mkdtemp(prefix="lokal-test-cache-"))
 TESTDATA = os.environ.get("LOKAL_TESTDATA", "../shared/testdata")
 STORIES = os.path.join(TESTDATA, "models", "stories260K.gguf")
 IN_CI = os.environ.get("CI") == "true"

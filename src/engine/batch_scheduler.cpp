@@ -566,7 +566,9 @@ bool BatchScheduler::restore_from_cache(Slot& slot, const std::vector<int32_t>& 
     try {
         const PromptCacheStore::Match m = prompt_cache_->find(prompt, reuse);
         const size_t n = std::min(m.n, prompt.size() - 1);  // one token is evaluated, for logits
-        if (!m.snapshot || n <= reuse) return false;
+        // A few tokens are evaluated faster than a snapshot is read.
+        const size_t worth = (size_t)std::max(1, prompt_cache_->params().min_tokens / 4);
+        if (!m.snapshot || n < reuse + worth) return false;
         if (!restore_sequence(*ctx_, slot.seq, *m.snapshot, n)) {
             slot.tokens.clear();
             return false;

@@ -427,53 +427,10 @@ void quant_q5_K(const float* x, block_q5_K* y, int64_t nb) {
     }
 }
 
+// Without importance, Q6_K weighs each value by its square: the weighted quantizer with no
+// weights (quantize_weighted.cpp) is ggml's reference.
 void quant_q6_K(const float* x, block_q6_K* y, int64_t nb) {
-    int8_t L[kQKK];
-    float scales[16];
-    for (int64_t i = 0; i < nb; ++i, x += kQKK) {
-        float max_scale = 0, max_abs_scale = 0;
-        quant_search::make_qx_quants_lanes<16, 16>(32, x, nullptr, L, scales);
-        for (int ib = 0; ib < 16; ++ib) {
-            const float scale = scales[ib];
-            const float abs_scale = std::fabs(scale);
-            if (abs_scale > max_abs_scale) {
-                max_abs_scale = abs_scale;
-                max_scale = scale;
-            }
-        }
-        if (max_abs_scale < kGroupMaxEps) {
-            std::memset(&y[i], 0, sizeof(block_q6_K));
-            y[i].d = fp32_to_fp16(0.f);
-            continue;
-        }
-        const float iscale = -128.f / max_scale;
-        y[i].d = fp32_to_fp16(1 / iscale);
-        for (int ib = 0; ib < 16; ++ib) {
-            y[i].scales[ib] = (int8_t)std::min(127, nearest_int(iscale * scales[ib]));
-        }
-        for (int j = 0; j < 16; ++j) {
-            const float d = fp16_to_fp32(y[i].d) * y[i].scales[j];
-            if (!d) continue;
-            for (int ii = 0; ii < 16; ++ii) {
-                const int l = nearest_int(x[16 * j + ii] / d);
-                L[16 * j + ii] = (int8_t)(std::max(-32, std::min(31, l)) + 32);
-            }
-        }
-        uint8_t* ql = y[i].ql;
-        uint8_t* qh = y[i].qh;
-        for (int j = 0; j < kQKK; j += 128, ql += 64, qh += 32) {
-            for (int l = 0; l < 32; ++l) {
-                const uint8_t q1 = L[j + l] & 0xF;
-                const uint8_t q2 = L[j + l + 32] & 0xF;
-                const uint8_t q3 = L[j + l + 64] & 0xF;
-                const uint8_t q4 = L[j + l + 96] & 0xF;
-                ql[l] = (uint8_t)(q1 | (q3 << 4));
-                ql[l + 32] = (uint8_t)(q2 | (q4 << 4));
-                qh[l] = (uint8_t)((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) |
-                                  ((L[j + l + 64] >> 4) << 4) | ((L[j + l + 96] >> 4) << 6));
-            }
-        }
-    }
+    quantize_row_q6_K_weighted(x, y, nb * kQKK, nullptr);
 }
 
 void quant_q8_K(const float* x, block_q8_K* y, int64_t nb) {

@@ -268,11 +268,12 @@ void quant_q5_K(const float* x, block_q5_K* y, int64_t nb, const float* imp) {
     }
 }
 
-// Q6_K weighs each value by its importance alone (no sigma2 term), as ggml does.
+// Q6_K weighs each value by its importance alone (no sigma2 term), as ggml does; without
+// importance (imp null) by its square, which is ggml's reference quantizer.
 void quant_q6_K(const float* x, block_q6_K* y, int64_t nb, const float* imp) {
     int8_t L[kQKK];
     float scales[16];
-    for (int64_t i = 0; i < nb; ++i, x += kQKK, imp += kQKK) {
+    for (int64_t i = 0; i < nb; ++i, x += kQKK, imp = imp ? imp + kQKK : nullptr) {
         float max_scale = 0, max_abs_scale = 0;
         make_qx_quants_lanes<16, 16>(32, x, imp, L, scales);
         for (int ib = 0; ib < 16; ++ib) {
