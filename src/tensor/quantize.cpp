@@ -221,14 +221,6 @@ void make_q3_quants_x16(int nmax, const float* x, int8_t* L, float* scales) {
 }
 
 // Packs 256 2-bit values: byte l of each 32-byte group holds 4 values 32 apart.
-void pack_2bit(const uint8_t* L, uint8_t* qs) {
-    for (int j = 0; j < kQKK; j += 128) {
-        for (int l = 0; l < 32; ++l) {
-            qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) |
-                                      (L[j + l + 96] << 6));
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // K super-blocks.
@@ -308,29 +300,7 @@ void quant_q3_K(const float* x, block_q3_K* y, int64_t nb) {
         } else {
             y[i].d = fp32_to_fp16(0.f);
         }
-        int8_t sc[16];
-        unpack_q3_K_scales(y[i].scales, sc);
-        for (int j = 0; j < 16; ++j) {
-            const float d = fp16_to_fp32(y[i].d) * sc[j];
-            if (!d) continue;
-            for (int ii = 0; ii < 16; ++ii) {
-                const int l = nearest_int(x[16 * j + ii] / d);
-                L[16 * j + ii] = (int8_t)(std::max(-4, std::min(3, l)) + 4);
-            }
-        }
-        // High bit of element j goes to hmask[j % 32], bit j / 32.
-        std::memset(y[i].hmask, 0, 32);
-        uint8_t Lu[kQKK];
-        for (int j = 0; j < kQKK; ++j) {
-            // NOLINTNEXTLINE(bugprone-signed-char-misuse): a signed 6-bit scale, by design
-            int l = L[j];
-            if (l > 3) {
-                y[i].hmask[j % 32] |= (uint8_t)(1u << (j / 32));
-                l -= 4;
-            }
-            Lu[j] = (uint8_t)l;
-        }
-        pack_2bit(Lu, y[i].qs);
+        q3_K_levels(x, L, y[i]);
     }
 }
 

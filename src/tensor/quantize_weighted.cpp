@@ -101,14 +101,6 @@ void quant_asym_32(const float* x, Block* y, int64_t n, const float* imp, int nm
 }
 
 // Packs 256 2-bit values: byte l of each 32-byte group holds 4 values 32 apart.
-void pack_2bit(const uint8_t* L, uint8_t* qs) {
-    for (int j = 0; j < kQKK; j += 128) {
-        for (int l = 0; l < 32; ++l) {
-            qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) |
-                                      (L[j + l + 96] << 6));
-        }
-    }
-}
 
 void quant_q2_K(const float* x, block_q2_K* y, int64_t nb, const float* imp) {
     uint8_t L[kQKK], Ls[16], Lm[16];
@@ -162,29 +154,7 @@ void quant_q3_K(const float* x, block_q3_K* y, int64_t nb, const float* imp) {
             y[i].scales[j % 4 + 8] |= (uint8_t)(l << (2 * (j / 4)));
         }
         y[i].d = fp32_to_fp16(d_block);
-        int8_t sc[16];
-        unpack_q3_K_scales(y[i].scales, sc);
-        for (int j = 0; j < 16; ++j) {
-            const float d = fp16_to_fp32(y[i].d) * sc[j];
-            if (!d) continue;
-            for (int ii = 0; ii < 16; ++ii) {
-                const int l = nearest_int(x[16 * j + ii] / d);
-                L[16 * j + ii] = (int8_t)(std::max(-4, std::min(3, l)) + 4);
-            }
-        }
-        // High bit of element j goes to hmask[j % 32], bit j / 32.
-        std::memset(y[i].hmask, 0, 32);
-        uint8_t Lu[kQKK];
-        for (int j = 0; j < kQKK; ++j) {
-            // NOLINTNEXTLINE(bugprone-signed-char-misuse): a level, 0..7
-            int l = L[j];
-            if (l > 3) {
-                y[i].hmask[j % 32] |= (uint8_t)(1u << (j / 32));
-                l -= 4;
-            }
-            Lu[j] = (uint8_t)l;
-        }
-        pack_2bit(Lu, y[i].qs);
+        q3_K_levels(x, L, y[i]);
     }
 }
 
@@ -318,6 +288,41 @@ void quant_q6_K(const float* x, block_q6_K* y, int64_t nb, const float* imp) {
 }
 
 }  // namespace
+
+void pack_2bit(const uint8_t* L, uint8_t* qs) {
+    for (int j = 0; j < kQKK; j += 128) {
+        for (int l = 0; l < 32; ++l) {
+            qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) |
+                                      (L[j + l + 96] << 6));
+        }
+    }
+}
+
+void q3_K_levels(const float* x, int8_t* L, block_q3_K& b) {
+    int8_t sc[16];
+    unpack_q3_K_scales(b.scales, sc);
+    for (int j = 0; j < 16; ++j) {
+        const float d = fp16_to_fp32(b.d) * sc[j];
+        if (!d) continue;
+        for (int ii = 0; ii < 16; ++ii) {
+            const int l = nearest_int(x[16 * j + ii] / d);
+            L[16 * j + ii] = (int8_t)(std::max(-4, std::min(3, l)) + 4);
+        }
+    }
+    // High bit of element j goes to hmask[j % 32], bit j / 32.
+    std::memset(b.hmask, 0, 32);
+    uint8_t Lu[kQKK];
+    for (int j = 0; j < kQKK; ++j) {
+        // NOLINTNEXTLINE(bugprone-signed-char-misuse): a level, 0..7
+        int l = L[j];
+        if (l > 3) {
+            b.hmask[j % 32] |= (uint8_t)(1u << (j / 32));
+            l -= 4;
+        }
+        Lu[j] = (uint8_t)l;
+    }
+    pack_2bit(Lu, b.qs);
+}
 
 void quantize_row_q4_0_weighted(const float* src, void* dst, int64_t n, const float* imp) {
     quant_sym_32(src, static_cast<block_q4_0*>(dst), n, imp, 8);
