@@ -63,8 +63,9 @@ std::vector<int> candidate_contexts(const gguf::File& f, int asked) {
 json memory_json(const fit::MemoryEstimate& e) {
     json types = json::array();
     for (const auto& s : e.by_type) {
-        types.push_back(
-            {{"type", std::string(dtype_name(s.type))}, {"tensors", s.tensors}, {"bytes", s.bytes}});
+        types.push_back({{"type", std::string(dtype_name(s.type))},
+                         {"tensors", s.tensors},
+                         {"bytes", s.bytes}});
     }
     return {{"n_ctx", e.n_ctx},
             {"kv_rows", e.kv_rows},
@@ -74,6 +75,7 @@ json memory_json(const fit::MemoryEstimate& e) {
             {"resident_weight_bytes", e.resident_weight_bytes},
             {"repacked_bytes", e.repacked_bytes},
             {"embedding_bytes", e.embedding_bytes},
+            {"embedding_resident_bytes", e.embedding_resident_bytes},
             {"kv_bytes", e.kv_bytes},
             {"activation_bytes", e.activation_bytes},
             {"logits_bytes", e.logits_bytes},
@@ -86,7 +88,9 @@ json memory_json(const fit::MemoryEstimate& e) {
 }
 
 void print_memory(const fit::MemoryEstimate& e, bool gpu) {
-    auto row = [](const char* k, const std::string& v) { std::printf("  %-20s %s\n", k, v.c_str()); };
+    auto row = [](const char* k, const std::string& v) {
+        std::printf("  %-20s %s\n", k, v.c_str());
+    };
     std::printf("Memory\n");
     row("weights (file)", mib(e.weight_bytes));
     for (const auto& s : e.by_type) {
@@ -97,7 +101,9 @@ void print_memory(const fit::MemoryEstimate& e, bool gpu) {
         mib(e.resident_weight_bytes) +
             (e.repacked_bytes ? " (" + mib(e.repacked_bytes) + " repacked, replacing file pages)"
                               : "") +
-            (e.embedding_bytes ? "; token embedding paged in by use" : ""));
+            (e.embedding_bytes ? "; token embedding in the file, " +
+                                     mib(e.embedding_resident_bytes) + " of it paged in by lookups"
+                               : ""));
     row("KV cache", mib(e.kv_bytes) + " (" + std::to_string(e.kv_rows) + " positions)");
     row("compute buffers", mib(e.compute_bytes()) + " (activations " + mib(e.activation_bytes) +
                                ", logits " + mib(e.logits_bytes) + ", scratch " +
@@ -164,7 +170,8 @@ int fit_command(const FitArgs& a) {
         if (h.source == "registry") j["bytes_read"] = h.bytes_read;
         json ranked = json::array();
         for (const Row& r : rows)
-            ranked.push_back({{"n_ctx", r.n_ctx}, {"peak_rss_bytes", r.rss}, {"fits", r.rss <= budget}});
+            ranked.push_back(
+                {{"n_ctx", r.n_ctx}, {"peak_rss_bytes", r.rss}, {"fits", r.rss <= budget}});
         j["contexts"] = ranked;
         if (speed) {
             j["speed"] = {{"threads", threads},
@@ -193,7 +200,8 @@ int fit_command(const FitArgs& a) {
                 e.peak_rss <= budget ? "fits" : "does not fit");
     std::printf("  %-10s %-14s %s\n", "context", "peak RSS", "fits");
     for (const Row& r : rows) {
-        std::printf("  %-10d %-14s %s\n", r.n_ctx, mib(r.rss).c_str(), r.rss <= budget ? "yes" : "no");
+        std::printf("  %-10d %-14s %s\n", r.n_ctx, mib(r.rss).c_str(),
+                    r.rss <= budget ? "yes" : "no");
     }
     return 0;
 }
@@ -212,9 +220,12 @@ std::optional<uint64_t> parse_byte_size(const std::string& text) {
     for (char& c : unit) c = (char)std::toupper((unsigned char)c);
     if (unit.ends_with("IB")) unit.resize(unit.size() - 2);
     if (unit.ends_with("B") && unit.size() > 1) unit.pop_back();
-    const std::pair<const char*, double> units[] = {
-        {"", 1}, {"B", 1}, {"K", 1024.0}, {"M", 1048576.0}, {"G", 1073741824.0},
-        {"T", 1099511627776.0}};
+    const std::pair<const char*, double> units[] = {{"", 1},
+                                                    {"B", 1},
+                                                    {"K", 1024.0},
+                                                    {"M", 1048576.0},
+                                                    {"G", 1073741824.0},
+                                                    {"T", 1099511627776.0}};
     for (const auto& [name, scale] : units) {
         if (unit == name && v >= 0 && std::isfinite(v)) return (uint64_t)(v * scale);
     }
@@ -227,8 +238,9 @@ std::function<std::optional<int>()> add_fit_command(CLI::App& app) {
         "fit", "Memory a model needs and its predicted speed here, from its header alone");
     cmd->add_option("model", a->model, "Model file, stored model or registry reference")
         ->required();
-    cmd->add_option("--ctx", a->n_ctx, "Context positions per sequence (default: the model's, "
-                                       "at most 4096)")
+    cmd->add_option("--ctx", a->n_ctx,
+                    "Context positions per sequence (default: the model's, "
+                    "at most 4096)")
         ->check(CLI::Range(0, 1 << 24));
     cmd->add_option("--parallel", a->parallel, "Sequences sharing the KV cache")
         ->check(CLI::Range(1, 1024));

@@ -82,8 +82,8 @@ TEST(FitMemory, ExactBytesOfAKnownModel) {
     EXPECT_EQ(e.by_type[1].bytes, norms);
     // The untied embedding stays in the file; norms are read into floats (file pages + copy).
     EXPECT_EQ(e.embedding_bytes, q8(E, V));
-    const uint64_t layer_loaded = loaded_q8(E, E) * 2 + loaded_q8(E, KV) * 2 +
-                                  loaded_q8(E, F) * 2 + loaded_q8(F, E);
+    const uint64_t layer_loaded =
+        loaded_q8(E, E) * 2 + loaded_q8(E, KV) * 2 + loaded_q8(E, F) * 2 + loaded_q8(F, E);
     EXPECT_EQ(e.resident_weight_bytes, loaded_q8(E, V) + L * layer_loaded + 2 * norms);
 
     // 200 positions in pages of 16 -> 208; keys and values, f16, every layer.
@@ -94,8 +94,10 @@ TEST(FitMemory, ExactBytesOfAKnownModel) {
     EXPECT_EQ(e.activation_bytes, (2 * E + (E + 2 * KV) + E + 3 * F) * 100 * 4);
     EXPECT_EQ(e.logits_bytes, V * 4);
     EXPECT_EQ(e.runtime_bytes, 1000u);
-    EXPECT_EQ(e.peak_rss, e.resident_weight_bytes + e.kv_bytes + e.compute_bytes() +
-                              e.metadata_bytes + e.runtime_bytes);
+    // 200 positions each fault in at most 64 KiB of the untied embedding's file pages.
+    EXPECT_EQ(e.embedding_resident_bytes, std::min<uint64_t>(q8(E, V), 200ull << 16));
+    EXPECT_EQ(e.peak_rss, e.resident_weight_bytes + e.embedding_resident_bytes + e.kv_bytes +
+                              e.compute_bytes() + e.metadata_bytes + e.runtime_bytes);
 
     p.kv_type = kernels::KvType::Q8_0;  // 32 elements in 34 bytes
     EXPECT_EQ(estimate_memory(*f, p, 0).kv_bytes, 2ull * 208 * (KV / 32 * 34) * L);
@@ -108,6 +110,7 @@ TEST(FitMemory, TiedOutputIsResidentOnce) {
     const auto f = gguf::File::parse(bytes.data(), bytes.size());
     const MemoryEstimate e = estimate_memory(*f, FitParams{}, 0);
     EXPECT_EQ(e.embedding_bytes, 0u);
+    EXPECT_EQ(e.embedding_resident_bytes, 0u);
     EXPECT_EQ(e.n_ctx, 1000);  // the training context (under 4096)
     EXPECT_EQ(e.n_batch, 512);
 }

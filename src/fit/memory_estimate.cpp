@@ -15,12 +15,17 @@ namespace {
 
 using kernels::KvCache;
 
-// Heap bytes the parsed header and the tokenizer hold per vocabulary entry and per merge: the
-// GGUF reader keeps every string, the tokenizer its own tables. Per token: from one measurement
-// (gemma3 270m, 262k SPM tokens: about 13 MB of heap beyond the header's own pages with
-// repacking off); per merge: an estimate not yet checked against a BPE model.
-constexpr uint64_t kHeapPerToken = 50;
+// Bytes per vocabulary entry and per merge while a model runs: the GGUF reader keeps every string,
+// the tokenizer its own tables, and the sampler arrays with one slot per token. Per token: measured
+// as the peak RSS of `lokal bench -p 512 -n 128` beyond the other terms, on stories260K (512
+// tokens), tiny-llama (32k) and gemma3 270m (262k SPM): about 170 bytes, the same slope from 32k
+// to 262k. Per merge: an estimate, not yet checked against a BPE model.
+constexpr uint64_t kHeapPerToken = 170;
 constexpr uint64_t kHeapPerMerge = 120;
+
+// An untied token embedding stays in the file; each token looked up faults in the kernel's
+// fault-around window (64 KiB) of the file's pages, so at most that much a distinct token.
+constexpr uint64_t kFaultAroundBytes = 64 << 10;
 
 bool is_matrix(const gguf::TensorInfo& t) {
     return t.dims.size() >= 2;
@@ -30,7 +35,8 @@ bool is_matrix(const gguf::TensorInfo& t) {
 uint64_t loaded_matrix_bytes(const gguf::TensorInfo& t, bool gpu, uint64_t* packed) {
     const int64_t rows = (int64_t)t.rows(), cols = (int64_t)t.cols();
     if (!gpu && kernels::repack_enabled() && kernels::can_pack(t.type, rows, cols)) {
-        const uint64_t b = kernels::packed_group_bytes(t.type, cols) * (uint64_t)(rows / kernels::kPackRows);
+        const uint64_t b =
+            kernels::packed_group_bytes(t.type, cols) * (uint64_t)(rows / kernels::kPackRows);
         *packed += b;
         return b;
     }
@@ -77,9 +83,9 @@ uint64_t read_kib_field(const char* path, const std::string& field) {
 model::ModelConfig header_config(const gguf::File& f) {
     const std::string arch = f.get_string("general.architecture").value_or("");
     if (!model::find_arch(arch)) {
-        throw Error("unknown architecture '" + arch + "' (lokal runs " +
-                        model::supported_arch_list() + ")",
-                    ErrorKind::Unsupported);
+        throw Error(
+            "unknown architecture '" + arch + "' (lokal runs " + model::supported_arch_list() + ")",
+            ErrorKind::Unsupported);
     }
     // The keys every architecture shares; the architectures' own readers may read tensor data
     // (llama's rope_freqs), which a registry header does not have.
@@ -121,6 +127,10 @@ MemoryEstimate estimate_memory(const gguf::File& f, const FitParams& p, uint64_t
         }
     }
 
+    // Every position in the KV cache once came from a token's embedding row.
+    e.embedding_resident_bytes =
+        std::min<uint64_t>(e.embedding_bytes, (uint64_t)rows * kFaultAroundBytes);
+
     const uint64_t kv_row = kernels::kv_row_bytes(p.kv_type, c.n_head_kv * c.head_dim);
     e.kv_bytes = 2 * (uint64_t)e.kv_rows * kv_row * (uint64_t)c.n_layer;
 
@@ -140,11 +150,11 @@ MemoryEstimate estimate_memory(const gguf::File& f, const FitParams& p, uint64_t
     e.runtime_bytes = runtime_bytes;
     if (p.gpu) {
         e.device_bytes = device_weights + e.kv_bytes + e.activation_bytes;
-        e.peak_rss = e.resident_weight_bytes + e.logits_bytes + e.scratch_bytes +
-                     e.metadata_bytes + e.runtime_bytes;
+        e.peak_rss = e.resident_weight_bytes + e.embedding_resident_bytes + e.logits_bytes +
+                     e.scratch_bytes + e.metadata_bytes + e.runtime_bytes;
     } else {
-        e.peak_rss = e.resident_weight_bytes + e.kv_bytes + e.compute_bytes() + e.metadata_bytes +
-                     e.runtime_bytes;
+        e.peak_rss = e.resident_weight_bytes + e.embedding_resident_bytes + e.kv_bytes +
+                     e.compute_bytes() + e.metadata_bytes + e.runtime_bytes;
     }
     return e;
 }

@@ -36,10 +36,11 @@ struct MemoryEstimate {
     // (read once into floats) but not an untied token embedding, whose rows are paged in only
     // for the tokens seen.
     uint64_t resident_weight_bytes = 0;
-    uint64_t repacked_bytes = 0;  // of those, the repacked copies
-    uint64_t embedding_bytes = 0;  // an untied token embedding left in the file
-    uint64_t kv_bytes = 0;         // the whole pool, as the context holds it when full
-    uint64_t activation_bytes = 0;  // n_batch rows of each activation buffer
+    uint64_t repacked_bytes = 0;            // of those, the repacked copies
+    uint64_t embedding_bytes = 0;           // an untied token embedding left in the file
+    uint64_t embedding_resident_bytes = 0;  // its pages that token lookups bring in
+    uint64_t kv_bytes = 0;                  // the whole pool, as the context holds it when full
+    uint64_t activation_bytes = 0;          // n_batch rows of each activation buffer
     uint64_t logits_bytes = 0;
     uint64_t scratch_bytes = 0;   // quantized activations, attention scores
     uint64_t metadata_bytes = 0;  // the header's pages and its parsed vocabulary
