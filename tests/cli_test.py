@@ -412,7 +412,8 @@ class Commands(unittest.TestCase):
         self.assertIn(b"is not a duration", r.stderr)
         helptext = lokal("run", "--help").stdout.decode()
         self.assertIn("--nowordwrap", helptext)
-        self.assertIn("there is no server to keep it", " ".join(helptext.split()))
+        self.assertIn("with a running lokal serve, how long it keeps the model",
+                      " ".join(helptext.split()))
 
     def test_run_starts_the_chat_from_the_stored_messages(self):
         # MESSAGE lines are the conversation's start, sent as history: this template joins the
@@ -642,10 +643,14 @@ class ThroughServer(unittest.TestCase):
     def test_run_through_the_server_prints_the_in_process_answer(self):
         self.assertEqual(self.loaded_models(), [])
         args = ["run", self.MODEL, "Once upon", "--temperature", "0", "-n", "16"]
-        served = lokal(*args, env=self.env)
+        served = lokal(*args, "--keepalive", "-1", env=self.env)
         self.assertEqual(served.returncode, 0, served.stderr)
-        # The server loaded the model for it: proof the run went through the server.
+        # The server loaded the model for it: proof the run went through the server, which keeps
+        # it as --keepalive asked (-1: for ever).
         self.assertEqual(self.loaded_models(), [self.MODEL])
+        import urllib.request
+        with urllib.request.urlopen(self.base + "/api/ps", timeout=5) as r:
+            self.assertGreater(int(json.load(r)["models"][0]["expires_at"][:4]), 2100)
         here = lokal(*args, "--local", env=self.env)
         self.assertEqual(here.returncode, 0, here.stderr)
         self.assertTrue(served.stdout.strip())

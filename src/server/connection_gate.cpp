@@ -102,7 +102,12 @@ void ConnectionGate::admit(GatedConnection c, bool fresh) {
             return;
         }
         if (waiting_.size() >= limits_.max_waiting || !per_client_.try_add(c.client)) {
-            refuse_and_close(c.fd, 429, "Too Many Requests");
+            if (fresh) {
+                refuse_and_close(c.fd, 429, "Too Many Requests");
+            } else {  // between requests: a 429 would read as the answer to the next one
+                shutdown(c.fd, SHUT_RDWR);
+                close(c.fd);
+            }
             return;
         }
         const int fd = c.fd;
