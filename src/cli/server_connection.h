@@ -32,8 +32,7 @@ nlohmann::json call_server(const ServerAddress& a, const std::string& method,
 
 // POSTs `body` and calls `on_line` with each NDJSON line of the streamed answer as it comes
 // (returning false stops the stream). Errors as call_server, also for a line with "error".
-void stream_from_server(const ServerAddress& a, const std::string& path,
-                        const nlohmann::json& body,
+void stream_from_server(const ServerAddress& a, const std::string& path, const nlohmann::json& body,
                         const std::function<bool(const nlohmann::json&)>& on_line);
 
 }  // namespace lokal::cli

@@ -26,8 +26,7 @@ std::string read_text(const std::string& path) {
 // --format: "json", or a JSON schema inline or in a file.
 json format_field(const std::string& format) {
     if (format == "json") return "json";
-    const std::string text =
-        std::filesystem::is_regular_file(format) ? read_text(format) : format;
+    const std::string text = std::filesystem::is_regular_file(format) ? read_text(format) : format;
     json schema = json::parse(text, nullptr, false);
     if (schema.is_discarded()) throw Error("--format is neither json nor a JSON schema");
     return schema;
@@ -95,7 +94,9 @@ engine::SequenceResult ServerSession::answer(const std::string& user_text) {
     return r;
 }
 
-void ServerSession::clear() { messages_ = nlohmann::ordered_json::array(); }
+void ServerSession::clear() {
+    messages_ = nlohmann::ordered_json::array();
+}
 
 int run_through_server(const ServerAddress& a, const RunOptions& o) {
     try {

@@ -40,9 +40,10 @@ std::string peer_address(int fd) {
     socklen_t len = sizeof addr;
     if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
     std::array<char, INET6_ADDRSTRLEN> text{};
-    const void* raw = addr.ss_family == AF_INET6
-                          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr)
-                          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&addr)->sin_addr);
+    const void* raw =
+        addr.ss_family == AF_INET6
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&addr)->sin_addr);
     if (addr.ss_family != AF_INET && addr.ss_family != AF_INET6) return "local";
     return inet_ntop(addr.ss_family, raw, text.data(), text.size()) ? text.data() : "";
 }
@@ -91,7 +92,9 @@ void ConnectionGate::admit_new(int fd, size_t max_requests) {
     admit(std::move(c), true);
 }
 
-void ConnectionGate::admit_again(GatedConnection c) { admit(std::move(c), false); }
+void ConnectionGate::admit_again(GatedConnection c) {
+    admit(std::move(c), false);
+}
 
 void ConnectionGate::admit(GatedConnection c, bool fresh) {
     {

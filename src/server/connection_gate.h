@@ -28,17 +28,17 @@
 namespace lokal::server {
 
 struct GateLimits {
-    std::chrono::milliseconds head_timeout{10000};      // LOKAL_HEAD_TIMEOUT
+    std::chrono::milliseconds head_timeout{10000};       // LOKAL_HEAD_TIMEOUT
     std::chrono::milliseconds keep_alive_timeout{5000};  // idle time before the next request
-    size_t max_per_client = 256;                          // LOKAL_MAX_CONNECTIONS_PER_CLIENT
-    size_t max_waiting = 4096;                            // all clients together
+    size_t max_per_client = 256;                         // LOKAL_MAX_CONNECTIONS_PER_CLIENT
+    size_t max_waiting = 4096;                           // all clients together
 };
 
 // A connection between requests: its socket and what the workers need to know of it.
 struct GatedConnection {
     int fd = -1;
-    std::string client;         // the peer's address, without the port
-    size_t requests_left = 0;   // keep-alive requests it may still make
+    std::string client;        // the peer's address, without the port
+    size_t requests_left = 0;  // keep-alive requests it may still make
 };
 
 class ConnectionGate {

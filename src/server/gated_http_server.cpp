@@ -151,7 +151,9 @@ GatedHttpServer::GatedHttpServer(GateLimits limits, size_t workers)
     });
 }
 
-GatedHttpServer::~GatedHttpServer() { drain(); }
+GatedHttpServer::~GatedHttpServer() {
+    drain();
+}
 
 void GatedHttpServer::drain() {
     if (!gate_) return;
