@@ -20,6 +20,19 @@ STORIES = os.path.join(TESTDATA, "models", "stories260K.gguf")
 IN_CI = os.environ.get("CI") == "true"
 
 
+def unused_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# `run` and `list` talk to a lokal serve (or Ollama) when one answers at LOKAL_HOST/OLLAMA_HOST,
+# default 127.0.0.1:11434: these tests must never reach one that happens to run on this host, so
+# they point at a port nobody listens on (the ThroughServer tests start their own server).
+os.environ["LOKAL_HOST"] = f"127.0.0.1:{unused_port()}"
+
+
 def lokal(*args, stdin=None, timeout=300, env=None):
     return subprocess.run([LOKAL, *args], input=stdin, capture_output=True, timeout=timeout,
                           env=env)
@@ -399,7 +412,8 @@ class Commands(unittest.TestCase):
         self.assertIn(b"is not a duration", r.stderr)
         helptext = lokal("run", "--help").stdout.decode()
         self.assertIn("--nowordwrap", helptext)
-        self.assertIn("there is no server to keep it", " ".join(helptext.split()))
+        self.assertIn("with a running lokal serve, how long it keeps the model",
+                      " ".join(helptext.split()))
 
     def test_run_starts_the_chat_from_the_stored_messages(self):
         # MESSAGE lines are the conversation's start, sent as history: this template joins the
@@ -580,6 +594,104 @@ class Terminal:
             self.proc.kill()
         self.proc.wait(timeout=30)
         os.close(self.fd)
+
+
+class ThroughServer(unittest.TestCase):
+    """With a lokal serve answering at LOKAL_HOST, `run` and `list` go through it."""
+
+    MODEL = "stories:260k"
+
+    def setUp(self):
+        require(STORIES)
+        self.tmp = tempfile.TemporaryDirectory()
+        port = unused_port()
+        self.base = f"http://127.0.0.1:{port}"
+        self.env = dict(os.environ, LOKAL_MODELS=os.path.join(self.tmp.name, "models"),
+                        LOKAL_HOST=f"127.0.0.1:{port}",
+                        LOKAL_HISTORY=os.path.join(self.tmp.name, "history"))
+        path = os.path.join(self.tmp.name, "Modelfile")
+        with open(path, "w") as f:
+            f.write(f"FROM {os.path.abspath(STORIES)}\n")
+        self.assertEqual(lokal("create", self.MODEL, "-f", path, env=self.env).returncode, 0)
+        self.log = tempfile.TemporaryFile()
+        self.server = subprocess.Popen([LOKAL, "serve", "--port", str(port)], env=self.env,
+                                       stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while self.loaded_models() is None and self.server.poll() is None:
+            if time.monotonic() > deadline:
+                raise AssertionError("lokal serve did not start")
+            time.sleep(0.05)
+        self.term = None
+
+    def loaded_models(self):
+        """The names in the server's /api/ps, or None while it does not answer."""
+        import urllib.request
+        try:
+            with urllib.request.urlopen(self.base + "/api/ps", timeout=5) as r:
+                return [m["name"] for m in json.load(r)["models"]] or []
+        except OSError:
+            return None
+
+    def tearDown(self):
+        if self.term:
+            self.term.close()
+        self.server.terminate()
+        self.server.wait(timeout=60)
+        self.log.close()
+        self.tmp.cleanup()
+
+    def test_run_through_the_server_prints_the_in_process_answer(self):
+        self.assertEqual(self.loaded_models(), [])
+        args = ["run", self.MODEL, "Once upon", "--temperature", "0", "-n", "16"]
+        served = lokal(*args, "--keepalive", "-1", env=self.env)
+        self.assertEqual(served.returncode, 0, served.stderr)
+        # The server loaded the model for it: proof the run went through the server, which keeps
+        # it as --keepalive asked (-1: for ever).
+        self.assertEqual(self.loaded_models(), [self.MODEL])
+        import urllib.request
+        with urllib.request.urlopen(self.base + "/api/ps", timeout=5) as r:
+            self.assertGreater(int(json.load(r)["models"][0]["expires_at"][:4]), 2100)
+        here = lokal(*args, "--local", env=self.env)
+        self.assertEqual(here.returncode, 0, here.stderr)
+        self.assertTrue(served.stdout.strip())
+        self.assertEqual(served.stdout, here.stdout)
+
+    def test_in_process_options_and_local_never_reach_the_server(self):
+        for extra in (["--local"], ["--threads", "1"]):
+            r = lokal("run", self.MODEL, "Once", "-n", "2", *extra, env=self.env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.loaded_models(), [])
+
+    def test_list_through_the_server_matches_the_store(self):
+        served = lokal("list", env=self.env)
+        here = lokal("list", "--local", env=self.env)
+        self.assertEqual(served.returncode, 0, served.stderr)
+        # MODIFIED ("N seconds ago") may tick between the two; the rest is the same.
+        cut = lambda out: [re.sub(r"\s{4}\S[^\n]*ago$", "", line)
+                           for line in out.decode().splitlines()]
+        self.assertEqual(cut(served.stdout), cut(here.stdout))
+        self.assertIn(self.MODEL, served.stdout.decode())
+        self.server.terminate()  # a store model is still listed (in-process) without a server
+        self.server.wait(timeout=60)
+        self.assertEqual(cut(lokal("list", env=self.env).stdout), cut(here.stdout))
+
+    def test_chat_through_the_server_keeps_the_conversation(self):
+        t = self.term = Terminal(self.MODEL, "--temperature", "0", "-n", "8", env=self.env)
+        first = t.command("Once upon")
+        self.assertEqual(self.loaded_models(), [self.MODEL])
+        second = t.command("And then")
+        self.assertTrue(first.strip().removesuffix(">>>").strip())
+        self.assertTrue(second.strip().removesuffix(">>>").strip())
+        self.assertIn("Unknown command '/frobnicate'", t.command("/frobnicate"))
+        self.assertIn("Set parameter 'num_predict' to '2'",
+                      t.command("/set parameter num_predict 2"))
+        self.assertIn("Cleared session context", t.command("/clear"))
+        # After /clear the first answer comes again: the turns before were the conversation.
+        again = lokal("run", self.MODEL, "Once upon", "--temperature", "0", "-n", "2",
+                      env=self.env).stdout.decode().strip()
+        self.assertEqual(t.command("Once upon").strip().removesuffix(">>>").strip(), again)
+        t.type("/bye\r")
+        self.assertEqual(t.proc.wait(timeout=30), 0)
 
 
 class Repl(unittest.TestCase):

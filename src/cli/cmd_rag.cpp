@@ -182,7 +182,8 @@ int ask_command(const RagOptions& o) {
     run.given = {"--temperature", "--num-predict"};
     if (o.seed) run.given.insert("--seed");
     if (o.show_prompt) std::fprintf(stderr, "--- prompt ---\n%s\n--- end of prompt ---\n", run.prompt->c_str());
-    const int rc = run_command(run);
+    run.local = true;  // as before: the answer comes from this process
+    const int rc = run_command(run, server::ServerOptions{});
     std::fflush(stdout);
     std::printf("\nSources:\n");
     for (size_t i = 0; i < hits.size(); ++i) {

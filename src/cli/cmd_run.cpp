@@ -3,7 +3,9 @@
 // stored TEMPLATE, SYSTEM and PARAMETERs included), chat/prompt.cpp renders the conversation,
 // and each turn is a request on the model's batch scheduler, printed as its tokens come. So
 // structured output (--format, --grammar) and logprobs work here as they do over HTTP.
-// The conversation is run_session.h's; the interactive chat is repl.h's.
+// The conversation is run_session.h's; the interactive chat is repl.h's. When a `lokal serve`
+// answers (LOKAL_HOST), the run goes through it instead (server_session.h), unless --local or an
+// option only this path has asks for it.
 #include <unistd.h>
 
 #include <iostream>
@@ -15,6 +17,7 @@
 #include "cli/options.h"
 #include "cli/repl.h"
 #include "cli/run_session.h"
+#include "cli/server_session.h"
 #include "server/model_manager.h"
 
 namespace lokal::cli {
@@ -60,7 +63,13 @@ void apply_stored_defaults(RunOptions& o) {
 
 }  // namespace
 
-int run_command(const RunOptions& given) {
+int run_command(const RunOptions& given, const server::ServerOptions& srv) {
+    // A running `lokal serve` answers instead of a second copy of the model in this process.
+    if (!given.local) {
+        if (const std::optional<ServerAddress> a = running_server(srv)) {
+            return run_through_server(*a, given);
+        }
+    }
     // The server's model manager with one slot: the same loading (stored TEMPLATE, SYSTEM,
     // PARAMETERs), prompt rendering and scheduler a request to `lokal serve` gets.
     RunOptions o = given;

@@ -10,51 +10,13 @@
 #include <string>
 
 #include "base/error.h"
+#include "cli/server_connection.h"
 
 namespace lokal::cli {
 
 namespace {
 
 using json = nlohmann::json;
-
-struct ServerAddress {
-    std::string host;
-    int port = 11434;
-    std::string api_key;
-    std::string url() const { return "http://" + host + ":" + std::to_string(port); }
-};
-
-ServerAddress address_of(const server::ServerOptions& srv) {
-    // A server listening on every address is reached on this machine's loopback.
-    const bool any = srv.host == "0.0.0.0" || srv.host == "::" || srv.host == "[::]";
-    return {any ? "127.0.0.1" : srv.host, srv.port, srv.api_key};
-}
-
-// The JSON answer of a request to the server; lokal::Error naming the server when none answers.
-json call(const ServerAddress& a, const std::string& method, const std::string& path,
-          const json& body = nullptr) {
-    httplib::Client client(a.host, a.port);
-    client.set_connection_timeout(3);
-    client.set_read_timeout(600);
-    httplib::Headers headers;
-    if (!a.api_key.empty()) headers.emplace("Authorization", "Bearer " + a.api_key);
-    const httplib::Result r =
-        method == "GET" ? client.Get(path.c_str(), headers)
-                        : client.Post(path.c_str(), headers, body.dump(), "application/json");
-    if (!r) {
-        throw Error("no lokal serve is answering at " + a.url() +
-                        " (start one with lokal serve, or set LOKAL_HOST to where it runs)",
-                    ErrorKind::NotFound);
-    }
-    json j = json::parse(r->body, nullptr, false);
-    if (r->status >= 400) {
-        const std::string message = j.is_object() && j.contains("error") && j["error"].is_string()
-                                        ? j["error"].get<std::string>()
-                                        : "HTTP " + std::to_string(r->status);
-        throw Error(message, r->status == 404 ? ErrorKind::NotFound : ErrorKind::InvalidInput);
-    }
-    return j;
-}
 
 std::string human_size(double bytes) {
     const char* units[] = {"B", "KB", "MB", "GB", "TB"};
@@ -83,7 +45,7 @@ std::string until(const std::string& iso) {
 }
 
 int ps_command(const ServerAddress& a) {
-    const json r = call(a, "GET", "/api/ps");
+    const json r = call_server(a, "GET", "/api/ps");
     std::printf("%-30s %-14s %-10s %-10s %-9s %s\n", "NAME", "ID", "SIZE", "PROCESSOR", "CONTEXT",
                 "UNTIL");
     for (const json& m : r.value("models", json::array())) {
@@ -98,7 +60,7 @@ int ps_command(const ServerAddress& a) {
 }
 
 int stop_command(const ServerAddress& a, const std::string& model) {
-    call(a, "POST", "/api/generate", {{"model", model}, {"keep_alive", 0}});
+    call_server(a, "POST", "/api/generate", {{"model", model}, {"keep_alive", 0}});
     return 0;
 }
 

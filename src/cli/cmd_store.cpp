@@ -1,10 +1,13 @@
 // pull, push, list, rm, cp and create: the store's commands, with `ollama`-like output.
 #include "cli/cmd_store.h"
+#include "cli/server_connection.h"
 
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstring>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -62,10 +65,7 @@ std::string human_duration(double s) {
     return buf;
 }
 
-std::string ago(fs::file_time_type t) {
-    auto secs =
-        std::chrono::duration_cast<std::chrono::seconds>(fs::file_time_type::clock::now() - t)
-            .count();
+std::string ago_seconds(long long secs) {
     if (secs < 0) secs = 0;
     auto say = [](long long n, const char* unit) {
         return std::to_string(n) + " " + unit + (n == 1 ? "" : "s") + " ago";
@@ -77,6 +77,26 @@ std::string ago(fs::file_time_type t) {
     if (secs < 86400 * 60) return say(secs / (86400 * 7), "week");
     if (secs < 86400 * 730) return say(secs / (86400 * 30), "month");
     return say(secs / (86400 * 365), "year");
+}
+
+std::string ago(fs::file_time_type t) {
+    return ago_seconds(
+        std::chrono::duration_cast<std::chrono::seconds>(fs::file_time_type::clock::now() - t)
+            .count());
+}
+
+// An ISO 8601 time as the server writes it (UTC, or with an offset), as "N minutes ago".
+std::string ago_iso(const std::string& iso) {
+    std::tm tm{};
+    const char* rest = strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!rest) return iso;
+    long long t = timegm(&tm);
+    while (*rest && *rest != 'Z' && *rest != '+' && *rest != '-') ++rest;  // fraction
+    if ((*rest == '+' || *rest == '-') && std::strlen(rest) >= 6) {
+        const int sign = *rest == '+' ? 1 : -1;
+        t -= sign * (std::atoi(rest + 1) * 3600LL + std::atoi(rest + 4) * 60LL);
+    }
+    return ago_seconds(static_cast<long long>(std::time(nullptr)) - t);
 }
 
 std::string short_label(const std::string& digest) {
@@ -237,11 +257,23 @@ std::string resolve_or_pull(const std::string& name_or_path) {
 
 namespace {
 
-int list_command() {
-    store::Store s = store::Store::open_default();
+int list_command(const server::ServerOptions& srv, bool local) {
     std::vector<std::vector<std::string>> rows = {{"NAME", "ID", "SIZE", "MODIFIED"}};
-    for (const store::ListEntry& e : s.list()) {
-        rows.push_back({e.ref.display(), e.id, human_bytes(e.size), ago(e.modified)});
+    if (std::optional<ServerAddress> a = local ? std::nullopt : running_server(srv)) {
+        // The server's store (the one it serves, which may not be this user's).
+        const nlohmann::json tags = call_server(*a, "GET", "/api/tags");
+        for (const auto& m : tags.value("models", nlohmann::json::array())) {
+            std::string digest = m.value("digest", "");
+            if (digest.starts_with("sha256:")) digest.erase(0, 7);
+            rows.push_back({m.value("name", ""), digest.substr(0, 12),
+                            human_bytes(m.value("size", uint64_t{0})),
+                            ago_iso(m.value("modified_at", ""))});
+        }
+    } else {
+        store::Store s = store::Store::open_default();
+        for (const store::ListEntry& e : s.list()) {
+            rows.push_back({e.ref.display(), e.id, human_bytes(e.size), ago(e.modified)});
+        }
     }
     std::vector<size_t> width(4, 0);
     for (const auto& r : rows) {
@@ -312,7 +344,8 @@ int create_command(const StoreOptions& o) {
 
 }  // namespace
 
-std::function<std::optional<int>()> add_store_commands(CLI::App& app) {
+std::function<std::optional<int>()> add_store_commands(CLI::App& app,
+                                                       const server::ServerOptions& srv) {
     auto o = std::make_shared<StoreOptions>();
     auto* pull = app.add_subcommand("pull", "Download a model from a registry into the store");
     pull->add_option("model", o->pull_ref,
@@ -329,6 +362,9 @@ std::function<std::optional<int>()> add_store_commands(CLI::App& app) {
                    "Use plain http to the registry (a private registry without TLS)");
     auto* list = app.add_subcommand("list", "List the models in the store");
     list->alias("ls");
+    auto list_local = std::make_shared<bool>(false);
+    list->add_flag("--local", *list_local,
+                   "Read this machine's store even when a lokal serve is running");
     auto* rm = app.add_subcommand("rm", "Remove models from the store");
     rm->add_option("models", o->rm_refs, "Model names")->required();
     auto* cp = app.add_subcommand("cp", "Copy a model under a new name");
@@ -344,7 +380,7 @@ std::function<std::optional<int>()> add_store_commands(CLI::App& app) {
     return [=]() -> std::optional<int> {
         if (*pull) return pull_command(*o);
         if (*push) return push_command(*o);
-        if (*list) return list_command();
+        if (*list) return list_command(srv, *list_local);
         if (*rm) return rm_command(*o);
         if (*cp) return cp_command(*o);
         if (*create) return create_command(*o);

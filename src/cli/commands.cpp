@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 
 #include "base/error.h"
 #include "cli/cmd_cache.h"
@@ -156,9 +157,13 @@ int run(int argc, char** argv) {
     run_cmd
         ->add_option("--keepalive", run.keep_alive,
                      "How long the model stays loaded after the run, as Ollama's (5m, 30s, "
-                     "1h, -1); checked, but the model is loaded in this process and leaves "
-                     "with it: there is no server to keep it")
+                     "1h, -1); with a running lokal serve, how long it keeps the model; "
+                     "in-process the model leaves with the process")
         ->check(kDuration);
+    run_cmd->add_flag("--local", run.local,
+                      "Load the model in this process even when a lokal serve is running (it is "
+                      "used otherwise; --device, --draft, --threads, --cache-type, --raw, "
+                      "--grammar, --logprobs, --verbose and model file paths always run here)");
     run_cmd->add_option("--logprobs", run.logprobs,
                         "Print each token's log-probability and the N most likely alternatives "
                         "to stderr (0: just the chosen token's)");
@@ -311,7 +316,7 @@ int run(int argc, char** argv) {
                       "on this machine");
 
     // pull, list, rm, cp, create (cmd_store.cpp).
-    auto run_store_command = add_store_commands(app);
+    auto run_store_command = add_store_commands(app, srv);
     // quantize (cmd_quantize.cpp).
     auto run_quantize_command = add_quantize_commands(app);
     auto run_convert_command = add_convert_command(app);
@@ -339,8 +344,19 @@ int run(int argc, char** argv) {
                              "--repeat-penalty", "--seed", "--ctx", "--system"}) {
         if (run_cmd->get_option(name)->count() > 0) run.given.insert(name);
     }
+    for (const char* name : {"--device", "--gpu-layers", "--draft", "--draft-max", "--threads",
+                             "--cache-type", "--raw", "--verbose", "--grammar", "--logprobs",
+                             "--no-prompt-cache"}) {
+        const CLI::Option* opt = run_cmd->get_option_no_throw(name);
+        if (opt && opt->count() > 0) run.local = true;
+    }
+    // A file path is this machine's file, which a server may not see (or may refuse).
+    if (run.model.ends_with(".gguf") || run.model.starts_with('/') || run.model.starts_with("./") ||
+        run.model.starts_with("../") || std::filesystem::is_regular_file(run.model)) {
+        run.local = true;
+    }
     try {
-        if (*run_cmd) return run_command(run);
+        if (*run_cmd) return run_command(run, srv);
         if (*tok_cmd) return tokenize_command(tok);
         if (*show_cmd) return show_command(show);
         if (*lg_cmd) return logits_command(lg);

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "server/server.h"
+
 namespace lokal::kernels {
 enum class KvType;
 }
@@ -50,6 +52,9 @@ struct RunOptions {
     std::string keep_alive;              // --keepalive: checked; run loads in-process
     // A stored model's MESSAGEs (role, content): the conversation the chat starts from.
     std::vector<std::pair<std::string, std::string>> history;
+    // --local, or an option only the in-process path has (--device, --draft, --threads,
+    // --cache-type, --verbose, --raw, --grammar, --logprobs, a model file path, ...): no server.
+    bool local = false;
     // Options the user gave on the command line; a stored model's Modelfile PARAMETERs fill in
     // the others.
     std::set<std::string> given;
@@ -85,7 +90,9 @@ struct LogitsOptions {
     int n_ctx = 0;
 };
 
-int run_command(const RunOptions& o);
+// Talks to the `lokal serve` at `srv`'s address when one answers and `o.local` is not set;
+// otherwise loads the model in this process.
+int run_command(const RunOptions& o, const server::ServerOptions& srv);
 int tokenize_command(const TokenizeOptions& o);
 int show_command(const ShowOptions& o);
 int logits_command(const LogitsOptions& o);

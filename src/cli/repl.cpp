@@ -8,6 +8,7 @@
 #include "cli/line_reader.h"
 #include "cli/repl_commands.h"
 #include "cli/run_session.h"
+#include "cli/server_session.h"
 
 namespace lokal::cli {
 namespace {
@@ -68,19 +69,11 @@ void show_history(const RunOptions& o) {
     }
 }
 
-}  // namespace
-
-int run_repl(const RunOptions& cli, const RunOptions& o, ModelLease lease,
-             const ModelLoader& load) {
-    install_sigint_handler();
-    LineReader reader;
-    ReplState st{cli, load, reader, o, std::move(lease), nullptr, {}};
-    st.session = std::make_unique<Session>(st.model(), st.options);
-    const std::string& name = st.model().model->config().name;
+int chat_loop(ReplState& st, LineReader& reader, const std::string& name) {
     std::fprintf(stderr,
                  "Chatting with %s. Type /? for help, /bye or Ctrl+D to exit, \"\"\" for "
                  "multi-line input.\n",
-                 name.empty() ? o.model.c_str() : name.c_str());
+                 name.c_str());
     if (!st.session->raw()) show_history(st.options);
     while (const std::optional<std::string> entry = read_entry(reader)) {
         reader.remember(*entry);
@@ -93,6 +86,27 @@ int run_repl(const RunOptions& cli, const RunOptions& o, ModelLease lease,
     }
     std::fputc('\n', stdout);
     return 0;
+}
+
+}  // namespace
+
+int run_repl(const RunOptions& cli, const RunOptions& o, ModelLease lease,
+             const ModelLoader& load) {
+    install_sigint_handler();
+    LineReader reader;
+    ReplState st{cli, load, reader, o, std::move(lease), nullptr, {}, nullptr};
+    st.session = std::make_unique<Session>(st.model(), st.options);
+    const std::string& name = st.model().model->config().name;
+    return chat_loop(st, reader, name.empty() ? o.model : name);
+}
+
+int run_server_repl(const RunOptions& o, const ServerAddress& server) {
+    install_sigint_handler();
+    LineReader reader;
+    const ModelLoader no_loader;
+    ReplState st{o, no_loader, reader, o, nullptr, nullptr, {}, &server};
+    st.session = std::make_unique<ServerSession>(server, st.options);
+    return chat_loop(st, reader, o.model);
 }
 
 }  // namespace lokal::cli

@@ -19,4 +19,8 @@ using ModelLoader = std::function<ModelLease(RunOptions& o)>;
 // effect for the model `lease` holds. Returns the exit code.
 int run_repl(const RunOptions& cli, const RunOptions& o, ModelLease lease, const ModelLoader& load);
 
+struct ServerAddress;
+// The same chat through a running `lokal serve` (server_session.h): /load, /save and /show ask it.
+int run_server_repl(const RunOptions& o, const ServerAddress& server);
+
 }  // namespace lokal::cli

@@ -1,5 +1,6 @@
 #include "cli/repl_commands.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "cli/server_session.h"
 #include "store/create.h"
 #include "store/store.h"
 
@@ -142,6 +144,15 @@ std::string set_parameter(RunOptions& o, const std::string& name, const std::str
     return "Set parameter '" + name + "' to '" + value + "'";
 }
 
+// The command-line flag a /set parameter stands for (RunOptions::given names flags).
+std::string flag_of_parameter(const std::string& name) {
+    if (name == "num_ctx") return "--ctx";
+    if (name == "num_predict") return "--num-predict";
+    std::string flag = "--" + name;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    return flag;
+}
+
 void set_command(ReplState& st, const std::string& args) {
     const auto [what, rest] = split_word(args);
     RunOptions& o = st.options;
@@ -149,7 +160,10 @@ void set_command(ReplState& st, const std::string& args) {
         const auto [name, value] = split_word(rest);
         if (name.empty() || value.empty()) return say(kParameterHelp);
         const std::string result = set_parameter(o, name, value);
-        if (result.starts_with("Set ")) st.set_parameters.emplace_back(name, value);
+        if (result.starts_with("Set ")) {
+            st.set_parameters.emplace_back(name, value);
+            o.given.insert(flag_of_parameter(name));  // sent to a server as a request option
+        }
         say(result);
     } else if (what == "system") {
         if (rest.empty()) return say("Usage: /set system <string>");
@@ -181,9 +195,49 @@ void set_command(ReplState& st, const std::string& args) {
     }
 }
 
+// /load through a server: the next turns name the other model (the server loads it).
+void load_on_server(ReplState& st, const std::string& name) {
+    try {
+        call_server(*st.server, "POST", "/api/show", {{"model", name}});
+    } catch (const Error& e) {
+        return say(std::string("Couldn't load the model: ") + e.what());
+    }
+    st.options = st.cli;
+    st.options.model = name;
+    st.set_parameters.clear();
+    st.session = std::make_unique<ServerSession>(*st.server, st.options);
+}
+
+// /save through a server: it creates the model in its store.
+void save_on_server(ReplState& st, const std::string& name) {
+    nlohmann::json body = {{"model", name}, {"from", st.options.model}, {"stream", false}};
+    if (!st.options.system.empty()) body["system"] = st.options.system;
+    nlohmann::json params = nlohmann::json::object();
+    for (const auto& [key, value] : st.set_parameters) {
+        const nlohmann::json v = nlohmann::json::parse(value, nullptr, false);
+        params[key] = v.is_discarded() || v.is_object() || v.is_array() ? nlohmann::json(value) : v;
+    }
+    if (!params.empty()) body["parameters"] = params;
+    nlohmann::json messages = nlohmann::json::array();
+    for (const auto& m : st.session->messages()) {
+        const std::string role = m.value("role", "");
+        if (role == "user" || role == "assistant") {
+            messages.push_back({{"role", role}, {"content", m.value("content", "")}});
+        }
+    }
+    if (!messages.empty()) body["messages"] = messages;
+    try {
+        call_server(*st.server, "POST", "/api/create", body);
+        say("Created new model '" + name + "'");
+    } catch (const Error& e) {
+        say(std::string("Couldn't save the model: ") + e.what());
+    }
+}
+
 void load_command(ReplState& st, const std::string& name) {
     if (name.empty()) return say("Usage: /load <model>");
     say("Loading model '" + name + "'");
+    if (st.server) return load_on_server(st, name);
     RunOptions next = st.cli;
     next.model = name;
     RunOptions previous = st.options;
@@ -202,6 +256,7 @@ void load_command(ReplState& st, const std::string& name) {
 
 void save_command(ReplState& st, const std::string& name) {
     if (name.empty()) return say("Usage: /save <modelname>");
+    if (st.server) return save_on_server(st, name);
     store::Modelfile mf;
     mf.from = st.options.model;
     if (!st.options.system.empty()) mf.system = st.options.system;

@@ -11,6 +11,7 @@
 #include "cli/options.h"
 #include "cli/repl.h"
 #include "cli/run_session.h"
+#include "cli/server_connection.h"
 
 namespace lokal::cli {
 
@@ -19,10 +20,11 @@ struct ReplState {
     const ModelLoader& load;
     LineReader& reader;
     RunOptions options;  // in effect now; the session reads them at each turn
-    ModelLease lease;
-    std::unique_ptr<Session> session;
+    ModelLease lease;  // none when a server answers
+    std::unique_ptr<Conversation> session;
     // What /set parameter changed, as name and value text: /save stores them as PARAMETERs.
     std::vector<std::pair<std::string, std::string>> set_parameters;
+    const ServerAddress* server = nullptr;  // the running lokal serve this chat goes through
 
     server::LoadedModel& model() const { return **lease; }
 };

@@ -3,7 +3,9 @@
 #include <string>
 
 #include "chat/builtin_format.h"
+#include "base/error.h"
 #include "cli/repl_commands.h"
+#include "cli/server_connection.h"
 #include "gguf/file_summary.h"
 #include "model/model.h"
 
@@ -68,9 +70,60 @@ void show_template(const server::LoadedModel& m) {
     }
 }
 
+
+// /show through a server: what its /api/show says of the model.
+void show_from_server(const ReplState& st, const std::string& what) {
+    nlohmann::json info;
+    try {
+        info = call_server(*st.server, "POST", "/api/show", {{"model", st.options.model}});
+    } catch (const Error& e) {
+        std::printf("Couldn't show the model: %s\n", e.what());
+        return;
+    }
+    auto text = [&](const char* key, const char* none) {
+        const std::string v = info.value(key, "");
+        std::printf("%s\n", v.empty() ? none : v.c_str());
+    };
+    if (what == "info") {
+        const nlohmann::json d = info.value("details", nlohmann::json::object());
+        std::printf("  Model\n");
+        row("family", d.value("family", ""));
+        row("parameters", d.value("parameter_size", ""));
+        row("quantization", d.value("quantization_level", ""));
+        const auto mi = info.find("model_info");
+        if (mi != info.end() && mi->is_object()) {
+            for (auto it = mi->begin(); it != mi->end(); ++it) {
+                if (it.key().ends_with(".context_length")) row("context length", it->dump());
+            }
+        }
+    } else if (what == "parameters") {
+        show_parameters(st.options);
+        text("parameters", "");
+    } else if (what == "system") {
+        if (!st.options.system.empty()) {
+            std::printf("%s\n", st.options.system.c_str());
+        } else {
+            text("system", "No system message was specified for this model.");
+        }
+    } else if (what == "template") {
+        text("template", "No prompt template was specified for this model.");
+    } else if (what == "license") {
+        text("license", "No license was specified for this model.");
+    } else if (what == "modelfile") {
+        text("modelfile", "");
+    } else {
+        std::printf("Unknown command '/show %s'. Type /? for help\n", what.c_str());
+    }
+}
+
 }  // namespace
 
 void show_in_repl(const ReplState& st, const std::string& what) {
+    if (st.server) {
+        show_from_server(st, what);
+        std::fflush(stdout);
+        return;
+    }
     const server::LoadedModel& m = st.model();
     if (what == "info") {
         show_info(m);

@@ -82,28 +82,6 @@ std::shared_ptr<const grammar::Grammar> output_grammar(const RunOptions& o) {
 
 // Prints an answer as it streams: reasoning (--think) under "Thinking...", then the answer,
 // as Ollama's CLI shows it. Keeps the answer's text for the conversation.
-class AnswerPrinter {
-  public:
-    explicit AnswerPrinter(bool show_thinking) : show_thinking_(show_thinking) {}
-    void print(const chat::ParsedDelta& d) {
-        if (!d.reasoning.empty() && show_thinking_) {
-            if (!thinking_) write_out("Thinking...\n");
-            thinking_ = true;
-            write_out(d.reasoning);
-        }
-        if (d.content.empty()) return;
-        if (thinking_) write_out("\n...done thinking.\n\n");
-        thinking_ = false;
-        write_out(d.content);
-        answer_ += d.content;
-    }
-    const std::string& answer() const { return answer_; }
-
-  private:
-    bool show_thinking_;
-    bool thinking_ = false;
-    std::string answer_;
-};
 
 }  // namespace
 

@@ -177,6 +177,9 @@ GenerationRequest ollama_generate_request(const LoadedModel& m, const json& body
         }
         if (system) messages.push_back({{"role", "system"}, {"content", *system}});
         messages.push_back({{"role", "user"}, {"content", prompt}});
+        // Ollama replays the MESSAGE lines on /api/generate too, unless the request continues a
+        // `context` (which already holds them).
+        if (context.empty()) messages = with_stored_messages(m.defaults.messages, messages);
         const std::optional<PromptTemplate> tmpl = request_template(body);
         const json vars = think_template_vars(body);
         ChatPrompt cp = chat_prompt(m, messages, nullptr, vars.empty() ? nullptr : &vars,
@@ -209,7 +212,8 @@ GenerationRequest ollama_chat_request(const LoadedModel& m, const json& body) {
     // A conversation longer than the context loses its oldest turns (truncate: false refuses).
     const int n_ctx = m.scheduler ? m.scheduler->context_for(g.params.n_ctx) : g.params.n_ctx;
     const json vars = think_template_vars(body);
-    FittedChat fit = fit_chat_prompt(m, *messages, field(body, "tools"), n_ctx,
+    const json conversation = with_stored_messages(m.defaults.messages, *messages);
+    FittedChat fit = fit_chat_prompt(m, conversation, field(body, "tools"), n_ctx,
                                      optional_bool(body, "truncate", true),
                                      vars.empty() ? nullptr : &vars, tmpl ? &*tmpl : nullptr);
     add_stops(g.params, fit.prompt.stop);

@@ -45,7 +45,9 @@ GenerationRequest openai_chat_request(const LoadedModel& m, const json& body) {
     if (!messages || !messages->is_array() || messages->empty()) {
         throw HttpError(400, "'messages' must be a non-empty list", "messages");
     }
-    ChatPrompt cp = chat_prompt(m, *messages, field(body, "tools"));
+    // Ollama serves this route through its /api/chat handler, MESSAGE replay included.
+    ChatPrompt cp =
+        chat_prompt(m, with_stored_messages(m.defaults.messages, *messages), field(body, "tools"));
     for (const auto& s : cp.stop) g.params.generate.stop.push_back(s);
     g.prompt = tokenize_prompt(m, cp.text);
     g.prompt_text = cp.text;

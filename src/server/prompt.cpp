@@ -5,6 +5,19 @@
 
 namespace lokal::server {
 
+nlohmann::ordered_json with_stored_messages(const nlohmann::json& stored,
+                                            const nlohmann::ordered_json& messages) {
+    if (!stored.is_array() || stored.empty() || !messages.is_array()) return messages;
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    auto rest = messages.begin();
+    if (rest != messages.end() && rest->is_object() && rest->value("role", "") == "system") {
+        out.push_back(*rest++);
+    }
+    for (const auto& m : stored) out.push_back(nlohmann::ordered_json::parse(m.dump()));
+    for (; rest != messages.end(); ++rest) out.push_back(*rest);
+    return out;
+}
+
 std::optional<PromptTemplate> request_template(const nlohmann::ordered_json& body) {
     const nlohmann::ordered_json* t = field(body, "template");
     if (!t || t->is_null()) return std::nullopt;

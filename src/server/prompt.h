@@ -36,6 +36,12 @@ inline FittedChat fit_chat_prompt(const LoadedModel& m, const nlohmann::ordered_
                                  truncate, extra, override_template);
 }
 
+// A stored model's MESSAGE lines ([{"role", "content"}, ...]) put before a chat request's own
+// messages, on every chat request, as Ollama does. A system message the request starts with stays
+// first, ahead of them, since templates expect the system prompt at the top.
+nlohmann::ordered_json with_stored_messages(const nlohmann::json& stored,
+                                            const nlohmann::ordered_json& messages);
+
 // The request's `template` field parsed; nullopt when absent or empty. HttpError 400 naming
 // 'template' when it does not parse.
 std::optional<PromptTemplate> request_template(const nlohmann::ordered_json& body);

@@ -134,3 +134,32 @@ TEST_F(PromptTest, ToolCallsAreParsedWithAGoTemplate) {
 
 }  // namespace
 }  // namespace lokal::server
+
+namespace lokal::server {
+namespace {
+
+TEST(StoredMessages, ComeBeforeTheRequestsOwnAfterItsLeadingSystemMessage) {
+    using ordered = nlohmann::ordered_json;
+    const nlohmann::json stored = nlohmann::json::parse(
+        R"([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}])");
+    const ordered plain = ordered::parse(R"([{"role": "user", "content": "And now?"}])");
+    const ordered with_system = ordered::parse(
+        R"([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "And now?"}])");
+
+    const ordered a = with_stored_messages(stored, plain);
+    ASSERT_EQ(a.size(), 3U);
+    EXPECT_EQ(a[0]["content"], "Hi");
+    EXPECT_EQ(a[1]["role"], "assistant");
+    EXPECT_EQ(a[2]["content"], "And now?");
+
+    const ordered b = with_stored_messages(stored, with_system);
+    ASSERT_EQ(b.size(), 4U);
+    EXPECT_EQ(b[0]["role"], "system");
+    EXPECT_EQ(b[1]["content"], "Hi");
+    EXPECT_EQ(b[3]["content"], "And now?");
+
+    EXPECT_EQ(with_stored_messages(nlohmann::json::array(), plain), plain);
+}
+
+}  // namespace
+}  // namespace lokal::server

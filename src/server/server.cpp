@@ -17,6 +17,7 @@
 #include "model/compute_device.h"
 #include "server/api_util.h"
 #include "server/cors.h"
+#include "server/gated_http_server.h"
 
 namespace lokal::server {
 
@@ -140,10 +141,15 @@ void block_shutdown_signals(sigset_t& set) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-// Plain HTTP, or HTTPS when both a certificate and a key are given.
+constexpr size_t kWorkers = 256;
+constexpr int kKeepAliveSeconds = 5;  // idle keep-alive connections also delay shutdown
+
+// Plain HTTP behind the connection gate (gated_http_server.h), or HTTPS when both a certificate
+// and a key are given.
 std::unique_ptr<httplib::Server> make_http_server(const ServerOptions& options) {
     if (options.tls_cert.empty() && options.tls_key.empty()) {
-        return std::make_unique<httplib::Server>();
+        return std::make_unique<GatedHttpServer>(
+            gate_limits_from_environment(std::chrono::seconds(kKeepAliveSeconds)), kWorkers);
     }
     if (options.tls_cert.empty() || options.tls_key.empty()) {
         throw Error("TLS needs both --tls-cert and --tls-key");
@@ -157,14 +163,14 @@ std::unique_ptr<httplib::Server> make_http_server(const ServerOptions& options) 
     return tls;
 }
 
-constexpr size_t kWorkers = 256;
-
 void set_limits(httplib::Server& http) {
-    // Each connection holds a worker while it is open (cpp-httplib is thread-per-connection), so
-    // there are enough for many slow or idle clients beside the real work (#21 item 19).
-    http.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+    if (dynamic_cast<GatedHttpServer*>(&http) == nullptr) {
+        // HTTPS: cpp-httplib's thread per connection, with enough of them for many slow or
+        // idle clients beside the real work.
+        http.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+    }
     http.set_keep_alive_max_count(1000);
-    http.set_keep_alive_timeout(5);  // idle keep-alive connections also delay shutdown
+    http.set_keep_alive_timeout(kKeepAliveSeconds);
     http.set_read_timeout(300);
     http.set_write_timeout(300);
     // Model files uploaded to /api/blobs can be any size; every other body is held to
@@ -296,6 +302,7 @@ int serve(const ServerOptions& options) {
                  options.tls_cert.empty() ? "http" : "https", options.host.c_str(), options.port);
     std::fflush(stderr);
     http->listen_after_bind();
+    if (auto* gated = dynamic_cast<GatedHttpServer*>(http.get())) gated->drain();
     if (!state.stopping.load()) {
         // listen ended by itself: wake the watcher so it can be joined.
         // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread): it wakes sigwait, it kills nothing
