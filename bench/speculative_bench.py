@@ -9,6 +9,7 @@ Runs `lokal run -v` (one process per run, alternating off/on, --repeats times) a
 generation rate from its timings line. 2 threads by default.
 """
 import argparse
+import difflib
 import os
 import re
 import statistics
@@ -50,24 +51,88 @@ PASSAGE = (
     "remember a flood like it; the oldest woman said her grandmother had told of one, long "
     "ago, when the bridge was still made of wood.")
 
+# "Rewrite this code with one change" for a base model: two worked examples (original code, an
+# instruction, the rewritten code) and then the real code and instruction, so that what the model
+# writes next is the rewritten code (the bench checks that it is: see rewrite_check).
+REWRITE_EXAMPLES = """Original code:
+```python
+def area(width, height):
+    result = width * height
+    return result
+
+
+def perimeter(width, height):
+    result = 2 * (width + height)
+    return result
+```
+Instruction: rename the variable `result` to `value`.
+Rewritten code:
+```python
+def area(width, height):
+    value = width * height
+    return value
+
+
+def perimeter(width, height):
+    value = 2 * (width + height)
+    return value
+```
+
+Original code:
+```python
+def greet(name):
+    message = "Hello, " + name
+    print(message)
+    return message
+```
+Instruction: change the greeting from "Hello" to "Welcome".
+Rewritten code:
+```python
+def greet(name):
+    message = "Welcome, " + name
+    print(message)
+    return message
+```
+
+"""
+REWRITE = (REWRITE_EXAMPLES + "Original code:\n```python\n" + CODE + "```\n"
+           "Instruction: rename the variable `total` to `running_sum`.\n"
+           "Rewritten code:\n```python\n")
+REWRITE_EXPECTED = CODE.replace("total", "running_sum")
+
 # Completion-style prompts (run with --raw), so base and instruction-tuned models both answer.
 TASKS = {
-    "rewrite-code": "Original code:\n```python\n" + CODE + "```\n\nThe same code with the "
-                    "variable `total` renamed to `running_sum`:\n```python\n",
+    "rewrite-code": REWRITE,
     "quote-passage": "Passage:\n" + PASSAGE + "\n\nThe passage quoted word for word:\n\"",
     "free-story": "Once upon a time, a lighthouse keeper found a message in a bottle. It said",
     # Sampled (temperature 1, fixed seed): guesses are rarely right; drafting must not cost.
     "sampled-story": "Once upon a time, a lighthouse keeper found a message in a bottle. It said",
 }
 SAMPLED = {"sampled-story"}
+STOPS = {"rewrite-code": ["```"]}  # the rewritten code ends with its fence
+
+
+def rewrite_check(answer):
+    """How far the answer is the given code with the one change: the share of the input's lines
+    it keeps unchanged, the share of its lines that are the expected rewrite's, and whether it is
+    exactly that rewrite. An answer that wrote new code instead scores low on both."""
+    got = answer.split("```")[0].strip("\n").splitlines()
+    given = CODE.strip("\n").splitlines()
+    want = REWRITE_EXPECTED.strip("\n").splitlines()
+    same_as_input = difflib.SequenceMatcher(None, given, got, autojunk=False)
+    as_expected = difflib.SequenceMatcher(None, want, got, autojunk=False)
+    kept = sum(b.size for b in same_as_input.get_matching_blocks()) / len(given)
+    return kept, as_expected.ratio(), got == want
+
 
 RATE = re.compile(r"generation: (\d+) tokens in ([\d.]+) s \(([\d.]+) tok/s\)")
 KEPT = re.compile(r"speculative decoding: (\d+) of (\d+) guessed tokens kept")
 
 
-def run(lokal, gguf, prompt, draft_max, n_predict, threads, sampled=False):
+def run(lokal, gguf, prompt, draft_max, n_predict, threads, sampled=False, stops=()):
     sampling = ["--temperature", "1", "--seed", "7"] if sampled else ["--temperature", "0"]
-    cmd = [lokal, "run", gguf, *sampling, "-n", str(n_predict), "-v",
+    stop_args = [a for s in stops for a in ("--stop", s)]
+    cmd = [lokal, "run", gguf, *sampling, *stop_args, "-n", str(n_predict), "-v",
            "--draft-max", str(draft_max), "-t", str(threads), "--no-prompt-cache", "--raw",
            "-p", prompt]
     p = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -85,20 +150,22 @@ def main():
     ap.add_argument("--lokal", default=os.path.join(os.path.dirname(__file__), "..", "build",
                                                     "lokal"))
     ap.add_argument("--draft-max", type=int, default=16)
-    ap.add_argument("-n", "--n-predict", type=int, default=256)
+    ap.add_argument("-n", "--n-predict", type=int, default=320)
     ap.add_argument("-t", "--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args()
     print(f"| task | tokens | tok/s off | tok/s on (draft {a.draft_max}) | speed-up | "
           "guesses kept | same answer |")
     print("|---|---:|---:|---:|---:|---:|---|")
+    checks = []
     for name, prompt in TASKS.items():
         off, on, kept, same, n = [], [], (0, 0), True, 0
+        sampled, stops = name in SAMPLED, STOPS.get(name, ())
         for _ in range(a.repeats):
-            sampled = name in SAMPLED
-            text0, r0, n, _ = run(a.lokal, a.gguf, prompt, 0, a.n_predict, a.threads, sampled)
+            text0, r0, n, _ = run(a.lokal, a.gguf, prompt, 0, a.n_predict, a.threads, sampled,
+                                  stops)
             text1, r1, _, kept = run(a.lokal, a.gguf, prompt, a.draft_max, a.n_predict,
-                                     a.threads, sampled)
+                                     a.threads, sampled, stops)
             off.append(r0)
             on.append(r1)
             same = same and text0 == text1
@@ -108,6 +175,13 @@ def main():
         m0, m1 = statistics.median(off), statistics.median(on)
         print(f"| {name} | {n} | {m0:.1f} | {m1:.1f} | {m1 / m0:.2f}x | "
               f"{kept[0]}/{kept[1]} | {'yes' if same else 'NO'} |", flush=True)
+        if name == "rewrite-code":
+            input_kept, similarity, exact = rewrite_check(text0)
+            checks.append(f"rewrite-code: the answer keeps {input_kept:.0%} of the given code's "
+                          f"lines; similarity to the expected rewrite {similarity:.2f}; "
+                          f"exactly the expected rewrite: {'yes' if exact else 'no'}")
+    for line in checks:
+        print("\n" + line)
 
 
 if __name__ == "__main__":
