@@ -19,6 +19,8 @@ import sys
 CODE = '''def moving_average(values, window):
     if window <= 0:
         raise ValueError("window must be positive")
+    if window > len(values):
+        raise ValueError("window is longer than the data")
     result = []
     total = 0.0
     for i, x in enumerate(values):
@@ -27,21 +29,13 @@ CODE = '''def moving_average(values, window):
             total -= values[i - window]
         if i >= window - 1:
             result.append(total / window)
-    return result
-
-
-def normalise(values):
-    lo = min(values)
-    hi = max(values)
+    lo = min(result)
+    hi = max(result)
     if hi == lo:
-        return [0.0 for _ in values]
-    return [(x - lo) / (hi - lo) for x in values]
-
-
-def summarise(values, window):
-    smooth = moving_average(values, window)
-    scaled = normalise(smooth)
-    return {"count": len(values), "smooth": smooth, "scaled": scaled}
+        scaled = [0.0 for _ in result]
+    else:
+        scaled = [(x - lo) / (hi - lo) for x in result]
+    return {"count": len(values), "smooth": result, "scaled": scaled}
 '''
 
 PASSAGE = (
@@ -52,53 +46,30 @@ PASSAGE = (
     "ago, when the bridge was still made of wood.")
 
 # "Rewrite this code with one change" for a base model: two worked examples (original code, an
-# instruction, the rewritten code) and then the real code and instruction, so that what the model
-# writes next is the rewritten code (the bench checks that it is: see rewrite_check).
-REWRITE_EXAMPLES = """Original code:
-```python
-def area(width, height):
-    result = width * height
-    return result
+# instruction, the rewritten code), then the real code and instruction, so that what the model
+# writes next is the code again (rewrite_check measures how far it is the rewrite asked for).
+# One function, not several: gemma3 270M (base) skips functions of a longer file as it copies.
+def rewrite_example(code, old, new, after=None):
+    text = (f"Original code:\n```python\n{code}```\n"
+            f"Instruction: change the error message \"{old}\" to \"{new}\".\n"
+            "Rewritten code:\n```python\n")
+    return text if after is None else text + after + "```\n\n"
 
 
-def perimeter(width, height):
-    result = 2 * (width + height)
-    return result
-```
-Instruction: rename the variable `result` to `value`.
-Rewritten code:
-```python
-def area(width, height):
-    value = width * height
-    return value
-
-
-def perimeter(width, height):
-    value = 2 * (width + height)
-    return value
-```
-
-Original code:
-```python
-def greet(name):
-    message = "Hello, " + name
-    print(message)
-    return message
-```
-Instruction: change the greeting from "Hello" to "Welcome".
-Rewritten code:
-```python
-def greet(name):
-    message = "Welcome, " + name
-    print(message)
-    return message
-```
-
-"""
-REWRITE = (REWRITE_EXAMPLES + "Original code:\n```python\n" + CODE + "```\n"
-           "Instruction: rename the variable `total` to `running_sum`.\n"
-           "Rewritten code:\n```python\n")
-REWRITE_EXPECTED = CODE.replace("total", "running_sum")
+EXAMPLES = [('''def load(path):
+    if not path:
+        raise ValueError("path is empty")
+    with open(path) as f:
+        return f.read()
+''', "path is empty", "no path given"), ('''def divide(a, b):
+    if b == 0:
+        raise ZeroDivisionError("cannot divide by zero")
+    return a / b
+''', "cannot divide by zero", "b must not be zero")]
+CHANGE = ("window must be positive", "window must be at least 1")
+REWRITE = ("".join(rewrite_example(c, o, n, c.replace(o, n)) for c, o, n in EXAMPLES) +
+           rewrite_example(CODE, *CHANGE))
+REWRITE_EXPECTED = CODE.replace(*CHANGE)
 
 # Completion-style prompts (run with --raw), so base and instruction-tuned models both answer.
 TASKS = {
