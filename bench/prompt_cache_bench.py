@@ -172,7 +172,9 @@ def print_table(lokal, llama):
             return "-"
         t, n = rows[key]
         return f"{t * 1000:.0f} ms ({n})"
-    print("| next-turn time to first token (prompt tokens evaluated) | lokal | llama-server |")
+    # In brackets: lokal's prompt_eval_count (the whole prompt, as Ollama counts it; for the
+    # /slots rows the tokens saved or restored), llama-server's timings.prompt_n (evaluated).
+    print("| time to first token (prompt tokens) | lokal | llama-server |")
     print("|---|---:|---:|")
     for key, label in (("cold", "turn 1, whole prompt"),
                        ("warm", "turn 2, warm in-memory hit"),

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "base/error.h"
 #include "tokenizer/draft_vocabulary.h"
 #include "tokenizer/tokenizer.h"
 
