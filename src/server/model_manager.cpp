@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <utility>
 
 #include "base/error.h"
 #include "model/compute_device.h"
@@ -36,7 +37,7 @@ std::vector<float> LoadedModel::embed(const std::vector<int32_t>& tokens) {
                                         : model->config().pooling);
 }
 
-ModelManager::ModelManager(ServerModelParams params) : params_(params) {
+ModelManager::ModelManager(ServerModelParams params) : params_(std::move(params)) {
     reaper_ = std::thread([this] { reaper(); });
 }
 
@@ -115,7 +116,7 @@ std::unique_ptr<model::Model> ModelManager::load_draft(const model::Model& targe
 }
 
 std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path,
-                                                        const std::string& draft) {
+                                                         const std::string& draft) {
     std::lock_guard<std::mutex> lock(weights_mutex_);
     const std::string id = draft.empty() ? file_id(path) : file_id(path) + "\n" + file_id(draft);
     if (auto shared = weights_[id].lock()) return shared;

@@ -222,8 +222,7 @@ ModelRef create_model(Store& store, const std::string& name, const Modelfile& mf
         return (mt == media::kTemplate && mf.template_text) ||
                (mt == media::kSystem && mf.system) || (mt == media::kLicense && mf.license) ||
                (mt == media::kMessages && !mf.messages.empty()) ||
-               (mt == media::kAdapter && !mf.adapters.empty()) ||
-               (mt == media::kDraft && mf.draft);
+               (mt == media::kAdapter && !mf.adapters.empty()) || (mt == media::kDraft && mf.draft);
     };
     for (const Layer& l : inherited) {
         if (!replaced(l.media_type)) out.layers.push_back(l);
