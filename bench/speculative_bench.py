@@ -9,6 +9,7 @@ Runs `lokal run -v` (one process per run, alternating off/on, --repeats times) a
 generation rate from its timings line. 2 threads by default.
 """
 import argparse
+import difflib
 import os
 import re
 import statistics
@@ -18,6 +19,8 @@ import sys
 CODE = '''def moving_average(values, window):
     if window <= 0:
         raise ValueError("window must be positive")
+    if window > len(values):
+        raise ValueError("window is longer than the data")
     result = []
     total = 0.0
     for i, x in enumerate(values):
@@ -26,21 +29,13 @@ CODE = '''def moving_average(values, window):
             total -= values[i - window]
         if i >= window - 1:
             result.append(total / window)
-    return result
-
-
-def normalise(values):
-    lo = min(values)
-    hi = max(values)
+    lo = min(result)
+    hi = max(result)
     if hi == lo:
-        return [0.0 for _ in values]
-    return [(x - lo) / (hi - lo) for x in values]
-
-
-def summarise(values, window):
-    smooth = moving_average(values, window)
-    scaled = normalise(smooth)
-    return {"count": len(values), "smooth": smooth, "scaled": scaled}
+        scaled = [0.0 for _ in result]
+    else:
+        scaled = [(x - lo) / (hi - lo) for x in result]
+    return {"count": len(values), "smooth": result, "scaled": scaled}
 '''
 
 PASSAGE = (
@@ -50,24 +45,65 @@ PASSAGE = (
     "remember a flood like it; the oldest woman said her grandmother had told of one, long "
     "ago, when the bridge was still made of wood.")
 
+# "Rewrite this code with one change" for a base model: two worked examples (original code, an
+# instruction, the rewritten code), then the real code and instruction, so that what the model
+# writes next is the code again (rewrite_check measures how far it is the rewrite asked for).
+# One function, not several: gemma3 270M (base) skips functions of a longer file as it copies.
+def rewrite_example(code, old, new, after=None):
+    text = (f"Original code:\n```python\n{code}```\n"
+            f"Instruction: change the error message \"{old}\" to \"{new}\".\n"
+            "Rewritten code:\n```python\n")
+    return text if after is None else text + after + "```\n\n"
+
+
+EXAMPLES = [('''def load(path):
+    if not path:
+        raise ValueError("path is empty")
+    with open(path) as f:
+        return f.read()
+''', "path is empty", "no path given"), ('''def divide(a, b):
+    if b == 0:
+        raise ZeroDivisionError("cannot divide by zero")
+    return a / b
+''', "cannot divide by zero", "b must not be zero")]
+CHANGE = ("window must be positive", "window must be at least 1")
+REWRITE = ("".join(rewrite_example(c, o, n, c.replace(o, n)) for c, o, n in EXAMPLES) +
+           rewrite_example(CODE, *CHANGE))
+REWRITE_EXPECTED = CODE.replace(*CHANGE)
+
 # Completion-style prompts (run with --raw), so base and instruction-tuned models both answer.
 TASKS = {
-    "rewrite-code": "Original code:\n```python\n" + CODE + "```\n\nThe same code with the "
-                    "variable `total` renamed to `running_sum`:\n```python\n",
+    "rewrite-code": REWRITE,
     "quote-passage": "Passage:\n" + PASSAGE + "\n\nThe passage quoted word for word:\n\"",
     "free-story": "Once upon a time, a lighthouse keeper found a message in a bottle. It said",
     # Sampled (temperature 1, fixed seed): guesses are rarely right; drafting must not cost.
     "sampled-story": "Once upon a time, a lighthouse keeper found a message in a bottle. It said",
 }
 SAMPLED = {"sampled-story"}
+STOPS = {"rewrite-code": ["```"]}  # the rewritten code ends with its fence
+
+
+def rewrite_check(answer):
+    """How far the answer is the given code with the one change: the share of the input's lines
+    it keeps unchanged, the share of its lines that are the expected rewrite's, and whether it is
+    exactly that rewrite. An answer that wrote new code instead scores low on both."""
+    got = answer.split("```")[0].strip("\n").splitlines()
+    given = CODE.strip("\n").splitlines()
+    want = REWRITE_EXPECTED.strip("\n").splitlines()
+    same_as_input = difflib.SequenceMatcher(None, given, got, autojunk=False)
+    as_expected = difflib.SequenceMatcher(None, want, got, autojunk=False)
+    kept = sum(b.size for b in same_as_input.get_matching_blocks()) / len(given)
+    return kept, as_expected.ratio(), got == want
+
 
 RATE = re.compile(r"generation: (\d+) tokens in ([\d.]+) s \(([\d.]+) tok/s\)")
 KEPT = re.compile(r"speculative decoding: (\d+) of (\d+) guessed tokens kept")
 
 
-def run(lokal, gguf, prompt, draft_max, n_predict, threads, sampled=False):
+def run(lokal, gguf, prompt, draft_max, n_predict, threads, sampled=False, stops=()):
     sampling = ["--temperature", "1", "--seed", "7"] if sampled else ["--temperature", "0"]
-    cmd = [lokal, "run", gguf, *sampling, "-n", str(n_predict), "-v",
+    stop_args = [a for s in stops for a in ("--stop", s)]
+    cmd = [lokal, "run", gguf, *sampling, *stop_args, "-n", str(n_predict), "-v",
            "--draft-max", str(draft_max), "-t", str(threads), "--no-prompt-cache", "--raw",
            "-p", prompt]
     p = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -85,20 +121,22 @@ def main():
     ap.add_argument("--lokal", default=os.path.join(os.path.dirname(__file__), "..", "build",
                                                     "lokal"))
     ap.add_argument("--draft-max", type=int, default=16)
-    ap.add_argument("-n", "--n-predict", type=int, default=256)
+    ap.add_argument("-n", "--n-predict", type=int, default=320)
     ap.add_argument("-t", "--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args()
     print(f"| task | tokens | tok/s off | tok/s on (draft {a.draft_max}) | speed-up | "
           "guesses kept | same answer |")
     print("|---|---:|---:|---:|---:|---:|---|")
+    checks = []
     for name, prompt in TASKS.items():
         off, on, kept, same, n = [], [], (0, 0), True, 0
+        sampled, stops = name in SAMPLED, STOPS.get(name, ())
         for _ in range(a.repeats):
-            sampled = name in SAMPLED
-            text0, r0, n, _ = run(a.lokal, a.gguf, prompt, 0, a.n_predict, a.threads, sampled)
+            text0, r0, n, _ = run(a.lokal, a.gguf, prompt, 0, a.n_predict, a.threads, sampled,
+                                  stops)
             text1, r1, _, kept = run(a.lokal, a.gguf, prompt, a.draft_max, a.n_predict,
-                                     a.threads, sampled)
+                                     a.threads, sampled, stops)
             off.append(r0)
             on.append(r1)
             same = same and text0 == text1
@@ -108,6 +146,13 @@ def main():
         m0, m1 = statistics.median(off), statistics.median(on)
         print(f"| {name} | {n} | {m0:.1f} | {m1:.1f} | {m1 / m0:.2f}x | "
               f"{kept[0]}/{kept[1]} | {'yes' if same else 'NO'} |", flush=True)
+        if name == "rewrite-code":
+            input_kept, similarity, exact = rewrite_check(text0)
+            checks.append(f"rewrite-code: the answer keeps {input_kept:.0%} of the given code's "
+                          f"lines; similarity to the expected rewrite {similarity:.2f}; "
+                          f"exactly the expected rewrite: {'yes' if exact else 'no'}")
+    for line in checks:
+        print("\n" + line)
 
 
 if __name__ == "__main__":

@@ -206,6 +206,42 @@ class Commands(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn(b"must share the model's vocabulary", r.stderr)
 
+    def test_a_modelfile_draft_guesses_for_its_model(self):
+        # DRAFT stores the q4_0 copy of the tiny llama with its f32 original: `run` loads it and
+        # guesses with it (-v says so), and the greedy text is the one without speculation.
+        f32 = os.path.join(TESTDATA, "models", "tiny-llama-h64-f32.gguf")
+        q4 = os.path.join(TESTDATA, "models", "tiny-llama-h64-q4_0.gguf")
+        for path in (f32, q4):
+            require(path)
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, LOKAL_MODELS=os.path.join(tmp, "models"))
+            mf = os.path.join(tmp, "Modelfile")
+            with open(mf, "w") as f:
+                f.write(f"FROM {f32}\nDRAFT {q4}\n")
+            r = lokal("create", "fast:1", "-f", mf, env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            args = ("--raw", "-p", "Once upon a time", "-n", "32", "--temperature", "0",
+                    "--repeat-penalty", "1", "-v")
+            plain = lokal("run", f32, *args, "--draft-max", "0", env=env)
+            drafted = lokal("run", "fast:1", *args, env=env)
+            self.assertEqual(drafted.returncode, 0, drafted.stderr)
+            self.assertEqual(drafted.stdout, plain.stdout)
+            self.assertIn(b"draft model", drafted.stderr)
+            self.assertRegex(drafted.stderr.decode(),
+                             r"speculative decoding: \d+ of [1-9]\d* guessed tokens kept")
+            off = lokal("run", "fast:1", *args, "--draft-max", "0", env=env)
+            self.assertEqual(off.stdout, plain.stdout)
+            self.assertNotIn(b"speculative decoding:", off.stderr)
+            shown = lokal("show", "fast:1", "--modelfile", env=env)
+            self.assertRegex(shown.stdout.decode(), r"\nDRAFT /.*sha256-[0-9a-f]{64}\n")
+            # A draft with another vocabulary (512 tokens, not 32000): a clear error, no model.
+            with open(mf, "w") as f:
+                f.write(f"FROM {f32}\nDRAFT {os.path.abspath(STORIES)}\n")
+            r = lokal("create", "bad:1", "-f", mf, env=env)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(b"must share the model's vocabulary", r.stderr)
+            self.assertNotIn(b"bad", lokal("ls", env=env).stdout)
+
     def test_run_uses_the_stored_template_and_system(self):
         # A created model's TEMPLATE and SYSTEM shape what `run` sends, as they do for serve:
         # here they rebuild the story's opening, so the greedy continuation is the raw one's.

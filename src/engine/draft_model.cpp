@@ -2,35 +2,13 @@
 
 #include <algorithm>
 
-#include "base/error.h"
+#include "tokenizer/draft_vocabulary.h"
 #include "tokenizer/tokenizer.h"
 
 namespace lokal::engine {
 
 void check_draft_vocabulary(const model::Model& target, const model::Model& draft) {
-    const tokenizer::Tokenizer& a = target.tokenizer();
-    const tokenizer::Tokenizer& b = draft.tokenizer();
-    const auto refuse = [](const std::string& why) {
-        throw Error("the draft model cannot guess for this model: " + why +
-                    "; a draft model must share the model's vocabulary (e.g. a smaller model "
-                    "of the same family)");
-    };
-    if (a.model() != b.model()) {
-        refuse("its tokenizer is " + std::string(b.model()) + ", the model's is " +
-               std::string(a.model()));
-    }
-    // Vocabularies padded to a round size may differ in length; the ids both have must agree.
-    const int32_t n = std::min(a.n_vocab(), b.n_vocab());
-    if (std::max(a.n_vocab(), b.n_vocab()) - n > 128) {
-        refuse("it has " + std::to_string(b.n_vocab()) + " tokens, the model " +
-               std::to_string(a.n_vocab()));
-    }
-    for (int32_t id = 0; id < n; ++id) {
-        if (a.token_text(id) != b.token_text(id)) {
-            refuse("token " + std::to_string(id) + " is '" + b.token_text(id) + "' in it and '" +
-                   a.token_text(id) + "' in the model");
-        }
-    }
+    tokenizer::check_draft_vocabulary(target.tokenizer(), draft.tokenizer());
 }
 
 DraftModel::DraftModel(const model::Model& target, const model::Model& draft, int n_seq, int n_ctx,

@@ -404,6 +404,11 @@ void create(ServerState& state, const httplib::Request& req, httplib::Response& 
         if (!from->is_string()) throw HttpError(400, "'from' must be a string", "from");
         mf.from = from->get<std::string>();
     }
+    // A draft model for speculative decoding (a Modelfile's DRAFT): a model name or a blob.
+    if (const json* draft = field(body, "draft"); draft && !draft->is_null()) {
+        if (!draft->is_string()) throw HttpError(400, "'draft' must be a string", "draft");
+        mf.draft = draft->get<std::string>();
+    }
     for (const char* key : {"template", "system", "license"}) {
         const json* v = field(body, key);
         if (!v) continue;

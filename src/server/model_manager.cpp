@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <utility>
 
 #include "base/error.h"
 #include "model/compute_device.h"
@@ -36,7 +37,7 @@ std::vector<float> LoadedModel::embed(const std::vector<int32_t>& tokens) {
                                         : model->config().pooling);
 }
 
-ModelManager::ModelManager(ServerModelParams params) : params_(params) {
+ModelManager::ModelManager(ServerModelParams params) : params_(std::move(params)) {
     reaper_ = std::thread([this] { reaper(); });
 }
 
@@ -92,8 +93,15 @@ std::string default_prompt_cache_dir() {
     }
 }
 
-std::unique_ptr<model::Model> ModelManager::load_draft(const model::Model& target) const {
-    auto draft = model::Model::load(resolve_file(params_.draft));
+std::string ModelManager::draft_file_for(const store::StoredModelDefaults& defaults) const {
+    if (params_.draft_max == 0) return {};  // drafting is off: no draft to load
+    if (defaults.draft) return *defaults.draft;
+    return params_.draft.empty() ? std::string() : resolve_file(params_.draft);
+}
+
+std::unique_ptr<model::Model> ModelManager::load_draft(const model::Model& target,
+                                                       const std::string& draft_path) const {
+    auto draft = model::Model::load(draft_path);
     try {
         engine::check_draft_vocabulary(target, *draft);
     } catch (const Error& e) {
@@ -102,14 +110,15 @@ std::unique_ptr<model::Model> ModelManager::load_draft(const model::Model& targe
         return nullptr;
     }
     if (params_.log_loads) {
-        std::fprintf(stderr, "lokal: draft model %s guesses ahead\n", params_.draft.c_str());
+        std::fprintf(stderr, "lokal: draft model %s guesses ahead\n", draft_path.c_str());
     }
     return draft;
 }
 
-std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path) {
+std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path,
+                                                         const std::string& draft) {
     std::lock_guard<std::mutex> lock(weights_mutex_);
-    const std::string id = file_id(path);
+    const std::string id = draft.empty() ? file_id(path) : file_id(path) + "\n" + file_id(draft);
     if (auto shared = weights_[id].lock()) return shared;
     auto w = std::make_shared<LoadedWeights>();
     try {
@@ -133,8 +142,8 @@ std::shared_ptr<LoadedWeights> ModelManager::weights_for(const std::string& path
             if (!pc.dir.empty()) pc.model = engine::model_cache_key(path);
             sp.prompt_cache = pc;
         }
-        if (!params_.draft.empty()) {
-            w->draft = load_draft(*w->model);
+        if (!draft.empty()) {
+            w->draft = load_draft(*w->model, draft);
             sp.draft_model = w->draft.get();
         }
         w->scheduler = std::make_unique<engine::BatchScheduler>(*w->model, sp);
@@ -177,12 +186,12 @@ std::shared_ptr<LoadedModel> ModelManager::load(const std::string& name, const s
                   : name;
     m->key = key_for(name);
     m->path = path;
-    std::shared_ptr<LoadedWeights> weights = weights_for(path);
+    m->defaults = store::stored_model_defaults(name);
+    std::shared_ptr<LoadedWeights> weights = weights_for(path, draft_file_for(m->defaults));
     m->model = std::shared_ptr<model::Model>(weights, weights->model.get());
     if (weights->scheduler) {
         m->scheduler = std::shared_ptr<engine::BatchScheduler>(weights, weights->scheduler.get());
     }
-    m->defaults = store::stored_model_defaults(name);
     chat::PromptFormat& format = m->prompt_format;
     format.family = chat::detect_family(m->model->file());
     format.system = m->defaults.system;

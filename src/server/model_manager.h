@@ -79,8 +79,9 @@ struct ServerModelParams {
     int max_queue = 64;
     int draft_max = 16;  // speculative decoding: most tokens guessed ahead (0: off)
     // A draft model (path or store reference) guessing for every model that shares its
-    // vocabulary; empty: prompt lookup. `strict_draft`: a model it cannot serve fails to load
-    // (lokal run); else that model runs with prompt lookup and the load log says why.
+    // vocabulary and has no DRAFT of its own (Modelfile); empty: prompt lookup.
+    // `strict_draft`: a model it cannot serve fails to load (lokal run); else that model runs
+    // with prompt lookup and the load log says why.
     std::string draft;
     bool strict_draft = false;
     int max_loaded = 3;
@@ -164,10 +165,16 @@ class ModelManager {
     // The file a name loads; ModelNotFound when there is none.
     std::string resolve_file(const std::string& name) const;
     std::shared_ptr<LoadedModel> load(const std::string& name, const std::string& path);
-    // The weights of `path`, loaded now unless another name holds them already.
-    std::shared_ptr<LoadedWeights> weights_for(const std::string& path);
-    // params_.draft for target; null when its vocabulary differs and the draft is not strict.
-    std::unique_ptr<model::Model> load_draft(const model::Model& target) const;
+    // The weights of `path` with `draft` (a draft model's file; empty: none) guessing for them:
+    // loaded now unless another name holds that pair already (the draft lives
+    // in the scheduler).
+    std::shared_ptr<LoadedWeights> weights_for(const std::string& path, const std::string& draft);
+    // The draft model at draft_path for target; null when its vocabulary differs and the draft
+    // is not strict.
+    std::unique_ptr<model::Model> load_draft(const model::Model& target,
+                                             const std::string& draft_path) const;
+    // The draft file for a model: its Modelfile's DRAFT, else --draft; empty for none.
+    std::string draft_file_for(const store::StoredModelDefaults& defaults) const;
 
     ServerModelParams params_;
     mutable std::mutex mutex_;
@@ -175,7 +182,7 @@ class ModelManager {
     std::map<std::string, Entry> models_;
     // Loads of weights are one at a time, so two names of one blob never load it twice.
     std::mutex weights_mutex_;
-    std::map<std::string, std::weak_ptr<LoadedWeights>> weights_;  // by file path
+    std::map<std::string, std::weak_ptr<LoadedWeights>> weights_;  // by file (and draft) path
     bool stopping_ = false;
     std::thread reaper_;
 };

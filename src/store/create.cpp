@@ -8,6 +8,8 @@
 #include "convert/hf_convert.h"
 #include "gguf/gguf_file.h"
 #include "store/sha256.h"
+#include "tokenizer/draft_vocabulary.h"
+#include "tokenizer/tokenizer.h"
 
 namespace lokal::store {
 
@@ -123,6 +125,44 @@ Layer import_named(Store& store, std::string_view media_type, const NamedFile& f
     return Layer{std::string(media_type), f.digest, ec ? 0 : static_cast<uint64_t>(size)};
 }
 
+// DRAFT: a blob, a file (where paths are allowed) or a model of the store (its GGUF).
+NamedFile draft_file(const Store& store, const std::string& arg, const fs::path& base,
+                     PathAccess access) {
+    if (auto file = named_file(store, arg, base, access, "DRAFT")) return *file;
+    std::optional<Manifest> m;
+    try {
+        m = store.read_manifest(parse_ref(arg));
+    } catch (const Error& e) {
+        throw Error("DRAFT: " + std::string(e.what()), ErrorKind::InvalidInput);
+    }
+    if (!m) {
+        throw Error("DRAFT: model '" + arg + "' not found; try lokal pull " + arg,
+                    ErrorKind::NotFound);
+    }
+    const Layer* ml = m->find(media::kModel);
+    if (!ml) throw Error("DRAFT: model '" + arg + "' has no model layer");
+    return NamedFile{store.blob_path(ml->digest), ml->digest};
+}
+
+std::unique_ptr<tokenizer::Tokenizer> tokenizer_of(const fs::path& gguf, const std::string& what) {
+    try {
+        return tokenizer::Tokenizer::from_gguf(*gguf::File::open(gguf.string()));
+    } catch (const Error& e) {
+        throw Error(what + ": " + e.what(), ErrorKind::InvalidInput);
+    }
+}
+
+// Refuses a draft whose guesses would mean other tokens to the model (before anything is written).
+void check_draft(const fs::path& model, const NamedFile& draft, const std::string& arg) {
+    const auto target = tokenizer_of(model, "FROM");
+    const auto guesser = tokenizer_of(draft.path, "DRAFT " + arg);
+    try {
+        tokenizer::check_draft_vocabulary(*target, *guesser);
+    } catch (const Error& e) {
+        throw Error("DRAFT " + arg + ": " + e.what(), ErrorKind::InvalidInput);
+    }
+}
+
 }  // namespace
 
 ModelRef create_model(Store& store, const std::string& name, const Modelfile& mf,
@@ -132,6 +172,8 @@ ModelRef create_model(Store& store, const std::string& name, const Modelfile& mf
         if (status) status(s);
     };
     ModelRef dst = parse_ref(name);
+    std::optional<NamedFile> draft;
+    if (mf.draft) draft = draft_file(store, *mf.draft, base_dir, access);
     std::vector<Layer> inherited;
     std::string base_params = "{}";
     Layer model;
@@ -147,8 +189,10 @@ ModelRef create_model(Store& store, const std::string& name, const Modelfile& mf
         }
         model = import_hf_dir(store, from_dir, dst.model, say);
         arch = gguf_architecture(store.blob_path(model.digest).string(), "FROM " + mf.from);
+        if (draft) check_draft(store.blob_path(model.digest), *draft, *mf.draft);
     } else if (auto file = named_file(store, mf.from, base_dir, access, "FROM")) {
         arch = gguf_architecture(file->path.string(), "FROM " + mf.from);
+        if (draft) check_draft(file->path, *draft, *mf.draft);
         if (file->digest.empty()) say("importing " + file->path.string());
         model = import_named(store, media::kModel, *file);
     } else {
@@ -168,6 +212,7 @@ ModelRef create_model(Store& store, const std::string& name, const Modelfile& mf
             }
         }
         arch = gguf_architecture(store.blob_path(model.digest).string(), "FROM " + mf.from);
+        if (draft) check_draft(store.blob_path(model.digest), *draft, *mf.draft);
     }
 
     Manifest out;
@@ -177,7 +222,7 @@ ModelRef create_model(Store& store, const std::string& name, const Modelfile& mf
         return (mt == media::kTemplate && mf.template_text) ||
                (mt == media::kSystem && mf.system) || (mt == media::kLicense && mf.license) ||
                (mt == media::kMessages && !mf.messages.empty()) ||
-               (mt == media::kAdapter && !mf.adapters.empty());
+               (mt == media::kAdapter && !mf.adapters.empty()) || (mt == media::kDraft && mf.draft);
     };
     for (const Layer& l : inherited) {
         if (!replaced(l.media_type)) out.layers.push_back(l);
@@ -191,6 +236,10 @@ ModelRef create_model(Store& store, const std::string& name, const Modelfile& mf
         gguf_architecture(file->path.string(), "ADAPTER " + a);
         if (file->digest.empty()) say("importing adapter " + file->path.string());
         out.layers.push_back(import_named(store, media::kAdapter, *file));
+    }
+    if (draft) {
+        if (draft->digest.empty()) say("importing draft " + draft->path.string());
+        out.layers.push_back(import_named(store, media::kDraft, *draft));
     }
     if (mf.template_text) out.layers.push_back(store.put_blob(media::kTemplate, *mf.template_text));
     if (mf.system) out.layers.push_back(store.put_blob(media::kSystem, *mf.system));
@@ -229,6 +278,8 @@ std::string modelfile_for(const Store& store, const ModelRef& ref) {
             out += "LICENSE " + quote_block(read_blob(store, l)) + "\n";
         } else if (l.media_type == media::kAdapter) {
             out += "ADAPTER " + store.blob_path(l.digest).string() + "\n";
+        } else if (l.media_type == media::kDraft) {
+            out += "DRAFT " + store.blob_path(l.digest).string() + "\n";
         } else if (l.media_type == media::kParams) {
             auto j = nlohmann::json::parse(read_blob(store, l), nullptr, false);
             if (!j.is_object()) continue;

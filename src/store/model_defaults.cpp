@@ -44,6 +44,7 @@ StoredModelDefaults stored_model_defaults(const std::string& name_or_path) {
             }
         }
     }
+    if (const Layer* l = m->find(media::kDraft)) d.draft = s.blob_path(l->digest).string();
     d.system = read(media::kSystem);
     d.template_text = read(media::kTemplate);
     return d;

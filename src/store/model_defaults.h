@@ -1,5 +1,5 @@
 // What a stored model brings besides its weights: the Modelfile's PARAMETERs (as Ollama's
-// params JSON), SYSTEM, TEMPLATE and MESSAGEs.
+// params JSON), SYSTEM, TEMPLATE, MESSAGEs and DRAFT.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,6 +14,8 @@ struct StoredModelDefaults {
     std::optional<std::string> template_text;
     // MESSAGE lines: the conversation a chat starts with, [{"role", "content"}, ...].
     nlohmann::json messages = nlohmann::json::array();
+    // DRAFT: the path of the draft model's GGUF (a blob of the store).
+    std::optional<std::string> draft;
 };
 
 // Empty for a file path, a name the store lacks, or a model without them.

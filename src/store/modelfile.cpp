@@ -179,6 +179,10 @@ Modelfile parse_modelfile(std::string_view text) {
         } else if (directive == "adapter") {
             if (arg.empty()) fail(start_line, upper, "needs a path");
             mf.adapters.push_back(arg);
+        } else if (directive == "draft") {
+            if (arg.empty()) fail(start_line, upper, "needs a model name or a .gguf path");
+            if (mf.draft) fail(start_line, upper, "only one DRAFT is supported");
+            mf.draft = arg;
         } else if (directive == "parameter") {
             size_t s2 = 0;
             while (s2 < arg.size() && !std::isspace(static_cast<unsigned char>(arg[s2]))) ++s2;

@@ -7,6 +7,7 @@
 //     TEMPLATE """{{ .Prompt }}"""
 //     SYSTEM You are terse.
 //     ADAPTER ./lora.gguf
+//     DRAFT gemma3:270m            (speculative decoding's draft model: a name or a .gguf path)
 //     MESSAGE user Hello
 //     LICENSE """..."""
 //
@@ -30,6 +31,8 @@ struct Modelfile {
     std::optional<std::string> min_version;  // REQUIRES: the least Ollama version (not checked)
     std::vector<std::pair<std::string, std::string>> parameters;  // name, value as written
     std::vector<std::string> adapters;
+    // DRAFT: a smaller model with the same vocabulary that guesses ahead for this one.
+    std::optional<std::string> draft;
     std::vector<std::pair<std::string, std::string>> messages;  // role, content
 };
 

@@ -31,6 +31,8 @@ inline constexpr const char* kLicense = "application/vnd.ollama.image.license";
 inline constexpr const char* kMessages = "application/vnd.ollama.image.messages";
 inline constexpr const char* kAdapter = "application/vnd.ollama.image.adapter";
 inline constexpr const char* kProjector = "application/vnd.ollama.image.projector";
+// A Modelfile's DRAFT: the draft model's GGUF, stored with the model that it guesses for.
+inline constexpr const char* kDraft = "application/vnd.lokal.image.draft";
 }  // namespace media
 
 struct Layer {

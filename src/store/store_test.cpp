@@ -9,9 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/test_support.h"
 #include "gguf/gguf_writer.h"
 #include "store/create.h"
 #include "store/http.h"
+#include "store/model_defaults.h"
 #include "store/modelfile.h"
 #include "store/pull.h"
 #include "store/resolve.h"
@@ -216,6 +218,73 @@ TEST(Store, ImportAndResolve) {
     unsetenv("LOKAL_MODELS");
 }
 
+// DRAFT is stored as a layer of its own (the draft's GGUF), shown by modelfile_for, read back by
+// stored_model_defaults and kept by a derived model; a draft whose vocabulary is not the model's
+// is refused before anything is written.
+TEST(Store, CreateWithDraft) {
+    LOKAL_REQUIRE_TESTDATA("models/tiny-llama-h64-f32.gguf");
+    LOKAL_REQUIRE_TESTDATA("models/tiny-llama-h64-q4_0.gguf");
+    LOKAL_REQUIRE_TESTDATA("models/stories260K.gguf");
+    const std::string target =
+        fs::absolute(testing::testdata_path("models/tiny-llama-h64-f32.gguf")).string();
+    const std::string small =
+        fs::absolute(testing::testdata_path("models/tiny-llama-h64-q4_0.gguf")).string();
+    const std::string other =
+        fs::absolute(testing::testdata_path("models/stories260K.gguf")).string();  // 512 tokens
+    TempDir dir;
+    const fs::path root = dir.path() / "models";
+    ASSERT_EQ(setenv("LOKAL_MODELS", root.c_str(), 1), 0);
+    Store s = Store::open_default();
+    auto create = [&](const std::string& name, const std::string& modelfile) {
+        return create_model(s, name, parse_modelfile(modelfile), dir.path(), PathAccess::Allowed);
+    };
+    auto draft_digest = [&](const std::string& name) {
+        auto m = s.read_manifest(parse_ref(name));
+        const Layer* l = m ? m->find(media::kDraft) : nullptr;
+        return l ? l->digest : std::string();
+    };
+
+    create("fast:1", "FROM " + target + "\nDRAFT " + small + "\n");
+    const std::string digest = draft_digest("fast:1");
+    ASSERT_FALSE(digest.empty());
+    EXPECT_EQ("sha256:" + sha256_file_hex(s.blob_path(digest).string()),
+              "sha256:" + sha256_file_hex(small));
+    const std::string shown = modelfile_for(s, parse_ref("fast:1"));
+    EXPECT_NE(shown.find("\nDRAFT " + s.blob_path(digest).string() + "\n"), std::string::npos)
+        << shown;
+    EXPECT_EQ(stored_model_defaults("fast:1").draft, s.blob_path(digest).string());
+    EXPECT_FALSE(stored_model_defaults(target).draft);
+
+    create("fast:2", shown);  // what show prints creates the same model
+    EXPECT_EQ(draft_digest("fast:2"), digest);
+    create("small:1", "FROM " + small + "\n");
+    create("fast:3", "FROM " + target + "\nDRAFT small:1\n");  // a model of the store
+    EXPECT_EQ(draft_digest("fast:3"), digest);
+    create("fast:4", "FROM fast:1\nSYSTEM be brief\n");  // a derived model keeps its draft
+    EXPECT_EQ(draft_digest("fast:4"), digest);
+
+    const size_t files = count_files(root);
+    try {
+        create("bad:1", "FROM " + target + "\nDRAFT " + other + "\n");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("must share the model's vocabulary"),
+                  std::string::npos)
+            << e.what();
+        EXPECT_EQ(e.kind(), ErrorKind::InvalidInput);
+    }
+    try {
+        create("bad:2", "FROM " + target + "\nDRAFT nothere:1\n");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::NotFound) << e.what();
+    }
+    EXPECT_FALSE(s.read_manifest(parse_ref("bad:1")));
+    EXPECT_FALSE(s.read_manifest(parse_ref("bad:2")));
+    EXPECT_EQ(count_files(root), files);  // nothing written
+    unsetenv("LOKAL_MODELS");
+}
+
 // Over HTTP (StoreOnly) a model is a store reference or an uploaded blob, never a path on the
 // server's disk, and the refusal reads the same whether the file exists or not.
 TEST(Store, StoreOnlyAccessRefusesFilePaths) {
@@ -285,8 +354,10 @@ TEST(Modelfile, Parses) {
         "MESSAGE assistant \"\"\"hello,\n"
         "  friend\"\"\"\n"
         "MESSAGE user \"quoted\"\n"
-        "LICENSE MIT\n");
+        "LICENSE MIT\n"
+        "draft \"gemma3:270m-draft\"\n");
     EXPECT_EQ(mf.from, "gemma3:270m");
+    EXPECT_EQ(mf.draft, "gemma3:270m-draft");
     ASSERT_EQ(mf.parameters.size(), 3u);
     EXPECT_EQ(mf.parameters[2].second, "<end>");
     EXPECT_EQ(*mf.system, "line one\nline two");
@@ -343,6 +414,8 @@ TEST(Modelfile, ErrorsNameLineAndDirective) {
     EXPECT_EQ(error_of("FROM x\nPARAMETER top_k 1.5\n"),
               "Modelfile line 2: PARAMETER: '1.5' is not an integer (for top_k)");
     EXPECT_EQ(error_of("FROM\n"), "Modelfile line 1: FROM: needs a model name or a .gguf path");
+    EXPECT_EQ(error_of("FROM a\nDRAFT b\nDRAFT c\n"),
+              "Modelfile line 3: DRAFT: only one DRAFT is supported");
 }
 
 TEST(Pull, RegistryUrlPolicy) {
