@@ -3,11 +3,13 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "base/error.h"
 #include "rag/extract.h"
+#include "rag/pdf_text.h"
 #include "store/sha256.h"
 
 namespace lokal::rag {
@@ -40,6 +42,31 @@ std::vector<std::vector<float>> embed_batched(Embedder& embedder, const std::vec
     return out;
 }
 
+// The file's chunks, or nullopt with the reason it is skipped. A PDF is chunked page by page.
+std::optional<std::vector<Chunk>> file_chunks(TextKind kind, const std::string& bytes,
+                                              const ChunkOptions& options, std::string& why) {
+    if (kind == TextKind::Pdf) {
+        const std::optional<std::vector<std::string>> pages = pdf_pages(bytes);
+        if (!pages) {
+            why = "not a PDF that can be read (damaged, encrypted or not a PDF)";
+            return std::nullopt;
+        }
+        std::vector<Chunk> chunks;
+        for (size_t i = 0; i < pages->size(); ++i) {
+            for (Chunk& c : chunk_text((*pages)[i], TextKind::Prose, options)) {
+                c.page = (int)i + 1;
+                chunks.push_back(std::move(c));
+            }
+        }
+        return chunks;
+    }
+    if (looks_binary(bytes)) {
+        why = "binary (a NUL byte in the first 8 KiB)";
+        return std::nullopt;
+    }
+    return chunk_text(kind == TextKind::Html ? html_to_text(bytes) : bytes, kind, options);
+}
+
 }  // namespace
 
 IndexStats index_folder(KnowledgeBase& kb, const std::filesystem::path& root, Embedder& embedder,
@@ -66,24 +93,26 @@ IndexStats index_folder(KnowledgeBase& kb, const std::filesystem::path& root, Em
         if (known && old->second.mtime_ns == f.mtime_ns && old->second.size == f.size) {
             kept.insert(f.path);
             ++stats.files_unchanged;
-        } else if (f.kind == TextKind::Pdf) {
-            stats.skipped.push_back({f.path, "PDF support not built"});
         } else if (!read_file(f.abs, bytes)) {
             stats.skipped.push_back({f.path, "cannot read the file"});
-        } else if (looks_binary(bytes)) {
-            stats.skipped.push_back({f.path, "binary (a NUL byte in the first 8 KiB)"});
         } else {
-            kept.insert(f.path);
             StoredFile sf{0, f.path, store::sha256_hex(bytes), f.mtime_ns, f.size};
             if (known && old->second.hash == sf.hash) {
+                kept.insert(f.path);
                 kb.touch_file(f.path, f.mtime_ns);
                 ++stats.files_unchanged;
             } else {
-                const std::string text = f.kind == TextKind::Html ? html_to_text(bytes) : bytes;
-                const std::vector<Chunk> chunks = chunk_text(text, f.kind, options.chunk);
-                kb.put_file(sf, chunks, embed_batched(embedder, chunks, options.batch));
-                ++stats.files_indexed;
-                stats.chunks_embedded += chunks.size();
+                std::string why;
+                const std::optional<std::vector<Chunk>> chunks =
+                    file_chunks(f.kind, bytes, options.chunk, why);
+                if (chunks) {
+                    kept.insert(f.path);
+                    kb.put_file(sf, *chunks, embed_batched(embedder, *chunks, options.batch));
+                    ++stats.files_indexed;
+                    stats.chunks_embedded += chunks->size();
+                } else {
+                    stats.skipped.push_back({f.path, why});
+                }
             }
         }
         ++p.files_done;

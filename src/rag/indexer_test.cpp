@@ -12,6 +12,8 @@
 #include <set>
 #include <string>
 
+#include "rag/minimal_pdf.h"
+#include "rag/rag_prompt.h"
 #include "rag/search.h"
 
 namespace lokal::rag {
@@ -137,6 +139,25 @@ TEST_F(IndexerTest, HostileFilesAreSkippedWithAReason) {
     EXPECT_NE(why["docs/loop"].find("loop"), std::string::npos);
     EXPECT_NE(why["dangling.txt"].find("symlink"), std::string::npos);
     EXPECT_EQ(paths(kb), (std::set<std::string>{"good.md"}));
+}
+
+TEST_F(IndexerTest, PdfChunksCiteTheirPage) {
+    write("manual.pdf", testing_pdf::minimal_pdf({{"Intro to the kettle."},
+                                                  {"Descale the kettle with vinegar monthly.",
+                                                   "Rinse twice afterwards."}}));
+    KnowledgeBase kb(db_);
+    FakeEmbedder e;
+    const IndexStats s = index_folder(kb, dir_, e);
+    EXPECT_TRUE(s.skipped.empty());
+    EXPECT_EQ(kb.chunk_count(), 2) << "one chunk per page: chunks never span pages";
+    const auto hits = kb.bm25(fts_query("vinegar"), 5);
+    ASSERT_EQ(hits.size(), 1u);
+    const ChunkRow c = kb.chunk(hits[0].first);
+    EXPECT_EQ(c.page, 2);
+    EXPECT_EQ(c.start_line, 1);
+    EXPECT_GE(c.end_line, 2);
+    EXPECT_NE(c.text.find("Rinse twice afterwards."), std::string::npos);
+    EXPECT_EQ(citation(c), "manual.pdf:p2:1-" + std::to_string(c.end_line));
 }
 
 TEST_F(IndexerTest, UnreadableFilesAreSkipped) {
