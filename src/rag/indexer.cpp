@@ -1,6 +1,8 @@
 #include "rag/indexer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -25,22 +27,55 @@ bool read_file(const std::filesystem::path& p, std::string& out) {
     return true;
 }
 
-std::vector<std::vector<float>> embed_batched(Embedder& embedder, const std::vector<Chunk>& chunks,
-                                              size_t batch) {
-    std::vector<std::vector<float>> out;
-    out.reserve(chunks.size());
-    std::vector<std::string> texts;
-    for (size_t i = 0; i < chunks.size(); i += batch) {
-        texts.clear();
-        for (size_t j = i; j < std::min(chunks.size(), i + batch); ++j) {
-            texts.push_back(chunks[j].text);
-        }
-        std::vector<std::vector<float>> v = embedder.embed(texts);
-        if (v.size() != texts.size()) throw Error("the embedder returned too few vectors", ErrorKind::Internal);
-        for (auto& e : v) out.push_back(std::move(e));
+// Files waiting for their vectors: small files are embedded together, so that each encoder pass
+// carries options.batch chunks; each file is then stored in its own transaction.
+class PendingFiles {
+  public:
+    PendingFiles(KnowledgeBase& kb, Embedder& embedder, size_t batch)
+        : kb_(kb), embedder_(embedder), batch_(std::max<size_t>(batch, 1)) {}
+
+    // Queues the file; embeds and stores the queue once it holds a batch of chunks.
+    void add(StoredFile file, std::vector<Chunk> chunks) {
+        n_chunks_ += chunks.size();
+        files_.push_back({std::move(file), std::move(chunks)});
+        if (n_chunks_ >= batch_) flush();
     }
-    return out;
-}
+
+    void flush() {
+        std::vector<std::string> texts;
+        texts.reserve(n_chunks_);
+        for (const auto& [file, chunks] : files_) {
+            for (const Chunk& c : chunks) texts.push_back(c.text);
+        }
+        std::vector<std::vector<float>> vectors;
+        for (size_t i = 0; i < texts.size(); i += batch_) {
+            const std::vector<std::string> part(texts.begin() + (std::ptrdiff_t)i,
+                                                texts.begin() + (std::ptrdiff_t)std::min(texts.size(), i + batch_));
+            std::vector<std::vector<float>> v = embedder_.embed(part);
+            if (v.size() != part.size()) {
+                throw Error("the embedder returned too few vectors", ErrorKind::Internal);
+            }
+            for (auto& e : v) vectors.push_back(std::move(e));
+        }
+        size_t next = 0;
+        for (const auto& [file, chunks] : files_) {
+            const std::vector<std::vector<float>> mine(
+                std::make_move_iterator(vectors.begin() + (std::ptrdiff_t)next),
+                std::make_move_iterator(vectors.begin() + (std::ptrdiff_t)(next + chunks.size())));
+            kb_.put_file(file, chunks, mine);
+            next += chunks.size();
+        }
+        files_.clear();
+        n_chunks_ = 0;
+    }
+
+  private:
+    KnowledgeBase& kb_;
+    Embedder& embedder_;
+    size_t batch_;
+    std::vector<std::pair<StoredFile, std::vector<Chunk>>> files_;
+    size_t n_chunks_ = 0;
+};
 
 // The file's chunks, or nullopt with the reason it is skipped. A PDF is chunked page by page.
 std::optional<std::vector<Chunk>> file_chunks(TextKind kind, const std::string& bytes,
@@ -87,6 +122,7 @@ IndexStats index_folder(KnowledgeBase& kb, const std::filesystem::path& root, Em
     IndexProgress p;
     p.files_total = walk.files.size();
     std::string bytes;
+    PendingFiles pending(kb, embedder, options.batch);
     for (const FoundFile& f : walk.files) {
         const auto old = stored.find(f.path);
         const bool known = old != stored.end();
@@ -103,13 +139,13 @@ IndexStats index_folder(KnowledgeBase& kb, const std::filesystem::path& root, Em
                 ++stats.files_unchanged;
             } else {
                 std::string why;
-                const std::optional<std::vector<Chunk>> chunks =
+                std::optional<std::vector<Chunk>> chunks =
                     file_chunks(f.kind, bytes, options.chunk, why);
                 if (chunks) {
                     kept.insert(f.path);
-                    kb.put_file(sf, *chunks, embed_batched(embedder, *chunks, options.batch));
                     ++stats.files_indexed;
                     stats.chunks_embedded += chunks->size();
+                    pending.add(sf, std::move(*chunks));
                 } else {
                     stats.skipped.push_back({f.path, why});
                 }
@@ -120,6 +156,7 @@ IndexStats index_folder(KnowledgeBase& kb, const std::filesystem::path& root, Em
         p.seconds = elapsed();
         if (progress) progress(p);
     }
+    pending.flush();
     std::vector<std::string> gone;
     for (const auto& [path, f] : stored) {
         if (!kept.count(path)) gone.push_back(path);

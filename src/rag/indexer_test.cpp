@@ -202,8 +202,22 @@ TEST_F(IndexerTest, SearchModesFindTheMatchingChunk) {
         EXPECT_EQ(hits[0].chunk.path, "a.txt");
         EXPECT_EQ(hits[0].chunk.start_line, 1);
     }
+    // Both lists agree on a.txt: its fused score is the full 0.6 + 0.4; the others' are less.
+    const auto fused = search(kb, qv, q, 3, SearchMode::Hybrid);
+    EXPECT_DOUBLE_EQ(fused[0].score, 1.0);
+    for (size_t i = 1; i < fused.size(); ++i) {
+        EXPECT_GE(fused[i].score, 0.0);
+        EXPECT_LT(fused[i].score, fused[i - 1].score + 1e-12);
+    }
     // FTS5 operators and quotes in a query are plain words.
     EXPECT_NO_THROW(search(kb, qv, "NOT \"lamp\" AND (bread* OR", 3, SearchMode::Bm25));
+}
+
+TEST(FtsQuery, LeavesOutFunctionWordsUnlessNothingElseRemains) {
+    EXPECT_EQ(fts_query("What did the keeper polish?"), "\"keeper\" OR \"polish\"");
+    EXPECT_EQ(fts_query("Who is it"), "\"Who\" OR \"is\" OR \"it\"");
+    EXPECT_EQ(fts_query("NOT \"lamp\" AND"), "\"NOT\" OR \"lamp\"");
+    EXPECT_EQ(fts_query("  ?! "), "");
 }
 
 TEST_F(IndexerTest, AFailedEmbeddingLeavesTheIndexAsItWas) {
