@@ -62,15 +62,16 @@ void Encoder::forward(std::span<const int32_t> tokens, std::span<const int> leng
     if (lengths_.empty()) lengths_.push_back(n);
     if (n > max_rows_) {
         throw Error("a batch of " + std::to_string(n) + " tokens; the encoder takes at most " +
-                    std::to_string(max_rows_), ErrorKind::Internal);
+                        std::to_string(max_rows_),
+                    ErrorKind::Internal);
     }
     int row = 0;
     for (size_t s = 0; s < lengths_.size(); ++s) {
         const int len = lengths_[s];
         if (len <= 0) throw Error("nothing to embed: the text has no tokens");
         if (len > c.n_ctx_train) {
-            throw Error("the text has " + std::to_string(len) + " tokens; this model takes at most " +
-                        std::to_string(c.n_ctx_train));
+            throw Error("the text has " + std::to_string(len) +
+                        " tokens; this model takes at most " + std::to_string(c.n_ctx_train));
         }
         for (int t = 0; t < len; ++t, ++row) {
             positions_[row] = t;
@@ -156,12 +157,15 @@ void Encoder::attention_per_sequence(int n) {
             const float* q = host_qkv_.data() + (size_t)row * stride + (size_t)h * hd;
             const float* k = host_qkv_.data() + (size_t)f * stride + E + (size_t)h * hd;
             kernels::attend_all_rows(q, k, k + E, stride, lengths_[seqs_[row]], hd, scale,
-                                     scores.data(), host_attn_.data() + (size_t)row * E + (size_t)h * hd);
+                                     scores.data(),
+                                     host_attn_.data() + (size_t)row * E + (size_t)h * hd);
         }
     };
     const int n_threads = std::max(1, std::min<int>(backend_->n_threads(), (int)jobs));
     std::vector<std::thread> pool;
-    for (int i = 1; i < n_threads; ++i) pool.emplace_back(work, jobs * i / n_threads, jobs * (i + 1) / n_threads);
+    for (int i = 1; i < n_threads; ++i) {
+        pool.emplace_back(work, jobs * i / n_threads, jobs * (i + 1) / n_threads);
+    }
     work(0, jobs / n_threads);
     for (std::thread& t : pool) t.join();
     backend_->write_rows(attn_, n, host_attn_.data());

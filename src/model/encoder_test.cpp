@@ -136,10 +136,9 @@ TEST(Encoder, NomicBertUsesRotaryPositionsAndSwiglu) {
 TEST(Encoder, BatchedEmbeddingsEqualOneAtATime) {
     LOKAL_REQUIRE_TESTDATA("tokenizer/ggml-vocab-bert-bge.gguf");
     const auto dir = std::filesystem::temp_directory_path();
-    for (const auto& [stem, pooling, nomic] :
-         {std::tuple{"lokal-tiny-bert-batch-mean", 1, false},
-          std::tuple{"lokal-tiny-bert-batch-cls", 2, false},
-          std::tuple{"lokal-tiny-nomic-batch", 1, true}}) {
+    for (const auto& [stem, pooling, nomic] : {std::tuple{"lokal-tiny-bert-batch-mean", 1, false},
+                                               std::tuple{"lokal-tiny-bert-batch-cls", 2, false},
+                                               std::tuple{"lokal-tiny-nomic-batch", 1, true}}) {
         SCOPED_TRACE(stem);
         const std::string path = write_tiny_bert(unique_path(dir, stem), pooling, nomic);
         auto model = Model::load(path);
@@ -159,11 +158,14 @@ TEST(Encoder, BatchedEmbeddingsEqualOneAtATime) {
             const std::vector<float> alone = enc.embed(seqs[i]);
             ASSERT_EQ(batched[i].size(), alone.size());
             for (size_t j = 0; j < alone.size(); ++j) {
-                ASSERT_NEAR(batched[i][j], alone[j], 1e-5f) << "sequence " << i << " component " << j;
+                ASSERT_NEAR(batched[i][j], alone[j], 1e-5f)
+                    << "sequence " << i << " component " << j;
             }
         }
         // Neighbours in the batch do not leak into each other: the same text twice, same vector.
-        for (size_t j = 0; j < batched[0].size(); ++j) ASSERT_NEAR(batched[0][j], batched[4][j], 1e-5f);
+        for (size_t j = 0; j < batched[0].size(); ++j) {
+            ASSERT_NEAR(batched[0][j], batched[4][j], 1e-5f);
+        }
         EXPECT_LT(dot(batched[0], batched[1]), 0.999f);
         if (!std::getenv("LOKAL_KEEP_TEST_MODELS")) std::filesystem::remove(path);
     }

@@ -26,6 +26,7 @@ struct ChunkOptions {
     int overlap_lines = 2;
 };
 
-std::vector<Chunk> chunk_text(std::string_view text, TextKind kind, const ChunkOptions& options = {});
+std::vector<Chunk> chunk_text(std::string_view text, TextKind kind,
+                              const ChunkOptions& options = {});
 
 }  // namespace lokal::rag

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iterator>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -49,8 +49,9 @@ class PendingFiles {
         }
         std::vector<std::vector<float>> vectors;
         for (size_t i = 0; i < texts.size(); i += batch_) {
-            const std::vector<std::string> part(texts.begin() + (std::ptrdiff_t)i,
-                                                texts.begin() + (std::ptrdiff_t)std::min(texts.size(), i + batch_));
+            const std::vector<std::string> part(
+                texts.begin() + (std::ptrdiff_t)i,
+                texts.begin() + (std::ptrdiff_t)std::min(texts.size(), i + batch_));
             std::vector<std::vector<float>> v = embedder_.embed(part);
             if (v.size() != part.size()) {
                 throw Error("the embedder returned too few vectors", ErrorKind::Internal);

@@ -1,6 +1,7 @@
 // Brings a knowledge base up to date with a folder: new and changed files (by content hash; an
 // unchanged size and mtime skip the hashing) are extracted, chunked, embedded (several small
-// files' chunks together) and stored, one transaction per file; files gone from the folder (or now skipped) are removed.
+// files' chunks together) and stored, one transaction per file; files gone from the folder (or now
+// skipped) are removed.
 #pragma once
 
 #include <cstddef>

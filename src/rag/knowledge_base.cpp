@@ -40,9 +40,12 @@ END;
 KnowledgeBase::KnowledgeBase(const std::string& path) : db_(path) {
     db_.exec(kSchema);
     // Bases made before chunks had pages.
-    Statement cols(db_.handle(), "SELECT count(*) FROM pragma_table_info('chunks') WHERE name = 'page'");
+    Statement cols(db_.handle(),
+                   "SELECT count(*) FROM pragma_table_info('chunks') WHERE name = 'page'");
     cols.step();
-    if (cols.int_at(0) == 0) db_.exec("ALTER TABLE chunks ADD COLUMN page INTEGER NOT NULL DEFAULT 0");
+    if (cols.int_at(0) == 0) {
+        db_.exec("ALTER TABLE chunks ADD COLUMN page INTEGER NOT NULL DEFAULT 0");
+    }
 }
 
 std::optional<std::string> KnowledgeBase::meta(const std::string& key) {
@@ -62,8 +65,8 @@ std::vector<StoredFile> KnowledgeBase::files() {
     Statement st(db_.handle(), "SELECT id, path, hash, mtime_ns, size FROM files ORDER BY path");
     std::vector<StoredFile> out;
     while (st.step()) {
-        out.push_back({st.int_at(0), st.text_at(1), st.text_at(2), st.int_at(3),
-                       (uint64_t)st.int_at(4)});
+        out.push_back(
+            {st.int_at(0), st.text_at(1), st.text_at(2), st.int_at(3), (uint64_t)st.int_at(4)});
     }
     return out;
 }
@@ -129,8 +132,8 @@ ChunkRow KnowledgeBase::chunk(int64_t id) {
                  "JOIN files f ON f.id = c.file_id WHERE c.id = ?");
     st.bind(1, id);
     if (!st.step()) throw Error("no chunk " + std::to_string(id), ErrorKind::NotFound);
-    return {st.int_at(0), st.text_at(1), (int)st.int_at(2), (int)st.int_at(3), st.text_at(4),
-            (int)st.int_at(5)};
+    return {st.int_at(0),      st.text_at(1), (int)st.int_at(2),
+            (int)st.int_at(3), st.text_at(4), (int)st.int_at(5)};
 }
 
 std::vector<std::pair<int64_t, double>> KnowledgeBase::bm25(const std::string& fts_query,

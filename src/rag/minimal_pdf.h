@@ -22,11 +22,12 @@ inline std::string minimal_pdf(const std::vector<std::vector<std::string>>& page
         std::string content = "BT /F1 12 Tf 72 720 Td 14 TL\n";
         for (const std::string& line : pages[(size_t)i]) content += "(" + line + ") Tj T*\n";
         content += "ET\n";
-        objs[3 + 2 * (size_t)i] = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-                                  "/Resources << /Font << /F1 3 0 R >> >> /Contents " +
-                                  std::to_string(5 + 2 * i) + " 0 R >>";
-        objs[4 + 2 * (size_t)i] = "<< /Length " + std::to_string(content.size()) +
-                                  " >>\nstream\n" + content + "endstream";
+        objs[3 + 2 * (size_t)i] =
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            "/Resources << /Font << /F1 3 0 R >> >> /Contents " +
+            std::to_string(5 + 2 * i) + " 0 R >>";
+        objs[4 + 2 * (size_t)i] = "<< /Length " + std::to_string(content.size()) + " >>\nstream\n" +
+                                  content + "endstream";
     }
     std::string pdf = "%PDF-1.4\n";
     std::vector<size_t> offsets;

@@ -14,9 +14,8 @@ namespace {
 // poppler writes its parse errors to stderr; the indexer reports a bad PDF as one skip line.
 void quiet_poppler() {
     static std::once_flag once;
-    std::call_once(once, [] {
-        poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr);
-    });
+    std::call_once(
+        once, [] { poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr); });
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <iterator>
-#include <string>
 #include <map>
+#include <string>
 
 #include "base/error.h"
 #include "rag/vector_index.h"
@@ -22,12 +22,11 @@ constexpr double kBm25Weight = 0.6;
 // English function words, left out of BM25 queries: each matches most chunks, so it only adds
 // noise to the ranking (sorted, for binary_search).
 constexpr std::string_view kStopWords[] = {
-    "a",     "an",   "and",  "are",  "as",   "at",    "be",    "but",   "by",   "did",
-    "do",    "does", "for",  "from", "had",  "has",   "have",  "he",    "her",  "him",
-    "his",   "how",  "i",    "in",   "is",   "it",    "its",   "of",    "on",   "or",
-    "she",   "so",   "that", "the",  "their", "them", "they",  "this",  "to",   "was",
-    "were",  "what", "when", "where", "which", "who", "whom",  "whose", "why",  "will",
-    "with",  "would", "you", "your"};
+    "a",     "an",    "and",  "are",   "as",   "at",   "be",   "but",   "by",   "did",  "do",
+    "does",  "for",   "from", "had",   "has",  "have", "he",   "her",   "him",  "his",  "how",
+    "i",     "in",    "is",   "it",    "its",  "of",   "on",   "or",    "she",  "so",   "that",
+    "the",   "their", "them", "they",  "this", "to",   "was",  "were",  "what", "when", "where",
+    "which", "who",   "whom", "whose", "why",  "will", "with", "would", "you",  "your"};
 
 // Scores scaled to [0, 1] over the list (all 1 when they are equal).
 std::vector<double> min_max(const std::vector<std::pair<int64_t, double>>& list) {
@@ -88,7 +87,9 @@ std::vector<Hit> search(KnowledgeBase& kb, const std::vector<float>& query_vecto
     const int depth = mode == SearchMode::Hybrid ? std::max(k, kFusionDepth) : k;
     std::vector<std::pair<int64_t, double>> vec, lex;
     if (mode != SearchMode::Bm25) {
-        if (query_vector.empty()) throw Error("vector search needs a query vector", ErrorKind::Internal);
+        if (query_vector.empty()) {
+            throw Error("vector search needs a query vector", ErrorKind::Internal);
+        }
         vec = nearest_chunks(kb, query_vector, depth, vectors);
     }
     if (mode != SearchMode::Vector) lex = kb.bm25(fts_query(query_text), depth);
