@@ -4,11 +4,10 @@
 #include <cmath>
 #include <numeric>
 #include <string_view>
-#include <thread>
 
 #include "base/error.h"
-#include "kernels/cpu/attention.h"
 #include "model/compute_device.h"
+#include "model/encoder_attention.h"
 #include "model/qkv_projection.h"
 
 namespace lokal::model {
@@ -31,6 +30,7 @@ Encoder::Encoder(const Model& model, int n_threads) : model_(model) {
     bp.max_batch = max_rows_;
     bp.attention = {c.n_head, c.n_head, c.head_dim, 1.0f / std::sqrt((float)c.head_dim), 0.0f, 0};
     backend_ = make_backend(bp, true);  // the process's device
+    host_attention_ = std::string_view(backend_->name()) == "cpu";
     const EncoderWeights& enc = model.weights().encoder;
     // The per-token buffers start empty and grow to the longest input seen (a nomic-bert's
     // 8192-token context would otherwise hold hundreds of MB for every short sentence).
@@ -132,42 +132,14 @@ void Encoder::attention_block(const EncoderLayerWeights& L, int n) {
     b.layer_norm(x_, L.attn_norm, L.attn_norm_b, x_, n, c.norm_eps);
 }
 
-// Every (row, head) of every sequence: the same kernel the CPU backend's attention_all_rows runs,
-// over the sequence's rows only.
+// Several sequences: attention runs in host memory, each sequence's rows by themselves.
 void Encoder::attention_per_sequence(int n) {
     const ModelConfig& c = model_.config();
-    const int E = c.n_embd, hd = c.head_dim, n_head = E / hd;
-    const size_t stride = 3 * (size_t)E;
-    host_qkv_.resize((size_t)n * stride);
-    host_attn_.resize((size_t)n * E);
+    host_qkv_.resize((size_t)n * 3 * c.n_embd);
+    host_attn_.resize((size_t)n * c.n_embd);
     backend_->read_rows(qkv_, n, host_qkv_.data());
-    std::vector<int> first(n);  // each row's sequence's first row
-    int row0 = 0;
-    for (int len : lengths_) {
-        std::fill_n(first.begin() + row0, len, row0);
-        row0 += len;
-    }
-    const float scale = 1.0f / std::sqrt((float)hd);
-    const int64_t jobs = (int64_t)n * n_head;
-    auto work = [&](int64_t j0, int64_t j1) {
-        std::vector<float> scores(c.n_ctx_train);
-        for (int64_t job = j0; job < j1; ++job) {
-            const int row = (int)(job / n_head), h = (int)(job % n_head);
-            const int f = first[row];
-            const float* q = host_qkv_.data() + (size_t)row * stride + (size_t)h * hd;
-            const float* k = host_qkv_.data() + (size_t)f * stride + E + (size_t)h * hd;
-            kernels::attend_all_rows(q, k, k + E, stride, lengths_[seqs_[row]], hd, scale,
-                                     scores.data(),
-                                     host_attn_.data() + (size_t)row * E + (size_t)h * hd);
-        }
-    };
-    const int n_threads = std::max(1, std::min<int>(backend_->n_threads(), (int)jobs));
-    std::vector<std::thread> pool;
-    for (int i = 1; i < n_threads; ++i) {
-        pool.emplace_back(work, jobs * i / n_threads, jobs * (i + 1) / n_threads);
-    }
-    work(0, jobs / n_threads);
-    for (std::thread& t : pool) t.join();
+    attend_within_sequences(host_qkv_.data(), (int)c.n_embd, c.head_dim, lengths_,
+                            backend_->n_threads(), host_attn_.data());
     backend_->write_rows(attn_, n, host_attn_.data());
 }
 
@@ -255,8 +227,7 @@ std::vector<std::vector<float>> Encoder::embed_batch(
     std::vector<std::vector<float>> out;
     out.reserve(seqs.size());
     if (seqs.empty()) return out;
-    if (model_.config().pooling == Pooling::Rank || std::string_view(backend_->name()) != "cpu" ||
-        seqs.size() == 1) {
+    if (model_.config().pooling == Pooling::Rank || !host_attention_ || seqs.size() == 1) {
         for (std::span<const int32_t> s : seqs) out.push_back(embed(s));
         return out;
     }

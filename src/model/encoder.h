@@ -25,7 +25,7 @@ class Encoder {
 
     // embed() of each sequence, in one forward pass: the sequences' rows are stacked so every
     // matmul runs over all of them, and each attends only within itself. Pooling::Rank models
-    // and device backends take the sequences one by one. Sequences over max_batch_rows() in all
+    // and device backends (whose attention sees the whole batch) take them one by one. Sequences over max_batch_rows() in all
     // are the caller's to split.
     std::vector<std::vector<float>> embed_batch(const std::vector<std::span<const int32_t>>& seqs);
     // The most rows (tokens of all sequences together) embed_batch takes in one pass.
@@ -40,8 +40,8 @@ class Encoder {
     // The final hidden states of the tokens, in x_: one sequence, or several stacked whose
     // lengths are `lengths` (in order; they sum to tokens.size()).
     void forward(std::span<const int32_t> tokens, std::span<const int> lengths = {});
-    // Bidirectional attention within each of several stacked sequences, computed in host memory
-    // (the backend's attention_all_rows sees one sequence only).
+    // Bidirectional attention within each of the stacked sequences, computed here in host
+    // memory (the backend's attention_all_rows sees the whole batch as one sequence).
     void attention_per_sequence(int n);
     std::vector<float> pool(const float* x, int n) const;
     void embed_tokens(std::span<const int32_t> tokens);
@@ -60,6 +60,8 @@ class Encoder {
     std::vector<float> host_qkv_, host_attn_;
     int rows_ = 0;      // rows the per-token buffers hold (they grow with the inputs)
     int max_rows_ = 0;  // the most rows of one pass
+    // CPU backends: several sequences' attention can run here (attention_per_sequence).
+    bool host_attention_ = false;
 };
 
 }  // namespace lokal::model
