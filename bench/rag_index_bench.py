@@ -85,7 +85,7 @@ def main():
         print(f"first index: {files} files, {chunks} chunks embedded in {seconds:.1f} s: "
               f"{rate:.1f} chunks/s on {args.threads} threads ({wall:.1f} s wall, "
               f"{(source + prose) / (1 << 20) / wall:.2f} MB/s)")
-        touched = os.path.join(folder, "prose", "copy000", "part000.txt")
+        touched = next(os.path.join(r, f[0]) for r, _, f in sorted(os.walk(folder)) if f)
         with open(touched, "a") as f:
             f.write("One more line, so this file changes.\n")
         files, chunks, seconds, _, wall = index(args, env, folder)
