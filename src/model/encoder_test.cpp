@@ -145,10 +145,10 @@ TEST(Encoder, BatchedEmbeddingsEqualOneAtATime) {
         Encoder enc(*model, 2);
         const auto& tok = model->tokenizer();
         std::vector<std::vector<int32_t>> seqs;
-        for (const char* text : {"the cat sat on the mat", "quantum chromodynamics",
-                                 "a much longer sentence about the weather in the mountains "
-                                 "where it rains every single afternoon in the summer",
-                                 "ok", "the cat sat on the mat"}) {
+        for (const char* text :
+             {"the cat sat on the mat", "quantum chromodynamics",
+              "a longer sentence about mountain weather where it rains every afternoon", "ok",
+              "the cat sat on the mat"}) {
             seqs.push_back(tok.encode(text, true, false));
         }
         const std::vector<std::span<const int32_t>> spans(seqs.begin(), seqs.end());
