@@ -153,6 +153,7 @@ int search_command(const RagOptions& o) {
             out.push_back({{"path", h.chunk.path},
                            {"start_line", h.chunk.start_line},
                            {"end_line", h.chunk.end_line},
+                           {"page", h.chunk.page},
                            {"score", h.score},
                            {"vector_rank", h.vector_rank},
                            {"bm25_rank", h.bm25_rank},

@@ -3,12 +3,21 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string_view>
 
 #include "base/error.h"
 #include "model/compute_device.h"
+#include "model/encoder_attention.h"
 #include "model/qkv_projection.h"
 
 namespace lokal::model {
+namespace {
+
+// Rows of a batched pass: enough short chunks (~100 tokens) for the matmuls to reuse each
+// weight row many times, small enough to keep the per-token buffers at a few MB.
+constexpr int kMaxBatchRows = 2048;
+
+}  // namespace
 
 Encoder::Encoder(const Model& model, int n_threads) : model_(model) {
     const ModelConfig& c = model.config();
@@ -17,16 +26,18 @@ Encoder::Encoder(const Model& model, int n_threads) : model_(model) {
     }
     backends::BackendParams bp;
     bp.n_threads = n_threads;
-    bp.max_batch = c.n_ctx_train;
+    max_rows_ = std::max(c.n_ctx_train, kMaxBatchRows);
+    bp.max_batch = max_rows_;
     bp.attention = {c.n_head, c.n_head, c.head_dim, 1.0f / std::sqrt((float)c.head_dim), 0.0f, 0};
     backend_ = make_backend(bp, true);  // the process's device
+    host_attention_ = std::string_view(backend_->name()) == "cpu";
     const EncoderWeights& enc = model.weights().encoder;
     // The per-token buffers start empty and grow to the longest input seen (a nomic-bert's
     // 8192-token context would otherwise hold hundreds of MB for every short sentence).
     auto rows = [&](int n, int64_t width) -> Cols {
         return {backend_->alloc_rows(n, (int)width), 0, (int)width};
     };
-    const int N = c.n_ctx_train, E = c.n_embd;
+    const int N = max_rows_, E = c.n_embd;
     const bool gated = std::any_of(enc.layers.begin(), enc.layers.end(),
                                    [](const EncoderLayerWeights& L) { return L.w_gate.rows > 0; });
     x_ = rows(0, E);
@@ -44,19 +55,35 @@ Encoder::Encoder(const Model& model, int n_threads) : model_(model) {
 
 Encoder::~Encoder() = default;
 
-void Encoder::forward(std::span<const int32_t> tokens) {
+void Encoder::forward(std::span<const int32_t> tokens, std::span<const int> lengths) {
     const ModelConfig& c = model_.config();
     const int n = (int)tokens.size();
-    if (n == 0) throw Error("nothing to embed: the text has no tokens");
-    if (n > c.n_ctx_train) {
-        throw Error("the text has " + std::to_string(n) + " tokens; this model takes at most " +
-                    std::to_string(c.n_ctx_train));
+    lengths_.assign(lengths.begin(), lengths.end());
+    if (lengths_.empty()) lengths_.push_back(n);
+    if (n > max_rows_) {
+        throw Error("a batch of " + std::to_string(n) + " tokens; the encoder takes at most " +
+                        std::to_string(max_rows_),
+                    ErrorKind::Internal);
     }
+    int row = 0;
+    for (size_t s = 0; s < lengths_.size(); ++s) {
+        const int len = lengths_[s];
+        if (len <= 0) throw Error("nothing to embed: the text has no tokens");
+        if (len > c.n_ctx_train) {
+            throw Error("the text has " + std::to_string(len) +
+                        " tokens; this model takes at most " + std::to_string(c.n_ctx_train));
+        }
+        for (int t = 0; t < len; ++t, ++row) {
+            positions_[row] = t;
+            seqs_[row] = (int32_t)s;
+        }
+    }
+    if (row != n) throw Error("sequence lengths do not add up to the tokens", ErrorKind::Internal);
     for (int32_t t : tokens) {
         if (t < 0 || t >= c.n_vocab) throw Error("token id out of range");
     }
     if (n > rows_) {
-        rows_ = std::min(c.n_ctx_train, std::max(n, 2 * rows_));
+        rows_ = std::min(max_rows_, std::max(n, 2 * rows_));
         for (const Cols& b : {x_, t_, qkv_, attn_, up_, gate_}) backend_->resize_rows(b.buf, rows_);
     }
     backend_->set_batch({tokens, {seqs_.data(), (size_t)n}, {positions_.data(), (size_t)n}});
@@ -94,11 +121,26 @@ void Encoder::attention_block(const EncoderLayerWeights& L, int n) {
     const Cols q = qkv_.sub(0, E), k = qkv_.sub(E, E), v = qkv_.sub(2 * E, E);
     project_qkv(b, L, x_, qkv_, q, k, v, n);
     if (c.rope.n_rot > 0) b.rope(q, k, n, hd, c.rope);
-    b.attention_all_rows(q, k, v, attn_, n, hd, 1.0f / std::sqrt((float)hd));
+    if (lengths_.size() == 1) {
+        b.attention_all_rows(q, k, v, attn_, n, hd, 1.0f / std::sqrt((float)hd));
+    } else {
+        attention_per_sequence(n);
+    }
     b.matmul(L.wo, attn_, t_, n);
     if (!L.bo.empty()) b.add_bias(t_, L.bo, n);
     b.add(x_, t_, n);
     b.layer_norm(x_, L.attn_norm, L.attn_norm_b, x_, n, c.norm_eps);
+}
+
+// Several sequences: attention runs in host memory, each sequence's rows by themselves.
+void Encoder::attention_per_sequence(int n) {
+    const ModelConfig& c = model_.config();
+    host_qkv_.resize((size_t)n * 3 * c.n_embd);
+    host_attn_.resize((size_t)n * c.n_embd);
+    backend_->read_rows(qkv_, n, host_qkv_.data());
+    attend_within_sequences(host_qkv_.data(), (int)c.n_embd, c.head_dim, lengths_,
+                            backend_->n_threads(), host_attn_.data());
+    backend_->write_rows(attn_, n, host_attn_.data());
 }
 
 // Post-norm feed-forward: GELU, or SwiGLU when the layer has a gate (nomic-bert).
@@ -144,16 +186,11 @@ std::vector<float> Encoder::hidden_states(std::span<const int32_t> tokens) {
     return x;
 }
 
-std::vector<float> Encoder::embed(std::span<const int32_t> tokens) {
-    const ModelConfig& c = model_.config();
-    const int n = (int)tokens.size(), E = c.n_embd;
-    if (c.pooling == Pooling::Rank) {
-        forward(tokens);
-        return rank_scores();
-    }
-    const std::vector<float> x = hidden_states(tokens);
+// Pooled and L2-normalised: the embedding of one sequence's n rows of final hidden states.
+std::vector<float> Encoder::pool(const float* x, int n) const {
+    const int E = model_.config().n_embd;
     std::vector<float> out(E, 0.0f);
-    switch (c.pooling) {
+    switch (model_.config().pooling) {
         case Pooling::Mean:
         case Pooling::None:
             for (int t = 0; t < n; ++t) {
@@ -161,10 +198,10 @@ std::vector<float> Encoder::embed(std::span<const int32_t> tokens) {
             }
             break;
         case Pooling::Cls:
-            std::copy(x.begin(), x.begin() + E, out.begin());
+            std::copy(x, x + E, out.begin());
             break;
         case Pooling::Last:
-            std::copy(x.end() - E, x.end(), out.begin());
+            std::copy(x + (size_t)(n - 1) * E, x + (size_t)n * E, out.begin());
             break;
         case Pooling::Rank:
             break;
@@ -173,6 +210,42 @@ std::vector<float> Encoder::embed(std::span<const int32_t> tokens) {
     for (float f : out) norm += (double)f * f;
     const float inv = norm > 0 ? (float)(1.0 / std::sqrt(norm)) : 0.0f;
     for (float& f : out) f *= inv;
+    return out;
+}
+
+std::vector<float> Encoder::embed(std::span<const int32_t> tokens) {
+    if (model_.config().pooling == Pooling::Rank) {
+        forward(tokens);
+        return rank_scores();
+    }
+    const std::vector<float> x = hidden_states(tokens);
+    return pool(x.data(), (int)tokens.size());
+}
+
+std::vector<std::vector<float>> Encoder::embed_batch(
+    const std::vector<std::span<const int32_t>>& seqs) {
+    std::vector<std::vector<float>> out;
+    out.reserve(seqs.size());
+    if (seqs.empty()) return out;
+    if (model_.config().pooling == Pooling::Rank || !host_attention_ || seqs.size() == 1) {
+        for (std::span<const int32_t> s : seqs) out.push_back(embed(s));
+        return out;
+    }
+    std::vector<int32_t> tokens;
+    std::vector<int> lengths;
+    for (std::span<const int32_t> s : seqs) {
+        tokens.insert(tokens.end(), s.begin(), s.end());
+        lengths.push_back((int)s.size());
+    }
+    forward(tokens, lengths);
+    const int E = model_.config().n_embd;
+    std::vector<float> x(tokens.size() * (size_t)E);
+    backend_->read_rows(x_, (int)tokens.size(), x.data());
+    size_t row = 0;
+    for (int len : lengths) {
+        out.push_back(pool(x.data() + row * E, len));
+        row += (size_t)len;
+    }
     return out;
 }
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <span>
+#include <tuple>
 
 #include "base/error.h"
 #include "base/test_support.h"
@@ -125,6 +127,48 @@ TEST(Encoder, NomicBertUsesRotaryPositionsAndSwiglu) {
     // Without positions, mean pooling would make a permutation give the same vector.
     EXPECT_LT(dot(e1, e2), 0.99999f);
     if (!std::getenv("LOKAL_KEEP_TEST_MODELS")) std::filesystem::remove(path);
+}
+
+// embed_batch stacks the sequences' rows: each row's matmuls, norms and pooling see the same
+// numbers as alone, and attention runs the backend's kernel over the row's own sequence only.
+// Tolerance 1e-5 per component of unit vectors: a backend may sum a matmul's products in a
+// different order for a taller batch (Backend::exact_batch_rows), a few float ulps apart.
+TEST(Encoder, BatchedEmbeddingsEqualOneAtATime) {
+    LOKAL_REQUIRE_TESTDATA("tokenizer/ggml-vocab-bert-bge.gguf");
+    const auto dir = std::filesystem::temp_directory_path();
+    for (const auto& [stem, pooling, nomic] : {std::tuple{"lokal-tiny-bert-batch-mean", 1, false},
+                                               std::tuple{"lokal-tiny-bert-batch-cls", 2, false},
+                                               std::tuple{"lokal-tiny-nomic-batch", 1, true}}) {
+        SCOPED_TRACE(stem);
+        const std::string path = write_tiny_bert(unique_path(dir, stem), pooling, nomic);
+        auto model = Model::load(path);
+        Encoder enc(*model, 2);
+        const auto& tok = model->tokenizer();
+        std::vector<std::vector<int32_t>> seqs;
+        for (const char* text :
+             {"the cat sat on the mat", "quantum chromodynamics",
+              "a longer sentence about mountain weather where it rains every afternoon", "ok",
+              "the cat sat on the mat"}) {
+            seqs.push_back(tok.encode(text, true, false));
+        }
+        const std::vector<std::span<const int32_t>> spans(seqs.begin(), seqs.end());
+        const auto batched = enc.embed_batch(spans);
+        ASSERT_EQ(batched.size(), seqs.size());
+        for (size_t i = 0; i < seqs.size(); ++i) {
+            const std::vector<float> alone = enc.embed(seqs[i]);
+            ASSERT_EQ(batched[i].size(), alone.size());
+            for (size_t j = 0; j < alone.size(); ++j) {
+                ASSERT_NEAR(batched[i][j], alone[j], 1e-5f)
+                    << "sequence " << i << " component " << j;
+            }
+        }
+        // Neighbours in the batch do not leak into each other: the same text twice, same vector.
+        for (size_t j = 0; j < batched[0].size(); ++j) {
+            ASSERT_NEAR(batched[0][j], batched[4][j], 1e-5f);
+        }
+        EXPECT_LT(dot(batched[0], batched[1]), 0.999f);
+        if (!std::getenv("LOKAL_KEEP_TEST_MODELS")) std::filesystem::remove(path);
+    }
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ struct Chunk {
     int start_line = 0;
     int end_line = 0;
     std::string text;  // lines start_line..end_line of the document, joined by '\n'
+    int page = 0;      // PDFs: the 1-based page the lines are counted in; 0: the whole file
 };
 
 struct ChunkOptions {
@@ -25,6 +26,7 @@ struct ChunkOptions {
     int overlap_lines = 2;
 };
 
-std::vector<Chunk> chunk_text(std::string_view text, TextKind kind, const ChunkOptions& options = {});
+std::vector<Chunk> chunk_text(std::string_view text, TextKind kind,
+                              const ChunkOptions& options = {});
 
 }  // namespace lokal::rag

@@ -1,6 +1,7 @@
 // Brings a knowledge base up to date with a folder: new and changed files (by content hash; an
-// unchanged size and mtime skip the hashing) are extracted, chunked, embedded and stored, one
-// transaction per file; files gone from the folder (or now skipped) are removed.
+// unchanged size and mtime skip the hashing) are extracted, chunked, embedded (several small
+// files' chunks together) and stored, one transaction per file; files gone from the folder (or now
+// skipped) are removed.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +20,7 @@ namespace lokal::rag {
 struct IndexOptions {
     WalkOptions walk;
     ChunkOptions chunk;
-    size_t batch = 32;  // chunks per Embedder::embed call
+    size_t batch = 64;  // chunks per Embedder::embed call (small files are embedded together)
 };
 
 struct IndexProgress {

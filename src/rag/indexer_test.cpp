@@ -12,6 +12,8 @@
 #include <set>
 #include <string>
 
+#include "rag/minimal_pdf.h"
+#include "rag/rag_prompt.h"
 #include "rag/search.h"
 
 namespace lokal::rag {
@@ -139,6 +141,25 @@ TEST_F(IndexerTest, HostileFilesAreSkippedWithAReason) {
     EXPECT_EQ(paths(kb), (std::set<std::string>{"good.md"}));
 }
 
+TEST_F(IndexerTest, PdfChunksCiteTheirPage) {
+    write("manual.pdf", testing_pdf::minimal_pdf({{"Intro to the kettle."},
+                                                  {"Descale the kettle with vinegar monthly.",
+                                                   "Rinse twice afterwards."}}));
+    KnowledgeBase kb(db_);
+    FakeEmbedder e;
+    const IndexStats s = index_folder(kb, dir_, e);
+    EXPECT_TRUE(s.skipped.empty());
+    EXPECT_EQ(kb.chunk_count(), 2) << "one chunk per page: chunks never span pages";
+    const auto hits = kb.bm25(fts_query("vinegar"), 5);
+    ASSERT_EQ(hits.size(), 1u);
+    const ChunkRow c = kb.chunk(hits[0].first);
+    EXPECT_EQ(c.page, 2);
+    EXPECT_EQ(c.start_line, 1);
+    EXPECT_GE(c.end_line, 2);
+    EXPECT_NE(c.text.find("Rinse twice afterwards."), std::string::npos);
+    EXPECT_EQ(citation(c), "manual.pdf:p2:1-" + std::to_string(c.end_line));
+}
+
 TEST_F(IndexerTest, UnreadableFilesAreSkipped) {
     if (::geteuid() == 0) GTEST_SKIP() << "root reads every file";
     write("secret.txt", "hidden\n");
@@ -181,8 +202,22 @@ TEST_F(IndexerTest, SearchModesFindTheMatchingChunk) {
         EXPECT_EQ(hits[0].chunk.path, "a.txt");
         EXPECT_EQ(hits[0].chunk.start_line, 1);
     }
+    // Both lists agree on a.txt: its fused score is the full 0.6 + 0.4; the others' are less.
+    const auto fused = search(kb, qv, q, 3, SearchMode::Hybrid);
+    EXPECT_DOUBLE_EQ(fused[0].score, 1.0);
+    for (size_t i = 1; i < fused.size(); ++i) {
+        EXPECT_GE(fused[i].score, 0.0);
+        EXPECT_LT(fused[i].score, fused[i - 1].score + 1e-12);
+    }
     // FTS5 operators and quotes in a query are plain words.
     EXPECT_NO_THROW(search(kb, qv, "NOT \"lamp\" AND (bread* OR", 3, SearchMode::Bm25));
+}
+
+TEST(FtsQuery, LeavesOutFunctionWordsUnlessNothingElseRemains) {
+    EXPECT_EQ(fts_query("What did the keeper polish?"), "\"keeper\" OR \"polish\"");
+    EXPECT_EQ(fts_query("Who is it"), "\"Who\" OR \"is\" OR \"it\"");
+    EXPECT_EQ(fts_query("NOT \"lamp\" AND"), "\"NOT\" OR \"lamp\"");
+    EXPECT_EQ(fts_query("  ?! "), "");
 }
 
 TEST_F(IndexerTest, AFailedEmbeddingLeavesTheIndexAsItWas) {

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS chunks(
     start_line INTEGER NOT NULL,
     end_line INTEGER NOT NULL,
     text TEXT NOT NULL,
-    vector BLOB);
+    vector BLOB,
+    page INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(file_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, content='chunks', content_rowid='id', tokenize='porter unicode61');
@@ -36,7 +37,16 @@ END;
 
 }  // namespace
 
-KnowledgeBase::KnowledgeBase(const std::string& path) : db_(path) { db_.exec(kSchema); }
+KnowledgeBase::KnowledgeBase(const std::string& path) : db_(path) {
+    db_.exec(kSchema);
+    // Bases made before chunks had pages.
+    Statement cols(db_.handle(),
+                   "SELECT count(*) FROM pragma_table_info('chunks') WHERE name = 'page'");
+    cols.step();
+    if (cols.int_at(0) == 0) {
+        db_.exec("ALTER TABLE chunks ADD COLUMN page INTEGER NOT NULL DEFAULT 0");
+    }
+}
 
 std::optional<std::string> KnowledgeBase::meta(const std::string& key) {
     Statement st(db_.handle(), "SELECT value FROM meta WHERE key = ?");
@@ -55,8 +65,8 @@ std::vector<StoredFile> KnowledgeBase::files() {
     Statement st(db_.handle(), "SELECT id, path, hash, mtime_ns, size FROM files ORDER BY path");
     std::vector<StoredFile> out;
     while (st.step()) {
-        out.push_back({st.int_at(0), st.text_at(1), st.text_at(2), st.int_at(3),
-                       (uint64_t)st.int_at(4)});
+        out.push_back(
+            {st.int_at(0), st.text_at(1), st.text_at(2), st.int_at(3), (uint64_t)st.int_at(4)});
     }
     return out;
 }
@@ -77,14 +87,15 @@ void KnowledgeBase::put_file(const StoredFile& file, const std::vector<Chunk>& c
     ins.step();
     const int64_t file_id = db_.last_insert_id();
     Statement chunk_ins(db_.handle(),
-                        "INSERT INTO chunks(file_id, start_line, end_line, text, vector) "
-                        "VALUES (?, ?, ?, ?, ?)");
+                        "INSERT INTO chunks(file_id, start_line, end_line, text, vector, page) "
+                        "VALUES (?, ?, ?, ?, ?, ?)");
     for (size_t i = 0; i < chunks.size(); ++i) {
         chunk_ins.bind(1, file_id)
             .bind(2, (int64_t)chunks[i].start_line)
             .bind(3, (int64_t)chunks[i].end_line)
             .bind(4, chunks[i].text)
-            .bind_blob(5, vectors[i]);
+            .bind_blob(5, vectors[i])
+            .bind(6, (int64_t)chunks[i].page);
         chunk_ins.step();
         chunk_ins.reset();
     }
@@ -117,11 +128,12 @@ int64_t KnowledgeBase::chunk_count() {
 
 ChunkRow KnowledgeBase::chunk(int64_t id) {
     Statement st(db_.handle(),
-                 "SELECT c.id, f.path, c.start_line, c.end_line, c.text FROM chunks c "
+                 "SELECT c.id, f.path, c.start_line, c.end_line, c.text, c.page FROM chunks c "
                  "JOIN files f ON f.id = c.file_id WHERE c.id = ?");
     st.bind(1, id);
     if (!st.step()) throw Error("no chunk " + std::to_string(id), ErrorKind::NotFound);
-    return {st.int_at(0), st.text_at(1), (int)st.int_at(2), (int)st.int_at(3), st.text_at(4)};
+    return {st.int_at(0),      st.text_at(1), (int)st.int_at(2),
+            (int)st.int_at(3), st.text_at(4), (int)st.int_at(5)};
 }
 
 std::vector<std::pair<int64_t, double>> KnowledgeBase::bm25(const std::string& fts_query,

@@ -29,6 +29,7 @@ struct ChunkRow {
     int start_line = 0;
     int end_line = 0;
     std::string text;
+    int page = 0;  // Chunk::page
 };
 
 class KnowledgeBase {

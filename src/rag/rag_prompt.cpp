@@ -3,7 +3,9 @@
 namespace lokal::rag {
 
 std::string citation(const ChunkRow& chunk) {
-    std::string s = chunk.path + ":" + std::to_string(chunk.start_line);
+    std::string s = chunk.path + ":";
+    if (chunk.page > 0) s += "p" + std::to_string(chunk.page) + ":";
+    s += std::to_string(chunk.start_line);
     if (chunk.end_line != chunk.start_line) s += "-" + std::to_string(chunk.end_line);
     return s;
 }

@@ -72,7 +72,7 @@ def lines_of(env, path, start, end):
 def test_index_search_ls_and_hostile_files(env):
     r = lokal(env, "index", env["folder"], "--embed", env["bert"])
     assert "skipped blob.txt: binary" in r.stderr
-    assert "skipped fake.pdf: PDF support not built" in r.stderr
+    assert "skipped fake.pdf: not a PDF that can be read" in r.stderr
     assert re.search(r"skipped notes/loop: .*loop", r.stderr)
     assert "chunks/s" in r.stderr
     hits = search(env, "foghorn storms", "--mode", "bm25", "-k", "3")
@@ -126,3 +126,46 @@ def test_errors_and_rm(env):
     assert r.returncode == 1 and "not a knowledge base name" in r.stderr
     assert "deleted 'kb'" in lokal(env, "rm", "kb").stdout
     assert not re.search(r"^kb\s", lokal(env, "ls").stdout, re.M)
+
+
+def minimal_pdf(pages):
+    """A small valid PDF written by hand: one Helvetica text line per string, a page per list."""
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [%s] /Count %d >>" % (
+                " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages))), len(pages)),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    for i, lines in enumerate(pages):
+        content = "BT /F1 12 Tf 72 720 Td 14 TL\n" + "".join(f"({s}) Tj T*\n" for s in lines) + "ET\n"
+        objs.append("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
+                    f"<< /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>")
+        objs.append(f"<< /Length {len(content)} >>\nstream\n{content}endstream")
+    out, offsets = "%PDF-1.4\n", []
+    for i, body in enumerate(objs):
+        offsets.append(len(out))
+        out += f"{i + 1} 0 obj\n{body}\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n"
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets)
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    return out.encode("latin-1")
+
+
+def test_pdf_pages_are_indexed_and_cited_by_page(env):
+    folder = os.path.join(os.path.dirname(env["folder"]), "pdfs")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "manual.pdf"), "wb") as f:
+        f.write(minimal_pdf([["Unpacking the kettle."],
+                             ["Descale the kettle with vinegar monthly.", "Rinse it twice."]]))
+    with open(os.path.join(folder, "broken.pdf"), "wb") as f:
+        f.write(b"%PDF-1.4\n1 0 obj garbage")
+    r = lokal(env, "index", folder, "--name", "pdfkb", "--embed", env["bert"])
+    assert "skipped broken.pdf: not a PDF that can be read" in r.stderr, r.stderr
+    hit = json.loads(lokal(env, "search", "pdfkb", "vinegar", "--json", "--mode", "bm25").stdout)[0]
+    assert hit["path"] == "manual.pdf" and hit["page"] == 2 and hit["start_line"] == 1
+    assert "Rinse it twice." in hit["text"] and "Unpacking" not in hit["text"]
+    r = lokal(env, "ask", "pdfkb", "How do I descale?", "--model", STORIES, "-k", "1", "-n", "1",
+              "--mode", "bm25", "--show-prompt", check=False)
+    if os.path.exists(STORIES):
+        assert r.returncode == 0, r.stderr
+        assert re.search(r"^\[1\] manual\.pdf:p2:1-\d+$", r.stdout, re.M), r.stdout
+    lokal(env, "rm", "pdfkb")
