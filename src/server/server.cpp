@@ -242,6 +242,8 @@ void register_routes(httplib::Server& http, ServerState& state) {
     register_responses_routes(http, state);
     register_llama_server_routes(http, state);
     register_slots_routes(http, state);
+    register_files_routes(http, state);
+    register_vector_store_routes(http, state);
     register_oversized_body_route(http, state.options.max_body_bytes);
 }
 
