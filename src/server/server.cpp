@@ -89,6 +89,12 @@ bool body_too_large(const httplib::Request& req, size_t max_bytes) {
 void reroute_to_oversized_body(const httplib::Request& req) {
     auto& path = const_cast<std::string&>(req.path);
     path.insert(0, kOversizedPrefix);
+    // The body is only drained: without its type, a multipart upload is read as plain bytes
+    // (cpp-httplib's plain reader cannot take a multipart body).
+    auto& headers = const_cast<httplib::Headers&>(req.headers);
+    for (auto it = headers.begin(); it != headers.end();) {
+        it = header_is(it->first, "Content-Type") ? headers.erase(it) : std::next(it);
+    }
 }
 
 void register_oversized_body_route(httplib::Server& http, size_t max_bytes) {
