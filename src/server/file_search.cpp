@@ -27,7 +27,7 @@ std::string default_embedding_model(const ServerState& state) {
     if (!state.options.embed_model.empty()) return state.options.embed_model;
     for (const auto& e : store::Store::open_default().list()) {
         try {
-            const std::string name = e.ref.display();
+            std::string name = e.ref.display();
             auto f = gguf::File::open(store::resolve_model(name, store::PathAccess::StoreOnly));
             const auto caps = chat::model_capabilities(*f);
             if (std::find(caps.begin(), caps.end(), "embedding") != caps.end()) return name;
