@@ -306,6 +306,9 @@ int run(int argc, char** argv) {
     srv_cmd->add_option("--tls-cert", srv.tls_cert, "PEM certificate: serve HTTPS");
     srv_cmd->add_option("--tls-key", srv.tls_key, "PEM private key for --tls-cert");
     srv_cmd->add_option("--max-body", srv.max_body_bytes, "Largest request body in bytes");
+    srv_cmd->add_option("--embed-model", srv.embed_model,
+                        "Embedding model for new vector stores (/v1/vector_stores) that name "
+                        "none; default: the first embedding model in the store");
     srv_cmd->add_flag("-q,--quiet", srv.quiet, "No request log");
     srv_cmd->add_flag("--no-prompt-cache", no_prompt_cache,
                       "Neither restore nor save KV snapshots (env LOKAL_CACHE=0)");

@@ -1,9 +1,11 @@
 // OpenAI's API: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models. Streaming is
 // server-sent events ending with `data: [DONE]`.
 
+#include "rag/rag_prompt.h"
 #include "server/answer_driver.h"
 #include "server/api_util.h"
 #include "server/embeddings.h"
+#include "server/file_search.h"
 #include "server/forced_tool_call.h"
 #include "server/generation_request.h"
 #include "server/http_error.h"
@@ -73,9 +75,35 @@ GenerationRequest openai_chat_request(const LoadedModel& m, const json& body) {
     return g;
 }
 
+// A lokal extension: the tool {"type": "file_search", "file_search": {"vector_store_ids": [...],
+// "max_num_results": N}} searches the vector stores and grounds the last user message in the
+// chunks found (rag_prompt.h), as the Responses API's file_search does.
+void ground_in_file_search(ServerState& state, json& body) {
+    if (!body.contains("tools")) return;
+    const auto tools = take_file_search_tools(body["tools"], true);
+    if (body["tools"].empty()) body.erase("tools");
+    if (tools.empty()) return;
+    json* messages = body.contains("messages") ? &body["messages"] : nullptr;
+    if (!messages || !messages->is_array()) return;  // the request's reader answers 400
+    const std::string question = last_user_text(messages);
+    std::vector<rag::Hit> hits;
+    for (const FileSearchTool& t : tools) {
+        StoreHits h = search_vector_stores(state, t.vector_store_ids, question,
+                                           t.max_num_results, "tools.file_search.vector_store_ids");
+        for (rag::Hit& hit : h.hits) hits.push_back(std::move(hit));
+    }
+    for (auto it = messages->rbegin(); it != messages->rend(); ++it) {
+        if (it->is_object() && it->value("role", "") == "user") {
+            (*it)["content"] = rag::answer_prompt(question, hits);
+            break;
+        }
+    }
+}
+
 void chat_completions(ServerState& state, const httplib::Request& req, httplib::Response& res,
                       bool chat) {
-    const json body = parse_body(req);
+    json body = parse_body(req);
+    if (chat) ground_in_file_search(state, body);
     const std::string model = required_string(body, "model");
     const int n_choices = openai_choices_wanted(body);
     auto lease = std::shared_ptr<ModelManager::Lease>(state.models.acquire(model, std::nullopt));

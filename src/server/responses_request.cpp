@@ -96,7 +96,8 @@ json response_format_of(const json& body) {
 }  // namespace
 
 ResponsesRequest responses_request(const LoadedModel& m, const json& body,
-                                   const ResponseStore& stored) {
+                                   const ResponseStore& stored,
+                                   const std::string& grounded_question) {
     ResponsesRequest r;
     // The sampling fields the Responses API has, in chat completions' names (the input, which
     // may be long, is not copied).
@@ -137,6 +138,14 @@ ResponsesRequest responses_request(const LoadedModel& m, const json& body,
         messages.push_back({{"role", "system"}, {"content", *ins}});
     }
     for (const json& msg : r.conversation) messages.push_back(msg);
+    if (!grounded_question.empty()) {
+        for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+            if ((*it)["role"] == "user") {
+                (*it)["content"] = grounded_question;
+                break;
+            }
+        }
+    }
     const json tools = chat_tools(body);
     r.g.has_tools = tools.is_array() && !tools.empty();
     if (const json* choice = field(body, "tool_choice"); choice && choice->is_string()) {

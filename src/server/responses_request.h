@@ -22,8 +22,11 @@ struct ResponsesRequest {  // NOLINT(bugprone-exception-escape): ordered_json's 
     bool store = true;
 };
 
-// HttpError 400 for malformed input, 404 for an unknown previous_response_id.
+// HttpError 400 for malformed input, 404 for an unknown previous_response_id. A non-empty
+// `grounded_question` (the file_search tool's prompt with the retrieved chunks) is what the model
+// reads in place of the last user message; the stored conversation keeps the message as given.
 ResponsesRequest responses_request(const LoadedModel& m, const nlohmann::ordered_json& body,
-                                   const ResponseStore& stored);
+                                   const ResponseStore& stored,
+                                   const std::string& grounded_question = {});
 
 }  // namespace lokal::server

@@ -1,5 +1,7 @@
 #include "server/responses_wire.h"
 
+#include <algorithm>
+
 #include "server/api_util.h"
 
 namespace lokal::server {
@@ -8,18 +10,30 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-json text_part(const std::string& text) {
-    return {{"type", "output_text"}, {"text", text}, {"annotations", json::array()}};
+json text_part(const std::string& text, const json& annotations = json::array()) {
+    return {{"type", "output_text"}, {"text", text}, {"annotations", annotations}};
 }
 
-json message_item(const std::string& id, const std::string& text, const char* status) {
+json message_item(const std::string& id, const std::string& text, const char* status,
+                  const json& annotations = json::array()) {
     return {{"type", "message"},
             {"id", id},
             {"status", status},
             {"role", "assistant"},
             {"content", text.empty() && std::string(status) == "in_progress"
                             ? json::array()
-                            : json::array({text_part(text)})}};
+                            : json::array({text_part(text, annotations)})}};
+}
+
+// One source per file, in the order of their best chunks.
+std::vector<SearchResult> cited_files(const std::vector<SearchResult>& results) {
+    std::vector<SearchResult> out;
+    for (const SearchResult& r : results) {
+        bool seen = false;
+        for (const SearchResult& o : out) seen = seen || o.file_id == r.file_id;
+        if (!seen) out.push_back(r);
+    }
+    return out;
 }
 
 json reasoning_item(const std::string& id, const std::string& text) {
@@ -97,12 +111,25 @@ json ResponsesCodec::finish(const Answer& a, const json& output) {
     return response;
 }
 
+json ResponsesCodec::file_search_item(const char* status) const {
+    const FileSearchOutput& fs = *file_search_;
+    return file_search_call_item(fs.id, fs.queries, status,
+                                 fs.include_results ? &fs.results : nullptr);
+}
+
+json ResponsesCodec::annotations(const std::string& text) const {
+    if (!file_search_) return json::array();
+    return file_citations(text, cited_files(file_search_->results));
+}
+
 std::string ResponsesCodec::whole(const Answer& a) {
     const chat::ParsedDelta& d = a.parsed;
     json output = json::array();
+    if (file_search_) output.push_back(file_search_item("completed"));
     if (!d.reasoning.empty()) output.push_back(reasoning_item(random_id("rs_"), d.reasoning));
     if (!d.content.empty() || d.tool_calls.empty()) {
-        output.push_back(message_item(random_id("msg_"), d.content, "completed"));
+        output.push_back(
+            message_item(random_id("msg_"), d.content, "completed", annotations(d.content)));
     }
     for (const auto& c : d.tool_calls)
         output.push_back(responses_function_call(c, random_id("fc_")));
@@ -120,7 +147,24 @@ std::string ResponsesCodec::start() {
     started_ = true;
     const json r = responses_object(env_, "in_progress", json::array(), nullptr);
     std::string out = event("response.created", {{"response", r}});
-    return out + event("response.in_progress", {{"response", r}});
+    out += event("response.in_progress", {{"response", r}});
+    return out + stream_file_search();
+}
+
+// The search ran before the answer began; its item and events come first.
+std::string ResponsesCodec::stream_file_search() {
+    if (!file_search_) return {};
+    const int index = (int)items_.size();
+    Item it{"file_search_call", file_search_->id, "", file_search_item("completed")};
+    const json ids = {{"output_index", index}, {"item_id", it.id}};
+    std::string out = event("response.output_item.added",
+                            {{"output_index", index}, {"item", file_search_item("in_progress")}});
+    out += event("response.file_search_call.in_progress", ids);
+    out += event("response.file_search_call.searching", ids);
+    out += event("response.file_search_call.completed", ids);
+    out += event("response.output_item.done", {{"output_index", index}, {"item", it.done}});
+    items_.push_back(std::move(it));
+    return out;
 }
 
 std::string ResponsesCodec::close_text() {
@@ -133,11 +177,12 @@ std::string ResponsesCodec::close_text() {
         out += event(
             "response.output_text.done",
             {{"item_id", it.id}, {"output_index", index}, {"content_index", 0}, {"text", it.text}});
+        const json notes = annotations(it.text);
         out += event("response.content_part.done", {{"item_id", it.id},
                                                     {"output_index", index},
                                                     {"content_index", 0},
-                                                    {"part", text_part(it.text)}});
-        it.done = message_item(it.id, it.text, "completed");
+                                                    {"part", text_part(it.text, notes)}});
+        it.done = message_item(it.id, it.text, "completed", notes);
     } else {
         out += event(
             "response.reasoning_text.done",
@@ -212,7 +257,10 @@ std::string ResponsesCodec::delta(const chat::ParsedDelta& d, const Piece&) {
 std::string ResponsesCodec::end(const Answer& tail) {
     std::string out = start();
     out += stream_delta(tail.parsed);
-    if (items_.empty()) out += open_text("message");  // an empty answer is one empty message
+    const bool answered = std::any_of(items_.begin(), items_.end(), [](const Item& it) {
+        return it.kind != "file_search_call";
+    });
+    if (!answered) out += open_text("message");  // an empty answer is one empty message
     out += close_text();
     json output = json::array();
     chat::ParsedDelta whole;

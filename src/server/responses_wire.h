@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "chat/tool_call_parser.h"
 #include "server/answer_driver.h"
 #include "server/response_store.h"
+#include "server/vector_store_wire.h"
 
 namespace lokal::server {
 
@@ -33,6 +35,15 @@ nlohmann::ordered_json responses_usage(const CompletionStream& s);
 nlohmann::ordered_json responses_function_call(const chat::ToolCall& call,
                                                const std::string& item_id);
 
+// A file_search the server ran before generating: shown as a file_search_call item before the
+// message, whose text gets file_citation annotations for the files searched.
+struct FileSearchOutput {
+    std::string id;  // fs_...
+    std::vector<std::string> queries;
+    std::vector<SearchResult> results;
+    bool include_results = false;  // include: ["file_search_call.results"]
+};
+
 class ResponsesCodec : public AnswerCodec {
   public:
     ResponsesCodec(ResponsesEnvelope envelope, std::shared_ptr<ResponseStore> store)
@@ -42,6 +53,7 @@ class ResponsesCodec : public AnswerCodec {
     std::string end(const Answer& tail) override;
     std::string error(const std::string& message) override;
     std::string whole(const Answer& answer) override;
+    void set_file_search(FileSearchOutput fs) { file_search_ = std::move(fs); }
 
   private:
     // An output item being streamed.
@@ -57,6 +69,10 @@ class ResponsesCodec : public AnswerCodec {
     std::string close_text();
     std::string stream_delta(const chat::ParsedDelta& d);
     nlohmann::ordered_json finish(const Answer& a, const nlohmann::ordered_json& output);
+    nlohmann::ordered_json file_search_item(const char* status) const;
+    // The message text's annotations: file citations when a file_search ran.
+    nlohmann::ordered_json annotations(const std::string& text) const;
+    std::string stream_file_search();
 
     ResponsesEnvelope env_;
     std::shared_ptr<ResponseStore> store_;
@@ -64,6 +80,7 @@ class ResponsesCodec : public AnswerCodec {
     int sequence_ = 0;
     std::vector<Item> items_;
     bool text_open_ = false;  // items_.back() is a reasoning/message item still streaming
+    std::optional<FileSearchOutput> file_search_;
 };
 
 }  // namespace lokal::server

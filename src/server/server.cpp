@@ -90,6 +90,12 @@ bool body_too_large(const httplib::Request& req, size_t max_bytes) {
 void reroute_to_oversized_body(const httplib::Request& req) {
     auto& path = const_cast<std::string&>(req.path);
     path.insert(0, kOversizedPrefix);
+    // The body is only drained: without its type, a multipart upload is read as plain bytes
+    // (cpp-httplib's plain reader cannot take a multipart body).
+    auto& headers = const_cast<httplib::Headers&>(req.headers);
+    for (auto it = headers.begin(); it != headers.end();) {
+        it = header_is(it->first, "Content-Type") ? headers.erase(it) : std::next(it);
+    }
 }
 
 void register_oversized_body_route(httplib::Server& http, size_t max_bytes) {
@@ -248,6 +254,8 @@ void register_routes(httplib::Server& http, ServerState& state) {
     register_responses_routes(http, state);
     register_llama_server_routes(http, state);
     register_slots_routes(http, state);
+    register_files_routes(http, state);
+    register_vector_store_routes(http, state);
     register_oversized_body_route(http, state.options.max_body_bytes);
 }
 

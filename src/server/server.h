@@ -31,6 +31,7 @@ struct ServerOptions {
     bool quiet = false;  // no request log
     bool metrics_public = false;  // /metrics answers without the API key (for scrapers)
     std::string origins;  // LOKAL_ORIGINS: web origins allowed beside the local ones (cors.h)
+    std::string embed_model;  // new vector stores' embedding model; empty: the store's first
 };
 
 // What a request's handler tells the request log.
@@ -72,6 +73,8 @@ void register_anthropic_routes(httplib::Server& http, ServerState& state);
 void register_responses_routes(httplib::Server& http, ServerState& state);
 void register_llama_server_routes(httplib::Server& http, ServerState& state);
 void register_slots_routes(httplib::Server& http, ServerState& state);  // slots_api.cpp
+void register_files_routes(httplib::Server& http, ServerState& state);  // files_api.cpp
+void register_vector_store_routes(httplib::Server& http, ServerState& state);
 // The one route whose body may exceed ServerOptions::max_body_bytes (model files).
 bool is_blob_upload(const httplib::Request& req);
 
