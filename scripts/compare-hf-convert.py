@@ -110,9 +110,16 @@ def bert_tokenizer(out_dir: Path):
         else:
             vocab.append("##" + t)
     (out_dir / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    from transformers import BertTokenizerFast
-    tok = BertTokenizerFast(vocab_file=str(out_dir / "vocab.txt"), do_lower_case=True)
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import PreTrainedTokenizerFast
+    wp = BertWordPieceTokenizer(str(out_dir / "vocab.txt"), lowercase=True)
+    tok = PreTrainedTokenizerFast(tokenizer_object=wp._tokenizer, unk_token="[UNK]",
+                                  sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]",
+                                  mask_token="[MASK]", model_max_length=512)
     tok.save_pretrained(str(out_dir))
+    cfg = json.loads((out_dir / "tokenizer_config.json").read_text())
+    cfg.update(tokenizer_class="BertTokenizer", do_lower_case=True)
+    (out_dir / "tokenizer_config.json").write_text(json.dumps(cfg))
     return len(vocab)
 
 
@@ -139,7 +146,7 @@ def make_model(arch: str, out_dir: Path):
         n_vocab = qwen2_tokenizer(out_dir)
     common = dict(vocab_size=n_vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                   num_attention_heads=4, max_position_embeddings=256)
-    dec = dict(common, num_key_value_heads=2, rms_norm_eps=1e-5, rope_theta=10000.0,
+    dec = dict(common, num_key_value_heads=2, rms_norm_eps=1e-5, rope_theta=500000.0,
                bos_token_id=1, eos_token_id=2, tie_word_embeddings=False)
     if arch == "llama":
         cfg = tf.LlamaConfig(**dec)
