@@ -9,7 +9,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 
 #include "base/error.h"
@@ -537,6 +539,140 @@ TEST(Convert, NothingIsWrittenOnError) {
     const fs::path out = dir.path() / "out.gguf";
     EXPECT_THROW(convert_hf_dir(dir.path(), out.string(), {}), Error);
     EXPECT_FALSE(fs::exists(out));
+}
+
+// --- Metadata as llama.cpp's converter states it (scripts/compare-hf-convert.py compares the
+// two converters on tiny transformers models; these pin what that comparison found).
+
+// A decoder folder whose config.json `edit` rewrites, converted in memory.
+gguf::Writer convert_edited(const Family& f, const std::function<void(json&)>& edit) {
+    TempDir dir(f.gguf_arch);
+    make_decoder(dir.path(), f);
+    json c = decoder_config(f);
+    edit(c);
+    dir.write("config.json", c);
+    return build_gguf(dir.path(), {});
+}
+
+std::optional<double> float_key(const gguf::Writer& w, const std::string& key) {
+    const gguf::Value* v = w.find(key);
+    return v ? std::optional<double>(v->f) : std::nullopt;
+}
+
+std::optional<int64_t> int_key(const gguf::Writer& w, const std::string& key) {
+    const gguf::Value* v = w.find(key);
+    return v ? std::optional<int64_t>(v->i) : std::nullopt;
+}
+
+const Family kLlama{"LlamaForCausalLM", "llama"};
+const Family kQwen2{"Qwen2ForCausalLM", "qwen2", true};
+const Family kGemma2{"Gemma2ForCausalLM", "gemma2", false, false, true};
+const Family kGemma3{"Gemma3ForCausalLM", "gemma3", false, true, true};
+const Family kPhi3{"Phi3ForCausalLM", "phi3", false, false, false, true};
+
+// Transformers 5 writes rope_theta only inside rope_parameters; a lost base would run a 1e6 model
+// at the loader's default of 10000.
+TEST(ConvertMetadata, RopeBaseFromTransformers5RopeParameters) {
+    const auto v5 = [](json& c) {
+        c.erase("rope_theta");
+        c["rope_parameters"] = {{"rope_theta", 1e6}, {"rope_type", "default"}};
+    };
+    for (const Family& f : {kLlama, kQwen2}) {
+        const gguf::Writer w = convert_edited(f, v5);
+        EXPECT_EQ(float_key(w, std::string(f.gguf_arch) + ".rope.freq_base"), 1e6) << f.gguf_arch;
+    }
+    const gguf::Writer g3 = convert_edited(kGemma3, [](json& c) {
+        c.erase("rope_theta");
+        c["rope_parameters"] = {{"full_attention", {{"rope_theta", 1e6}, {"rope_type", "default"}}},
+                                {"sliding_attention", {{"rope_theta", 1e4}, {"rope_type", "default"}}}};
+    });
+    EXPECT_EQ(float_key(g3, "gemma3.rope.freq_base"), 1e6);
+    EXPECT_EQ(float_key(g3, "gemma3.rope.freq_base_swa"), 1e4);
+    // Transformers 4's spelling still works, and linear scaling is read from either place.
+    const gguf::Writer v4 = convert_edited(kGemma3, [](json& c) {
+        c["rope_local_base_freq"] = 1e4;
+        c["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 8.0}};
+    });
+    EXPECT_EQ(float_key(v4, "gemma3.rope.freq_base"), 1e4);  // decoder_config's rope_theta
+    EXPECT_EQ(float_key(v4, "gemma3.rope.freq_base_swa"), 1e4);
+    EXPECT_EQ(float_key(v4, "gemma3.rope.scaling.factor"), 8.0);
+    const gguf::Writer lin = convert_edited(kQwen2, [](json& c) {
+        c["rope_parameters"] = {{"rope_theta", 1e6}, {"rope_type", "linear"}, {"factor", 4.0}};
+    });
+    EXPECT_EQ(float_key(lin, "qwen2.rope.scaling.factor"), 4.0);
+}
+
+// rope.dimension_count and vocab_size are stated for llama (and phi3's rotary width) only; the
+// loaders take head_dim for the others. Gemma2's converter never states the rope base.
+TEST(ConvertMetadata, KeysStatedPerArchitectureAsLlamaCppDoes) {
+    const gguf::Writer llama = convert_edited(kLlama, [](json&) {});
+    EXPECT_EQ(int_key(llama, "llama.rope.dimension_count"), HD);
+    EXPECT_EQ(int_key(llama, "llama.vocab_size"), V);
+    const gguf::Writer qwen2 = convert_edited(kQwen2, [](json&) {});
+    EXPECT_EQ(qwen2.find("qwen2.rope.dimension_count"), nullptr);
+    EXPECT_EQ(qwen2.find("qwen2.vocab_size"), nullptr);
+    const gguf::Writer gemma2 = convert_edited(kGemma2, [](json&) {});
+    EXPECT_EQ(gemma2.find("gemma2.rope.freq_base"), nullptr);
+    EXPECT_EQ(gemma2.find("gemma2.rope.dimension_count"), nullptr);
+    // Phi3: sliding_window 0 when absent (full attention), the original context from the top
+    // level, the rotary width from partial_rotary_factor * hidden_size / heads.
+    const gguf::Writer phi3 = convert_edited(kPhi3, [](json& c) {
+        c["sliding_window"] = nullptr;
+        c["original_max_position_embeddings"] = 4096;
+        c["partial_rotary_factor"] = 0.5;
+    });
+    EXPECT_EQ(int_key(phi3, "phi3.attention.sliding_window"), 0);
+    EXPECT_EQ(int_key(phi3, "phi3.rope.scaling.original_context_length"), 4096);
+    EXPECT_EQ(int_key(phi3, "phi3.rope.dimension_count"), E / 2 / NH);
+}
+
+// A tokenizer.model with two pieces and the normalizer's add_dummy_prefix flag (protobuf by
+// hand: ModelProto.pieces = 1 {piece = 1, score = 2, type = 3}, normalizer_spec = 3
+// {add_dummy_prefix = 3}).
+std::string spm_proto(bool add_dummy_prefix) {
+    std::string out;
+    const auto piece = [&](const std::string& text, int type) {
+        std::string p;
+        p += '\x0a';
+        p += (char)text.size();
+        p += text;
+        p += '\x15';
+        p.append(4, '\0');  // score 0.0f
+        p += '\x18';
+        p += (char)type;
+        out += '\x0a';
+        out += (char)p.size();
+        out += p;
+    };
+    piece("<unk>", 2);
+    piece("\xE2\x96\x81hello", 1);
+    out += '\x1a';
+    out += '\x02';
+    out += '\x18';
+    out += add_dummy_prefix ? '\x01' : '\x00';
+    return out;
+}
+
+std::optional<bool> space_prefix(const Family& f, bool add_dummy_prefix, const json& tok_config) {
+    TempDir dir(f.gguf_arch);
+    make_decoder(dir.path(), f);
+    fs::remove(dir.path() / "tokenizer.json");
+    std::ofstream(dir.path() / "tokenizer.model", std::ios::binary) << spm_proto(add_dummy_prefix);
+    dir.write("tokenizer_config.json", tok_config);
+    const gguf::Writer w = build_gguf(dir.path(), {});
+    const gguf::Value* v = w.find("tokenizer.ggml.add_space_prefix");
+    return v ? std::optional<bool>(v->i != 0) : std::nullopt;
+}
+
+// The loaders' SentencePiece default is a leading space, so the key is stated only against it;
+// Gemma's tokenizers never add one.
+TEST(ConvertMetadata, AddSpacePrefixOnlyWhereItIsNotTheDefault) {
+    const json none = json::object();
+    EXPECT_EQ(space_prefix(kLlama, true, none), std::nullopt);
+    EXPECT_EQ(space_prefix(kLlama, false, none), false);
+    EXPECT_EQ(space_prefix(kLlama, true, {{"add_prefix_space", false}}), false);
+    EXPECT_EQ(space_prefix(kGemma2, true, none), false);
+    EXPECT_EQ(space_prefix(kGemma3, true, none), false);
 }
 
 }  // namespace

@@ -28,6 +28,36 @@ std::optional<double> opt_num(const json& c, const char* key) {
     return it->get<double>();
 }
 
+// Rope settings wherever config.json states them. Transformers 5 nests them in
+// "rope_parameters" (split into full_attention / sliding_attention for gemma3); older configs have
+// "rope_scaling" beside top-level rope_theta, partial_rotary_factor,
+// original_max_position_embeddings and rope_local_base_freq.
+struct RopeConfig {
+    json full = json::object();  // the (full-attention) parameters, rope_type always spelt so
+    std::optional<double> swa_theta;
+};
+
+RopeConfig rope_config(const json& c) {
+    json p = c.value("rope_parameters", json());
+    if (!p.is_object()) p = c.value("rope_scaling", json());
+    RopeConfig r;
+    if (!p.is_object()) p = json::object();
+    if (p.contains("full_attention") || p.contains("sliding_attention")) {
+        if (p.value("full_attention", json()).is_object()) r.full = p["full_attention"];
+        if (p.value("sliding_attention", json()).is_object()) {
+            r.swa_theta = opt_num(p["sliding_attention"], "rope_theta");
+        }
+        return r;
+    }
+    r.full = p;
+    r.swa_theta = opt_num(c, "rope_local_base_freq");
+    for (const char* k : {"rope_theta", "partial_rotary_factor", "original_max_position_embeddings"}) {
+        if (!r.full.contains(k) && c.contains(k) && c[k].is_number()) r.full[k] = c[k];
+    }
+    if (!r.full.contains("rope_type") && r.full.contains("type")) r.full["rope_type"] = r.full["type"];
+    return r;
+}
+
 struct NameRow {
     std::string_view hf;
     std::string_view gguf;
@@ -151,40 +181,49 @@ class DecoderMapper : public ArchMapper {
         w.set_u32(a + "feed_forward_length", (uint32_t)need_int(c, "intermediate_size"));
         w.set_u32(a + "attention.head_count", (uint32_t)n_head);
         w.set_u32(a + "attention.head_count_kv", (uint32_t)n_head_kv);
-        if (auto theta = opt_num(c, "rope_theta")) w.set_f32(a + "rope.freq_base", (float)*theta);
         w.set_f32(a + "attention.layer_norm_rms_epsilon",
                   (float)opt_num(c, "rms_norm_eps").value_or(1e-6));
         if (c.contains("head_dim")) {
             w.set_u32(a + "attention.key_length", (uint32_t)head_dim);
             w.set_u32(a + "attention.value_length", (uint32_t)head_dim);
         }
-        int64_t n_rot = head_dim;
-        if (auto partial = opt_num(c, "partial_rotary_factor")) {
-            n_rot = (int64_t)std::llround((double)head_dim * *partial);
+        const RopeConfig rope = rope_config(c);
+        write_rope_base(rope, a, w);
+        if (family_ == Family::Llama) {
+            // llama.cpp's converter states these for llama only; the loaders default the rest.
+            w.set_u32(a + "vocab_size", (uint32_t)need_int(c, "vocab_size"));
+            w.set_u32(a + "rope.dimension_count", (uint32_t)head_dim);
         }
-        w.set_u32(a + "rope.dimension_count", (uint32_t)n_rot);
+        if (family_ == Family::Phi3) {
+            const double partial = opt_num(rope.full, "partial_rotary_factor").value_or(1.0);
+            w.set_u32(a + "rope.dimension_count",
+                      (uint32_t)((int64_t)(partial * (double)n_embd) / n_head));
+            if (auto v = opt_num(rope.full, "original_max_position_embeddings")) {
+                w.set_u32(a + "rope.scaling.original_context_length", (uint32_t)*v);
+            }
+            // 0 when absent: how Phi-3 (full attention) is told from Phi-4-mini.
+            w.set_u32(a + "attention.sliding_window",
+                      (uint32_t)opt_num(c, "sliding_window").value_or(0));
+        }
         if (family_ == Family::Gemma2) {
             if (auto v = opt_num(c, "attn_logit_softcapping")) {
                 w.set_f32(a + "attn_logit_softcapping", (float)*v);
             }
+        }
+        if (family_ == Family::Gemma2 || family_ == Family::Gemma3) {
             if (auto v = opt_num(c, "final_logit_softcapping")) {
                 w.set_f32(a + "final_logit_softcapping", (float)*v);
             }
-        }
-        if (family_ == Family::Gemma2 || family_ == Family::Gemma3 || family_ == Family::Phi3) {
             if (auto v = opt_num(c, "sliding_window")) {
                 w.set_u32(a + "attention.sliding_window", (uint32_t)*v);
             }
         }
         if (family_ == Family::Gemma3) {
-            if (auto v = opt_num(c, "rope_local_base_freq")) {
-                w.set_f32(a + "rope.freq_base_swa", (float)*v);
-            }
             if (auto v = opt_num(c, "sliding_window_pattern")) {
                 w.set_u32(a + "attention.sliding_window_pattern", (uint32_t)*v);
             }
         }
-        write_rope_scaling(c, a, w);
+        if (family_ != Family::Gemma2 && family_ != Family::Phi3) write_rope_scaling(rope.full, a, w);
     }
 
     std::optional<MappedName> map(const std::string& name) const override {
@@ -207,17 +246,16 @@ class DecoderMapper : public ArchMapper {
     }
 
     void write_extra_tensors(const HfFiles& hf, gguf::Writer& w) const override {
-        const json& rs = hf.config.value("rope_scaling", json());
-        if (!rs.is_object()) return;
-        const std::string type = rs.value("rope_type", rs.value("type", ""));
         const json& c = hf.config;
+        const json rs = rope_config(c).full;
+        const std::string type = rs.value("rope_type", "");
         const int64_t n_embd = need_int(c, "hidden_size");
         const int64_t n_head = need_int(c, "num_attention_heads");
         const int64_t head_dim = c.value("head_dim", n_embd / n_head);
         if (type == "llama3") {
             // Per-frequency divisors: long wavelengths slowed by `factor`, short ones kept,
             // a smooth blend between (Llama 3.1's rule).
-            const double base = opt_num(c, "rope_theta").value_or(10000.0);
+            const double base = opt_num(rs, "rope_theta").value_or(10000.0);
             const double factor = rs.value("factor", 8.0);
             const double low = rs.value("low_freq_factor", 1.0);
             const double high = rs.value("high_freq_factor", 4.0);
@@ -250,11 +288,28 @@ class DecoderMapper : public ArchMapper {
         }
     }
 
+    void adjust_vocab(gguf::Writer& w) const override {
+        // Gemma's SentencePiece models never add a leading space, whatever their proto says.
+        if (family_ == Family::Gemma2 || family_ == Family::Gemma3) {
+            w.set_bool("tokenizer.ggml.add_space_prefix", false);
+        }
+    }
+
   private:
-    void write_rope_scaling(const json& c, const std::string& a, gguf::Writer& w) const {
-        const json& rs = c.value("rope_scaling", json());
-        if (!rs.is_object()) return;
-        const std::string type = rs.value("rope_type", rs.value("type", ""));
+    // Gemma2's converter never states the base (its loader's 10000 is Gemma2's); Gemma3's
+    // defaults to 1e6 for its global layers; Phi3 has no local layers.
+    void write_rope_base(const RopeConfig& rope, const std::string& a, gguf::Writer& w) const {
+        if (family_ == Family::Gemma2) return;
+        std::optional<double> theta = opt_num(rope.full, "rope_theta");
+        if (family_ == Family::Gemma3 && !theta) theta = 1e6;
+        if (theta) w.set_f32(a + "rope.freq_base", (float)*theta);
+        if (rope.swa_theta && family_ != Family::Phi3) {
+            w.set_f32(a + "rope.freq_base_swa", (float)*rope.swa_theta);
+        }
+    }
+
+    void write_rope_scaling(const json& rs, const std::string& a, gguf::Writer& w) const {
+        const std::string type = rs.value("rope_type", "");
         if (type == "linear") {
             w.set_string(a + "rope.scaling.type", "linear");
             w.set_f32(a + "rope.scaling.factor", rs.value("factor", 1.0f));
@@ -266,11 +321,11 @@ class DecoderMapper : public ArchMapper {
                           rs["original_max_position_embeddings"].get<uint32_t>());
             }
         } else if (type == "longrope" || type == "su") {
-            if (c.contains("original_max_position_embeddings")) {
+            if (rs.contains("original_max_position_embeddings")) {
                 w.set_u32(a + "rope.scaling.original_context_length",
-                          c["original_max_position_embeddings"].get<uint32_t>());
+                          rs["original_max_position_embeddings"].get<uint32_t>());
             }
-        } else if (type != "llama3" && type != "default") {
+        } else if (!type.empty() && type != "llama3" && type != "default") {
             throw Error("config.json: unsupported rope_scaling type '" + type + "'",
                         ErrorKind::Unsupported);
         }

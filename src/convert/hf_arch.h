@@ -30,6 +30,8 @@ class ArchMapper {
     virtual std::optional<MappedName> map(const std::string& hf_name) const = 0;
     // Tensors computed from the config rather than read (llama 3's rope_freqs).
     virtual void write_extra_tensors(const HfFiles& /*hf*/, gguf::Writer& /*w*/) const {}
+    // Vocabulary keys this architecture states its own way, written after write_vocab.
+    virtual void adjust_vocab(gguf::Writer& /*w*/) const {}
 };
 
 // The mapper for config.json's "architectures"[0]; throws lokal::Error (Unsupported) naming the

@@ -208,6 +208,7 @@ gguf::Writer build(const fs::path& dir, const ConvertOptions& o,
     w.set_string("general.size_label", size_label(n_params));
     mapper->write_extra_tensors(hf, w);
     write_vocab(hf, n_vocab, w);
+    mapper->adjust_vocab(w);
     return w;
 }
 

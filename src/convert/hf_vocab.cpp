@@ -182,7 +182,15 @@ void write_spm(const HfFiles& hf, const SpmModel& spm, int64_t n_vocab, gguf::Wr
     w.set_string("tokenizer.ggml.model", "llama");
     w.set_string("tokenizer.ggml.pre", "default");
     v.write(w, true);
-    w.set_bool("tokenizer.ggml.add_space_prefix", spm.add_dummy_prefix);
+    // Stated only when it is not the loaders' SentencePiece default (true), as llama.cpp's
+    // converter does; tokenizer_config.json's add_prefix_space overrides the model's flag.
+    const json& cfg = hf.tokenizer_config;
+    const auto stated = cfg.is_object() ? cfg.find("add_prefix_space") : cfg.end();
+    if (cfg.is_object() && stated != cfg.end() && stated->is_boolean()) {
+        w.set_bool("tokenizer.ggml.add_space_prefix", stated->get<bool>());
+    } else if (!spm.add_dummy_prefix) {
+        w.set_bool("tokenizer.ggml.add_space_prefix", false);
+    }
 }
 
 // The special token texts tokenizer_config.json names ("bos" -> "<s>"); a missing bos is the
