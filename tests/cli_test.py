@@ -729,6 +729,19 @@ class ThroughServer(unittest.TestCase):
         t.type("/bye\r")
         self.assertEqual(t.proc.wait(timeout=30), 0)
 
+    def test_repl_through_the_server_shows_the_stored_messages(self):
+        path = os.path.join(self.tmp.name, "Modelfile.told")
+        with open(path, "w") as f:
+            f.write(f"FROM {os.path.abspath(STORIES)}\n"
+                    'MESSAGE user Once upon a time\nMESSAGE assistant """, there was"""\n')
+        self.assertEqual(lokal("create", "told:1", "-f", path, env=self.env).returncode, 0)
+        t = self.term = Terminal("told:1", "--temperature", "0", "-n", "4", env=self.env)
+        # The start consumed the first ">>> ": the replayed user message follows it.
+        shown = t.expect(t.PROMPT)
+        self.assertEqual(shown.strip().splitlines()[:2], ["Once upon a time", ", there was"])
+        self.assertTrue(t.command("a").strip().removesuffix(">>>").strip())
+        self.assertIn("told:1", self.loaded_models())
+
 
 class Repl(unittest.TestCase):
     """The interactive chat of `lokal run MODEL`: line editing, history and slash commands."""

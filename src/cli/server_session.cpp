@@ -99,12 +99,14 @@ void ServerSession::clear() {
 }
 
 int run_through_server(const ServerAddress& a, const RunOptions& o) {
+    nlohmann::json shown;
     try {
-        call_server(a, "POST", "/api/show", {{"model", o.model}});
+        shown = call_server(a, "POST", "/api/show", {{"model", o.model}});
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::NotFound) throw;
         std::fprintf(stderr, "%s is not on the server yet; pulling it\n", o.model.c_str());
         call_server(a, "POST", "/api/pull", {{"model", o.model}, {"stream", false}});
+        shown = call_server(a, "POST", "/api/show", {{"model", o.model}});
     }
     std::optional<std::string> prompt = o.prompt;  // as the in-process run reads it
     if (!prompt && !isatty(STDIN_FILENO)) {
@@ -112,7 +114,17 @@ int run_through_server(const ServerAddress& a, const RunOptions& o) {
         ss << std::cin.rdbuf();
         prompt = ss.str();
     }
-    if (!prompt) return run_server_repl(o, a);
+    if (!prompt) {
+        // The stored MESSAGEs, shown when the chat starts; the server itself replays them.
+        RunOptions with_history = o;
+        with_history.history.clear();
+        if (shown.contains("messages") && shown["messages"].is_array()) {
+            for (const auto& m : shown["messages"]) {
+                with_history.history.emplace_back(m.value("role", ""), m.value("content", ""));
+            }
+        }
+        return run_server_repl(with_history, a);
+    }
     install_sigint_handler();
     ServerSession session(a, o);
     session.answer(*prompt);

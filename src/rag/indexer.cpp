@@ -78,7 +78,8 @@ class PendingFiles {
     size_t n_chunks_ = 0;
 };
 
-// The file's chunks, or nullopt with the reason it is skipped. A PDF is chunked page by page.
+}  // namespace
+
 std::optional<std::vector<Chunk>> file_chunks(TextKind kind, const std::string& bytes,
                                               const ChunkOptions& options, std::string& why) {
     if (kind == TextKind::Pdf) {
@@ -102,8 +103,6 @@ std::optional<std::vector<Chunk>> file_chunks(TextKind kind, const std::string& 
     }
     return chunk_text(kind == TextKind::Html ? html_to_text(bytes) : bytes, kind, options);
 }
-
-}  // namespace
 
 IndexStats index_folder(KnowledgeBase& kb, const std::filesystem::path& root, Embedder& embedder,
                         const IndexOptions& options,

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,11 @@ struct IndexStats {
     double seconds = 0;
     std::vector<Skip> skipped;
 };
+
+// A file's chunks, or nullopt with the reason (in `why`) that it cannot be indexed: PDFs page by
+// page, HTML as its text, binary files refused.
+std::optional<std::vector<Chunk>> file_chunks(TextKind kind, const std::string& bytes,
+                                              const ChunkOptions& options, std::string& why);
 
 IndexStats index_folder(KnowledgeBase& kb, const std::filesystem::path& root, Embedder& embedder,
                         const IndexOptions& options = {},

@@ -186,6 +186,9 @@ void show(ServerState& state, const httplib::Request& req, httplib::Response& re
         j["template"] = read_blob(s, *m, store::media::kTemplate);
         j["system"] = read_blob(s, *m, store::media::kSystem);
         j["license"] = read_blob(s, *m, store::media::kLicense);
+        const json messages =
+            json::parse(read_blob(s, *m, store::media::kMessages), nullptr, false);
+        if (messages.is_array() && !messages.empty()) j["messages"] = messages;
         const std::string params = read_blob(s, *m, store::media::kParams);
         std::string lines;
         const json p = json::parse(params.empty() ? "{}" : params, nullptr, false);

@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "rag/chunker.h"
 #include "rag/extract.h"
+#include "rag/indexer.h"
 #include "rag/knowledge_base.h"
 #include "server/api_util.h"
 #include "store/sha256.h"
@@ -23,29 +24,6 @@ constexpr size_t kEmbedBatch = 32;
 
 Error no_store(const std::string& id) {
     return Error("vector store '" + id + "' not found", ErrorKind::NotFound);
-}
-
-// The text to index and how to chunk it; an error message when there is none.
-struct Extracted {
-    std::string text;
-    rag::TextKind kind = rag::TextKind::Prose;
-    std::string error;
-};
-
-Extracted extract(const UploadedFile& f, const std::string& content) {
-    Extracted e;
-    e.kind = rag::text_kind(f.filename);
-    if (e.kind == rag::TextKind::Pdf) {
-        e.error = "PDF files are not supported by this build";
-    } else if (rag::looks_binary(content)) {
-        e.error = "the file is binary (a NUL byte in its first 8 KiB), not text";
-    } else if (e.kind == rag::TextKind::Html) {
-        e.text = rag::html_to_text(content);
-    } else {
-        if (e.kind == rag::TextKind::Unsupported) e.kind = rag::TextKind::Prose;
-        e.text = content;
-    }
-    return e;
 }
 
 std::vector<std::vector<float>> embed_chunks(rag::Embedder& embedder,
@@ -167,8 +145,7 @@ bool VectorStoreRegistry::remove(const std::string& id) {
 }
 
 VectorStoreFile VectorStoreRegistry::add_file(const std::string& id, const UploadedFile& file,
-                                              const std::string& content,
-                                              rag::Embedder& embedder) {
+                                              const std::string& content, rag::Embedder& embedder) {
     VectorStoreFile entry{file.id, file.filename, "in_progress", unix_now(), 0, ""};
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -176,18 +153,21 @@ VectorStoreFile VectorStoreRegistry::add_file(const std::string& id, const Uploa
         if (!vs) throw no_store(id);
         put_entry_locked(*vs, entry);
     }
-    const Extracted e = extract(file, content);
+    rag::TextKind kind = rag::text_kind(file.filename);
+    if (kind == rag::TextKind::Unsupported) kind = rag::TextKind::Prose;  // uploads: any text
+    std::string why;
+    std::optional<std::vector<rag::Chunk>> found = rag::file_chunks(kind, content, {}, why);
     std::vector<rag::Chunk> chunks;
     std::vector<std::vector<float>> vectors;
-    if (e.error.empty()) {
+    if (found) {
+        chunks = std::move(*found);
         try {
-            chunks = rag::chunk_text(e.text, e.kind);
             vectors = embed_chunks(embedder, chunks);
         } catch (const std::exception& ex) {
             entry.last_error = std::string("cannot embed the file: ") + ex.what();
         }
     } else {
-        entry.last_error = e.error;
+        entry.last_error = "the file is " + why;
     }
     std::lock_guard<std::mutex> lock(mutex_);
     auto vs = load_locked(id);
@@ -228,15 +208,13 @@ StoreHits VectorStoreRegistry::search(const std::string& id, const std::string& 
     StoreHits out;
     const rag::SearchMode mode =
         query_vector.empty() ? rag::SearchMode::Bm25 : rag::SearchMode::Hybrid;
-    // The fused score of a chunk first in both lists is 2/61: scaled so that is 1, as OpenAI's
-    // scores run from 0 to 1.
-    const double scale = mode == rag::SearchMode::Hybrid ? 61.0 / 2.0 : 1.0;
     for (rag::Hit& h : rag::search(kb, query_vector, query, k, mode)) {
         std::string filename = h.chunk.path;
         for (const VectorStoreFile& f : vs->files) {
             if (f.file_id == h.chunk.path) filename = f.filename;
         }
-        out.results.push_back({h.chunk.path, filename, h.score * scale, {h.chunk.text}});
+        // Hybrid scores are fused in [0, 1], as OpenAI's scores are.
+        out.results.push_back({h.chunk.path, filename, h.score, {h.chunk.text}});
         h.chunk.path = filename;
         out.hits.push_back(std::move(h));
     }

@@ -48,3 +48,11 @@ def test_api_generate_puts_them_in_the_prompt(greeter, server):
     status, text = http(server.base, "POST", "/detokenize", {"model": MODEL, "tokens": prompt})
     assert status == 200, text
     assert "Tom, a big grey cat" in text["content"] and "And the dog?" in text["content"]
+
+
+def test_api_show_returns_the_stored_messages(greeter, server):
+    # Ollama's show response carries them (the Python client's model leaves the field out).
+    status, shown = http(server.base, "POST", "/api/show", {"model": "remembers:v1"})
+    assert status == 200 and shown["messages"] == STORED
+    status, plain = http(server.base, "POST", "/api/show", {"model": MODEL})
+    assert status == 200 and "messages" not in plain

@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from conftest import LOKAL, STORIES, TESTDATA
+from conftest import LOKAL, STORIES, TESTDATA, minimal_pdf
 
 VOCAB = os.path.join(TESTDATA, "tokenizer", "ggml-vocab-bert-bge.gguf")
 
@@ -126,28 +126,6 @@ def test_errors_and_rm(env):
     assert r.returncode == 1 and "not a knowledge base name" in r.stderr
     assert "deleted 'kb'" in lokal(env, "rm", "kb").stdout
     assert not re.search(r"^kb\s", lokal(env, "ls").stdout, re.M)
-
-
-def minimal_pdf(pages):
-    """A small valid PDF written by hand: one Helvetica text line per string, a page per list."""
-    objs = ["<< /Type /Catalog /Pages 2 0 R >>",
-            "<< /Type /Pages /Kids [%s] /Count %d >>" % (
-                " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages))), len(pages)),
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    for i, lines in enumerate(pages):
-        content = "BT /F1 12 Tf 72 720 Td 14 TL\n" + "".join(f"({s}) Tj T*\n" for s in lines) + "ET\n"
-        objs.append("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
-                    f"<< /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>")
-        objs.append(f"<< /Length {len(content)} >>\nstream\n{content}endstream")
-    out, offsets = "%PDF-1.4\n", []
-    for i, body in enumerate(objs):
-        offsets.append(len(out))
-        out += f"{i + 1} 0 obj\n{body}\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n"
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets)
-    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-    return out.encode("latin-1")
 
 
 def test_pdf_pages_are_indexed_and_cited_by_page(env):

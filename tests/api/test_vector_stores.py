@@ -12,7 +12,7 @@ import urllib.request
 import openai
 import pytest
 
-from conftest import LOKAL, MODEL, STORIES, TESTDATA, Server, http
+from conftest import LOKAL, MODEL, STORIES, TESTDATA, Server, http, minimal_pdf
 
 VOCAB = os.path.join(TESTDATA, "tokenizer", "ggml-vocab-bert-bge.gguf")
 EMBED = "tiny-bert:latest"
@@ -158,6 +158,20 @@ def test_a_binary_file_fails_with_its_reason(srv):
     f = c.vector_stores.files.create(vector_store_id=s.id, file_id=b.id)
     assert f.status == "failed" and "binary" in f.last_error.message
     assert c.vector_stores.retrieve(s.id).file_counts.failed == 1
+
+
+def test_a_pdf_is_indexed_page_by_page_and_a_broken_one_fails(srv):
+    c = client(srv)
+    pdf = c.files.create(file=("manual.pdf", minimal_pdf([["Unpacking the kettle."],
+                                                          ["Descale the kettle with vinegar."]])),
+                         purpose="assistants")
+    broken = c.files.create(file=("broken.pdf", b"%PDF-1.4\n1 0 obj garbage"), purpose="assistants")
+    s = c.vector_stores.create(name="pdf", file_ids=[pdf.id])
+    hits = c.vector_stores.search(vector_store_id=s.id, query="descale vinegar")
+    assert hits.data[0].filename == "manual.pdf"
+    assert "vinegar" in hits.data[0].content[0].text
+    f = c.vector_stores.files.create(vector_store_id=s.id, file_id=broken.id)
+    assert f.status == "failed" and "not a PDF that can be read" in f.last_error.message
 
 
 def test_responses_file_search(srv, vs, uploaded):
