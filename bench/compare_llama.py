@@ -12,6 +12,10 @@ that model's runs: how close generation comes to the memory bound.
 
     bench/compare_llama.py --shapes qwen-0.5b,llama-1b --types q4_0,q4_k_m,q8_0 -p 512 -n 128
 
+Every run is checked for contention: CPU time that other processes (or the hypervisor, as steal
+time) took during it, from /proc/stat against the run's own CPU time. Past 10% of one core a
+warning names the run on stderr and in a list at the end, since its figures are then low.
+
 --cache-type q8_0 runs both programs with that KV cache type (llama.cpp with flash attention,
 which its quantized V cache needs) and -d N starts every test after N tokens of context.
 """
@@ -19,21 +23,54 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
+import time
 
 VOCABS = {"llama-1b": "ggml-vocab-llama-bpe.gguf", "qwen-0.5b": "ggml-vocab-qwen2.gguf"}
 
 
 PEAK_RSS = {}  # program -> peak resident KiB over the runs of the current model
+CONTENDED = []  # warnings about runs that shared the CPU
+CONTENTION_LIMIT = 0.10  # other processes' share of one core that makes a run suspect
+
+
+def busy_cpu_seconds():
+    """CPU time all processes have used, and the hypervisor's steal time, since boot."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
+
+
+def children_cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def warn_if_contended(what, wall, busy, steal, own):
+    others = max(0.0, busy - own) + steal
+    if wall > 0 and others / wall > CONTENTION_LIMIT:
+        msg = (f"warning: contention during {what}: other processes took {others:.1f} CPU-s "
+               f"({100 * others / wall:.0f}% of a core; steal {steal:.1f} s) in {wall:.1f} s")
+        print(msg, file=sys.stderr, flush=True)
+        CONTENDED.append(msg)
 
 
 def run_json(program, cmd):
+    busy0, steal0 = busy_cpu_seconds()
+    own0, t0 = children_cpu_seconds(), time.monotonic()
     with tempfile.NamedTemporaryFile("r") as rss:
         out = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + cmd, check=True,
                              capture_output=True, text=True).stdout
         kib = int(rss.read().split()[-1])
+    busy1, steal1 = busy_cpu_seconds()
+    warn_if_contended(f"{program} {os.path.basename(cmd[cmd.index('-m') + 1]) if '-m' in cmd else os.path.basename(cmd[2])}",
+                      time.monotonic() - t0, busy1 - busy0, steal1 - steal0,
+                      children_cpu_seconds() - own0)
     PEAK_RSS[program] = max(PEAK_RSS.get(program, 0), kib)
     return json.loads(out)
 
@@ -126,6 +163,10 @@ def main():
         else:
             line += " | |"
         print(line, flush=True)
+    if CONTENDED:
+        print(f"\n{len(CONTENDED)} run(s) shared the CPU with other work; their figures are low:")
+        for msg in CONTENDED:
+            print("  " + msg)
     return 0
 
 
