@@ -328,6 +328,7 @@ void BatchScheduler::admit(Slot& slot, std::shared_ptr<SequenceRequest> request)
     slot.result.stats.prompt_tokens = (int)(prompt.size() - reuse);
     slot.sampler.emplace(request->sampling, ctx_->n_vocab());
     for (int32_t t : prompt) slot.sampler->accept(t);
+    if (draft_) draft_->set_sampling(slot.seq, request->sampling);
     slot.decoder.emplace(model_.tokenizer());
     slot.stops.emplace(request->options.stop);
     slot.started = Clock::now();

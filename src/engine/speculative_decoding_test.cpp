@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <limits>
 
 #include "base/error.h"
 #include "base/test_support.h"
@@ -199,6 +200,41 @@ TEST_F(SpeculativeDecodingTest, TruncatedRowsDoNotChangeLaterLogits) {
     }
 }
 
+// Two greedy answers (the prompt, and the prompt less its last token) from target, guessed by
+// draft_model (null: no speculation) with sampling's bias and penalties.
+std::vector<std::vector<int32_t>> draft_answers(const model::Model& target,
+                                                const model::Model* draft_model,
+                                                const sampling::SamplingParams& sampling,
+                                                SchedulerStats* stats) {
+    const std::vector<int32_t> prompt =
+        target.tokenizer().encode("Once upon a time there was a big red ball", true, false);
+    SchedulerParams p;
+    p.n_parallel = 2;
+    p.n_ctx = 256;
+    p.draft_max = draft_model ? 8 : 0;
+    p.draft_model = draft_model;
+    BatchScheduler sched(target, p);
+    std::vector<std::vector<int32_t>> tokens(2);
+    std::vector<std::promise<void>> done(2);
+    for (int i = 0; i < 2; ++i) {
+        auto r = std::make_shared<SequenceRequest>();
+        r->prompt = prompt;
+        r->prompt.resize(prompt.size() - (size_t)i);
+        r->sampling = sampling;
+        r->sampling.temperature = 0;
+        r->options.max_tokens = 40;
+        r->on_token = [](const TokenEvent&) { return true; };
+        r->on_done = [&tokens, &done, i](const SequenceResult& res) {
+            tokens[i] = res.stats.tokens;
+            done[i].set_value();
+        };
+        EXPECT_TRUE(sched.submit(r));
+    }
+    for (auto& d : done) d.get_future().wait();
+    *stats = sched.stats();
+    return tokens;
+}
+
 // A draft model: the same weights in another quantization guess well but not perfectly; the
 // answer is the target's either way, and the draft's vocabulary is checked.
 TEST(DraftModelTest, GuessesFromASmallerModelKeepTheAnswer) {
@@ -208,46 +244,63 @@ TEST(DraftModelTest, GuessesFromASmallerModelKeepTheAnswer) {
         model::Model::load(testing::testdata_path("models/tiny-llama-h64-f32.gguf"));
     const auto draft =
         model::Model::load(testing::testdata_path("models/tiny-llama-h64-q4_0.gguf"));
-    const std::vector<int32_t> prompt =
-        target->tokenizer().encode("Once upon a time there was a big red ball", true, false);
-    auto answer = [&](const model::Model* draft_model, int draft_max, SchedulerStats* stats) {
-        SchedulerParams p;
-        p.n_parallel = 2;
-        p.n_ctx = 256;
-        p.draft_max = draft_max;
-        p.draft_model = draft_model;
-        BatchScheduler sched(*target, p);
-        std::vector<std::vector<int32_t>> tokens(2);
-        std::vector<std::promise<void>> done(2);
-        for (int i = 0; i < 2; ++i) {
-            auto r = std::make_shared<SequenceRequest>();
-            r->prompt = prompt;
-            r->prompt.resize(prompt.size() - (size_t)i);
-            r->sampling.temperature = 0;
-            r->sampling.repeat_penalty = 1.0f;  // the draft guesses the plain argmax
-            r->options.max_tokens = 40;
-            r->on_token = [](const TokenEvent&) { return true; };
-            r->on_done = [&tokens, &done, i](const SequenceResult& res) {
-                tokens[i] = res.stats.tokens;
-                done[i].set_value();
-            };
-            EXPECT_TRUE(sched.submit(r));
-        }
-        for (auto& d : done) d.get_future().wait();
-        *stats = sched.stats();
-        return tokens;
-    };
+    sampling::SamplingParams plain_argmax;
+    plain_argmax.repeat_penalty = 1.0f;
     SchedulerStats plain{}, guessed{};
-    const auto without = answer(nullptr, 0, &plain);
-    EXPECT_EQ(answer(draft.get(), 8, &guessed), without);
+    const auto without = draft_answers(*target, nullptr, plain_argmax, &plain);
+    EXPECT_EQ(draft_answers(*target, draft.get(), plain_argmax, &guessed), without);
     EXPECT_GT(guessed.draft_accepted, 0u);
     std::printf("q4_0 draft for the f32 model: %llu of %llu guesses kept\n",
                 (unsigned long long)guessed.draft_accepted,
                 (unsigned long long)guessed.draft_tokens);
     // Its own weights guess perfectly: every guess is kept.
-    EXPECT_EQ(answer(target.get(), 8, &guessed), without);
+    EXPECT_EQ(draft_answers(*target, target.get(), plain_argmax, &guessed), without);
     EXPECT_EQ(guessed.draft_accepted, guessed.draft_tokens);
     EXPECT_GT(guessed.draft_tokens, 0u);
+}
+
+// Under the request's penalties (and bias) the draft picks what the request's greedy sampler
+// would from the same history: the answer is unchanged, and a draft with the target's own
+// weights still has every guess kept, whatever the penalty window (shorter than a draft, the
+// whole history, the default). Without the penalties in the draft, its guesses of repeated
+// tokens are rejected.
+TEST(DraftModelTest, PenalisedGuessesKeepTheAnswerAndItsOwnWeightsGuessPerfectly) {
+    LOKAL_REQUIRE_TESTDATA("models/tiny-llama-h64-f32.gguf");
+    LOKAL_REQUIRE_TESTDATA("models/tiny-llama-h64-q4_0.gguf");
+    const auto target =
+        model::Model::load(testing::testdata_path("models/tiny-llama-h64-f32.gguf"));
+    const auto draft =
+        model::Model::load(testing::testdata_path("models/tiny-llama-h64-q4_0.gguf"));
+    sampling::SamplingParams penalised;
+    penalised.repeat_penalty = 1.3f;
+    penalised.presence_penalty = 0.5f;
+    penalised.frequency_penalty = 0.5f;
+    sampling::SamplingParams plain_argmax;
+    plain_argmax.repeat_penalty = 1.0f;
+    SchedulerStats stats{};
+    const auto unpenalised = draft_answers(*target, nullptr, plain_argmax, &stats);
+    for (int window : {64, 3, -1}) {
+        SCOPED_TRACE("repeat_last_n " + std::to_string(window));
+        penalised.repeat_last_n = window;
+        const auto without = draft_answers(*target, nullptr, penalised, &stats);
+        EXPECT_NE(without, unpenalised);  // the penalties change the answer, so they matter
+        EXPECT_EQ(draft_answers(*target, draft.get(), penalised, &stats), without);
+        EXPECT_GT(stats.draft_accepted, 0u);
+        std::printf("q4_0 draft, penalties over %d tokens: %llu of %llu guesses kept\n", window,
+                    (unsigned long long)stats.draft_accepted,
+                    (unsigned long long)stats.draft_tokens);
+        EXPECT_EQ(draft_answers(*target, target.get(), penalised, &stats), without);
+        EXPECT_EQ(stats.draft_accepted, stats.draft_tokens);
+        EXPECT_GT(stats.draft_tokens, 0u);
+    }
+    // A banned token is never guessed either (the bias applies before the penalties).
+    const auto first = draft_answers(*target, nullptr, penalised, &stats);
+    ASSERT_FALSE(first[0].empty());
+    penalised.logit_bias[first[0][0]] = -std::numeric_limits<float>::infinity();
+    const auto banned = draft_answers(*target, nullptr, penalised, &stats);
+    EXPECT_NE(banned, first);
+    EXPECT_EQ(draft_answers(*target, target.get(), penalised, &stats), banned);
+    EXPECT_EQ(stats.draft_accepted, stats.draft_tokens);
 }
 
 TEST(DraftModelTest, ADifferentVocabularyIsRefusedByName) {
