@@ -96,7 +96,7 @@ TypeSpeed measure_type(DType type, int threads) {
         std::vector<float> x((size_t)(batch * cols / 2), 0.25f), y((size_t)(batch * rows));
         const double t = best_seconds(
             3, [&] { kernels::matmul(m.view, x.data(), batch, y.data(), rows, pool, scratch); });
-        s.gemm_gflops = 2.0 * (double)rows * (double)(cols / 2) * (double)batch / t / 1e9;
+        s.gemm_gflops = 2.0 * (double)rows * ((double)cols / 2) * (double)batch / t / 1e9;
     }
     {
         const int64_t rows = 64, small_cols = 256;

@@ -59,7 +59,8 @@ double prompt_attention_gflops(const FilledCache& fc, int head_dim, ThreadPool& 
     p.scale = 0.1f;
     const kernels::KvSeqView view = fc.cache.view(0);
     const int jobs = kPrompt / kernels::kTiledRows;
-    const double t = best_seconds(3, [&] {
+    // Under a millisecond a run: many tries, so a busy moment on the machine is not the best.
+    const double t = best_seconds(30, [&] {
         std::atomic<int> next{jobs - 1};
         pool.run([&](int ith, int) {
             kernels::QueryRow rows[kernels::kTiledRows];
@@ -88,7 +89,7 @@ double generation_key_ns(const FilledCache& fc, int head_dim) {
     p.last = kPrompt - 1;
     const kernels::KvSeqView view = fc.cache.view(0);
     const double t = best_seconds(
-        20, [&] { kernels::attend_group(qs, 1, view, 0, p, outs); });
+        50, [&] { kernels::attend_group(qs, 1, view, 0, p, outs); });
     return t / kPrompt * 1e9;
 }
 
@@ -106,14 +107,14 @@ OpSpeed measure_ops(int head_dim, int threads) {
     const double elems = (double)width * rows;
     std::vector<float> a((size_t)width * rows, 0.3f), b(a.size(), 0.7f), out(a.size());
     std::vector<float> w((size_t)width, 1.0f);
-    s.norm_ns = best_seconds(5, [&] {
+    s.norm_ns = best_seconds(20, [&] {
         for (int r = 0; r < rows; ++r) {
             kernels::rms_norm(&a[(size_t)r * width], w.data(), &out[(size_t)r * width], width,
                               1e-6f);
         }
     }) / elems * 1e9;
     auto glu_ns = [&](auto glu) {
-        return best_seconds(5, [&] {
+        return best_seconds(20, [&] {
             for (int r = 0; r < rows; ++r) {
                 const size_t o = (size_t)r * width;
                 glu(&a[o], &b[o], &out[o], width);
@@ -126,7 +127,7 @@ OpSpeed measure_ops(int head_dim, int threads) {
     rope.style = kernels::RopeStyle::NeoX;
     rope.n_rot = std::min(head_dim, 1024);
     const int heads = std::max(1, width / head_dim);
-    s.rope_ns = best_seconds(5, [&] {
+    s.rope_ns = best_seconds(20, [&] {
         kernels::RopeTable table;
         for (int r = 0; r < rows; ++r) {
             table.compute(rope, r);
