@@ -151,12 +151,13 @@ int fit_command(const FitArgs& a) {
     int threads = a.n_threads > 0 ? a.n_threads : ThreadPool::default_threads();
     int measured = 0;
     if (!a.no_speed) {
-        std::vector<DType> types = fit::matrix_types(f);
-        if (std::find(types.begin(), types.end(), DType::F16) == types.end())
-            types.push_back(DType::F16);  // attention's rate
-        const auto speeds =
-            fit::calibrate(types, threads, fit::default_calibration_path(), &measured);
-        speed = fit::estimate_speed(f, speeds);
+        const auto path = fit::default_calibration_path();
+        const auto speeds = fit::calibrate(fit::matrix_types(f), threads, path, &measured);
+        int ops_measured = 0;
+        const fit::OpSpeed ops =
+            fit::calibrate_ops(fit::header_config(f).head_dim, threads, path, &ops_measured);
+        measured += ops_measured;
+        speed = fit::estimate_speed(f, speeds, ops, threads);
     }
 
     if (a.json) {

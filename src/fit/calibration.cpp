@@ -96,7 +96,7 @@ TypeSpeed measure_type(DType type, int threads) {
         std::vector<float> x((size_t)(batch * cols / 2), 0.25f), y((size_t)(batch * rows));
         const double t = best_seconds(
             3, [&] { kernels::matmul(m.view, x.data(), batch, y.data(), rows, pool, scratch); });
-        s.gemm_gflops = 2.0 * (double)rows * (double)(cols / 2) * (double)batch / t / 1e9;
+        s.gemm_gflops = 2.0 * (double)rows * ((double)cols / 2) * (double)batch / t / 1e9;
     }
     {
         const int64_t rows = 64, small_cols = 256;
@@ -121,15 +121,42 @@ std::string machine_key(int threads) {
            (kernels::repack_enabled() ? "on" : "off");
 }
 
+namespace {
+
+nlohmann::json read_cache(const std::filesystem::path& path) {
+    nlohmann::json cache = nlohmann::json::object();
+    if (std::ifstream in(path); in) {
+        cache = nlohmann::json::parse(in, nullptr, false);
+        if (!cache.is_object()) cache = nlohmann::json::object();
+    }
+    return cache;
+}
+
+// Written beside and renamed: a reader never sees half a file.
+void write_cache(const std::filesystem::path& path, const nlohmann::json& cache) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    const std::filesystem::path tmp = path.string() + ".tmp";
+    if (std::ofstream o(tmp); o) {
+        o << cache.dump(2) << "\n";
+        o.close();
+        std::filesystem::rename(tmp, path, ec);
+    }
+}
+
+// The op speeds' fields, in cache order.
+constexpr std::pair<const char*, double OpSpeed::*> kOpFields[] = {
+    {"attn_gflops", &OpSpeed::attn_gflops}, {"attn_key_ns", &OpSpeed::attn_key_ns},
+    {"norm_ns", &OpSpeed::norm_ns},         {"glu_ns", &OpSpeed::glu_ns},
+    {"geglu_ns", &OpSpeed::geglu_ns},       {"rope_ns", &OpSpeed::rope_ns}};
+
+}  // namespace
+
 std::map<DType, TypeSpeed> calibrate(const std::vector<DType>& types, int threads,
                                      const std::filesystem::path& path, int* measured,
                                      const Measure& measure) {
     using nlohmann::json;
-    json cache = json::object();
-    if (std::ifstream in(path); in) {
-        cache = json::parse(in, nullptr, false);
-        if (!cache.is_object()) cache = json::object();
-    }
+    json cache = read_cache(path);
     const std::string key = machine_key(threads);
     json& entry = cache[key];
     if (!entry.is_object()) entry = json::object();
@@ -150,18 +177,34 @@ std::map<DType, TypeSpeed> calibrate(const std::vector<DType>& types, int thread
                        {"call_seconds", s.call_seconds}};
         ++*measured;
     }
-    if (*measured > 0) {
-        // Written beside and renamed: a reader never sees half a file.
-        std::error_code ec;
-        std::filesystem::create_directories(path.parent_path(), ec);
-        const std::filesystem::path tmp = path.string() + ".tmp";
-        if (std::ofstream o(tmp); o) {
-            o << cache.dump(2) << "\n";
-            o.close();
-            std::filesystem::rename(tmp, path, ec);
-        }
-    }
+    if (*measured > 0) write_cache(path, cache);
     return out;
+}
+
+OpSpeed calibrate_ops(int head_dim, int threads, const std::filesystem::path& path,
+                      int* measured, const MeasureOps& measure) {
+    using nlohmann::json;
+    json cache = read_cache(path);
+    json& entry = cache[machine_key(threads)];
+    if (!entry.is_object()) entry = json::object();
+    const std::string name = "ops, head_dim " + std::to_string(head_dim);
+    *measured = 0;
+    if (const json& e = entry.contains(name) ? entry[name] : json(); e.is_object()) {
+        OpSpeed s;
+        bool complete = true;
+        for (const auto& [field, member] : kOpFields) {
+            s.*member = e.value(field, 0.0);
+            complete = complete && e.contains(field);
+        }
+        if (complete) return s;
+    }
+    const OpSpeed s = measure(head_dim, threads);
+    json e = json::object();
+    for (const auto& [field, member] : kOpFields) e[field] = s.*member;
+    entry[name] = e;
+    *measured = 1;
+    write_cache(path, cache);
+    return s;
 }
 
 }  // namespace lokal::fit

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "fit/op_calibration.h"
 #include "tensor/dtype.h"
 
 namespace lokal::fit {
@@ -36,5 +37,13 @@ std::string machine_key(int threads);
 std::map<DType, TypeSpeed> calibrate(const std::vector<DType>& types, int threads,
                                      const std::filesystem::path& path, int* measured,
                                      const Measure& measure = measure_type);
+
+using MeasureOps = std::function<OpSpeed(int head_dim, int threads)>;
+
+// The non-matrix op speeds at head_dim for `threads`, cached beside the types (as
+// "ops, head_dim N"); measured when absent or when an older entry lacks a field. *measured: 1
+// when measured now, else 0.
+OpSpeed calibrate_ops(int head_dim, int threads, const std::filesystem::path& path,
+                      int* measured, const MeasureOps& measure = measure_ops);
 
 }  // namespace lokal::fit

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include "base/error.h"
 #include "fit/calibration.h"
@@ -132,19 +134,101 @@ TEST(FitMemory, HeaderAloneGivesTheSameEstimate) {
     EXPECT_THROW(gguf::File::parse_header(bytes.data(), header, header + 10), Error);
 }
 
-TEST(FitSpeed, GenerationStreamsTheWeightsOnce) {
+TEST(FitSpeed, RowWorkOfAKnownModel) {
+    const std::vector<uint8_t> bytes = tiny_model(false);
+    const auto f = gguf::File::parse(bytes.data(), bytes.size());
+    const RowWork w = row_work(*f);
+    const int hd = kEmbd / kHeads;
+    EXPECT_DOUBLE_EQ(w.norm, 2.0 * kEmbd);  // attn_norm and ffn_norm
+    EXPECT_DOUBLE_EQ(w.heads_norm, 0.0);
+    EXPECT_DOUBLE_EQ(w.glu, kFf);
+    EXPECT_DOUBLE_EQ(w.rope, (double)(kHeads + kKvHeads) * hd);
+}
+
+TEST(FitSpeed, ExactPredictionOfAKnownModel) {
     const std::vector<uint8_t> bytes = tiny_model(false);
     const auto f = gguf::File::parse(bytes.data(), bytes.size());
     EXPECT_EQ(matrix_types(*f), std::vector<DType>{DType::Q8_0});
-    // 1 GB/s, no fixed cost, attention and products at 1 TFLOP/s.
-    const std::map<DType, TypeSpeed> speeds = {{DType::Q8_0, {1.0, 1000.0, 0.0}},
-                                               {DType::F16, {1.0, 1000.0, 0.0}}};
-    const SpeedEstimate s = estimate_speed(*f, speeds, 512, 128);
+    // 1 GB/s, products at 1 TFLOP/s, no fixed cost.
+    const std::map<DType, TypeSpeed> speeds = {{DType::Q8_0, {1.0, 1000.0, 0.0}}};
+    OpSpeed ops;
+    ops.attn_gflops = 500;
+    ops.attn_key_ns = 2;
+    ops.norm_ns = 1;
+    ops.glu_ns = 3;
+    ops.geglu_ns = 100;  // llama: not used
+    ops.rope_ns = 0.5;
+    const int threads = 2;
+    const SpeedEstimate s = estimate_speed(*f, speeds, ops, threads, 512, 128);
+
+    const double E = kEmbd, KV = 32, F = kFf, L = kLayers, hd = kEmbd / kHeads;
     const double streamed = (double)(estimate_memory(*f, FitParams{}, 0).weight_bytes -
                                      q8(kEmbd, kVocab) - (kEmbd + kLayers * 2 * kEmbd) * 4);
-    const double attention = 4.0 * kHeads * (kEmbd / kHeads) * kLayers * 128 / 2 / 1e12;
-    EXPECT_NEAR(1.0 / s.tg_tokens_per_s, streamed / 1e9 + attention, 1e-12);
-    EXPECT_GT(s.pp_tokens_per_s, s.tg_tokens_per_s);
+    // A generated token: the weights once, its row ops on one thread, and attention over
+    // 1..128 keys a head (4 x 16 x keys stays under the split threshold: one thread), averaged.
+    const double row_ns = 2 * E * 1 + F * 3 + (kHeads + kKvHeads) * hd * 0.5;
+    const double gen_attn_ns = kHeads * (128.0 * 129 / 2) * 2 / 128;
+    EXPECT_NEAR(1.0 / s.tg_tokens_per_s, streamed / 1e9 + L * (row_ns + gen_attn_ns) * 1e-9,
+                1e-15);
+    // The prompt: every product but the output's at 1 TFLOP/s, the output one matvec, whole-row
+    // norms on one thread, the other row ops split over 2, causal attention at 500 GFLOP/s.
+    const double products = L * 2 * (2 * E * E + 2 * E * KV + 3 * E * F) * 512 / 1e12;
+    const double rows = L * 512 * (2 * E * 1 + (F * 3 + (kHeads + kKvHeads) * hd * 0.5) / 2);
+    const double attention = 4.0 * kHeads * hd * L * (512.0 * 513 / 2) / 500e9;
+    EXPECT_NEAR(512.0 / s.pp_tokens_per_s,
+                products + (double)q8(kEmbd, kVocab) / 1e9 + rows * 1e-9 + attention, 1e-15);
+
+    // Heads too large for the tiled kernel: prompt attention row by row over the threads.
+    ops.attn_gflops = 0;
+    const SpeedEstimate r = estimate_speed(*f, speeds, ops, threads, 512, 128);
+    const double by_rows = L * kHeads * (512.0 * 513 / 2) * 2e-9 / 2;
+    EXPECT_NEAR(512.0 / r.pp_tokens_per_s,
+                products + (double)q8(kEmbd, kVocab) / 1e9 + rows * 1e-9 + by_rows, 1e-15);
+}
+
+TEST(FitCalibration, OpsAreCachedAndOldEntriesRemeasured) {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("lokal-fit-ops-" + std::to_string(::getpid()) + ".json");
+    std::filesystem::remove(path);
+    int calls = 0;
+    const MeasureOps fake = [&](int head_dim, int threads) {
+        ++calls;
+        OpSpeed s;
+        s.attn_gflops = head_dim + threads;
+        s.rope_ns = 0.25;
+        return s;
+    };
+    int measured = -1;
+    const Measure fake_type = [](DType, int) { return TypeSpeed{1.0, 2.0, 3.0}; };
+    // A cache written before ops were calibrated: its types stay, the ops are measured.
+    calibrate({DType::Q4_0}, 2, path, &measured, fake_type);
+    OpSpeed a = calibrate_ops(64, 2, path, &measured, fake);
+    EXPECT_EQ(measured, 1);
+    EXPECT_DOUBLE_EQ(a.attn_gflops, 66.0);
+    calibrate({DType::Q4_0}, 2, path, &measured, fake_type);
+    EXPECT_EQ(measured, 0);
+    // Cached now; another head size is another entry.
+    OpSpeed b = calibrate_ops(64, 2, path, &measured, fake);
+    EXPECT_EQ(measured, 0);
+    EXPECT_EQ(calls, 1);
+    EXPECT_DOUBLE_EQ(b.rope_ns, 0.25);
+    calibrate_ops(128, 2, path, &measured, fake);
+    EXPECT_EQ(measured, 1);
+    // An entry missing a field (an older lokal's) is measured again.
+    {
+        std::ifstream in(path);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const size_t at = text.find("\"rope_ns\"");
+        ASSERT_NE(at, std::string::npos);
+        text.replace(at, 9, "\"old_key\"");
+        std::ofstream(path) << text;
+    }
+    int m64 = -1, m128 = -1;
+    calibrate_ops(64, 2, path, &m64, fake);
+    calibrate_ops(128, 2, path, &m128, fake);
+    EXPECT_EQ(m64 + m128, 1);  // only the entry that lost its field
+    EXPECT_EQ(calls, 3);
+    std::filesystem::remove(path);
 }
 
 TEST(FitCalibration, MeasuresOnceThenReadsTheCache) {

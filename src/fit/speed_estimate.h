@@ -18,8 +18,19 @@ struct SpeedEstimate {
 // The weight types of the matrices a forward pass multiplies (what calibrate must measure).
 std::vector<DType> matrix_types(const gguf::File& file);
 
-// n_prompt, n_gen: the benchmark's token counts (512, 128).
+// The non-matrix work per token of one layer, in elements the row ops touch.
+struct RowWork {
+    double norm = 0;        // rms_norm over whole rows (one thread in the backend)
+    double heads_norm = 0;  // per-head q/k norms (split over threads)
+    double glu = 0;         // gated activation outputs
+    double rope = 0;        // rotated query and key elements
+};
+RowWork row_work(const gguf::File& file);
+
+// n_prompt, n_gen: the benchmark's token counts (512, 128); threads: the threads that share the
+// prompt's rows and, for long enough rows, a generated token's attention.
 SpeedEstimate estimate_speed(const gguf::File& file, const std::map<DType, TypeSpeed>& speeds,
-                             int n_prompt = 512, int n_gen = 128);
+                             const OpSpeed& ops, int threads, int n_prompt = 512,
+                             int n_gen = 128);
 
 }  // namespace lokal::fit
