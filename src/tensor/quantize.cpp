@@ -154,12 +154,14 @@ void quant_q8_1(const float* x, block_q8_1* y, int64_t nb) {
 // let the compiler work on several at once. Scales to scales[16], levels (+nmax) to L.
 void make_q3_quants_x16(int nmax, const float* x, int8_t* L, float* scales) {
     constexpr int kLanes = 16, kN = 16;
-    float xt[kN][kLanes], wt[kN][kLanes];
+    // wxt: w * x, computed once (ggml's sums take (w * x) * l).
+    float xt[kN][kLanes], wt[kN][kLanes], wxt[kN][kLanes];
     int lv[kN][kLanes];
     for (int lane = 0; lane < kLanes; ++lane) {
         for (int i = 0; i < kN; ++i) {
             xt[i][lane] = x[lane * kN + i];
             wt[i][lane] = xt[i][lane] * xt[i][lane];
+            wxt[i][lane] = wt[i][lane] * xt[i][lane];
         }
     }
     float max[kLanes] = {}, amax[kLanes] = {}, iscale[kLanes], sumlx[kLanes] = {},
@@ -178,9 +180,8 @@ void make_q3_quants_x16(int nmax, const float* x, int8_t* L, float* scales) {
             const int l =
                 quant_search::clamp_level(nearest_int(iscale[lane] * xt[i][lane]), -nmax, nmax - 1);
             lv[i][lane] = l;
-            const float w = wt[i][lane];
-            sumlx[lane] += w * xt[i][lane] * (float)l;
-            suml2[lane] += w * (float)l * (float)l;
+            sumlx[lane] += wxt[i][lane] * (float)l;
+            suml2[lane] += wt[i][lane] * (float)l * (float)l;
         }
     }
     bool active[kLanes];
@@ -189,14 +190,14 @@ void make_q3_quants_x16(int nmax, const float* x, int8_t* L, float* scales) {
         bool changed[kLanes] = {};
         for (int i = 0; i < kN; ++i) {
             for (int lane = 0; lane < kLanes; ++lane) {
-                const float w = wt[i][lane], xi = xt[i][lane];
+                const float w = wt[i][lane], xi = xt[i][lane], wx = wxt[i][lane];
                 const float li = (float)lv[i][lane];
-                float slx = sumlx[lane] - w * xi * li;
+                float slx = sumlx[lane] - wx * li;
                 float sl2 = suml2[lane] - w * li * li;
                 const int new_l =
                     quant_search::clamp_level(nearest_int(xi * sl2 / slx), -nmax, nmax - 1);
                 const bool moved = active[lane] && slx > 0 && new_l != lv[i][lane];
-                slx += w * xi * (float)new_l;
+                slx += wx * (float)new_l;
                 sl2 += w * (float)new_l * (float)new_l;
                 const bool take =
                     moved && sl2 > 0 && slx * slx * suml2[lane] > sumlx[lane] * sumlx[lane] * sl2;
@@ -268,7 +269,7 @@ void quant_q2_K(const float* x, block_q2_K* y, int64_t nb) {
     }
 }
 
-void quant_q3_K(const float* x, block_q3_K* y, int64_t nb) {
+LOKAL_QUANT_MULTIVERSION void quant_q3_K(const float* x, block_q3_K* y, int64_t nb) {
     int8_t L[kQKK];
     float scales[16];
     for (int64_t i = 0; i < nb; ++i, x += kQKK) {
