@@ -184,36 +184,52 @@ void make_q3_quants_x16(int nmax, const float* x, int8_t* L, float* scales) {
             suml2[lane] += wt[i][lane] * (float)l * (float)l;
         }
     }
-    bool active[kLanes];
-    for (int lane = 0; lane < kLanes; ++lane) active[lane] = true;
+    // The refinement in 16-lane vectors (GCC vector extensions; the compiler does not vectorise
+    // the loop itself): one IEEE operation per lane for each scalar one of the search, same
+    // order. Comparisons give -1 (true) or 0 per lane.
+    using VF = float __attribute__((vector_size(kLanes * sizeof(float))));
+    using VI = int32_t __attribute__((vector_size(kLanes * sizeof(float))));
+    VF vsumlx, vsuml2;
+    std::memcpy(&vsumlx, sumlx, sizeof vsumlx);
+    std::memcpy(&vsuml2, suml2, sizeof vsuml2);
+    VI active = VI{} - 1;
+    const VI lo = VI{} - nmax, hi = VI{} + (nmax - 1);
     for (int itry = 0; itry < 5; ++itry) {
-        bool changed[kLanes] = {};
+        VI changed = VI{};
         for (int i = 0; i < kN; ++i) {
-            for (int lane = 0; lane < kLanes; ++lane) {
-                const float w = wt[i][lane], xi = xt[i][lane], wx = wxt[i][lane];
-                const float li = (float)lv[i][lane];
-                float slx = sumlx[lane] - wx * li;
-                float sl2 = suml2[lane] - w * li * li;
-                const int new_l =
-                    quant_search::clamp_level(nearest_int(xi * sl2 / slx), -nmax, nmax - 1);
-                const bool moved = active[lane] && slx > 0 && new_l != lv[i][lane];
-                slx += wx * (float)new_l;
-                sl2 += w * (float)new_l * (float)new_l;
-                const bool take =
-                    moved && sl2 > 0 && slx * slx * suml2[lane] > sumlx[lane] * sumlx[lane] * sl2;
-                lv[i][lane] = take ? new_l : lv[i][lane];
-                sumlx[lane] = take ? slx : sumlx[lane];
-                suml2[lane] = take ? sl2 : suml2[lane];
-                changed[lane] = changed[lane] || take;
-            }
+            VF w, xi, wx;
+            VI li;
+            std::memcpy(&w, wt[i], sizeof w);
+            std::memcpy(&xi, xt[i], sizeof xi);
+            std::memcpy(&wx, wxt[i], sizeof wx);
+            std::memcpy(&li, lv[i], sizeof li);
+            const VF lf = __builtin_convertvector(li, VF);
+            VF slx = vsumlx - wx * lf;
+            VF sl2 = vsuml2 - w * lf * lf;
+            const VF q = xi * sl2 / slx + 12582912.f;  // nearest_int's magic-number rounding
+            VI new_l;
+            std::memcpy(&new_l, &q, sizeof new_l);
+            new_l = (new_l & 0x007fffff) - 0x00400000;
+            new_l = new_l < lo ? lo : new_l;
+            new_l = new_l > hi ? hi : new_l;
+            const VI moved = active & (slx > 0) & (new_l != li);
+            const VF nf = __builtin_convertvector(new_l, VF);
+            slx += wx * nf;
+            sl2 += w * nf * nf;
+            const VI take = moved & (sl2 > 0) & (slx * slx * vsuml2 > vsumlx * vsumlx * sl2);
+            li = take ? new_l : li;
+            vsumlx = take ? slx : vsumlx;
+            vsuml2 = take ? sl2 : vsuml2;
+            changed |= take;
+            std::memcpy(lv[i], &li, sizeof li);
         }
+        active &= changed;
         bool any = false;
-        for (int lane = 0; lane < kLanes; ++lane) {
-            active[lane] = active[lane] && changed[lane];
-            any = any || active[lane];
-        }
+        for (int lane = 0; lane < kLanes; ++lane) any = any || active[lane] != 0;
         if (!any) break;
     }
+    std::memcpy(sumlx, &vsumlx, sizeof vsumlx);
+    std::memcpy(suml2, &vsuml2, sizeof vsuml2);
     for (int lane = 0; lane < kLanes; ++lane) {
         const bool zero = amax[lane] < kGroupMaxEps;  // such lanes computed garbage
         for (int i = 0; i < kN; ++i) L[lane * kN + i] = (int8_t)(zero ? 0 : lv[i][lane] + nmax);
