@@ -154,12 +154,14 @@ void quant_q8_1(const float* x, block_q8_1* y, int64_t nb) {
 // let the compiler work on several at once. Scales to scales[16], levels (+nmax) to L.
 void make_q3_quants_x16(int nmax, const float* x, int8_t* L, float* scales) {
     constexpr int kLanes = 16, kN = 16;
-    float xt[kN][kLanes], wt[kN][kLanes];
+    // wxt: w * x, computed once (ggml's sums take (w * x) * l).
+    float xt[kN][kLanes], wt[kN][kLanes], wxt[kN][kLanes];
     int lv[kN][kLanes];
     for (int lane = 0; lane < kLanes; ++lane) {
         for (int i = 0; i < kN; ++i) {
             xt[i][lane] = x[lane * kN + i];
             wt[i][lane] = xt[i][lane] * xt[i][lane];
+            wxt[i][lane] = wt[i][lane] * xt[i][lane];
         }
     }
     float max[kLanes] = {}, amax[kLanes] = {}, iscale[kLanes], sumlx[kLanes] = {},
@@ -178,41 +180,56 @@ void make_q3_quants_x16(int nmax, const float* x, int8_t* L, float* scales) {
             const int l =
                 quant_search::clamp_level(nearest_int(iscale[lane] * xt[i][lane]), -nmax, nmax - 1);
             lv[i][lane] = l;
-            const float w = wt[i][lane];
-            sumlx[lane] += w * xt[i][lane] * (float)l;
-            suml2[lane] += w * (float)l * (float)l;
+            sumlx[lane] += wxt[i][lane] * (float)l;
+            suml2[lane] += wt[i][lane] * (float)l * (float)l;
         }
     }
-    bool active[kLanes];
-    for (int lane = 0; lane < kLanes; ++lane) active[lane] = true;
+    // The refinement in 16-lane vectors (GCC vector extensions; the compiler does not vectorise
+    // the loop itself): one IEEE operation per lane for each scalar one of the search, same
+    // order. Comparisons give -1 (true) or 0 per lane.
+    using VF = float __attribute__((vector_size(kLanes * sizeof(float))));
+    using VI = int32_t __attribute__((vector_size(kLanes * sizeof(float))));
+    VF vsumlx, vsuml2;
+    std::memcpy(&vsumlx, sumlx, sizeof vsumlx);
+    std::memcpy(&vsuml2, suml2, sizeof vsuml2);
+    VI active = VI{} - 1;
+    const VI lo = VI{} - nmax, hi = VI{} + (nmax - 1);
     for (int itry = 0; itry < 5; ++itry) {
-        bool changed[kLanes] = {};
+        VI changed = VI{};
         for (int i = 0; i < kN; ++i) {
-            for (int lane = 0; lane < kLanes; ++lane) {
-                const float w = wt[i][lane], xi = xt[i][lane];
-                const float li = (float)lv[i][lane];
-                float slx = sumlx[lane] - w * xi * li;
-                float sl2 = suml2[lane] - w * li * li;
-                const int new_l =
-                    quant_search::clamp_level(nearest_int(xi * sl2 / slx), -nmax, nmax - 1);
-                const bool moved = active[lane] && slx > 0 && new_l != lv[i][lane];
-                slx += w * xi * (float)new_l;
-                sl2 += w * (float)new_l * (float)new_l;
-                const bool take =
-                    moved && sl2 > 0 && slx * slx * suml2[lane] > sumlx[lane] * sumlx[lane] * sl2;
-                lv[i][lane] = take ? new_l : lv[i][lane];
-                sumlx[lane] = take ? slx : sumlx[lane];
-                suml2[lane] = take ? sl2 : suml2[lane];
-                changed[lane] = changed[lane] || take;
-            }
+            VF w, xi, wx;
+            VI li;
+            std::memcpy(&w, wt[i], sizeof w);
+            std::memcpy(&xi, xt[i], sizeof xi);
+            std::memcpy(&wx, wxt[i], sizeof wx);
+            std::memcpy(&li, lv[i], sizeof li);
+            const VF lf = __builtin_convertvector(li, VF);
+            VF slx = vsumlx - wx * lf;
+            VF sl2 = vsuml2 - w * lf * lf;
+            const VF q = xi * sl2 / slx + 12582912.f;  // nearest_int's magic-number rounding
+            VI new_l;
+            std::memcpy(&new_l, &q, sizeof new_l);
+            new_l = (new_l & 0x007fffff) - 0x00400000;
+            new_l = new_l < lo ? lo : new_l;
+            new_l = new_l > hi ? hi : new_l;
+            const VI moved = active & (slx > 0) & (new_l != li);
+            const VF nf = __builtin_convertvector(new_l, VF);
+            slx += wx * nf;
+            sl2 += w * nf * nf;
+            const VI take = moved & (sl2 > 0) & (slx * slx * vsuml2 > vsumlx * vsumlx * sl2);
+            li = take ? new_l : li;
+            vsumlx = take ? slx : vsumlx;
+            vsuml2 = take ? sl2 : vsuml2;
+            changed |= take;
+            std::memcpy(lv[i], &li, sizeof li);
         }
+        active &= changed;
         bool any = false;
-        for (int lane = 0; lane < kLanes; ++lane) {
-            active[lane] = active[lane] && changed[lane];
-            any = any || active[lane];
-        }
+        for (int lane = 0; lane < kLanes; ++lane) any = any || active[lane] != 0;
         if (!any) break;
     }
+    std::memcpy(sumlx, &vsumlx, sizeof vsumlx);
+    std::memcpy(suml2, &vsuml2, sizeof vsuml2);
     for (int lane = 0; lane < kLanes; ++lane) {
         const bool zero = amax[lane] < kGroupMaxEps;  // such lanes computed garbage
         for (int i = 0; i < kN; ++i) L[lane * kN + i] = (int8_t)(zero ? 0 : lv[i][lane] + nmax);
@@ -268,7 +285,7 @@ void quant_q2_K(const float* x, block_q2_K* y, int64_t nb) {
     }
 }
 
-void quant_q3_K(const float* x, block_q3_K* y, int64_t nb) {
+LOKAL_QUANT_MULTIVERSION void quant_q3_K(const float* x, block_q3_K* y, int64_t nb) {
     int8_t L[kQKK];
     float scales[16];
     for (int64_t i = 0; i < nb; ++i, x += kQKK) {

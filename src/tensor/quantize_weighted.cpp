@@ -240,7 +240,8 @@ void quant_q5_K(const float* x, block_q5_K* y, int64_t nb, const float* imp) {
 
 // Q6_K weighs each value by its importance alone (no sigma2 term), as ggml does; without
 // importance (imp null) by its square, which is ggml's reference quantizer.
-void quant_q6_K(const float* x, block_q6_K* y, int64_t nb, const float* imp) {
+LOKAL_QUANT_MULTIVERSION void quant_q6_K(const float* x, block_q6_K* y, int64_t nb,
+                                         const float* imp) {
     int8_t L[kQKK];
     float scales[16];
     for (int64_t i = 0; i < nb; ++i, x += kQKK, imp = imp ? imp + kQKK : nullptr) {
@@ -298,7 +299,7 @@ void pack_2bit(const uint8_t* L, uint8_t* qs) {
     }
 }
 
-void q3_K_levels(const float* x, int8_t* L, block_q3_K& b) {
+LOKAL_QUANT_MULTIVERSION void q3_K_levels(const float* x, int8_t* L, block_q3_K& b) {
     int8_t sc[16];
     unpack_q3_K_scales(b.scales, sc);
     for (int j = 0; j < 16; ++j) {
@@ -309,18 +310,18 @@ void q3_K_levels(const float* x, int8_t* L, block_q3_K& b) {
             L[16 * j + ii] = (int8_t)(std::max(-4, std::min(3, l)) + 4);
         }
     }
-    // High bit of element j goes to hmask[j % 32], bit j / 32.
-    std::memset(b.hmask, 0, 32);
-    uint8_t Lu[kQKK];
-    for (int j = 0; j < kQKK; ++j) {
-        // NOLINTNEXTLINE(bugprone-signed-char-misuse): a level, 0..7
-        int l = L[j];
-        if (l > 3) {
-            b.hmask[j % 32] |= (uint8_t)(1u << (j / 32));
-            l -= 4;
+    // High bit of element 32 * m + k goes to hmask[k], bit m. Written without branches (the
+    // high bit is a coin toss, so a branch on it mispredicts) and 32 bytes at a time.
+    uint8_t Lu[kQKK], hmask[32] = {};
+    for (int m = 0; m < kQKK / 32; ++m) {
+        for (int k = 0; k < 32; ++k) {
+            const uint8_t l = (uint8_t)L[32 * m + k];
+            const uint8_t high = (uint8_t)(l >> 2);  // levels are 0..7
+            hmask[k] = (uint8_t)(hmask[k] | (high << m));
+            Lu[32 * m + k] = (uint8_t)(l & 3);
         }
-        Lu[j] = (uint8_t)l;
     }
+    std::memcpy(b.hmask, hmask, 32);
     pack_2bit(Lu, b.qs);
 }
 
