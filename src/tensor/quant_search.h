@@ -18,7 +18,8 @@ inline constexpr float kGroupMaxEps = 1e-15f;
 // instead of 4. The bytes are the same: every operation is still one IEEE operation in the
 // same order (-ffp-contract=off keeps FMA out), only the vector width changes. flatten inlines
 // the searches into each copy so that they are compiled for its target too.
-#if defined(__x86_64__) && defined(__GNUC__)
+// GCC only: clang refuses target_clones together with flatten (and lokal is built with GCC).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define LOKAL_QUANT_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default"), flatten))
 #else
 #define LOKAL_QUANT_MULTIVERSION
