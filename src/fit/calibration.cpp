@@ -1,7 +1,6 @@
 #include "fit/calibration.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -9,6 +8,7 @@
 #include <random>
 
 #include "base/thread_pool.h"
+#include "fit/best_time.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/packed.h"
 #include "kernels/cpu/vec_dot.h"
@@ -16,8 +16,6 @@
 
 namespace lokal::fit {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // A (rows, cols) matrix of `type`: one random row quantized and repeated (the kernels' speed
 // does not depend on the values), packed when the CPU kernels would pack it.
@@ -47,19 +45,6 @@ struct TestMatrix {
     }
     uint64_t bytes() const { return packed.empty() ? stored.size() : packed.size(); }
 };
-
-// The best of `reps` timings of f, after one warm-up.
-template <typename F>
-double best_seconds(int reps, F&& f) {
-    f();
-    double best = 1e30;
-    for (int i = 0; i < reps; ++i) {
-        const auto t0 = Clock::now();
-        f();
-        best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
-    }
-    return best;
-}
 
 std::string cpu_model_name() {
     std::ifstream in("/proc/cpuinfo");
@@ -181,8 +166,8 @@ std::map<DType, TypeSpeed> calibrate(const std::vector<DType>& types, int thread
     return out;
 }
 
-OpSpeed calibrate_ops(int head_dim, int threads, const std::filesystem::path& path,
-                      int* measured, const MeasureOps& measure) {
+OpSpeed calibrate_ops(int head_dim, int threads, const std::filesystem::path& path, int* measured,
+                      const MeasureOps& measure) {
     using nlohmann::json;
     json cache = read_cache(path);
     json& entry = cache[machine_key(threads)];

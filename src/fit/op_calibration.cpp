@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "fit/best_time.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/attention_tiled.h"
 #include "kernels/cpu/kv_cache.h"
@@ -14,20 +14,6 @@
 
 namespace lokal::fit {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-template <typename F>
-double best_seconds(int reps, F&& f) {
-    f();
-    double best = 1e30;
-    for (int i = 0; i < reps; ++i) {
-        const auto t0 = Clock::now();
-        f();
-        best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
-    }
-    return best;
-}
 
 constexpr int kPrompt = 512;
 
@@ -88,8 +74,7 @@ double generation_key_ns(const FilledCache& fc, int head_dim) {
     p.scale = 0.1f;
     p.last = kPrompt - 1;
     const kernels::KvSeqView view = fc.cache.view(0);
-    const double t = best_seconds(
-        50, [&] { kernels::attend_group(qs, 1, view, 0, p, outs); });
+    const double t = best_seconds(50, [&] { kernels::attend_group(qs, 1, view, 0, p, outs); });
     return t / kPrompt * 1e9;
 }
 
@@ -107,19 +92,23 @@ OpSpeed measure_ops(int head_dim, int threads) {
     const double elems = (double)width * rows;
     std::vector<float> a((size_t)width * rows, 0.3f), b(a.size(), 0.7f), out(a.size());
     std::vector<float> w((size_t)width, 1.0f);
-    s.norm_ns = best_seconds(20, [&] {
-        for (int r = 0; r < rows; ++r) {
-            kernels::rms_norm(&a[(size_t)r * width], w.data(), &out[(size_t)r * width], width,
-                              1e-6f);
-        }
-    }) / elems * 1e9;
+    s.norm_ns = best_seconds(20,
+                             [&] {
+                                 for (int r = 0; r < rows; ++r) {
+                                     kernels::rms_norm(&a[(size_t)r * width], w.data(),
+                                                       &out[(size_t)r * width], width, 1e-6f);
+                                 }
+                             }) /
+                elems * 1e9;
     auto glu_ns = [&](auto glu) {
-        return best_seconds(20, [&] {
-            for (int r = 0; r < rows; ++r) {
-                const size_t o = (size_t)r * width;
-                glu(&a[o], &b[o], &out[o], width);
-            }
-        }) / elems * 1e9;
+        return best_seconds(20,
+                            [&] {
+                                for (int r = 0; r < rows; ++r) {
+                                    const size_t o = (size_t)r * width;
+                                    glu(&a[o], &b[o], &out[o], width);
+                                }
+                            }) /
+               elems * 1e9;
     };
     s.glu_ns = glu_ns(kernels::swiglu);
     s.geglu_ns = glu_ns(kernels::geglu);
@@ -127,13 +116,16 @@ OpSpeed measure_ops(int head_dim, int threads) {
     rope.style = kernels::RopeStyle::NeoX;
     rope.n_rot = std::min(head_dim, 1024);
     const int heads = std::max(1, width / head_dim);
-    s.rope_ns = best_seconds(20, [&] {
-        kernels::RopeTable table;
-        for (int r = 0; r < rows; ++r) {
-            table.compute(rope, r);
-            kernels::rope_apply(&a[(size_t)r * width], heads, head_dim, rope, table);
-        }
-    }) / ((double)heads * head_dim * rows) * 1e9;
+    s.rope_ns = best_seconds(20,
+                             [&] {
+                                 kernels::RopeTable table;
+                                 for (int r = 0; r < rows; ++r) {
+                                     table.compute(rope, r);
+                                     kernels::rope_apply(&a[(size_t)r * width], heads, head_dim,
+                                                         rope, table);
+                                 }
+                             }) /
+                ((double)heads * head_dim * rows) * 1e9;
     return s;
 }
 
