@@ -14,6 +14,7 @@
 #include "rag/indexer.h"
 #include "rag/knowledge_base.h"
 #include "rag/model_embedder.h"
+#include "rag/model_reranker.h"
 #include "rag/rag_prompt.h"
 #include "rag/search.h"
 #include "rag/vector_index.h"
@@ -29,6 +30,8 @@ struct RagOptions {
     std::string embed;
     std::string query;
     std::string mode = "hybrid";
+    std::string rerank;  // a reranker model: the second stage, over rerank_candidates hits
+    int rerank_candidates = 0;
     std::string model = "gemma3:270m";
     int k = 5;
     int n_threads = 2;
@@ -48,8 +51,9 @@ fs::path rag_dir() {
 
 void check_name(const std::string& name) {
     const bool ok = !name.empty() && name.size() <= 128 && name[0] != '.' &&
-                    name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                           "0123456789._-") == std::string::npos;
+                    name.find_first_not_of(
+                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789._-") == std::string::npos;
     if (!ok) throw Error("'" + name + "' is not a knowledge base name (letters, digits, . _ -)");
 }
 
@@ -84,13 +88,15 @@ std::string model_reference(const std::string& given) {
 int index_command(const RagOptions& o) {
     const fs::path root = fs::absolute(o.dir).lexically_normal();
     std::string name = o.name;
-    if (name.empty()) name = root.filename().empty() ? root.parent_path().filename() : root.filename();
+    if (name.empty())
+        name = root.filename().empty() ? root.parent_path().filename() : root.filename();
     const fs::path path = kb_path(name);
     fs::create_directories(path.parent_path());
     rag::KnowledgeBase kb(path.string());
     const std::optional<std::string> stored_model = kb.meta("embed_model");
     std::string model = o.embed.empty() ? stored_model.value_or("") : model_reference(o.embed);
-    if (model.empty()) throw Error("give an embedding model with --embed (a .gguf or a store name)");
+    if (model.empty())
+        throw Error("give an embedding model with --embed (a .gguf or a store name)");
     if (stored_model && *stored_model != model) {
         throw Error("knowledge base '" + name + "' was built with " + *stored_model +
                     "; index with that model, or lokal rag rm it first");
@@ -107,28 +113,31 @@ int index_command(const RagOptions& o) {
     io.walk.max_file_bytes = (uint64_t)o.max_file_mb << 20;
     io.chunk.max_chars = (size_t)o.chunk_chars;
     const bool tty = isatty(STDERR_FILENO) != 0;
-    const rag::IndexStats s = rag::index_folder(kb, root, embedder, io, [&](const rag::IndexProgress& p) {
-        if (!tty) return;
-        std::fprintf(stderr, "\rindexing: %zu/%zu files, %zu chunks, %.1f chunks/s   ", p.files_done,
-                     p.files_total, p.chunks_embedded,
-                     p.seconds > 0 ? (double)p.chunks_embedded / p.seconds : 0.0);
-    });
+    const rag::IndexStats s =
+        rag::index_folder(kb, root, embedder, io, [&](const rag::IndexProgress& p) {
+            if (!tty) return;
+            std::fprintf(stderr, "\rindexing: %zu/%zu files, %zu chunks, %.1f chunks/s   ",
+                         p.files_done, p.files_total, p.chunks_embedded,
+                         p.seconds > 0 ? (double)p.chunks_embedded / p.seconds : 0.0);
+        });
     if (tty) std::fprintf(stderr, "\n");
     for (const rag::Skip& sk : s.skipped) {
         std::fprintf(stderr, "skipped %s: %s\n", sk.path.c_str(), sk.reason.c_str());
     }
-    if (s.files_indexed > 0 || s.files_removed > 0 || !fs::exists(vector_options(name).graph_file)) {
+    if (s.files_indexed > 0 || s.files_removed > 0 ||
+        !fs::exists(vector_options(name).graph_file)) {
         if (rag::rebuild_vector_index(kb, vector_options(name))) {
-            std::fprintf(stderr, "built the HNSW graph of %lld vectors\n", (long long)kb.chunk_count());
+            std::fprintf(stderr, "built the HNSW graph of %lld vectors\n",
+                         (long long)kb.chunk_count());
         }
     }
-    std::fprintf(stderr,
-                 "indexed %s into '%s': %zu files (%zu new or changed, %zu unchanged, %zu removed, "
-                 "%zu skipped), %zu chunks embedded in %.1f s (%.1f chunks/s); %lld chunks in all\n",
-                 root.c_str(), name.c_str(), s.files_seen, s.files_indexed, s.files_unchanged,
-                 s.files_removed, s.skipped.size(), s.chunks_embedded, s.seconds,
-                 s.seconds > 0 ? (double)s.chunks_embedded / s.seconds : 0.0,
-                 (long long)kb.chunk_count());
+    std::fprintf(
+        stderr,
+        "indexed %s into '%s': %zu files (%zu new or changed, %zu unchanged, %zu removed, "
+        "%zu skipped), %zu chunks embedded in %.1f s (%.1f chunks/s); %lld chunks in all\n",
+        root.c_str(), name.c_str(), s.files_seen, s.files_indexed, s.files_unchanged,
+        s.files_removed, s.skipped.size(), s.chunks_embedded, s.seconds,
+        s.seconds > 0 ? (double)s.chunks_embedded / s.seconds : 0.0, (long long)kb.chunk_count());
     return 0;
 }
 
@@ -141,7 +150,14 @@ std::vector<rag::Hit> retrieve(rag::KnowledgeBase& kb, const RagOptions& o) {
         rag::ModelEmbedder embedder(*model, o.n_threads);
         qv = embedder.embed({o.query}).front();
     }
-    return rag::search(kb, qv, o.query, o.k, mode, vector_options(o.name));
+    if (o.rerank.empty()) return rag::search(kb, qv, o.query, o.k, mode, vector_options(o.name));
+    // The reranker reads more candidates than are kept, so it can lift a chunk the first stage
+    // placed below k.
+    const int candidates = o.rerank_candidates > 0 ? o.rerank_candidates : std::max(20, 4 * o.k);
+    rag::ModelReranker reranker(model_reference(o.rerank), o.n_threads);
+    return reranker.rerank(
+        o.query,
+        rag::search(kb, qv, o.query, std::max(candidates, o.k), mode, vector_options(o.name)), o.k);
 }
 
 int search_command(const RagOptions& o) {
@@ -182,7 +198,8 @@ int ask_command(const RagOptions& o) {
     run.n_threads = o.n_threads;
     run.given = {"--temperature", "--num-predict"};
     if (o.seed) run.given.insert("--seed");
-    if (o.show_prompt) std::fprintf(stderr, "--- prompt ---\n%s\n--- end of prompt ---\n", run.prompt->c_str());
+    if (o.show_prompt)
+        std::fprintf(stderr, "--- prompt ---\n%s\n--- end of prompt ---\n", run.prompt->c_str());
     run.local = true;  // as before: the answer comes from this process
     const int rc = run_command(run, server::ServerOptions{});
     std::fflush(stdout);
@@ -249,12 +266,19 @@ std::function<std::optional<int>()> add_rag_commands(CLI::App& app) {
         c->add_option("-k", o->k, "Chunks to retrieve")->check(CLI::Range(1, 1000));
         c->add_option("--mode", o->mode, "Retrieval: vector, bm25 or hybrid")
             ->check(CLI::IsMember({"vector", "bm25", "hybrid"}));
+        c->add_option("--rerank", o->rerank,
+                      "Reorder the hits with a reranker model (a .gguf or a store name, e.g. "
+                      "bge-reranker)");
+        c->add_option("--rerank-candidates", o->rerank_candidates,
+                      "Hits the reranker reads (default: 4 x k, at least 20)")
+            ->check(CLI::Range(1, 10000));
         threads(c);
     };
     auto* search = rag->add_subcommand("search", "The chunks that best match a query");
     add_query(search, "Query");
     search->add_flag("--json", o->json, "Print the hits as JSON");
-    auto* ask = rag->add_subcommand("ask", "Answer a question from a knowledge base, citing sources");
+    auto* ask =
+        rag->add_subcommand("ask", "Answer a question from a knowledge base, citing sources");
     add_query(ask, "Question");
     ask->add_option("-m,--model", o->model, "The model that answers (default gemma3:270m)");
     ask->add_flag("--show-prompt", o->show_prompt, "Print the prompt (with the chunks) to stderr");

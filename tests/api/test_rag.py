@@ -147,3 +147,26 @@ def test_pdf_pages_are_indexed_and_cited_by_page(env):
         assert r.returncode == 0, r.stderr
         assert re.search(r"^\[1\] manual\.pdf:p2:1-\d+$", r.stdout, re.M), r.stdout
     lokal(env, "rm", "pdfkb")
+
+
+def test_rerank_reorders_the_candidates_with_a_reranker_model(env):
+    tool = os.environ.get("LOKAL_MAKE_TINY_BERT", "build/tests/make_tiny_bert")
+    reranker = os.path.join(os.path.dirname(env["bert"]), "reranker.gguf")
+    subprocess.run([tool, reranker, VOCAB, "4"], check=True)
+    lokal(env, "index", env["folder"], "--name", "rr", "--embed", env["bert"])
+    query = ["search", "rr", "keeper lamp storms bread", "--json"]
+    candidates = json.loads(lokal(env, *query, "-k", "20").stdout)
+    ranked = json.loads(lokal(env, *query, "-k", "3", "--rerank", reranker,
+                              "--rerank-candidates", "20").stdout)
+    assert len(ranked) == min(3, len(candidates))
+    keys = {(h["path"], h["start_line"]) for h in candidates}
+    assert all((h["path"], h["start_line"]) in keys for h in ranked)
+    scores = [h["score"] for h in ranked]
+    assert scores == sorted(scores, reverse=True)
+    best = json.loads(lokal(env, *query, "-k", "1", "--rerank", reranker,
+                            "--rerank-candidates", "20").stdout)
+    assert [(h["path"], h["start_line"], h["score"]) for h in best] == \
+        [(h["path"], h["start_line"], h["score"]) for h in ranked[:1]]
+    r = lokal(env, *query, "--rerank", env["bert"], check=False)
+    assert r.returncode == 1 and "is not a reranker" in r.stderr
+    lokal(env, "rm", "rr")
