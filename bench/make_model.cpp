@@ -1,18 +1,19 @@
 // Writes random-weight GGUF models with the shapes of real ones, for benchmarks (never committed):
 //
-//   make_bench_model --shape llama-1b|llama-8b|qwen-0.5b --type q4_0|q4_k_m|q8_0|f16
+//   make_bench_model --shape llama-1b|llama-8b|qwen-0.5b --type q4_0|q4_k_m|q5_k_m|q6_k|...
 //                    --vocab VOCAB.gguf -o OUT.gguf
 //
 // llama-1b is Llama-3.2-1B's shape (n_embd 2048, 16 layers, 32 heads, 8 KV heads, FFN 8192, tied
 // embeddings); llama-8b is Llama-3.1-8B's (4096, 32 layers, 32 heads, 8 KV heads, FFN 14336,
-// a separate output matrix); qwen-0.5b is Qwen2.5-0.5B's as a llama-architecture model (896, 24 layers, 14
-// heads, 2 KV heads, FFN 4864). The tokenizer metadata comes from VOCAB (e.g. testdata's
+// a separate output matrix); qwen-0.5b is Qwen2.5-0.5B's as a llama-architecture model (896, 24
+// layers, 14 heads, 2 KV heads, FFN 4864). The tokenizer metadata comes from VOCAB (e.g. testdata's
 // ggml-vocab-llama-bpe.gguf or ggml-vocab-qwen2.gguf), so the vocabulary has its real size.
 //
-// Tensor types follow llama.cpp's choices for each file type, so both programs run the same
-// kernels: q4_k_m keeps Q6_K for the tied embedding/output and for attn_v and ffn_down in the
-// layers llama.cpp gives more bits, Q4_K elsewhere; rows whose width is not a multiple of 256
-// fall back to Q5_0 (for Q4_K) and Q8_0 (for Q6_K), as llama.cpp's quantizer does.
+// Tensor types follow llama.cpp's choices for each file type (kFileTypes), so both programs run
+// the same kernels: q4_k_m keeps Q6_K for the tied embedding/output and for attn_v and ffn_down
+// in the layers llama.cpp gives more bits, Q4_K elsewhere; rows whose width is not a multiple of
+// 256 fall back to a 32-element type (Q5_0 for Q2_K..Q4_K, Q5_1 for Q5_K, Q8_0 for Q6_K), as
+// llama.cpp's quantizer does.
 //
 // Weights are 64 distinct random rows per tensor, repeated: the bytes a kernel streams are the
 // same as a real model's, and writing a 1B model takes seconds.
@@ -56,11 +57,53 @@ uint64_t splitmix64(uint64_t& s) {
 }
 
 // llama.cpp's fallback when a row is not a whole number of 256-element super-blocks.
+// One row per --type: the type of most matrices, of the embedding/output, and of attn_v and
+// ffn_down in the layers llama.cpp gives more bits; llama.cpp's LLAMA_FTYPE_* number.
+struct FileType {
+    const char* name;
+    DType base, emb, wide;
+    uint32_t llama_ftype;
+};
+
+constexpr FileType kFileTypes[] = {
+    {"f16", DType::F16, DType::F16, DType::F16, 1},
+    {"q4_0", DType::Q4_0, DType::Q6_K, DType::Q4_0, 2},
+    {"q4_1", DType::Q4_1, DType::Q6_K, DType::Q4_1, 3},
+    {"q8_0", DType::Q8_0, DType::Q8_0, DType::Q8_0, 7},
+    {"q5_0", DType::Q5_0, DType::Q6_K, DType::Q5_0, 8},
+    {"q5_1", DType::Q5_1, DType::Q6_K, DType::Q5_1, 9},
+    {"q2_k", DType::Q2_K, DType::Q6_K, DType::Q3_K, 10},
+    {"q3_k_m", DType::Q3_K, DType::Q6_K, DType::Q4_K, 12},
+    {"q4_k_m", DType::Q4_K, DType::Q6_K, DType::Q6_K, 15},
+    {"q5_k_m", DType::Q5_K, DType::Q6_K, DType::Q6_K, 17},
+    {"q6_k", DType::Q6_K, DType::Q6_K, DType::Q6_K, 18},
+    {"iq4_nl", DType::IQ4_NL, DType::Q6_K, DType::IQ4_NL, 25},
+    {"iq4_xs", DType::IQ4_XS, DType::Q6_K, DType::IQ4_XS, 30},
+};
+
+const FileType* find_file_type(const std::string& name) {
+    for (const FileType& f : kFileTypes) {
+        if (name == f.name) return &f;
+    }
+    return nullptr;
+}
+
+std::string file_type_names() {
+    std::string names;
+    for (const FileType& f : kFileTypes) names += (names.empty() ? "" : "|") + std::string(f.name);
+    return names;
+}
+
 DType fit(DType t, int64_t cols) {
     if (cols % 256 == 0) return t;
     switch (t) {
+        case DType::Q2_K:
+        case DType::Q3_K:
         case DType::Q4_K:
+        case DType::IQ4_XS:
             return DType::Q5_0;
+        case DType::Q5_K:
+            return DType::Q5_1;
         case DType::Q6_K:
             return DType::Q8_0;
         default:
@@ -98,20 +141,10 @@ void write_model(const Shape& sh, const std::string& type, const std::string& vo
     const int64_t V = (int64_t)tokens->size(), E = sh.n_embd, F = sh.n_ff;
     const int64_t hd = E / sh.n_head, KV = hd * sh.n_head_kv;
 
-    DType base, emb;
-    bool k_mix = false;
-    uint32_t file_type = 0;  // llama.cpp's LLAMA_FTYPE_* numbering
-    if (type == "q4_0") {
-        base = DType::Q4_0, emb = DType::Q6_K, file_type = 2;
-    } else if (type == "q4_k_m") {
-        base = DType::Q4_K, emb = DType::Q6_K, k_mix = true, file_type = 15;
-    } else if (type == "q8_0") {
-        base = emb = DType::Q8_0, file_type = 7;
-    } else if (type == "f16") {
-        base = emb = DType::F16, file_type = 1;
-    } else {
-        throw Error("unknown --type '" + type + "' (q4_0, q4_k_m, q8_0, f16)");
-    }
+    const FileType* ft = find_file_type(type);
+    if (!ft) throw Error("unknown --type '" + type + "' (" + file_type_names() + ")");
+    const DType base = ft->base, emb = ft->emb, wide_type = ft->wide;
+    const uint32_t file_type = ft->llama_ftype;
 
     lokal::gguf::Writer w;
     w.set_string("general.architecture", "llama");
@@ -151,7 +184,7 @@ void write_model(const Shape& sh, const std::string& type, const std::string& vo
     for (int l = 0; l < n; ++l) {
         const std::string p = "blk." + std::to_string(l) + ".";
         const bool more_bits = l < n / 8 || l >= 7 * n / 8 || (l - n / 8) % 3 == 2;
-        const DType wide = k_mix && more_bits ? DType::Q6_K : base;
+        const DType wide = more_bits ? wide_type : base;
         norm(p + "attn_norm.weight");
         matrix(p + "attn_q.weight", base, E, E);
         matrix(p + "attn_k.weight", base, KV, E);
@@ -183,7 +216,8 @@ int main(int argc, char** argv) {
     if (shape.empty() || type.empty() || vocab.empty() || out.empty()) {
         std::fprintf(stderr,
                      "usage: make_bench_model --shape llama-1b|llama-8b|qwen-0.5b "
-                     "--type q4_0|q4_k_m|q8_0|f16 --vocab VOCAB.gguf -o OUT.gguf\n");
+                     "--type %s --vocab VOCAB.gguf -o OUT.gguf\n",
+                     file_type_names().c_str());
         return 2;
     }
     try {
