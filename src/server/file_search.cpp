@@ -23,6 +23,12 @@ VectorStoreRegistry& vector_stores() {
     return stores;
 }
 
+PageRequest list_request(const httplib::Request& req, int default_limit, int max_limit) {
+    return page_request(req.get_param_value("limit"), req.get_param_value("order"),
+                        req.get_param_value("after"), req.get_param_value("before"), default_limit,
+                        max_limit);
+}
+
 std::string default_embedding_model(const ServerState& state) {
     if (!state.options.embed_model.empty()) return state.options.embed_model;
     for (const auto& e : store::Store::open_default().list()) {

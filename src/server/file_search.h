@@ -2,6 +2,8 @@
 // files and vector stores, the embedding model a new vector store gets, and searching stores.
 #pragma once
 
+#include <httplib.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -15,6 +17,9 @@ namespace lokal::server {
 // The server's stores, under the model store's directory.
 FileStore& uploaded_files();
 VectorStoreRegistry& vector_stores();
+
+// The page a list request asks for: its limit, order, after and before query parameters.
+PageRequest list_request(const httplib::Request& req, int default_limit, int max_limit);
 
 // `--embed-model`, else the first embedding model in the store; HttpError 400 naming
 // "embedding_model" when there is none.

@@ -37,9 +37,10 @@ void upload(ServerState& state, const httplib::Request& req, httplib::Response& 
     const httplib::MultipartFormData file = req.get_file_value("file");
     // The body limit was checked on Content-Length; a chunked upload is checked here.
     if (file.content.size() > state.options.max_body_bytes) {
-        throw HttpError(413, "the file is larger than this server accepts (" +
-                                 std::to_string(state.options.max_body_bytes) +
-                                 " bytes; lokal serve --max-body)",
+        throw HttpError(413,
+                        "the file is larger than this server accepts (" +
+                            std::to_string(state.options.max_body_bytes) +
+                            " bytes; lokal serve --max-body)",
                         "file");
     }
     send_json(res, file_object(uploaded_files().add(file.filename, purpose, file.content)));
@@ -62,7 +63,7 @@ void register_files_routes(httplib::Server& http, ServerState& state) {
                  for (const UploadedFile& f : uploaded_files().list()) {
                      if (purpose.empty() || f.purpose == purpose) data.push_back(file_object(f));
                  }
-                 send_json(res, list_page(data));
+                 send_json(res, list_page(data, list_request(req, 10000, 10000)));
              }));
     http.Get(R"(/v1/files/([^/]+))", guarded(state, [](const auto& req, auto& res) {
                  send_json(res, file_object(file_or_404(req.matches[1])));

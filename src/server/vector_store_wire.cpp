@@ -57,13 +57,23 @@ FileSearchTool file_search_tool(const json& spec, const std::string& at) {
 
 }  // namespace
 
-bool is_file_id(std::string_view id) { return hex_id(id, "file-"); }
-bool is_vector_store_id(std::string_view id) { return hex_id(id, "vs_"); }
+bool is_file_id(std::string_view id) {
+    return hex_id(id, "file-");
+}
+bool is_vector_store_id(std::string_view id) {
+    return hex_id(id, "vs_");
+}
 
 json file_object(const UploadedFile& f) {
-    return {{"id", f.id},          {"object", "file"},       {"bytes", f.bytes},
-            {"created_at", f.created_at}, {"filename", f.filename}, {"purpose", f.purpose},
-            {"status", "processed"}, {"expires_at", nullptr}, {"status_details", nullptr}};
+    return {{"id", f.id},
+            {"object", "file"},
+            {"bytes", f.bytes},
+            {"created_at", f.created_at},
+            {"filename", f.filename},
+            {"purpose", f.purpose},
+            {"status", "processed"},
+            {"expires_at", nullptr},
+            {"status_details", nullptr}};
 }
 
 json vector_store_object(const VectorStoreInfo& vs) {
@@ -112,12 +122,61 @@ json deleted_object(const std::string& id, const char* object) {
     return {{"id", id}, {"object", object}, {"deleted", true}};
 }
 
-json list_page(const json& data) {
+PageRequest page_request(const std::string& limit, const std::string& order,
+                         const std::string& after, const std::string& before, int default_limit,
+                         int max_limit) {
+    PageRequest page;
+    page.limit = default_limit;
+    if (!limit.empty()) {
+        size_t used = 0;
+        int n = 0;
+        try {
+            n = std::stoi(limit, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != limit.size() || n < 1 || n > max_limit) {
+            throw HttpError(
+                400, "'limit' must be an integer from 1 to " + std::to_string(max_limit), "limit");
+        }
+        page.limit = n;
+    }
+    if (!order.empty() && order != "asc" && order != "desc") {
+        throw HttpError(400, "'order' must be 'asc' or 'desc'", "order");
+    }
+    page.ascending = order == "asc";
+    page.after = after;
+    page.before = before;
+    return page;
+}
+
+json list_page(const json& oldest_first, const PageRequest& page) {
+    std::vector<const json*> items;
+    for (const json& item : oldest_first) items.push_back(&item);
+    if (!page.ascending) std::reverse(items.begin(), items.end());
+    auto position = [&](const std::string& id) {
+        return std::find_if(items.begin(), items.end(),
+                            [&](const json* item) { return (*item)["id"] == id; });
+    };
+    auto begin = items.begin(), end = items.end();
+    if (!page.after.empty()) {  // an unknown cursor: nothing after it
+        const auto at = position(page.after);
+        begin = at == end ? end : at + 1;
+    }
+    if (!page.before.empty()) end = std::max(begin, position(page.before));
+    // Before a cursor, the page is the items just before it; after one (or from the start), the
+    // items that follow.
+    const auto n = std::min<std::ptrdiff_t>(page.limit, end - begin);
+    const bool backwards = !page.before.empty() && page.after.empty();
+    const auto first = backwards ? end - n : begin;
+    json data = json::array();
+    for (auto it = first; it != first + n; ++it) data.push_back(**it);
+    const bool more = backwards ? first != begin : first + n != end;
     return {{"object", "list"},
             {"data", data},
             {"first_id", ids_or_null(data, true)},
             {"last_id", ids_or_null(data, false)},
-            {"has_more", false}};
+            {"has_more", more}};
 }
 
 json search_results_page(const std::string& query, const std::vector<SearchResult>& results) {
@@ -167,8 +226,8 @@ VectorStoreInfo vector_store_from_record(const json& j) {
         for (const json& f : j.at("files")) {
             vs.files.push_back({f.at("file_id").get<std::string>(), f.value("filename", ""),
                                 f.at("status").get<std::string>(),
-                                f.at("created_at").get<int64_t>(), f.at("usage_bytes").get<uint64_t>(),
-                                f.value("last_error", "")});
+                                f.at("created_at").get<int64_t>(),
+                                f.at("usage_bytes").get<uint64_t>(), f.value("last_error", "")});
         }
         return vs;
     } catch (const json::exception& e) {

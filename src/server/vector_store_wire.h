@@ -22,7 +22,7 @@ struct UploadedFile {
 struct VectorStoreFile {
     std::string file_id;
     std::string filename;  // the uploaded file's, kept so results name it after it is deleted
-    std::string status;  // in_progress, completed, failed
+    std::string status;    // in_progress, completed, failed
     int64_t created_at = 0;
     uint64_t usage_bytes = 0;
     std::string last_error;  // when failed
@@ -61,8 +61,22 @@ nlohmann::ordered_json vector_store_file_object(const std::string& vector_store_
                                                 const VectorStoreFile& f);
 // {"id", "object": object, "deleted": true}
 nlohmann::ordered_json deleted_object(const std::string& id, const char* object);
-// {"object": "list", "data", "first_id", "last_id", "has_more": false}
-nlohmann::ordered_json list_page(const nlohmann::ordered_json& data);
+// OpenAI's cursor pagination of a list: newest first unless `ascending`, the items after (or
+// before) the one with a given id, at most `limit` of them.
+struct PageRequest {
+    int limit = 20;
+    bool ascending = false;
+    std::string after, before;
+};
+// From the query parameters limit (1..max_limit, default default_limit), order (asc|desc), after
+// and before; a bad value is a 400 naming the parameter.
+PageRequest page_request(const std::string& limit, const std::string& order,
+                         const std::string& after, const std::string& before, int default_limit,
+                         int max_limit);
+// {"object": "list", "data", "first_id", "last_id", "has_more"}: one page of `oldest_first` (the
+// list's objects in creation order, each with an "id").
+nlohmann::ordered_json list_page(const nlohmann::ordered_json& oldest_first,
+                                 const PageRequest& page);
 nlohmann::ordered_json search_results_page(const std::string& query,
                                            const std::vector<SearchResult>& results);
 

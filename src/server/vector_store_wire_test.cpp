@@ -15,7 +15,8 @@ using json = nlohmann::ordered_json;
 VectorStoreInfo two_file_store() {
     VectorStoreInfo vs{"vs_ab12", "docs", 1700000000, "minilm", {}, json{{"team", "a"}}};
     vs.files.push_back({"file-01", "a.md", "completed", 1700000001, 120, ""});
-    vs.files.push_back({"file-02", "b.pdf", "failed", 1700000002, 0, "PDF files are not supported"});
+    vs.files.push_back(
+        {"file-02", "b.pdf", "failed", 1700000002, 0, "PDF files are not supported"});
     return vs;
 }
 
@@ -79,13 +80,48 @@ TEST(VectorStoreWire, RecordsRoundTrip) {
 }
 
 TEST(VectorStoreWire, ListPageNamesFirstAndLast) {
-    const json page = list_page(json::array({{{"id", "a"}}, {{"id", "b"}}}));
+    const json oldest_first = json::array({{{"id", "a"}}, {{"id", "b"}}});
+    const json page = list_page(oldest_first, PageRequest{});
     EXPECT_EQ(page["object"], "list");
-    EXPECT_EQ(page["first_id"], "a");
-    EXPECT_EQ(page["last_id"], "b");
+    EXPECT_EQ(page["first_id"], "b");  // newest first by default, as OpenAI lists
+    EXPECT_EQ(page["last_id"], "a");
     EXPECT_EQ(page["has_more"], false);
-    EXPECT_TRUE(list_page(json::array())["first_id"].is_null());
+    EXPECT_TRUE(list_page(json::array(), PageRequest{})["first_id"].is_null());
     EXPECT_EQ(deleted_object("vs_1", "vector_store.deleted")["deleted"], true);
+}
+
+std::string ids_of(const json& page) {
+    std::string ids;
+    for (const json& item : page["data"]) ids += item["id"].get<std::string>();
+    return ids + (page["has_more"].get<bool>() ? "+" : "");
+}
+
+TEST(VectorStoreWire, ListPagesFollowTheCursors) {
+    const json items = json::array({{{"id", "a"}}, {{"id", "b"}}, {{"id", "c"}}, {{"id", "d"}}});
+    auto page = [&](int limit, bool asc, const std::string& after, const std::string& before) {
+        return ids_of(list_page(items, PageRequest{limit, asc, after, before}));
+    };
+    EXPECT_EQ(page(2, false, "", ""), "dc+");
+    EXPECT_EQ(page(2, false, "c", ""), "ba");
+    EXPECT_EQ(page(2, true, "", ""), "ab+");
+    EXPECT_EQ(page(2, true, "b", ""), "cd");
+    EXPECT_EQ(page(10, true, "a", "d"), "bc");
+    EXPECT_EQ(page(1, true, "", "d"), "c+");  // the item just before the cursor
+    EXPECT_EQ(page(2, true, "zz", ""), "");   // an unknown cursor has nothing after it
+    EXPECT_EQ(page(2, true, "d", ""), "");
+}
+
+TEST(VectorStoreWire, PageRequestsAreChecked) {
+    const PageRequest p = page_request("5", "asc", "vs_1", "", 20, 100);
+    EXPECT_EQ(p.limit, 5);
+    EXPECT_TRUE(p.ascending);
+    EXPECT_EQ(p.after, "vs_1");
+    EXPECT_EQ(page_request("", "", "", "", 20, 100).limit, 20);
+    EXPECT_FALSE(page_request("", "", "", "", 20, 100).ascending);
+    for (const char* bad : {"0", "101", "x", "5x", "-1"}) {
+        EXPECT_THROW(page_request(bad, "", "", "", 20, 100), HttpError) << bad;
+    }
+    EXPECT_THROW(page_request("", "up", "", "", 20, 100), HttpError);
 }
 
 TEST(VectorStoreWire, SearchPageHasOneTextPartPerChunk) {
@@ -111,7 +147,8 @@ TEST(VectorStoreWire, FileSearchToolsAreTakenOutOfTheToolList) {
     ASSERT_EQ(tools.size(), 1u);
     EXPECT_EQ(tools[0]["type"], "function");
 
-    json chat = json::parse(R"([{"type": "file_search", "file_search": {"vector_store_ids": ["vs_1"]}}])");
+    json chat =
+        json::parse(R"([{"type": "file_search", "file_search": {"vector_store_ids": ["vs_1"]}}])");
     const auto cfs = take_file_search_tools(chat, true);
     ASSERT_EQ(cfs.size(), 1u);
     EXPECT_EQ(cfs[0].max_num_results, 10);

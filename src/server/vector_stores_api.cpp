@@ -131,12 +131,10 @@ void register_vector_store_routes(httplib::Server& http, ServerState& state) {
               guarded(state, [&state](const auto& req, auto& res) { create(state, req, res); }));
     http.Get("/v1/vector_stores", guarded(state, [](const auto&, auto& res) {
                  json data = json::array();
-                 // Newest first, as OpenAI lists by default.
-                 const auto all = vector_stores().list();
-                 for (auto it = all.rbegin(); it != all.rend(); ++it) {
-                     data.push_back(vector_store_object(*it));
+                 for (const VectorStoreInfo& vs : vector_stores().list()) {
+                     data.push_back(vector_store_object(vs));
                  }
-                 send_json(res, list_page(data));
+                 send_json(res, list_page(data, list_request(req, 20, 100)));
              }));
     http.Get(one, guarded(state, [](const auto& req, auto& res) {
                  send_json(res, vector_store_object(store_or_404(req.matches[1])));
@@ -154,9 +152,8 @@ void register_vector_store_routes(httplib::Server& http, ServerState& state) {
                     if (!vector_stores().remove(id)) store_or_404(id);
                     send_json(res, deleted_object(id, "vector_store.deleted"));
                 }));
-    http.Post(one + "/files", guarded(state, [&state](const auto& req, auto& res) {
-                  add_file(state, req, res);
-              }));
+    http.Post(one + "/files",
+              guarded(state, [&state](const auto& req, auto& res) { add_file(state, req, res); }));
     http.Get(one + "/files", guarded(state, [](const auto& req, auto& res) {
                  const VectorStoreInfo vs = store_or_404(req.matches[1]);
                  const std::string filter = req.get_param_value("filter");
@@ -166,17 +163,18 @@ void register_vector_store_routes(httplib::Server& http, ServerState& state) {
                          data.push_back(vector_store_file_object(vs.id, f));
                      }
                  }
-                 send_json(res, list_page(data));
+                 send_json(res, list_page(data, list_request(req, 20, 100)));
              }));
     http.Get(one + "/files/([^/]+)", guarded(state, [](const auto& req, auto& res) {
                  const VectorStoreInfo vs = store_or_404(req.matches[1]);
-                 send_json(res, vector_store_file_object(
-                                    vs.id, file_entry_or_404(vs, req.matches[2])));
+                 send_json(res,
+                           vector_store_file_object(vs.id, file_entry_or_404(vs, req.matches[2])));
              }));
     http.Delete(one + "/files/([^/]+)", guarded(state, [](const auto& req, auto& res) {
                     const VectorStoreInfo vs = store_or_404(req.matches[1]);
                     const std::string file_id = req.matches[2];
-                    if (!vector_stores().remove_file(vs.id, file_id)) file_entry_or_404(vs, file_id);
+                    if (!vector_stores().remove_file(vs.id, file_id))
+                        file_entry_or_404(vs, file_id);
                     send_json(res, deleted_object(file_id, "vector_store.file.deleted"));
                 }));
     http.Post(one + "/search",

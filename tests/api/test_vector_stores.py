@@ -113,6 +113,23 @@ def test_search_finds_the_file_with_the_sentence(srv, vs, uploaded):
     assert 0 < top.score <= 1
 
 
+def test_lists_are_paged_with_cursors(srv):
+    c = client(srv)
+    made = [c.vector_stores.create(name=f"page{i}", extra_body={"embedding_model": EMBED}).id
+            for i in range(3)]
+    newest_first = [s.id for s in c.vector_stores.list()]  # the client follows the cursors
+    assert set(made) <= set(newest_first)
+    first = c.vector_stores.list(limit=2)
+    assert [s.id for s in first.data] == newest_first[:2] and first.has_more
+    rest = c.vector_stores.list(limit=100, after=first.data[-1].id)
+    assert [s.id for s in rest.data] == newest_first[2:] and not rest.has_more
+    assert [s.id for s in c.vector_stores.list(order="asc")] == newest_first[::-1]
+    with pytest.raises(openai.BadRequestError):
+        c.vector_stores.list(limit=1000)
+    for vs_id in made:
+        c.vector_stores.delete(vs_id)
+
+
 def test_list_retrieve_modify_delete_store(srv, uploaded):
     c = client(srv)
     other = c.vector_stores.create(name="tmp", extra_body={"embedding_model": EMBED})
