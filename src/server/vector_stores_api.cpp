@@ -129,7 +129,7 @@ void register_vector_store_routes(httplib::Server& http, ServerState& state) {
     const std::string one = R"(/v1/vector_stores/([^/]+))";
     http.Post("/v1/vector_stores",
               guarded(state, [&state](const auto& req, auto& res) { create(state, req, res); }));
-    http.Get("/v1/vector_stores", guarded(state, [](const auto&, auto& res) {
+    http.Get("/v1/vector_stores", guarded(state, [](const auto& req, auto& res) {
                  json data = json::array();
                  for (const VectorStoreInfo& vs : vector_stores().list()) {
                      data.push_back(vector_store_object(vs));
