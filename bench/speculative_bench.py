@@ -47,13 +47,21 @@ PASSAGE = (
 
 # "Rewrite this code with one change" for a base model: two worked examples (original code, an
 # instruction, the rewritten code), then the real code and instruction, so that what the model
-# writes next is the code again (rewrite_check measures how far it is the rewrite asked for).
-# One function, not several: gemma3 270M (base) skips functions of a longer file as it copies.
+# writes next is the code again with the change (rewrite_check measures how far it is the rewrite
+# asked for). One function, not several: gemma3 270M (base) skips functions of a longer file as
+# it copies. The change is a rename of the function: gemma3 270M (base) makes it exactly, while
+# it copies code unchanged when asked to change an error message or to rename a variable.
+# The open example ends at "```python", before its line break: the model writes the break and
+# the code as in the examples (ended after the break, gemma3 270M writes other code).
 def rewrite_example(code, old, new, after=None):
     text = (f"Original code:\n```python\n{code}```\n"
-            f"Instruction: change the error message \"{old}\" to \"{new}\".\n"
-            "Rewritten code:\n```python\n")
-    return text if after is None else text + after + "```\n\n"
+            f"Instruction: rename the function {old} to {new}.\n"
+            "Rewritten code:\n```python")
+    return text if after is None else text + "\n" + after + "```\n\n"
+
+
+def renamed(code, old, new):
+    return code.replace(f"def {old}(", f"def {new}(")
 
 
 EXAMPLES = [('''def load(path):
@@ -61,15 +69,15 @@ EXAMPLES = [('''def load(path):
         raise ValueError("path is empty")
     with open(path) as f:
         return f.read()
-''', "path is empty", "no path given"), ('''def divide(a, b):
+''', "load", "read_text"), ('''def divide(a, b):
     if b == 0:
         raise ZeroDivisionError("cannot divide by zero")
     return a / b
-''', "cannot divide by zero", "b must not be zero")]
-CHANGE = ("window must be positive", "window must be at least 1")
-REWRITE = ("".join(rewrite_example(c, o, n, c.replace(o, n)) for c, o, n in EXAMPLES) +
+''', "divide", "safe_divide")]
+CHANGE = ("moving_average", "rolling_mean")
+REWRITE = ("".join(rewrite_example(c, o, n, renamed(c, o, n)) for c, o, n in EXAMPLES) +
            rewrite_example(CODE, *CHANGE))
-REWRITE_EXPECTED = CODE.replace(*CHANGE)
+REWRITE_EXPECTED = renamed(CODE, *CHANGE)
 
 # Completion-style prompts (run with --raw), so base and instruction-tuned models both answer.
 TASKS = {
