@@ -157,7 +157,10 @@ int fit_command(const FitArgs& a) {
         const fit::OpSpeed ops =
             fit::calibrate_ops(fit::header_config(f).head_dim, threads, path, &ops_measured);
         measured += ops_measured;
-        speed = fit::estimate_speed(f, speeds, ops, threads);
+        const std::vector<fit::MatrixShape> shapes = fit::streamed_matrices(f);
+        std::optional<fit::ShapeTimes> own;
+        if (fit::stays_in_cache(shapes)) own = fit::time_shapes(shapes, threads);
+        speed = fit::estimate_speed(f, speeds, ops, threads, 512, 128, own ? &*own : nullptr);
     }
 
     if (a.json) {

@@ -1,6 +1,7 @@
 // lokal fit's arithmetic on GGUFs written here with known tensors, the header-only parse it runs
 // on a registry's first bytes, and the calibration cache.
 #include <gtest/gtest.h>
+#include <algorithm>
 
 #include <unistd.h>
 
@@ -168,8 +169,7 @@ TEST(FitSpeed, ExactPredictionOfAKnownModel) {
     // 1..128 keys a head (4 x 16 x keys stays under the split threshold: one thread), averaged.
     const double row_ns = 2 * E * 1 + F * 3 + (kHeads + kKvHeads) * hd * 0.5;
     const double gen_attn_ns = kHeads * (128.0 * 129 / 2) * 2 / 128;
-    EXPECT_NEAR(1.0 / s.tg_tokens_per_s, streamed / 1e9 + L * (row_ns + gen_attn_ns) * 1e-9,
-                1e-15);
+    EXPECT_NEAR(1.0 / s.tg_tokens_per_s, streamed / 1e9 + L * (row_ns + gen_attn_ns) * 1e-9, 1e-15);
     // The prompt: every product but the output's at 1 TFLOP/s, the output one matvec, whole-row
     // norms on one thread, the other row ops split over 2, causal attention at 500 GFLOP/s.
     const double products = L * 2 * (2 * E * E + 2 * E * KV + 3 * E * F) * 512 / 1e12;
@@ -184,6 +184,29 @@ TEST(FitSpeed, ExactPredictionOfAKnownModel) {
     const double by_rows = L * kHeads * (512.0 * 513 / 2) * 2e-9 / 2;
     EXPECT_NEAR(512.0 / r.pp_tokens_per_s,
                 products + (double)q8(kEmbd, kVocab) / 1e9 + rows * 1e-9 + by_rows, 1e-15);
+}
+
+TEST(FitSpeed, OwnShapeTimesReplaceTheRatesOfACachedModel) {
+    const std::vector<uint8_t> bytes = tiny_model(false);
+    const auto f = gguf::File::parse(bytes.data(), bytes.size());
+    const std::vector<MatrixShape> shapes = streamed_matrices(*f);
+    // Every layer's seven matrices and the output; the untied embedding is only looked up.
+    ASSERT_EQ(shapes.size(), (size_t)kLayers * 7 + 1);
+    EXPECT_EQ(std::count_if(shapes.begin(), shapes.end(), [](const auto& m) { return m.output; }),
+              1);
+    const ShapeTimes own = time_shapes(shapes, 2, 16);
+    EXPECT_EQ(own.matrices, (int)shapes.size());
+    EXPECT_GT(own.token_seconds, 0);
+    EXPECT_GT(own.prompt_seconds, 0);
+
+    const std::map<DType, TypeSpeed> speeds = {{DType::Q8_0, {1.0, 1000.0, 1e-3}}};
+    OpSpeed ops;  // no row ops or attention: the products and fixed costs alone
+    const ShapeTimes fixed{1e-3, 8e-3, (int)shapes.size()};
+    const SpeedEstimate e = estimate_speed(*f, speeds, ops, 2, 512, 128, &fixed);
+    // The timed products, then one fixed cost for each op that is not one of them.
+    const double other_ops = kLayers * 14.0 + 2 - (double)shapes.size();
+    EXPECT_NEAR(1.0 / e.tg_tokens_per_s, 1e-3 + other_ops * 1e-3, 1e-12);
+    EXPECT_NEAR(512.0 / e.pp_tokens_per_s, 8e-3 + other_ops * 1e-3, 1e-12);
 }
 
 TEST(FitCalibration, OpsAreCachedAndOldEntriesRemeasured) {

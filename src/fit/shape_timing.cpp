@@ -1,0 +1,79 @@
+#include "fit/shape_timing.h"
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "base/thread_pool.h"
+#include "fit/best_time.h"
+#include "fit/test_matrix.h"
+#include "kernels/cpu/matmul.h"
+
+namespace lokal::fit {
+
+std::vector<MatrixShape> streamed_matrices(const gguf::File& f) {
+    const bool tied = f.find_tensor("output.weight") == nullptr;
+    const std::string output = tied ? "token_embd.weight" : "output.weight";
+    std::vector<MatrixShape> shapes;
+    for (const auto& t : f.tensors()) {
+        if (t.dims.size() < 2) continue;
+        if (t.name == "token_embd.weight" && !tied) continue;
+        shapes.push_back({t.type, (int64_t)t.rows(), (int64_t)t.cols(), t.name == output});
+    }
+    return shapes;
+}
+
+uint64_t last_level_cache_bytes() {
+    uint64_t best = 0;
+    int best_level = 0;
+    for (int i = 0; i < 8; ++i) {
+        const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i);
+        std::ifstream level_in(dir + "/level"), size_in(dir + "/size");
+        int level = 0;
+        std::string size;
+        if (!(level_in >> level) || !(size_in >> size) || size.empty()) continue;
+        uint64_t bytes = std::strtoull(size.c_str(), nullptr, 10);
+        if (size.back() == 'K') bytes <<= 10;
+        if (size.back() == 'M') bytes <<= 20;
+        if (level > best_level || (level == best_level && bytes > best)) {
+            best_level = level;
+            best = bytes;
+        }
+    }
+    return best;
+}
+
+bool stays_in_cache(const std::vector<MatrixShape>& shapes) {
+    const uint64_t llc = last_level_cache_bytes();
+    uint64_t bytes = 0;
+    for (const MatrixShape& s : shapes) bytes += row_bytes(s.type, (uint64_t)s.cols) * s.rows;
+    return llc > 0 && !shapes.empty() && bytes <= llc / 2;
+}
+
+ShapeTimes time_shapes(const std::vector<MatrixShape>& shapes, int threads, int n_prompt) {
+    ThreadPool pool(threads);
+    kernels::MatmulScratch scratch;
+    std::vector<std::unique_ptr<TestMatrix>> matrices;
+    int64_t max_rows = 1, max_cols = 1;
+    for (const MatrixShape& s : shapes) {
+        matrices.push_back(std::make_unique<TestMatrix>(s.type, s.rows, s.cols));
+        max_rows = std::max(max_rows, s.rows);
+        max_cols = std::max(max_cols, s.cols);
+    }
+    std::vector<float> x((size_t)(n_prompt * max_cols), 0.25f), y((size_t)(n_prompt * max_rows));
+    const auto pass = [&](int batch) {
+        for (size_t i = 0; i < shapes.size(); ++i) {
+            const int rows_in = shapes[i].output ? 1 : batch;
+            kernels::matmul(matrices[i]->view, x.data(), rows_in, y.data(), shapes[i].rows, pool,
+                            scratch);
+        }
+    };
+    ShapeTimes t;
+    t.matrices = (int)shapes.size();
+    t.token_seconds = best_seconds(20, [&] { pass(1); });
+    t.prompt_seconds = best_seconds(3, [&] { pass(n_prompt); });
+    return t;
+}
+
+}  // namespace lokal::fit
