@@ -105,7 +105,7 @@ void bm_gemm(benchmark::State& state, DType t, Isa isa, bool use_gemm, int64_t n
     set_rates(state, (double)ws * rows, (double)n * rows * batch);
 }
 
-// The packed 8-row kernels (what the model runs for Q4_0/Q5_0/Q8_0/Q4_K/Q6_K), one thread: 256 x n
+// The packed 8-row kernels (what the model runs for the types packed.h lists), one thread: 256 x n
 // weights against `batch` activation rows.
 void bm_packed_gemm(benchmark::State& state, DType t, Isa isa, int64_t n, int64_t batch) {
     const int64_t rows = 256;
@@ -172,15 +172,15 @@ void register_all() {
     }
     for (Isa isa : isas) {
         if (!isa_supported(isa)) continue;
-        for (DType t :
-             {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q6_K}) {
+        for (DType t : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q6_K,
+                        DType::Q5_K, DType::Q3_K, DType::Q2_K}) {
             for (bool g : {false, true}) {
                 const std::string name = std::string("gemm_256x4096x32/") +
                                          std::string(lokal::dtype_name(t)) + "/" + isa_name(isa) +
                                          (g ? "/gemm" : "/rowwise");
                 benchmark::RegisterBenchmark(name.c_str(), bm_gemm, t, isa, g, 4096, 32);
             }
-            if (t != DType::Q4_K && t != DType::Q6_K) {
+            if (640 % lokal::dtype_info(t).block_elems == 0) {
                 // Small models' shapes: gemma3-270m's 640-wide rows, a 64-token prompt.
                 const std::string name = std::string("gemm_256x640x64/") +
                                          std::string(lokal::dtype_name(t)) + "/" + isa_name(isa);
@@ -191,7 +191,7 @@ void register_all() {
     for (Isa isa : isas) {
         if (!isa_supported(isa)) continue;
         for (DType t : {DType::F16, DType::BF16, DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K,
-                        DType::Q6_K}) {
+                        DType::Q6_K, DType::Q5_K, DType::Q3_K, DType::Q2_K}) {
             for (int64_t batch : {1, 32}) {
                 const std::string name = std::string("packed_256x4096/") +
                                          std::string(lokal::dtype_name(t)) + "/" + isa_name(isa) +

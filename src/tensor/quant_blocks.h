@@ -157,12 +157,34 @@ inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
     }
 }
 
+// Inverse of get_scale_min_k4 (6-bit sc and m).
+inline void put_scale_min_k4(int j, uint8_t sc, uint8_t m, uint8_t* q) {
+    if (j < 4) {
+        q[j] = (uint8_t)((q[j] & 0xC0) | sc);
+        q[j + 4] = (uint8_t)((q[j + 4] & 0xC0) | m);
+    } else {
+        q[j + 4] = (uint8_t)((sc & 0xF) | ((m & 0xF) << 4));
+        q[j - 4] = (uint8_t)((q[j - 4] & 0x3F) | ((sc >> 4) << 6));
+        q[j] = (uint8_t)((q[j] & 0x3F) | ((m >> 4) << 6));
+    }
+}
+
 // The 16 signed 6-bit scales of a q3_K block, unpacked to -32..31.
 inline void unpack_q3_K_scales(const uint8_t* packed, int8_t* out) {
     for (int j = 0; j < 16; ++j) {
         const int lo = j < 8 ? packed[j] & 0xF : packed[j - 8] >> 4;
         const int hi = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
         out[j] = (int8_t)((lo | (hi << 4)) - 32);
+    }
+}
+
+// Inverse of unpack_q3_K_scales (scales in -32..31).
+inline void pack_q3_K_scales(const int8_t* scales, uint8_t* packed) {
+    for (int j = 0; j < 12; ++j) packed[j] = 0;
+    for (int j = 0; j < 16; ++j) {
+        const int v = scales[j] + 32;
+        packed[j % 8] |= (uint8_t)((v & 0xF) << (j < 8 ? 0 : 4));
+        packed[8 + j % 4] |= (uint8_t)((v >> 4) << (2 * (j / 4)));
     }
 }
 

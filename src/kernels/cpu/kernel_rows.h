@@ -57,6 +57,8 @@ using PackedGemm = void(int64_t cols, const uint8_t* w, size_t group_stride, int
 // packed.cpp: the scalar references of the packed layouts.
 PackedGemm ref_packed_f16, ref_packed_bf16, ref_packed_q4_0, ref_packed_q5_0, ref_packed_q8_0,
     ref_packed_q4_K, ref_packed_q6_K;
+// packed.cpp, with packed_kquants.cpp's steps.
+PackedGemm ref_packed_q5_K, ref_packed_q3_K, ref_packed_q2_K;
 
 #if defined(__x86_64__) || defined(_M_X64)
 // gemm_q8_avx2.cpp, for the blocks of Q8_0, Q4_0 and Q5_0.
@@ -74,6 +76,8 @@ void avx2_quantize_q8_K(const float* x, void* dst, int64_t n);
 PackedGemm avx2_packed_f16, avx2_packed_bf16, avx2_packed_q4_0, avx2_packed_q5_0, avx2_packed_q8_0,
     avx2_packed_q4_K, avx2_packed_q6_K;
 void avx2_widen_f16(const uint16_t* src, float* dst, int64_t n);
+// packed_kquants_avx2.cpp.
+PackedGemm avx2_packed_q5_K, avx2_packed_q3_K, avx2_packed_q2_K;
 #endif
 
 // Runs the AMX packed kernels once against the scalar reference (packed_amx_check.cpp): the

@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/fp16.h"
 #include "kernels/cpu/kernel_rows.h"
+#include "kernels/cpu/packed_kquants.h"
 #include "kernels/cpu/packed_layout.h"
 #include "kernels/cpu/vec_dot.h"
 #include "tensor/quant_blocks.h"
@@ -137,18 +138,6 @@ void pack_q4_K(const uint8_t* rows, uint64_t stride, int64_t nb, block_q4_Kx8* o
     }
 }
 
-// Inverse of get_scale_min_k4 for 6-bit values.
-void put_scale_min_k4(int j, uint8_t sc, uint8_t m, uint8_t* q) {
-    if (j < 4) {
-        q[j] = (uint8_t)((q[j] & 0xC0) | sc);
-        q[j + 4] = (uint8_t)((q[j + 4] & 0xC0) | m);
-    } else {
-        q[j + 4] = (uint8_t)((sc & 0xF) | ((m & 0xF) << 4));
-        q[j - 4] = (uint8_t)((q[j - 4] & 0x3F) | ((sc >> 4) << 6));
-        q[j] = (uint8_t)((q[j] & 0x3F) | ((m >> 4) << 6));
-    }
-}
-
 void unpack_q4_K(const block_q4_Kx8* in, int r, int64_t nb, block_q4_K* out) {
     for (int64_t ib = 0; ib < nb; ++ib) {
         const block_q4_Kx8& p = in[ib];
@@ -221,7 +210,6 @@ void unpack_q6_K(const block_q6_Kx8* in, int r, int64_t nb, block_q6_K* out) {
 
 // Each step returns row r's accumulator after one (super-)block: the exact integer dot product,
 // then the float steps every kernel shares.
-struct NoInfo {};
 
 float q4_0_step(float acc, const block_q4_0x8& p, int r, const block_q8_0& a,
                 const ActInfoQ8_0& ai) {
@@ -309,7 +297,7 @@ void ref_gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
             const auto* a = reinterpret_cast<const ActBlock*>(act + b * act_stride);
             float acc[8] = {};
             for (int64_t ib = 0; ib < nb; ++ib) {
-                Info ai{};  // Q6_K has no side data (and info may then be null)
+                Info ai{};  // Q6_K, Q3_K and Q2_K have no side data (and info may then be null)
                 if constexpr (!std::is_same_v<Info, NoInfo>) {
                     ai = reinterpret_cast<const Info*>(info + b * info_stride)[ib];
                 }
@@ -446,6 +434,13 @@ constexpr Layout kLayouts[] = {
      q8_K_sub_sums},
     {DType::Q6_K, kQKK, sizeof(block_q6_Kx8), 0, pack_bytes<block_q6_Kx8, pack_q6_K>,
      unpack_bytes<block_q6_Kx8, block_q6_K, unpack_q6_K>, nullptr},
+    {DType::Q5_K, kQKK, sizeof(block_q5_Kx8), sizeof(ActInfoQ8_K),
+     pack_bytes<block_q5_Kx8, pack_q5_K>, unpack_bytes<block_q5_Kx8, block_q5_K, unpack_q5_K>,
+     q8_K_sub_sums},
+    {DType::Q3_K, kQKK, sizeof(block_q3_Kx8), 0, pack_bytes<block_q3_Kx8, pack_q3_K>,
+     unpack_bytes<block_q3_Kx8, block_q3_K, unpack_q3_K>, nullptr},
+    {DType::Q2_K, kQKK, sizeof(block_q2_Kx8), 0, pack_bytes<block_q2_Kx8, pack_q2_K>,
+     unpack_bytes<block_q2_Kx8, block_q2_K, unpack_q2_K>, nullptr},
 };
 
 const Layout* find_layout(DType t) {
@@ -510,6 +505,27 @@ void ref_packed_q6_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_
                      const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
                      int n_act, float* y, size_t ldy) {
     ref_gemm<block_q6_Kx8, block_q8_K, NoInfo, q6_K_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q5_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q5_Kx8, block_q8_K, ActInfoQ8_K, q5_K_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q3_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q3_Kx8, block_q8_K, NoInfo, q3_K_step>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void ref_packed_q2_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                     const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                     int n_act, float* y, size_t ldy) {
+    ref_gemm<block_q2_Kx8, block_q8_K, NoInfo, q2_K_step>(
         cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
 }
 

@@ -20,11 +20,21 @@
 //           sub-block 2k, high nibbles: sub-block 2k + 1). 3% larger than the stored rows.
 //   Q6_K -> Q6_Kx8: every four 6-bit quants in three bytes interleaved the same way, and the
 //           scales in pairs (packed_layout.h); as large as the 8 stored rows.
+//   Q5_K -> Q5_Kx8: d, dmin, scales, mins and qs as Q4_Kx8; qh[256]: the stored fifth-bit bytes
+//           interleaved 4 per row, qh[32h + 4r + j] = row r's qh[4h + j] (bit 2k: sub-block 2k's
+//           element 64k + 4h + j, bit 2k + 1: sub-block 2k + 1's). 2% larger than the stored rows.
+//   Q3_K -> Q3_Kx8: d[8]; scale_pairs[8][16]: bytes 2r, 2r + 1 of pair k = row r's scales
+//           (-32..31) of 16-element sub-blocks 2k, 2k + 1; hmask[256] interleaved as Q5_Kx8's
+//           qh; qs[512]: qs[256c2 + 32h + 4r + j] = row r's qs[32c2 + 4h + j] (bits 2s, 2s + 1:
+//           element 128c2 + 32s + 4h + j). 4% larger than the stored rows.
+//   Q2_K -> Q2_Kx8: d[8], dmin[8]; scale_pairs[8][16] as Q3_Kx8's but the stored bytes
+//           (scale | min << 4); qs[512] as Q3_Kx8's. As large as the 8 stored rows.
 //
 // Results per (row, activation row): F16/BF16 is acc = fma(w, a, acc) over the columns in order
 // (a is the activation rounded to the weight type). Quantized types: each block's integer dot
 // product is exact; the float part is acc = fma(d_w * d_act, (float)isum, acc) per block in
-// column order (Q4_K: then acc = fma(-(dmin_w * d_act), (float)imins, acc) per super-block).
+// column order (Q4_K, Q5_K, Q2_K: then acc = fma(-(dmin_w * d_act), (float)imins, acc) per
+// super-block).
 // The scalar reference and the SIMD kernels compute exactly this, so every path and every batch
 // size gives identical bits.
 #pragma once

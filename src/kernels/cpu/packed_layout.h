@@ -69,6 +69,56 @@ inline int q6_quant(const block_q6_Kx8& p, int e, int r) {
     }
 }
 
+// Q5_K: d, dmin, scales, mins and qs as in block_q4_Kx8; the fifth bits are the stored qh
+// bytes interleaved like the nibbles: qh[32h + 4r + j] = row r's qh[4h + j], whose bit s belongs
+// to element 32s + 4h + j. For sub-block pair k one shift and mask of that vector put the bits of
+// sub-block 2k (bit 2k, low nibbles of load (k, h)) or 2k + 1 (bit 2k + 1, high nibbles) at bit 4.
+struct block_q5_Kx8 {
+    uint16_t d[8];
+    uint16_t dmin[8];
+    uint8_t scales[4][16];
+    uint8_t mins[4][16];
+    uint8_t qh[256];
+    uint8_t qs[1024];
+};
+
+// Q3_K and Q2_K keep their 2-bit quants as stored, interleaved 4 bytes per row per 128-element
+// half c2: qs[256c2 + 32h + 4r + j] = row r's qs[32c2 + 4h + j], whose bits 2s, 2s + 1 hold
+// element 128c2 + 32s + 4h + j (sub-block 8c2 + 2s + h / 4 of 16 elements).
+inline int k2_at(int c2, int h, int r) {
+    return 256 * c2 + 32 * h + 4 * r;
+}
+
+// Q3_K: x = d * sc * (q - 4), q = low 2 bits | high bit << 2. The high bits are the stored hmask
+// bytes interleaved: hmask[32h + 4r + j] = row r's hmask[4h + j], bit 4c2 + s for the element
+// above. scale_pairs[k][2r], [2r + 1] = row r's scales (-32..31) of sub-blocks 2k, 2k + 1.
+struct block_q3_Kx8 {
+    uint16_t d[8];
+    int8_t scale_pairs[8][16];
+    uint8_t hmask[256];
+    uint8_t qs[512];
+};
+
+// Q2_K: x = d * sc * q - dmin * m, q the 2 bits. scale_pairs[k][2r], [2r + 1] = row r's stored
+// scale bytes (sc | m << 4) of sub-blocks 2k, 2k + 1.
+struct block_q2_Kx8 {
+    uint16_t d[8];
+    uint16_t dmin[8];
+    uint8_t scale_pairs[8][16];
+    uint8_t qs[512];
+};
+
+// Row r's quant of element e of a Q3_Kx8 (0..7, x = d * sc * (q - 4)) or Q2_Kx8 (0..3).
+inline int k2_low_bits(const uint8_t* qs, int e, int r) {
+    const int c2 = e / 128, s = (e / 32) % 4, h = (e / 4) % 8, j = e % 4;
+    return (qs[k2_at(c2, h, r) + j] >> (2 * s)) & 3;
+}
+inline int q3_quant(const block_q3_Kx8& p, int e, int r) {
+    const int c2 = e / 128, s = (e / 32) % 4, h = (e / 4) % 8, j = e % 4;
+    const int high = (p.hmask[32 * h + 4 * r + j] >> (4 * c2 + s)) & 1;
+    return k2_low_bits(p.qs, e, r) | high << 2;
+}
+
 // F16 and BF16: 8 columns of the 8 rows, column by column: v[8c + r] = row r's column c.
 inline constexpr int64_t kF16BlockElems = 8;
 struct block_16bit_x8 {
@@ -81,6 +131,9 @@ static_assert(sizeof(block_q5_0x8) == 8 * 22);
 static_assert(sizeof(block_q6_Kx8) == 8 * 210);
 static_assert(sizeof(block_q8_0x8) == 272);
 static_assert(sizeof(block_q4_Kx8) == 1184);
+static_assert(sizeof(block_q5_Kx8) == 8 * 180);
+static_assert(sizeof(block_q3_Kx8) == 8 * 114);
+static_assert(sizeof(block_q2_Kx8) == 8 * 84);
 
 // Side data of one Q8_0 activation block: its scale as a float and 8 x the sum of its quants
 // (q4_0 stores q + 8, so its dot product is sum(q * a) - 8 * sum(a); q5_0 stores q + 16).
@@ -88,6 +141,9 @@ struct ActInfoQ8_0 {
     float d;
     int32_t sum_x8;
 };
+
+// Layouts whose kernels need no side data (Q6_K, Q3_K and Q2_K read the Q8_K blocks' bsums).
+struct NoInfo {};
 
 // Side data of one Q8_K activation super-block: the sums of its 8 sub-blocks of 32.
 struct ActInfoQ8_K {

@@ -4,21 +4,24 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
+#include "base/fp16.h"
 #include "base/random_values.h"
 #include "base/thread_pool.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/packed.h"
 #include "kernels/cpu/vec_dot.h"
 #include "tensor/dequantize.h"
+#include "tensor/quant_blocks.h"
 #include "tensor/quantize.h"
 
 namespace lokal::kernels {
 namespace {
 
-const DType kPackedTypes[] = {DType::F16,  DType::BF16, DType::Q4_0, DType::Q5_0,
-                              DType::Q8_0, DType::Q4_K, DType::Q6_K};
+const DType kPackedTypes[] = {DType::F16,  DType::BF16, DType::Q4_0, DType::Q5_0, DType::Q8_0,
+                              DType::Q4_K, DType::Q6_K, DType::Q5_K, DType::Q3_K, DType::Q2_K};
 
 struct Packed {
     int64_t rows = 0, cols = 0;
@@ -47,7 +50,8 @@ TEST(Packed, CanPackNeedsWholeGroupsAndBlocks) {
     EXPECT_TRUE(can_pack(DType::Q4_0, 16, 64));
     EXPECT_FALSE(can_pack(DType::Q4_0, 12, 64));   // not a multiple of 8 rows
     EXPECT_FALSE(can_pack(DType::Q4_K, 16, 64));   // not a whole super-block
-    EXPECT_FALSE(can_pack(DType::Q5_K, 16, 256));  // no packed layout
+    EXPECT_FALSE(can_pack(DType::Q8_1, 16, 256));  // no packed layout
+    EXPECT_FALSE(can_pack(DType::Q5_K, 16, 288));  // not whole super-blocks
     EXPECT_FALSE(can_pack(DType::F16, 16, 260));   // not a whole block of 8 columns
     EXPECT_FALSE(can_pack(DType::F32, 16, 256));
 }
@@ -87,42 +91,101 @@ Acts make_acts(DType t, int64_t cols, int n, uint32_t seed) {
 TEST(Packed, EveryIsaEqualsTheReferenceBitForBitAtEveryBatchSize) {
     int checked = 0;
     for (DType t : kPackedTypes) {
-        const Packed p = make_packed(t, 32, 1024, 11);
-        const int n_groups = (int)(p.rows / 8);
-        for (int n_act : {1, 3, 4, 9, 53}) {  // 53: two AMX tiles, one, and a tail of 5
-            const Acts a = make_acts(t, p.cols, n_act, 17);
-            const size_t ldy = 40;  // a row stride wider than the 32 rows
-            std::vector<float> want(ldy * n_act, -1.0f);
-            packed_gemm_for(t, Isa::Scalar)(p.cols, p.packed.data(), p.group_stride, n_groups,
+        for (int64_t rows : {32, 40}) {  // an even and an odd number of groups
+            const Packed p = make_packed(t, rows, 1024, 11);
+            const int n_groups = (int)(p.rows / 8);
+            for (int n_act : {1, 3, 4, 9, 53}) {  // 53: two AMX tiles, one, and a tail of 5
+                const Acts a = make_acts(t, p.cols, n_act, 17);
+                const size_t ldy = 48;  // a row stride wider than the rows
+                std::vector<float> want(ldy * n_act, -1.0f);
+                packed_gemm_for(t, Isa::Scalar)(p.cols, p.packed.data(), p.group_stride, n_groups,
+                                                a.act.data(), a.act_stride, a.info.data(),
+                                                a.info_stride, n_act, want.data(), ldy);
+                for (Isa isa : kAllIsas) {
+                    if (isa == Isa::Scalar || !isa_supported(isa)) continue;
+                    std::vector<float> got(ldy * n_act, -1.0f);
+                    packed_gemm_for(t, isa)(p.cols, p.packed.data(), p.group_stride, n_groups,
                                             a.act.data(), a.act_stride, a.info.data(),
-                                            a.info_stride, n_act, want.data(), ldy);
-            for (Isa isa : kAllIsas) {
-                if (isa == Isa::Scalar || !isa_supported(isa)) continue;
-                std::vector<float> got(ldy * n_act, -1.0f);
-                packed_gemm_for(t, isa)(p.cols, p.packed.data(), p.group_stride, n_groups,
-                                        a.act.data(), a.act_stride, a.info.data(), a.info_stride,
-                                        n_act, got.data(), ldy);
-                for (size_t i = 0; i < got.size(); ++i) {
-                    ASSERT_EQ(got[i], want[i]) << isa_name(isa) << " " << dtype_name(t)
-                                               << " n_act=" << n_act << " i=" << i;
+                                            a.info_stride, n_act, got.data(), ldy);
+                    for (size_t i = 0; i < got.size(); ++i) {
+                        ASSERT_EQ(got[i], want[i]) << isa_name(isa) << " " << dtype_name(t)
+                                                   << " n_act=" << n_act << " i=" << i;
+                    }
+                    ++checked;
                 }
-                ++checked;
-            }
-            // Agrees with the unpacked reference dot product (a different rounding order).
-            for (int b = 0; b < n_act; ++b) {
-                for (int64_t r = 0; r < p.rows; ++r) {
-                    const float ref =
-                        kernels_ref(t).vec_dot(p.cols, p.stored.data() + r * p.row_stride,
-                                               a.act.data() + b * a.act_stride);
-                    ASSERT_NEAR(want[b * ldy + r], ref, 1e-4 * (std::fabs(ref) + 1.0f))
-                        << dtype_name(t) << " r=" << r << " b=" << b;
+                // Agrees with the unpacked reference dot product (a different rounding order).
+                for (int b = 0; b < n_act; ++b) {
+                    for (int64_t r = 0; r < p.rows; ++r) {
+                        const float ref =
+                            kernels_ref(t).vec_dot(p.cols, p.stored.data() + r * p.row_stride,
+                                                   a.act.data() + b * a.act_stride);
+                        ASSERT_NEAR(want[b * ldy + r], ref, 1e-4 * (std::fabs(ref) + 1.0f))
+                            << dtype_name(t) << " r=" << r << " b=" << b;
+                    }
+                    for (int64_t r = p.rows; r < (int64_t)ldy; ++r)
+                        ASSERT_EQ(want[b * ldy + r], -1.0f);
                 }
-                for (int64_t r = p.rows; r < (int64_t)ldy; ++r) ASSERT_EQ(want[b * ldy + r], -1.0f);
             }
         }
     }
     if (isa_supported(Isa::Avx2) || isa_supported(Isa::Neon)) {
         EXPECT_GT(checked, 0);
+    }
+}
+
+// The largest quants (every stored byte 0xFF but the scales) against activations of +127 and
+// -128 keep the SIMD kernels' 16-bit partial sums exact.
+template <typename Block>
+void saturate_rows(std::vector<uint8_t>& stored) {
+    auto* b = reinterpret_cast<Block*>(stored.data());
+    std::memset(stored.data(), 0xFF, stored.size());
+    for (size_t i = 0; i < stored.size() / sizeof(Block); ++i) {
+        b[i].d = fp32_to_fp16(0.01f);
+        if constexpr (requires { b[i].dmin; }) b[i].dmin = fp32_to_fp16(0.02f);
+    }
+}
+
+TEST(Packed, LargestQuantsStayExact) {
+    const std::pair<DType, void (*)(std::vector<uint8_t>&)> kTypes[] = {
+        {DType::Q4_K, saturate_rows<block_q4_K>},
+        {DType::Q5_K, saturate_rows<block_q5_K>},
+        {DType::Q3_K, saturate_rows<block_q3_K>},
+        {DType::Q2_K, saturate_rows<block_q2_K>}};
+    for (const auto& [t, saturate] : kTypes) {
+        Packed p = make_packed(t, 16, 512, 5);
+        saturate(p.stored);
+        pack_groups(t, p.stored.data(), p.row_stride, p.cols, 0, 2, p.packed.data());
+        const int n_act = 5;
+        Acts a = make_acts(t, p.cols, n_act, 7);
+        for (int b = 0; b < n_act; ++b) {
+            auto* blocks = reinterpret_cast<block_q8_K*>(a.act.data() + b * a.act_stride);
+            const int8_t v = b % 2 ? 127 : -128;
+            for (int64_t ib = 0; ib < p.cols / kQKK; ++ib) {
+                std::memset(blocks[ib].qs, (uint8_t)v, sizeof blocks[ib].qs);
+                for (int16_t& s : blocks[ib].bsums) s = (int16_t)(16 * v);
+            }
+            prepare_packed_act(t, a.act.data() + b * a.act_stride, p.cols,
+                               a.info.data() + b * a.info_stride);
+        }
+        std::vector<float> want(16 * n_act);
+        packed_gemm_for(t, Isa::Scalar)(p.cols, p.packed.data(), p.group_stride, 2, a.act.data(),
+                                        a.act_stride, a.info.data(), a.info_stride, n_act,
+                                        want.data(), 16);
+        for (int b = 0; b < n_act; ++b) {
+            for (int r = 0; r < 16; ++r) {
+                const float ref = kernels_ref(t).vec_dot(p.cols, p.stored.data() + r * p.row_stride,
+                                                         a.act.data() + b * a.act_stride);
+                ASSERT_NEAR(want[b * 16 + r], ref, 1e-5 * std::fabs(ref)) << dtype_name(t);
+            }
+        }
+        for (Isa isa : kAllIsas) {
+            if (isa == Isa::Scalar || !isa_supported(isa)) continue;
+            std::vector<float> got(16 * n_act);
+            packed_gemm_for(t, isa)(p.cols, p.packed.data(), p.group_stride, 2, a.act.data(),
+                                    a.act_stride, a.info.data(), a.info_stride, n_act, got.data(),
+                                    16);
+            ASSERT_EQ(got, want) << isa_name(isa) << " " << dtype_name(t);
+        }
     }
 }
 
