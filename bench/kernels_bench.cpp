@@ -105,7 +105,7 @@ void bm_gemm(benchmark::State& state, DType t, Isa isa, bool use_gemm, int64_t n
     set_rates(state, (double)ws * rows, (double)n * rows * batch);
 }
 
-// The packed 8-row kernels (what the model runs for Q4_0/Q5_0/Q8_0/Q4_K/Q6_K), one thread: 256 x n
+// The packed 8-row kernels (what the model runs for the types packed.h lists), one thread: 256 x n
 // weights against `batch` activation rows.
 void bm_packed_gemm(benchmark::State& state, DType t, Isa isa, int64_t n, int64_t batch) {
     const int64_t rows = 256;
@@ -172,8 +172,8 @@ void register_all() {
     }
     for (Isa isa : isas) {
         if (!isa_supported(isa)) continue;
-        for (DType t :
-             {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q6_K}) {
+        for (DType t : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q6_K,
+                        DType::Q4_1, DType::Q5_1, DType::IQ4_NL, DType::IQ4_XS}) {
             for (bool g : {false, true}) {
                 const std::string name = std::string("gemm_256x4096x32/") +
                                          std::string(lokal::dtype_name(t)) + "/" + isa_name(isa) +
@@ -191,7 +191,7 @@ void register_all() {
     for (Isa isa : isas) {
         if (!isa_supported(isa)) continue;
         for (DType t : {DType::F16, DType::BF16, DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K,
-                        DType::Q6_K}) {
+                        DType::Q6_K, DType::Q4_1, DType::Q5_1, DType::IQ4_NL, DType::IQ4_XS}) {
             for (int64_t batch : {1, 32}) {
                 const std::string name = std::string("packed_256x4096/") +
                                          std::string(lokal::dtype_name(t)) + "/" + isa_name(isa) +

@@ -17,8 +17,9 @@
 namespace lokal::kernels {
 namespace {
 
-const DType kPackedTypes[] = {DType::F16,  DType::BF16, DType::Q4_0, DType::Q5_0,
-                              DType::Q8_0, DType::Q4_K, DType::Q6_K};
+const DType kPackedTypes[] = {DType::F16,  DType::BF16,   DType::Q4_0,  DType::Q5_0,
+                              DType::Q8_0, DType::Q4_K,   DType::Q6_K,  DType::Q4_1,
+                              DType::Q5_1, DType::IQ4_NL, DType::IQ4_XS};
 
 struct Packed {
     int64_t rows = 0, cols = 0;
@@ -45,11 +46,15 @@ Packed make_packed(DType t, int64_t rows, int64_t cols, uint32_t seed) {
 
 TEST(Packed, CanPackNeedsWholeGroupsAndBlocks) {
     EXPECT_TRUE(can_pack(DType::Q4_0, 16, 64));
-    EXPECT_FALSE(can_pack(DType::Q4_0, 12, 64));   // not a multiple of 8 rows
-    EXPECT_FALSE(can_pack(DType::Q4_K, 16, 64));   // not a whole super-block
-    EXPECT_FALSE(can_pack(DType::Q5_K, 16, 256));  // no packed layout
-    EXPECT_FALSE(can_pack(DType::F16, 16, 260));   // not a whole block of 8 columns
+    EXPECT_FALSE(can_pack(DType::Q4_0, 12, 64));    // not a multiple of 8 rows
+    EXPECT_FALSE(can_pack(DType::Q4_K, 16, 64));    // not a whole super-block
+    EXPECT_FALSE(can_pack(DType::Q5_K, 16, 256));   // no packed layout
+    EXPECT_FALSE(can_pack(DType::IQ4_XS, 16, 64));  // not a whole super-block
+    EXPECT_FALSE(can_pack(DType::F16, 16, 260));    // not a whole block of 8 columns
     EXPECT_FALSE(can_pack(DType::F32, 16, 256));
+    if (isa_supported(Isa::Avx2)) {  // x86-64 has packed kernels of every packed type
+        for (DType t : kPackedTypes) EXPECT_TRUE(can_pack(t, 16, 256)) << dtype_name(t);
+    }
 }
 
 TEST(Packed, UnpackRowRestoresEveryStoredRowExactly) {
@@ -84,14 +89,29 @@ Acts make_acts(DType t, int64_t cols, int n, uint32_t seed) {
     return a;
 }
 
+// Every packed type in a shape of 4 groups and one of 3 groups of 3 super-blocks (odd counts).
+struct TypeShape {
+    DType t;
+    int64_t rows, cols;
+};
+
+std::vector<TypeShape> type_shapes() {
+    std::vector<TypeShape> out;
+    for (DType t : kPackedTypes) {
+        out.push_back({t, 32, 1024});
+        out.push_back({t, 24, 768});
+    }
+    return out;
+}
+
 TEST(Packed, EveryIsaEqualsTheReferenceBitForBitAtEveryBatchSize) {
     int checked = 0;
-    for (DType t : kPackedTypes) {
-        const Packed p = make_packed(t, 32, 1024, 11);
+    for (const auto& [t, rows, cols] : type_shapes()) {
+        const Packed p = make_packed(t, rows, cols, 11);
         const int n_groups = (int)(p.rows / 8);
         for (int n_act : {1, 3, 4, 9, 53}) {  // 53: two AMX tiles, one, and a tail of 5
             const Acts a = make_acts(t, p.cols, n_act, 17);
-            const size_t ldy = 40;  // a row stride wider than the 32 rows
+            const size_t ldy = p.rows + 8;  // a row stride wider than the rows
             std::vector<float> want(ldy * n_act, -1.0f);
             packed_gemm_for(t, Isa::Scalar)(p.cols, p.packed.data(), p.group_stride, n_groups,
                                             a.act.data(), a.act_stride, a.info.data(),
