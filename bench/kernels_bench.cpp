@@ -173,7 +173,8 @@ void register_all() {
     for (Isa isa : isas) {
         if (!isa_supported(isa)) continue;
         for (DType t : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q6_K,
-                        DType::Q5_K, DType::Q3_K, DType::Q2_K}) {
+                        DType::Q5_K, DType::Q3_K, DType::Q2_K, DType::Q4_1, DType::Q5_1,
+                        DType::IQ4_NL, DType::IQ4_XS}) {
             for (bool g : {false, true}) {
                 const std::string name = std::string("gemm_256x4096x32/") +
                                          std::string(lokal::dtype_name(t)) + "/" + isa_name(isa) +
@@ -191,7 +192,8 @@ void register_all() {
     for (Isa isa : isas) {
         if (!isa_supported(isa)) continue;
         for (DType t : {DType::F16, DType::BF16, DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K,
-                        DType::Q6_K, DType::Q5_K, DType::Q3_K, DType::Q2_K}) {
+                        DType::Q6_K, DType::Q5_K, DType::Q3_K, DType::Q2_K, DType::Q4_1,
+                        DType::Q5_1, DType::IQ4_NL, DType::IQ4_XS}) {
             for (int64_t batch : {1, 32}) {
                 const std::string name = std::string("packed_256x4096/") +
                                          std::string(lokal::dtype_name(t)) + "/" + isa_name(isa) +

@@ -59,6 +59,8 @@ PackedGemm ref_packed_f16, ref_packed_bf16, ref_packed_q4_0, ref_packed_q5_0, re
     ref_packed_q4_K, ref_packed_q6_K;
 // packed.cpp, with packed_kquants.cpp's steps.
 PackedGemm ref_packed_q5_K, ref_packed_q3_K, ref_packed_q2_K;
+// packed_q1_iq4.cpp.
+PackedGemm ref_packed_q4_1, ref_packed_q5_1, ref_packed_iq4_nl, ref_packed_iq4_xs;
 
 #if defined(__x86_64__) || defined(_M_X64)
 // gemm_q8_avx2.cpp, for the blocks of Q8_0, Q4_0 and Q5_0.
@@ -75,6 +77,8 @@ void avx2_quantize_q8_K(const float* x, void* dst, int64_t n);
 // packed_avx2.cpp.
 PackedGemm avx2_packed_f16, avx2_packed_bf16, avx2_packed_q4_0, avx2_packed_q5_0, avx2_packed_q8_0,
     avx2_packed_q4_K, avx2_packed_q6_K;
+// packed_q1_iq4_avx2.cpp.
+PackedGemm avx2_packed_q4_1, avx2_packed_q5_1, avx2_packed_iq4_nl, avx2_packed_iq4_xs;
 void avx2_widen_f16(const uint16_t* src, float* dst, int64_t n);
 // packed_kquants_avx2.cpp.
 PackedGemm avx2_packed_q5_K, avx2_packed_q3_K, avx2_packed_q2_K;

@@ -13,6 +13,7 @@
 #include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed_kquants.h"
 #include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/packed_q1_iq4.h"
 #include "kernels/cpu/vec_dot.h"
 #include "tensor/quant_blocks.h"
 
@@ -441,6 +442,14 @@ constexpr Layout kLayouts[] = {
      unpack_bytes<block_q3_Kx8, block_q3_K, unpack_q3_K>, nullptr},
     {DType::Q2_K, kQKK, sizeof(block_q2_Kx8), 0, pack_bytes<block_q2_Kx8, pack_q2_K>,
      unpack_bytes<block_q2_Kx8, block_q2_K, unpack_q2_K>, nullptr},
+    // packed_q1_iq4.cpp
+    {DType::Q4_1, kQK32, sizeof(block_q4_1x8), sizeof(ActInfoQ8_1), pack_q4_1_groups,
+     unpack_q4_1_row, q8_1_scales},
+    {DType::Q5_1, kQK32, sizeof(block_q5_1x8), sizeof(ActInfoQ8_1), pack_q5_1_groups,
+     unpack_q5_1_row, q8_1_scales},
+    q32_layout<block_iq4_nl, block_iq4_nlx8>(DType::IQ4_NL),
+    {DType::IQ4_XS, kQKK, sizeof(block_iq4_xsx8), 0, pack_iq4_xs_groups, unpack_iq4_xs_row,
+     nullptr},
 };
 
 const Layout* find_layout(DType t) {
@@ -454,6 +463,15 @@ const Layout& layout_of(DType t) {
     const Layout* l = find_layout(t);
     if (!l) throw Error("no packed layout for " + std::string(dtype_name(t)));
     return *l;
+}
+
+// A SIMD instruction set packs only the types it has packed kernels of its own for: the scalar
+// reference is slower than its row-by-row kernels (a type whose packed kernels exist for AVX2
+// only stays unpacked on NEON).
+bool has_own_packed_kernel(DType t) {
+    const Isa isa = active_isa();
+    return isa == Isa::Scalar ||
+           kernels_row(t, isa).packed_gemm != kernels_row(t, Isa::Scalar).packed_gemm;
 }
 
 }  // namespace
@@ -531,7 +549,8 @@ void ref_packed_q2_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_
 
 bool can_pack(DType weight_type, int64_t rows, int64_t cols) {
     const Layout* l = find_layout(weight_type);
-    return l && rows > 0 && rows % kPackRows == 0 && cols > 0 && cols % l->block_elems == 0;
+    return l && rows > 0 && rows % kPackRows == 0 && cols > 0 && cols % l->block_elems == 0 &&
+           has_own_packed_kernel(weight_type);
 }
 
 uint64_t packed_group_bytes(DType weight_type, int64_t cols) {

@@ -30,11 +30,19 @@
 //   Q2_K -> Q2_Kx8: d[8], dmin[8]; scale_pairs[8][16] as Q3_Kx8's but the stored bytes
 //           (scale | min << 4); qs[512] as Q3_Kx8's. As large as the 8 stored rows.
 //
+//   Q4_1 -> Q4_1x8: d[8], m[8] (fp16), qs[128] as Q4_0x8.
+//   Q5_1 -> Q5_1x8: d[8], m[8], qh[32] and qs[128] as Q5_0x8.
+//   IQ4_NL -> Q4_0x8 (the same bytes; a nibble indexes kIq4nlValues).
+//   IQ4_XS -> IQ4_XSx8: per 256 columns d[8] (fp16); scales[8][8]: [s][r] = row r's scale of
+//           sub-block s minus 32, as int8; qs[1024]: each sub-block of 32 columns as Q4_0x8's qs.
+//           1.5% larger than the stored rows.
+//
 // Results per (row, activation row): F16/BF16 is acc = fma(w, a, acc) over the columns in order
 // (a is the activation rounded to the weight type). Quantized types: each block's integer dot
 // product is exact; the float part is acc = fma(d_w * d_act, (float)isum, acc) per block in
 // column order (Q4_K, Q5_K, Q2_K: then acc = fma(-(dmin_w * d_act), (float)imins, acc) per
-// super-block).
+// super-block; Q4_1, Q5_1: then acc = fma(m_w, s_act, acc) per block, s_act the Q8_1 block's
+// d * sum).
 // The scalar reference and the SIMD kernels compute exactly this, so every path and every batch
 // size gives identical bits.
 #pragma once

@@ -119,6 +119,34 @@ inline int q3_quant(const block_q3_Kx8& p, int e, int r) {
     return k2_low_bits(p.qs, e, r) | high << 2;
 }
 
+// Q4_1: Q4_0x8 plus the 8 rows' block minimums (x = d * q + m).
+struct block_q4_1x8 {
+    uint16_t d[8];
+    uint16_t m[8];
+    uint8_t qs[128];
+};
+
+// Q5_1: Q5_0x8 (the fifth bits regrouped the same way) plus the 8 rows' block minimums.
+struct block_q5_1x8 {
+    uint16_t d[8];
+    uint16_t m[8];
+    uint8_t qh[32];
+    uint8_t qs[128];
+};
+
+// IQ4_NL's blocks are Q4_0's (an fp16 scale and 16 bytes of nibbles), so they pack the same
+// way; only the meaning of a nibble differs (an index into kIq4nlValues).
+using block_iq4_nlx8 = block_q4_0x8;
+
+// IQ4_XS: per 256 columns d[8] (fp16); scales[s][r] = row r's 6-bit scale of sub-block s minus
+// 32 (-32..31); qs[128 s + 32 h + 4 r + j] = row r's qs[16 s + 4 h + j] (sub-block s laid out as
+// a Q4_0x8 block: low nibbles columns 32 s + 4 h + j, high nibbles 32 s + 16 + 4 h + j).
+struct block_iq4_xsx8 {
+    uint16_t d[8];
+    int8_t scales[8][8];
+    uint8_t qs[1024];
+};
+
 // F16 and BF16: 8 columns of the 8 rows, column by column: v[8c + r] = row r's column c.
 inline constexpr int64_t kF16BlockElems = 8;
 struct block_16bit_x8 {
@@ -134,6 +162,9 @@ static_assert(sizeof(block_q4_Kx8) == 1184);
 static_assert(sizeof(block_q5_Kx8) == 8 * 180);
 static_assert(sizeof(block_q3_Kx8) == 8 * 114);
 static_assert(sizeof(block_q2_Kx8) == 8 * 84);
+static_assert(sizeof(block_q4_1x8) == 8 * 20);
+static_assert(sizeof(block_q5_1x8) == 8 * 24);
+static_assert(sizeof(block_iq4_xsx8) == 8 * 138);
 
 // Side data of one Q8_0 activation block: its scale as a float and 8 x the sum of its quants
 // (q4_0 stores q + 8, so its dot product is sum(q * a) - 8 * sum(a); q5_0 stores q + 16).
@@ -144,6 +175,12 @@ struct ActInfoQ8_0 {
 
 // Layouts whose kernels need no side data (Q6_K, Q3_K and Q2_K read the Q8_K blocks' bsums).
 struct NoInfo {};
+// Side data of one Q8_1 activation block (Q4_1 and Q5_1 weights): its scale and its stored
+// d * sum(quants), both as floats; the latter meets the weight block's minimum.
+struct ActInfoQ8_1 {
+    float d;
+    float s;
+};
 
 // Side data of one Q8_K activation super-block: the sums of its 8 sub-blocks of 32.
 struct ActInfoQ8_K {

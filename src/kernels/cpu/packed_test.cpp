@@ -20,8 +20,9 @@
 namespace lokal::kernels {
 namespace {
 
-const DType kPackedTypes[] = {DType::F16,  DType::BF16, DType::Q4_0, DType::Q5_0, DType::Q8_0,
-                              DType::Q4_K, DType::Q6_K, DType::Q5_K, DType::Q3_K, DType::Q2_K};
+const DType kPackedTypes[] = {DType::F16,  DType::BF16, DType::Q4_0,   DType::Q5_0,  DType::Q8_0,
+                              DType::Q4_K, DType::Q6_K, DType::Q5_K,   DType::Q3_K,  DType::Q2_K,
+                              DType::Q4_1, DType::Q5_1, DType::IQ4_NL, DType::IQ4_XS};
 
 struct Packed {
     int64_t rows = 0, cols = 0;
@@ -48,12 +49,16 @@ Packed make_packed(DType t, int64_t rows, int64_t cols, uint32_t seed) {
 
 TEST(Packed, CanPackNeedsWholeGroupsAndBlocks) {
     EXPECT_TRUE(can_pack(DType::Q4_0, 16, 64));
-    EXPECT_FALSE(can_pack(DType::Q4_0, 12, 64));   // not a multiple of 8 rows
-    EXPECT_FALSE(can_pack(DType::Q4_K, 16, 64));   // not a whole super-block
-    EXPECT_FALSE(can_pack(DType::Q8_1, 16, 256));  // no packed layout
-    EXPECT_FALSE(can_pack(DType::Q5_K, 16, 288));  // not whole super-blocks
-    EXPECT_FALSE(can_pack(DType::F16, 16, 260));   // not a whole block of 8 columns
+    EXPECT_FALSE(can_pack(DType::Q4_0, 12, 64));    // not a multiple of 8 rows
+    EXPECT_FALSE(can_pack(DType::Q4_K, 16, 64));    // not a whole super-block
+    EXPECT_FALSE(can_pack(DType::Q8_1, 16, 256));   // no packed layout
+    EXPECT_FALSE(can_pack(DType::Q5_K, 16, 288));   // not whole super-blocks
+    EXPECT_FALSE(can_pack(DType::IQ4_XS, 16, 64));  // not a whole super-block
+    EXPECT_FALSE(can_pack(DType::F16, 16, 260));    // not a whole block of 8 columns
     EXPECT_FALSE(can_pack(DType::F32, 16, 256));
+    if (isa_supported(Isa::Avx2)) {  // x86-64 has packed kernels of every packed type
+        for (DType t : kPackedTypes) EXPECT_TRUE(can_pack(t, 16, 256)) << dtype_name(t);
+    }
 }
 
 TEST(Packed, UnpackRowRestoresEveryStoredRowExactly) {
@@ -88,43 +93,55 @@ Acts make_acts(DType t, int64_t cols, int n, uint32_t seed) {
     return a;
 }
 
+// Every packed type in a shape of 4 groups and one of 3 groups of 3 super-blocks (odd counts).
+struct TypeShape {
+    DType t;
+    int64_t rows, cols;
+};
+
+std::vector<TypeShape> type_shapes() {
+    std::vector<TypeShape> out;
+    for (DType t : kPackedTypes) {
+        out.push_back({t, 32, 1024});
+        out.push_back({t, 24, 768});
+    }
+    return out;
+}
+
 TEST(Packed, EveryIsaEqualsTheReferenceBitForBitAtEveryBatchSize) {
     int checked = 0;
-    for (DType t : kPackedTypes) {
-        for (int64_t rows : {32, 40}) {  // an even and an odd number of groups
-            const Packed p = make_packed(t, rows, 1024, 11);
-            const int n_groups = (int)(p.rows / 8);
-            for (int n_act : {1, 3, 4, 9, 53}) {  // 53: two AMX tiles, one, and a tail of 5
-                const Acts a = make_acts(t, p.cols, n_act, 17);
-                const size_t ldy = 48;  // a row stride wider than the rows
-                std::vector<float> want(ldy * n_act, -1.0f);
-                packed_gemm_for(t, Isa::Scalar)(p.cols, p.packed.data(), p.group_stride, n_groups,
-                                                a.act.data(), a.act_stride, a.info.data(),
-                                                a.info_stride, n_act, want.data(), ldy);
-                for (Isa isa : kAllIsas) {
-                    if (isa == Isa::Scalar || !isa_supported(isa)) continue;
-                    std::vector<float> got(ldy * n_act, -1.0f);
-                    packed_gemm_for(t, isa)(p.cols, p.packed.data(), p.group_stride, n_groups,
+    for (const auto& [t, rows, cols] : type_shapes()) {
+        const Packed p = make_packed(t, rows, cols, 11);
+        const int n_groups = (int)(p.rows / 8);
+        for (int n_act : {1, 3, 4, 9, 53}) {  // 53: two AMX tiles, one, and a tail of 5
+            const Acts a = make_acts(t, p.cols, n_act, 17);
+            const size_t ldy = p.rows + 8;  // a row stride wider than the rows
+            std::vector<float> want(ldy * n_act, -1.0f);
+            packed_gemm_for(t, Isa::Scalar)(p.cols, p.packed.data(), p.group_stride, n_groups,
                                             a.act.data(), a.act_stride, a.info.data(),
-                                            a.info_stride, n_act, got.data(), ldy);
-                    for (size_t i = 0; i < got.size(); ++i) {
-                        ASSERT_EQ(got[i], want[i]) << isa_name(isa) << " " << dtype_name(t)
-                                                   << " n_act=" << n_act << " i=" << i;
-                    }
-                    ++checked;
+                                            a.info_stride, n_act, want.data(), ldy);
+            for (Isa isa : kAllIsas) {
+                if (isa == Isa::Scalar || !isa_supported(isa)) continue;
+                std::vector<float> got(ldy * n_act, -1.0f);
+                packed_gemm_for(t, isa)(p.cols, p.packed.data(), p.group_stride, n_groups,
+                                        a.act.data(), a.act_stride, a.info.data(), a.info_stride,
+                                        n_act, got.data(), ldy);
+                for (size_t i = 0; i < got.size(); ++i) {
+                    ASSERT_EQ(got[i], want[i]) << isa_name(isa) << " " << dtype_name(t)
+                                               << " n_act=" << n_act << " i=" << i;
                 }
-                // Agrees with the unpacked reference dot product (a different rounding order).
-                for (int b = 0; b < n_act; ++b) {
-                    for (int64_t r = 0; r < p.rows; ++r) {
-                        const float ref =
-                            kernels_ref(t).vec_dot(p.cols, p.stored.data() + r * p.row_stride,
-                                                   a.act.data() + b * a.act_stride);
-                        ASSERT_NEAR(want[b * ldy + r], ref, 1e-4 * (std::fabs(ref) + 1.0f))
-                            << dtype_name(t) << " r=" << r << " b=" << b;
-                    }
-                    for (int64_t r = p.rows; r < (int64_t)ldy; ++r)
-                        ASSERT_EQ(want[b * ldy + r], -1.0f);
+                ++checked;
+            }
+            // Agrees with the unpacked reference dot product (a different rounding order).
+            for (int b = 0; b < n_act; ++b) {
+                for (int64_t r = 0; r < p.rows; ++r) {
+                    const float ref =
+                        kernels_ref(t).vec_dot(p.cols, p.stored.data() + r * p.row_stride,
+                                               a.act.data() + b * a.act_stride);
+                    ASSERT_NEAR(want[b * ldy + r], ref, 1e-4 * (std::fabs(ref) + 1.0f))
+                        << dtype_name(t) << " r=" << r << " b=" << b;
                 }
+                for (int64_t r = p.rows; r < (int64_t)ldy; ++r) ASSERT_EQ(want[b * ldy + r], -1.0f);
             }
         }
     }

@@ -496,9 +496,10 @@ constexpr KernelRow kRows[] = {
      avx2_quantize_f16},
     {DType::BF16, dot_bf16, nullptr, gemm_tiled<dot_bf16, nullptr>, avx2_packed_bf16},
     {DType::Q4_0, dot_q4_0, dot_x4_q8_0<block_q4_0>, avx2_gemm_q8<block_q4_0>, avx2_packed_q4_0},
-    {DType::Q4_1, dot_q51_1<false>, nullptr, gemm_tiled<dot_q51_1<false>, nullptr>},
+    {DType::Q4_1, dot_q51_1<false>, nullptr, gemm_tiled<dot_q51_1<false>, nullptr>,
+     avx2_packed_q4_1},
     {DType::Q5_0, dot_q5_0, dot_x4_q8_0<block_q5_0>, avx2_gemm_q8<block_q5_0>, avx2_packed_q5_0},
-    {DType::Q5_1, dot_q51_1<true>, nullptr, gemm_tiled<dot_q51_1<true>, nullptr>},
+    {DType::Q5_1, dot_q51_1<true>, nullptr, gemm_tiled<dot_q51_1<true>, nullptr>, avx2_packed_q5_1},
     {DType::Q8_0, dot_q8_0, dot_x4_q8_0<block_q8_0>, avx2_gemm_q8<block_q8_0>, avx2_packed_q8_0,
      avx2_quantize_q8_0},
     {DType::Q8_1, nullptr, nullptr, nullptr, nullptr, avx2_quantize_q8_1},
@@ -510,8 +511,8 @@ constexpr KernelRow kRows[] = {
      gemm_tiled<dot_q45_K<true>, dot_x4_q45_K<true>>, avx2_packed_q5_K},
     {DType::Q6_K, dot_q6_K, dot_x4_q6_K, gemm_tiled<dot_q6_K, dot_x4_q6_K>, avx2_packed_q6_K},
     {DType::Q8_K, nullptr, nullptr, nullptr, nullptr, avx2_quantize_q8_K},
-    {DType::IQ4_NL, dot_iq4_nl, nullptr, gemm_tiled<dot_iq4_nl, nullptr>},
-    {DType::IQ4_XS, dot_iq4_xs, nullptr, gemm_tiled<dot_iq4_xs, nullptr>},
+    {DType::IQ4_NL, dot_iq4_nl, nullptr, gemm_tiled<dot_iq4_nl, nullptr>, avx2_packed_iq4_nl},
+    {DType::IQ4_XS, dot_iq4_xs, nullptr, gemm_tiled<dot_iq4_xs, nullptr>, avx2_packed_iq4_xs},
 };
 
 }  // namespace

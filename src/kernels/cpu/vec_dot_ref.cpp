@@ -275,17 +275,17 @@ constexpr KernelRow kRows[] = {
     ref_row<dot_float_row<uint16_t, fp16_to_fp32, 4, true>>(DType::F16, ref_packed_f16),
     ref_row<dot_float_row<uint16_t, bf16_to_fp32, 2, false>>(DType::BF16, ref_packed_bf16),
     ref_row<dot_q8_family<block_q4_0>>(DType::Q4_0, ref_packed_q4_0),
-    ref_row<dot_q51_1<block_q4_1>>(DType::Q4_1),
+    ref_row<dot_q51_1<block_q4_1>>(DType::Q4_1, ref_packed_q4_1),
     ref_row<dot_q8_family<block_q5_0>>(DType::Q5_0, ref_packed_q5_0),
-    ref_row<dot_q51_1<block_q5_1>>(DType::Q5_1),
+    ref_row<dot_q51_1<block_q5_1>>(DType::Q5_1, ref_packed_q5_1),
     ref_row<dot_q8_family<block_q8_0>>(DType::Q8_0, ref_packed_q8_0),
-    ref_row<dot_q8_family<block_iq4_nl>>(DType::IQ4_NL),
+    ref_row<dot_q8_family<block_iq4_nl>>(DType::IQ4_NL, ref_packed_iq4_nl),
     ref_row<dot_q2_K>(DType::Q2_K, ref_packed_q2_K),
     ref_row<dot_q3_K>(DType::Q3_K, ref_packed_q3_K),
     ref_row<dot_q45_K<false>>(DType::Q4_K, ref_packed_q4_K),
     ref_row<dot_q45_K<true>>(DType::Q5_K, ref_packed_q5_K),
     ref_row<dot_q6_K>(DType::Q6_K, ref_packed_q6_K),
-    ref_row<dot_iq4_xs>(DType::IQ4_XS),
+    ref_row<dot_iq4_xs>(DType::IQ4_XS, ref_packed_iq4_xs),
 };
 
 }  // namespace
