@@ -8,8 +8,7 @@
 // VPDPBUSD multiplies unsigned by signed bytes: Q4_0 and Q5_0 quants are stored unsigned
 // (q + 8, q + 16) and Q8_0's are flipped to q + 128; each block's isum then subtracts the
 // offset times the activation block's sum (ActInfoQ8_0::sum_x8). The integer sums are exact and
-// the float steps are the scalar reference's (packed.cpp), so results equal it bit for bit. An
-// odd last group runs on the AVX2 kernel. GCC 12's AVX-512 headers trip -Wuninitialized in
+// the float steps are the scalar reference's (packed.cpp), so results equal it bit for bit. GCC 12's AVX-512 headers trip -Wuninitialized in
 // _mm512_undefined_*() (see vec_dot_avx512.cpp).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -52,17 +51,6 @@ inline __m512 load_scales(const uint16_t* d0, const uint16_t* d1) {
     const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d0));
     const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d1));
     return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
-}
-
-// Generation streams each weight once per token: ask for the lines this far ahead (as AVX2).
-constexpr size_t kPrefetchAhead = 2048;
-
-template <int kRn, typename Block>
-inline void prefetch_ahead(const Block* block) {
-    if constexpr (kRn == 1) {
-        const char* p = reinterpret_cast<const char*>(block) + kPrefetchAhead;
-        for (size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
-    }
 }
 
 // Each type: kVectors unsigned weight vectors per block of a group pair; vector v meets the
@@ -146,8 +134,6 @@ void pair_tile(int64_t nb, const typename W::Packed* w0, const typename W::Packe
     }
     typename W::Unpacker un;
     for (int64_t ib = 0; ib < nb; ++ib) {
-        prefetch_ahead<kRn>(w0 + ib);
-        prefetch_ahead<kRn>(w1 + ib);
         __m512i isum[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) isum[j] = _mm512_set1_epi32(-W::kSumX8 * ai[j][ib].sum_x8);
@@ -171,7 +157,7 @@ void pair_tile(int64_t nb, const typename W::Packed* w0, const typename W::Packe
 }
 
 // Group pairs against tiles of 8 activation rows, the rest in tiles of 4, 2 and 1; an odd last
-// group on the AVX2 kernel (kOdd).
+// group, and generation's single activation row, on the AVX2 kernel (kOdd).
 template <typename W, PackedGemm kOdd>
 void gemm_pairs(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
                 const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
@@ -179,6 +165,12 @@ void gemm_pairs(int64_t cols, const uint8_t* w, size_t group_stride, int n_group
     using Packed = typename W::Packed;
     const int64_t nb = cols / kQK32;
     int g = 0;
+    if (n_act == 1) {
+        // Generation is bound by memory bandwidth, and the pairs' two interleaved weight streams
+        // measure slower there than AVX2's one (`lokal bench -n 128`, 1B Q4_0: 48-64 t/s vs 69).
+        kOdd(cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+        return;
+    }
     for (; g + 2 <= n_groups; g += 2) {
         const auto* w0 = reinterpret_cast<const Packed*>(w + g * group_stride);
         const auto* w1 = reinterpret_cast<const Packed*>(w + (g + 1) * group_stride);
