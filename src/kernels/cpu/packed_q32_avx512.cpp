@@ -8,8 +8,8 @@
 // VPDPBUSD multiplies unsigned by signed bytes: Q4_0 and Q5_0 quants are stored unsigned
 // (q + 8, q + 16) and Q8_0's are flipped to q + 128; each block's isum then subtracts the
 // offset times the activation block's sum (ActInfoQ8_0::sum_x8). The integer sums are exact and
-// the float steps are the scalar reference's (packed.cpp), so results equal it bit for bit. GCC 12's AVX-512 headers trip -Wuninitialized in
-// _mm512_undefined_*() (see vec_dot_avx512.cpp).
+// the float steps are the scalar reference's (packed.cpp), so results equal it bit for bit. GCC
+// 12's AVX-512 headers trip -Wuninitialized in _mm512_undefined_*() (see vec_dot_avx512.cpp).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <vector>
 
 #include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed.h"
@@ -119,36 +120,40 @@ struct Q8_0Weights {
     };
 };
 
-// Groups w0 and w0 + 1 (the next is group_stride bytes on) against kRn activation rows.
+// One block of columns of a tile of kRn activation rows, side by side (TileActs): the kernel
+// then reads every row through one pointer, where 2 kRn pointers to the rows and their side data
+// spilled to the stack, and each row's isum starts from the offset correction ready-made.
+template <int kRn>
+struct TileBlock {
+    int8_t qs[kRn][kQK32];
+    int32_t isum0[kRn];  // -kSumX8 * sum_x8
+    float d[kRn];
+};
+
+// Groups w0 and w1 against a tile of kRn activation rows.
 template <typename W, int kRn>
 void pair_tile(int64_t nb, const typename W::Packed* w0, const typename W::Packed* w1,
-               const ActRows& ar, float* y, size_t ldy) {
-    const block_q8_0* a[kRn];
-    const ActInfoQ8_0* ai[kRn];
+               const TileBlock<kRn>* t, float* y, size_t ldy) {
     __m512 acc[kRn];
     LOKAL_UNROLL
-    for (int j = 0; j < kRn; ++j) {
-        a[j] = ar.row<block_q8_0>(j);
-        ai[j] = ar.info_row<ActInfoQ8_0>(j);
-        acc[j] = _mm512_setzero_ps();
-    }
+    for (int j = 0; j < kRn; ++j) acc[j] = _mm512_setzero_ps();
     typename W::Unpacker un;
     for (int64_t ib = 0; ib < nb; ++ib) {
         __m512i isum[kRn];
         LOKAL_UNROLL
-        for (int j = 0; j < kRn; ++j) isum[j] = _mm512_set1_epi32(-W::kSumX8 * ai[j][ib].sum_x8);
+        for (int j = 0; j < kRn; ++j) isum[j] = _mm512_set1_epi32(t[ib].isum0[j]);
         LOKAL_UNROLL
         for (int v = 0; v < W::kVectors; ++v) {
             const __m512i wv = un.get(w0[ib], w1[ib], v);
             LOKAL_UNROLL
             for (int j = 0; j < kRn; ++j) {
-                isum[j] = _mm512_dpbusd_epi32(isum[j], wv, bcast4(a[j][ib].qs + W::act_offset(v)));
+                isum[j] = _mm512_dpbusd_epi32(isum[j], wv, bcast4(t[ib].qs[j] + W::act_offset(v)));
             }
         }
         const __m512 dw = load_scales(w0[ib].d, w1[ib].d);
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) {
-            const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(ai[j][ib].d));
+            const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(t[ib].d[j]));
             acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(isum[j]), acc[j]);
         }
     }
@@ -156,39 +161,104 @@ void pair_tile(int64_t nb, const typename W::Packed* w0, const typename W::Packe
     for (int j = 0; j < kRn; ++j) _mm512_storeu_ps(y + j * ldy, acc[j]);
 }
 
-// Group pairs against tiles of 8 activation rows, the rest in tiles of 4, 2 and 1; an odd last
-// group, and generation's single activation row, on the AVX2 kernel (kOdd).
+// A call's activation rows in tiles of 8, the rest in tiles of 4, 2 and 1, each tile's blocks
+// interleaved once (TileBlock) for every group pair to read.
+template <typename W>
+class TileActs {
+  public:
+    TileActs(int64_t nb, const ActRows& ar, int n_act) : nb_(nb) {
+        int b = 0;
+        for (; b + 8 <= n_act; b += 8) add(ar, b, 8);
+        for (int size : {4, 2, 1}) {
+            if (b + size <= n_act) {
+                add(ar, b, size);
+                b += size;
+            }
+        }
+    }
+
+    // Calls fn(tile start row, TileBlock<kRn>* blocks) for each tile (kRn as a constant).
+    template <typename Fn>
+    void each(const Fn& fn) const {
+        for (const Tile& t : tiles_) {
+            const uint8_t* p = buf_.data() + t.offset;
+            switch (t.size) {
+                case 8:
+                    fn(t.start, reinterpret_cast<const TileBlock<8>*>(p));
+                    break;
+                case 4:
+                    fn(t.start, reinterpret_cast<const TileBlock<4>*>(p));
+                    break;
+                case 2:
+                    fn(t.start, reinterpret_cast<const TileBlock<2>*>(p));
+                    break;
+                default:
+                    fn(t.start, reinterpret_cast<const TileBlock<1>*>(p));
+            }
+        }
+    }
+
+  private:
+    struct Tile {
+        int start, size;
+        size_t offset;
+    };
+
+    // TileBlock<size>: qs[size][32], isum0[size], d[size].
+    static constexpr size_t block_bytes(int size) { return (size_t)size * (kQK32 + 8); }
+    static_assert(sizeof(TileBlock<8>) == block_bytes(8) && sizeof(TileBlock<1>) == block_bytes(1));
+
+    void add(const ActRows& ar, int start, int size) {
+        const Tile t{start, size, buf_.size()};
+        tiles_.push_back(t);
+        buf_.resize(buf_.size() + nb_ * block_bytes(size));
+        uint8_t* p = buf_.data() + t.offset;
+        for (int64_t ib = 0; ib < nb_; ++ib, p += block_bytes(size)) {
+            for (int j = 0; j < size; ++j) {
+                const block_q8_0& a = ar.row<block_q8_0>(start + j)[ib];
+                const ActInfoQ8_0& ai = ar.info_row<ActInfoQ8_0>(start + j)[ib];
+                const int32_t isum0 = -W::kSumX8 * ai.sum_x8;
+                std::memcpy(p + kQK32 * j, a.qs, kQK32);
+                std::memcpy(p + kQK32 * size + 4 * j, &isum0, 4);
+                std::memcpy(p + (kQK32 + 4) * size + 4 * j, &ai.d, 4);
+            }
+        }
+    }
+
+    int64_t nb_;
+    std::vector<Tile> tiles_;
+    // Reused from call to call: a fresh prompt-sized buffer would be new pages every time.
+    static std::vector<uint8_t>& scratch() {
+        thread_local std::vector<uint8_t> buf;
+        buf.clear();
+        return buf;
+    }
+    std::vector<uint8_t>& buf_ = scratch();
+};
+
+// Group pairs against the tiles of TileActs; an odd last group, and generation's single
+// activation row, on the AVX2 kernel (kOdd).
 template <typename W, PackedGemm kOdd>
 void gemm_pairs(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
                 const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
                 int n_act, float* y, size_t ldy) {
     using Packed = typename W::Packed;
-    const int64_t nb = cols / kQK32;
-    int g = 0;
     if (n_act == 1) {
         // Generation is bound by memory bandwidth, and the pairs' two interleaved weight streams
         // measure slower there than AVX2's one (`lokal bench -n 128`, 1B Q4_0: 48-64 t/s vs 69).
         kOdd(cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
         return;
     }
+    const int64_t nb = cols / kQK32;
+    const TileActs<W> tiles(nb, ActRows{act, act_stride, info, info_stride}, n_act);
+    int g = 0;
     for (; g + 2 <= n_groups; g += 2) {
         const auto* w0 = reinterpret_cast<const Packed*>(w + g * group_stride);
         const auto* w1 = reinterpret_cast<const Packed*>(w + (g + 1) * group_stride);
-        const auto rows = [&](int b) {
-            return ActRows{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
-        };
-        float* yg = y + 8 * g;
-        int b = 0;
-        for (; b + 8 <= n_act; b += 8) pair_tile<W, 8>(nb, w0, w1, rows(b), yg + b * ldy, ldy);
-        if (b + 4 <= n_act) {
-            pair_tile<W, 4>(nb, w0, w1, rows(b), yg + b * ldy, ldy);
-            b += 4;
-        }
-        if (b + 2 <= n_act) {
-            pair_tile<W, 2>(nb, w0, w1, rows(b), yg + b * ldy, ldy);
-            b += 2;
-        }
-        if (b < n_act) pair_tile<W, 1>(nb, w0, w1, rows(b), yg + b * ldy, ldy);
+        tiles.each([&](int b, const auto* t) {
+            constexpr int kRn = sizeof(t->d) / sizeof(float);
+            pair_tile<W, kRn>(nb, w0, w1, t, y + 8 * g + b * ldy, ldy);
+        });
     }
     if (g < n_groups) {
         kOdd(cols, w + g * group_stride, group_stride, 1, act, act_stride, info, info_stride, n_act,
