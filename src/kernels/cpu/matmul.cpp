@@ -49,6 +49,19 @@ QuantizedBatch quantize_batch(DType act_type, const MatrixView& w, const float* 
     return q;
 }
 
+// A prompt's quantized activations (512 rows of a 2048-wide matrix: 1.4 MB with their side
+// data) outgrow L2, and the packed kernels run every activation row past one group of weights
+// before the next: the batch then streams from L3 once per group. In slabs of at most this many
+// bytes, a thread's groups all pass each slab while it stays in L2 (the weights, re-read once
+// per slab, are the smaller stream). 1B Q4_0 pp512 with the AVX-512 kernels: +2-4% over no slabs
+// at 256-768 KiB (`lokal bench -p 512`, Zen 5, 1 MiB L2).
+constexpr uint64_t kActSlabBytes = 384 << 10;
+
+// Activation rows per slab: a multiple of 16 (whole tiles of every kernel), at least 16.
+int64_t act_slab_rows(uint64_t row_bytes) {
+    return std::max<int64_t>(16, (int64_t)(kActSlabBytes / row_bytes) / 16 * 16);
+}
+
 }  // namespace
 
 void matmul(const MatrixView& w, const float* x, int64_t n_batch, float* y, int64_t ldy,
@@ -59,12 +72,16 @@ void matmul(const MatrixView& w, const float* x, int64_t n_batch, float* y, int6
         std::max<int64_t>(16, kMinWorkPerThread / std::max<int64_t>(1, w.cols * n_batch));
     if (w.packed) {
         const PackedGemmFn gemm = packed_gemm_for(w.type);
-        pool.parallel_for(w.rows / kPackRows, std::max<int64_t>(1, row_grain / kPackRows),
-                          [&](int64_t g0, int64_t g1) {
-                              gemm(w.cols, w.data + g0 * w.row_stride, w.row_stride, (int)(g1 - g0),
-                                   q.act, q.act_row, q.info, q.info_row, (int)n_batch,
-                                   y + g0 * kPackRows, ldy);
-                          });
+        const int64_t slab = act_slab_rows(q.act_row + q.info_row);
+        pool.parallel_for(
+            w.rows / kPackRows, std::max<int64_t>(1, row_grain / kPackRows),
+            [&](int64_t g0, int64_t g1) {
+                for (int64_t b0 = 0; b0 < n_batch; b0 += slab) {
+                    gemm(w.cols, w.data + g0 * w.row_stride, w.row_stride, (int)(g1 - g0),
+                         q.act + b0 * q.act_row, q.act_row, q.info + b0 * q.info_row, q.info_row,
+                         (int)std::min(slab, n_batch - b0), y + b0 * ldy + g0 * kPackRows, ldy);
+                }
+            });
         return;
     }
     // Each thread owns a block of weight rows and streams it once for the whole batch; the gemm
