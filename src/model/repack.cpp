@@ -105,7 +105,7 @@ PackedWeights::~PackedWeights() {
     wait_for_cache_write();
 }
 
-void PackedWeights::wait_for_cache_write() {
+void PackedWeights::wait_for_cache_write() const {
     if (writer_.joinable()) writer_.join();
 }
 

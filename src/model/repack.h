@@ -35,7 +35,7 @@ class PackedWeights {
     // True when the packed matrices were mapped from a repack cache file.
     bool from_cache() const { return cache_ != nullptr; }
     // Waits until the cache file written after packing is in place (or failed).
-    void wait_for_cache_write();
+    void wait_for_cache_write() const;
 
   private:
     void repack_one(MatrixView& m, const gguf::File& file, ThreadPool& pool);
@@ -53,7 +53,7 @@ class PackedWeights {
     };
     std::vector<std::unique_ptr<Mapping>> buffers_;
     std::unique_ptr<RepackCacheFile> cache_;
-    std::thread writer_;
+    mutable std::thread writer_;  // joined by the (const) wait: it changes no weight
     uint64_t bytes_ = 0;
     int matrices_ = 0;
 };
