@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -24,7 +25,8 @@ namespace {
 constexpr char kMagic[8] = {'L', 'O', 'K', 'A', 'L', 'P', 'K', 'D'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr uint64_t kAlign = 4096;
-constexpr size_t kChunk = 4u << 20;  // checksummed apart, so that threads share a matrix
+constexpr size_t kChunk = 4u << 20;         // checksummed apart, so that threads share a matrix
+constexpr uint64_t kKeepFree = 1ull << 30;  // disk space a cache file must leave free
 
 uint64_t align_up(uint64_t n) {
     return (n + kAlign - 1) / kAlign * kAlign;
@@ -184,6 +186,18 @@ std::string errno_text(const char* what) {
     return std::string(what) + ": " + std::strerror(errno);
 }
 
+// Temporary files of writers that died before renaming them (an hour is far longer than any
+// write takes).
+void remove_abandoned_temporaries(const fs::path& dir) {
+    std::error_code ec;
+    const auto now = fs::file_time_type::clock::now();
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        if (e.path().filename().string().find(".packed.tmp.") == std::string::npos) continue;
+        const auto modified = fs::last_write_time(e.path(), ec);
+        if (!ec && now - modified > std::chrono::hours(1)) fs::remove(e.path(), ec);
+    }
+}
+
 }  // namespace
 
 RepackCacheParams repack_cache_params_from_env() {
@@ -312,11 +326,20 @@ bool write_repack_cache(const std::string& path, const std::string& identity,
         *why = "cannot create " + fs::path(path).parent_path().string() + ": " + ec.message();
         return false;
     }
+    remove_abandoned_temporaries(fs::path(path).parent_path());
     std::vector<const uint8_t*> data;
     std::vector<uint64_t> bytes;
+    uint64_t total = 0;
     for (const PackedEntry& e : entries) {
         data.push_back(e.data);
         bytes.push_back(e.bytes);
+        total += e.bytes;
+    }
+    // A copy of the weights is not worth filling the disk for.
+    const fs::space_info space = fs::space(fs::path(path).parent_path(), ec);
+    if (!ec && space.available < total + kKeepFree) {
+        *why = "not enough free disk space";
+        return false;
     }
     const std::vector<uint64_t> sums = checksums(data, bytes, nullptr);
     Header h;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -201,6 +202,19 @@ TEST_F(RepackCache, ConcurrentWritersLeaveOneWholeFile) {
         ++files;
     }
     EXPECT_EQ(files, 1);
+}
+
+TEST_F(RepackCache, AbandonedTemporaryFilesAreRemoved) {
+    const fs::path dir = fs::path(cache_file()).parent_path();
+    fs::create_directories(dir);
+    const fs::path old_tmp = cache_file() + ".tmp.1.0", new_tmp = cache_file() + ".tmp.2.0";
+    std::ofstream(old_tmp) << "left by a writer that died";
+    std::ofstream(new_tmp) << "a writer still at work";
+    fs::last_write_time(old_tmp, fs::file_time_type::clock::now() - std::chrono::hours(2));
+    load();
+    EXPECT_FALSE(fs::exists(old_tmp));
+    EXPECT_TRUE(fs::exists(new_tmp));
+    EXPECT_TRUE(load()->packed().from_cache());
 }
 
 TEST(RepackCacheFile, RejectsOtherMatrices) {
