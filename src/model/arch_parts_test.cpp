@@ -55,17 +55,16 @@ TEST(BlockParts, Gemma3WithoutItsQueryNormsIsRefusedNamingTheTensor) {
 
 TEST(BlockParts, Qwen2WithoutItsBiasesIsRefused) {
     LOKAL_REQUIRE_TESTDATA("models/tiny-qwen2s-q4_k_m.gguf");
-    const std::string path =
-        rewrite("models/tiny-qwen2s-q4_k_m.gguf", "lokal-qwen2-no-bias.gguf",
-                [](const std::string& n) { return n != "blk.1.attn_k.bias"; });
+    const std::string path = rewrite("models/tiny-qwen2s-q4_k_m.gguf", "lokal-qwen2-no-bias.gguf",
+                                     [](const std::string& n) { return n != "blk.1.attn_k.bias"; });
     EXPECT_NE(load_error(path).find("blk.1.attn_k.bias"), std::string::npos);
 }
 
 TEST(BlockParts, ATensorTheArchitectureLacksIsRefused) {
     LOKAL_REQUIRE_TESTDATA("models/tiny-llama-q4_k_m.gguf");
-    const std::string path =
-        rewrite("models/tiny-llama-q4_k_m.gguf", "lokal-llama-post-norm.gguf",
-                [](const std::string&) { return true; }, "blk.0.post_attention_norm.weight");
+    const std::string path = rewrite(
+        "models/tiny-llama-q4_k_m.gguf", "lokal-llama-post-norm.gguf",
+        [](const std::string&) { return true; }, "blk.0.post_attention_norm.weight");
     const std::string error = load_error(path);
     EXPECT_NE(error.find("blk.0.post_attention_norm.weight"), std::string::npos) << error;
     EXPECT_NE(error.find("llama"), std::string::npos) << error;

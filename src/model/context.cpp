@@ -11,8 +11,7 @@
 
 namespace lokal::model {
 
-Context::Context(const Model& model, ContextParams params)
-    : model_(model) {
+Context::Context(const Model& model, ContextParams params) : model_(model) {
     const ModelConfig& c = model.config();
     if (c.encoder_only) {
         throw Error("this is an embedding model ('" + c.arch + "'); it makes embeddings, not text");
@@ -38,8 +37,9 @@ Context::Context(const Model& model, ContextParams params)
     gpu_layers_ = 0;
     if (compute_device().gpu) {
         const int want = params.gpu_layers >= 0 ? params.gpu_layers : gpu_layers_from_env();
-        gpu_layers_ = want >= 0 ? std::min(want, n_layer)
-                                : gpu_layers_that_fit(model, n_ctx_, params.kv_rows, params.kv_type);
+        gpu_layers_ = want >= 0
+                          ? std::min(want, n_layer)
+                          : gpu_layers_that_fit(model, n_ctx_, params.kv_rows, params.kv_type);
     }
     if (gpu_layers_ > 0) add_stage(0, gpu_layers_, true, params);
     if (gpu_layers_ < n_layer) add_stage(gpu_layers_, n_layer, false, params);
@@ -284,7 +284,8 @@ bool Context::decode(std::span<const BatchToken> batch) {
         }
         if (!kv_reserve(s, n_past_[s], last + 1)) {
             for (int u = 0; u < n; ++u) {
-                for (Stage& st : stages_) st.backend->kv_truncate(batch_seq_[u], n_past_[batch_seq_[u]]);
+                for (Stage& st : stages_)
+                    st.backend->kv_truncate(batch_seq_[u], n_past_[batch_seq_[u]]);
             }
             return false;
         }

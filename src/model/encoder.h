@@ -25,8 +25,8 @@ class Encoder {
 
     // embed() of each sequence, in one forward pass: the sequences' rows are stacked so every
     // matmul runs over all of them, and each attends only within itself. Pooling::Rank models
-    // and device backends (whose attention sees the whole batch) take them one by one. Sequences over max_batch_rows() in all
-    // are the caller's to split.
+    // and device backends (whose attention sees the whole batch) take them one by one. Sequences
+    // over max_batch_rows() in all are the caller's to split.
     std::vector<std::vector<float>> embed_batch(const std::vector<std::span<const int32_t>>& seqs);
     // The most rows (tokens of all sequences together) embed_batch takes in one pass.
     int max_batch_rows() const { return max_rows_; }

@@ -6,6 +6,10 @@
 namespace lokal::model {
 
 std::unique_ptr<Model> Model::load(const std::string& path) {
+    return load(path, repack_cache_params_from_env());
+}
+
+std::unique_ptr<Model> Model::load(const std::string& path, const RepackCacheParams& cache) {
     std::unique_ptr<Model> m(new Model());
     m->file_ = gguf::File::open(path);
     const gguf::File& f = *m->file_;
@@ -21,7 +25,7 @@ std::unique_ptr<Model> Model::load(const std::string& path) {
     arch->read_config(f, m->config_);
     WeightBinder binder(f);
     arch->bind_weights(binder, m->config_, m->weights_);
-    m->packed_.repack(m->weights_, f);
+    m->packed_.repack(m->weights_, f, cache);
     m->tokenizer_ = tokenizer::Tokenizer::from_gguf(f);
     return m;
 }

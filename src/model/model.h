@@ -18,6 +18,8 @@ class Model {
     // Throws lokal::Error naming the problem (missing file, not GGUF, unknown architecture,
     // missing or misshapen tensor, unsupported dtype or tokenizer).
     static std::unique_ptr<Model> load(const std::string& path);
+    // With the given repack cache instead of the environment's (repack_cache.h).
+    static std::unique_ptr<Model> load(const std::string& path, const RepackCacheParams& cache);
 
     const ModelConfig& config() const { return config_; }
     const Weights& weights() const { return weights_; }

@@ -1,10 +1,10 @@
 // Our logits against llama.cpp's on the same GGUF files (../shared/testdata/models/ref).
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <stdlib.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -173,7 +173,6 @@ TEST_P(ReferenceLogits, PromptAndTeacherForcedGreedyMatchLlamaCpp) {
         ctx.eval(tok);
     }
 }
-
 
 INSTANTIATE_TEST_SUITE_P(LlamaFamily, ReferenceLogits,
                          ::testing::Values(Case{"tiny-llama-h64-f32", "text.f32kv", kF32Tol, true},

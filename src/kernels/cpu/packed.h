@@ -56,6 +56,10 @@ namespace lokal::kernels {
 
 inline constexpr int kPackRows = 8;
 
+// Bumped whenever a packed layout changes: repacked weights saved on disk by an older lokal
+// (model/repack_cache.h) are then packed again instead of read.
+inline constexpr uint32_t kPackedLayoutVersion = 1;
+
 // True when weight_type has a packed layout and kernels, and rows and cols suit it.
 bool can_pack(DType weight_type, int64_t rows, int64_t cols);
 
