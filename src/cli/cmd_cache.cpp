@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/prompt_cache_store.h"
+#include "model/repack_cache.h"
 #include "server/model_manager.h"
 
 namespace lokal::cli {
@@ -50,23 +51,35 @@ int list_command() {
                     f.kv_type.c_str(), f.n_tokens, human_bytes(f.bytes).c_str(),
                     age(f.modified).c_str());
     }
+    const auto repacked = model::list_repack_cache(cache_dir());
+    if (!repacked.empty()) {
+        std::printf("\n%-76s %10s  %s\n", "REPACKED WEIGHTS", "SIZE", "MODIFIED");
+        for (const auto& f : repacked) {
+            std::printf("%-76s %10s  %s\n", f.name.c_str(), human_bytes(f.bytes).c_str(),
+                        age(f.modified).c_str());
+        }
+    }
     return 0;
 }
 
 int clear_command() {
     const int n = engine::clear_prompt_cache(cache_dir());
-    std::printf("removed %d snapshot%s\n", n, n == 1 ? "" : "s");
+    const int r = model::clear_repack_cache(cache_dir());
+    std::printf("removed %d snapshot%s and %d repacked weight file%s\n", n, n == 1 ? "" : "s", r,
+                r == 1 ? "" : "s");
     return 0;
 }
 
 }  // namespace
 
 std::function<std::optional<int>()> add_cache_commands(CLI::App& app) {
-    auto* cache = app.add_subcommand("cache", "The persistent prompt cache (KV snapshots)");
+    auto* cache = app.add_subcommand(
+        "cache", "The persistent prompt cache (KV snapshots) and the repacked weights");
     cache->require_subcommand(1);
-    auto* ls = cache->add_subcommand("ls", "List the snapshots: model, tokens, size, age");
+    auto* ls = cache->add_subcommand(
+        "ls", "List the snapshots (model, tokens, size, age) and repacked weights");
     ls->alias("list");
-    auto* clear = cache->add_subcommand("clear", "Remove every snapshot");
+    auto* clear = cache->add_subcommand("clear", "Remove every snapshot and repacked weight file");
     return [ls, clear]() -> std::optional<int> {
         if (*ls) return list_command();
         if (*clear) return clear_command();

@@ -6,9 +6,9 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include "base/error.h"
+#include "server/model_manager.h"
 #include "store/create.h"
 #include "store/create_quantized.h"
 #include "store/modelfile.h"
@@ -305,6 +306,7 @@ int rm_command(const StoreOptions& o) {
             missing += (missing.empty() ? "'" : ", '") + o.rm_refs[i] + "'";
         }
     }
+    server::forget_removed_models_repacked_weights(s);
     if (!missing.empty()) throw Error("model " + missing + " not found", ErrorKind::NotFound);
     return 0;
 }

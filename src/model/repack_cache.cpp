@@ -393,4 +393,35 @@ bool write_repack_cache(const std::string& path, const std::string& identity,
     return ok;
 }
 
+std::vector<RepackCacheFileInfo> list_repack_cache(const std::string& dir) {
+    std::vector<RepackCacheFileInfo> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(fs::path(dir) / "repacked", ec)) {
+        if (!e.is_regular_file(ec) || e.path().extension() != ".packed") continue;
+        out.push_back({e.path().stem().string(), e.file_size(ec), e.last_write_time(ec)});
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return out;
+}
+
+int clear_repack_cache(const std::string& dir) {
+    int n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(fs::path(dir) / "repacked", ec)) {
+        if (e.is_regular_file(ec) && fs::remove(e.path(), ec)) ++n;
+    }
+    return n;
+}
+
+int prune_repack_cache(const std::string& dir,
+                       const std::function<bool(const std::string& blob_name)>& blob_exists) {
+    int n = 0;
+    for (const RepackCacheFileInfo& f : list_repack_cache(dir)) {
+        if (!is_blob_name(f.name) || blob_exists(f.name)) continue;
+        std::error_code ec;
+        if (fs::remove(fs::path(dir) / "repacked" / (f.name + ".packed"), ec)) ++n;
+    }
+    return n;
+}
+
 }  // namespace lokal::model

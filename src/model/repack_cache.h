@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -76,5 +78,21 @@ class RepackCacheFile {
 // False with *why on failure; the temporary file is then removed.
 bool write_repack_cache(const std::string& path, const std::string& identity,
                         std::span<const PackedEntry> entries, std::string* why);
+
+// The cache files under dir/repacked (`lokal cache ls`).
+struct RepackCacheFileInfo {
+    std::string name;  // the model's blob name (sha256-...) or its file name and path hash
+    uint64_t bytes = 0;
+    std::filesystem::file_time_type modified;
+};
+std::vector<RepackCacheFileInfo> list_repack_cache(const std::string& dir);
+
+// Removes every cache file, temporary ones included (`lokal cache clear`); how many.
+int clear_repack_cache(const std::string& dir);
+
+// Removes the cache files of store blobs for which blob_exists(blob name) is false (after
+// `lokal rm`); files of models outside the store stay. How many were removed.
+int prune_repack_cache(const std::string& dir,
+                       const std::function<bool(const std::string& blob_name)>& blob_exists);
 
 }  // namespace lokal::model

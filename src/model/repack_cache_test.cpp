@@ -217,6 +217,35 @@ TEST_F(RepackCache, AbandonedTemporaryFilesAreRemoved) {
     EXPECT_TRUE(load()->packed().from_cache());
 }
 
+TEST_F(RepackCache, ListClearAndPruneTheFiles) {
+    load();
+    const fs::path repacked = fs::path(params_.dir) / "repacked";
+    // A store blob's file beside the path-named one of the private copy.
+    const std::string blob = "sha256-" + std::string(64, 'a');
+    fs::copy_file(cache_file(), repacked / (blob + ".packed"));
+    std::vector<RepackCacheFileInfo> files = list_repack_cache(params_.dir);
+    ASSERT_EQ(files.size(), 2u);
+    EXPECT_EQ(files[1].name, blob);
+    EXPECT_EQ(files[1].bytes, fs::file_size(cache_file()));
+
+    // Pruning keeps files of blobs that exist and of models outside the store.
+    EXPECT_EQ(prune_repack_cache(params_.dir, [](const std::string&) { return true; }), 0);
+    std::string asked;
+    EXPECT_EQ(prune_repack_cache(params_.dir,
+                                 [&](const std::string& name) {
+                                     asked = name;
+                                     return false;
+                                 }),
+              1);
+    EXPECT_EQ(asked, blob);
+    EXPECT_TRUE(fs::exists(cache_file()));
+    EXPECT_FALSE(fs::exists(repacked / (blob + ".packed")));
+
+    EXPECT_EQ(clear_repack_cache(params_.dir), 1);
+    EXPECT_TRUE(list_repack_cache(params_.dir).empty());
+    EXPECT_EQ(clear_repack_cache((dir_ / "nowhere").string()), 0);
+}
+
 TEST(RepackCacheFile, RejectsOtherMatrices) {
     const fs::path path = fs::temp_directory_path() /
                           ("lokal-repack-cache-entries-" + std::to_string(::getpid()) + ".packed");

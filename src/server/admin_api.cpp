@@ -10,6 +10,7 @@
 #include "gguf/file_summary.h"
 #include "server/api_util.h"
 #include "server/http_error.h"
+#include "server/model_manager.h"
 #include "store/create.h"
 #include "store/create_quantized.h"
 #include "store/modelfile.h"
@@ -275,6 +276,7 @@ void remove(ServerState& state, const httplib::Request& req, httplib::Response& 
     store::Store s = store::Store::open_default();
     state.models.unload(name);
     if (!s.remove(ref)) throw ModelNotFound("model '" + name + "' not found");
+    forget_removed_models_repacked_weights(s);
     res.status = 200;
 }
 

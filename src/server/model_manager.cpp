@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "model/compute_device.h"
+#include "model/repack_cache.h"
 #include "server/prompt.h"
 #include "store/reference.h"
 #include "store/resolve.h"
@@ -81,6 +82,14 @@ std::string file_id(const std::string& path) {
 }
 
 }  // namespace
+
+void forget_removed_models_repacked_weights(const store::Store& store) {
+    const std::string dir = model::repack_cache_params_from_env().dir;
+    if (dir.empty()) return;
+    model::prune_repack_cache(dir, [&](const std::string& blob) {
+        return store.has_blob("sha256:" + blob.substr(7));  // blob: "sha256-<hex>"
+    });
+}
 
 std::string default_prompt_cache_dir() {
     if (const char* dir = std::getenv("LOKAL_CACHE_DIR"); dir && *dir) return dir;

@@ -25,6 +25,10 @@
 #include "model/model.h"
 #include "store/model_defaults.h"
 
+namespace lokal::store {
+class Store;
+}
+
 namespace lokal::server {
 
 using Clock = std::chrono::system_clock;
@@ -98,6 +102,10 @@ struct ServerModelParams {
 // Where the prompt cache lives: LOKAL_CACHE_DIR, else "cache" beside the store's directory.
 // Empty when neither that nor HOME is known.
 std::string default_prompt_cache_dir();
+
+// Removes the repacked-weights cache files of blobs that are no longer in `store` (after a
+// model was removed): they are as large as the models they stood for.
+void forget_removed_models_repacked_weights(const store::Store& store);
 
 struct LoadedInfo {
     std::string name;
