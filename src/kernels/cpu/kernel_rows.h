@@ -74,6 +74,9 @@ void avx2_quantize_q8_K(const float* x, void* dst, int64_t n);
 PackedGemm avx2_packed_f16, avx2_packed_bf16, avx2_packed_q4_0, avx2_packed_q5_0, avx2_packed_q8_0,
     avx2_packed_q4_K, avx2_packed_q6_K;
 void avx2_widen_f16(const uint16_t* src, float* dst, int64_t n);
+
+// packed_kquants_avx512.cpp (AVX-512 with VNNI).
+PackedGemm avx512vnni_packed_q4_K, avx512vnni_packed_q6_K;
 #endif
 
 // Runs the AMX packed kernels once against the scalar reference (packed_amx_check.cpp): the

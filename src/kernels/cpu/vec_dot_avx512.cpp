@@ -166,11 +166,14 @@ float dot_q6_K(int64_t n, const void* wv, const void* av) {
 
 // Only Q6_K has a gemm: for Q8_0 and Q4_0 AVX2's register-blocked gemm (gemm_q8_avx2.cpp) is
 // faster than rows of these kernels (bench/kernels_bench gemm_256x4096x32).
+// The packed Q4_K and Q6_K kernels (packed_kquants_avx512.cpp) need VNNI.
 template <bool kVnni>
 constexpr KernelRow kRows[] = {
     {DType::Q4_0, dot_q4_0<kVnni>},
     {DType::Q8_0, dot_q8_0<kVnni>},
-    {DType::Q6_K, dot_q6_K<kVnni>, nullptr, gemm_tiled<dot_q6_K<kVnni>, nullptr>},
+    {DType::Q4_K, nullptr, nullptr, nullptr, kVnni ? avx512vnni_packed_q4_K : nullptr},
+    {DType::Q6_K, dot_q6_K<kVnni>, nullptr, gemm_tiled<dot_q6_K<kVnni>, nullptr>,
+     kVnni ? avx512vnni_packed_q6_K : nullptr},
 };
 
 }  // namespace
