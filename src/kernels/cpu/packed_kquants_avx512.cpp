@@ -86,6 +86,24 @@ inline __m512i scale_words(const void* p0, const void* p1) {
     return _mm512_cvtepu16_epi32(load_pair128(p0, p1));
 }
 
+// The float sums of kRn activation rows x 16 weight rows, kept in y itself between super-blocks:
+// held in registers they crowd out the integer sums of the 8-row tiles, which then spill inside
+// the inner loop.
+template <int kRn>
+class FloatSums {
+  public:
+    FloatSums(float* y, size_t ldy) : y_(y), ldy_(ldy) {
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) store(j, _mm512_setzero_ps());
+    }
+    __m512 load(int j) const { return _mm512_loadu_ps(y_ + j * ldy_); }
+    void store(int j, __m512 v) const { _mm512_storeu_ps(y_ + j * ldy_, v); }
+
+  private:
+    float* y_;
+    size_t ldy_;
+};
+
 template <int kRn>
 void q4_K_pair_tile(int64_t nb, const block_q4_Kx8* w0, const block_q4_Kx8* w1, const ActRows& ar,
                     float* y, size_t ldy) {
@@ -93,13 +111,12 @@ void q4_K_pair_tile(int64_t nb, const block_q4_Kx8* w0, const block_q4_Kx8* w1, 
     const __m512i low_byte = _mm512_set1_epi32(0xFF);
     const block_q8_K* a[kRn];
     const ActInfoQ8_K* ai[kRn];
-    __m512 acc[kRn];
     LOKAL_UNROLL
     for (int j = 0; j < kRn; ++j) {
         a[j] = ar.row<block_q8_K>(j);
         ai[j] = ar.info_row<ActInfoQ8_K>(j);
-        acc[j] = _mm512_setzero_ps();
     }
+    FloatSums<kRn> acc(y, ldy);
     for (int64_t ib = 0; ib < nb; ++ib) {
         prefetch_pair<kRn>(w0 + ib, w1 + ib);
         const block_q4_Kx8& p0 = w0[ib];
@@ -152,20 +169,20 @@ void q4_K_pair_tile(int64_t nb, const block_q4_Kx8* w0, const block_q4_Kx8* w1, 
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) {
             const __m512 da = _mm512_set1_ps(a[j][ib].d);
-            acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(isum[j]), acc[j]);
-            acc[j] = _mm512_fnmadd_ps(_mm512_mul_ps(dmw, da), _mm512_cvtepi32_ps(imin[j]), acc[j]);
+            __m512 sum = acc.load(j);
+            sum = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(isum[j]), sum);
+            sum = _mm512_fnmadd_ps(_mm512_mul_ps(dmw, da), _mm512_cvtepi32_ps(imin[j]), sum);
+            acc.store(j, sum);
         }
     }
-    LOKAL_UNROLL
-    for (int j = 0; j < kRn; ++j) _mm512_storeu_ps(y + j * ldy, acc[j]);
 }
 
-// Quant i (0..3) of the four that packed_layout.h's three bytes per four hold, for load at.
-template <int i>
-inline __m512i q6_quants(const uint8_t* at0, const uint8_t* at1) {
+// Quant i (0..3) of the four that packed_layout.h's three bytes per four hold, for load at (i is
+// a constant once the caller's loops unroll).
+inline __m512i q6_quants(int i, const uint8_t* at0, const uint8_t* at1) {
     const __m512i m6 = _mm512_set1_epi8(0x3F);
-    if constexpr (i == 0) return _mm512_and_si512(load_pair(at0, at1), m6);
-    if constexpr (i == 2) return _mm512_and_si512(load_pair(at0 + 32, at1 + 32), m6);
+    if (i == 0) return _mm512_and_si512(load_pair(at0, at1), m6);
+    if (i == 2) return _mm512_and_si512(load_pair(at0 + 32, at1 + 32), m6);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i m2 = _mm512_set1_epi8(0x30);
     const __m512i nibbles = load_pair(at0 + 64, at1 + 64);
@@ -175,16 +192,47 @@ inline __m512i q6_quants(const uint8_t* at0, const uint8_t* at1) {
                            _mm512_and_si512(_mm512_srli_epi16(high, 2), m2));
 }
 
+// Sub-blocks 2k and 2k + 1 (k = 4 c2 + i) of a Q6_K super-block into isum: they are loads
+// h < 4 and h >= 4 of quant i of half c2. One sub-block's 32-bit sums per activation row are live
+// at a time.
+template <int kRn>
+__attribute__((always_inline)) inline void q6_sub_block_pair(const block_q6_Kx8& p0,
+                                                             const block_q6_Kx8& p1,
+                                                             const block_q8_K* const* a, int64_t ib,
+                                                             int c2, int i, __m512i* isum) {
+    const int k = 4 * c2 + i;
+    // Sign-extended scale pair per row: the low byte for 2k, the high one for 2k + 1.
+    const __m512i words = _mm512_cvtepi16_epi32(load_pair128(p0.scale_pairs[k], p1.scale_pairs[k]));
+    LOKAL_UNROLL
+    for (int hh = 0; hh < 2; ++hh) {
+        __m512i s[kRn];
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) s[j] = _mm512_setzero_si512();
+        LOKAL_UNROLL
+        for (int h = 4 * hh; h < 4 * hh + 4; ++h) {
+            const __m512i v = q6_quants(i, p0.qs + q6_at(c2, h, 0), p1.qs + q6_at(c2, h, 0));
+            LOKAL_UNROLL
+            for (int j = 0; j < kRn; ++j) {
+                const int8_t* q = a[j][ib].qs + 128 * c2 + 32 * i + 4 * h;
+                s[j] = _mm512_dpbusd_epi32(s[j], v, bcast4(q));
+            }
+        }
+        const __m512i sc = hh == 0 ? _mm512_srai_epi32(_mm512_slli_epi32(words, 24), 24)
+                                   : _mm512_srai_epi32(words, 8);
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) {
+            isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(s[j], sc));
+        }
+    }
+}
+
 template <int kRn>
 void q6_K_pair_tile(int64_t nb, const block_q6_Kx8* w0, const block_q6_Kx8* w1, const ActRows& ar,
                     float* y, size_t ldy) {
     const block_q8_K* a[kRn];
-    __m512 acc[kRn];
     LOKAL_UNROLL
-    for (int j = 0; j < kRn; ++j) {
-        a[j] = ar.row<block_q8_K>(j);
-        acc[j] = _mm512_setzero_ps();
-    }
+    for (int j = 0; j < kRn; ++j) a[j] = ar.row<block_q8_K>(j);
+    FloatSums<kRn> acc(y, ldy);
     for (int64_t ib = 0; ib < nb; ++ib) {
         prefetch_pair<kRn>(w0 + ib, w1 + ib);
         const block_q6_Kx8& p0 = w0[ib];
@@ -192,42 +240,19 @@ void q6_K_pair_tile(int64_t nb, const block_q6_Kx8* w0, const block_q6_Kx8* w1, 
         __m512i isum[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) isum[j] = _mm512_setzero_si512();
-        // Sub-blocks 2k and 2k + 1 (k = 4 c2 + i) are loads h < 4 and h >= 4 of quant i of half
-        // c2; one sub-block's 32-bit sums per activation row are live at a time.
-        const auto sub_block_pair = [&](int c2, auto i_const) {
-            constexpr int i = decltype(i_const)::value;
-            const int k = 4 * c2 + i;
-            // Sign-extended scale pair per row: the low byte for 2k, the high one for 2k + 1.
-            const __m512i words =
-                _mm512_cvtepi16_epi32(load_pair128(p0.scale_pairs[k], p1.scale_pairs[k]));
-            LOKAL_UNROLL
-            for (int hh = 0; hh < 2; ++hh) {
-                __m512i s[kRn];
+        // One activation row unrolls the loop over the quants i (i becomes a constant, the
+        // branches of q6_quants go); tiles keep it a loop: unrolled, GCC shares loads between
+        // quants and keeps their unpacked values live, which spills the tile's sums (15% slower).
+        if constexpr (kRn == 1) {
+            for (int c2 = 0; c2 < 2; ++c2) {
                 LOKAL_UNROLL
-                for (int j = 0; j < kRn; ++j) s[j] = _mm512_setzero_si512();
-                LOKAL_UNROLL
-                for (int h = 4 * hh; h < 4 * hh + 4; ++h) {
-                    const __m512i v =
-                        q6_quants<i>(p0.qs + q6_at(c2, h, 0), p1.qs + q6_at(c2, h, 0));
-                    LOKAL_UNROLL
-                    for (int j = 0; j < kRn; ++j) {
-                        const int8_t* q = a[j][ib].qs + 128 * c2 + 32 * i + 4 * h;
-                        s[j] = _mm512_dpbusd_epi32(s[j], v, bcast4(q));
-                    }
-                }
-                const __m512i sc = hh == 0 ? _mm512_srai_epi32(_mm512_slli_epi32(words, 24), 24)
-                                           : _mm512_srai_epi32(words, 8);
-                LOKAL_UNROLL
-                for (int j = 0; j < kRn; ++j) {
-                    isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(s[j], sc));
-                }
+                for (int i = 0; i < 4; ++i) q6_sub_block_pair<kRn>(p0, p1, a, ib, c2, i, isum);
             }
-        };
-        for (int c2 = 0; c2 < 2; ++c2) {
-            sub_block_pair(c2, std::integral_constant<int, 0>{});
-            sub_block_pair(c2, std::integral_constant<int, 1>{});
-            sub_block_pair(c2, std::integral_constant<int, 2>{});
-            sub_block_pair(c2, std::integral_constant<int, 3>{});
+        } else {
+            for (int c2 = 0; c2 < 2; ++c2) {
+#pragma GCC unroll 1
+                for (int i = 0; i < 4; ++i) q6_sub_block_pair<kRn>(p0, p1, a, ib, c2, i, isum);
+            }
         }
         // The quants are stored as q + 32: subtract 32 * sum over sub-blocks of sc * sum(act).
         __m512i corr[kRn];
@@ -247,11 +272,9 @@ void q6_K_pair_tile(int64_t nb, const block_q6_Kx8* w0, const block_q6_Kx8* w1, 
         for (int j = 0; j < kRn; ++j) {
             const __m512i itot = _mm512_sub_epi32(isum[j], _mm512_slli_epi32(corr[j], 5));
             const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(a[j][ib].d));
-            acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(itot), acc[j]);
+            acc.store(j, _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(itot), acc.load(j)));
         }
     }
-    LOKAL_UNROLL
-    for (int j = 0; j < kRn; ++j) _mm512_storeu_ps(y + j * ldy, acc[j]);
 }
 
 template <typename Packed>
