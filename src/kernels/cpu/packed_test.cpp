@@ -238,5 +238,28 @@ TEST(Packed, MatmulAndGetRowOfAPackedMatrix) {
     }
 }
 
+// Kernels that take the groups in pairs (AVX-512) leave an odd last group to another kernel.
+TEST(Packed, AnOddNumberOfGroupsEqualsTheReferenceBitForBit) {
+    for (DType t : kPackedTypes) {
+        const Packed p = make_packed(t, 24, 512, 41);
+        for (int n_act : {1, 5}) {
+            const Acts a = make_acts(t, p.cols, n_act, 43);
+            const size_t ldy = 24;
+            std::vector<float> want(ldy * n_act);
+            packed_gemm_for(t, Isa::Scalar)(p.cols, p.packed.data(), p.group_stride, 3,
+                                            a.act.data(), a.act_stride, a.info.data(),
+                                            a.info_stride, n_act, want.data(), ldy);
+            for (Isa isa : kAllIsas) {
+                if (!isa_supported(isa)) continue;
+                std::vector<float> got(ldy * n_act, -1.0f);
+                packed_gemm_for(t, isa)(p.cols, p.packed.data(), p.group_stride, 3, a.act.data(),
+                                        a.act_stride, a.info.data(), a.info_stride, n_act,
+                                        got.data(), ldy);
+                ASSERT_EQ(got, want) << isa_name(isa) << " " << dtype_name(t) << " " << n_act;
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace lokal::kernels
