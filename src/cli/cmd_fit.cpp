@@ -159,7 +159,11 @@ int fit_command(const FitArgs& a) {
         measured += ops_measured;
         const std::vector<fit::MatrixShape> shapes = fit::streamed_matrices(f);
         std::optional<fit::ShapeTimes> own;
-        if (fit::stays_in_cache(shapes)) own = fit::time_shapes(shapes, threads);
+        if (fit::stays_in_cache(shapes)) {
+            int shapes_measured = 0;
+            own = fit::calibrate_shapes(shapes, threads, path, &shapes_measured);
+            measured += shapes_measured;
+        }
         speed = fit::estimate_speed(f, speeds, ops, threads, 512, 128, own ? &*own : nullptr);
     }
 

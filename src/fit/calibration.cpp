@@ -1,6 +1,7 @@
 #include "fit/calibration.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -162,6 +163,37 @@ OpSpeed calibrate_ops(int head_dim, int threads, const std::filesystem::path& pa
     *measured = 1;
     write_cache(path, cache);
     return s;
+}
+
+ShapeTimes calibrate_shapes(const std::vector<MatrixShape>& shapes, int threads,
+                            const std::filesystem::path& path, int* measured,
+                            const MeasureShapes& measure) {
+    using nlohmann::json;
+    // The shapes named by a hash of their list (FNV-1a), so each model shape is timed once.
+    uint64_t h = 1469598103934665603ull;
+    for (const MatrixShape& m : shapes) {
+        for (const int64_t v : {(int64_t)m.type, m.rows, m.cols, (int64_t)m.output}) {
+            h = (h ^ (uint64_t)v) * 1099511628211ull;
+        }
+    }
+    char name[40];
+    std::snprintf(name, sizeof name, "shapes %016llx", (unsigned long long)h);
+    json cache = read_cache(path);
+    json& entry = cache[machine_key(threads)];
+    if (!entry.is_object()) entry = json::object();
+    *measured = 0;
+    if (const json& e = entry.contains(name) ? entry[name] : json();
+        e.is_object() && e.value("token_seconds", 0.0) > 0 && e.value("prompt_seconds", 0.0) > 0) {
+        return {e.value("token_seconds", 0.0), e.value("prompt_seconds", 0.0),
+                e.value("matrices", 0)};
+    }
+    const ShapeTimes t = measure(shapes, threads);
+    entry[name] = {{"token_seconds", t.token_seconds},
+                   {"prompt_seconds", t.prompt_seconds},
+                   {"matrices", t.matrices}};
+    *measured = 1;
+    write_cache(path, cache);
+    return t;
 }
 
 }  // namespace lokal::fit

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fit/op_calibration.h"
+#include "fit/shape_timing.h"
 #include "tensor/dtype.h"
 
 namespace lokal::fit {
@@ -43,7 +44,17 @@ using MeasureOps = std::function<OpSpeed(int head_dim, int threads)>;
 // The non-matrix op speeds at head_dim for `threads`, cached beside the types (as
 // "ops, head_dim N"); measured when absent or when an older entry lacks a field. *measured: 1
 // when measured now, else 0.
-OpSpeed calibrate_ops(int head_dim, int threads, const std::filesystem::path& path,
-                      int* measured, const MeasureOps& measure = measure_ops);
+OpSpeed calibrate_ops(int head_dim, int threads, const std::filesystem::path& path, int* measured,
+                      const MeasureOps& measure = measure_ops);
+
+using MeasureShapes = std::function<ShapeTimes(const std::vector<MatrixShape>&, int threads)>;
+
+// A cache-resident model's matrices timed at their own shapes (time_shapes), cached beside the
+// types under a hash of the shape list. *measured: 1 when measured now, else 0.
+ShapeTimes calibrate_shapes(
+    const std::vector<MatrixShape>& shapes, int threads, const std::filesystem::path& path,
+    int* measured, const MeasureShapes& measure = [](const std::vector<MatrixShape>& s, int t) {
+        return time_shapes(s, t);
+    });
 
 }  // namespace lokal::fit

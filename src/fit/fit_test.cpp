@@ -209,6 +209,34 @@ TEST(FitSpeed, OwnShapeTimesReplaceTheRatesOfACachedModel) {
     EXPECT_NEAR(512.0 / e.pp_tokens_per_s, 8e-3 + other_ops * 1e-3, 1e-12);
 }
 
+TEST(FitCalibration, ShapeTimesAreCachedPerShapeList) {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("lokal-fit-shapes-" + std::to_string(::getpid()) + ".json");
+    std::filesystem::remove(path);
+    int calls = 0;
+    const MeasureShapes fake = [&](const std::vector<MatrixShape>& shapes, int threads) {
+        ++calls;
+        return ShapeTimes{1e-4 * threads, 2e-3, (int)shapes.size()};
+    };
+    const std::vector<MatrixShape> a = {{DType::Q8_0, 64, 32, false}, {DType::Q8_0, 128, 32, true}};
+    std::vector<MatrixShape> b = a;
+    b[1].rows = 256;
+    int measured = -1;
+    const ShapeTimes first = calibrate_shapes(a, 2, path, &measured, fake);
+    EXPECT_EQ(measured, 1);
+    const ShapeTimes again = calibrate_shapes(a, 2, path, &measured, fake);
+    EXPECT_EQ(measured, 0);
+    EXPECT_EQ(calls, 1);
+    EXPECT_DOUBLE_EQ(again.token_seconds, first.token_seconds);
+    EXPECT_EQ(again.matrices, 2);
+    calibrate_shapes(b, 2, path, &measured, fake);  // another model's shapes: another entry
+    EXPECT_EQ(measured, 1);
+    calibrate_shapes(a, 1, path, &measured, fake);  // another thread count
+    EXPECT_EQ(measured, 1);
+    EXPECT_EQ(calls, 3);
+    std::filesystem::remove(path);
+}
+
 TEST(FitCalibration, OpsAreCachedAndOldEntriesRemeasured) {
     const auto path = std::filesystem::temp_directory_path() /
                       ("lokal-fit-ops-" + std::to_string(::getpid()) + ".json");

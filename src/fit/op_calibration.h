@@ -7,12 +7,12 @@
 namespace lokal::fit {
 
 struct OpSpeed {
-    double attn_gflops = 0;      // attend_tiled on a 512-query causal block: 4 x head_dim a pair
-    double attn_key_ns = 0;      // attend_group, one query head, one thread: per key read
-    double norm_ns = 0;          // rms_norm: per element
-    double glu_ns = 0;           // swiglu: per output element
-    double geglu_ns = 0;         // geglu: per output element
-    double rope_ns = 0;          // rope (table + rotation): per rotated element
+    double attn_gflops = 0;  // attend_tiled on a 512-query causal block: 4 x head_dim a pair
+    double attn_key_ns = 0;  // attend_group, one query head, one thread: per key read
+    double norm_ns = 0;      // rms_norm: per element
+    double glu_ns = 0;       // swiglu: per output element
+    double geglu_ns = 0;     // geglu: per output element
+    double rope_ns = 0;      // rope (table + rotation): per rotated element
 };
 
 // Times the kernels at head size head_dim; prompt attention on `threads` threads.

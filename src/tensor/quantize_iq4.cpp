@@ -10,6 +10,7 @@
 
 #include "base/fp16.h"
 #include "tensor/quant_blocks.h"
+#include "tensor/quant_search.h"
 #include "tensor/quantize.h"
 #include "tensor/row_codecs.h"
 
@@ -54,6 +55,25 @@ int nearest_level(float x) {
     return x - (float)v[lo] < (float)v[lo + 1] - x ? lo : lo + 1;
 }
 
+// 16 floats; lanes of the scale search below.
+using VF = float __attribute__((vector_size(16 * sizeof(float))));
+constexpr int kCandidates = 2 * kScaleTries + 1;
+
+// nearest_level for each lane, as the level's value: with integer levels, the levels <= x are
+// those <= floor(x), so the neighbours below and above x come from comparisons alone, and the
+// same float differences decide between them.
+// (By reference: a 64-byte vector passed by value draws GCC's -Wpsabi note.)
+inline void nearest_level_values(const VF& x, VF& level) {
+    const int8_t* v = kIq4nlValues;
+    VF below = VF{} + (float)v[0], above = VF{} + (float)v[15];
+    for (int k = 1; k < 15; ++k) below = (VF{} + (float)v[k]) <= x ? VF{} + (float)v[k] : below;
+    for (int k = 14; k >= 1; --k) above = (VF{} + (float)v[k]) > x ? VF{} + (float)v[k] : above;
+    VF q = (x - below) < (above - x) ? below : above;
+    q = x >= (float)v[15] ? VF{} + (float)v[15] : q;
+    const VF edge = x != x ? VF{} + (float)v[15] : VF{} + (float)v[0];  // NaN: the last level
+    level = x > (float)v[0] ? q : edge;
+}
+
 // Best scale for one sub-block of 32 (0 for an all-zero block); its level indices go to L.
 float fit_sub_block(const float* x, const float* weight, uint8_t* L) {
     float amax = 0, max = 0;
@@ -77,20 +97,21 @@ float fit_sub_block(const float* x, const float* weight, uint8_t* L) {
     }
     float d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
     float best = d * sumqx;
-    // Products element-wise first; the sums then run in order, rounding as ggml's do.
-    float wqx[kSubBlock], wqq[kSubBlock];
-    for (int t = -kScaleTries; t <= kScaleTries; ++t) {
-        id = (t + v0) / max;
-        for (int j = 0; j < kSubBlock; ++j) {
-            const float q = kIq4nlValues[nearest_level(id * x[j])];
-            wqx[j] = weight[j] * q * x[j];
-            wqq[j] = weight[j] * q * q;
-        }
-        sumqx = sumq2 = 0;
-        for (int j = 0; j < kSubBlock; ++j) {
-            sumqx += wqx[j];
-            sumq2 += wqq[j];
-        }
+    // The candidates side by side, lane c for t = c - kScaleTries (lane 15 unused): per lane the
+    // same IEEE operations in the same order as one candidate's loop, so the same sums.
+    VF id_t = VF{};
+    for (int c = 0; c < kCandidates; ++c) id_t[c] = ((float)(c - kScaleTries) + v0) / max;
+    VF sqx = VF{}, sq2 = VF{};
+    for (int j = 0; j < kSubBlock; ++j) {
+        VF q;
+        nearest_level_values(id_t * x[j], q);
+        const VF wq = weight[j] * q;
+        sqx += wq * x[j];
+        sq2 += wq * q;
+    }
+    for (int c = 0; c < kCandidates; ++c) {
+        sumqx = sqx[c];
+        sumq2 = sq2[c];
         if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
             d = sumqx / sumq2;
             best = d * sumqx;
@@ -171,14 +192,16 @@ void quant_block_iq4_xs(const float* x, const float* importance, block_iq4_xs* y
 
 }  // namespace
 
-void quantize_row_iq4_nl(const float* src, void* dst, int64_t n, const float* importance) {
+LOKAL_QUANT_MULTIVERSION void quantize_row_iq4_nl(const float* src, void* dst, int64_t n,
+                                                  const float* importance) {
     auto* y = static_cast<block_iq4_nl*>(dst);
     for (int64_t i = 0; i < n / kQK32; ++i) {
         quant_block_iq4_nl(src + i * kQK32, importance ? importance + i * kQK32 : nullptr, y + i);
     }
 }
 
-void quantize_row_iq4_xs(const float* src, void* dst, int64_t n, const float* importance) {
+LOKAL_QUANT_MULTIVERSION void quantize_row_iq4_xs(const float* src, void* dst, int64_t n,
+                                                  const float* importance) {
     auto* y = static_cast<block_iq4_xs*>(dst);
     for (int64_t i = 0; i < n / kQKK; ++i) {
         quant_block_iq4_xs(src + i * kQKK, importance ? importance + i * kQKK : nullptr, y + i);
