@@ -1,6 +1,8 @@
 #include "model/repack.h"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
 #include <new>
@@ -93,6 +95,8 @@ void PackedWeights::repack(Weights& w, const gguf::File& file, const RepackCache
 
     for (size_t i = 0; i < todo.size(); ++i) entries[i].data = todo[i]->data;
     writer_ = std::thread([path, identity, entries = std::move(entries)] {
+        // The lowest priority: the first run's tokens come before the copy for the next run.
+        ::setpriority(PRIO_PROCESS, (id_t)::gettid(), 19);
         std::string why;
         if (!write_repack_cache(path, identity, entries, &why)) {
             std::fprintf(stderr, "lokal: cannot save repacked weights to %s: %s\n", path.c_str(),
