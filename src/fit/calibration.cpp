@@ -76,7 +76,8 @@ std::filesystem::path default_calibration_path() {
 std::string machine_key(int threads) {
     return cpu_model_name() + ", " + kernels::isa_name(kernels::active_isa()) + ", " +
            std::to_string(threads) + " threads, repack " +
-           (kernels::repack_enabled() ? "on" : "off");
+           (kernels::repack_enabled() ? "on" : "off") + ", kernels r" +
+           std::to_string(kernels::kKernelsRevision);
 }
 
 namespace {

@@ -29,7 +29,8 @@ TypeSpeed measure_type(DType type, int threads);
 // The cache file: $LOKAL_MODELS/fit-calibration.json, else ~/.lokal/fit-calibration.json.
 std::filesystem::path default_calibration_path();
 
-// "<cpu model name>, <isa>, <threads> threads, repack on|off": a cache entry's key.
+// "<cpu model name>, <isa>, <threads> threads, repack on|off, kernels r<N>": a cache entry's
+// key (N: kernels::kKernelsRevision, so faster kernels are measured again).
 std::string machine_key(int threads);
 
 // The speeds of `types` for `threads`: from the cache at `path` where present, else measured

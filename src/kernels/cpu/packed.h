@@ -60,6 +60,10 @@ inline constexpr int kPackRows = 8;
 // (model/repack_cache.h) are then packed again instead of read.
 inline constexpr uint32_t kPackedLayoutVersion = 1;
 
+// Bumped whenever kernels get measurably faster or slower (new SIMD kernels, new packed types):
+// `lokal fit`'s cached speed calibrations of an older lokal are then measured again.
+inline constexpr uint32_t kKernelsRevision = 2;
+
 // True when weight_type has a packed layout and kernels, and rows and cols suit it.
 bool can_pack(DType weight_type, int64_t rows, int64_t cols);
 
