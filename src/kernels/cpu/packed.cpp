@@ -13,6 +13,7 @@
 #include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed_kquants.h"
 #include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/packed_pieces.h"
 #include "kernels/cpu/packed_q1_iq4.h"
 #include "kernels/cpu/vec_dot.h"
 #include "tensor/quant_blocks.h"
@@ -21,18 +22,9 @@ namespace lokal::kernels {
 
 namespace {
 
+using namespace pieces;  // NOLINT(google-build-using-namespace)
+
 // ---- pack / unpack ---------------------------------------------------------------------------
-
-// Interleaves 4-byte pieces: dst[32h + 4r + j] = src_r[4h + j].
-void interleave4(const uint8_t* const src[8], int n_pieces, uint8_t* dst) {
-    for (int h = 0; h < n_pieces; ++h) {
-        for (int r = 0; r < 8; ++r) std::memcpy(dst + 32 * h + 4 * r, src[r] + 4 * h, 4);
-    }
-}
-
-void deinterleave4(const uint8_t* src, int r, int n_pieces, uint8_t* dst) {
-    for (int h = 0; h < n_pieces; ++h) std::memcpy(dst + 4 * h, src + 32 * h + 4 * r, 4);
-}
 
 template <typename Block, typename Packed>
 void pack_q_32(const uint8_t* rows, uint64_t stride, int64_t nb, Packed* out) {
@@ -73,36 +65,12 @@ void unpack_16bit(const block_16bit_x8* in, int r, int64_t nb, uint16_t* out) {
     }
 }
 
-// Stored Q5_0 keeps the fifth bit of column c at bit c of qh (32 bits, little-endian).
-uint8_t q5_0_regrouped_bits(uint32_t qh, int j) {
-    uint8_t b = 0;
-    for (int h = 0; h < 4; ++h) {
-        b |= (uint8_t)(((qh >> (4 * h + j)) & 1) << (2 * h));
-        b |= (uint8_t)(((qh >> (16 + 4 * h + j)) & 1) << (2 * h + 1));
-    }
-    return b;
-}
-
-uint32_t q5_0_stored_bits(const uint8_t* qh, int r) {
-    uint32_t bits = 0;
-    for (int j = 0; j < 4; ++j) {
-        const uint8_t b = qh[4 * r + j];
-        for (int h = 0; h < 4; ++h) {
-            bits |= (uint32_t)((b >> (2 * h)) & 1) << (4 * h + j);
-            bits |= (uint32_t)((b >> (2 * h + 1)) & 1) << (16 + 4 * h + j);
-        }
-    }
-    return bits;
-}
-
 void pack_q5_0(const uint8_t* rows, uint64_t stride, int64_t nb, block_q5_0x8* out) {
     pack_q_32<block_q5_0>(rows, stride, nb, out);
     for (int64_t ib = 0; ib < nb; ++ib) {
         for (int r = 0; r < 8; ++r) {
             const block_q5_0& b = reinterpret_cast<const block_q5_0*>(rows + r * stride)[ib];
-            uint32_t qh;
-            std::memcpy(&qh, b.qh, 4);
-            for (int j = 0; j < 4; ++j) out[ib].qh[4 * r + j] = q5_0_regrouped_bits(qh, j);
+            regroup_fifth_bits(b.qh, r, out[ib].qh);
         }
     }
 }
@@ -110,8 +78,7 @@ void pack_q5_0(const uint8_t* rows, uint64_t stride, int64_t nb, block_q5_0x8* o
 void unpack_q5_0(const block_q5_0x8* in, int r, int64_t nb, block_q5_0* out) {
     unpack_q_32(in, r, nb, out);
     for (int64_t ib = 0; ib < nb; ++ib) {
-        const uint32_t qh = q5_0_stored_bits(in[ib].qh, r);
-        std::memcpy(out[ib].qh, &qh, 4);
+        restore_fifth_bits(in[ib].qh, r, out[ib].qh);
     }
 }
 
@@ -283,30 +250,6 @@ float q6_K_step(float acc, const block_q6_Kx8& p, int r, const block_q8_K& a, co
         corr += sc * a.bsums[s];
     }
     return std::fma(fp16_to_fp32(p.d[r]) * a.d, (float)(isum - 32 * corr), acc);
-}
-
-template <typename Packed, typename ActBlock, typename Info,
-          float (*kStep)(float, const Packed&, int, const ActBlock&, const Info&)>
-void ref_gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, const uint8_t* act,
-              size_t act_stride, const uint8_t* info, size_t info_stride, int n_act, float* y,
-              size_t ldy) {
-    constexpr int64_t kBlockElems = sizeof(ActBlock::qs);
-    const int64_t nb = cols / kBlockElems;
-    for (int g = 0; g < n_groups; ++g) {
-        const auto* wg = reinterpret_cast<const Packed*>(w + g * group_stride);
-        for (int b = 0; b < n_act; ++b) {
-            const auto* a = reinterpret_cast<const ActBlock*>(act + b * act_stride);
-            float acc[8] = {};
-            for (int64_t ib = 0; ib < nb; ++ib) {
-                Info ai{};  // Q6_K, Q3_K and Q2_K have no side data (and info may then be null)
-                if constexpr (!std::is_same_v<Info, NoInfo>) {
-                    ai = reinterpret_cast<const Info*>(info + b * info_stride)[ib];
-                }
-                for (int r = 0; r < 8; ++r) acc[r] = kStep(acc[r], wg[ib], r, a[ib], ai);
-            }
-            for (int r = 0; r < 8; ++r) y[b * ldy + 8 * g + r] = acc[r];
-        }
-    }
 }
 
 // F16 or BF16 weights against F32 activations (the activation row rounded to the weight type,

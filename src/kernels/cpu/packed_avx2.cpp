@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed.h"
+#include "kernels/cpu/packed_avx2_common.h"
 #include "kernels/cpu/packed_layout.h"
 #include "kernels/cpu/packed_tiles.h"
 #include "kernels/cpu/simd_avx2.h"
@@ -22,59 +23,6 @@ namespace {
 using namespace avx2;  // NOLINT(google-build-using-namespace)
 using packed_tiles::ActRows;
 using packed_tiles::gemm;
-
-// The loops over activation rows, weight loads and sub-blocks must unroll fully: their
-// accumulators then live in registers instead of arrays on the stack.
-#define LOKAL_UNROLL _Pragma("GCC unroll 8")
-
-// From 16 bytes holding pairs (a_r, b_r) for rows r < 8: (a_r, a_r) or (b_r, b_r) in bytes
-// 2r, 2r + 1, ready to widen for a madd against row r's two 16-bit partial sums.
-inline __m128i pick_even_bytes() {
-    return _mm_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
-}
-inline __m128i pick_odd_bytes() {
-    return _mm_setr_epi8(1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15);
-}
-
-// 4 activation bytes at p, repeated in every 32-bit lane.
-inline __m256i bcast4(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-}
-
-inline __m256 load_f16x8(const uint16_t* p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-
-// Generation (one activation row) streams every weight once per token, and the unpacking work per
-// byte keeps fewer loads in flight than the memory system can serve: asking for the lines
-// kPrefetchAhead bytes ahead of the block being read lifts 1B Q4_0 generation by about 12%
-// (`lokal bench -p 0 -n 64`, 1.5-2.5 KiB ahead were best). Prompt tiles are compute-bound and
-// do not prefetch.
-constexpr size_t kPrefetchAhead = 2048;
-
-template <int kRn, typename Block>
-inline void prefetch_ahead(const Block* block) {
-    if constexpr (kRn == 1) {
-        const char* p = reinterpret_cast<const char*>(block) + kPrefetchAhead;
-        for (size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
-    }
-}
-
-// Calls step(h) for h < n. With one activation row the loop unrolls fully; with a four-row
-// tile it stays a loop (unrolled by two): fully unrolled, GCC computes products of several
-// iterations ahead and spills them and the accumulators to the stack.
-template <int kRn, int n, typename Step>
-inline void over_weight_vectors(const Step& step) {
-    if constexpr (kRn == 1) {
-        LOKAL_UNROLL
-        for (int h = 0; h < n; ++h) step(h);
-    } else {
-#pragma GCC unroll 2
-        for (int h = 0; h < n; ++h) step(h);
-    }
-}
 
 inline __m256 load_bf16x8(const uint16_t* p) {
     const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
@@ -221,14 +169,6 @@ void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, s
     acts.store(y, ldy);
 }
 
-// Shifts each byte's bit `from` to bit 4 (the bits around it are masked off afterwards).
-template <int from>
-inline __m256i bit_to_4(__m256i x) {
-    if constexpr (from < 4) return _mm256_slli_epi16(x, 4 - from);
-    if constexpr (from > 4) return _mm256_srli_epi16(x, from - 4);
-    return x;
-}
-
 template <int kRn>
 void q5_0_tile(int64_t nb, const block_q5_0x8* w, const ActRows& ar, float* y, size_t ldy) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -251,8 +191,9 @@ void q5_0_tile(int64_t nb, const block_q5_0x8* w, const ActRows& ar, float* y, s
             LOKAL_UNROLL
             for (int t = 0; t < 2; ++t) {
                 const __m256i v = load256(w[ib].qs + 32 * (h + t));
-                const __m256i hb_lo = t == 0 ? bit_to_4<2 * h>(qh) : bit_to_4<2 * h + 2>(qh);
-                const __m256i hb_hi = t == 0 ? bit_to_4<2 * h + 1>(qh) : bit_to_4<2 * h + 3>(qh);
+                const __m256i hb_lo = t == 0 ? move_bit<2 * h, 4>(qh) : move_bit<2 * h + 2, 4>(qh);
+                const __m256i hb_hi =
+                    t == 0 ? move_bit<2 * h + 1, 4>(qh) : move_bit<2 * h + 3, 4>(qh);
                 const __m256i lo =
                     _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_and_si256(hb_lo, bit4));
                 const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
@@ -305,8 +246,8 @@ void q8_0_tile(int64_t nb, const block_q8_0x8* w, const ActRows& ar, float* y, s
 template <int kRn>
 void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
-    const __m128i pick_even = pick_even_bytes();
-    const __m128i pick_odd = pick_odd_bytes();
+    const __m128i pick_even = pick_pair_half(false);
+    const __m128i pick_odd = pick_pair_half(true);
     const block_q8_K* a[kRn];
     const ActInfoQ8_K* ai[kRn];
     __m256 acc[kRn];
@@ -385,8 +326,8 @@ void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, s
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i m2 = _mm256_set1_epi8(0x30);
     const __m256i m6 = _mm256_set1_epi8(0x3F);
-    const __m128i pick_even = pick_even_bytes();
-    const __m128i pick_odd = pick_odd_bytes();
+    const __m128i pick_even = pick_pair_half(false);
+    const __m128i pick_odd = pick_pair_half(true);
     const block_q8_K* a[kRn];
     __m256 acc[kRn];
     LOKAL_UNROLL

@@ -5,21 +5,13 @@
 #include <cstring>
 
 #include "base/fp16.h"
+#include "kernels/cpu/packed_pieces.h"
 
 namespace lokal::kernels {
 
 namespace {
 
-// dst[32h + 4r + j] = src_r[4h + j] for h < n_pieces: 4 bytes of each row side by side.
-void interleave_rows(const uint8_t* const src[8], int n_pieces, uint8_t* dst) {
-    for (int h = 0; h < n_pieces; ++h) {
-        for (int r = 0; r < 8; ++r) std::memcpy(dst + 32 * h + 4 * r, src[r] + 4 * h, 4);
-    }
-}
-
-void deinterleave_row(const uint8_t* src, int r, int n_pieces, uint8_t* dst) {
-    for (int h = 0; h < n_pieces; ++h) std::memcpy(dst + 4 * h, src + 32 * h + 4 * r, 4);
-}
+using namespace pieces;  // NOLINT(google-build-using-namespace)
 
 template <typename Block>
 const Block& stored_block(const uint8_t* rows, uint64_t stride, int r, int64_t ib) {
@@ -37,13 +29,13 @@ void interleave_field(const uint8_t* rows, uint64_t stride, int64_t ib, int chun
         for (int r = 0; r < 8; ++r) {
             src[r] = field(stored_block<Block>(rows, stride, r, ib)) + chunk_bytes * c;
         }
-        interleave_rows(src, chunk_bytes / 4, dst + 8 * chunk_bytes * c);
+        interleave4(src, chunk_bytes / 4, dst + 8 * chunk_bytes * c);
     }
 }
 
 void deinterleave_field(const uint8_t* src, int r, int chunk_bytes, int n_chunks, uint8_t* dst) {
     for (int c = 0; c < n_chunks; ++c) {
-        deinterleave_row(src + 8 * chunk_bytes * c, r, chunk_bytes / 4, dst + chunk_bytes * c);
+        deinterleave4(src + 8 * chunk_bytes * c, r, chunk_bytes / 4, dst + chunk_bytes * c);
     }
 }
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "kernels/cpu/kernel_rows.h"
+#include "kernels/cpu/packed_avx2_common.h"
 #include "kernels/cpu/packed_layout.h"
 #include "kernels/cpu/packed_tiles.h"
 #include "kernels/cpu/simd_avx2.h"
@@ -21,9 +22,6 @@ using namespace avx2;  // NOLINT(google-build-using-namespace)
 using packed_tiles::ActRows;
 using packed_tiles::gemm;
 
-// Loops over activation rows and sub-blocks unroll fully, so their accumulators live in registers.
-#define LOKAL_UNROLL _Pragma("GCC unroll 8")
-
 // Calls f(std::integral_constant<int, i>) for i < kN: loop indices that shift counts need as
 // compile-time constants.
 template <int kN, typename F>
@@ -34,61 +32,8 @@ inline void for_const(const F& f) {
     (std::make_integer_sequence<int, kN>{});
 }
 
-// Moves each byte's bit `from` to bit `to` (the other bits are masked off afterwards; 16-bit
-// shifts carry nothing into the bit kept).
-template <int from, int to>
-inline __m256i move_bit(__m256i x) {
-    if constexpr (from < to) return _mm256_slli_epi16(x, to - from);
-    if constexpr (from > to) return _mm256_srli_epi16(x, from - to);
-    return x;
-}
-
-// From 16 bytes holding pairs (a_r, b_r) for rows r < 8: (a_r, a_r) (odd = false) or (b_r, b_r)
-// in bytes 2r, 2r + 1, ready to widen for a madd against row r's two 16-bit partial sums.
-inline __m128i pick_pair_half(bool odd) {
-    return odd ? _mm_setr_epi8(1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15)
-               : _mm_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
-}
-
 inline __m128i load128(const void* p) {
     return _mm_loadu_si128(static_cast<const __m128i*>(p));
-}
-
-// 4 activation bytes at p, repeated in every 32-bit lane.
-inline __m256i bcast4(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-}
-
-inline __m256 load_f16x8(const uint16_t* p) {
-    return _mm256_cvtph_ps(load128(p));
-}
-
-// Generation streams every weight once per token: asking for the lines ahead of the block being
-// read keeps more loads in flight (as packed_avx2.cpp's kernels do). Prompt tiles are
-// compute-bound and do not prefetch.
-constexpr size_t kPrefetchAhead = 2048;
-
-template <int kRn, typename Block>
-inline void prefetch_ahead(const Block* block) {
-    if constexpr (kRn == 1) {
-        const char* p = reinterpret_cast<const char*>(block) + kPrefetchAhead;
-        for (size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
-    }
-}
-
-// Calls step(h) for h < 4: unrolled fully for one activation row; by two for a four-row tile,
-// where a full unroll makes GCC spill products computed ahead.
-template <int kRn, typename Step>
-inline void over_four_loads(const Step& step) {
-    if constexpr (kRn == 1) {
-        LOKAL_UNROLL
-        for (int h = 0; h < 4; ++h) step(h);
-    } else {
-#pragma GCC unroll 2
-        for (int h = 0; h < 4; ++h) step(h);
-    }
 }
 
 // The Q8_K activation rows of a tile with their float accumulators.
@@ -176,7 +121,7 @@ void q5_K_tile(int64_t nb, const block_q5_Kx8* w, const ActRows& ar, float* y, s
                     __m256i s[kRn];
                     LOKAL_UNROLL
                     for (int j = 0; j < kRn; ++j) s[j] = _mm256_setzero_si256();
-                    over_four_loads<kRn>([&](int hq) {
+                    over_weight_vectors<kRn, 4>([&](int hq) {
                         const int h = 4 * quarter + hq;
                         const __m256i v = load256(p.qs + 256 * k + 32 * h);
                         const __m256i fifth = move_bit<2 * k + half, 4>(load256(p.qh + 32 * h));
@@ -252,7 +197,7 @@ inline void k2_dot(const Quants& quants, const Scales& scales, const block_q8_K*
                 __m256i t[kRn];
                 LOKAL_UNROLL
                 for (int j = 0; j < kRn; ++j) t[j] = _mm256_setzero_si256();
-                over_four_loads<kRn>([&](int hq) {
+                over_weight_vectors<kRn, 4>([&](int hq) {
                     const int h = 4 * hh + hq;
                     const __m256i q = quants(c2_c, s_c, h);
                     LOKAL_UNROLL

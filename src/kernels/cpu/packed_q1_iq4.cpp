@@ -10,51 +10,16 @@
 #include "base/fp16.h"
 #include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/packed_pieces.h"
 #include "tensor/quant_blocks.h"
 
 namespace lokal::kernels {
 
 namespace {
 
+using namespace pieces;  // NOLINT(google-build-using-namespace)
+
 // ---- pack / unpack ---------------------------------------------------------------------------
-
-// dst[32h + 4r + j] = row r's src[4h + j]: 4-byte pieces of the 8 rows side by side.
-void interleave_pieces(const uint8_t* const src[8], int n_pieces, uint8_t* dst) {
-    for (int h = 0; h < n_pieces; ++h) {
-        for (int r = 0; r < 8; ++r) std::memcpy(dst + 32 * h + 4 * r, src[r] + 4 * h, 4);
-    }
-}
-
-void deinterleave_pieces(const uint8_t* src, int r, int n_pieces, uint8_t* dst) {
-    for (int h = 0; h < n_pieces; ++h) std::memcpy(dst + 4 * h, src + 32 * h + 4 * r, 4);
-}
-
-// The fifth bits as Q5_0x8 keeps them (packed_layout.h): byte 4r + j, bit 2h = stored bit
-// 4h + j, bit 2h + 1 = stored bit 16 + 4h + j.
-void regroup_fifth_bits(const uint8_t stored[4], int r, uint8_t* qh) {
-    uint32_t bits;
-    std::memcpy(&bits, stored, 4);
-    for (int j = 0; j < 4; ++j) {
-        uint8_t b = 0;
-        for (int h = 0; h < 4; ++h) {
-            b |= (uint8_t)(((bits >> (4 * h + j)) & 1) << (2 * h));
-            b |= (uint8_t)(((bits >> (16 + 4 * h + j)) & 1) << (2 * h + 1));
-        }
-        qh[4 * r + j] = b;
-    }
-}
-
-void restore_fifth_bits(const uint8_t* qh, int r, uint8_t stored[4]) {
-    uint32_t bits = 0;
-    for (int j = 0; j < 4; ++j) {
-        const uint8_t b = qh[4 * r + j];
-        for (int h = 0; h < 4; ++h) {
-            bits |= (uint32_t)((b >> (2 * h)) & 1) << (4 * h + j);
-            bits |= (uint32_t)((b >> (2 * h + 1)) & 1) << (16 + 4 * h + j);
-        }
-    }
-    std::memcpy(stored, &bits, 4);
-}
 
 // Q4_1 and Q5_1: scale, minimum and nibbles (and Q5_1's fifth bits).
 template <typename Block, typename Packed>
@@ -69,7 +34,7 @@ void pack_with_min(const uint8_t* rows, uint64_t stride, int64_t nb, Packed* out
             if constexpr (std::is_same_v<Block, block_q5_1>)
                 regroup_fifth_bits(b.qh, r, out[ib].qh);
         }
-        interleave_pieces(qs, 4, out[ib].qs);
+        interleave4(qs, 4, out[ib].qs);
     }
 }
 
@@ -78,7 +43,7 @@ void unpack_with_min(const Packed* in, int r, int64_t nb, Block* out) {
     for (int64_t ib = 0; ib < nb; ++ib) {
         out[ib].d = in[ib].d[r];
         out[ib].m = in[ib].m[r];
-        deinterleave_pieces(in[ib].qs, r, 4, out[ib].qs);
+        deinterleave4(in[ib].qs, r, 4, out[ib].qs);
         if constexpr (std::is_same_v<Block, block_q5_1>)
             restore_fifth_bits(in[ib].qh, r, out[ib].qh);
     }
@@ -101,7 +66,7 @@ void pack_iq4_xs(const uint8_t* rows, uint64_t stride, int64_t nb, block_iq4_xsx
             for (int s = 0; s < 8; ++s) out[ib].scales[s][r] = (int8_t)(iq4_xs_scale(b, s) - 32);
             qs[r] = b.qs;
         }
-        interleave_pieces(qs, 32, out[ib].qs);
+        interleave4(qs, 32, out[ib].qs);
     }
 }
 
@@ -116,7 +81,7 @@ void unpack_iq4_xs(const block_iq4_xsx8* in, int r, int64_t nb, block_iq4_xs* ou
             b.scales_l[s / 2] = (uint8_t)(b.scales_l[s / 2] | (ls & 0xF) << (4 * (s % 2)));
             b.scales_h = (uint16_t)(b.scales_h | (ls >> 4) << (2 * s));
         }
-        deinterleave_pieces(in[ib].qs, r, 32, b.qs);
+        deinterleave4(in[ib].qs, r, 32, b.qs);
     }
 }
 
@@ -172,29 +137,6 @@ float iq4_xs_step(float acc, const block_iq4_xsx8& p, int r, const block_q8_K& a
         isum += p.scales[s][r] * block_isum<iq4_value>(p.qs + 128 * s, nullptr, r, a.qs + 32 * s);
     }
     return std::fma(fp16_to_fp32(p.d[r]) * a.d, (float)isum, acc);
-}
-
-template <typename Packed, typename ActBlock, typename Info,
-          float (*kStep)(float, const Packed&, int, const ActBlock&, const Info&)>
-void ref_gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, const uint8_t* act,
-              size_t act_stride, const uint8_t* info, size_t info_stride, int n_act, float* y,
-              size_t ldy) {
-    const int64_t nb = cols / (int64_t)sizeof(ActBlock::qs);
-    for (int g = 0; g < n_groups; ++g) {
-        const auto* wg = reinterpret_cast<const Packed*>(w + g * group_stride);
-        for (int b = 0; b < n_act; ++b) {
-            const auto* a = reinterpret_cast<const ActBlock*>(act + b * act_stride);
-            float acc[8] = {};
-            for (int64_t ib = 0; ib < nb; ++ib) {
-                Info ai{};  // IQ4_XS has no side data (and info may then be null)
-                if constexpr (!std::is_same_v<Info, NoInfo>) {
-                    ai = reinterpret_cast<const Info*>(info + b * info_stride)[ib];
-                }
-                for (int r = 0; r < 8; ++r) acc[r] = kStep(acc[r], wg[ib], r, a[ib], ai);
-            }
-            for (int r = 0; r < 8; ++r) y[b * ldy + 8 * g + r] = acc[r];
-        }
-    }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed.h"
+#include "kernels/cpu/packed_avx2_common.h"
 #include "kernels/cpu/packed_layout.h"
 #include "kernels/cpu/packed_tiles.h"
 #include "kernels/cpu/simd_avx2.h"
@@ -24,48 +25,6 @@ using namespace avx2;  // NOLINT(google-build-using-namespace)
 using packed_tiles::ActRows;
 using packed_tiles::gemm;
 
-// Loops over activation rows and weight loads unroll fully so their accumulators stay in
-// registers.
-#define LOKAL_UNROLL _Pragma("GCC unroll 8")
-
-// 4 activation bytes at p, repeated in every 32-bit lane.
-inline __m256i bcast4(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-}
-
-inline __m256 load_f16x8(const uint16_t* p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-
-// Generation streams every weight once per token: as in packed_avx2.cpp, the one-row kernels
-// ask for the lines 2 KiB ahead of the block being read.
-constexpr size_t kPrefetchAhead = 2048;
-
-template <int kRn, typename Block>
-inline void prefetch_ahead(const Block* block) {
-    if constexpr (kRn == 1) {
-        const char* p = reinterpret_cast<const char*>(block) + kPrefetchAhead;
-        for (size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
-    }
-}
-
-// Calls step(h) for h < n: fully unrolled for one activation row; for a four-row tile a loop
-// unrolled by two (fully unrolled, GCC spills products computed ahead and the accumulators).
-template <int kRn, int n, typename Step>
-inline void over_weight_vectors(const Step& step) {
-    if constexpr (kRn == 1) {
-        LOKAL_UNROLL
-        for (int h = 0; h < n; ++h) step(h);
-    } else {
-#pragma GCC unroll 2
-        for (int h = 0; h < n; ++h) step(h);
-    }
-}
-
-// The Q8_1 activation rows of a tile against Q4_1 / Q5_1 blocks: per block
-// acc = fma(d_w * d_act, (float)isum, acc), then acc = fma(m_w, s_act, acc).
 template <int kRn>
 struct Q8_1Acts {
     const block_q8_1* a[kRn];
@@ -127,14 +86,6 @@ void q4_1_tile(int64_t nb, const block_q4_1x8* w, const ActRows& ar, float* y, s
     acts.store(y, ldy);
 }
 
-// Shifts each byte's bit `from` to bit 4 (the bits around it are masked off afterwards).
-template <int from>
-inline __m256i bit_to_4(__m256i x) {
-    if constexpr (from < 4) return _mm256_slli_epi16(x, 4 - from);
-    if constexpr (from > 4) return _mm256_srli_epi16(x, from - 4);
-    return x;
-}
-
 template <int kRn>
 void q5_1_tile(int64_t nb, const block_q5_1x8* w, const ActRows& ar, float* y, size_t ldy) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -157,8 +108,9 @@ void q5_1_tile(int64_t nb, const block_q5_1x8* w, const ActRows& ar, float* y, s
             LOKAL_UNROLL
             for (int t = 0; t < 2; ++t) {
                 const __m256i v = load256(w[ib].qs + 32 * (h + t));
-                const __m256i hb_lo = t == 0 ? bit_to_4<2 * h>(qh) : bit_to_4<2 * h + 2>(qh);
-                const __m256i hb_hi = t == 0 ? bit_to_4<2 * h + 1>(qh) : bit_to_4<2 * h + 3>(qh);
+                const __m256i hb_lo = t == 0 ? move_bit<2 * h, 4>(qh) : move_bit<2 * h + 2, 4>(qh);
+                const __m256i hb_hi =
+                    t == 0 ? move_bit<2 * h + 1, 4>(qh) : move_bit<2 * h + 3, 4>(qh);
                 const __m256i lo =
                     _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_and_si256(hb_lo, bit4));
                 const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
