@@ -72,4 +72,25 @@ static inline void over_weight_vectors(const Step& step) {
     }
 }
 
+// One 32-column block of 4-bit quants laid out as Q4_0x8's qs (4 loads, low nibbles columns
+// 4h + j, high nibbles 16 + 4h + j) against kRn activation rows' 32 int8 quants q[j]: s[j]'s
+// lane r gets row r's dot product as 16-bit pair sums (at most 4 * 2 * 15 * 128: no overflow).
+template <int kRn>
+static inline void nibble_block_sums(const uint8_t* qs, const int8_t* const* q, __m256i* s) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    LOKAL_UNROLL
+    for (int j = 0; j < kRn; ++j) s[j] = _mm256_setzero_si256();
+    over_weight_vectors<kRn, 4>([&](int h) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * h));
+        const __m256i lo = _mm256_and_si256(v, m4);
+        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        LOKAL_UNROLL
+        for (int j = 0; j < kRn; ++j) {
+            const __m256i t = _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(q[j] + 4 * h)),
+                                               _mm256_maddubs_epi16(hi, bcast4(q[j] + 16 + 4 * h)));
+            s[j] = _mm256_add_epi16(s[j], t);
+        }
+    });
+}
+
 }  // namespace lokal::kernels::avx2

@@ -55,29 +55,16 @@ struct Q8_1Acts {
 
 template <int kRn>
 void q4_1_tile(int64_t nb, const block_q4_1x8* w, const ActRows& ar, float* y, size_t ldy) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i ones = _mm256_set1_epi16(1);
     Q8_1Acts<kRn> acts(ar);
     const auto& a = acts.a;
     for (int64_t ib = 0; ib < nb; ++ib) {
         prefetch_ahead<kRn>(w + ib);
-        // Four loads' products (at most 4 * 2 * 15 * 127 per 16-bit lane) fit in int16.
-        __m256i s[kRn];
+        const int8_t* q[kRn];
         LOKAL_UNROLL
-        for (int j = 0; j < kRn; ++j) s[j] = _mm256_setzero_si256();
-        over_weight_vectors<kRn, 4>([&](int h) {
-            const __m256i v = load256(w[ib].qs + 32 * h);
-            const __m256i lo = _mm256_and_si256(v, m4);
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-            LOKAL_UNROLL
-            for (int j = 0; j < kRn; ++j) {
-                const int8_t* q = a[j][ib].qs;
-                const __m256i t =
-                    _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(q + 4 * h)),
-                                     _mm256_maddubs_epi16(hi, bcast4(q + 16 + 4 * h)));
-                s[j] = _mm256_add_epi16(s[j], t);
-            }
-        });
+        for (int j = 0; j < kRn; ++j) q[j] = a[j][ib].qs;
+        __m256i s[kRn];
+        nibble_block_sums<kRn>(w[ib].qs, q, s);
         __m256i isum[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) isum[j] = _mm256_madd_epi16(s[j], ones);
