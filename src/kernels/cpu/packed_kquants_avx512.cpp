@@ -1,4 +1,4 @@
-// AVX-512 VNNI kernels for the packed Q4_K and Q6_K groups (layouts in packed.h). One 512-bit
+// AVX-512 VNNI kernels for the packed Q4_K, Q5_K and Q6_K groups (layouts in packed.h). One 512-bit
 // register holds the same 32 bytes of two neighbouring groups, so lanes 0..7 are rows 8g..8g+7
 // and lanes 8..15 rows 8g+8..8g+15: every unpack instruction serves 16 rows, the 4 activation
 // bytes broadcast to all lanes stay one load, and the 16 results of a pair of groups are
@@ -88,10 +88,36 @@ class FloatSums {
     size_t ldy_;
 };
 
-template <int kRn>
-void q4_K_pair_tile(int64_t nb, const block_q4_Kx8* w0, const block_q4_Kx8* w1, const ActRows& ar,
-                    float* y, size_t ldy) {
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
+// The unsigned quants of sub-block 2k + half held by load h of a pair of Q4_K groups: the low
+// (half 0) or high nibbles.
+struct Q4KQuants {
+    using Packed = block_q4_Kx8;
+    static __m512i get(const Packed& p0, const Packed& p1, int k, int half, int h) {
+        const __m512i v = load_pair(p0.qs + 256 * k + 32 * h, p1.qs + 256 * k + 32 * h);
+        return _mm512_and_si512(half == 0 ? v : _mm512_srli_epi16(v, 4), _mm512_set1_epi8(0x0F));
+    }
+};
+
+// Q5_K: Q4_K's nibbles plus 16 where bit 2k + half of the fifth-bit bytes of load h is set
+// (one test into a mask and one masked add, instead of shifting that bit into place).
+struct Q5KQuants {
+    using Packed = block_q5_Kx8;
+    static __m512i get(const Packed& p0, const Packed& p1, int k, int half, int h) {
+        const __m512i v = load_pair(p0.qs + 256 * k + 32 * h, p1.qs + 256 * k + 32 * h);
+        const __m512i nib =
+            _mm512_and_si512(half == 0 ? v : _mm512_srli_epi16(v, 4), _mm512_set1_epi8(0x0F));
+        const __mmask64 fifth =
+            _mm512_test_epi8_mask(load_pair(p0.qh + 32 * h, p1.qh + 32 * h),
+                                  _mm512_set1_epi8(static_cast<char>(1 << (2 * k + half))));
+        return _mm512_mask_add_epi8(nib, fifth, nib, _mm512_set1_epi8(16));
+    }
+};
+
+// Q4_K and Q5_K (Quants gives a sub-block's unsigned quants): x = d * sc * q - dmin * m. Quants
+// up to 31 times activations of at most 128 in magnitude keep VPDPBUSD's sums exact.
+template <typename Quants, int kRn>
+void k4_pair_tile(int64_t nb, const typename Quants::Packed* w0, const typename Quants::Packed* w1,
+                  const ActRows& ar, float* y, size_t ldy) {
     const __m512i low_byte = _mm512_set1_epi32(0xFF);
     const block_q8_K* a[kRn];
     const ActInfoQ8_K* ai[kRn];
@@ -102,8 +128,8 @@ void q4_K_pair_tile(int64_t nb, const block_q4_Kx8* w0, const block_q4_Kx8* w1, 
     }
     FloatSums<kRn> acc(y, ldy);
     for (int64_t ib = 0; ib < nb; ++ib) {
-        const block_q4_Kx8& p0 = w0[ib];
-        const block_q4_Kx8& p1 = w1[ib];
+        const auto& p0 = w0[ib];
+        const auto& p1 = w1[ib];
         __m512i isum[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) isum[j] = _mm512_setzero_si512();
@@ -118,13 +144,11 @@ void q4_K_pair_tile(int64_t nb, const block_q4_Kx8* w0, const block_q4_Kx8* w1, 
                 for (int j = 0; j < kRn; ++j) s[j] = _mm512_setzero_si512();
 #pragma GCC unroll 8
                 for (int h = 0; h < 8; ++h) {
-                    const __m512i v = load_pair(p0.qs + 256 * k + 32 * h, p1.qs + 256 * k + 32 * h);
-                    const __m512i nib =
-                        _mm512_and_si512(half == 0 ? v : _mm512_srli_epi16(v, 4), m4);
+                    const __m512i q = Quants::get(p0, p1, k, half, h);
                     LOKAL_UNROLL
                     for (int j = 0; j < kRn; ++j) {
-                        const int8_t* q = a[j][ib].qs + 64 * k + 32 * half + 4 * h;
-                        s[j] = _mm512_dpbusd_epi32(s[j], nib, bcast4(q));
+                        const int8_t* x = a[j][ib].qs + 64 * k + 32 * half + 4 * h;
+                        s[j] = _mm512_dpbusd_epi32(s[j], q, bcast4(x));
                     }
                 }
                 const __m512i sc =
@@ -298,16 +322,24 @@ void gemm_pairs(int64_t cols, const uint8_t* w, size_t group_stride, int n_group
 }  // namespace
 
 void avx512_packed_q4_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
-                            const uint8_t* act, size_t act_stride, const uint8_t* info,
-                            size_t info_stride, int n_act, float* y, size_t ldy) {
-    gemm_pairs<block_q4_Kx8, q4_K_pair_tile<8>, q4_K_pair_tile<4>, q4_K_pair_tile<1>,
-               avx2_packed_q4_K>(cols, w, group_stride, n_groups, act, act_stride, info,
-                                 info_stride, n_act, y, ldy);
+                        const uint8_t* act, size_t act_stride, const uint8_t* info,
+                        size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm_pairs<block_q4_Kx8, k4_pair_tile<Q4KQuants, 8>, k4_pair_tile<Q4KQuants, 4>,
+               k4_pair_tile<Q4KQuants, 1>, avx2_packed_q4_K>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void avx512_packed_q5_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                        const uint8_t* act, size_t act_stride, const uint8_t* info,
+                        size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm_pairs<block_q5_Kx8, k4_pair_tile<Q5KQuants, 8>, k4_pair_tile<Q5KQuants, 4>,
+               k4_pair_tile<Q5KQuants, 1>, avx2_packed_q5_K>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
 }
 
 void avx512_packed_q6_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
-                            const uint8_t* act, size_t act_stride, const uint8_t* info,
-                            size_t info_stride, int n_act, float* y, size_t ldy) {
+                        const uint8_t* act, size_t act_stride, const uint8_t* info,
+                        size_t info_stride, int n_act, float* y, size_t ldy) {
     gemm_pairs<block_q6_Kx8, q6_K_pair_tile<8>, q6_K_pair_tile<4>, q6_K_pair_tile<1>,
                avx2_packed_q6_K>(cols, w, group_stride, n_groups, act, act_stride, info,
                                  info_stride, n_act, y, ldy);

@@ -174,6 +174,7 @@ constexpr KernelRow kRows[] = {
     {DType::Q5_0, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q5_0 : nullptr},
     {DType::Q8_0, dot_q8_0<kVnni>, nullptr, nullptr, kVnni ? avx512_packed_q8_0 : nullptr},
     {DType::Q4_K, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q4_K : nullptr},
+    {DType::Q5_K, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q5_K : nullptr},
     {DType::Q6_K, dot_q6_K<kVnni>, nullptr, gemm_tiled<dot_q6_K<kVnni>, nullptr>,
      kVnni ? avx512_packed_q6_K : nullptr},
 };
