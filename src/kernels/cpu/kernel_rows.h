@@ -86,6 +86,8 @@ PackedGemm avx2_packed_q5_K, avx2_packed_q3_K, avx2_packed_q2_K;
 PackedGemm avx512_packed_q4_0, avx512_packed_q5_0, avx512_packed_q8_0;
 // packed_kquants_avx512.cpp (VNNI only).
 PackedGemm avx512_packed_q4_K, avx512_packed_q5_K, avx512_packed_q6_K;
+// packed_iq4_avx512.cpp (VNNI only).
+PackedGemm avx512_packed_iq4_xs;
 #endif
 
 // Runs the AMX packed kernels once against the scalar reference (packed_amx_check.cpp): the

@@ -166,8 +166,8 @@ float dot_q6_K(int64_t n, const void* wv, const void* av) {
 
 // Only Q6_K has a gemm: for Q8_0 and Q4_0 AVX2's register-blocked gemm (gemm_q8_avx2.cpp) is
 // faster than rows of these kernels (bench/kernels_bench gemm_256x4096x32).
-// The packed kernels need VPDPBUSD (packed_q32_avx512.cpp, packed_kquants_avx512.cpp); without
-// it they stay AVX2's.
+// The packed kernels need VPDPBUSD (packed_q32_avx512.cpp, packed_kquants_avx512.cpp,
+// packed_iq4_avx512.cpp); without it they stay AVX2's.
 template <bool kVnni>
 constexpr KernelRow kRows[] = {
     {DType::Q4_0, dot_q4_0<kVnni>, nullptr, nullptr, kVnni ? avx512_packed_q4_0 : nullptr},
@@ -177,6 +177,7 @@ constexpr KernelRow kRows[] = {
     {DType::Q5_K, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q5_K : nullptr},
     {DType::Q6_K, dot_q6_K<kVnni>, nullptr, gemm_tiled<dot_q6_K<kVnni>, nullptr>,
      kVnni ? avx512_packed_q6_K : nullptr},
+    {DType::IQ4_XS, nullptr, nullptr, nullptr, kVnni ? avx512_packed_iq4_xs : nullptr},
 };
 
 }  // namespace
