@@ -32,12 +32,6 @@ using namespace avx512_pairs;  // NOLINT(google-build-using-namespace)
 
 #define LOKAL_UNROLL _Pragma("GCC unroll 8")
 
-// kIq4nlValues + 128 as unsigned bytes (v ^ 0x80 == v + 128 for int8), in every 128-bit lane.
-inline __m512i shifted_iq4_table() {
-    const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues));
-    return _mm512_broadcast_i32x4(_mm_xor_si128(t, _mm_set1_epi8(static_cast<char>(0x80))));
-}
-
 // Row r's scale of sub-block s, sign-extended, in lane r (group 0) and lane 8 + r (group 1).
 inline __m512i sub_block_scales(const int8_t* p0, const int8_t* p1) {
     const __m128i s0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p0));

@@ -1,7 +1,7 @@
 // Internal: what the AVX-512 kernels of the packed groups that work on pairs of groups share
-// (packed_kquants_avx512.cpp, packed_iq4_avx512.cpp). One 512-bit register holds the same 32
-// bytes of two neighbouring groups: lanes 0..7 are rows 8g..8g+7 and lanes 8..15 rows
-// 8g+8..8g+15. Include only from files built for AVX-512 (*_avx512.cpp).
+// (packed_kquants_avx512.cpp, packed_iq4_avx512.cpp; packed_q32_avx512.cpp uses the IQ4 table). One
+// 512-bit register holds the same 32 bytes of two neighbouring groups: lanes 0..7 are rows 8g..8g+7
+// and lanes 8..15 rows 8g+8..8g+15. Include only from files built for AVX-512 (*_avx512.cpp).
 #pragma once
 
 #include <immintrin.h>
@@ -48,6 +48,13 @@ inline __m512i bcast_pair16(const int16_t* p) {
     int32_t v;
     std::memcpy(&v, p, 4);
     return _mm512_set1_epi32(v);
+}
+
+// IQ4's levels (kIq4nlValues) + 128 as unsigned bytes for VPDPBUSD (v ^ 0x80 == v + 128 for
+// int8), in every 128-bit lane for VPSHUFB.
+inline __m512i shifted_iq4_table() {
+    const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues));
+    return _mm512_broadcast_i32x4(_mm_xor_si128(t, _mm_set1_epi8(static_cast<char>(0x80))));
 }
 
 // Row r's two scale bytes (sub-blocks 2k, 2k + 1) of both groups as one word per 32-bit lane.

@@ -1,4 +1,4 @@
-// AVX-512 VNNI kernels for the packed 32-column block types Q4_0, Q5_0 and Q8_0 (layouts in
+// AVX-512 VNNI kernels for the packed 32-column block types Q4_0, Q5_0, Q8_0 and IQ4_NL (layouts in
 // packed.h). Two groups side by side fill a 512-bit register: lanes 0..7 hold 4 bytes of each
 // row of group g, lanes 8..15 those of group g + 1, so 4 activation bytes, broadcast straight
 // from memory as VPDPBUSD's operand, meet 16 weight rows in one instruction that also adds the
@@ -23,6 +23,7 @@
 #include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed.h"
 #include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/packed_pairs_avx512.h"
 #include "kernels/cpu/packed_tiles.h"
 #include "tensor/quant_blocks.h"
 
@@ -116,6 +117,22 @@ struct Q8_0Weights {
             const auto* p0 = reinterpret_cast<const uint8_t*>(b0.qs) + 32 * i;
             const auto* p1 = reinterpret_cast<const uint8_t*>(b1.qs) + 32 * i;
             return _mm512_xor_si512(join_groups(p0, p1), flip);
+        }
+    };
+};
+
+// IQ4_NL: Q4_0's nibbles as indices into the levels shifted by +128 (avx512_pairs), whose
+// offset comes back off as 128 * sum = 16 * sum_x8.
+struct IQ4_NLWeights {
+    using Packed = block_iq4_nlx8;
+    static constexpr int kVectors = 8;
+    static constexpr int kSumX8 = 16;
+    static constexpr int act_offset(int v) { return Q4_0Weights::act_offset(v); }
+    struct Unpacker {
+        __m512i table = avx512_pairs::shifted_iq4_table();
+        Q4_0Weights::Unpacker nibbles;
+        __m512i get(const Packed& b0, const Packed& b1, int i) {
+            return _mm512_shuffle_epi8(table, nibbles.get(b0, b1, i));
         }
     };
 };
@@ -287,6 +304,13 @@ void avx512_packed_q8_0(int64_t cols, const uint8_t* w, size_t group_stride, int
                         size_t info_stride, int n_act, float* y, size_t ldy) {
     gemm_pairs<Q8_0Weights, avx2_packed_q8_0>(cols, w, group_stride, n_groups, act, act_stride,
                                               info, info_stride, n_act, y, ldy);
+}
+
+void avx512_packed_iq4_nl(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                          const uint8_t* act, size_t act_stride, const uint8_t* info,
+                          size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm_pairs<IQ4_NLWeights, avx2_packed_iq4_nl>(cols, w, group_stride, n_groups, act, act_stride,
+                                                  info, info_stride, n_act, y, ldy);
 }
 
 }  // namespace lokal::kernels
