@@ -1,7 +1,7 @@
-// AVX-512 VNNI kernels for the packed Q4_K, Q5_K and Q6_K groups (layouts in packed.h). One 512-bit
-// register holds the same 32 bytes of two neighbouring groups, so lanes 0..7 are rows 8g..8g+7
-// and lanes 8..15 rows 8g+8..8g+15: every unpack instruction serves 16 rows, the 4 activation
-// bytes broadcast to all lanes stay one load, and the 16 results of a pair of groups are
+// AVX-512 VNNI kernels for the packed Q4_K, Q5_K, Q6_K and Q3_K groups (layouts in packed.h). One
+// 512-bit register holds the same 32 bytes of two neighbouring groups, so lanes 0..7 are rows
+// 8g..8g+7 and lanes 8..15 rows 8g+8..8g+15: every unpack instruction serves 16 rows, the 4
+// activation bytes broadcast to all lanes stay one load, and the 16 results of a pair of groups are
 // contiguous in y (one store). For prompts only: generation keeps AVX2's kernels (gemm_pairs).
 // VPDPBUSD sums a sub-block's u8 x s8 products straight into 32 bits; one VPMULLD per sub-block
 // applies its scale (AVX2 needs VPMADDUBSW, a 16-bit add and a VPMADDWD + add per step instead).
@@ -146,12 +146,37 @@ inline __m512i q6_quants(int i, const uint8_t* at0, const uint8_t* at1) {
                            _mm512_and_si512(_mm512_srli_epi16(high, 2), m2));
 }
 
-// Sub-blocks 2k and 2k + 1 (k = 4 c2 + i) of a Q6_K super-block into isum: they are loads
+// The quants (stored as q + 2^kOffsetShift) of elements 128 c2 + 32 i + 4 h + j of a pair of
+// Q6_K or Q3_K groups, as unsigned bytes.
+struct Q6KQuants {
+    using Packed = block_q6_Kx8;
+    static constexpr int kOffsetShift = 5;
+    static __m512i get(const Packed& p0, const Packed& p1, int c2, int i, int h) {
+        return q6_quants(i, p0.qs + q6_at(c2, h, 0), p1.qs + q6_at(c2, h, 0));
+    }
+};
+
+// Q3_K: the 2 low bits (bits 2i, 2i + 1) plus 4 where hmask bit 4 c2 + i is set.
+struct Q3KQuants {
+    using Packed = block_q3_Kx8;
+    static constexpr int kOffsetShift = 2;
+    static __m512i get(const Packed& p0, const Packed& p1, int c2, int i, int h) {
+        const __m512i v = load_pair(p0.qs + k2_at(c2, h, 0), p1.qs + k2_at(c2, h, 0));
+        const __m512i low =
+            _mm512_and_si512(_mm512_srli_epi16(v, (unsigned)(2 * i)), _mm512_set1_epi8(3));
+        const __mmask64 high =
+            _mm512_test_epi8_mask(load_pair(p0.hmask + 32 * h, p1.hmask + 32 * h),
+                                  _mm512_set1_epi8(static_cast<char>(1 << (4 * c2 + i))));
+        return _mm512_mask_add_epi8(low, high, low, _mm512_set1_epi8(4));
+    }
+};
+
+// Sub-blocks 2k and 2k + 1 (k = 4 c2 + i) of a Q6_K or Q3_K super-block into isum: they are loads
 // h < 4 and h >= 4 of quant i of half c2. One sub-block's 32-bit sums per activation row are live
 // at a time.
-template <int kRn>
-__attribute__((always_inline)) inline void q6_sub_block_pair(const block_q6_Kx8& p0,
-                                                             const block_q6_Kx8& p1,
+template <typename Quants, int kRn>
+__attribute__((always_inline)) inline void q6_sub_block_pair(const typename Quants::Packed& p0,
+                                                             const typename Quants::Packed& p1,
                                                              const block_q8_K* const* a, int64_t ib,
                                                              int c2, int i, __m512i* isum) {
     const int k = 4 * c2 + i;
@@ -164,7 +189,7 @@ __attribute__((always_inline)) inline void q6_sub_block_pair(const block_q6_Kx8&
         for (int j = 0; j < kRn; ++j) s[j] = _mm512_setzero_si512();
         LOKAL_UNROLL
         for (int h = 4 * hh; h < 4 * hh + 4; ++h) {
-            const __m512i v = q6_quants(i, p0.qs + q6_at(c2, h, 0), p1.qs + q6_at(c2, h, 0));
+            const __m512i v = Quants::get(p0, p1, c2, i, h);
             LOKAL_UNROLL
             for (int j = 0; j < kRn; ++j) {
                 const int8_t* q = a[j][ib].qs + 128 * c2 + 32 * i + 4 * h;
@@ -180,16 +205,17 @@ __attribute__((always_inline)) inline void q6_sub_block_pair(const block_q6_Kx8&
     }
 }
 
-template <int kRn>
-void q6_K_pair_tile(int64_t nb, const block_q6_Kx8* w0, const block_q6_Kx8* w1, const ActRows& ar,
-                    float* y, size_t ldy) {
+// Q6_K and Q3_K: x = d * sc * (q - 2^kOffsetShift), signed 8-bit scales per 16 elements.
+template <typename Quants, int kRn>
+void k6_pair_tile(int64_t nb, const typename Quants::Packed* w0, const typename Quants::Packed* w1,
+                  const ActRows& ar, float* y, size_t ldy) {
     const block_q8_K* a[kRn];
     LOKAL_UNROLL
     for (int j = 0; j < kRn; ++j) a[j] = ar.row<block_q8_K>(j);
     FloatSums<kRn> acc(y, ldy);
     for (int64_t ib = 0; ib < nb; ++ib) {
-        const block_q6_Kx8& p0 = w0[ib];
-        const block_q6_Kx8& p1 = w1[ib];
+        const auto& p0 = w0[ib];
+        const auto& p1 = w1[ib];
         __m512i isum[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) isum[j] = _mm512_setzero_si512();
@@ -199,15 +225,17 @@ void q6_K_pair_tile(int64_t nb, const block_q6_Kx8* w0, const block_q6_Kx8* w1, 
         if constexpr (kRn == 1) {
             for (int c2 = 0; c2 < 2; ++c2) {
                 LOKAL_UNROLL
-                for (int i = 0; i < 4; ++i) q6_sub_block_pair<kRn>(p0, p1, a, ib, c2, i, isum);
+                for (int i = 0; i < 4; ++i)
+                    q6_sub_block_pair<Quants, kRn>(p0, p1, a, ib, c2, i, isum);
             }
         } else {
             for (int c2 = 0; c2 < 2; ++c2) {
 #pragma GCC unroll 1
-                for (int i = 0; i < 4; ++i) q6_sub_block_pair<kRn>(p0, p1, a, ib, c2, i, isum);
+                for (int i = 0; i < 4; ++i)
+                    q6_sub_block_pair<Quants, kRn>(p0, p1, a, ib, c2, i, isum);
             }
         }
-        // The quants are stored as q + 32: subtract 32 * sum over sub-blocks of sc * sum(act).
+        // Subtract the offset times the sum over sub-blocks of sc * sum(act).
         __m512i corr[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) corr[j] = _mm512_setzero_si512();
@@ -223,7 +251,8 @@ void q6_K_pair_tile(int64_t nb, const block_q6_Kx8* w0, const block_q6_Kx8* w1, 
         const __m512 dw = load_f16_pair(p0.d, p1.d);
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) {
-            const __m512i itot = _mm512_sub_epi32(isum[j], _mm512_slli_epi32(corr[j], 5));
+            const __m512i itot =
+                _mm512_sub_epi32(isum[j], _mm512_slli_epi32(corr[j], Quants::kOffsetShift));
             const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(a[j][ib].d));
             acc.store(j, _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(itot), acc.load(j)));
         }
@@ -251,9 +280,17 @@ void avx512_packed_q5_K(int64_t cols, const uint8_t* w, size_t group_stride, int
 void avx512_packed_q6_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
                         const uint8_t* act, size_t act_stride, const uint8_t* info,
                         size_t info_stride, int n_act, float* y, size_t ldy) {
-    gemm_pairs<block_q6_Kx8, q6_K_pair_tile<8>, q6_K_pair_tile<4>, q6_K_pair_tile<1>,
-               avx2_packed_q6_K>(cols, w, group_stride, n_groups, act, act_stride, info,
-                                 info_stride, n_act, y, ldy);
+    gemm_pairs<block_q6_Kx8, k6_pair_tile<Q6KQuants, 8>, k6_pair_tile<Q6KQuants, 4>,
+               k6_pair_tile<Q6KQuants, 1>, avx2_packed_q6_K>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void avx512_packed_q3_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                        const uint8_t* act, size_t act_stride, const uint8_t* info,
+                        size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm_pairs<block_q3_Kx8, k6_pair_tile<Q3KQuants, 8>, k6_pair_tile<Q3KQuants, 4>,
+               k6_pair_tile<Q3KQuants, 1>, avx2_packed_q3_K>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
 }
 
 }  // namespace lokal::kernels
