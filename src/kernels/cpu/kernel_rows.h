@@ -86,7 +86,8 @@ PackedGemm avx2_packed_q5_K, avx2_packed_q3_K, avx2_packed_q2_K;
 PackedGemm avx512_packed_q4_0, avx512_packed_q5_0, avx512_packed_q8_0, avx512_packed_iq4_nl,
     avx512_packed_q4_1, avx512_packed_q5_1;
 // packed_kquants_avx512.cpp (VNNI only).
-PackedGemm avx512_packed_q4_K, avx512_packed_q5_K, avx512_packed_q6_K, avx512_packed_q3_K;
+PackedGemm avx512_packed_q4_K, avx512_packed_q5_K, avx512_packed_q6_K, avx512_packed_q3_K,
+    avx512_packed_q2_K;
 // packed_iq4_avx512.cpp (VNNI only).
 PackedGemm avx512_packed_iq4_xs;
 #endif

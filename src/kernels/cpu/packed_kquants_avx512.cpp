@@ -1,5 +1,5 @@
-// AVX-512 VNNI kernels for the packed Q4_K, Q5_K, Q6_K and Q3_K groups (layouts in packed.h). One
-// 512-bit register holds the same 32 bytes of two neighbouring groups, so lanes 0..7 are rows
+// AVX-512 VNNI kernels for the packed Q4_K, Q5_K, Q6_K, Q3_K and Q2_K groups (layouts in packed.h).
+// One 512-bit register holds the same 32 bytes of two neighbouring groups, so lanes 0..7 are rows
 // 8g..8g+7 and lanes 8..15 rows 8g+8..8g+15: every unpack instruction serves 16 rows, the 4
 // activation bytes broadcast to all lanes stay one load, and the 16 results of a pair of groups are
 // contiguous in y (one store). For prompts only: generation keeps AVX2's kernels (gemm_pairs).
@@ -146,9 +146,21 @@ inline __m512i q6_quants(int i, const uint8_t* at0, const uint8_t* at1) {
                            _mm512_and_si512(_mm512_srli_epi16(high, 2), m2));
 }
 
+// Q6_K's and Q3_K's signed scales: x = d * sc * (q - 2^kOffsetShift). Words holds row r's scale
+// pair (sub-blocks 2k, 2k + 1) in lane r; hh picks one, sign-extended.
+struct SignedScales {
+    static constexpr bool kMins = false;
+    static __m512i scale(__m512i words, int hh) {
+        return hh == 0 ? _mm512_srai_epi32(_mm512_slli_epi32(words, 24), 24)
+                       : _mm512_srai_epi32(words, 8);
+    }
+    // The 16-bit values that multiply the activations' bsums: the scales.
+    static __m512i bsum_weights(__m256i pairs) { return _mm512_cvtepi8_epi16(pairs); }
+};
+
 // The quants (stored as q + 2^kOffsetShift) of elements 128 c2 + 32 i + 4 h + j of a pair of
 // Q6_K or Q3_K groups, as unsigned bytes.
-struct Q6KQuants {
+struct Q6KQuants : SignedScales {
     using Packed = block_q6_Kx8;
     static constexpr int kOffsetShift = 5;
     static __m512i get(const Packed& p0, const Packed& p1, int c2, int i, int h) {
@@ -157,7 +169,7 @@ struct Q6KQuants {
 };
 
 // Q3_K: the 2 low bits (bits 2i, 2i + 1) plus 4 where hmask bit 4 c2 + i is set.
-struct Q3KQuants {
+struct Q3KQuants : SignedScales {
     using Packed = block_q3_Kx8;
     static constexpr int kOffsetShift = 2;
     static __m512i get(const Packed& p0, const Packed& p1, int c2, int i, int h) {
@@ -171,16 +183,36 @@ struct Q3KQuants {
     }
 };
 
-// Sub-blocks 2k and 2k + 1 (k = 4 c2 + i) of a Q6_K or Q3_K super-block into isum: they are loads
-// h < 4 and h >= 4 of quant i of half c2. One sub-block's 32-bit sums per activation row are live
-// at a time.
+// Q2_K: x = d * sc * q - dmin * m with the 2-bit quants as they are; each scale byte holds
+// sc | m << 4.
+struct Q2KQuants {
+    using Packed = block_q2_Kx8;
+    static constexpr bool kMins = true;
+    static __m512i get(const Packed& p0, const Packed& p1, int c2, int i, int h) {
+        const __m512i v = load_pair(p0.qs + k2_at(c2, h, 0), p1.qs + k2_at(c2, h, 0));
+        return _mm512_and_si512(_mm512_srli_epi16(v, (unsigned)(2 * i)), _mm512_set1_epi8(3));
+    }
+    static __m512i scale(__m512i words, int hh) {
+        return _mm512_and_si512(hh == 0 ? words : _mm512_srli_epi32(words, 8),
+                                _mm512_set1_epi32(0x0F));
+    }
+    // The mins.
+    static __m512i bsum_weights(__m256i pairs) {
+        return _mm512_cvtepu8_epi16(
+            _mm256_and_si256(_mm256_srli_epi16(pairs, 4), _mm256_set1_epi8(0x0F)));
+    }
+};
+
+// Sub-blocks 2k and 2k + 1 (k = 4 c2 + i) of a Q6_K, Q3_K or Q2_K super-block into isum: they are
+// loads h < 4 and h >= 4 of quant i of half c2. One sub-block's 32-bit sums per activation row are
+// live at a time.
 template <typename Quants, int kRn>
 __attribute__((always_inline)) inline void q6_sub_block_pair(const typename Quants::Packed& p0,
                                                              const typename Quants::Packed& p1,
                                                              const block_q8_K* const* a, int64_t ib,
                                                              int c2, int i, __m512i* isum) {
     const int k = 4 * c2 + i;
-    // Sign-extended scale pair per row: the low byte for 2k, the high one for 2k + 1.
+    // Row r's scale pair: the low byte for 2k, the high one for 2k + 1.
     const __m512i words = _mm512_cvtepi16_epi32(load_pair128(p0.scale_pairs[k], p1.scale_pairs[k]));
     LOKAL_UNROLL
     for (int hh = 0; hh < 2; ++hh) {
@@ -196,8 +228,7 @@ __attribute__((always_inline)) inline void q6_sub_block_pair(const typename Quan
                 s[j] = _mm512_dpbusd_epi32(s[j], v, bcast4(q));
             }
         }
-        const __m512i sc = hh == 0 ? _mm512_srai_epi32(_mm512_slli_epi32(words, 24), 24)
-                                   : _mm512_srai_epi32(words, 8);
+        const __m512i sc = Quants::scale(words, hh);
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) {
             isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(s[j], sc));
@@ -205,7 +236,7 @@ __attribute__((always_inline)) inline void q6_sub_block_pair(const typename Quan
     }
 }
 
-// Q6_K and Q3_K: x = d * sc * (q - 2^kOffsetShift), signed 8-bit scales per 16 elements.
+// Q6_K, Q3_K (an offset) and Q2_K (mins): 8-bit scales per 16 elements.
 template <typename Quants, int kRn>
 void k6_pair_tile(int64_t nb, const typename Quants::Packed* w0, const typename Quants::Packed* w1,
                   const ActRows& ar, float* y, size_t ldy) {
@@ -235,26 +266,39 @@ void k6_pair_tile(int64_t nb, const typename Quants::Packed* w0, const typename 
                     q6_sub_block_pair<Quants, kRn>(p0, p1, a, ib, c2, i, isum);
             }
         }
-        // Subtract the offset times the sum over sub-blocks of sc * sum(act).
+        // corr = sum over sub-blocks of bsum_weight * sum(act): the scales (Q6_K, Q3_K: the
+        // offset times it comes off isum) or the mins (Q2_K).
         __m512i corr[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) corr[j] = _mm512_setzero_si512();
         LOKAL_UNROLL
         for (int k = 0; k < 8; ++k) {
             const __m512i sc16 =
-                _mm512_cvtepi8_epi16(load_pair128(p0.scale_pairs[k], p1.scale_pairs[k]));
+                Quants::bsum_weights(load_pair128(p0.scale_pairs[k], p1.scale_pairs[k]));
             LOKAL_UNROLL
             for (int j = 0; j < kRn; ++j) {
                 corr[j] = _mm512_dpwssd_epi32(corr[j], sc16, bcast_pair16(a[j][ib].bsums + 2 * k));
             }
         }
         const __m512 dw = load_f16_pair(p0.d, p1.d);
-        LOKAL_UNROLL
-        for (int j = 0; j < kRn; ++j) {
-            const __m512i itot =
-                _mm512_sub_epi32(isum[j], _mm512_slli_epi32(corr[j], Quants::kOffsetShift));
-            const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(a[j][ib].d));
-            acc.store(j, _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(itot), acc.load(j)));
+        if constexpr (Quants::kMins) {
+            const __m512 dmw = load_f16_pair(p0.dmin, p1.dmin);
+            LOKAL_UNROLL
+            for (int j = 0; j < kRn; ++j) {
+                const __m512 da = _mm512_set1_ps(a[j][ib].d);
+                __m512 sum = acc.load(j);
+                sum = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(isum[j]), sum);
+                sum = _mm512_fnmadd_ps(_mm512_mul_ps(dmw, da), _mm512_cvtepi32_ps(corr[j]), sum);
+                acc.store(j, sum);
+            }
+        } else {
+            LOKAL_UNROLL
+            for (int j = 0; j < kRn; ++j) {
+                const __m512i itot =
+                    _mm512_sub_epi32(isum[j], _mm512_slli_epi32(corr[j], Quants::kOffsetShift));
+                const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(a[j][ib].d));
+                acc.store(j, _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(itot), acc.load(j)));
+            }
         }
     }
 }
@@ -282,6 +326,14 @@ void avx512_packed_q6_K(int64_t cols, const uint8_t* w, size_t group_stride, int
                         size_t info_stride, int n_act, float* y, size_t ldy) {
     gemm_pairs<block_q6_Kx8, k6_pair_tile<Q6KQuants, 8>, k6_pair_tile<Q6KQuants, 4>,
                k6_pair_tile<Q6KQuants, 1>, avx2_packed_q6_K>(
+        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+}
+
+void avx512_packed_q2_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                        const uint8_t* act, size_t act_stride, const uint8_t* info,
+                        size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm_pairs<block_q2_Kx8, k6_pair_tile<Q2KQuants, 8>, k6_pair_tile<Q2KQuants, 4>,
+               k6_pair_tile<Q2KQuants, 1>, avx2_packed_q2_K>(
         cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
 }
 

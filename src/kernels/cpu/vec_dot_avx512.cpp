@@ -177,6 +177,7 @@ constexpr KernelRow kRows[] = {
     {DType::Q5_K, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q5_K : nullptr},
     {DType::Q6_K, dot_q6_K<kVnni>, nullptr, gemm_tiled<dot_q6_K<kVnni>, nullptr>,
      kVnni ? avx512_packed_q6_K : nullptr},
+    {DType::Q2_K, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q2_K : nullptr},
     {DType::Q3_K, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q3_K : nullptr},
     {DType::Q4_1, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q4_1 : nullptr},
     {DType::Q5_1, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q5_1 : nullptr},
