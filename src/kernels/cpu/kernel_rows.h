@@ -83,9 +83,13 @@ void avx2_widen_f16(const uint16_t* src, float* dst, int64_t n);
 // packed_kquants_avx2.cpp.
 PackedGemm avx2_packed_q5_K, avx2_packed_q3_K, avx2_packed_q2_K;
 // packed_q32_avx512.cpp (VNNI only).
-PackedGemm avx512_packed_q4_0, avx512_packed_q5_0, avx512_packed_q8_0;
+PackedGemm avx512_packed_q4_0, avx512_packed_q5_0, avx512_packed_q8_0, avx512_packed_iq4_nl,
+    avx512_packed_q4_1, avx512_packed_q5_1;
 // packed_kquants_avx512.cpp (VNNI only).
-PackedGemm avx512_packed_q4_K, avx512_packed_q6_K;
+PackedGemm avx512_packed_q4_K, avx512_packed_q5_K, avx512_packed_q6_K, avx512_packed_q3_K,
+    avx512_packed_q2_K;
+// packed_iq4_avx512.cpp (VNNI only).
+PackedGemm avx512_packed_iq4_xs;
 #endif
 
 // Runs the AMX packed kernels once against the scalar reference (packed_amx_check.cpp): the

@@ -1,15 +1,18 @@
-// AVX-512 VNNI kernels for the packed 32-column block types Q4_0, Q5_0 and Q8_0 (layouts in
-// packed.h). Two groups side by side fill a 512-bit register: lanes 0..7 hold 4 bytes of each
-// row of group g, lanes 8..15 those of group g + 1, so 4 activation bytes, broadcast straight
-// from memory as VPDPBUSD's operand, meet 16 weight rows in one instruction that also adds the
-// products into 32-bit sums. A tile of up to 8 activation rows shares every weight load and
-// unpack; the 16 output rows of a group pair are contiguous in y, one store per activation row.
+// AVX-512 VNNI kernels for the packed 32-column block types Q4_0, Q5_0, Q8_0, IQ4_NL, Q4_1 and
+// Q5_1 (layouts in packed.h). Two groups side by side fill a 512-bit register: lanes 0..7 hold 4
+// bytes of each row of group g, lanes 8..15 those of group g + 1, so 4 activation bytes,
+// broadcast straight from memory as VPDPBUSD's operand, meet 16 weight rows in one instruction
+// that also adds the products into 32-bit sums. A tile of up to 8 activation rows shares every
+// weight load and unpack; the 16 output rows of a group pair are contiguous in y, one store per
+// activation row.
 //
 // VPDPBUSD multiplies unsigned by signed bytes: Q4_0 and Q5_0 quants are stored unsigned
-// (q + 8, q + 16) and Q8_0's are flipped to q + 128; each block's isum then subtracts the
-// offset times the activation block's sum (ActInfoQ8_0::sum_x8). The integer sums are exact and
-// the float steps are the scalar reference's (packed.cpp), so results equal it bit for bit. GCC
-// 12's AVX-512 headers trip -Wuninitialized in _mm512_undefined_*() (see vec_dot_avx512.cpp).
+// (q + 8, q + 16), Q8_0's are flipped to q + 128 and IQ4_NL's levels looked up as v + 128; each
+// block's isum then subtracts the offset times the activation block's sum
+// (ActInfoQ8_0::sum_x8). Q4_1 and Q5_1 need no offset and add their blocks' minimum terms. The
+// integer sums are exact and the float steps are the scalar reference's (packed.cpp,
+// packed_q1_iq4.cpp), so results equal it bit for bit. GCC 12's AVX-512 headers trip
+// -Wuninitialized in _mm512_undefined_*() (see vec_dot_avx512.cpp).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -23,6 +26,7 @@
 #include "kernels/cpu/kernel_rows.h"
 #include "kernels/cpu/packed.h"
 #include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/packed_pairs_avx512.h"
 #include "kernels/cpu/packed_tiles.h"
 #include "tensor/quant_blocks.h"
 
@@ -65,7 +69,8 @@ struct Q4_0Weights {
     struct Unpacker {
         __m512i m4 = _mm512_set1_epi8(0x0F);
         __m512i v = _mm512_setzero_si512();
-        __m512i get(const Packed& b0, const Packed& b1, int i) {
+        template <typename Block>  // block_q4_0x8 or block_q4_1x8 (the same qs)
+        __m512i get(const Block& b0, const Block& b1, int i) {
             if (i % 2 == 0) {
                 v = join_groups(b0.qs + 32 * (i / 2), b1.qs + 32 * (i / 2));
                 return _mm512_and_si512(v, m4);
@@ -86,7 +91,8 @@ struct Q5_0Weights {
         __m512i bit4 = _mm512_set1_epi8(0x10);
         __m512i v = _mm512_setzero_si512();
         __m512i qh = _mm512_setzero_si512();
-        __m512i get(const Packed& b0, const Packed& b1, int i) {
+        template <typename Block>  // block_q5_0x8 or block_q5_1x8 (the same qh and qs)
+        __m512i get(const Block& b0, const Block& b1, int i) {
             if (i == 0) qh = join_groups(b0.qh, b1.qh);
             // Bit i of qh (2h for the low nibbles of load h, 2h + 1 for the high) to bit 4.
             const __m512i hb = i <= 4 ? _mm512_slli_epi16(qh, (unsigned)(4 - i))
@@ -120,6 +126,45 @@ struct Q8_0Weights {
     };
 };
 
+// IQ4_NL: Q4_0's nibbles as indices into the levels shifted by +128 (avx512_pairs), whose
+// offset comes back off as 128 * sum = 16 * sum_x8.
+struct IQ4_NLWeights {
+    using Packed = block_iq4_nlx8;
+    static constexpr int kVectors = 8;
+    static constexpr int kSumX8 = 16;
+    static constexpr int act_offset(int v) { return Q4_0Weights::act_offset(v); }
+    struct Unpacker {
+        __m512i table = avx512_pairs::shifted_iq4_table();
+        Q4_0Weights::Unpacker nibbles;
+        __m512i get(const Packed& b0, const Packed& b1, int i) {
+            return _mm512_shuffle_epi8(table, nibbles.get(b0, b1, i));
+        }
+    };
+};
+
+// Q4_1 and Q5_1: Q4_0's and Q5_0's quants, stored without an offset; against Q8_1 activations,
+// each block then adds m_w * s_a (kWithMin).
+template <typename Block, typename Base>
+struct WithMinWeights {
+    using Packed = Block;
+    static constexpr bool kWithMin = true;
+    static constexpr int kVectors = Base::kVectors;
+    static constexpr int kSumX8 = 0;
+    static constexpr int act_offset(int v) { return Base::act_offset(v); }
+    using Unpacker = typename Base::Unpacker;
+};
+using Q4_1Weights = WithMinWeights<block_q4_1x8, Q4_0Weights>;
+using Q5_1Weights = WithMinWeights<block_q5_1x8, Q5_0Weights>;
+
+template <typename W>
+constexpr bool with_min() {
+    if constexpr (requires { W::kWithMin; }) {
+        return W::kWithMin;
+    } else {
+        return false;
+    }
+}
+
 // One block of columns of a tile of kRn activation rows, side by side (TileActs): the kernel
 // then reads every row through one pointer, where 2 kRn pointers to the rows and their side data
 // spilled to the stack, and each row's isum starts from the offset correction ready-made.
@@ -128,6 +173,7 @@ struct TileBlock {
     int8_t qs[kRn][kQK32];
     int32_t isum0[kRn];  // -kSumX8 * sum_x8
     float d[kRn];
+    float s[kRn];  // Q8_1's d * sum(quants) (with_min types; else 0)
 };
 
 // Groups w0 and w1 against a tile of kRn activation rows.
@@ -155,6 +201,13 @@ void pair_tile(int64_t nb, const typename W::Packed* w0, const typename W::Packe
         for (int j = 0; j < kRn; ++j) {
             const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(t[ib].d[j]));
             acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(isum[j]), acc[j]);
+        }
+        if constexpr (with_min<W>()) {
+            const __m512 mw = load_scales(w0[ib].m, w1[ib].m);
+            LOKAL_UNROLL
+            for (int j = 0; j < kRn; ++j) {
+                acc[j] = _mm512_fmadd_ps(mw, _mm512_set1_ps(t[ib].s[j]), acc[j]);
+            }
         }
     }
     LOKAL_UNROLL
@@ -204,8 +257,8 @@ class TileActs {
         size_t offset;
     };
 
-    // TileBlock<size>: qs[size][32], isum0[size], d[size].
-    static constexpr size_t block_bytes(int size) { return (size_t)size * (kQK32 + 8); }
+    // TileBlock<size>: qs[size][32], isum0[size], d[size], s[size].
+    static constexpr size_t block_bytes(int size) { return (size_t)size * (kQK32 + 12); }
     static_assert(sizeof(TileBlock<8>) == block_bytes(8) && sizeof(TileBlock<1>) == block_bytes(1));
 
     void add(const ActRows& ar, int start, int size) {
@@ -215,12 +268,24 @@ class TileActs {
         uint8_t* p = buf_.data() + t.offset;
         for (int64_t ib = 0; ib < nb_; ++ib, p += block_bytes(size)) {
             for (int j = 0; j < size; ++j) {
-                const block_q8_0& a = ar.row<block_q8_0>(start + j)[ib];
-                const ActInfoQ8_0& ai = ar.info_row<ActInfoQ8_0>(start + j)[ib];
-                const int32_t isum0 = -W::kSumX8 * ai.sum_x8;
-                std::memcpy(p + kQK32 * j, a.qs, kQK32);
+                const int8_t* qs = nullptr;
+                int32_t isum0 = 0;
+                float d = 0.0f, sum = 0.0f;
+                if constexpr (with_min<W>()) {
+                    qs = ar.row<block_q8_1>(start + j)[ib].qs;
+                    const ActInfoQ8_1& ai = ar.info_row<ActInfoQ8_1>(start + j)[ib];
+                    d = ai.d;
+                    sum = ai.s;
+                } else {
+                    qs = ar.row<block_q8_0>(start + j)[ib].qs;
+                    const ActInfoQ8_0& ai = ar.info_row<ActInfoQ8_0>(start + j)[ib];
+                    isum0 = -W::kSumX8 * ai.sum_x8;
+                    d = ai.d;
+                }
+                std::memcpy(p + kQK32 * j, qs, kQK32);
                 std::memcpy(p + kQK32 * size + 4 * j, &isum0, 4);
-                std::memcpy(p + (kQK32 + 4) * size + 4 * j, &ai.d, 4);
+                std::memcpy(p + (kQK32 + 4) * size + 4 * j, &d, 4);
+                std::memcpy(p + (kQK32 + 8) * size + 4 * j, &sum, 4);
             }
         }
     }
@@ -286,6 +351,27 @@ void avx512_packed_q8_0(int64_t cols, const uint8_t* w, size_t group_stride, int
                         const uint8_t* act, size_t act_stride, const uint8_t* info,
                         size_t info_stride, int n_act, float* y, size_t ldy) {
     gemm_pairs<Q8_0Weights, avx2_packed_q8_0>(cols, w, group_stride, n_groups, act, act_stride,
+                                              info, info_stride, n_act, y, ldy);
+}
+
+void avx512_packed_iq4_nl(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                          const uint8_t* act, size_t act_stride, const uint8_t* info,
+                          size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm_pairs<IQ4_NLWeights, avx2_packed_iq4_nl>(cols, w, group_stride, n_groups, act, act_stride,
+                                                  info, info_stride, n_act, y, ldy);
+}
+
+void avx512_packed_q4_1(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                        const uint8_t* act, size_t act_stride, const uint8_t* info,
+                        size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm_pairs<Q4_1Weights, avx2_packed_q4_1>(cols, w, group_stride, n_groups, act, act_stride,
+                                              info, info_stride, n_act, y, ldy);
+}
+
+void avx512_packed_q5_1(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                        const uint8_t* act, size_t act_stride, const uint8_t* info,
+                        size_t info_stride, int n_act, float* y, size_t ldy) {
+    gemm_pairs<Q5_1Weights, avx2_packed_q5_1>(cols, w, group_stride, n_groups, act, act_stride,
                                               info, info_stride, n_act, y, ldy);
 }
 

@@ -167,7 +167,8 @@ TEST(Packed, LargestQuantsStayExact) {
         {DType::Q4_K, saturate_rows<block_q4_K>},
         {DType::Q5_K, saturate_rows<block_q5_K>},
         {DType::Q3_K, saturate_rows<block_q3_K>},
-        {DType::Q2_K, saturate_rows<block_q2_K>}};
+        {DType::Q2_K, saturate_rows<block_q2_K>},
+        {DType::IQ4_XS, saturate_rows<block_iq4_xs>}};
     for (const auto& [t, saturate] : kTypes) {
         Packed p = make_packed(t, 16, 512, 5);
         saturate(p.stored);

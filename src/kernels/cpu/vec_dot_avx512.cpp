@@ -166,16 +166,23 @@ float dot_q6_K(int64_t n, const void* wv, const void* av) {
 
 // Only Q6_K has a gemm: for Q8_0 and Q4_0 AVX2's register-blocked gemm (gemm_q8_avx2.cpp) is
 // faster than rows of these kernels (bench/kernels_bench gemm_256x4096x32).
-// The packed kernels need VPDPBUSD (packed_q32_avx512.cpp, packed_kquants_avx512.cpp); without
-// it they stay AVX2's.
+// The packed kernels need VPDPBUSD (packed_q32_avx512.cpp, packed_kquants_avx512.cpp,
+// packed_iq4_avx512.cpp); without it they stay AVX2's.
 template <bool kVnni>
 constexpr KernelRow kRows[] = {
     {DType::Q4_0, dot_q4_0<kVnni>, nullptr, nullptr, kVnni ? avx512_packed_q4_0 : nullptr},
     {DType::Q5_0, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q5_0 : nullptr},
     {DType::Q8_0, dot_q8_0<kVnni>, nullptr, nullptr, kVnni ? avx512_packed_q8_0 : nullptr},
     {DType::Q4_K, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q4_K : nullptr},
+    {DType::Q5_K, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q5_K : nullptr},
     {DType::Q6_K, dot_q6_K<kVnni>, nullptr, gemm_tiled<dot_q6_K<kVnni>, nullptr>,
      kVnni ? avx512_packed_q6_K : nullptr},
+    {DType::Q2_K, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q2_K : nullptr},
+    {DType::Q3_K, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q3_K : nullptr},
+    {DType::Q4_1, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q4_1 : nullptr},
+    {DType::Q5_1, nullptr, nullptr, nullptr, kVnni ? avx512_packed_q5_1 : nullptr},
+    {DType::IQ4_NL, nullptr, nullptr, nullptr, kVnni ? avx512_packed_iq4_nl : nullptr},
+    {DType::IQ4_XS, nullptr, nullptr, nullptr, kVnni ? avx512_packed_iq4_xs : nullptr},
 };
 
 }  // namespace
