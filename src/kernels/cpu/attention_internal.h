@@ -25,6 +25,12 @@ LOKAL_INLINE_EVERYWHERE float score_scale(const AttentionParams& p) {
 // softmax_exp of 8 values at once (AVX2), identical bits (attention_f16_avx2.cpp).
 void softmax_exp8_avx2(const float* x, float* out);
 
+// attend_tiled's key tile (nk <= kTiledKeys keys from j0 of the KV head at kv_offset) as F32:
+// keys transposed into kt[d][k] (keys nk..round_up(nk, 8) zero), values row by row into v[k][d].
+// AVX2; head_dim a multiple of 8 (attention_tiled_avx2.cpp).
+void load_tiled_kv_avx2(const KvSeqView& cache, int layer, int kv_offset, int hd, int j0, int nk,
+                        float* kt, float* v);
+
 // The row-by-row kernels' online softmax over n (at most 8) keys' scores s of one head, key by
 // key as the scalar versions: a key above the running maximum m becomes it, and its factor ms
 // rescales what was accumulated (vs = 1); any other key gets weight vs (ms = 1). The sum follows.
