@@ -188,13 +188,13 @@ LOKAL_INLINE_EVERYWHERE TiledScratch tiled_start(float* base, std::span<const Qu
     return t;
 }
 
-// One row's online-softmax step over a tile's nk scores s (masked ones -inf), after which s holds
-// the weights: a new maximum rescales the row's accumulators o and sum l. exp8 computes
-// softmax_exp of 8 values at once, or nullptr for one at a time (the results are the same).
-LOKAL_INLINE_EVERYWHERE void tiled_softmax_row(float* s, int nk, float* m, float* l, float* o,
-                                               int head_dim, void (*exp8)(const float*, float*)) {
-    float tmax = -INFINITY;
-    for (int k = 0; k < nk; ++k) tmax = s[k] > tmax ? s[k] : tmax;
+// One row's online-softmax step over a tile's nk scores s (masked ones -inf) whose maximum is
+// tmax, except for the sum of the weights: afterwards s holds the weights, and a new maximum has
+// rescaled the row's accumulators o and sum l. exp8 computes softmax_exp of 8 values at once, or
+// nullptr for one at a time (the results are the same).
+LOKAL_INLINE_EVERYWHERE void tiled_softmax_weights(float* s, int nk, float tmax, float* m, float* l,
+                                                   float* o, int head_dim,
+                                                   void (*exp8)(const float*, float*)) {
     if (tmax == -INFINITY) {  // nothing visible in this tile: weights 0, state unchanged
         for (int k = 0; k < nk; ++k) s[k] = 0.0f;
         return;
@@ -214,8 +214,17 @@ LOKAL_INLINE_EVERYWHERE void tiled_softmax_row(float* s, int nk, float* m, float
         }
     }
     for (; k < nk; ++k) s[k] = softmax_exp(s[k] - *m);
+}
+
+// The whole online-softmax step of one row: tiled_softmax_weights, then l += the weights' sum,
+// added in key order from 0 (a tile with nothing visible adds +0, which leaves l as it is).
+LOKAL_INLINE_EVERYWHERE void tiled_softmax_row(float* s, int nk, float* m, float* l, float* o,
+                                               int head_dim, void (*exp8)(const float*, float*)) {
+    float tmax = -INFINITY;
+    for (int k = 0; k < nk; ++k) tmax = s[k] > tmax ? s[k] : tmax;
+    tiled_softmax_weights(s, nk, tmax, m, l, o, head_dim, exp8);
     float sum = 0.0f;
-    for (k = 0; k < nk; ++k) sum += s[k];
+    for (int k = 0; k < nk; ++k) sum += s[k];
     *l += sum;
 }
 

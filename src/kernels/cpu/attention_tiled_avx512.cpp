@@ -120,6 +120,41 @@ void by_row_blocks(int n, Fn&& fn) {
     }
 }
 
+// The largest of a row's nk scores; -inf skipped like tiled_softmax_row's comparisons skip NaNs
+// (MAXPS returns its second operand when either is NaN).
+float tile_max(const float* s, int nk) {
+    __m512 m = _mm512_set1_ps(-INFINITY);
+    for (int k = 0; k < nk; k += 16) {
+        const __mmask16 lanes = first_lanes(nk - k);
+        m = _mm512_mask_max_ps(m, lanes, _mm512_maskz_loadu_ps(lanes, s + k), m);
+    }
+    // Through memory: GCC 12's 512-bit extract intrinsics trip -Wmaybe-uninitialized.
+    alignas(64) float lane[16];
+    _mm512_store_ps(lane, m);
+    float tmax = lane[0];
+    for (int i = 1; i < 16; ++i) tmax = lane[i] > tmax ? lane[i] : tmax;
+    return tmax;
+}
+
+// l[r] += the sum of row r's nk weights, added in key order from 0 as tiled_softmax_row does,
+// for 16 rows at once (one lane per row) instead of one long dependent chain per row.
+void add_weight_sums(const float* s, int n, int nk, float* l) {
+    const __m512i row_starts =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32(kTiledKeys));
+    for (int r0 = 0; r0 < n; r0 += 16) {
+        const __mmask16 rows = first_lanes(n - r0);
+        const float* base = s + (size_t)r0 * kTiledKeys;
+        __m512 sum = _mm512_setzero_ps();
+        for (int k = 0; k < nk; ++k) {
+            sum = _mm512_add_ps(
+                sum, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), rows, row_starts, base + k, 4));
+        }
+        _mm512_mask_storeu_ps(l + r0, rows,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(rows, l + r0), sum));
+    }
+}
+
 void exp8(const float* x, float* out) {
     softmax_exp8_avx2(x, out);
 }
@@ -152,8 +187,10 @@ void attend_tiled_avx512(std::span<const QueryRow> rows, const KvSeqView& cache,
             const int first = rows[r].first, last = rows[r].last;
             for (int k = 0; k < std::min(nk, first - j0); ++k) s[k] = -INFINITY;
             for (int k = std::max(0, last - j0 + 1); k < nk; ++k) s[k] = -INFINITY;
-            tiled_softmax_row(s, nk, &t.m[r], &t.l[r], t.o + (size_t)r * hd, hd, exp8);
+            tiled_softmax_weights(s, nk, tile_max(s, nk), &t.m[r], &t.l[r], t.o + (size_t)r * hd,
+                                  hd, exp8);
         }
+        add_weight_sums(t.s, n, nk, t.l);
         by_row_blocks(n, [&](int r0, auto block) {
             values<decltype(block)::value>(t.s + (size_t)r0 * kTiledKeys, t.v, hd, nk,
                                            t.o + (size_t)r0 * hd);
