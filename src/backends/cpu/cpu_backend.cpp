@@ -19,16 +19,6 @@ using kernels::kTiledMinQueries;
 using kernels::kTiledRows;
 using kernels::QueryRow;
 
-namespace {
-
-// Rows per parallel chunk for element-wise work on rows of `width` floats: ~4096 floats, so a
-// single token (generation) runs on the calling thread.
-int64_t grain_for(int width) {
-    return std::max(1, 4096 / std::max(1, width));
-}
-
-}  // namespace
-
 CpuBackend::CpuBackend(const BackendParams& p)
     : pool_(p.n_threads > 0 ? p.n_threads : ThreadPool::default_threads()),
       kv_(p.kv_rows > 0
@@ -111,21 +101,22 @@ void CpuBackend::get_rows(const MatrixView& table, std::span<const int32_t> ids,
 }
 
 void CpuBackend::scale(Cols x, int n, float s) {
-    for (int t = 0; t < n; ++t) {
+    each_row(n, x.width, [&](int t) {
         float* r = at(x, t);
         for (int i = 0; i < x.width; ++i) r[i] *= s;
-    }
+    });
 }
 
 void CpuBackend::rms_norm(Cols x, std::span<const float> w, Cols out, int n, float eps) {
-    for (int t = 0; t < n; ++t) kernels::rms_norm(at(x, t), w.data(), at(out, t), x.width, eps);
+    each_row(n, x.width,
+             [&](int t) { kernels::rms_norm(at(x, t), w.data(), at(out, t), x.width, eps); });
 }
 
 void CpuBackend::layer_norm(Cols x, std::span<const float> w, std::span<const float> b, Cols out,
                             int n, float eps) {
-    for (int t = 0; t < n; ++t) {
+    each_row(n, x.width, [&](int t) {
         kernels::layer_norm(at(x, t), w.data(), b.data(), at(out, t), x.width, eps);
-    }
+    });
 }
 
 void CpuBackend::rms_norm_heads(Cols x, std::span<const float> w, int n, int head_dim, float eps) {
@@ -196,22 +187,22 @@ void CpuBackend::glu(Activation act, Cols gate, Cols up, Cols out, int n) {
 }
 
 void CpuBackend::gelu(Cols x, int n) {
-    for (int t = 0; t < n; ++t) kernels::gelu_inplace(at(x, t), x.width);
+    each_row(n, x.width, [&](int t) { kernels::gelu_inplace(at(x, t), x.width); });
 }
 
 void CpuBackend::tanh(Cols x, int n) {
-    for (int t = 0; t < n; ++t) {
+    each_row(n, x.width, [&](int t) {
         float* r = at(x, t);
         for (int i = 0; i < x.width; ++i) r[i] = std::tanh(r[i]);
-    }
+    });
 }
 
 void CpuBackend::add(Cols x, Cols y, int n) {
-    for (int t = 0; t < n; ++t) {
+    each_row(n, x.width, [&](int t) {
         float* a = at(x, t);
         const float* b = at(y, t);
         for (int i = 0; i < x.width; ++i) a[i] += b[i];
-    }
+    });
 }
 
 void CpuBackend::gather_rows(Cols src, std::span<const int32_t> rows, Cols dst) {

@@ -3,6 +3,8 @@
 // activation buffers that are plain host rows. Ops run when called.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -78,6 +80,16 @@ class CpuBackend final : public Backend {
         return b.data.data() + (size_t)row * b.width + c.col;
     }
     int stride(Cols c) const { return buffers_[c.buf].width; }
+    // Rows per parallel chunk for element-wise work on rows of `width` floats: ~4096 floats, so a
+    // single token (generation) runs on the calling thread.
+    static int64_t grain_for(int width) { return std::max(1, 4096 / std::max(1, width)); }
+    // fn(t) for rows t = 0..n-1 of `width` floats, split across the pool when there are enough.
+    template <typename Fn>
+    void each_row(int n, int width, Fn&& fn) {
+        pool_.parallel_for(n, grain_for(width), [&](int64_t t0, int64_t t1) {
+            for (int64_t t = t0; t < t1; ++t) fn((int)t);
+        });
+    }
 
     // Marks the batch tokens that attend tiled and cuts them into attend_tiled jobs (once per
     // batch, at its first attention).

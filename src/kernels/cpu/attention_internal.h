@@ -25,6 +25,12 @@ LOKAL_INLINE_EVERYWHERE float score_scale(const AttentionParams& p) {
 // softmax_exp of 8 values at once (AVX2), identical bits (attention_f16_avx2.cpp).
 void softmax_exp8_avx2(const float* x, float* out);
 
+// attend_tiled's key tile (nk <= kTiledKeys keys from j0 of the KV head at kv_offset) as F32:
+// keys transposed into kt[d][k] (keys nk..round_up(nk, 8) zero), values row by row into v[k][d].
+// AVX2; head_dim a multiple of 8 (attention_tiled_avx2.cpp).
+void load_tiled_kv_avx2(const KvSeqView& cache, int layer, int kv_offset, int hd, int j0, int nk,
+                        float* kt, float* v);
+
 // The row-by-row kernels' online softmax over n (at most 8) keys' scores s of one head, key by
 // key as the scalar versions: a key above the running maximum m becomes it, and its factor ms
 // rescales what was accumulated (vs = 1); any other key gets weight vs (ms = 1). The sum follows.
@@ -182,13 +188,13 @@ LOKAL_INLINE_EVERYWHERE TiledScratch tiled_start(float* base, std::span<const Qu
     return t;
 }
 
-// One row's online-softmax step over a tile's nk scores s (masked ones -inf), after which s holds
-// the weights: a new maximum rescales the row's accumulators o and sum l. exp8 computes
-// softmax_exp of 8 values at once, or nullptr for one at a time (the results are the same).
-LOKAL_INLINE_EVERYWHERE void tiled_softmax_row(float* s, int nk, float* m, float* l, float* o,
-                                               int head_dim, void (*exp8)(const float*, float*)) {
-    float tmax = -INFINITY;
-    for (int k = 0; k < nk; ++k) tmax = s[k] > tmax ? s[k] : tmax;
+// One row's online-softmax step over a tile's nk scores s (masked ones -inf) whose maximum is
+// tmax, except for the sum of the weights: afterwards s holds the weights, and a new maximum has
+// rescaled the row's accumulators o and sum l. exp8 computes softmax_exp of 8 values at once, or
+// nullptr for one at a time (the results are the same).
+LOKAL_INLINE_EVERYWHERE void tiled_softmax_weights(float* s, int nk, float tmax, float* m, float* l,
+                                                   float* o, int head_dim,
+                                                   void (*exp8)(const float*, float*)) {
     if (tmax == -INFINITY) {  // nothing visible in this tile: weights 0, state unchanged
         for (int k = 0; k < nk; ++k) s[k] = 0.0f;
         return;
@@ -208,8 +214,17 @@ LOKAL_INLINE_EVERYWHERE void tiled_softmax_row(float* s, int nk, float* m, float
         }
     }
     for (; k < nk; ++k) s[k] = softmax_exp(s[k] - *m);
+}
+
+// The whole online-softmax step of one row: tiled_softmax_weights, then l += the weights' sum,
+// added in key order from 0 (a tile with nothing visible adds +0, which leaves l as it is).
+LOKAL_INLINE_EVERYWHERE void tiled_softmax_row(float* s, int nk, float* m, float* l, float* o,
+                                               int head_dim, void (*exp8)(const float*, float*)) {
+    float tmax = -INFINITY;
+    for (int k = 0; k < nk; ++k) tmax = s[k] > tmax ? s[k] : tmax;
+    tiled_softmax_weights(s, nk, tmax, m, l, o, head_dim, exp8);
     float sum = 0.0f;
-    for (k = 0; k < nk; ++k) sum += s[k];
+    for (int k = 0; k < nk; ++k) sum += s[k];
     *l += sum;
 }
 

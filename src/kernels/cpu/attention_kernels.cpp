@@ -38,6 +38,7 @@ AttentionKernels build(KvType type, Isa isa) {
         if (type == KvType::Q8_0) k.heads = detail::attend_q8_0_heads_avx2;
         k.tiled = detail::attend_tiled_avx2;
     }
+    if (isa == Isa::Avx512 || isa == Isa::Amx) k.tiled = detail::attend_tiled_avx512;
 #else
     (void)isa;
 #endif

@@ -32,8 +32,8 @@ size_t tiled_scratch_floats(int head_dim);
 
 // out = softmax(q K^T * scale) V for each row, over its own visible positions of the KV head at
 // p.kv_offset (p.first and p.last are not used; each row carries its own). head_dim at most
-// kTiledMaxHeadDim, rows.size() at most kTiledRows. The AVX2 version is bit-identical to the
-// scalar reference: both accumulate every score and every output element in key/element order
+// kTiledMaxHeadDim, rows.size() at most kTiledRows. The AVX2 and AVX-512 versions are bit-identical
+// to the scalar reference: all accumulate every score and every output element in key/element order
 // with fused multiply-adds and share one exp.
 void attend_tiled(std::span<const QueryRow> rows, const KvSeqView& cache, int layer,
                   const AttentionParams& p, float* scratch);
@@ -43,6 +43,8 @@ void attend_tiled_scalar(std::span<const QueryRow> rows, const KvSeqView& cache,
                          const AttentionParams& p, float* scratch);
 void attend_tiled_avx2(std::span<const QueryRow> rows, const KvSeqView& cache, int layer,
                        const AttentionParams& p, float* scratch);
+void attend_tiled_avx512(std::span<const QueryRow> rows, const KvSeqView& cache, int layer,
+                         const AttentionParams& p, float* scratch);
 }  // namespace detail
 
 }  // namespace lokal::kernels

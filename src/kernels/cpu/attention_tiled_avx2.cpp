@@ -119,9 +119,10 @@ void dequantize_q8_0_head(const block_q8_0* x, int nb, float* dst) {
     }
 }
 
-// A tile's key and value rows as F32: keys transposed into kt[d][k], values row by row.
-void load_tile(const KvSeqView& cache, int layer, int kv_offset, int hd, int j0, int nk, float* kt,
-               float* v) {
+}  // namespace
+
+void load_tiled_kv_avx2(const KvSeqView& cache, int layer, int kv_offset, int hd, int j0, int nk,
+                        float* kt, float* v) {
     alignas(32) float krow[kTiledMaxHeadDim];
     for (int k = 0; k < nk; ++k) {
         const void* ksrc = cache.k_row(layer, j0 + k);
@@ -153,8 +154,6 @@ void load_tile(const KvSeqView& cache, int layer, int kv_offset, int hd, int j0,
     }
 }
 
-}  // namespace
-
 void attend_tiled_avx2(std::span<const QueryRow> rows, const KvSeqView& cache, int layer,
                        const AttentionParams& p, float* scratch) {
     if (p.head_dim % 8 != 0) {  // the 8-lane steps need whole vectors
@@ -167,7 +166,7 @@ void attend_tiled_avx2(std::span<const QueryRow> rows, const KvSeqView& cache, i
     const float scale = score_scale(p);
     for (int j0 = lo; j0 <= hi; j0 += kTiledKeys) {
         const int nk = std::min(kTiledKeys, hi - j0 + 1);
-        load_tile(cache, layer, p.kv_offset, hd, j0, nk, t.kt, t.v);
+        load_tiled_kv_avx2(cache, layer, p.kv_offset, hd, j0, nk, t.kt, t.v);
         by_row_blocks(n, [&](int r0, auto block) {
             scores<decltype(block)::value>(rows.data() + r0, t.kt, hd, nk, scale,
                                            t.s + (size_t)r0 * kTiledKeys);
