@@ -34,10 +34,10 @@ int nearest_int(float v) {
 constexpr int kLevelSpan = 113 + 127 + 1;
 constexpr std::array<uint8_t, kLevelSpan> kLastLevelAtMost = [] {
     std::array<uint8_t, kLevelSpan> a{};
-    for (int t = -127; t <= 113; ++t) {
+    for (int i = 0; i < kLevelSpan; ++i) {  // t = i - 127
         int lo = 0;
-        for (int k = 1; k < 15; ++k) lo += kIq4nlValues[k] <= t ? 1 : 0;
-        a[(size_t)(t + 127)] = (uint8_t)lo;
+        for (int k = 1; k < 15; ++k) lo += kIq4nlValues[k] <= i - 127 ? 1 : 0;
+        a[(size_t)i] = (uint8_t)lo;
     }
     return a;
 }();
@@ -51,7 +51,8 @@ int nearest_level(float x) {
     if (x >= v[15]) return 15;
     int t = (int)x;
     t -= (float)t > x ? 1 : 0;  // floor
-    const int lo = kLastLevelAtMost[(size_t)(t + 127)];
+    const int index = t + 127;
+    const int lo = kLastLevelAtMost[(size_t)index];
     return x - (float)v[lo] < (float)v[lo + 1] - x ? lo : lo + 1;
 }
 
