@@ -22,6 +22,18 @@ LOKAL_INLINE_EVERYWHERE float score_scale(const AttentionParams& p) {
     return p.softcap > 0 ? p.scale / p.softcap : p.scale;
 }
 
+// One row's tile of scores (nk keys from j0) soft-capped, then -inf outside the row's window
+// (only tiles that cross its ends have any): the SIMD tiled kernels' step between the scores
+// and the softmax.
+LOKAL_INLINE_EVERYWHERE void cap_and_mask_scores(float* s, int nk, int j0, const QueryRow& row,
+                                                 float softcap) {
+    if (softcap > 0) {
+        for (int k = 0; k < nk; ++k) s[k] = softcap * std::tanh(s[k]);
+    }
+    for (int k = 0; k < std::min(nk, row.first - j0); ++k) s[k] = -INFINITY;
+    for (int k = std::max(0, row.last - j0 + 1); k < nk; ++k) s[k] = -INFINITY;
+}
+
 // softmax_exp of 8 values at once (AVX2), identical bits (attention_f16_avx2.cpp).
 void softmax_exp8_avx2(const float* x, float* out);
 

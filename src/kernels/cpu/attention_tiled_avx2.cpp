@@ -173,13 +173,7 @@ void attend_tiled_avx2(std::span<const QueryRow> rows, const KvSeqView& cache, i
         });
         for (int r = 0; r < n; ++r) {
             float* s = t.s + (size_t)r * kTiledKeys;
-            if (p.softcap > 0) {
-                for (int k = 0; k < nk; ++k) s[k] = p.softcap * std::tanh(s[k]);
-            }
-            // Mask the keys outside the row's window (only tiles that cross its ends have any).
-            const int first = rows[r].first, last = rows[r].last;
-            for (int k = 0; k < std::min(nk, first - j0); ++k) s[k] = -INFINITY;
-            for (int k = std::max(0, last - j0 + 1); k < nk; ++k) s[k] = -INFINITY;
+            cap_and_mask_scores(s, nk, j0, rows[r], p.softcap);
             tiled_softmax_row(s, nk, &t.m[r], &t.l[r], t.o + (size_t)r * hd, hd, exp8);
         }
         by_row_blocks(n, [&](int r0, auto block) {

@@ -180,13 +180,7 @@ void attend_tiled_avx512(std::span<const QueryRow> rows, const KvSeqView& cache,
         });
         for (int r = 0; r < n; ++r) {
             float* s = t.s + (size_t)r * kTiledKeys;
-            if (p.softcap > 0) {
-                for (int k = 0; k < nk; ++k) s[k] = p.softcap * std::tanh(s[k]);
-            }
-            // Mask the keys outside the row's window (only tiles that cross its ends have any).
-            const int first = rows[r].first, last = rows[r].last;
-            for (int k = 0; k < std::min(nk, first - j0); ++k) s[k] = -INFINITY;
-            for (int k = std::max(0, last - j0 + 1); k < nk; ++k) s[k] = -INFINITY;
+            cap_and_mask_scores(s, nk, j0, rows[r], p.softcap);
             tiled_softmax_weights(s, nk, tile_max(s, nk), &t.m[r], &t.l[r], t.o + (size_t)r * hd,
                                   hd, exp8);
         }
