@@ -13,6 +13,7 @@
 #include "base/thread_pool.h"
 #include "cli/model_header.h"
 #include "cli/options.h"
+#include "fit/cache_residency.h"
 #include "fit/calibration.h"
 #include "fit/memory_estimate.h"
 #include "fit/speed_estimate.h"
@@ -152,19 +153,17 @@ int fit_command(const FitArgs& a) {
     int measured = 0;
     if (!a.no_speed) {
         const auto path = fit::default_calibration_path();
-        const auto speeds = fit::calibrate(fit::matrix_types(f), threads, path, &measured);
-        int ops_measured = 0;
-        const fit::OpSpeed ops =
-            fit::calibrate_ops(fit::header_config(f).head_dim, threads, path, &ops_measured);
-        measured += ops_measured;
-        const std::vector<fit::MatrixShape> shapes = fit::streamed_matrices(f);
-        std::optional<fit::ShapeTimes> own;
-        if (fit::stays_in_cache(shapes)) {
-            int shapes_measured = 0;
-            own = fit::calibrate_shapes(shapes, threads, path, &shapes_measured);
-            measured += shapes_measured;
+        if (fit::stays_in_cache(fit::streamed_matrices(f))) {  // timed whole, at its own shape
+            const fit::ModelTimes t = fit::calibrate_model(f, threads, path, &measured);
+            speed = fit::SpeedEstimate{512 / t.prompt_seconds, 1 / t.token_seconds};
+        } else {
+            const auto speeds = fit::calibrate(fit::matrix_types(f), threads, path, &measured);
+            int ops_measured = 0;
+            const fit::OpSpeed ops =
+                fit::calibrate_ops(fit::header_config(f).head_dim, threads, path, &ops_measured);
+            measured += ops_measured;
+            speed = fit::estimate_speed(f, speeds, ops, threads, 512, 128);
         }
-        speed = fit::estimate_speed(f, speeds, ops, threads, 512, 128, own ? &*own : nullptr);
     }
 
     if (a.json) {

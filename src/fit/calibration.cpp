@@ -166,32 +166,67 @@ OpSpeed calibrate_ops(int head_dim, int threads, const std::filesystem::path& pa
     return s;
 }
 
-ShapeTimes calibrate_shapes(const std::vector<MatrixShape>& shapes, int threads,
-                            const std::filesystem::path& path, int* measured,
-                            const MeasureShapes& measure) {
-    using nlohmann::json;
-    // The shapes named by a hash of their list (FNV-1a), so each model shape is timed once.
+namespace {
+
+struct Fnv1a {
     uint64_t h = 1469598103934665603ull;
-    for (const MatrixShape& m : shapes) {
-        for (const int64_t v : {(int64_t)m.type, m.rows, m.cols, (int64_t)m.output}) {
-            h = (h ^ (uint64_t)v) * 1099511628211ull;
-        }
+    void add(const void* p, size_t n) {
+        for (size_t i = 0; i < n; ++i)
+            h = (h ^ static_cast<const uint8_t*>(p)[i]) * 1099511628211ull;
+    }
+    void add(const std::string& s) { add(s.data(), s.size() + 1); }
+    template <typename T>
+    void add_values(const std::vector<T>& v) {
+        const uint64_t n = v.size();
+        add(&n, sizeof n);
+        if (!v.empty()) add(v.data(), v.size() * sizeof(T));
+    }
+};
+
+void hash_value(Fnv1a& h, const gguf::Value& v) {
+    h.add(&v.type, sizeof v.type);
+    h.add(&v.i, sizeof v.i);
+    h.add(&v.f, sizeof v.f);
+    h.add(v.str);
+    for (const std::string& s : v.strings) h.add(s);
+    h.add_values(v.ints);
+    h.add_values(v.floats);
+    for (const gguf::Value& a : v.arrays) hash_value(h, a);
+}
+
+std::string model_key(const gguf::File& f) {
+    Fnv1a h;
+    for (const auto& [key, value] : f.metadata()) {
+        if (key.starts_with("tokenizer.") || key.starts_with("general.")) continue;
+        h.add(key);
+        hash_value(h, value);
+    }
+    for (const gguf::TensorInfo& t : f.tensors()) {
+        h.add(t.name);
+        h.add(&t.type, sizeof t.type);
+        h.add_values(t.dims);
     }
     char name[40];
-    std::snprintf(name, sizeof name, "shapes %016llx", (unsigned long long)h);
+    std::snprintf(name, sizeof name, "model %016llx", (unsigned long long)h.h);
+    return name;
+}
+
+}  // namespace
+
+ModelTimes calibrate_model(const gguf::File& header, int threads, const std::filesystem::path& path,
+                           int* measured, const MeasureModel& measure) {
+    using nlohmann::json;
+    const std::string name = model_key(header);
     json cache = read_cache(path);
     json& entry = cache[machine_key(threads)];
     if (!entry.is_object()) entry = json::object();
     *measured = 0;
     if (const json& e = entry.contains(name) ? entry[name] : json();
         e.is_object() && e.value("token_seconds", 0.0) > 0 && e.value("prompt_seconds", 0.0) > 0) {
-        return {e.value("token_seconds", 0.0), e.value("prompt_seconds", 0.0),
-                e.value("matrices", 0)};
+        return {e.value("prompt_seconds", 0.0), e.value("token_seconds", 0.0)};
     }
-    const ShapeTimes t = measure(shapes, threads);
-    entry[name] = {{"token_seconds", t.token_seconds},
-                   {"prompt_seconds", t.prompt_seconds},
-                   {"matrices", t.matrices}};
+    const ModelTimes t = measure(header, threads);
+    entry[name] = {{"prompt_seconds", t.prompt_seconds}, {"token_seconds", t.token_seconds}};
     *measured = 1;
     write_cache(path, cache);
     return t;

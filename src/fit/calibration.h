@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "fit/op_calibration.h"
-#include "fit/shape_timing.h"
+#include "fit/synthetic_model.h"
+#include "gguf/gguf_file.h"
 #include "tensor/dtype.h"
 
 namespace lokal::fit {
@@ -48,14 +49,15 @@ using MeasureOps = std::function<OpSpeed(int head_dim, int threads)>;
 OpSpeed calibrate_ops(int head_dim, int threads, const std::filesystem::path& path, int* measured,
                       const MeasureOps& measure = measure_ops);
 
-using MeasureShapes = std::function<ShapeTimes(const std::vector<MatrixShape>&, int threads)>;
+using MeasureModel = std::function<ModelTimes(const gguf::File& header, int threads)>;
 
-// A cache-resident model's matrices timed at their own shapes (time_shapes), cached beside the
-// types under a hash of the shape list. *measured: 1 when measured now, else 0.
-ShapeTimes calibrate_shapes(
-    const std::vector<MatrixShape>& shapes, int threads, const std::filesystem::path& path,
-    int* measured, const MeasureShapes& measure = [](const std::vector<MatrixShape>& s, int t) {
-        return time_shapes(s, t);
+// A cache-resident model timed whole (time_synthetic_model), cached beside the types under a hash
+// of its header (tensor names, types and shapes, and the metadata but the tokenizer's), so each
+// model shape is timed once. *measured: 1 when measured now, else 0.
+ModelTimes calibrate_model(
+    const gguf::File& header, int threads, const std::filesystem::path& path, int* measured,
+    const MeasureModel& measure = [](const gguf::File& h, int t) {
+        return time_synthetic_model(h, t);
     });
 
 }  // namespace lokal::fit

@@ -1,9 +1,10 @@
 // lokal fit's arithmetic on GGUFs written here with known tensors, the header-only parse it runs
 // on a registry's first bytes, and the calibration cache.
 #include <gtest/gtest.h>
-#include <algorithm>
-
 #include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include <filesystem>
 #include <fstream>
@@ -11,11 +12,14 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/test_support.h"
+#include "fit/cache_residency.h"
 #include "fit/calibration.h"
 #include "fit/memory_estimate.h"
 #include "fit/speed_estimate.h"
 #include "gguf/gguf_writer.h"
 #include "kernels/cpu/packed.h"
+#include "tensor/dequantize.h"
 
 namespace lokal::fit {
 namespace {
@@ -33,6 +37,7 @@ std::vector<uint8_t> tiny_model(bool tied) {
     w.set_u32("llama.feed_forward_length", kFf);
     w.set_u32("llama.context_length", 1000);
     std::vector<std::string> tokens;
+    tokens.reserve(kVocab);
     for (int i = 0; i < kVocab; ++i) tokens.push_back("t" + std::to_string(i));
     w.set_string_array("tokenizer.ggml.tokens", tokens);
     const uint64_t E = kEmbd, KV = (uint64_t)kKvHeads * (kEmbd / kHeads);
@@ -162,7 +167,7 @@ TEST(FitSpeed, ExactPredictionOfAKnownModel) {
     const int threads = 2;
     const SpeedEstimate s = estimate_speed(*f, speeds, ops, threads, 512, 128);
 
-    const double E = kEmbd, KV = 32, F = kFf, L = kLayers, hd = kEmbd / kHeads;
+    const double E = kEmbd, KV = 32, F = kFf, L = kLayers, hd = (double)kEmbd / kHeads;
     const double streamed = (double)(estimate_memory(*f, FitParams{}, 0).weight_bytes -
                                      q8(kEmbd, kVocab) - (kEmbd + kLayers * 2 * kEmbd) * 4);
     // A generated token: the weights once, its row ops on one thread, and attention over
@@ -186,7 +191,7 @@ TEST(FitSpeed, ExactPredictionOfAKnownModel) {
                 products + (double)q8(kEmbd, kVocab) / 1e9 + rows * 1e-9 + by_rows, 1e-15);
 }
 
-TEST(FitSpeed, OwnShapeTimesReplaceTheRatesOfACachedModel) {
+TEST(FitCacheResidency, StreamedMatricesLeaveOutAnUntiedEmbedding) {
     const std::vector<uint8_t> bytes = tiny_model(false);
     const auto f = gguf::File::parse(bytes.data(), bytes.size());
     const std::vector<MatrixShape> shapes = streamed_matrices(*f);
@@ -194,44 +199,77 @@ TEST(FitSpeed, OwnShapeTimesReplaceTheRatesOfACachedModel) {
     ASSERT_EQ(shapes.size(), (size_t)kLayers * 7 + 1);
     EXPECT_EQ(std::count_if(shapes.begin(), shapes.end(), [](const auto& m) { return m.output; }),
               1);
-    const ShapeTimes own = time_shapes(shapes, 2, 16);
-    EXPECT_EQ(own.matrices, (int)shapes.size());
-    EXPECT_GT(own.token_seconds, 0);
-    EXPECT_GT(own.prompt_seconds, 0);
-
-    const std::map<DType, TypeSpeed> speeds = {{DType::Q8_0, {1.0, 1000.0, 1e-3}}};
-    OpSpeed ops;  // no row ops or attention: the products and fixed costs alone
-    const ShapeTimes fixed{1e-3, 8e-3, (int)shapes.size()};
-    const SpeedEstimate e = estimate_speed(*f, speeds, ops, 2, 512, 128, &fixed);
-    // The timed products, then one fixed cost for each op that is not one of them.
-    const double other_ops = kLayers * 14.0 + 2 - (double)shapes.size();
-    EXPECT_NEAR(1.0 / e.tg_tokens_per_s, 1e-3 + other_ops * 1e-3, 1e-12);
-    EXPECT_NEAR(512.0 / e.pp_tokens_per_s, 8e-3 + other_ops * 1e-3, 1e-12);
+    EXPECT_EQ(stays_in_cache(shapes), last_level_cache_bytes() > 0);  // a few KiB of weights
 }
 
-TEST(FitCalibration, ShapeTimesAreCachedPerShapeList) {
+TEST(FitSynthetic, CopyHasTheModelsHeaderAndRandomWeights) {
+    const std::vector<uint8_t> bytes = tiny_model(false);
+    const auto f = gguf::File::parse(bytes.data(), bytes.size());
     const auto path = std::filesystem::temp_directory_path() /
-                      ("lokal-fit-shapes-" + std::to_string(::getpid()) + ".json");
+                      ("lokal-fit-synthetic-" + std::to_string(::getpid()) + ".gguf");
+    write_synthetic_model(*f, path.string());
+    const auto copy = gguf::File::open(path.string());
+    std::filesystem::remove(path);
+
+    ASSERT_EQ(copy->metadata().size(), f->metadata().size());
+    for (size_t i = 0; i < f->metadata().size(); ++i) {
+        EXPECT_EQ(copy->metadata()[i].first, f->metadata()[i].first);
+    }
+    EXPECT_EQ(*copy->get_string_array("tokenizer.ggml.tokens"),
+              *f->get_string_array("tokenizer.ggml.tokens"));
+    EXPECT_EQ(copy->get_int("llama.feed_forward_length"), kFf);
+    ASSERT_EQ(copy->tensors().size(), f->tensors().size());
+    for (size_t i = 0; i < f->tensors().size(); ++i) {
+        const gguf::TensorInfo &a = f->tensors()[i], &b = copy->tensors()[i];
+        EXPECT_EQ(b.name, a.name);
+        EXPECT_EQ(b.type, a.type);
+        EXPECT_EQ(b.dims, a.dims);
+        // Finite weights, not zeros; one-dimensional F32 tensors (norms) positive.
+        std::vector<float> row(b.cols());
+        dequantize_row(b.type, b.data, row.data(), (int64_t)b.cols());
+        const bool finite =
+            std::all_of(row.begin(), row.end(), [](float x) { return std::isfinite(x); });
+        EXPECT_TRUE(finite) << b.name;
+        EXPECT_TRUE(std::any_of(row.begin(), row.end(), [](float x) { return x != 0; })) << b.name;
+        if (b.dims.size() == 1) {
+            EXPECT_TRUE(std::all_of(row.begin(), row.end(), [](float x) { return x >= 0.5f; }))
+                << b.name;
+        }
+    }
+}
+
+TEST(FitSynthetic, TimesASharedModelWholeWithoutItsWeights) {
+    LOKAL_REQUIRE_TESTDATA("models/stories260K.gguf");
+    const auto f = gguf::File::open(testing::testdata_path("models/stories260K.gguf"));
+    const ModelTimes t = time_synthetic_model(*f, 2, 64, 8);
+    EXPECT_GT(t.prompt_seconds, 0);
+    EXPECT_GT(t.token_seconds, 0);
+    EXPECT_LT(t.token_seconds, t.prompt_seconds * 64);  // a token is no slower than 64 of them
+}
+
+TEST(FitCalibration, ModelTimesAreCachedPerModelShape) {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("lokal-fit-model-" + std::to_string(::getpid()) + ".json");
     std::filesystem::remove(path);
     int calls = 0;
-    const MeasureShapes fake = [&](const std::vector<MatrixShape>& shapes, int threads) {
+    const MeasureModel fake = [&](const gguf::File&, int threads) {
         ++calls;
-        return ShapeTimes{1e-4 * threads, 2e-3, (int)shapes.size()};
+        return ModelTimes{2e-3, 1e-4 * threads};
     };
-    const std::vector<MatrixShape> a = {{DType::Q8_0, 64, 32, false}, {DType::Q8_0, 128, 32, true}};
-    std::vector<MatrixShape> b = a;
-    b[1].rows = 256;
+    const std::vector<uint8_t> untied = tiny_model(false), tied = tiny_model(true);
+    const auto a = gguf::File::parse(untied.data(), untied.size());
+    const auto b = gguf::File::parse(tied.data(), tied.size());
     int measured = -1;
-    const ShapeTimes first = calibrate_shapes(a, 2, path, &measured, fake);
+    const ModelTimes first = calibrate_model(*a, 2, path, &measured, fake);
     EXPECT_EQ(measured, 1);
-    const ShapeTimes again = calibrate_shapes(a, 2, path, &measured, fake);
+    const ModelTimes again = calibrate_model(*a, 2, path, &measured, fake);
     EXPECT_EQ(measured, 0);
     EXPECT_EQ(calls, 1);
     EXPECT_DOUBLE_EQ(again.token_seconds, first.token_seconds);
-    EXPECT_EQ(again.matrices, 2);
-    calibrate_shapes(b, 2, path, &measured, fake);  // another model's shapes: another entry
+    EXPECT_DOUBLE_EQ(again.prompt_seconds, first.prompt_seconds);
+    calibrate_model(*b, 2, path, &measured, fake);  // another model's shape: another entry
     EXPECT_EQ(measured, 1);
-    calibrate_shapes(a, 1, path, &measured, fake);  // another thread count
+    calibrate_model(*a, 1, path, &measured, fake);  // another thread count
     EXPECT_EQ(measured, 1);
     EXPECT_EQ(calls, 3);
     std::filesystem::remove(path);

@@ -57,14 +57,12 @@ RowWork row_work(const gguf::File& f) {
 }
 
 SpeedEstimate estimate_speed(const gguf::File& f, const std::map<DType, TypeSpeed>& speeds,
-                             const OpSpeed& ops, int threads, int n_prompt, int n_gen,
-                             const ShapeTimes* own_shapes) {
+                             const OpSpeed& ops, int threads, int n_prompt, int n_gen) {
     const model::ModelConfig c = header_config(f);
     const bool tied = f.find_tensor("output.weight") == nullptr;
     const double nth = std::max(1, threads);
 
     double tg = 0, pp = 0, call = 0;
-    int matrices = 0;
     for_each_streamed_matrix(f, [&](const gguf::TensorInfo& t) {
         const auto it = speeds.find(t.type);
         if (it == speeds.end()) return;
@@ -72,17 +70,11 @@ SpeedEstimate estimate_speed(const gguf::File& f, const std::map<DType, TypeSpee
         const double matvec = (double)t.n_bytes / (s.matvec_gbs * 1e9);
         tg += matvec;
         call = std::max(call, s.call_seconds);
-        ++matrices;
         // The prompt's logits are only the last token's: one matvec through the output.
         pp += is_output(t, tied) ? matvec
                                  : 2.0 * (double)t.n_elements * n_prompt / (s.gemm_gflops * 1e9);
     });
-    double ops_count = (double)c.n_layer * kOpsPerLayer + 2;
-    if (own_shapes) {  // timed as they are, each product's fixed cost included
-        tg = own_shapes->token_seconds;
-        pp = own_shapes->prompt_seconds;
-        ops_count = std::max(0.0, ops_count - own_shapes->matrices);
-    }
+    const double ops_count = (double)c.n_layer * kOpsPerLayer + 2;
     // The fixed cost of each op (a tiny product's time), per token in generation and once per
     // batch in the prompt.
     tg += ops_count * call;

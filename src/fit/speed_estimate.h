@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "fit/calibration.h"
-#include "fit/shape_timing.h"
 #include "gguf/gguf_file.h"
 
 namespace lokal::fit {
@@ -29,11 +28,9 @@ struct RowWork {
 RowWork row_work(const gguf::File& file);
 
 // n_prompt, n_gen: the benchmark's token counts (512, 128); threads: the threads that share the
-// prompt's rows and, for long enough rows, a generated token's attention. own_shapes: the
-// model's matrices timed at their own shapes (models that stay in the cache), used instead of
-// the streaming and batched rates of `speeds`.
+// prompt's rows and, for long enough rows, a generated token's attention. For models that stay
+// in the cache, fit times the model whole instead (calibrate_model).
 SpeedEstimate estimate_speed(const gguf::File& file, const std::map<DType, TypeSpeed>& speeds,
-                             const OpSpeed& ops, int threads, int n_prompt = 512, int n_gen = 128,
-                             const ShapeTimes* own_shapes = nullptr);
+                             const OpSpeed& ops, int threads, int n_prompt = 512, int n_gen = 128);
 
 }  // namespace lokal::fit

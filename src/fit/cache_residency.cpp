@@ -1,14 +1,8 @@
-#include "fit/shape_timing.h"
+#include "fit/cache_residency.h"
 
-#include <algorithm>
+#include <cstdlib>
 #include <fstream>
-#include <memory>
 #include <string>
-
-#include "base/thread_pool.h"
-#include "fit/best_time.h"
-#include "fit/test_matrix.h"
-#include "kernels/cpu/matmul.h"
 
 namespace lokal::fit {
 
@@ -49,31 +43,6 @@ bool stays_in_cache(const std::vector<MatrixShape>& shapes) {
     uint64_t bytes = 0;
     for (const MatrixShape& s : shapes) bytes += row_bytes(s.type, (uint64_t)s.cols) * s.rows;
     return llc > 0 && !shapes.empty() && bytes <= llc / 2;
-}
-
-ShapeTimes time_shapes(const std::vector<MatrixShape>& shapes, int threads, int n_prompt) {
-    ThreadPool pool(threads);
-    kernels::MatmulScratch scratch;
-    std::vector<std::unique_ptr<TestMatrix>> matrices;
-    int64_t max_rows = 1, max_cols = 1;
-    for (const MatrixShape& s : shapes) {
-        matrices.push_back(std::make_unique<TestMatrix>(s.type, s.rows, s.cols));
-        max_rows = std::max(max_rows, s.rows);
-        max_cols = std::max(max_cols, s.cols);
-    }
-    std::vector<float> x((size_t)(n_prompt * max_cols), 0.25f), y((size_t)(n_prompt * max_rows));
-    const auto pass = [&](int batch) {
-        for (size_t i = 0; i < shapes.size(); ++i) {
-            const int rows_in = shapes[i].output ? 1 : batch;
-            kernels::matmul(matrices[i]->view, x.data(), rows_in, y.data(), shapes[i].rows, pool,
-                            scratch);
-        }
-    };
-    ShapeTimes t;
-    t.matrices = (int)shapes.size();
-    t.token_seconds = best_seconds(20, [&] { pass(1); });
-    t.prompt_seconds = best_seconds(3, [&] { pass(n_prompt); });
-    return t;
 }
 
 }  // namespace lokal::fit
