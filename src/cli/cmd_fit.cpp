@@ -153,10 +153,18 @@ int fit_command(const FitArgs& a) {
     int measured = 0;
     if (!a.no_speed) {
         const auto path = fit::default_calibration_path();
-        if (fit::stays_in_cache(fit::streamed_matrices(f))) {  // timed whole, at its own shape
-            const fit::ModelTimes t = fit::calibrate_model(f, threads, path, &measured);
-            speed = fit::SpeedEstimate{512 / t.prompt_seconds, 1 / t.token_seconds};
-        } else {
+        if (fit::timed_whole(f, fit::available_memory_bytes())) {
+            try {
+                const fit::ModelTimes t = fit::calibrate_model(f, threads, path, &measured);
+                speed = fit::SpeedEstimate{512 / t.prompt_seconds, 1 / t.token_seconds};
+            } catch (const Error& err) {
+                std::fprintf(stderr,
+                             "fit: could not time a copy of the model (%s); predicting "
+                             "from the kernels' rates instead\n",
+                             err.what());
+            }
+        }
+        if (!speed) {
             const auto speeds = fit::calibrate(fit::matrix_types(f), threads, path, &measured);
             int ops_measured = 0;
             const fit::OpSpeed ops =

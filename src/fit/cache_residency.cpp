@@ -45,4 +45,11 @@ bool stays_in_cache(const std::vector<MatrixShape>& shapes) {
     return llc > 0 && !shapes.empty() && bytes <= llc / 2;
 }
 
+bool timed_whole(const gguf::File& file, uint64_t available_memory) {
+    if (stays_in_cache(streamed_matrices(file))) return true;
+    uint64_t bytes = 0;
+    for (const auto& t : file.tensors()) bytes += t.n_bytes;
+    return bytes <= kTimedWholeBytes && bytes <= available_memory / 4;
+}
+
 }  // namespace lokal::fit

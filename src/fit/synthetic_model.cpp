@@ -115,12 +115,12 @@ ModelTimes time_synthetic_model(const gguf::File& header, int threads, int n_pro
         for (int i = 0; i < n_gen; ++i) ctx.eval(token);
     };
     // A tiny model's pass takes microseconds: runs repeat for a quarter second, so that one
-    // disturbed run does not decide the median.
+    // disturbed run does not decide the median; a larger model's runs are long enough alone.
     const auto runs = [&](auto&& run, int per_run) {
         run();  // warm-up: the repack and the caches
         std::vector<double> v;
         double total = 0;
-        while (v.size() < 5 || (total < 0.25 && v.size() < 1000)) {
+        while (v.size() < 3 || (total < 0.25 && v.size() < 1000)) {
             v.push_back(seconds(run));
             total += v.back();
         }

@@ -1,6 +1,6 @@
-// A cache-resident model timed whole. A tiny model's speed is mostly fixed costs (thread-pool
-// round trips, row ops, attention over short rows) that per-kernel rates cannot add up to within
-// 15%, so fit runs the real forward pass instead, on a copy of the model made from its header
+// A small model timed whole. A tiny model's speed is mostly fixed costs (thread-pool round trips,
+// row ops, attention over short rows) that per-kernel rates cannot add up to within 15%, so fit
+// runs the real forward pass instead, on a copy of the model made from its header
 // alone: the same metadata (tokenizer included) and tensors of the same names, types and shapes,
 // filled with random weights. It needs no weights, so it works on a registry header before a pull.
 #pragma once
@@ -22,8 +22,8 @@ struct ModelTimes {
 };
 
 // Times the copy as `lokal bench` times the model (on the CPU, `threads` threads, the same
-// context size and random prompt): the median of the runs of a quarter second (five at least)
-// after a warm-up.
+// context size and random prompt): the median of the runs of a quarter second (three at
+// least) after a warm-up.
 ModelTimes time_synthetic_model(const gguf::File& header, int threads, int n_prompt = 512,
                                 int n_gen = 128);
 
