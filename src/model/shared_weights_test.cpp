@@ -103,6 +103,7 @@ TEST_F(SharedDeviceWeights, ASplitContextSharesTheLayersItHasOnTheGpu) {
     Context whole(*model_, all_on_gpu());
     const std::vector<float> whole_alone = run(whole);
     const uint64_t weights = GpuResidency::of(*model_).weight_bytes();
+    ASSERT_GT(weights, 0u);
     Context split(*model_, cp);
     ASSERT_EQ(split.gpu_layers(), 1);
     EXPECT_EQ(GpuResidency::of(*model_).weight_bytes(), weights);
@@ -118,6 +119,7 @@ TEST_F(SharedDeviceWeights, ContextsMadeAndRunOnTwoThreadsAtOnce) {
         alone = run(c);
         weights = GpuResidency::of(*model_).weight_bytes();
     }
+    ASSERT_GT(weights, 0u);
     ASSERT_EQ(GpuResidency::of(*model_).weight_bytes(), 0u);
     std::vector<float> got[2];
     std::unique_ptr<Context> ctx[2];
