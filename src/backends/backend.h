@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <span>
 
 #include "kernels/cpu/kv_cache.h"
@@ -72,6 +73,9 @@ struct BackendParams {
     int kv_rows = 0;  // positions in the pool shared by all sequences; 0: no cache (encoders)
     int max_batch = 0;
     AttentionShape attention;  // of every layer (a layer's window is given per call)
+    // The model whose weights the backend computes with (model::Model::id()): device backends
+    // of one model share their copy of the weights. 0: a copy of its own.
+    uint64_t weights_owner = 0;
 };
 
 class Backend {
@@ -97,6 +101,10 @@ class Backend {
     // them then, not in the first pass (the CPU reads them where they lie: nothing to do).
     virtual void upload(const MatrixView&) {}
     virtual void upload(std::span<const float>) {}
+    // Holding this keeps the backend's device copy of the weights (shared with the model's
+    // other backends) after the backend goes, so that the next one need not upload them again;
+    // nullptr where the weights are read in place.
+    virtual std::shared_ptr<const void> weights_handle() const { return nullptr; }
 
     // ---- the KV cache: pages shared by sequences (kernels/cpu/kv_cache.h has the contract) ---
     virtual bool kv_reserve(int seq, int first_write, int n_rows) = 0;

@@ -126,6 +126,10 @@ void BatchScheduler::rebuild(int n_ctx, int gpu_layers) {
     // The prefix cache lives in the old KV rows, which go first so both never take memory at
     // once.
     for (auto& s : slots_) s->tokens.clear();
+    // The weights on the GPU stay for the new context, unless it asks for fewer layers there
+    // (they would stay with it, unused).
+    std::vector<std::shared_ptr<const void>> weights;
+    if (gpu_layers < 0 || gpu_layers >= gpu_layers_.load()) weights = ctx_->weights_handles();
     ctx_.reset();
     params_.n_ctx = n_ctx;
     params_.kv_rows = kv_rows_auto_ ? params_.n_parallel * n_ctx : std::max(params_.kv_rows, n_ctx);

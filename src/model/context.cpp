@@ -6,6 +6,7 @@
 #include "base/error.h"
 #include "kernels/cpu/attention_tiled.h"
 #include "model/compute_device.h"
+#include "model/gpu_residency.h"
 #include "model/offload.h"
 #include "model/qkv_projection.h"
 
@@ -34,6 +35,9 @@ Context::Context(const Model& model, ContextParams params) : model_(model) {
             std::to_string(c.head_dim) + "; use an f16 cache (--cache-type f16)");
     }
     const int n_layer = c.n_layer;
+    // The weights other contexts of the model put on the GPU: the plan counts them as there,
+    // so they must stay until this context's stages share them.
+    const GpuResidency resident = GpuResidency::of(model);
     gpu_layers_ = 0;
     if (compute_device().gpu) {
         const int want = params.gpu_layers >= 0 ? params.gpu_layers : gpu_layers_from_env();
@@ -62,6 +66,7 @@ void Context::add_stage(int first_layer, int end_layer, bool gpu, const ContextP
     bp.kv_rows = params.kv_rows > 0 ? params.kv_rows : n_ctx_;
     bp.max_batch = n_batch_;
     bp.attention = attention_shape(first_layer);
+    bp.weights_owner = model_.id();
     Stage& s = stages_.emplace_back();
     s.backend = make_backend(bp, gpu);
     s.first_layer = first_layer;
@@ -97,6 +102,14 @@ void Context::upload_weights(Stage& s) {
         b.upload(w.output);
         b.upload(w.output_norm);
     }
+}
+
+std::vector<std::shared_ptr<const void>> Context::weights_handles() const {
+    std::vector<std::shared_ptr<const void>> handles;
+    for (const Stage& s : stages_) {
+        if (auto h = s.backend->weights_handle()) handles.push_back(std::move(h));
+    }
+    return handles;
 }
 
 KvStats Context::kv_stats() const {

@@ -87,6 +87,9 @@ class Context {
     static int exact_rows_per_sequence();
     // Layers that run on the GPU (0 on the CPU).
     int gpu_layers() const { return gpu_layers_; }
+    // The GPU's copy of the weights, which every context of the model there shares (uploaded
+    // once, freed with its last holder): holding these keeps it after this context goes.
+    std::vector<std::shared_ptr<const void>> weights_handles() const;
     // A sentence embedding from a decoder model: the tokens are evaluated from an empty
     // sequence, their final normalised hidden states pooled and L2-normalised. Clears the
     // sequence afterwards.

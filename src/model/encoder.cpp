@@ -29,6 +29,7 @@ Encoder::Encoder(const Model& model, int n_threads) : model_(model) {
     max_rows_ = std::max(c.n_ctx_train, kMaxBatchRows);
     bp.max_batch = max_rows_;
     bp.attention = {c.n_head, c.n_head, c.head_dim, 1.0f / std::sqrt((float)c.head_dim), 0.0f, 0};
+    bp.weights_owner = model.id();
     backend_ = make_backend(bp, true);  // the process's device
     host_attention_ = std::string_view(backend_->name()) == "cpu";
     const EncoderWeights& enc = model.weights().encoder;

@@ -1,9 +1,22 @@
 #include "model/model.h"
 
+#include <atomic>
+
 #include "base/error.h"
 #include "model/arch/arch.h"
 
 namespace lokal::model {
+
+namespace {
+
+uint64_t next_model_id() {
+    static std::atomic<uint64_t> last{0};
+    return ++last;
+}
+
+}  // namespace
+
+Model::Model() : id_(next_model_id()) {}
 
 std::unique_ptr<Model> Model::load(const std::string& path) {
     return load(path, repack_cache_params_from_env());

@@ -2,6 +2,7 @@
 // Immutable after load and shared by every Context that evaluates it.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -26,9 +27,13 @@ class Model {
     const tokenizer::Tokenizer& tokenizer() const { return *tokenizer_; }
     const gguf::File& file() const { return *file_; }
     const PackedWeights& packed() const { return packed_; }
+    // Names this model, and no other, for the life of the process (its address may be reused
+    // by a later model): the key of its weights' copy on a device (vk::shared_weights).
+    uint64_t id() const { return id_; }
 
   private:
-    Model() = default;
+    Model();
+    uint64_t id_;
     std::unique_ptr<gguf::File> file_;
     ModelConfig config_;
     Weights weights_;

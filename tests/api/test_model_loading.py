@@ -3,6 +3,7 @@ context as Ollama's reload does (#21 item 12); LOKAL_MAX_LOADED_MODELS counts mo
 names."""
 import os
 import subprocess
+import threading
 
 import ollama
 import pytest
@@ -95,5 +96,40 @@ def test_num_gpu_moves_layers_between_the_gpu_and_the_cpu(store):
         with pytest.raises(ollama.ResponseError) as bad:
             client.generate(model=MODEL, prompt="hi", options={"num_gpu": -5})
         assert bad.value.status_code == 400
+    finally:
+        s.stop()
+
+
+def test_embed_and_generate_on_one_model_at_once(store):
+    """A chat model used for /api/embed gets a context of its own beside the scheduler's; on a
+    GPU both share one copy of the weights (size_vram is the model's size, not twice it), and
+    embeddings and answers made at the same time are those made one after the other."""
+    s = Server(store, "--parallel", "1", "--ctx", "128", "-q")
+    try:
+        client = ollama.Client(host=s.base)
+        opts = {"num_predict": 6, "temperature": 0}
+        answer = client.generate(model=MODEL, prompt="Once upon a time", options=opts).response
+        vector = client.embed(model=MODEL, input="a cat on a mat").embeddings[0]
+        loaded = next(m for m in client.ps().models if m.model == MODEL)
+        assert loaded.size_vram in (0, loaded.size)
+        results = {}
+
+        def embed():
+            results["embed"] = [client.embed(model=MODEL, input="a cat on a mat").embeddings[0]
+                                for _ in range(3)]
+
+        def generate():
+            results["generate"] = [client.generate(model=MODEL, prompt="Once upon a time",
+                                                   options=opts).response for _ in range(3)]
+
+        threads = [threading.Thread(target=embed), threading.Thread(target=generate)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert results["embed"] == [vector] * 3
+        assert results["generate"] == [answer] * 3
+        after = next(m for m in client.ps().models if m.model == MODEL)
+        assert after.size_vram == loaded.size_vram
     finally:
         s.stop()

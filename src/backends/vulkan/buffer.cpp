@@ -65,6 +65,7 @@ Buffer::Buffer(const Device& device, uint64_t bytes, MemoryKind kind, const char
         vkDestroyBuffer(dev, buffer_, nullptr);
         throw;
     }
+    if (kind == MemoryKind::DeviceLocal) device.count_device_local((int64_t)size_);
 }
 
 Buffer::Buffer(Buffer&& other) noexcept
@@ -83,7 +84,10 @@ Buffer::~Buffer() {
     const VkDevice dev = device_->handle();
     if (mapped_) vkUnmapMemory(dev, memory_);
     if (buffer_) vkDestroyBuffer(dev, buffer_, nullptr);
-    if (memory_) vkFreeMemory(dev, memory_, nullptr);
+    if (memory_) {
+        vkFreeMemory(dev, memory_, nullptr);
+        if (kind_ == MemoryKind::DeviceLocal) device_->count_device_local(-(int64_t)size_);
+    }
 }
 
 }  // namespace lokal::vk

@@ -123,7 +123,7 @@ void CommandStream::submit_and_wait() {
     submit.commandBufferCount = 1;
     submit.pCommandBuffers = &cmd_;
     const VkDevice dev = device_.handle();
-    vk_check(vkQueueSubmit(device_.queue(), 1, &submit, fence_), "submitting commands");
+    vk_check(device_.submit(submit, fence_), "submitting commands");
     vk_check(vkWaitForFences(dev, 1, &fence_, VK_TRUE, kFenceTimeoutNs), "waiting for the device");
     vk_check(vkResetFences(dev, 1, &fence_), "resetting a fence");
     vk_check(vkResetCommandBuffer(cmd_, 0), "resetting a command buffer");

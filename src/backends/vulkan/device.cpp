@@ -58,6 +58,11 @@ Device::~Device() {
     vkDestroyDevice(device_, nullptr);
 }
 
+VkResult Device::submit(const VkSubmitInfo& info, VkFence fence) const {
+    const std::lock_guard lock(queue_mutex_);
+    return vkQueueSubmit(queue_, 1, &info, fence);
+}
+
 int Device::find_memory_type(uint32_t allowed_bits, VkMemoryPropertyFlags required,
                              VkMemoryPropertyFlags preferred) const {
     int fallback = -1;

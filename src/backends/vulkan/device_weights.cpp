@@ -44,6 +44,9 @@ void DeviceWeights::stored_rows(const kernels::MatrixView& w, DType type, int64_
 
 const DeviceWeights::Matrix& DeviceWeights::matrix(const kernels::MatrixView& w) {
     const Key key{w.data, w.rows, w.cols};
+    // Held through the upload: another thread asking for the same matrix waits for it rather
+    // than uploading it twice. Map nodes stay in place, so the reference outlives the lock.
+    const std::lock_guard lock(mutex_);
     auto it = matrices_.find(key);
     if (it != matrices_.end()) return it->second;
     Matrix m;
@@ -73,21 +76,36 @@ const DeviceWeights::Matrix& DeviceWeights::matrix(const kernels::MatrixView& w)
                        (uint64_t)nr * rb);
             }
         }
-        bytes_ += piece.buf->size();
         m.pieces.push_back(std::move(piece));
     }
+    for (const Piece& piece : m.pieces) bytes_ += piece.buf->size();
     return matrices_.emplace(key, std::move(m)).first->second;
 }
 
 const Buffer& DeviceWeights::vector(std::span<const float> v) {
-    std::unique_ptr<Buffer>& buf = vectors_[v.data()];
-    if (!buf) {
-        buf = std::make_unique<Buffer>(device_, v.size_bytes(), MemoryKind::DeviceLocal,
-                                       "a norm or bias vector");
-        upload(stream_, *buf, 0, v.data(), v.size_bytes());
-        bytes_ += buf->size();
-    }
-    return *buf;
+    const std::lock_guard lock(mutex_);
+    auto it = vectors_.find(v.data());
+    if (it != vectors_.end()) return *it->second;
+    auto buf = std::make_unique<Buffer>(device_, v.size_bytes(), MemoryKind::DeviceLocal,
+                                        "a norm or bias vector");
+    upload(stream_, *buf, 0, v.data(), v.size_bytes());
+    bytes_ += buf->size();
+    return *vectors_.emplace(v.data(), std::move(buf)).first->second;
+}
+
+bool DeviceWeights::holds(const kernels::MatrixView& w) const {
+    const std::lock_guard lock(mutex_);
+    return matrices_.contains(Key{w.data, w.rows, w.cols});
+}
+
+bool DeviceWeights::holds(std::span<const float> v) const {
+    const std::lock_guard lock(mutex_);
+    return vectors_.contains(v.data());
+}
+
+uint64_t DeviceWeights::bytes() const {
+    const std::lock_guard lock(mutex_);
+    return bytes_;
 }
 
 }  // namespace lokal::vk

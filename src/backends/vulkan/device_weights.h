@@ -1,12 +1,15 @@
 // A model's weights on one device: each matrix and float vector uploaded once, on first use, in
 // its GGUF block format (a copy the CPU repacked is unpacked first; a type no shader reads is
 // converted to F32), and cut into pieces of consecutive rows no larger than one shader binding
-// may hold (a 128k-vocabulary output matrix can exceed it).
+// may hold (a 128k-vocabulary output matrix can exceed it). One copy serves every backend of the
+// model on the device (shared_weights.h), on any thread: uploads happen under a lock, and what
+// is uploaded stays unchanged and in place until the copy goes.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -38,7 +41,11 @@ class DeviceWeights {
     // Uploads (and waits for) what is not on the device yet.
     const Matrix& matrix(const kernels::MatrixView& w);
     const Buffer& vector(std::span<const float> v);
-    uint64_t bytes() const { return bytes_; }
+    // Whether these are on the device already (they would take no more memory).
+    bool holds(const kernels::MatrixView& w) const;
+    bool holds(std::span<const float> v) const;
+    uint64_t bytes() const;
+    uint64_t max_binding() const { return max_binding_; }
 
   private:
     struct Key {
@@ -57,7 +64,8 @@ class DeviceWeights {
 
     const Device& device_;
     uint64_t max_binding_;
-    CommandStream stream_;  // uploads, apart from any recording of ops
+    mutable std::mutex mutex_;  // guards everything below
+    CommandStream stream_;      // uploads, apart from any recording of ops
     std::unordered_map<Key, Matrix, KeyHash> matrices_;
     std::unordered_map<const float*, std::unique_ptr<Buffer>> vectors_;
     uint64_t bytes_ = 0;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "backends/vulkan/loader.h"
+#include "backends/vulkan/shared_weights.h"
 #include "base/error.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/rope.h"
@@ -31,7 +32,8 @@ VulkanBackend::VulkanBackend(const BackendParams& p, const vk::Device& device)
     : device_(device),
       max_binding_(vk::max_binding_bytes(device)),
       stream_(device, kMaxDispatches),
-      weights_(device, max_binding_),
+      weights_(p.weights_owner != 0 ? vk::shared_weights(p.weights_owner, device, max_binding_)
+                                    : std::make_shared<vk::DeviceWeights>(device, max_binding_)),
       matvec_(device),
       act_round_(device),
       ops_(device) {
@@ -315,7 +317,7 @@ void VulkanBackend::scale(Cols x, int n, float s) {
 }
 
 void VulkanBackend::rms_norm(Cols x, std::span<const float> w, Cols out, int n, float eps) {
-    const vk::Buffer& wb = weights_.vector(w);
+    const vk::Buffer& wb = weights_->vector(w);
     before_op(1);
     ops_.rms_norm(stream_, ref(x), wb, ref(out), n, x.width, x.width, eps);
     after_op();
@@ -323,8 +325,8 @@ void VulkanBackend::rms_norm(Cols x, std::span<const float> w, Cols out, int n, 
 
 void VulkanBackend::layer_norm(Cols x, std::span<const float> w, std::span<const float> b, Cols out,
                                int n, float eps) {
-    const vk::Buffer& wb = weights_.vector(w);
-    const vk::Buffer& bb = weights_.vector(b);
+    const vk::Buffer& wb = weights_->vector(w);
+    const vk::Buffer& bb = weights_->vector(b);
     before_op(1);
     ops_.layer_norm(stream_, ref(x), wb, bb, ref(out), n, x.width, eps);
     after_op();
@@ -332,7 +334,7 @@ void VulkanBackend::layer_norm(Cols x, std::span<const float> w, std::span<const
 
 void VulkanBackend::rms_norm_heads(Cols x, std::span<const float> w, int n, int head_dim,
                                    float eps) {
-    const vk::Buffer& wb = weights_.vector(w);
+    const vk::Buffer& wb = weights_->vector(w);
     before_op(1);
     ops_.rms_norm(stream_, ref(x), wb, ref(x), n, x.width, head_dim, eps);
     after_op();
@@ -357,12 +359,12 @@ vk::RowsRef VulkanBackend::rounded_input(DType weight_type, Cols x, int n) {
 
 void VulkanBackend::matmul(const MatrixView& w, Cols x, Cols out, int n) {
     LOKAL_ASSERT(x.width == w.cols && out.width == w.rows);
-    const vk::DeviceWeights::Matrix& m = weights_.matrix(w);
+    const vk::DeviceWeights::Matrix& m = weights_->matrix(w);
     record_product(m, w, rounded_input(w.type, x, n), ref(out), n);
 }
 
 void VulkanBackend::add_bias(Cols x, std::span<const float> b, int n) {
-    const vk::Buffer& bb = weights_.vector(b);
+    const vk::Buffer& bb = weights_->vector(b);
     before_op(1);
     ops_.add_bias(stream_, ref(x), bb, n, x.width);
     after_op();
@@ -460,7 +462,7 @@ void VulkanBackend::gather_rows(Cols src, std::span<const int32_t> rows, Cols ds
 
 void VulkanBackend::logits(const MatrixView& w, Cols x, int n, float softcap, float* dst) {
     LOKAL_ASSERT(x.width == w.cols);
-    const vk::DeviceWeights::Matrix& m = weights_.matrix(w);
+    const vk::DeviceWeights::Matrix& m = weights_->matrix(w);
     const uint32_t V = (uint32_t)w.rows;
     ensure_host(logits_, (uint64_t)n * V * 4, "the logits");
     const vk::RowsRef out{logits_.get(), 0, V};

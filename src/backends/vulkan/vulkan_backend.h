@@ -1,4 +1,5 @@
-// The op table on a Vulkan device. Weights are uploaded once (device_weights.h); activations,
+// The op table on a Vulkan device. Weights are uploaded once, into the copy every backend of
+// the model on the device shares (shared_weights.h); activations,
 // the paged KV cache and the logits live in device buffers. Ops are recorded into one command
 // stream, each after a barrier on the one before, and submitted when results are read (logits,
 // read_rows) or a new batch begins; nothing else waits for the device.
@@ -40,10 +41,11 @@ class VulkanBackend final : public Backend {
     void read_rows(Cols src, int n, float* dst) override;
     void write_rows(Cols dst, int n, const float* src) override;
 
-    void upload(const MatrixView& w) override { weights_.matrix(w); }
+    void upload(const MatrixView& w) override { weights_->matrix(w); }
     void upload(std::span<const float> v) override {
-        if (!v.empty()) weights_.vector(v);
+        if (!v.empty()) weights_->vector(v);
     }
+    std::shared_ptr<const void> weights_handle() const override { return weights_; }
 
     bool kv_reserve(int seq, int first_write, int n_rows) override;
     void kv_truncate(int seq, int n) override;
@@ -73,8 +75,8 @@ class VulkanBackend final : public Backend {
     void gather_rows(Cols src, std::span<const int32_t> rows, Cols dst) override;
     void logits(const MatrixView& w, Cols x, int n, float softcap, float* dst) override;
 
-    // Bytes of weights uploaded so far (what /api/ps reports as size_vram, with the KV cache).
-    uint64_t weight_bytes() const { return weights_.bytes(); }
+    // Bytes of weights uploaded so far, into the copy this backend may share with others.
+    uint64_t weight_bytes() const { return weights_->bytes(); }
 
   private:
     struct RowBuffer {
@@ -111,7 +113,7 @@ class VulkanBackend final : public Backend {
     const vk::Device& device_;
     uint64_t max_binding_;  // bytes one shader binding may hold
     vk::CommandStream stream_;
-    vk::DeviceWeights weights_;
+    std::shared_ptr<vk::DeviceWeights> weights_;
     vk::Matvec matvec_;
     vk::ActRound act_round_;
     std::unique_ptr<vk::Buffer> act_scratch_;  // x rounded for the current product
