@@ -11,7 +11,7 @@ namespace {
 
 struct ShaderRow {
     DType type;
-    const char* shader;  // shaders/<shader>.comp, with its _subgroup and _tiled variants
+    const char* shader;  // shaders/<shader>.comp, and its _tiled variant
 };
 
 constexpr std::array kShaders = {
@@ -50,9 +50,8 @@ bool matvec_supports(DType t) {
 const ComputePipeline& Matvec::pipeline(DType t, const char* shader, bool tiled) {
     auto& pipeline = pipelines_[{t, tiled}];
     if (!pipeline) {
-        const char* variant = tiled ? "_tiled" : subgroups_ ? "_subgroup" : "";
-        pipeline = std::make_unique<ComputePipeline>(device_, std::string(shader) + variant, 3,
-                                                     sizeof(MatvecPush));
+        pipeline = std::make_unique<ComputePipeline>(
+            device_, std::string(shader) + (tiled ? "_tiled" : ""), 3, sizeof(MatvecPush));
     }
     return *pipeline;
 }
