@@ -32,6 +32,8 @@ const char* shader_for(DType t) {
     return nullptr;
 }
 
+// Rows per workgroup of the per-row shaders (shaders/matvec_rows_main.glsl's GROUP_ROWS).
+constexpr uint32_t kGroupRows = 4;
 // The tile of the tiled variant (shaders/matvec_tiled_main.glsl).
 constexpr uint32_t kTileRows = 64;
 constexpr uint32_t kTileVectors = 32;
@@ -74,9 +76,10 @@ void Matvec::record(CommandStream& stream, DType t, const Buffer& w, RowsRef x, 
     const MatvecPush push{shape.rows, shape.cols, static_cast<uint32_t>(rb),
                           0,          x.offset,   x.stride,
                           y.offset,   y.stride,   shape.n_vec};
-    const Groups groups = tiled ? row_groups(device_, (shape.rows + kTileRows - 1) / kTileRows,
-                                             (shape.n_vec + kTileVectors - 1) / kTileVectors)
-                                : row_groups(device_, shape.rows, shape.n_vec);
+    const Groups groups =
+        tiled ? row_groups(device_, (shape.rows + kTileRows - 1) / kTileRows,
+                           (shape.n_vec + kTileVectors - 1) / kTileVectors)
+              : row_groups(device_, (shape.rows + kGroupRows - 1) / kGroupRows, shape.n_vec);
     pipeline(t, shader, tiled).dispatch(stream, {&w, x.buf, y.buf}, &push, groups);
 }
 

@@ -17,8 +17,8 @@ namespace lokal::vk {
 
 bool matvec_supports(DType t);
 
-// How record() computes the products. Rows: one workgroup per (row, vector), which reads the
-// weights once per vector; Tiled: one per tile of 64 rows x 32 vectors, which dequantizes each
+// How record() computes the products. Rows: one workgroup per 4 rows of a vector, which reads
+// the weights once per vector; Tiled: one per tile of 64 rows x 32 vectors, which dequantizes each
 // weight once per tile. Auto: Tiled from kTiledMinVectors vectors on. Both give every output
 // the same bits (one summation order, shaders/matvec_head.glsl), so the choice is speed only.
 enum class MatvecPath { Auto, Rows, Tiled };

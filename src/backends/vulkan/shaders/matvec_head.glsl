@@ -2,29 +2,29 @@
 // as raw GGUF rows (its block layout, quantized types stay quantized). Each type's file defines
 // dequant_unit(): 32 consecutive elements of a row as floats (a block, or a 32-element part of a
 // K super-block), then includes matvec_main.glsl, which builds one of two mains on it:
-// matvec_rows_main.glsl (one workgroup per row and vector: few vectors, token generation) or,
+// matvec_rows_main.glsl (a few rows of one vector per workgroup: few vectors, generation) or,
 // in the TILED variant, matvec_tiled_main.glsl (a tile of rows x vectors per workgroup, each
 // weight unit dequantized once per tile: batches, prompt processing).
 //
 // Both add every output in one canonical order, so an output's bits do not depend on the path
 // or on the other vectors of the batch (continuous batching and speculative decoding stay
 // exact). A row is cut into units (32 elements; one element for the plain types), unit u
-// belonging to lane u % LANES. A unit's sum is its 8 dot4()s of 4 products added in turn
-// (plain: the one product); a lane's sum is its units' sums added in turn from 0; the LANES
-// lane sums are added as a tree: lane t + s onto lane t for s = LANES/2, ..., 2, 1. Every one
-// of these additions is `precise` (no contraction into fma, no reassociation).
+// belonging to lane u % LANES. Each lane is one chain of fma()s over its units' elements in
+// order, from 0; the LANES lane sums are added as a tree: lane t + s onto lane t for
+// s = LANES/2, ..., 2, 1. All of it is `precise`: a precise fma is one rounding everywhere,
+// and no addition is contracted or reassociated.
 //
 // W is bound as 32-bit words: blocks are 2-byte aligned at best (q4_0 is 18 bytes), and words
 // need no 8/16-bit storage feature, so these shaders run on any Vulkan 1.1 device.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 
-#define LANES 64  // of the canonical order; the per-row main's workgroup size
-#define LANE_BITS 6
+#define LANES 16  // of the canonical order; the per-row main gives a row this many threads
+#define LANE_BITS 4
 #ifdef VARIANT_TILED
 #define WG_SIZE 128
 #else
-#define WG_SIZE LANES
+#define WG_SIZE 64
 #endif
 layout(local_size_x = WG_SIZE) in;
 
@@ -70,8 +70,3 @@ vec4 byte_bits(uint b4, uint bit) {
     return vec4((uvec4(b4) >> (uvec4(0u, 8u, 16u, 24u) + bit)) & 1u);
 }
 
-// The canonical dot product of 4 products: ((a.x b.x + a.y b.y) + a.z b.z) + a.w b.w.
-float dot4(vec4 a, vec4 b) {
-    precise const float r = a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
-    return r;
-}

@@ -4,15 +4,14 @@
 #ifndef ELEMENT_UNITS
 uint units_in_row(uint cols) { return cols / 32u; }
 
-// One unit's 32 products, in the canonical order: unit_sum over the 8 groups of 4.
-float unit_dot(uint row_off, uint u, uint xo) {
+// sum plus unit u's 32 products, one fma after another.
+float add_unit(float sum, uint row_off, uint u, uint xo) {
     vec4 v[8];
     dequant_unit(row_off, u, v);
     const uint xb = xo + 32u * u;
-    precise float s = 0.0;
+    precise float s = sum;
     [[unroll]] for (uint k = 0; k < 8u; ++k) {
-        const uint i = xb + 4u * k;
-        s = s + dot4(v[k], vec4(x[i], x[i + 1u], x[i + 2u], x[i + 3u]));
+        [[unroll]] for (uint c = 0; c < 4u; ++c) s = fma(v[k][c], x[xb + 4u * k + c], s);
     }
     return s;
 }

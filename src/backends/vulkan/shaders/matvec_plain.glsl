@@ -5,9 +5,9 @@
 
 uint units_in_row(uint cols) { return cols; }
 
-float unit_dot(uint row_off, uint u, uint xo) {
-    precise const float r = w_elem(row_off, u) * x[xo + u];
-    return r;
+float add_unit(float sum, uint row_off, uint u, uint xo) {
+    precise const float s = fma(w_elem(row_off, u), x[xo + u], sum);
+    return s;
 }
 
 // Column of element j (0..31) of the step that starts at unit u0 (matvec_tiled_main.glsl): a

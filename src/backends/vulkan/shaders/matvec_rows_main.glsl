@@ -1,29 +1,32 @@
-// main() of the matvec shaders per row and vector (see matvec_head.glsl): one workgroup of LANES
-// threads per (row, vector), summing in the canonical order of matvec_head.glsl. Thread t is
-// lane t: it adds units t, t + LANES, ... one after another, then the workgroup adds the lanes'
-// sums as a tree in shared memory.
-shared float partial[LANES];
+// main() of the matvec shaders per row and vector (see matvec_head.glsl): a workgroup takes
+// GROUP_ROWS rows of one vector, LANES threads per row, summing in the canonical order of
+// matvec_head.glsl. Thread t of a row is lane t: it adds units t, t + LANES, ... one after
+// another, then the row's lanes add their sums as a tree in shared memory.
+#define GROUP_ROWS (WG_SIZE / LANES)
+
+shared float partial[WG_SIZE];
 
 void main() {
-    // Rows beyond the grid's x limit (65535 on many devices) continue in z.
-    const uint row = gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x;
-    if (row >= p.rows) return;  // the whole workgroup leaves: no barrier is skipped by half
+    // Row groups beyond the grid's x limit (65535 on many devices) continue in z.
+    const uint row0 = (gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x) * GROUP_ROWS;
+    if (row0 >= p.rows) return;  // the whole workgroup leaves: no barrier is skipped by half
     const uint vec = gl_WorkGroupID.y;
     const uint tid = gl_LocalInvocationID.x;
+    const uint lane = tid % LANES, row = row0 + tid / LANES;
     const uint row_off = p.w_offset + row * p.row_bytes;
     const uint xo = p.x_offset + vec * p.x_stride;
-    const uint n_units = units_in_row(p.cols);
+    const uint n_units = row < p.rows ? units_in_row(p.cols) : 0u;
 
     precise float sum = 0.0;
-    for (uint u = tid; u < n_units; u += LANES) sum = sum + unit_dot(row_off, u, xo);
+    for (uint u = lane; u < n_units; u += LANES) sum = add_unit(sum, row_off, u, xo);
     partial[tid] = sum;
     barrier();
-    for (uint s = LANES / 2u; s > 0u; s >>= 1) {
-        if (tid < s) {
+    [[unroll]] for (uint s = LANES / 2u; s > 0u; s >>= 1) {
+        if (lane < s) {
             precise const float both = partial[tid] + partial[tid + s];
             partial[tid] = both;
         }
         barrier();
     }
-    if (tid == 0u) y[p.y_offset + vec * p.y_stride + row] = partial[0];
+    if (lane == 0u && row < p.rows) y[p.y_offset + vec * p.y_stride + row] = partial[tid];
 }

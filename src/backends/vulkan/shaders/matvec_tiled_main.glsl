@@ -3,10 +3,10 @@
 // matvec_head.glsl. It walks the lanes in the order the lane tree meets them (bit-reversed
 // lane numbers), and each lane's units in turn: for each step its threads dequantize the
 // tile's weight unit into shared memory, once for all the tile's vectors, and load the
-// matching columns of x; each thread then adds the unit's sums to its lane sums. A finished
-// lane sum joins the tree through a stack of LANE_BITS partial sums per output (binary
-// carry: the sum of lanes 2i and 2i+1 of a level is the next level's lane i), so the tree
-// needs no memory per lane. Rows and vectors past the end read as zeros and are not written.
+// matching columns of x; each thread then adds the step's products to its lane sums (fma). A finished
+// lane sum joins the tree through a stack of LANE_BITS partial sums per output (a binary
+// carry: in tree order, neighbours 2i and 2i+1 of a level make the next level's i), so the
+// tree needs no memory per lane. Rows and vectors past the end read as zeros and are not written.
 #define TILE_ROWS 64
 #define TILE_VECS 32
 #define ROW_THREADS 16  // threads along the rows: TILE_ROWS / 4
@@ -70,43 +70,17 @@ void main() {
 #ifdef ELEMENT_UNITS
             // The step's units that exist (uniform): past the row's end nothing is added.
             const uint n_step = min(32u, (n_units - u0 + LANES - 1u) / LANES);
+#else
+            const uint n_step = 32u;
+#endif
             for (uint k = 0; k < n_step; ++k) {
                 [[unroll]] for (uint i = 0; i < 4u; ++i) {
                     const float wk = w_tile[k][tr + ROW_THREADS * i];
                     [[unroll]] for (uint j = 0; j < 4u; ++j) {
-                        lane_sum[i][j] = lane_sum[i][j] + wk * x_tile[k][tv + VEC_THREADS * j];
+                        lane_sum[i][j] = fma(wk, x_tile[k][tv + VEC_THREADS * j], lane_sum[i][j]);
                     }
                 }
             }
-#else
-            precise float unit_sum[4][4];
-            [[unroll]] for (uint i = 0; i < 4u; ++i) {
-                [[unroll]] for (uint j = 0; j < 4u; ++j) unit_sum[i][j] = 0.0;
-            }
-            [[unroll]] for (uint k = 0; k < 32u; k += 4u) {
-                vec4 wr[4], xc[4];
-                [[unroll]] for (uint i = 0; i < 4u; ++i) {
-                    const uint r = tr + ROW_THREADS * i;
-                    wr[i] = vec4(w_tile[k][r], w_tile[k + 1u][r], w_tile[k + 2u][r],
-                                 w_tile[k + 3u][r]);
-                }
-                [[unroll]] for (uint j = 0; j < 4u; ++j) {
-                    const uint c = tv + VEC_THREADS * j;
-                    xc[j] = vec4(x_tile[k][c], x_tile[k + 1u][c], x_tile[k + 2u][c],
-                                 x_tile[k + 3u][c]);
-                }
-                [[unroll]] for (uint i = 0; i < 4u; ++i) {
-                    [[unroll]] for (uint j = 0; j < 4u; ++j) {
-                        unit_sum[i][j] = unit_sum[i][j] + dot4(wr[i], xc[j]);
-                    }
-                }
-            }
-            [[unroll]] for (uint i = 0; i < 4u; ++i) {
-                [[unroll]] for (uint j = 0; j < 4u; ++j) {
-                    lane_sum[i][j] = lane_sum[i][j] + unit_sum[i][j];
-                }
-            }
-#endif
             barrier();
         }
         // Carry the lane sum up the tree: each set low bit of leaf is a left sibling waiting
