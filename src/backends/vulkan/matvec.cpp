@@ -33,7 +33,7 @@ const char* shader_for(DType t) {
 }
 
 // Rows per workgroup of the per-row shaders (shaders/matvec_rows_main.glsl's GROUP_ROWS).
-constexpr uint32_t kGroupRows = 4;
+constexpr uint32_t kGroupRows = 8;
 // The tile of the tiled variant (shaders/matvec_tiled_main.glsl).
 constexpr uint32_t kTileRows = 64;
 constexpr uint32_t kTileVectors = 32;

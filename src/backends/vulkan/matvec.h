@@ -17,7 +17,7 @@ namespace lokal::vk {
 
 bool matvec_supports(DType t);
 
-// How record() computes the products. Rows: one workgroup per 4 rows of a vector, which reads
+// How record() computes the products. Rows: one workgroup per 8 rows of a vector, which reads
 // the weights once per vector; Tiled: one per tile of 64 rows x 32 vectors, which dequantizes each
 // weight once per tile. Auto: Tiled from kTiledMinVectors vectors on. Both give every output
 // the same bits (one summation order, shaders/matvec_head.glsl), so the choice is speed only.

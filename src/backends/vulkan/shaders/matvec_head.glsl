@@ -19,8 +19,8 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 
-#define LANES 16  // of the canonical order; the per-row main gives a row this many threads
-#define LANE_BITS 4
+#define LANES 8  // of the canonical order; the per-row main gives a row this many threads
+#define LANE_BITS 3
 #ifdef VARIANT_TILED
 #define WG_SIZE 128
 #else
