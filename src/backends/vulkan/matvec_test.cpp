@@ -8,7 +8,7 @@
 // scale × quant ± min, then × x) adds a few eps more.
 // Both paths add in one order (shaders/matvec_head.glsl): each of 8 lanes adds its units one
 // after another (at most cols/8 units of up to 32 products), then the 8 lane sums are added
-// as a tree, so (cols/8 + 32)·eps and 7·eps.
+// in turn, so (cols/8 + 32)·eps and 7·eps.
 // Dequantizing as d·sc·q − dmin·m (the K types, q4_1, q5_1) makes terms that can each be a few
 // times larger than |w·x|; a factor of 4 covers that. A wrong nibble, scale or block offset moves
 // the result by a sizeable fraction of Σ|w·x|, far above these bounds.

@@ -10,9 +10,9 @@
 // or on the other vectors of the batch (continuous batching and speculative decoding stay
 // exact). A row is cut into units (32 elements; one element for the plain types), unit u
 // belonging to lane u % LANES. Each lane is one chain of fma()s over its units' elements in
-// order, from 0; the LANES lane sums are added as a tree: lane t + s onto lane t for
-// s = LANES/2, ..., 2, 1. All of it is `precise`: a precise fma is one rounding everywhere,
-// and no addition is contracted or reassociated.
+// order, from 0; then the LANES lane sums are added in lane order, ((l0 + l1) + l2) + ....
+// All of it is `precise`: a precise fma is one rounding everywhere, and no addition is
+// contracted or reassociated.
 //
 // W is bound as 32-bit words: blocks are 2-byte aligned at best (q4_0 is 18 bytes), and words
 // need no 8/16-bit storage feature, so these shaders run on any Vulkan 1.1 device.
@@ -20,7 +20,6 @@
 #extension GL_EXT_control_flow_attributes : require
 
 #define LANES 8  // of the canonical order; the per-row main gives a row this many threads
-#define LANE_BITS 3
 #ifdef VARIANT_TILED
 #define WG_SIZE 128
 #else

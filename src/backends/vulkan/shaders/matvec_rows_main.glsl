@@ -1,7 +1,7 @@
 // main() of the matvec shaders per row and vector (see matvec_head.glsl): a workgroup takes
 // GROUP_ROWS rows of one vector, LANES threads per row, summing in the canonical order of
 // matvec_head.glsl. Thread t of a row is lane t: it adds units t, t + LANES, ... one after
-// another, then the row's lanes add their sums as a tree in shared memory.
+// another, then lane 0 adds the row's lane sums in order from shared memory.
 #define GROUP_ROWS (WG_SIZE / LANES)
 
 shared float partial[WG_SIZE];
@@ -21,12 +21,9 @@ void main() {
     for (uint u = lane; u < n_units; u += LANES) sum = add_unit(sum, row_off, u, xo);
     partial[tid] = sum;
     barrier();
-    [[unroll]] for (uint s = LANES / 2u; s > 0u; s >>= 1) {
-        if (lane < s) {
-            precise const float both = partial[tid] + partial[tid + s];
-            partial[tid] = both;
-        }
-        barrier();
+    if (lane == 0u && row < p.rows) {
+        precise float total = sum;
+        [[unroll]] for (uint i = 1u; i < LANES; ++i) total = total + partial[tid + i];
+        y[p.y_offset + vec * p.y_stride + row] = total;
     }
-    if (lane == 0u && row < p.rows) y[p.y_offset + vec * p.y_stride + row] = partial[tid];
 }

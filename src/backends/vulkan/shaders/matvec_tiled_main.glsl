@@ -1,12 +1,10 @@
 // main() of the TILED variant (see matvec_head.glsl): a workgroup computes a tile of TILE_ROWS
 // rows x TILE_VECS vectors of y, each thread a 4 x 4 block of it, in the canonical order of
-// matvec_head.glsl. It walks the lanes in the order the lane tree meets them (bit-reversed
-// lane numbers), and each lane's units in turn: for each step its threads dequantize the
-// tile's weight unit into shared memory, once for all the tile's vectors, and load the
-// matching columns of x; each thread then adds the step's products to its lane sums (fma). A finished
-// lane sum joins the tree through a stack of LANE_BITS partial sums per output (a binary
-// carry: in tree order, neighbours 2i and 2i+1 of a level make the next level's i), so the
-// tree needs no memory per lane. Rows and vectors past the end read as zeros and are not written.
+// matvec_head.glsl. It walks the lanes in order, and each lane's units in turn: for each step
+// its threads dequantize the tile's weight unit into shared memory, once for all the tile's
+// vectors, and load the matching columns of x; each thread then adds the step's products to
+// its lane sums (fma). A finished lane sum is added to the total. Rows and vectors past the
+// end read as zeros and are not written.
 #define TILE_ROWS 64
 #define TILE_VECS 32
 #define ROW_THREADS 16  // threads along the rows: TILE_ROWS / 4
@@ -37,9 +35,8 @@ void main() {
     const uint n_units = units_in_row(p.cols);
 
     precise float lane_sum[4][4];
-    precise float stack[LANE_BITS][4][4];
-    for (uint leaf = 0; leaf < LANES; ++leaf) {
-        const uint lane = bitfieldReverse(leaf) >> (32u - LANE_BITS);
+    precise float total[4][4];
+    for (uint lane = 0; lane < LANES; ++lane) {
         [[unroll]] for (uint i = 0; i < 4u; ++i) {
             [[unroll]] for (uint j = 0; j < 4u; ++j) lane_sum[i][j] = 0.0;
         }
@@ -83,20 +80,9 @@ void main() {
             }
             barrier();
         }
-        // Carry the lane sum up the tree: each set low bit of leaf is a left sibling waiting
-        // on the stack; the first clear bit is where this sum waits for its right sibling.
-        // After the last leaf (all bits set) lane_sum holds the whole sum.
-        [[unroll]] for (uint l = 0; l < LANE_BITS; ++l) {
-            if (((leaf >> l) & 1u) == 0u) {
-                [[unroll]] for (uint i = 0; i < 4u; ++i) {
-                    [[unroll]] for (uint j = 0; j < 4u; ++j) stack[l][i][j] = lane_sum[i][j];
-                }
-                break;
-            }
-            [[unroll]] for (uint i = 0; i < 4u; ++i) {
-                [[unroll]] for (uint j = 0; j < 4u; ++j) {
-                    lane_sum[i][j] = stack[l][i][j] + lane_sum[i][j];
-                }
+        [[unroll]] for (uint i = 0; i < 4u; ++i) {
+            [[unroll]] for (uint j = 0; j < 4u; ++j) {
+                total[i][j] = lane == 0u ? lane_sum[i][j] : total[i][j] + lane_sum[i][j];
             }
         }
     }
@@ -105,7 +91,7 @@ void main() {
         if (vec >= p.n_vec) continue;
         [[unroll]] for (uint i = 0; i < 4u; ++i) {
             const uint row = row0 + tr + ROW_THREADS * i;
-            if (row < p.rows) y[p.y_offset + vec * p.y_stride + row] = lane_sum[i][j];
+            if (row < p.rows) y[p.y_offset + vec * p.y_stride + row] = total[i][j];
         }
     }
 }
