@@ -8,11 +8,11 @@
 //
 // Both add every output in one canonical order, so an output's bits do not depend on the path
 // or on the other vectors of the batch (continuous batching and speculative decoding stay
-// exact). A row is cut into units (32 elements; one element for the plain types), unit u
-// belonging to lane u % LANES. Each lane is one chain of fma()s over its units' elements in
-// order, from 0; then the LANES lane sums are added in lane order, ((l0 + l1) + l2) + ....
-// All of it is `precise`: a precise fma is one rounding everywhere, and no addition is
-// contracted or reassociated.
+// exact). A row is cut into units (32 elements; one element for the plain types), and its
+// units into LANES runs of consecutive ones, one per lane (lane_begin). Each lane is one chain
+// of fma()s over its units' elements in order, from 0; then the LANES lane sums are added in
+// lane order, ((l0 + l1) + l2) + .... All of it is `precise`: a precise fma is one rounding
+// everywhere, and no addition is contracted or reassociated.
 //
 // W is bound as 32-bit words: blocks are 2-byte aligned at best (q4_0 is 18 bytes), and words
 // need no 8/16-bit storage feature, so these shaders run on any Vulkan 1.1 device.
@@ -69,3 +69,9 @@ vec4 byte_bits(uint b4, uint bit) {
     return vec4((uvec4(b4) >> (uvec4(0u, 8u, 16u, 24u) + bit)) & 1u);
 }
 
+
+// Lane l's units are [lane_begin(l), lane_begin(l + 1)): runs of ceil(n_units / LANES), the
+// last ones shorter or empty.
+uint lane_begin(uint lane, uint n_units) {
+    return min(lane * ((n_units + LANES - 1u) / LANES), n_units);
+}

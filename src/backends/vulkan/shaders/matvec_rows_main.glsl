@@ -1,6 +1,6 @@
 // main() of the matvec shaders per row and vector (see matvec_head.glsl): a workgroup takes
 // GROUP_ROWS rows of one vector, LANES threads per row, summing in the canonical order of
-// matvec_head.glsl. Thread t of a row is lane t: it adds units t, t + LANES, ... one after
+// matvec_head.glsl. Thread t of a row is lane t: it adds its run of units one after
 // another, then lane 0 adds the row's lane sums in order from shared memory.
 #define GROUP_ROWS (WG_SIZE / LANES)
 
@@ -18,7 +18,8 @@ void main() {
     const uint n_units = row < p.rows ? units_in_row(p.cols) : 0u;
 
     precise float sum = 0.0;
-    for (uint u = lane; u < n_units; u += LANES) sum = add_unit(sum, row_off, u, xo);
+    const uint end = lane_begin(lane + 1u, n_units);
+    for (uint u = lane_begin(lane, n_units); u < end; ++u) sum = add_unit(sum, row_off, u, xo);
     partial[tid] = sum;
     barrier();
     if (lane == 0u && row < p.rows) {

@@ -16,7 +16,7 @@ uint step_col(uint u0, uint j) { return 32u * u0 + j; }
 void step_weights(uint row_off, uint u0, out vec4 v[8]) { dequant_unit(row_off, u0, v); }
 #define STEP_UNITS 1u
 #else
-// A step is 32 units (elements) of one lane, LANES apart (step_col in matvec_plain.glsl).
+// A step is 32 units (elements) of one lane (step_col in matvec_plain.glsl).
 #define STEP_UNITS 32u
 #endif
 
@@ -40,7 +40,8 @@ void main() {
         [[unroll]] for (uint i = 0; i < 4u; ++i) {
             [[unroll]] for (uint j = 0; j < 4u; ++j) lane_sum[i][j] = 0.0;
         }
-        for (uint u0 = lane; u0 < n_units; u0 += LANES * STEP_UNITS) {
+        const uint end = lane_begin(lane + 1u, n_units);
+        for (uint u0 = lane_begin(lane, n_units); u0 < end; u0 += STEP_UNITS) {
             if (tid < TILE_ROWS) {
                 vec4 v[8];
                 const uint row = row0 + tid;
@@ -66,15 +67,17 @@ void main() {
             barrier();
 #ifdef ELEMENT_UNITS
             // The step's units that exist (uniform): past the row's end nothing is added.
-            const uint n_step = min(32u, (n_units - u0 + LANES - 1u) / LANES);
+            const uint n_step = min(32u, end - u0);
 #else
             const uint n_step = 32u;
 #endif
             for (uint k = 0; k < n_step; ++k) {
+                float wr[4], xc[4];  // each shared value read once
+                [[unroll]] for (uint i = 0; i < 4u; ++i) wr[i] = w_tile[k][tr + ROW_THREADS * i];
+                [[unroll]] for (uint j = 0; j < 4u; ++j) xc[j] = x_tile[k][tv + VEC_THREADS * j];
                 [[unroll]] for (uint i = 0; i < 4u; ++i) {
-                    const float wk = w_tile[k][tr + ROW_THREADS * i];
                     [[unroll]] for (uint j = 0; j < 4u; ++j) {
-                        lane_sum[i][j] = fma(wk, x_tile[k][tv + VEC_THREADS * j], lane_sum[i][j]);
+                        lane_sum[i][j] = fma(wr[i], xc[j], lane_sum[i][j]);
                     }
                 }
             }
