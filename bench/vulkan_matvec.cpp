@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,13 +71,7 @@ int run(int argc, char** argv) {
                 "us/product", "GB/s", "GFLOP/s");
 
     vk::CommandStream stream(device, 1024);
-    // The plain shaders (a shared-memory tree) and, where the device has subgroup arithmetic,
-    // the subgroup variant.
-    std::vector<std::pair<const char*, std::unique_ptr<vk::Matvec>>> variants;
-    variants.emplace_back("shared", std::make_unique<vk::Matvec>(device, false));
-    if (device.info().subgroup_arithmetic) {
-        variants.emplace_back("subgroup", std::make_unique<vk::Matvec>(device, true));
-    }
+    vk::Matvec matvec(device);
     const std::vector<float> source = random_normal(int64_t{rows} * cols, 1, 0.5f);
     const std::vector<float> x = random_normal(int64_t{cols} * batch, 2, 1.0f);
     const vk::Buffer x_buf(device, x.size() * 4, vk::MemoryKind::DeviceLocal, "x");
@@ -106,14 +99,11 @@ int run(int argc, char** argv) {
         const vk::Buffer w(device, raw.size(), vk::MemoryKind::DeviceLocal, "the weights");
         vk::upload(stream, w, 0, raw.data(), raw.size());
         const vk::MatvecShape shape{rows, cols, 1};
-        for (auto& [reduction, matvec] : variants) {
-            time_matvec(stream, *matvec, t, w, x_buf, y_buf, shape, 3);  // warm-up
-            const double seconds = time_matvec(stream, *matvec, t, w, x_buf, y_buf, shape, reps);
-            report(info, raw.size(), std::string("rows/") + reduction, shape, seconds);
-        }
-        // A batch: per row and vector (the last variant) against tiles of rows x vectors.
+        time_matvec(stream, matvec, t, w, x_buf, y_buf, shape, 3);  // warm-up
+        report(info, raw.size(), "rows", shape,
+               time_matvec(stream, matvec, t, w, x_buf, y_buf, shape, reps));
+        // A batch: per row and vector against tiles of rows x vectors.
         const vk::MatvecShape batch_shape{rows, cols, batch};
-        vk::Matvec& matvec = *variants.back().second;
         for (const auto& [name, path] :
              {std::pair{"rows", vk::MatvecPath::Rows}, std::pair{"tiled", vk::MatvecPath::Tiled}}) {
             time_matvec(stream, matvec, t, w, x_buf, y_buf, batch_shape, 1, path);  // warm-up

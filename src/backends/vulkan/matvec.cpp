@@ -11,7 +11,7 @@ namespace {
 
 struct ShaderRow {
     DType type;
-    const char* shader;  // shaders/<shader>.comp, with its _subgroup and _tiled variants
+    const char* shader;  // shaders/<shader>.comp, and its _tiled variant
 };
 
 constexpr std::array kShaders = {
@@ -32,6 +32,8 @@ const char* shader_for(DType t) {
     return nullptr;
 }
 
+// Rows per workgroup of the per-row shaders (shaders/matvec_rows_main.glsl's GROUP_ROWS).
+constexpr uint32_t kGroupRows = 8;
 // The tile of the tiled variant (shaders/matvec_tiled_main.glsl).
 constexpr uint32_t kTileRows = 64;
 constexpr uint32_t kTileVectors = 32;
@@ -50,9 +52,8 @@ bool matvec_supports(DType t) {
 const ComputePipeline& Matvec::pipeline(DType t, const char* shader, bool tiled) {
     auto& pipeline = pipelines_[{t, tiled}];
     if (!pipeline) {
-        const char* variant = tiled ? "_tiled" : subgroups_ ? "_subgroup" : "";
-        pipeline = std::make_unique<ComputePipeline>(device_, std::string(shader) + variant, 3,
-                                                     sizeof(MatvecPush));
+        pipeline = std::make_unique<ComputePipeline>(
+            device_, std::string(shader) + (tiled ? "_tiled" : ""), 3, sizeof(MatvecPush));
     }
     return *pipeline;
 }
@@ -75,9 +76,10 @@ void Matvec::record(CommandStream& stream, DType t, const Buffer& w, RowsRef x, 
     const MatvecPush push{shape.rows, shape.cols, static_cast<uint32_t>(rb),
                           0,          x.offset,   x.stride,
                           y.offset,   y.stride,   shape.n_vec};
-    const Groups groups = tiled ? row_groups(device_, (shape.rows + kTileRows - 1) / kTileRows,
-                                             (shape.n_vec + kTileVectors - 1) / kTileVectors)
-                                : row_groups(device_, shape.rows, shape.n_vec);
+    const Groups groups =
+        tiled ? row_groups(device_, (shape.rows + kTileRows - 1) / kTileRows,
+                           (shape.n_vec + kTileVectors - 1) / kTileVectors)
+              : row_groups(device_, (shape.rows + kGroupRows - 1) / kGroupRows, shape.n_vec);
     pipeline(t, shader, tiled).dispatch(stream, {&w, x.buf, y.buf}, &push, groups);
 }
 

@@ -17,9 +17,10 @@ namespace lokal::vk {
 
 bool matvec_supports(DType t);
 
-// How record() computes the products. Rows: one workgroup per (row, vector), which reads the
-// weights once per vector; Tiled: one per tile of 64 rows x 32 vectors, which dequantizes each
-// weight once per tile. Auto: Tiled from kTiledMinVectors vectors on.
+// How record() computes the products. Rows: one workgroup per 8 rows of a vector, which reads
+// the weights once per vector; Tiled: one per tile of 64 rows x 32 vectors, which dequantizes each
+// weight once per tile. Auto: Tiled from kTiledMinVectors vectors on. Both give every output
+// the same bits (one summation order, shaders/matvec_head.glsl), so the choice is speed only.
 enum class MatvecPath { Auto, Rows, Tiled };
 inline constexpr uint32_t kTiledMinVectors = 8;
 
@@ -40,10 +41,7 @@ inline RowsRef dense_rows(const Buffer& b, uint32_t width) {
 
 class Matvec {
   public:
-    // subgroups: the per-row path adds partial sums with subgroup arithmetic (the shaders'
-    // subgroup variant); by default where the device offers it in compute shaders.
-    explicit Matvec(const Device& device) : Matvec(device, device.info().subgroup_arithmetic) {}
-    Matvec(const Device& device, bool subgroups) : device_(device), subgroups_(subgroups) {}
+    explicit Matvec(const Device& device) : device_(device) {}
 
     // Records y = W x for every vector; W holds shape.rows rows of type t back to back. Throws
     // lokal::Error (unsupported) for a type without a shader. Pipelines are made on first use.
@@ -58,7 +56,6 @@ class Matvec {
     const ComputePipeline& pipeline(DType t, const char* shader, bool tiled);
 
     const Device& device_;
-    bool subgroups_;
     std::map<std::pair<DType, bool>, std::unique_ptr<ComputePipeline>> pipelines_;  // by tiled
 };
 

@@ -32,9 +32,10 @@ class VulkanBackend final : public Backend {
 
     const char* name() const override { return "vulkan"; }
     int n_threads() const override { return 1; }
-    // From kTiledMinVectors rows on, matrix products take the tiled shader, which sums in
-    // another order than the per-row one.
-    int exact_batch_rows() const override { return (int)vk::kTiledMinVectors - 1; }
+    // Unbounded (Backend's default): the per-row and the tiled matrix products sum in one order
+    // (shaders/matvec_head.glsl) and the row ops are per row. Attention splits a token's
+    // positions among workgroups by the batch's size (KvAttention::splits_for), which changes
+    // its bits once it sees more than one tile of positions; no row bound helps there.
 
     BufferId alloc_rows(int rows, int width) override;
     void resize_rows(BufferId buf, int rows) override;

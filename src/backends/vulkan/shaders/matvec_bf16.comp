@@ -1,5 +1,5 @@
 #version 450
-// lokal-variants: subgroup tiled
+// lokal-variants: tiled
 #include "matvec_head.glsl"
 
 // bf16 is the high half of an f32.

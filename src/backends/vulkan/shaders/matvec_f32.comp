@@ -1,5 +1,5 @@
 #version 450
-// lokal-variants: subgroup tiled
+// lokal-variants: tiled
 #include "matvec_head.glsl"
 
 float w_elem(uint row_off, uint i) { return uintBitsToFloat(w[(row_off >> 2) + i]); }

@@ -2,18 +2,24 @@
 // as raw GGUF rows (its block layout, quantized types stay quantized). Each type's file defines
 // dequant_unit(): 32 consecutive elements of a row as floats (a block, or a 32-element part of a
 // K super-block), then includes matvec_main.glsl, which builds one of two mains on it:
-// matvec_rows_main.glsl (one workgroup per row and vector: few vectors, token generation) or,
+// matvec_rows_main.glsl (a few rows of one vector per workgroup: few vectors, generation) or,
 // in the TILED variant, matvec_tiled_main.glsl (a tile of rows x vectors per workgroup, each
 // weight unit dequantized once per tile: batches, prompt processing).
+//
+// Both add every output in one canonical order, so an output's bits do not depend on the path
+// or on the other vectors of the batch (continuous batching and speculative decoding stay
+// exact). A row is cut into units (32 elements; one element for the plain types), and its
+// units into LANES runs of consecutive ones, one per lane (lane_begin). Each lane is one chain
+// of fma()s over its units' elements in order, from 0; then the LANES lane sums are added in
+// lane order, ((l0 + l1) + l2) + .... All of it is `precise`: a precise fma is one rounding
+// everywhere, and no addition is contracted or reassociated.
 //
 // W is bound as 32-bit words: blocks are 2-byte aligned at best (q4_0 is 18 bytes), and words
 // need no 8/16-bit storage feature, so these shaders run on any Vulkan 1.1 device.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-#ifdef VARIANT_SUBGROUP
-#extension GL_KHR_shader_subgroup_arithmetic : require
-#endif
 
+#define LANES 8  // of the canonical order; the per-row main gives a row this many threads
 #ifdef VARIANT_TILED
 #define WG_SIZE 128
 #else
@@ -61,4 +67,11 @@ vec4 nibbles(uint q4, uint shift) {
 // Bit `bit` of each of four bytes, as 0 or 1.
 vec4 byte_bits(uint b4, uint bit) {
     return vec4((uvec4(b4) >> (uvec4(0u, 8u, 16u, 24u) + bit)) & 1u);
+}
+
+
+// Lane l's units are [lane_begin(l), lane_begin(l + 1)): runs of ceil(n_units / LANES), the
+// last ones shorter or empty.
+uint lane_begin(uint lane, uint n_units) {
+    return min(lane * ((n_units + LANES - 1u) / LANES), n_units);
 }

@@ -1,5 +1,5 @@
 #version 450
-// lokal-variants: subgroup tiled
+// lokal-variants: tiled
 #include "matvec_head.glsl"
 
 // A unit is 32 elements of a block_q2_K (84 bytes: 16 scale bytes, 64 bytes of 2-bit quants,

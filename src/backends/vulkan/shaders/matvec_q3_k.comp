@@ -1,5 +1,5 @@
 #version 450
-// lokal-variants: subgroup tiled
+// lokal-variants: tiled
 #include "matvec_head.glsl"
 
 // A unit is 32 elements of a block_q3_K (110 bytes: 32 bytes hmask, 64 bytes of low 2-bit

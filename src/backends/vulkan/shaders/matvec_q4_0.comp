@@ -1,5 +1,5 @@
 #version 450
-// lokal-variants: subgroup tiled
+// lokal-variants: tiled
 #include "matvec_head.glsl"
 
 // A unit is one block_q4_0 (18 bytes): fp16 d, then 16 bytes whose low nibbles are elements

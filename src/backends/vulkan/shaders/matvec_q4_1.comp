@@ -1,5 +1,5 @@
 #version 450
-// lokal-variants: subgroup tiled
+// lokal-variants: tiled
 #include "matvec_head.glsl"
 
 // A unit is one block_q4_1 (20 bytes): fp16 d, fp16 m, then 16 bytes of nibbles as in q4_0;

@@ -1,5 +1,5 @@
 #version 450
-// lokal-variants: subgroup tiled
+// lokal-variants: tiled
 #include "matvec_head.glsl"
 
 // A unit is one block_q5_0 (22 bytes): fp16 d, a 32-bit word whose bit j is the 5th bit of

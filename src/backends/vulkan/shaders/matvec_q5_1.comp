@@ -1,5 +1,5 @@
 #version 450
-// lokal-variants: subgroup tiled
+// lokal-variants: tiled
 #include "matvec_head.glsl"
 
 // A unit is one block_q5_1 (24 bytes): fp16 d, fp16 m, the 5th bits as in q5_0, then 16 bytes

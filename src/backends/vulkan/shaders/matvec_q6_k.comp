@@ -1,5 +1,5 @@
 #version 450
-// lokal-variants: subgroup tiled
+// lokal-variants: tiled
 #include "matvec_head.glsl"
 
 // A unit is 32 elements of a block_q6_K (210 bytes: 128 bytes of low nibbles ql, 64 bytes of

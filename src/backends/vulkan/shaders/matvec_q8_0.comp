@@ -1,5 +1,5 @@
 #version 450
-// lokal-variants: subgroup tiled
+// lokal-variants: tiled
 #include "matvec_head.glsl"
 
 // A unit is one block_q8_0 (34 bytes): fp16 d, then 32 int8 quants; x = d * q.
