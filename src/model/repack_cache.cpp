@@ -198,6 +198,58 @@ void remove_abandoned_temporaries(const fs::path& dir) {
     }
 }
 
+// Writes a file's pieces (given in increasing offset order, gaps left zero) in whole 2 MiB
+// blocks at 2 MiB offsets. The page cache then holds the file in 2 MiB folios, which a reader's
+// mapping can map with huge pages. Written a matrix at a time, most folios were 4 KiB, and
+// generation through that mapping ran ~12% slower on TLB misses.
+class BlockWriter {
+  public:
+    static constexpr uint64_t kBlock = 2u << 20;
+
+    explicit BlockWriter(int fd) : fd_(fd), block_(kBlock) {}
+
+    bool put(const uint8_t* p, uint64_t n, uint64_t off) {
+        while (n > 0) {
+            if (off >= start_ + kBlock && !flush_to(off / kBlock * kBlock)) return false;
+            const uint64_t at = off - start_;
+            const uint64_t take = std::min(n, kBlock - at);
+            std::memcpy(block_.data() + at, p, take);
+            used_ = std::max(used_, at + take);
+            p += take;
+            off += take;
+            n -= take;
+        }
+        return true;
+    }
+
+    bool flush() { return flush_to(start_ + kBlock); }
+
+  private:
+    // Writes the current block's filled part, then starts a zeroed block at next_start.
+    bool flush_to(uint64_t next_start) {
+        const uint8_t* p = block_.data();
+        uint64_t off = start_;
+        uint64_t n = used_;
+        while (n > 0) {
+            const ssize_t w = ::pwrite(fd_, p, n, (off_t)off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) return false;
+            p += w;
+            off += (uint64_t)w;
+            n -= (uint64_t)w;
+        }
+        std::fill(block_.begin(), block_.end(), 0);
+        start_ = next_start;
+        used_ = 0;
+        return true;
+    }
+
+    int fd_;
+    std::vector<uint8_t> block_;
+    uint64_t start_ = 0;  // the current block's file offset
+    uint64_t used_ = 0;   // how much of it is written
+};
+
 }  // namespace
 
 RepackCacheParams repack_cache_params_from_env() {
@@ -272,6 +324,8 @@ std::unique_ptr<RepackCacheFile> RepackCacheFile::open(const std::string& path,
         return nullptr;
     }
     f->base_ = static_cast<uint8_t*>(p);
+    // Pages read in through this mapping (a cold start) then come in 2 MiB folios, mapped whole.
+    ::madvise(p, f->size_, MADV_HUGEPAGE);  // advisory: fine if unsupported
     const std::optional<Header> h = decode(f->base_, f->size_, why);
     if (!h) return nullptr;
     if (h->file_size != f->size_) {
@@ -364,21 +418,12 @@ bool write_repack_cache(const std::string& path, const std::string& identity,
         *why = errno_text(("cannot create " + tmp).c_str());
         return false;
     }
-    auto write_at = [&](const uint8_t* p, uint64_t n, uint64_t off) {
-        while (n > 0) {
-            const ssize_t w = ::pwrite(fd, p, std::min<uint64_t>(n, 1u << 30), (off_t)off);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) return false;
-            p += w;
-            off += (uint64_t)w;
-            n -= (uint64_t)w;
-        }
-        return true;
-    };
-    bool ok = write_at(header.data(), header.size(), 0);
+    BlockWriter out(fd);
+    bool ok = out.put(header.data(), header.size(), 0);
     for (size_t i = 0; ok && i < entries.size(); ++i) {
-        ok = write_at(entries[i].data, entries[i].bytes, h.entries[i].offset);
+        ok = out.put(entries[i].data, entries[i].bytes, h.entries[i].offset);
     }
+    ok = ok && out.flush();
     ok = ok && ::ftruncate(fd, (off_t)h.file_size) == 0;
     if (!ok) *why = errno_text(("cannot write " + tmp).c_str());
     if (::close(fd) != 0 && ok) {
