@@ -37,23 +37,36 @@ struct AttendPush {
 
 // Matches the push-constant block of shaders/attend_combine.comp.
 struct CombinePush {
-    uint32_t n, n_head, head_dim, splits, o_offset, o_stride;
+    uint32_t n, n_head, head_dim, window, o_offset, o_stride;
 };
 
 constexpr uint32_t kStoreMaxBlocks = 512;  // kv_store.comp's MAX_BLOCKS
 constexpr uint32_t kMaxHeadDim = 256;      // attend_main.glsl's MAX_DIM
 constexpr uint32_t kMaxHeads = 8;          // attend_main.glsl's MAX_HEADS
-constexpr uint32_t kTile = 128;            // attend_main.glsl's TILE: positions per step
+constexpr uint32_t kTile = 128;            // attend_fold.glsl's TILE: positions per step
+constexpr uint32_t kMaxBlocks = 32;        // attend_fold.glsl's MAX_BLOCKS
 
 // Splitting: batches of fewer workgroups than kSplitBelow get about kSplitTarget, with at most
-// kMaxSplits per token and at least a tile each. The partial results are records (token, query
-// head, split) of head_dim + 2 floats: with W workgroups before splitting, up to
-// kMaxHeads * W * ceil(kSplitTarget / W) < kMaxHeads * (kSplitTarget + kSplitBelow) of them.
+// kMaxSplits per token and at least a block each. Split workgroups write a record of
+// head_dim + 2 floats per (token, query head, block), with room for kMaxBlocks per (token,
+// query head); a dispatch whose records would not fit kPartialsBytes is not split (the same
+// bits, more slowly). 8 MiB holds them for most models whenever the batch is small enough to
+// split: 15 tokens of 32 heads of 128, 31 of 8 heads of 256.
 constexpr uint32_t kSplitBelow = 128;
 constexpr uint32_t kSplitTarget = 256;
 constexpr uint32_t kMaxSplits = 32;
-constexpr uint64_t kPartialsBytes =
-    uint64_t{kMaxHeads} * (kSplitTarget + kSplitBelow) * (kMaxHeadDim + 2) * 4;
+constexpr uint64_t kPartialsBytes = uint64_t{8} << 20;
+
+uint64_t partials_bytes(uint32_t n, uint32_t n_head, uint32_t head_dim) {
+    return uint64_t{n} * n_head * kMaxBlocks * (head_dim + 2) * 4;
+}
+
+// attend_fold.glsl's block_count for a token that sees `visible` positions.
+uint32_t blocks_for(uint32_t visible) {
+    const uint32_t tiles = visible / kTile + (visible % kTile != 0 ? 1 : 0);
+    const uint32_t per = (tiles + kMaxBlocks - 1) / kMaxBlocks;
+    return per == 0 ? 0 : (tiles + per - 1) / per;
+}
 
 }  // namespace
 
@@ -75,7 +88,7 @@ KvAttention::KvAttention(const Device& device, const KvGeometry& g)
       g_(g),
       store_(device, "kv_store", 6, sizeof(StorePush)),
       attend_(device, shaders_of(g.type).attend, 7, sizeof(AttendPush)),
-      combine_(device, "attend_combine", 2, sizeof(CombinePush)) {
+      combine_(device, "attend_combine", 3, sizeof(CombinePush)) {
     LOKAL_ASSERT(g.row_elems > 0 && g.n_layer > 0 && std::has_single_bit(g.page_rows));
     LOKAL_ASSERT(g.type != kernels::KvType::Q8_0 ||
                  (g.row_elems % 32 == 0 && g.row_elems / 32 <= kStoreMaxBlocks));
@@ -112,8 +125,8 @@ uint32_t KvAttention::splits_for(uint32_t n, uint32_t n_head, uint32_t n_head_kv
     const uint32_t group = n_head / n_head_kv;
     const uint32_t groups = n * n_head_kv * ((group + kMaxHeads - 1) / kMaxHeads);
     if (groups >= kSplitBelow) return 1;
-    const uint32_t tiles = max_visible / kTile + (max_visible % kTile != 0 ? 1 : 0);
-    return std::max(1u, std::min({kMaxSplits, (kSplitTarget + groups - 1) / groups, tiles}));
+    return std::max(
+        1u, std::min({kMaxSplits, (kSplitTarget + groups - 1) / groups, blocks_for(max_visible)}));
 }
 
 void KvAttention::attend(CommandStream& stream, const Buffer& pool, uint32_t layer, RowsRef q,
@@ -128,7 +141,9 @@ void KvAttention::attend(CommandStream& stream, const Buffer& pool, uint32_t lay
     LOKAL_ASSERT(layer < g_.n_layer && q.holds(n, n_head * hd) && out.holds(n, n_head * hd));
     LOKAL_ASSERT(pool.size() / g_.page_bytes * (g_.page_bytes / 4) < (uint64_t{1} << 32));
     const uint32_t group = n_head / n_head_kv;
-    const uint32_t splits = splits_for(n, n_head, n_head_kv, max_visible);
+    const uint32_t splits = partials_bytes(n, n_head, hd) <= kPartialsBytes
+                                ? splits_for(n, n_head, n_head_kv, max_visible)
+                                : 1;
     const AttendPush push{n,
                           q.offset,
                           q.stride,
@@ -153,7 +168,6 @@ void KvAttention::attend(CommandStream& stream, const Buffer& pool, uint32_t lay
                          &push, grid);
         return;
     }
-    LOKAL_ASSERT(uint64_t{n} * n_head * splits * (hd + 2) * 4 <= kPartialsBytes);
     if (!partials_) {
         partials_ = std::make_unique<Buffer>(device_, kPartialsBytes, MemoryKind::DeviceLocal,
                                              "attention partial results");
@@ -163,8 +177,10 @@ void KvAttention::attend(CommandStream& stream, const Buffer& pool, uint32_t lay
                      {q.buf, out.buf, &pool, idx.pos, idx.table_start, idx.pages, partials_.get()},
                      &push, grid);
     stream.barrier();
-    const CombinePush merge{n, n_head, hd, splits, out.offset, out.stride};
-    combine_.dispatch(stream, {partials_.get(), out.buf}, &merge, row_groups(device_, n, n_head));
+    const CombinePush fold{n,          n_head,    hd, static_cast<uint32_t>(shape.window),
+                           out.offset, out.stride};
+    combine_.dispatch(stream, {partials_.get(), out.buf, idx.pos}, &fold,
+                      row_groups(device_, n, n_head));
 }
 
 }  // namespace lokal::vk

@@ -53,14 +53,17 @@ class KvAttention {
     // [first, pos[t]], first = window ? max(0, pos - window + 1) : 0; query head h reads KV head
     // h / (n_head / n_head_kv). q and out hold n_head * head_dim floats per row; head_dim <= 256.
     // When the batch makes few workgroups (decoding), each token's positions are split among
-    // several and the parts merged in a second pass; max_visible, the most positions a token of
-    // the batch sees (pos + 1, or the window), bounds how many: a hint, any value gives the same
-    // result. Records barriers of its own only between its passes and before reusing its scratch.
+    // several and the parts folded in a second pass; max_visible, the most positions a token of
+    // the batch sees (pos + 1, or the window), bounds how many: a hint. A token's output bits
+    // depend only on its own q and positions, never on the batch, the hint or the split
+    // (shaders/attend_fold.glsl). Records barriers of its own only between its passes and
+    // before reusing its scratch.
     void attend(CommandStream& stream, const Buffer& pool, uint32_t layer, RowsRef q, RowsRef out,
                 uint32_t n, const BatchIndex& idx, const backends::AttentionShape& shape,
                 uint32_t max_visible = UINT32_MAX);
 
-    // How many workgroups share a token's positions for a batch of n tokens (1: no split).
+    // How many workgroups share a token's positions for a batch of n tokens (1: no split); attend
+    // splits less when the partial results would not fit its scratch.
     static uint32_t splits_for(uint32_t n, uint32_t n_head, uint32_t n_head_kv,
                                uint32_t max_visible);
 
@@ -70,7 +73,7 @@ class KvAttention {
     ComputePipeline store_;
     ComputePipeline attend_;
     ComputePipeline combine_;
-    std::unique_ptr<Buffer> partials_;  // made on the first split, of a size splits_for bounds
+    std::unique_ptr<Buffer> partials_;  // made on the first split, of a fixed size
 };
 
 }  // namespace lokal::vk

@@ -1,20 +1,22 @@
 // main() of the attention shaders: out = softmax(q K^T * scale [soft-capped]) V, in fp32, with
 // the online softmax of flash attention. A workgroup takes one token and up to MAX_HEADS query
-// heads that share a key/value head; it walks the token's visible positions in tiles of TILE:
+// heads that share a key/value head; it walks the blocks of the token's visible positions
+// (attend_fold.glsl: their order fixes the output's bits), each from scratch in tiles of TILE:
 //   1. thread j scores position j of the tile against every head (one pass over its key row),
 //   2. each head's running maximum m moves to the tile's, rescaling by alpha = exp(m_old - m),
 //   3. the scores become weights exp(s - m), summed per head into l,
 //   4. thread d adds the tile's weighted values of dimension d (and d + WG_SIZE) to its
 //      accumulators, one per head, each value read once.
-// The output is acc / l. With SPLITS defined (push constant `splits`, binding `partials`), a
-// token's tiles are shared among `splits` workgroups, each writing its unnormalized acc, m and
-// l for attend_combine.comp to merge (flash decoding: one token alone fills more of the device).
+// and folds each block's (m, l, acc) into the token's, whose output is acc / l. With SPLITS
+// defined (push constant `splits`, binding `partials`), a token's blocks are shared among
+// `splits` workgroups, each writing every block's (m, l, acc) for attend_combine.comp to fold
+// (flash decoding: one token alone fills more of the device), with the same result.
 // The including file provides, before this file:
 //   void begin_token(uint t, uint kv_head, out uint first, out uint last)  visible positions
 //   uvec2 key_row(uint j), uvec2 value_row(uint j)                          where a row lies
 //   float row_elem(uvec2 row, uint d)                                       dimension d of it
-#define WG_SIZE 128
-#define TILE WG_SIZE
+#include "attend_fold.glsl"
+#define WG_SIZE TILE  // a thread per position of a tile
 #define MAX_HEADS 8
 #define MAX_DIM 256
 #define SLICES 16  // per head, of TILE / SLICES weights, for the tile's max and sum
@@ -25,43 +27,22 @@ layout(local_size_x = WG_SIZE) in;
 shared float q_s[MAX_HEADS * MAX_DIM];
 shared float w_s[MAX_HEADS * TILE];  // scores, then weights
 shared float part_s[MAX_HEADS * SLICES];
-shared float m_s[MAX_HEADS], l_s[MAX_HEADS], alpha_s[MAX_HEADS];
+shared float m_s[MAX_HEADS], l_s[MAX_HEADS], alpha_s[MAX_HEADS];  // the block's
+shared float fold_m_s[MAX_HEADS], fold_l_s[MAX_HEADS], fold_b_s[MAX_HEADS];  // the token's
 
-void main() {
-    const uint t = gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x;
-    if (t >= p.n) return;  // the whole workgroup leaves
-    const uint tid = gl_LocalInvocationID.x;
-    const uint hd = p.head_dim;
-    const uint chunks = (p.group + MAX_HEADS - 1u) / MAX_HEADS;
-#ifdef SPLITS
-    const uint split = gl_WorkGroupID.y % p.splits, head_block = gl_WorkGroupID.y / p.splits;
-#else
-    const uint head_block = gl_WorkGroupID.y;
-#endif
-    const uint kv_head = head_block / chunks;
-    const uint g0 = (head_block % chunks) * MAX_HEADS;
-    const uint ng = min(uint(MAX_HEADS), p.group - g0);
-    const uint h0 = kv_head * p.group + g0;  // first query head
-    uint first, last;
-    begin_token(t, kv_head, first, last);
-    uint begin = first, end = last + 1u;
-#ifdef SPLITS
-    const uint n_tiles = (last - first + TILE) / TILE;
-    const uint per_split = (n_tiles + p.splits - 1u) / p.splits;
-    begin = first + min(split * per_split, n_tiles) * TILE;
-    end = min(end, first + min((split + 1u) * per_split, n_tiles) * TILE);
-#endif
+uint tid, hd, ng;           // this thread, the head size, the heads of this workgroup
+float acc[MAX_HEADS][2];    // the block's accumulators: dimensions tid and tid + WG_SIZE
+float fold_acc[MAX_HEADS][2];  // the token's: the fold of its blocks so far
 
-    const uint qo = p.q_offset + t * p.q_stride + h0 * hd;
-    for (uint i = tid; i < ng * hd; i += WG_SIZE) q_s[i] = queries[qo + i];
+// The block [begin, end) from scratch: its m and l per head in m_s and l_s, its acc in acc. The
+// query heads are in q_s (a barrier after they were written is this function's first).
+void attend_block(uint begin, uint end) {
     if (tid < ng) {
         m_s[tid] = NEG_BIG;
         l_s[tid] = 0.0;
     }
-    float acc[MAX_HEADS][2];
     for (uint g = 0u; g < MAX_HEADS; ++g) acc[g][0] = acc[g][1] = 0.0;
     barrier();
-
     const uint slice_head = tid / SLICES, slice = tid % SLICES;
     const uint slice_len = TILE / SLICES;
     for (uint start = begin; start < end; start += TILE) {
@@ -136,32 +117,104 @@ void main() {
         // these threads reach after reading them.
     }
     barrier();
+}
 
-#ifdef SPLITS
-    if (p.splits > 1u) {
-        // Record (token, head, split) of head_dim + 2 floats: acc, then m and l.
-        const uint n_head = gl_NumWorkGroups.y / p.splits / chunks * p.group;
-        const uint rec0 = (t * n_head + h0) * p.splits + split, rec_size = hd + 2u;
-        for (uint c = 0u; c < 2u; ++c) {
-            const uint d = tid + c * WG_SIZE;
-            if (d >= hd) break;
-            for (uint g = 0u; g < MAX_HEADS; ++g) {
-                if (g < ng) partials[(rec0 + g * p.splits) * rec_size + d] = acc[g][c];
-            }
-        }
+// Folds the block in m_s, l_s and acc into the token's fold_m_s, fold_l_s and fold_acc
+// (attend_fold.glsl); `first`: the token's first block, which starts the fold.
+void fold_block(bool first) {
+    if (first) {
         if (tid < ng) {
-            partials[(rec0 + tid * p.splits) * rec_size + hd] = m_s[tid];
-            partials[(rec0 + tid * p.splits) * rec_size + hd + 1u] = l_s[tid];
+            fold_m_s[tid] = m_s[tid];
+            fold_l_s[tid] = l_s[tid];
+        }
+        for (uint g = 0u; g < MAX_HEADS; ++g) {
+            fold_acc[g][0] = acc[g][0];
+            fold_acc[g][1] = acc[g][1];
         }
         return;
     }
+    if (tid < ng) {
+        float mx, f, fb;
+        fold_factors(fold_m_s[tid], m_s[tid], mx, f, fb);
+        fold_l_s[tid] = fold_term(fold_l_s[tid], f, l_s[tid], fb);
+        fold_m_s[tid] = mx;
+        alpha_s[tid] = f;
+        fold_b_s[tid] = fb;
+    }
+    barrier();
+    for (uint c = 0u; c < 2u; ++c) {
+        for (uint g = 0u; g < MAX_HEADS; ++g) {
+            if (g < ng) {
+                fold_acc[g][c] = fold_term(fold_acc[g][c], alpha_s[g], acc[g][c], fold_b_s[g]);
+            }
+        }
+    }
+    // The next block writes alpha_s and fold_b_s only after two barriers.
+}
+
+void main() {
+    const uint t = gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    if (t >= p.n) return;  // the whole workgroup leaves
+    tid = gl_LocalInvocationID.x;
+    hd = p.head_dim;
+    const uint chunks = (p.group + MAX_HEADS - 1u) / MAX_HEADS;
+#ifdef SPLITS
+    const uint split = gl_WorkGroupID.y % p.splits, head_block = gl_WorkGroupID.y / p.splits;
+#else
+    const uint head_block = gl_WorkGroupID.y;
 #endif
+    const uint kv_head = head_block / chunks;
+    const uint g0 = (head_block % chunks) * MAX_HEADS;
+    ng = min(uint(MAX_HEADS), p.group - g0);
+    const uint h0 = kv_head * p.group + g0;  // first query head
+    uint first, last;
+    begin_token(t, kv_head, first, last);
+    const uint n_tiles = tile_count(first, last);
+    const uint per_block = block_tiles(n_tiles) * TILE;  // positions
+    const uint n_blocks = block_count(n_tiles);
+    uint b_begin = 0u, b_end = n_blocks;
+#ifdef SPLITS
+    const uint per_split = (n_blocks + p.splits - 1u) / p.splits;
+    b_begin = min(split * per_split, n_blocks);
+    b_end = min(b_begin + per_split, n_blocks);
+#endif
+
+    const uint qo = p.q_offset + t * p.q_stride + h0 * hd;
+    for (uint i = tid; i < ng * hd; i += WG_SIZE) q_s[i] = queries[qo + i];
+    for (uint b = b_begin; b < b_end; ++b) {
+        const uint begin = first + b * per_block;
+        attend_block(begin, min(last + 1u, begin + per_block));
+#ifdef SPLITS
+        if (p.splits > 1u) {
+            // Record (token, head, block) of head_dim + 2 floats: acc, then m and l.
+            const uint n_head = gl_NumWorkGroups.y / p.splits / chunks * p.group;
+            const uint rec0 = (t * n_head + h0) * MAX_BLOCKS + b, rec_size = hd + 2u;
+            for (uint c = 0u; c < 2u; ++c) {
+                const uint d = tid + c * WG_SIZE;
+                if (d >= hd) break;
+                for (uint g = 0u; g < MAX_HEADS; ++g) {
+                    if (g < ng) partials[(rec0 + g * MAX_BLOCKS) * rec_size + d] = acc[g][c];
+                }
+            }
+            if (tid < ng) {
+                partials[(rec0 + tid * MAX_BLOCKS) * rec_size + hd] = m_s[tid];
+                partials[(rec0 + tid * MAX_BLOCKS) * rec_size + hd + 1u] = l_s[tid];
+            }
+            continue;
+        }
+#endif
+        fold_block(b == 0u);
+    }
+#ifdef SPLITS
+    if (p.splits > 1u) return;
+#endif
+    barrier();
     const uint oo = p.o_offset + t * p.o_stride + h0 * hd;
     for (uint c = 0u; c < 2u; ++c) {
         const uint d = tid + c * WG_SIZE;
         if (d >= hd) break;
         for (uint g = 0u; g < MAX_HEADS; ++g) {
-            if (g < ng) outputs[oo + g * hd + d] = acc[g][c] / l_s[g];
+            if (g < ng) outputs[oo + g * hd + d] = normalized(fold_acc[g][c], fold_l_s[g]);
         }
     }
 }

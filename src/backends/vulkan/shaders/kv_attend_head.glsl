@@ -3,6 +3,7 @@
 // positions[t]; its sequence's page table starts at pages[table_start[t]]. Each type's file
 // defines row_elem(), reading element kv_elem0 + d of a row, then includes attend_main.glsl.
 // Positions may be split among workgroups (SPLITS in attend_main.glsl).
+#extension GL_GOOGLE_include_directive : require
 #define SPLITS
 #define PUSH_EXTRA \
     uint layer;       \
@@ -13,6 +14,7 @@
     uint page_shift;  \
     uint splits;
 #include "attend_head.glsl"
+#include "kv_window.glsl"
 
 layout(std430, binding = 2) readonly buffer Pool { uint pool[]; };
 layout(std430, binding = 3) readonly buffer Positions { uint positions[]; };
@@ -25,7 +27,7 @@ uint kv_elem0;  // its key/value head's first element in a row
 
 void begin_token(uint t, uint kv_head, out uint first, out uint last) {
     last = positions[t];
-    first = p.window > 0u && last >= p.window ? last + 1u - p.window : 0u;
+    first = first_visible(last, p.window);
     table0 = table_start[t];
     kv_elem0 = kv_head * p.head_dim;
 }
