@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "base/error.h"
 #include "base/test_support.h"
@@ -387,27 +388,36 @@ TEST(Q8KvCache, HeadSizesThatAreNotWholeBlocksAreRefused) {
     }
 }
 
-TEST(MultiSequence, BatchedSequencesMatchSequencesAlone) {
-    LOKAL_REQUIRE_TESTDATA("models/tiny-gemma2-q4_k_m.gguf");
-    auto model = load_tiny_gemma2();
-    const int n_seq = 3;
+// Sequences of the given lengths, evaluated alone (in passes of at most `piece` tokens, below
+// kTiledMinQueries so that the CPU keeps its row-by-row attention) and then together: sequence s
+// starts after 5*s steps, in chunks of chunks[s] tokens mixed with the others'. Every token's
+// logits together must be bit for bit those alone.
+void expect_batched_sequences_match_alone(const Model& m, const std::vector<int>& lens,
+                                          const std::vector<int>& chunks, int n_ctx, int piece) {
+    const Model* model = &m;
+    const int n_seq = (int)lens.size();
     std::vector<std::vector<int32_t>> seqs;
     seqs.reserve(n_seq);
-    for (int s = 0; s < n_seq; ++s) seqs.push_back(some_tokens(20 + 7 * s, s + 1));
+    for (int s = 0; s < n_seq; ++s) {
+        seqs.push_back(some_tokens(lens[s], s + 1));
+        for (int32_t& t : seqs.back()) t %= model->config().n_vocab;
+    }
     ContextParams p;
-    p.n_ctx = 64;
+    p.n_ctx = n_ctx;
     p.n_threads = 2;
-    p.kv_rows = 64 * n_seq;
+    p.kv_rows = n_ctx * n_seq;
     // Alone: the logits at every position.
     std::vector<std::vector<std::vector<float>>> alone(n_seq);
     for (int s = 0; s < n_seq; ++s) {
         Context c(*model, p);
-        c.eval(seqs[s], true);
-        for (size_t i = 0; i < seqs[s].size(); ++i) {
-            alone[s].emplace_back(c.logits((int)i), c.logits((int)i) + c.n_vocab());
+        for (size_t at = 0; at < seqs[s].size(); at += piece) {
+            const size_t len = std::min<size_t>(piece, seqs[s].size() - at);
+            c.eval(std::span(seqs[s]).subspan(at, len), true);
+            for (size_t i = 0; i < len; ++i) {
+                alone[s].emplace_back(c.logits((int)i), c.logits((int)i) + c.n_vocab());
+            }
         }
     }
-    // Together: sequence s starts after 5*s steps, prompt chunks of 3 tokens mixed with others.
     Context c(*model, p);
     std::vector<size_t> done(n_seq, 0);
     for (int step = 0;; ++step) {
@@ -415,7 +425,7 @@ TEST(MultiSequence, BatchedSequencesMatchSequencesAlone) {
         std::vector<std::pair<int, size_t>> who;
         for (int s = 0; s < n_seq; ++s) {
             if (step < 5 * s || done[s] == seqs[s].size()) continue;
-            const size_t take = std::min<size_t>(s == 1 ? 1 : 3, seqs[s].size() - done[s]);
+            const size_t take = std::min<size_t>(chunks[s], seqs[s].size() - done[s]);
             for (size_t i = 0; i < take; ++i) {
                 batch.push_back({seqs[s][done[s] + i], s, true});
                 who.emplace_back(s, done[s] + i);
@@ -429,10 +439,24 @@ TEST(MultiSequence, BatchedSequencesMatchSequencesAlone) {
                          std::to_string(who[r].second));
             expect_same_logits(c.logits((int)r), alone[who[r].first][who[r].second].data(),
                                c.n_vocab());
-            if (HasFatalFailure()) return;
+            if (::testing::Test::HasFatalFailure()) return;
         }
     }
     for (int s = 0; s < n_seq; ++s) EXPECT_EQ(c.seq_n_past(s), (int)seqs[s].size());
+}
+
+TEST(MultiSequence, BatchedSequencesMatchSequencesAlone) {
+    LOKAL_REQUIRE_TESTDATA("models/tiny-gemma2-q4_k_m.gguf");
+    expect_batched_sequences_match_alone(*load_tiny_gemma2(), {20, 27, 34}, {3, 1, 3}, 64, 64);
+}
+
+// Past one 128-position tile of attention: the GPU shares a token's positions among as many
+// workgroups as its batch leaves room for (alone, most), and still gives the same bits. (A
+// model of 512 tokens: logits over a large vocabulary for every token are slow on lavapipe.)
+TEST(MultiSequence, LongBatchedSequencesMatchSequencesAlone) {
+    LOKAL_REQUIRE_TESTDATA("models/stories260K.gguf");
+    const auto model = Model::load(testing::testdata_path("models/stories260K.gguf"));
+    expect_batched_sequences_match_alone(*model, {200, 150, 260}, {5, 2, 7}, 288, 50);
 }
 
 // A sequence continuing from another's shared prefix (the prefix cache) gives the logits of

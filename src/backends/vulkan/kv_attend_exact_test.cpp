@@ -74,6 +74,7 @@ TEST_P(KvAttendExactTest, TokenBitsDoNotDependOnBatchOrSplits) {
                                         {0, 2999}, {1, 699}, {1, 300}, {2, 129}};
     const int n_tok = (int)tokens.size();
     std::vector<std::vector<float>> queries;
+    queries.reserve(n_tok + 1);
     for (int i = 0; i < n_tok + 1; ++i) queries.push_back(random_normal(width, 500 + i, 1.0f));
 
     backends::AttentionShape shape;
@@ -112,12 +113,15 @@ TEST_P(KvAttendExactTest, TokenBitsDoNotDependOnBatchOrSplits) {
         splits_seen.insert(
             KvAttention::splits_for((uint32_t)n, (uint32_t)n_head, (uint32_t)c.n_head_kv, hint));
         std::vector<std::vector<float>> rows;
-        for (int i = 0; i < n; ++i)
+        rows.reserve(n);
+        for (int i = 0; i < n; ++i) {
             rows.emplace_back(out.begin() + i * width, out.begin() + (i + 1) * width);
+        }
         return rows;
     };
 
     std::vector<std::vector<float>> want;  // each token alone, unsplit
+    want.reserve(n_tok);
     for (int i = 0; i < n_tok; ++i) want.push_back(run({i}, 1)[0]);
 
     auto expect_same = [&](const std::vector<int>& which, uint32_t hint, const std::string& what) {

@@ -192,8 +192,9 @@ TEST_P(KvAttendTest, MatchesTheCpuKernelAndTheDoubleReference) {
 // A decoding step of 32 heads of 128 over 4096 positions spreads over 32 workgroups per KV head.
 TEST(KvAttentionSplits, DecodingSharesPositionsAmongWorkgroups) {
     EXPECT_EQ(KvAttention::splits_for(1, 32, 8, 4096), 32u);
-    EXPECT_EQ(KvAttention::splits_for(1, 32, 8, 200), 2u);     // at least a tile each
-    EXPECT_EQ(KvAttention::splits_for(512, 32, 8, 4096), 1u);  // prompts fill the device alone
+    EXPECT_EQ(KvAttention::splits_for(1, 32, 8, 200), 2u);        // at least a tile each
+    EXPECT_EQ(KvAttention::splits_for(1, 32, 8, 40 * 128), 20u);  // 20 blocks of 2 tiles
+    EXPECT_EQ(KvAttention::splits_for(512, 32, 8, 4096), 1u);     // prompts fill the device alone
 }
 
 INSTANTIATE_TEST_SUITE_P(

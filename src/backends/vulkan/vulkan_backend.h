@@ -33,9 +33,9 @@ class VulkanBackend final : public Backend {
     const char* name() const override { return "vulkan"; }
     int n_threads() const override { return 1; }
     // Unbounded (Backend's default): the per-row and the tiled matrix products sum in one order
-    // (shaders/matvec_head.glsl) and the row ops are per row. Attention splits a token's
-    // positions among workgroups by the batch's size (KvAttention::splits_for), which changes
-    // its bits once it sees more than one tile of positions; no row bound helps there.
+    // (shaders/matvec_head.glsl), the row ops are per row, and attention folds a token's blocks
+    // of positions in one order whether or not the batch splits them among workgroups
+    // (shaders/attend_fold.glsl).
 
     BufferId alloc_rows(int rows, int width) override;
     void resize_rows(BufferId buf, int rows) override;
