@@ -17,6 +17,7 @@
 #include "fit/calibration.h"
 #include "fit/memory_estimate.h"
 #include "fit/speed_estimate.h"
+#include "fit/synthetic_model.h"
 #include "gguf/file_summary.h"
 
 namespace lokal::cli {
@@ -153,9 +154,15 @@ int fit_command(const FitArgs& a) {
     int measured = 0;
     if (!a.no_speed) {
         const auto path = fit::default_calibration_path();
-        if (fit::timed_whole(f, fit::available_memory_bytes())) {
+        const uint64_t available = fit::available_memory_bytes();
+        const bool whole = fit::timed_whole(f, available);
+        if (whole || fit::timed_by_layers(f, available)) {
             try {
-                const fit::ModelTimes t = fit::calibrate_model(f, threads, path, &measured);
+                const fit::ModelTimes t = fit::calibrate_model(
+                    f, threads, path, &measured, [whole](const gguf::File& header, int n) {
+                        return whole ? fit::time_synthetic_model(header, n)
+                                     : fit::time_model_by_layers(header, n);
+                    });
                 speed = fit::SpeedEstimate{512 / t.prompt_seconds, 1 / t.token_seconds};
             } catch (const Error& err) {
                 std::fprintf(stderr,

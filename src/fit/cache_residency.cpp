@@ -4,6 +4,8 @@
 #include <fstream>
 #include <string>
 
+#include "fit/synthetic_model.h"
+
 namespace lokal::fit {
 
 std::vector<MatrixShape> streamed_matrices(const gguf::File& f) {
@@ -50,6 +52,10 @@ bool timed_whole(const gguf::File& file, uint64_t available_memory) {
     uint64_t bytes = 0;
     for (const auto& t : file.tensors()) bytes += t.n_bytes;
     return bytes <= kTimedWholeBytes && bytes <= available_memory / 4;
+}
+
+bool timed_by_layers(const gguf::File& file, uint64_t available_memory) {
+    return synthetic_model_bytes(file, kTimedLayers.second) <= available_memory / 4;
 }
 
 }  // namespace lokal::fit

@@ -17,6 +17,7 @@
 #include "fit/calibration.h"
 #include "fit/memory_estimate.h"
 #include "fit/speed_estimate.h"
+#include "fit/synthetic_model.h"
 #include "gguf/gguf_writer.h"
 #include "kernels/cpu/packed.h"
 #include "tensor/dequantize.h"
@@ -245,6 +246,60 @@ TEST(FitSynthetic, TimesASharedModelWholeWithoutItsWeights) {
     EXPECT_GT(t.prompt_seconds, 0);
     EXPECT_GT(t.token_seconds, 0);
     EXPECT_LT(t.token_seconds, t.prompt_seconds * 64);  // a token is no slower than 64 of them
+}
+
+TEST(FitSynthetic, CopyOfTheFirstLayersKeepsTheirTensorsAndCutsPerLayerArrays) {
+    std::vector<uint8_t> bytes = tiny_model(false);
+    const auto whole = gguf::File::parse(bytes.data(), bytes.size());
+    gguf::Writer w;
+    for (const auto& [key, value] : whole->metadata()) w.set_value(key, value);
+    const int32_t per_layer[kLayers] = {7, 8}, other[3] = {1, 2, 3};
+    w.set_i32_array("llama.one_per_layer", per_layer);  // an entry a layer: cut with the layers
+    w.set_i32_array("llama.not_per_layer", other);
+    for (const gguf::TensorInfo& t : whole->tensors()) {
+        w.add_tensor(t.name, t.type, t.dims, std::vector<uint8_t>(t.data, t.data + t.n_bytes));
+    }
+    bytes = w.to_bytes();
+    const auto f = gguf::File::parse(bytes.data(), bytes.size());
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("lokal-fit-layers-" + std::to_string(::getpid()) + ".gguf");
+    write_synthetic_model(*f, path.string(), 1);
+    const auto copy = gguf::File::open(path.string());
+    std::filesystem::remove(path);
+
+    EXPECT_EQ(layer_count(*f), kLayers);
+    EXPECT_EQ(layer_count(*copy), 1);
+    EXPECT_EQ(copy->get_int_array("llama.one_per_layer")->size(), 1u);
+    EXPECT_EQ(copy->get_int_array("llama.not_per_layer")->size(), 3u);
+    uint64_t kept = 0;
+    for (const gguf::TensorInfo& t : f->tensors()) {
+        const bool in_copy = copy->find_tensor(t.name) != nullptr;
+        EXPECT_EQ(in_copy, !t.name.starts_with("blk.1.")) << t.name;
+        if (in_copy) kept += t.n_bytes;
+    }
+    EXPECT_EQ(synthetic_model_bytes(*f, 1), kept);
+    EXPECT_GT(synthetic_model_bytes(*f), kept);
+}
+
+TEST(FitSynthetic, LayersExtrapolateFromTwoCopies) {
+    // Copies of 1 and 5 layers: 3 s outside the layers (prompt), 2 s a layer; 0.5 s and 0.25 s
+    // (a token).
+    const ModelTimes few{3 + 2, 0.5 + 0.25}, more{3 + 5 * 2, 0.5 + 5 * 0.25};
+    const ModelTimes all = extrapolate_layers(few, 1, more, 5, 16);
+    EXPECT_DOUBLE_EQ(all.prompt_seconds, 3 + 16 * 2);
+    EXPECT_DOUBLE_EQ(all.token_seconds, 0.5 + 16 * 0.25);
+    // A noisy pair whose larger copy ran faster costs no less than the smaller copy.
+    const ModelTimes noisy = extrapolate_layers(more, 1, few, 5, 16);
+    EXPECT_DOUBLE_EQ(noisy.prompt_seconds, more.prompt_seconds);
+}
+
+TEST(FitSynthetic, TimesACopyOfASharedModelsFirstLayers) {
+    LOKAL_REQUIRE_TESTDATA("models/stories260K.gguf");
+    const auto f = gguf::File::open(testing::testdata_path("models/stories260K.gguf"));
+    ASSERT_GT(layer_count(*f), 2);
+    const ModelTimes t = time_synthetic_model(*f, 2, 64, 8, 2);
+    EXPECT_GT(t.prompt_seconds, 0);
+    EXPECT_GT(t.token_seconds, 0);
 }
 
 TEST(FitCalibration, ModelTimesAreCachedPerModelShape) {

@@ -58,6 +58,24 @@ std::vector<uint8_t> random_bytes(const gguf::TensorInfo& t, uint64_t seed) {
     return out;
 }
 
+// The layer a tensor belongs to ("blk.N."), or -1 for the others (embedding, output, norms).
+int layer_of(const std::string& name) {
+    if (!name.starts_with("blk.")) return -1;
+    int n = 0;
+    size_t i = 4;
+    for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) n = n * 10 + (name[i] - '0');
+    return i > 4 && i < name.size() && name[i] == '.' ? n : -1;
+}
+
+// `v` cut to its first `n` elements, whatever its element type.
+gguf::Value first_elements(gguf::Value v, size_t n) {
+    if (v.strings.size() > n) v.strings.resize(n);
+    if (v.ints.size() > n) v.ints.resize(n);
+    if (v.floats.size() > n) v.floats.resize(n);
+    if (v.arrays.size() > n) v.arrays.resize(n);
+    return v;
+}
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
@@ -65,17 +83,48 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-void write_synthetic_model(const gguf::File& header, const std::string& path) {
+int layer_count(const gguf::File& header) {
+    const std::string arch = header.get_string("general.architecture").value_or("");
+    return (int)header.get_int(arch + ".block_count").value_or(0);
+}
+
+uint64_t synthetic_model_bytes(const gguf::File& header, int layers) {
+    uint64_t bytes = 0;
+    for (const gguf::TensorInfo& t : header.tensors()) {
+        if (layers < 0 || layer_of(t.name) < layers) bytes += t.n_bytes;
+    }
+    return bytes;
+}
+
+void write_synthetic_model(const gguf::File& header, const std::string& path, int layers) {
+    const int n_layer = layer_count(header);
+    const bool cut = layers >= 0 && layers < n_layer;
+    const std::string arch_prefix = header.get_string("general.architecture").value_or("") + ".";
     gguf::Writer w;
-    for (const auto& [key, value] : header.metadata()) w.set_value(key, value);
+    for (const auto& [key, value] : header.metadata()) {
+        if (!cut || !key.starts_with(arch_prefix)) {
+            w.set_value(key, value);
+        } else if (key == arch_prefix + "block_count") {
+            gguf::Value v = value;
+            v.i = layers;
+            w.set_value(key, v);
+        } else if (value.type == gguf::ValueType::ARRAY && value.array_size() == (size_t)n_layer) {
+            w.set_value(key, first_elements(value, (size_t)layers));  // one entry a layer
+        } else {
+            w.set_value(key, value);
+        }
+    }
     uint64_t seed = 1;
     for (const gguf::TensorInfo& t : header.tensors()) {
-        w.add_tensor(t.name, t.type, t.dims, random_bytes(t, seed++));
+        const uint64_t tensor_seed = seed++;
+        if (cut && layer_of(t.name) >= layers) continue;
+        w.add_tensor(t.name, t.type, t.dims, random_bytes(t, tensor_seed));
     }
     w.write_file(path);
 }
 
-ModelTimes time_synthetic_model(const gguf::File& header, int threads, int n_prompt, int n_gen) {
+ModelTimes time_synthetic_model(const gguf::File& header, int threads, int n_prompt, int n_gen,
+                                int layers) {
     std::string path =
         (std::filesystem::temp_directory_path() / "lokal-fit-model-XXXXXX.gguf").string();
     const int fd = ::mkstemps(path.data(), 5);
@@ -83,7 +132,7 @@ ModelTimes time_synthetic_model(const gguf::File& header, int threads, int n_pro
     ::close(fd);
     std::unique_ptr<model::Model> model;
     try {
-        write_synthetic_model(header, path);
+        write_synthetic_model(header, path, layers);
         model = model::Model::load(path, model::RepackCacheParams{});  // no repacked-weights file
     } catch (...) {
         std::filesystem::remove(path);
@@ -130,6 +179,26 @@ ModelTimes time_synthetic_model(const gguf::File& header, int threads, int n_pro
     if (n_prompt > 0) t.prompt_seconds = runs(prompt_run, 1);
     if (n_gen > 0) t.token_seconds = runs(generation_run, n_gen);
     return t;
+}
+
+ModelTimes extrapolate_layers(const ModelTimes& few, int a, const ModelTimes& more, int b,
+                              int n_layer) {
+    const auto whole = [&](double ta, double tb) {
+        const double per_layer = std::max(0.0, (tb - ta) / (b - a));
+        return ta + (n_layer - a) * per_layer;
+    };
+    return {whole(few.prompt_seconds, more.prompt_seconds),
+            whole(few.token_seconds, more.token_seconds)};
+}
+
+ModelTimes time_model_by_layers(const gguf::File& header, int threads, int n_prompt, int n_gen) {
+    const int n_layer = layer_count(header);
+    if (n_layer <= kTimedLayers.second)
+        return time_synthetic_model(header, threads, n_prompt, n_gen);
+    const auto [a, b] = kTimedLayers;
+    const ModelTimes few = time_synthetic_model(header, threads, n_prompt, n_gen, a);
+    const ModelTimes more = time_synthetic_model(header, threads, n_prompt, n_gen, b);
+    return extrapolate_layers(few, a, more, b, n_layer);
 }
 
 }  // namespace lokal::fit

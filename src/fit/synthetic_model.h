@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "gguf/gguf_file.h"
 
@@ -13,8 +14,16 @@ namespace lokal::fit {
 
 // Writes the copy of `header`'s model to `path`: its metadata, and for each tensor random values
 // of its type (quantized from random floats; one-dimensional F32 tensors, norms and rope factors,
-// positive around 1; types we cannot quantize, zeros).
-void write_synthetic_model(const gguf::File& header, const std::string& path);
+// positive around 1; types we cannot quantize, zeros). `layers` >= 0 keeps only the model's
+// first `layers` layers: their tensors, its block count and its per-layer metadata arrays cut
+// to match.
+void write_synthetic_model(const gguf::File& header, const std::string& path, int layers = -1);
+
+// The tensor bytes of that copy.
+uint64_t synthetic_model_bytes(const gguf::File& header, int layers = -1);
+
+// The model's layer count (its architecture's block_count), 0 when the header has none.
+int layer_count(const gguf::File& header);
 
 struct ModelTimes {
     double prompt_seconds = 0;  // one n_prompt-token prompt from an empty context
@@ -25,6 +34,23 @@ struct ModelTimes {
 // context size and random prompt): the median of the runs of a quarter second (three at
 // least) after a warm-up.
 ModelTimes time_synthetic_model(const gguf::File& header, int threads, int n_prompt = 512,
+                                int n_gen = 128, int layers = -1);
+
+// A model too large to copy whole is timed as two copies of its first few layers (the layer
+// counts of kTimedLayers): every layer has the same shapes and costs the same, and what the
+// copies' times differ by is that cost. The real shapes run the real kernels, which per-kernel
+// rates measured on other shapes only approximate.
+constexpr std::pair<int, int> kTimedLayers = {1, 5};
+
+// The times of all `n_layer` layers from those of copies of `a` and `b` layers: the part of the
+// `a`-layer copy's time that is not its layers (embedding lookup, output, logits) plus n_layer
+// layers at the copies' difference per layer.
+ModelTimes extrapolate_layers(const ModelTimes& few, int a, const ModelTimes& more, int b,
+                              int n_layer);
+
+// Times the model as two copies of kTimedLayers layers (time_synthetic_model), extrapolated to
+// all its layers; a model of no more layers than the larger copy is timed whole.
+ModelTimes time_model_by_layers(const gguf::File& header, int threads, int n_prompt = 512,
                                 int n_gen = 128);
 
 }  // namespace lokal::fit
