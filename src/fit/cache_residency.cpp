@@ -55,7 +55,9 @@ bool timed_whole(const gguf::File& file, uint64_t available_memory) {
 }
 
 bool timed_by_layers(const gguf::File& file, uint64_t available_memory) {
-    return synthetic_model_bytes(file, kTimedLayers.second) <= available_memory / 4;
+    const uint64_t copies = synthetic_model_bytes(file, kTimedLayers.first) +
+                            synthetic_model_bytes(file, kTimedLayers.second);
+    return copies <= available_memory / 4;
 }
 
 }  // namespace lokal::fit

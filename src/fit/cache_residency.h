@@ -37,7 +37,7 @@ constexpr uint64_t kTimedWholeBytes = 512ull << 20;
 bool timed_whole(const gguf::File& file, uint64_t available_memory);
 
 // True when fit can time a model that is not timed whole as copies of its first few layers
-// (time_model_by_layers): the larger copy's weights are at most a quarter of
+// (time_model_by_layers): the two copies' weights together are at most a quarter of
 // `available_memory`.
 bool timed_by_layers(const gguf::File& file, uint64_t available_memory);
 

@@ -102,16 +102,15 @@ void write_synthetic_model(const gguf::File& header, const std::string& path, in
     const std::string arch_prefix = header.get_string("general.architecture").value_or("") + ".";
     gguf::Writer w;
     for (const auto& [key, value] : header.metadata()) {
-        if (!cut || !key.starts_with(arch_prefix)) {
-            w.set_value(key, value);
-        } else if (key == arch_prefix + "block_count") {
+        const bool per_layer = cut && key.starts_with(arch_prefix) &&
+                               value.type == gguf::ValueType::ARRAY &&
+                               value.array_size() == (size_t)n_layer;
+        if (cut && key == arch_prefix + "block_count") {
             gguf::Value v = value;
             v.i = layers;
             w.set_value(key, v);
-        } else if (value.type == gguf::ValueType::ARRAY && value.array_size() == (size_t)n_layer) {
-            w.set_value(key, first_elements(value, (size_t)layers));  // one entry a layer
         } else {
-            w.set_value(key, value);
+            w.set_value(key, per_layer ? first_elements(value, (size_t)layers) : value);
         }
     }
     uint64_t seed = 1;
@@ -123,17 +122,17 @@ void write_synthetic_model(const gguf::File& header, const std::string& path, in
     w.write_file(path);
 }
 
-ModelTimes time_synthetic_model(const gguf::File& header, int threads, int n_prompt, int n_gen,
-                                int layers) {
+SyntheticRun::SyntheticRun(const gguf::File& header, int threads, int n_prompt, int n_gen,
+                           int layers)
+    : n_gen_(n_gen) {
     std::string path =
         (std::filesystem::temp_directory_path() / "lokal-fit-model-XXXXXX.gguf").string();
     const int fd = ::mkstemps(path.data(), 5);
     if (fd < 0) throw Error("fit: cannot create a temporary file in " + path);
     ::close(fd);
-    std::unique_ptr<model::Model> model;
     try {
         write_synthetic_model(header, path, layers);
-        model = model::Model::load(path, model::RepackCacheParams{});  // no repacked-weights file
+        model_ = model::Model::load(path, model::RepackCacheParams{});  // no repacked-weights file
     } catch (...) {
         std::filesystem::remove(path);
         throw;
@@ -145,39 +144,67 @@ ModelTimes time_synthetic_model(const gguf::File& header, int threads, int n_pro
     cp.n_ctx = std::max(n_prompt, n_gen) + 8;
     cp.n_threads = threads;
     cp.gpu_layers = 0;
-    model::Context ctx(*model, cp);
+    ctx_ = std::make_unique<model::Context>(*model_, cp);
     std::mt19937 rng(1234);
-    std::vector<int32_t> prompt((size_t)n_prompt);
-    for (auto& t : prompt) t = (int32_t)(rng() % (uint32_t)ctx.n_vocab());
-    const auto seconds = [](auto&& run) {
-        const auto t0 = std::chrono::steady_clock::now();
-        run();
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    };
-    const auto prompt_run = [&] {
-        ctx.truncate(0);
-        ctx.eval(prompt);
-    };
-    const auto generation_run = [&] {
-        ctx.truncate(0);
-        const int32_t token[1] = {prompt.empty() ? 1 : prompt[0]};
-        for (int i = 0; i < n_gen; ++i) ctx.eval(token);
-    };
-    // A tiny model's pass takes microseconds: runs repeat for a quarter second, so that one
-    // disturbed run does not decide the median; a larger model's runs are long enough alone.
-    const auto runs = [&](auto&& run, int per_run) {
-        run();  // warm-up: the repack and the caches
-        std::vector<double> v;
-        double total = 0;
-        while (v.size() < 3 || (total < 0.25 && v.size() < 1000)) {
-            v.push_back(seconds(run));
-            total += v.back();
-        }
-        return median(v) / per_run;
-    };
+    prompt_.resize((size_t)n_prompt);
+    for (auto& t : prompt_) t = (int32_t)(rng() % (uint32_t)ctx_->n_vocab());
+}
+
+SyntheticRun::~SyntheticRun() = default;
+
+namespace {
+
+template <typename F>
+double seconds(F&& run) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+double SyntheticRun::prompt_seconds() {
+    return seconds([&] {
+        ctx_->truncate(0);
+        ctx_->eval(prompt_);
+    });
+}
+
+double SyntheticRun::token_seconds() {
+    return seconds([&] {
+               ctx_->truncate(0);
+               const int32_t token[1] = {prompt_.empty() ? 1 : prompt_[0]};
+               for (int i = 0; i < n_gen_; ++i) ctx_->eval(token);
+           }) /
+           std::max(1, n_gen_);
+}
+
+namespace {
+
+// The median of runs of `sample` (after a warm-up: the repack and the caches), three at least
+// and as many as a quarter second takes: a tiny model's pass takes microseconds, and one
+// disturbed run must not decide the median; a larger model's runs are long enough alone. A
+// sample is the run's time divided by `per_run_weight` (a token of a run of n_gen).
+template <typename F>
+double median_of_runs(F&& sample, int per_run_weight) {
+    sample();
+    std::vector<double> v;
+    double total = 0;
+    while (v.size() < 3 || (total < 0.25 && v.size() < 1000)) {
+        v.push_back(sample());
+        total += v.back() * per_run_weight;
+    }
+    return median(v);
+}
+
+}  // namespace
+
+ModelTimes time_synthetic_model(const gguf::File& header, int threads, int n_prompt, int n_gen,
+                                int layers) {
+    SyntheticRun run(header, threads, n_prompt, n_gen, layers);
     ModelTimes t;
-    if (n_prompt > 0) t.prompt_seconds = runs(prompt_run, 1);
-    if (n_gen > 0) t.token_seconds = runs(generation_run, n_gen);
+    if (n_prompt > 0) t.prompt_seconds = median_of_runs([&] { return run.prompt_seconds(); }, 1);
+    if (n_gen > 0) t.token_seconds = median_of_runs([&] { return run.token_seconds(); }, n_gen);
     return t;
 }
 
@@ -193,12 +220,33 @@ ModelTimes extrapolate_layers(const ModelTimes& few, int a, const ModelTimes& mo
 
 ModelTimes time_model_by_layers(const gguf::File& header, int threads, int n_prompt, int n_gen) {
     const int n_layer = layer_count(header);
-    if (n_layer <= kTimedLayers.second)
+    if (n_layer <= kTimedLayers.second) {
         return time_synthetic_model(header, threads, n_prompt, n_gen);
-    const auto [a, b] = kTimedLayers;
-    const ModelTimes few = time_synthetic_model(header, threads, n_prompt, n_gen, a);
-    const ModelTimes more = time_synthetic_model(header, threads, n_prompt, n_gen, b);
-    return extrapolate_layers(few, a, more, b, n_layer);
+    }
+    const int a = kTimedLayers.first, b = kTimedLayers.second;
+    SyntheticRun few(header, threads, n_prompt, n_gen, a),
+        more(header, threads, n_prompt, n_gen, b);
+    // The two copies run in turns, and each pair gives the whole model's time: the machine's
+    // speed drifts over the seconds these runs take, and a pair run apart would see the drift
+    // as a difference between the copies, multiplied by the layers it is extrapolated to.
+    const auto whole = [&](auto&& sample_few, auto&& sample_more, int per_run_weight) {
+        return median_of_runs(
+            [&] {
+                const ModelTimes x{sample_few(), 0}, y{sample_more(), 0};
+                return extrapolate_layers(x, a, y, b, n_layer).prompt_seconds;
+            },
+            per_run_weight);
+    };
+    ModelTimes t;
+    if (n_prompt > 0) {
+        t.prompt_seconds =
+            whole([&] { return few.prompt_seconds(); }, [&] { return more.prompt_seconds(); }, 1);
+    }
+    if (n_gen > 0) {
+        t.token_seconds =
+            whole([&] { return few.token_seconds(); }, [&] { return more.token_seconds(); }, n_gen);
+    }
+    return t;
 }
 
 }  // namespace lokal::fit

@@ -5,10 +5,17 @@
 // filled with random weights. It needs no weights, so it works on a registry header before a pull.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "gguf/gguf_file.h"
+
+namespace lokal::model {
+class Model;
+class Context;
+}  // namespace lokal::model
 
 namespace lokal::fit {
 
@@ -30,6 +37,25 @@ struct ModelTimes {
     double token_seconds = 0;   // one generated token, averaged over n_gen from an empty context
 };
 
+// A copy (of `layers` layers, all when negative) loaded and set up to run as `lokal bench` runs
+// the model: on the CPU, `threads` threads, the same context size and random prompt.
+class SyntheticRun {
+  public:
+    SyntheticRun(const gguf::File& header, int threads, int n_prompt, int n_gen, int layers = -1);
+    ~SyntheticRun();
+    SyntheticRun(const SyntheticRun&) = delete;
+    SyntheticRun& operator=(const SyntheticRun&) = delete;
+
+    double prompt_seconds();  // one run of the n_prompt-token prompt from an empty context
+    double token_seconds();   // one run of n_gen tokens from an empty context, per token
+
+  private:
+    int n_gen_;
+    std::unique_ptr<model::Model> model_;
+    std::unique_ptr<model::Context> ctx_;
+    std::vector<int32_t> prompt_;
+};
+
 // Times the copy as `lokal bench` times the model (on the CPU, `threads` threads, the same
 // context size and random prompt): the median of the runs of a quarter second (three at
 // least) after a warm-up.
@@ -49,7 +75,8 @@ ModelTimes extrapolate_layers(const ModelTimes& few, int a, const ModelTimes& mo
                               int n_layer);
 
 // Times the model as two copies of kTimedLayers layers (time_synthetic_model), extrapolated to
-// all its layers; a model of no more layers than the larger copy is timed whole.
+// all its layers (the two copies in turns, the median of the pairs' extrapolations); a model of
+// no more layers than the larger copy is timed whole.
 ModelTimes time_model_by_layers(const gguf::File& header, int threads, int n_prompt = 512,
                                 int n_gen = 128);
 
