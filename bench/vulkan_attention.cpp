@@ -12,13 +12,12 @@
 #include "backends/vulkan/buffer.h"
 #include "backends/vulkan/command_stream.h"
 #include "backends/vulkan/device.h"
-#include "backends/vulkan/device_choice.h"
-#include "backends/vulkan/instance.h"
 #include "backends/vulkan/kv_attention.h"
 #include "backends/vulkan/transfer.h"
 #include "base/error.h"
 #include "base/random_values.h"
 #include "tensor/dtype.h"
+#include "vulkan_bench_device.h"
 
 namespace {
 
@@ -32,19 +31,8 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "usage: bench_vulkan_attention [reps] (1..1000)\n");
         return 2;
     }
-    std::string why;
-    const auto instance = vk::Instance::create(&why);
-    if (!instance) throw Error("no Vulkan: " + why, ErrorKind::Unsupported);
-    std::vector<vk::DeviceInfo> infos;
-    for (size_t i = 0; i < instance->physical_devices().size(); ++i) {
-        infos.push_back(vk::describe_device(instance->physical_devices()[i], static_cast<int>(i)));
-    }
-    vk::DeviceRequest request = vk::device_request_from_env();
-    request.kind = vk::DeviceRequest::Kind::Vulkan;
-    const vk::DeviceChoice choice = vk::choose_device(request, infos, why);
-    const vk::Device device(*instance, *choice.vulkan_index);
-    std::printf("device: vulkan:%d %s (%s)\n", *choice.vulkan_index, device.info().name.c_str(),
-                device.info().driver.c_str());
+    const bench::BenchDevice bench_device = bench::open_bench_device();
+    const vk::Device& device = *bench_device.device;
     std::printf("%8s %6s %7s %14s %14s\n", "context", "n", "splits", "us/attend", "us/token");
 
     vk::CommandStream stream(device, 1024);

@@ -27,35 +27,16 @@ namespace lokal::vk {
 namespace {
 
 using kernels::KvType;
+using testing::AttendCase;
 using testing::KvTestCache;
 using testing::SeqPos;
 using testing::TestBatchIndex;
 
-struct ExactCase {
-    KvType type;
-    int head_dim, group, n_head_kv, window;
-    float softcap;
-};
-
-std::string describe(const ExactCase& c) {
-    return std::string(kernels::kv_type_name(c.type)) + "_d" + std::to_string(c.head_dim) + "_g" +
-           std::to_string(c.group) + "_kv" + std::to_string(c.n_head_kv) + "_w" +
-           std::to_string(c.window) + "_cap" + std::to_string((int)c.softcap);
-}
-
-std::string exact_case_name(const ::testing::TestParamInfo<ExactCase>& info) {
-    return describe(info.param);
-}
-
-void PrintTo(const ExactCase& c, std::ostream* os) {
-    *os << describe(c);
-}
-
 class KvAttendExactTest : public testing::VulkanTest,
-                          public ::testing::WithParamInterface<ExactCase> {};
+                          public ::testing::WithParamInterface<AttendCase> {};
 
 TEST_P(KvAttendExactTest, TokenBitsDoNotDependOnBatchOrSplits) {
-    const ExactCase& c = GetParam();
+    const AttendCase& c = GetParam();
     const int hd = c.head_dim, n_head = c.group * c.n_head_kv, width = n_head * hd;
     const int row_elems = c.n_head_kv * hd;
     const std::vector<int> lens = {3000, 700, 130};
@@ -170,14 +151,14 @@ TEST_P(KvAttendExactTest, TokenBitsDoNotDependOnBatchOrSplits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, KvAttendExactTest,
-                         ::testing::Values(ExactCase{KvType::F32, 64, 4, 2, 0, 0},
-                                           ExactCase{KvType::F16, 128, 2, 2, 0, 0},
-                                           ExactCase{KvType::F16, 64, 8, 1, 300, 0},
-                                           ExactCase{KvType::Q8_0, 64, 2, 2, 0, 4},
-                                           ExactCase{KvType::Q8_0, 128, 1, 4, 1000, 30},
-                                           ExactCase{KvType::F32, 256, 12, 1, 0, 0},
-                                           ExactCase{KvType::F16, 80, 1, 1, 129, 0}),
-                         exact_case_name);
+                         ::testing::Values(AttendCase{KvType::F32, 64, 4, 2, 0, 0},
+                                           AttendCase{KvType::F16, 128, 2, 2, 0, 0},
+                                           AttendCase{KvType::F16, 64, 8, 1, 300, 0},
+                                           AttendCase{KvType::Q8_0, 64, 2, 2, 0, 4},
+                                           AttendCase{KvType::Q8_0, 128, 1, 4, 1000, 30},
+                                           AttendCase{KvType::F32, 256, 12, 1, 0, 0},
+                                           AttendCase{KvType::F16, 80, 1, 1, 129, 0}),
+                         testing::attend_case_name);
 
 }  // namespace
 }  // namespace lokal::vk

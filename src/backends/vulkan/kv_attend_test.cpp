@@ -30,29 +30,10 @@ namespace lokal::vk {
 namespace {
 
 using kernels::KvType;
+using testing::AttendCase;
 using testing::KvTestCache;
 using testing::SeqPos;
 using testing::TestBatchIndex;
-
-struct AttendCase {
-    KvType type;
-    int head_dim, group, n_head_kv, window;
-    float softcap;
-};
-
-std::string describe(const AttendCase& c) {
-    return std::string(kernels::kv_type_name(c.type)) + "_d" + std::to_string(c.head_dim) + "_g" +
-           std::to_string(c.group) + "_kv" + std::to_string(c.n_head_kv) + "_w" +
-           std::to_string(c.window) + "_cap" + std::to_string((int)c.softcap);
-}
-
-std::string attend_case_name(const ::testing::TestParamInfo<AttendCase>& info) {
-    return describe(info.param);
-}
-
-void PrintTo(const AttendCase& c, std::ostream* os) {
-    *os << describe(c);
-}
 
 DType stored_type(KvType t) {
     constexpr DType kStored[] = {DType::F16, DType::F32, DType::Q8_0};  // KvType's order
@@ -209,7 +190,7 @@ INSTANTIATE_TEST_SUITE_P(
         AttendCase{KvType::F16, 128, 4, 2, 90, 4}, AttendCase{KvType::Q8_0, 64, 1, 2, 0, 0},
         AttendCase{KvType::Q8_0, 128, 2, 2, 0, 0}, AttendCase{KvType::Q8_0, 256, 4, 1, 70, 0},
         AttendCase{KvType::Q8_0, 64, 8, 1, 0, 4}, AttendCase{KvType::Q8_0, 96, 2, 1, 1, 0}),
-    attend_case_name);
+    testing::attend_case_name);
 
 }  // namespace
 }  // namespace lokal::vk

@@ -7,7 +7,11 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <ostream>
+#include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "backends/vulkan/buffer.h"
 #include "backends/vulkan/kv_attention.h"
@@ -16,6 +20,28 @@
 #include "tensor/dtype.h"
 
 namespace lokal::vk::testing {
+
+// One attention test case: the KV cache's type and head size, query heads a KV head, KV heads,
+// sliding window (0: none) and soft-capping (0: none).
+struct AttendCase {
+    kernels::KvType type;
+    int head_dim, group, n_head_kv, window;
+    float softcap;
+};
+
+inline std::string describe(const AttendCase& c) {
+    return std::string(kernels::kv_type_name(c.type)) + "_d" + std::to_string(c.head_dim) + "_g" +
+           std::to_string(c.group) + "_kv" + std::to_string(c.n_head_kv) + "_w" +
+           std::to_string(c.window) + "_cap" + std::to_string((int)c.softcap);
+}
+
+inline std::string attend_case_name(const ::testing::TestParamInfo<AttendCase>& info) {
+    return describe(info.param);
+}
+
+inline void PrintTo(const AttendCase& c, std::ostream* os) {
+    *os << describe(c);
+}
 
 struct SeqPos {
     int seq, pos;
