@@ -267,8 +267,8 @@ TEST(FitSynthetic, CopyOfTheFirstLayersKeepsTheirTensorsAndCutsPerLayerArrays) {
     const auto copy = gguf::File::open(path.string());
     std::filesystem::remove(path);
 
-    EXPECT_EQ(layer_count(*f), kLayers);
-    EXPECT_EQ(layer_count(*copy), 1);
+    EXPECT_EQ(header_config(*f).n_layer, kLayers);
+    EXPECT_EQ(header_config(*copy).n_layer, 1);
     EXPECT_EQ(copy->get_int_array("llama.one_per_layer")->size(), 1u);
     EXPECT_EQ(copy->get_int_array("llama.not_per_layer")->size(), 3u);
     uint64_t kept = 0;
@@ -296,7 +296,7 @@ TEST(FitSynthetic, LayersExtrapolateFromTwoCopies) {
 TEST(FitSynthetic, TimesACopyOfASharedModelsFirstLayers) {
     LOKAL_REQUIRE_TESTDATA("models/stories260K.gguf");
     const auto f = gguf::File::open(testing::testdata_path("models/stories260K.gguf"));
-    ASSERT_GT(layer_count(*f), 2);
+    ASSERT_GT(header_config(*f).n_layer, 2);
     const ModelTimes t = time_synthetic_model(*f, 2, 64, 8, 2);
     EXPECT_GT(t.prompt_seconds, 0);
     EXPECT_GT(t.token_seconds, 0);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "fit/memory_estimate.h"
 #include "gguf/gguf_writer.h"
 #include "model/context.h"
 #include "model/model.h"
@@ -83,11 +84,6 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-int layer_count(const gguf::File& header) {
-    const std::string arch = header.get_string("general.architecture").value_or("");
-    return (int)header.get_int(arch + ".block_count").value_or(0);
-}
-
 uint64_t synthetic_model_bytes(const gguf::File& header, int layers) {
     uint64_t bytes = 0;
     for (const gguf::TensorInfo& t : header.tensors()) {
@@ -97,9 +93,10 @@ uint64_t synthetic_model_bytes(const gguf::File& header, int layers) {
 }
 
 void write_synthetic_model(const gguf::File& header, const std::string& path, int layers) {
-    const int n_layer = layer_count(header);
+    const model::ModelConfig c = header_config(header);
+    const int n_layer = c.n_layer;
     const bool cut = layers >= 0 && layers < n_layer;
-    const std::string arch_prefix = header.get_string("general.architecture").value_or("") + ".";
+    const std::string arch_prefix = c.arch + ".";
     gguf::Writer w;
     for (const auto& [key, value] : header.metadata()) {
         const bool per_layer = cut && key.starts_with(arch_prefix) &&
@@ -208,18 +205,23 @@ ModelTimes time_synthetic_model(const gguf::File& header, int threads, int n_pro
     return t;
 }
 
+namespace {
+
+double whole_model_seconds(double few, int a, double more, int b, int n_layer) {
+    const double per_layer = std::max(0.0, (more - few) / (b - a));
+    return few + (n_layer - a) * per_layer;
+}
+
+}  // namespace
+
 ModelTimes extrapolate_layers(const ModelTimes& few, int a, const ModelTimes& more, int b,
                               int n_layer) {
-    const auto whole = [&](double ta, double tb) {
-        const double per_layer = std::max(0.0, (tb - ta) / (b - a));
-        return ta + (n_layer - a) * per_layer;
-    };
-    return {whole(few.prompt_seconds, more.prompt_seconds),
-            whole(few.token_seconds, more.token_seconds)};
+    return {whole_model_seconds(few.prompt_seconds, a, more.prompt_seconds, b, n_layer),
+            whole_model_seconds(few.token_seconds, a, more.token_seconds, b, n_layer)};
 }
 
 ModelTimes time_model_by_layers(const gguf::File& header, int threads, int n_prompt, int n_gen) {
-    const int n_layer = layer_count(header);
+    const int n_layer = header_config(header).n_layer;
     if (n_layer <= kTimedLayers.second) {
         return time_synthetic_model(header, threads, n_prompt, n_gen);
     }
@@ -232,8 +234,8 @@ ModelTimes time_model_by_layers(const gguf::File& header, int threads, int n_pro
     const auto whole = [&](auto&& sample_few, auto&& sample_more, int per_run_weight) {
         return median_of_runs(
             [&] {
-                const ModelTimes x{sample_few(), 0}, y{sample_more(), 0};
-                return extrapolate_layers(x, a, y, b, n_layer).prompt_seconds;
+                const double x = sample_few();
+                return whole_model_seconds(x, a, sample_more(), b, n_layer);
             },
             per_run_weight);
     };

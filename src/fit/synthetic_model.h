@@ -29,9 +29,6 @@ void write_synthetic_model(const gguf::File& header, const std::string& path, in
 // The tensor bytes of that copy.
 uint64_t synthetic_model_bytes(const gguf::File& header, int layers = -1);
 
-// The model's layer count (its architecture's block_count), 0 when the header has none.
-int layer_count(const gguf::File& header);
-
 struct ModelTimes {
     double prompt_seconds = 0;  // one n_prompt-token prompt from an empty context
     double token_seconds = 0;   // one generated token, averaged over n_gen from an empty context
