@@ -309,11 +309,42 @@ void q4_K_tile(int64_t nb, const block_q4_Kx8* w, const ActRows& ar, float* y, s
     for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
 }
 
-template <int kRn>
-void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
+// Q6_K's quants 0..63 of elements 128 c2 + 32 i + 4 h + j, j < 4, of every row, from the three
+// bytes per four quants of packed_layout.h.
+inline __m256i q6_K_quants(const block_q6_Kx8& p, int c2, int i, int h) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i m2 = _mm256_set1_epi8(0x30);
     const __m256i m6 = _mm256_set1_epi8(0x3F);
+    const uint8_t* at = p.qs + 768 * c2 + 96 * h;
+    if (i == 0) return _mm256_and_si256(load256(at), m6);
+    if (i == 1) {
+        return _mm256_or_si256(_mm256_and_si256(load256(at + 64), m4),
+                               _mm256_and_si256(_mm256_srli_epi16(load256(at), 2), m2));
+    }
+    if (i == 2) return _mm256_and_si256(load256(at + 32), m6);
+    return _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(load256(at + 64), 4), m4),
+                           _mm256_and_si256(_mm256_srli_epi16(load256(at + 32), 2), m2));
+}
+
+// Vectors per super-block of packed_tiles::gemm_decoded's assembled quants, at 32 c2 + 8 i + h.
+constexpr int kQ6KDecodedVectors = 64;
+
+void decode_q6_K(const block_q6_Kx8& p, Vec256* out) {
+    for (int c2 = 0; c2 < 2; ++c2) {
+        LOKAL_UNROLL
+        for (int i = 0; i < 4; ++i) {
+            LOKAL_UNROLL
+            for (int h = 0; h < 8; ++h) {
+                store_vec(out + 32 * c2 + 8 * i + h, q6_K_quants(p, c2, i, h));
+            }
+        }
+    }
+}
+
+// quants(ib, c2, i, h) gives q6_K_quants of super-block ib.
+template <int kRn, typename Quants>
+void q6_K_tile_with(int64_t nb, const block_q6_Kx8* w, const Quants& quants, const ActRows& ar,
+                    float* y, size_t ldy) {
     const __m128i pick_even = pick_pair_half(false);
     const __m128i pick_odd = pick_pair_half(true);
     const block_q8_K* a[kRn];
@@ -342,32 +373,15 @@ void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, s
                         _mm256_cvtepi8_epi16(_mm_shuffle_epi8(pairs, hh ? pick_odd : pick_even));
                     LOKAL_UNROLL
                     for (int h = 4 * hh; h < 4 * hh + 4; h += 2) {
-                        // The 6-bit quants of elements 128 c2 + 32 i + 4 (h + t) + j, t < 2,
-                        // from the three bytes per four quants of packed_layout.h.
-                        __m256i v[2];
-                        LOKAL_UNROLL
-                        for (int t = 0; t < 2; ++t) {
-                            const uint8_t* at = p.qs + 768 * c2 + 96 * (h + t);
-                            if (i == 0) v[t] = _mm256_and_si256(load256(at), m6);
-                            if (i == 1) {
-                                v[t] = _mm256_or_si256(
-                                    _mm256_and_si256(load256(at + 64), m4),
-                                    _mm256_and_si256(_mm256_srli_epi16(load256(at), 2), m2));
-                            }
-                            if (i == 2) v[t] = _mm256_and_si256(load256(at + 32), m6);
-                            if (i == 3) {
-                                v[t] = _mm256_or_si256(
-                                    _mm256_and_si256(_mm256_srli_epi16(load256(at + 64), 4), m4),
-                                    _mm256_and_si256(_mm256_srli_epi16(load256(at + 32), 2), m2));
-                            }
-                        }
+                        const __m256i v0 = quants(ib, c2, i, h);
+                        const __m256i v1 = quants(ib, c2, i, h + 1);
                         LOKAL_UNROLL
                         for (int j = 0; j < kRn; ++j) {
                             const int8_t* q = a[j][ib].qs + 128 * c2 + 32 * i + 4 * h;
                             // Two products of at most 2 * 63 * 128 each still fit in int16.
                             const __m256i t =
-                                _mm256_add_epi16(_mm256_maddubs_epi16(v[0], bcast4(q)),
-                                                 _mm256_maddubs_epi16(v[1], bcast4(q + 4)));
+                                _mm256_add_epi16(_mm256_maddubs_epi16(v0, bcast4(q)),
+                                                 _mm256_maddubs_epi16(v1, bcast4(q + 4)));
                             isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(t, sc));
                         }
                     }
@@ -400,6 +414,23 @@ void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, s
     }
     LOKAL_UNROLL
     for (int j = 0; j < kRn; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
+}
+
+template <int kRn>
+void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
+    const auto quants = [&](int64_t ib, int c2, int i, int h) {
+        return q6_K_quants(w[ib], c2, i, h);
+    };
+    q6_K_tile_with<kRn>(nb, w, quants, ar, y, ldy);
+}
+
+template <int kRn>
+void q6_K_tile_decoded(int64_t nb, const block_q6_Kx8* w, const Vec256* decoded, const ActRows& ar,
+                       float* y, size_t ldy) {
+    const auto quants = [&](int64_t ib, int c2, int i, int h) {
+        return load_vec(decoded + ib * kQ6KDecodedVectors + 32 * c2 + 8 * i + h);
+    };
+    q6_K_tile_with<kRn>(nb, w, quants, ar, y, ldy);
 }
 
 }  // namespace
@@ -456,7 +487,8 @@ void avx2_packed_q4_K(int64_t cols, const uint8_t* w, size_t group_stride, int n
 void avx2_packed_q6_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
                       const uint8_t* act, size_t act_stride, const uint8_t* info,
                       size_t info_stride, int n_act, float* y, size_t ldy) {
-    gemm<block_q6_Kx8, 4, q6_K_tile<4>, q6_K_tile<1>, kQKK>(
+    packed_tiles::gemm_decoded<block_q6_Kx8, Vec256, kQ6KDecodedVectors, decode_q6_K, 4,
+                               q6_K_tile_decoded<4>, q6_K_tile<4>, q6_K_tile<1>, kQKK>(
         cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
 }
 

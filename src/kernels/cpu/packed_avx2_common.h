@@ -16,6 +16,20 @@
 
 namespace lokal::kernels::avx2 {
 
+// One 32-byte vector of assembled quants as packed_tiles::gemm_decoded keeps them (a vector of
+// __m256i would drop the type's alignment attribute).
+struct alignas(32) Vec256 {
+    uint8_t bytes[32];
+};
+
+static inline void store_vec(Vec256* at, __m256i v) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(at), v);
+}
+
+static inline __m256i load_vec(const Vec256* at) {
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(at));
+}
+
 // 4 activation bytes at p, repeated in every 32-bit lane.
 static inline __m256i bcast4(const int8_t* p) {
     int32_t v;

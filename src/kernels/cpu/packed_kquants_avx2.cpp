@@ -91,10 +91,36 @@ inline void add_bsum_products(const Pairs& pairs, const block_q8_K* const* a, in
 
 // ---- Q5_K ------------------------------------------------------------------------------------
 
-template <int kRn>
-void q5_K_tile(int64_t nb, const block_q5_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    const __m256i bit4 = _mm256_set1_epi8(0x10);
+// Row quants 0..31 of sub-block 2k + half, elements 32 * (2k + half) + 4h + j, j < 4, of every row:
+// the low (half 0) or high nibbles of load (k, h) with bit 2k + half of the fifth-bit vector h.
+template <int kK, int kHalf>
+inline __m256i q5_K_quants(const block_q5_Kx8& p, int h) {
+    const __m256i v = load256(p.qs + 256 * kK + 32 * h);
+    const __m256i fifth = move_bit<2 * kK + kHalf, 4>(load256(p.qh + 32 * h));
+    return _mm256_or_si256(
+        _mm256_and_si256(kHalf == 0 ? v : _mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F)),
+        _mm256_and_si256(fifth, _mm256_set1_epi8(0x10)));
+}
+
+// Vectors per super-block of packed_tiles::gemm_decoded's assembled quants.
+constexpr int kQ5KDecodedVectors = 64;
+
+void decode_q5_K(const block_q5_Kx8& p, Vec256* out) {
+    for_const<4>([&](auto k_c) {
+        for_const<2>([&](auto half_c) {
+            constexpr int k = decltype(k_c)::value;
+            constexpr int half = decltype(half_c)::value;
+            LOKAL_UNROLL
+            for (int h = 0; h < 8; ++h)
+                store_vec(out + 16 * k + 8 * half + h, q5_K_quants<k, half>(p, h));
+        });
+    });
+}
+
+// quants(ib, k, half, h) gives the quant vector of load h of sub-block 2k + half.
+template <int kRn, typename Quants>
+void q5_K_tile_with(int64_t nb, const block_q5_Kx8* w, const Quants& quants, const ActRows& ar,
+                    float* y, size_t ldy) {
     Q8KActs<kRn> acts(ar);
     const auto& a = acts.a;
     const ActInfoQ8_K* ai[kRn];
@@ -106,9 +132,8 @@ void q5_K_tile(int64_t nb, const block_q5_Kx8* w, const ActRows& ar, float* y, s
         __m256i isum[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) isum[j] = _mm256_setzero_si256();
-        // Sub-block 2k + half: the low (half 0) or high nibbles of loads (k, h) with bit 2k + half
-        // of the fifth-bit vector h. Quants reach 31, so four loads' products (at most
-        // 4 * 2 * 31 * 128 per 16-bit lane) are widened before the next four are added.
+        // Quants reach 31, so four loads' products (at most 4 * 2 * 31 * 128 per 16-bit lane) are
+        // widened before the next four are added.
         for_const<4>([&](auto k_c) {
             constexpr int k = decltype(k_c)::value;
             const __m128i pairs = load128(p.scales[k]);
@@ -123,11 +148,7 @@ void q5_K_tile(int64_t nb, const block_q5_Kx8* w, const ActRows& ar, float* y, s
                     for (int j = 0; j < kRn; ++j) s[j] = _mm256_setzero_si256();
                     over_weight_vectors<kRn, 4>([&](int hq) {
                         const int h = 4 * quarter + hq;
-                        const __m256i v = load256(p.qs + 256 * k + 32 * h);
-                        const __m256i fifth = move_bit<2 * k + half, 4>(load256(p.qh + 32 * h));
-                        const __m256i q = _mm256_or_si256(
-                            _mm256_and_si256(half == 0 ? v : _mm256_srli_epi16(v, 4), m4),
-                            _mm256_and_si256(fifth, bit4));
+                        const __m256i q = quants(ib, k_c, half_c, h);
                         LOKAL_UNROLL
                         for (int j = 0; j < kRn; ++j) {
                             const int8_t* x = a[j][ib].qs + 64 * k + 32 * half + 4 * h;
@@ -159,6 +180,25 @@ void q5_K_tile(int64_t nb, const block_q5_Kx8* w, const ActRows& ar, float* y, s
         acts.sub_mins(ib, load_f16x8(p.dmin), imin);
     }
     acts.store(y, ldy);
+}
+
+template <int kRn>
+void q5_K_tile(int64_t nb, const block_q5_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
+    const auto quants = [&](int64_t ib, auto k_c, auto half_c, int h) {
+        return q5_K_quants<decltype(k_c)::value, decltype(half_c)::value>(w[ib], h);
+    };
+    q5_K_tile_with<kRn>(nb, w, quants, ar, y, ldy);
+}
+
+template <int kRn>
+void q5_K_tile_decoded(int64_t nb, const block_q5_Kx8* w, const Vec256* decoded, const ActRows& ar,
+                       float* y, size_t ldy) {
+    const auto quants = [&](int64_t ib, auto k_c, auto half_c, int h) {
+        constexpr int k = decltype(k_c)::value;
+        constexpr int half = decltype(half_c)::value;
+        return load_vec(decoded + ib * kQ5KDecodedVectors + 16 * k + 8 * half + h);
+    };
+    q5_K_tile_with<kRn>(nb, w, quants, ar, y, ldy);
 }
 
 // ---- Q3_K and Q2_K ---------------------------------------------------------------------------
@@ -278,7 +318,8 @@ void q2_K_tile(int64_t nb, const block_q2_Kx8* w, const ActRows& ar, float* y, s
 void avx2_packed_q5_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
                       const uint8_t* act, size_t act_stride, const uint8_t* info,
                       size_t info_stride, int n_act, float* y, size_t ldy) {
-    gemm<block_q5_Kx8, 4, q5_K_tile<4>, q5_K_tile<1>, kQKK>(
+    packed_tiles::gemm_decoded<block_q5_Kx8, Vec256, kQ5KDecodedVectors, decode_q5_K, 4,
+                               q5_K_tile_decoded<4>, q5_K_tile<4>, q5_K_tile<1>, kQKK>(
         cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
 }
 

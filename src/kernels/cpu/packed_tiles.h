@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace lokal::kernels::packed_tiles {
 
@@ -39,6 +40,47 @@ void gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, con
         for (; b + kTile <= n_act; b += kTile) {
             const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
             kTileFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
+        }
+        for (; b < n_act; ++b) {
+            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
+            kOneFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
+        }
+    }
+}
+
+// A prompt meets each group once per tile of activation rows, and a kernel that assembles quants
+// from split bits (Q5_K's fifth bits, Q6_K's two high bits) repeats that work per tile. When at
+// least kMinDecodedRows rows pass, gemm_decoded instead assembles each group once into
+// kPerBlock Decoded units per block (kDecode, in the order kDecodedFn reads them) and runs the
+// tiles on those; fewer rows take the plain gemm. The arithmetic on the quants is the same, so
+// the results are the same bits.
+constexpr int kMinDecodedRows = 8;
+
+template <typename Packed, typename Decoded, int kPerBlock,
+          void (*kDecode)(const Packed&, Decoded*), int kTile,
+          void (*kDecodedFn)(int64_t, const Packed*, const Decoded*, const ActRows&, float*,
+                             size_t),
+          void (*kTileFn)(int64_t, const Packed*, const ActRows&, float*, size_t),
+          void (*kOneFn)(int64_t, const Packed*, const ActRows&, float*, size_t), int kBlockElems>
+void gemm_decoded(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
+                  const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                  int n_act, float* y, size_t ldy) {
+    if (n_act < kMinDecodedRows) {
+        gemm<Packed, kTile, kTileFn, kOneFn, kBlockElems>(
+            cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+        return;
+    }
+    const int64_t nb = cols / kBlockElems;
+    // Grows to the widest matrix once per thread (64 KiB for Q5_K at 8192 columns).
+    thread_local std::vector<Decoded> decoded;
+    if (decoded.size() < (size_t)(nb * kPerBlock)) decoded.resize(nb * kPerBlock);
+    for (int g = 0; g < n_groups; ++g) {
+        const Packed* wg = reinterpret_cast<const Packed*>(w + g * group_stride);
+        for (int64_t ib = 0; ib < nb; ++ib) kDecode(wg[ib], decoded.data() + ib * kPerBlock);
+        int b = 0;
+        for (; b + kTile <= n_act; b += kTile) {
+            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
+            kDecodedFn(nb, wg, decoded.data(), ar, y + b * ldy + 8 * g, ldy);
         }
         for (; b < n_act; ++b) {
             const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
