@@ -157,17 +157,16 @@ void q4_0_tile(int64_t nb, const block_q4_0x8* w, const ActRows& ar, float* y, s
     acts.store(y, ldy);
 }
 
-template <int kRn>
-void q5_0_tile(int64_t nb, const block_q5_0x8* w, const ActRows& ar, float* y, size_t ldy) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    const __m256i bit4 = _mm256_set1_epi8(0x10);
+// quants(ib, L, lo, hi) gives q5_32_quants<L> of block ib.
+template <int kRn, typename Quants>
+void q5_0_tile_with(int64_t nb, const block_q5_0x8* w, const Quants& quants, const ActRows& ar,
+                    float* y, size_t ldy) {
     const __m256i ones = _mm256_set1_epi16(1);
     Q8_0Acts<kRn> acts(ar);
     const auto& a = acts.a;
     const auto& ai = acts.ai;
     for (int64_t ib = 0; ib < nb; ++ib) {
         prefetch_ahead<kRn>(w + ib);
-        const __m256i qh = load256(w[ib].qh);
         __m256i isum[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) isum[j] = _mm256_set1_epi32(-2 * ai[j][ib].sum_x8);
@@ -178,14 +177,9 @@ void q5_0_tile(int64_t nb, const block_q5_0x8* w, const ActRows& ar, float* y, s
             __m256i s[kRn];
             LOKAL_UNROLL
             for (int t = 0; t < 2; ++t) {
-                const __m256i v = load256(w[ib].qs + 32 * (h + t));
-                const __m256i hb_lo = t == 0 ? move_bit<2 * h, 4>(qh) : move_bit<2 * h + 2, 4>(qh);
-                const __m256i hb_hi =
-                    t == 0 ? move_bit<2 * h + 1, 4>(qh) : move_bit<2 * h + 3, 4>(qh);
-                const __m256i lo =
-                    _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_and_si256(hb_lo, bit4));
-                const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
-                                                   _mm256_and_si256(hb_hi, bit4));
+                __m256i lo, hi;
+                if (t == 0) quants(ib, std::integral_constant<int, h>{}, lo, hi);
+                if (t == 1) quants(ib, std::integral_constant<int, h + 1>{}, lo, hi);
                 LOKAL_UNROLL
                 for (int j = 0; j < kRn; ++j) {
                     const int8_t* q = a[j][ib].qs + 4 * (h + t);
@@ -204,6 +198,25 @@ void q5_0_tile(int64_t nb, const block_q5_0x8* w, const ActRows& ar, float* y, s
         acts.add_block(ib, load_f16x8(w[ib].d), isum);
     }
     acts.store(y, ldy);
+}
+
+template <int kRn>
+void q5_0_tile(int64_t nb, const block_q5_0x8* w, const ActRows& ar, float* y, size_t ldy) {
+    const auto quants = [&](int64_t ib, auto l_c, __m256i& lo, __m256i& hi) {
+        q5_32_quants<decltype(l_c)::value>(w[ib].qs, load256(w[ib].qh), lo, hi);
+    };
+    q5_0_tile_with<kRn>(nb, w, quants, ar, y, ldy);
+}
+
+template <int kRn>
+void q5_0_tile_decoded(int64_t nb, const block_q5_0x8* w, const Vec256* decoded, const ActRows& ar,
+                       float* y, size_t ldy) {
+    const auto quants = [&](int64_t ib, auto l_c, __m256i& lo, __m256i& hi) {
+        const Vec256* at = decoded + ib * kQ5_32DecodedVectors + 2 * decltype(l_c)::value;
+        lo = load_vec(at);
+        hi = load_vec(at + 1);
+    };
+    q5_0_tile_with<kRn>(nb, w, quants, ar, y, ldy);
 }
 
 template <int kRn>
@@ -466,8 +479,10 @@ void avx2_packed_q4_0(int64_t cols, const uint8_t* w, size_t group_stride, int n
 void avx2_packed_q5_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
                       const uint8_t* act, size_t act_stride, const uint8_t* info,
                       size_t info_stride, int n_act, float* y, size_t ldy) {
-    gemm<block_q5_0x8, 4, q5_0_tile<4>, q5_0_tile<1>, kQK32>(
-        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+    packed_tiles::gemm_decoded<block_q5_0x8, Vec256, kQ5_32DecodedVectors,
+                               decode_q5_32<block_q5_0x8>, 4, q5_0_tile_decoded<4>, q5_0_tile<4>,
+                               q5_0_tile<1>, kQK32>(cols, w, group_stride, n_groups, act,
+                                                    act_stride, info, info_stride, n_act, y, ldy);
 }
 
 void avx2_packed_q8_0(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,

@@ -86,6 +86,41 @@ static inline void over_weight_vectors(const Step& step) {
     }
 }
 
+// The 5-bit quants 0..31 of load kL of a Q5_0x8 or Q5_1x8 block (qs and the fifth-bit vector qh):
+// lo holds elements 4 kL + j (low nibbles, fifth bits 2 kL), hi elements 16 + 4 kL + j (high
+// nibbles, fifth bits 2 kL + 1), j < 4, of every row.
+template <int kL>
+static inline void q5_32_quants(const uint8_t* qs, __m256i qh, __m256i& lo, __m256i& hi) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i bit4 = _mm256_set1_epi8(0x10);
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * kL));
+    lo = _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_and_si256(move_bit<2 * kL, 4>(qh), bit4));
+    hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
+                         _mm256_and_si256(move_bit<2 * kL + 1, 4>(qh), bit4));
+}
+
+// The 8 vectors of q5_32_quants for a block, lo and hi of load L at 2L and 2L + 1, in
+// packed_tiles::gemm_decoded's buffer.
+constexpr int kQ5_32DecodedVectors = 8;
+
+template <typename Block>
+static inline void decode_q5_32(const Block& b, Vec256* out) {
+    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh));
+    __m256i lo, hi;
+    q5_32_quants<0>(b.qs, qh, lo, hi);
+    store_vec(out + 0, lo);
+    store_vec(out + 1, hi);
+    q5_32_quants<1>(b.qs, qh, lo, hi);
+    store_vec(out + 2, lo);
+    store_vec(out + 3, hi);
+    q5_32_quants<2>(b.qs, qh, lo, hi);
+    store_vec(out + 4, lo);
+    store_vec(out + 5, hi);
+    q5_32_quants<3>(b.qs, qh, lo, hi);
+    store_vec(out + 6, lo);
+    store_vec(out + 7, hi);
+}
+
 // One 32-column block of 4-bit quants laid out as Q4_0x8's qs (4 loads, low nibbles columns
 // 4h + j, high nibbles 16 + 4h + j) against kRn activation rows' 32 int8 quants q[j]: s[j]'s
 // lane r gets row r's dot product as 16-bit pair sums (at most 4 * 2 * 15 * 128: no overflow).

@@ -255,22 +255,36 @@ inline void k2_dot(const Quants& quants, const Scales& scales, const block_q8_K*
     });
 }
 
-template <int kRn>
-void q3_K_tile(int64_t nb, const block_q3_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
+// Vectors per super-block of packed_tiles::gemm_decoded's Q3_K quants, at 32 c2 + 8 s + h.
+constexpr int kQ3KDecodedVectors = 64;
+
+void decode_q3_K(const block_q3_Kx8& p, Vec256* out) {
+    for_const<2>([&](auto c2_c) {
+        for_const<4>([&](auto s_c) {
+            constexpr int c2 = decltype(c2_c)::value;
+            constexpr int s = decltype(s_c)::value;
+            LOKAL_UNROLL
+            for (int h = 0; h < 8; ++h)
+                store_vec(out + 32 * c2 + 8 * s + h, q3_quants<c2, s>(p, h));
+        });
+    });
+}
+
+// quants_of(ib) gives the quants(c2_c, s_c, h) of k2_dot for super-block ib.
+template <int kRn, typename QuantsOf>
+void q3_K_tile_with(int64_t nb, const block_q3_Kx8* w, const QuantsOf& quants_of, const ActRows& ar,
+                    float* y, size_t ldy) {
     Q8KActs<kRn> acts(ar);
     for (int64_t ib = 0; ib < nb; ++ib) {
         prefetch_ahead<kRn>(w + ib);
         const block_q3_Kx8& p = w[ib];
-        const auto quants = [&](auto c2_c, auto s_c, int h) {
-            return q3_quants<decltype(c2_c)::value, decltype(s_c)::value>(p, h);
-        };
         const auto scales = [&](int k, bool odd) {
             return _mm256_cvtepi8_epi16(
                 _mm_shuffle_epi8(load128(p.scale_pairs[k]), pick_pair_half(odd)));
         };
         __m256i isum[kRn];
         __m256i corr[kRn];
-        k2_dot<kRn>(quants, scales, acts.a, ib, isum);
+        k2_dot<kRn>(quants_of(ib), scales, acts.a, ib, isum);
         // The quants are stored as q + 4: subtract 4 * sum over sub-blocks of sc * bsum.
         add_bsum_products<kRn>(
             [&](int k) { return _mm256_cvtepi8_epi16(load128(p.scale_pairs[k])); }, acts.a, ib,
@@ -281,6 +295,27 @@ void q3_K_tile(int64_t nb, const block_q3_Kx8* w, const ActRows& ar, float* y, s
         acts.add(ib, load_f16x8(p.d), isum);
     }
     acts.store(y, ldy);
+}
+
+template <int kRn>
+void q3_K_tile(int64_t nb, const block_q3_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
+    const auto quants_of = [&](int64_t ib) {
+        return [&p = w[ib]](auto c2_c, auto s_c, int h) {
+            return q3_quants<decltype(c2_c)::value, decltype(s_c)::value>(p, h);
+        };
+    };
+    q3_K_tile_with<kRn>(nb, w, quants_of, ar, y, ldy);
+}
+
+template <int kRn>
+void q3_K_tile_decoded(int64_t nb, const block_q3_Kx8* w, const Vec256* decoded, const ActRows& ar,
+                       float* y, size_t ldy) {
+    const auto quants_of = [&](int64_t ib) {
+        return [at = decoded + ib * kQ3KDecodedVectors](auto c2_c, auto s_c, int h) {
+            return load_vec(at + 32 * decltype(c2_c)::value + 8 * decltype(s_c)::value + h);
+        };
+    };
+    q3_K_tile_with<kRn>(nb, w, quants_of, ar, y, ldy);
 }
 
 template <int kRn>
@@ -326,7 +361,8 @@ void avx2_packed_q5_K(int64_t cols, const uint8_t* w, size_t group_stride, int n
 void avx2_packed_q3_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
                       const uint8_t* act, size_t act_stride, const uint8_t* info,
                       size_t info_stride, int n_act, float* y, size_t ldy) {
-    gemm<block_q3_Kx8, 4, q3_K_tile<4>, q3_K_tile<1>, kQKK>(
+    packed_tiles::gemm_decoded<block_q3_Kx8, Vec256, kQ3KDecodedVectors, decode_q3_K, 4,
+                               q3_K_tile_decoded<4>, q3_K_tile<4>, q3_K_tile<1>, kQKK>(
         cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
 }
 

@@ -73,16 +73,15 @@ void q4_1_tile(int64_t nb, const block_q4_1x8* w, const ActRows& ar, float* y, s
     acts.store(y, ldy);
 }
 
-template <int kRn>
-void q5_1_tile(int64_t nb, const block_q5_1x8* w, const ActRows& ar, float* y, size_t ldy) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    const __m256i bit4 = _mm256_set1_epi8(0x10);
+// quants(ib, L, lo, hi) gives q5_32_quants<L> of block ib.
+template <int kRn, typename Quants>
+void q5_1_tile_with(int64_t nb, const block_q5_1x8* w, const Quants& quants, const ActRows& ar,
+                    float* y, size_t ldy) {
     const __m256i ones = _mm256_set1_epi16(1);
     Q8_1Acts<kRn> acts(ar);
     const auto& a = acts.a;
     for (int64_t ib = 0; ib < nb; ++ib) {
         prefetch_ahead<kRn>(w + ib);
-        const __m256i qh = load256(w[ib].qh);
         __m256i isum[kRn];
         LOKAL_UNROLL
         for (int j = 0; j < kRn; ++j) isum[j] = _mm256_setzero_si256();
@@ -94,14 +93,9 @@ void q5_1_tile(int64_t nb, const block_q5_1x8* w, const ActRows& ar, float* y, s
             __m256i s[kRn];
             LOKAL_UNROLL
             for (int t = 0; t < 2; ++t) {
-                const __m256i v = load256(w[ib].qs + 32 * (h + t));
-                const __m256i hb_lo = t == 0 ? move_bit<2 * h, 4>(qh) : move_bit<2 * h + 2, 4>(qh);
-                const __m256i hb_hi =
-                    t == 0 ? move_bit<2 * h + 1, 4>(qh) : move_bit<2 * h + 3, 4>(qh);
-                const __m256i lo =
-                    _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_and_si256(hb_lo, bit4));
-                const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
-                                                   _mm256_and_si256(hb_hi, bit4));
+                __m256i lo, hi;
+                if (t == 0) quants(ib, std::integral_constant<int, h>{}, lo, hi);
+                if (t == 1) quants(ib, std::integral_constant<int, h + 1>{}, lo, hi);
                 LOKAL_UNROLL
                 for (int j = 0; j < kRn; ++j) {
                     const int8_t* q = a[j][ib].qs + 4 * (h + t);
@@ -120,6 +114,25 @@ void q5_1_tile(int64_t nb, const block_q5_1x8* w, const ActRows& ar, float* y, s
         acts.add_block(ib, load_f16x8(w[ib].d), load_f16x8(w[ib].m), isum);
     }
     acts.store(y, ldy);
+}
+
+template <int kRn>
+void q5_1_tile(int64_t nb, const block_q5_1x8* w, const ActRows& ar, float* y, size_t ldy) {
+    const auto quants = [&](int64_t ib, auto l_c, __m256i& lo, __m256i& hi) {
+        q5_32_quants<decltype(l_c)::value>(w[ib].qs, load256(w[ib].qh), lo, hi);
+    };
+    q5_1_tile_with<kRn>(nb, w, quants, ar, y, ldy);
+}
+
+template <int kRn>
+void q5_1_tile_decoded(int64_t nb, const block_q5_1x8* w, const Vec256* decoded, const ActRows& ar,
+                       float* y, size_t ldy) {
+    const auto quants = [&](int64_t ib, auto l_c, __m256i& lo, __m256i& hi) {
+        const Vec256* at = decoded + ib * kQ5_32DecodedVectors + 2 * decltype(l_c)::value;
+        lo = load_vec(at);
+        hi = load_vec(at + 1);
+    };
+    q5_1_tile_with<kRn>(nb, w, quants, ar, y, ldy);
 }
 
 // One 32-column IQ4 block (Q4_0x8's qs) of the 8 rows against a tile's activations: for each
@@ -237,8 +250,10 @@ void avx2_packed_q4_1(int64_t cols, const uint8_t* w, size_t group_stride, int n
 void avx2_packed_q5_1(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
                       const uint8_t* act, size_t act_stride, const uint8_t* info,
                       size_t info_stride, int n_act, float* y, size_t ldy) {
-    gemm<block_q5_1x8, 4, q5_1_tile<4>, q5_1_tile<1>, kQK32>(
-        cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
+    packed_tiles::gemm_decoded<block_q5_1x8, Vec256, kQ5_32DecodedVectors,
+                               decode_q5_32<block_q5_1x8>, 4, q5_1_tile_decoded<4>, q5_1_tile<4>,
+                               q5_1_tile<1>, kQK32>(cols, w, group_stride, n_groups, act,
+                                                    act_stride, info, info_stride, n_act, y, ldy);
 }
 
 void avx2_packed_iq4_nl(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
