@@ -52,8 +52,8 @@ void gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, con
 // from split bits (the fifth bits of Q5_K, Q5_0 and Q5_1, the high bits of Q6_K and Q3_K) repeats
 // that work per tile. When at least kMinDecodedRows rows pass, gemm_decoded instead assembles
 // each group once into kPerBlock Decoded units per block (kDecode, in the order kDecodedFn reads
-// them) and runs the tiles on those; fewer rows take the plain gemm. The arithmetic on the quants is the same, so
-// the results are the same bits.
+// them) and runs the tiles on those; fewer rows take the plain gemm. The arithmetic on the quants
+// is the same, so the results are the same bits.
 constexpr int kMinDecodedRows = 8;
 
 template <typename Packed, typename Decoded, int kPerBlock,
