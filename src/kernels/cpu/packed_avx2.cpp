@@ -202,21 +202,13 @@ void q5_0_tile_with(int64_t nb, const block_q5_0x8* w, const Quants& quants, con
 
 template <int kRn>
 void q5_0_tile(int64_t nb, const block_q5_0x8* w, const ActRows& ar, float* y, size_t ldy) {
-    const auto quants = [&](int64_t ib, auto l_c, __m256i& lo, __m256i& hi) {
-        q5_32_quants<decltype(l_c)::value>(w[ib].qs, load256(w[ib].qh), lo, hi);
-    };
-    q5_0_tile_with<kRn>(nb, w, quants, ar, y, ldy);
+    q5_0_tile_with<kRn>(nb, w, Q5_32FromBlocks<block_q5_0x8>{w}, ar, y, ldy);
 }
 
 template <int kRn>
 void q5_0_tile_decoded(int64_t nb, const block_q5_0x8* w, const Vec256* decoded, const ActRows& ar,
                        float* y, size_t ldy) {
-    const auto quants = [&](int64_t ib, auto l_c, __m256i& lo, __m256i& hi) {
-        const Vec256* at = decoded + ib * kQ5_32DecodedVectors + 2 * decltype(l_c)::value;
-        lo = load_vec(at);
-        hi = load_vec(at + 1);
-    };
-    q5_0_tile_with<kRn>(nb, w, quants, ar, y, ldy);
+    q5_0_tile_with<kRn>(nb, w, Q5_32FromDecoded{decoded}, ar, y, ldy);
 }
 
 template <int kRn>

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 // Loops over activation rows, weight loads and sub-blocks must unroll fully: their accumulators
 // then live in registers instead of arrays on the stack.
@@ -106,20 +107,36 @@ constexpr int kQ5_32DecodedVectors = 8;
 template <typename Block>
 static inline void decode_q5_32(const Block& b, Vec256* out) {
     const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh));
-    __m256i lo, hi;
-    q5_32_quants<0>(b.qs, qh, lo, hi);
-    store_vec(out + 0, lo);
-    store_vec(out + 1, hi);
-    q5_32_quants<1>(b.qs, qh, lo, hi);
-    store_vec(out + 2, lo);
-    store_vec(out + 3, hi);
-    q5_32_quants<2>(b.qs, qh, lo, hi);
-    store_vec(out + 4, lo);
-    store_vec(out + 5, hi);
-    q5_32_quants<3>(b.qs, qh, lo, hi);
-    store_vec(out + 6, lo);
-    store_vec(out + 7, hi);
+    [&]<int... kL>(std::integer_sequence<int, kL...>) {
+        __m256i lo, hi;
+        ((q5_32_quants<kL>(b.qs, qh, lo, hi), store_vec(out + 2 * kL, lo),
+          store_vec(out + 2 * kL + 1, hi)),
+         ...);
+    }
+    (std::make_integer_sequence<int, 4>{});
 }
+
+// The quants(ib, l_c, lo, hi) of the Q5_0 and Q5_1 tiles: q5_32_quants<l_c> of block ib, from
+// the packed blocks w or from gemm_decoded's buffer.
+template <typename Block>
+struct Q5_32FromBlocks {
+    const Block* w;
+    template <typename L>
+    void operator()(int64_t ib, L, __m256i& lo, __m256i& hi) const {
+        q5_32_quants<L::value>(
+            w[ib].qs, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[ib].qh)), lo, hi);
+    }
+};
+
+struct Q5_32FromDecoded {
+    const Vec256* decoded;
+    template <typename L>
+    void operator()(int64_t ib, L, __m256i& lo, __m256i& hi) const {
+        const Vec256* at = decoded + ib * kQ5_32DecodedVectors + 2 * L::value;
+        lo = load_vec(at);
+        hi = load_vec(at + 1);
+    }
+};
 
 // One 32-column block of 4-bit quants laid out as Q4_0x8's qs (4 loads, low nibbles columns
 // 4h + j, high nibbles 16 + 4h + j) against kRn activation rows' 32 int8 quants q[j]: s[j]'s

@@ -32,6 +32,19 @@ inline void for_const(const F& f) {
     (std::make_integer_sequence<int, kN>{});
 }
 
+// Stores quants(a_c, b_c, h) for a < kA, b < kB, h < 8 at out[8 (kB a + b) + h]: the order in
+// which the K types' tiles read gemm_decoded's buffer, loads counted by two compile-time indices.
+template <int kA, int kB, typename Quants>
+inline void decode_in_order(Vec256* out, const Quants& quants) {
+    for_const<kA>([&](auto a_c) {
+        for_const<kB>([&](auto b_c) {
+            Vec256* at = out + 8 * (kB * decltype(a_c)::value + decltype(b_c)::value);
+            LOKAL_UNROLL
+            for (int h = 0; h < 8; ++h) store_vec(at + h, quants(a_c, b_c, h));
+        });
+    });
+}
+
 inline __m128i load128(const void* p) {
     return _mm_loadu_si128(static_cast<const __m128i*>(p));
 }
@@ -106,14 +119,8 @@ inline __m256i q5_K_quants(const block_q5_Kx8& p, int h) {
 constexpr int kQ5KDecodedVectors = 64;
 
 void decode_q5_K(const block_q5_Kx8& p, Vec256* out) {
-    for_const<4>([&](auto k_c) {
-        for_const<2>([&](auto half_c) {
-            constexpr int k = decltype(k_c)::value;
-            constexpr int half = decltype(half_c)::value;
-            LOKAL_UNROLL
-            for (int h = 0; h < 8; ++h)
-                store_vec(out + 16 * k + 8 * half + h, q5_K_quants<k, half>(p, h));
-        });
+    decode_in_order<4, 2>(out, [&](auto k_c, auto half_c, int h) {
+        return q5_K_quants<decltype(k_c)::value, decltype(half_c)::value>(p, h);
     });
 }
 
@@ -259,14 +266,8 @@ inline void k2_dot(const Quants& quants, const Scales& scales, const block_q8_K*
 constexpr int kQ3KDecodedVectors = 64;
 
 void decode_q3_K(const block_q3_Kx8& p, Vec256* out) {
-    for_const<2>([&](auto c2_c) {
-        for_const<4>([&](auto s_c) {
-            constexpr int c2 = decltype(c2_c)::value;
-            constexpr int s = decltype(s_c)::value;
-            LOKAL_UNROLL
-            for (int h = 0; h < 8; ++h)
-                store_vec(out + 32 * c2 + 8 * s + h, q3_quants<c2, s>(p, h));
-        });
+    decode_in_order<2, 4>(out, [&](auto c2_c, auto s_c, int h) {
+        return q3_quants<decltype(c2_c)::value, decltype(s_c)::value>(p, h);
     });
 }
 
