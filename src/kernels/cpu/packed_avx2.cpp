@@ -331,19 +331,8 @@ inline __m256i q6_K_quants(const block_q6_Kx8& p, int c2, int i, int h) {
                            _mm256_and_si256(_mm256_srli_epi16(load256(at + 32), 2), m2));
 }
 
-// Vectors per super-block of packed_tiles::gemm_decoded's assembled quants, at 32 c2 + 8 i + h.
-constexpr int kQ6KDecodedVectors = 64;
-
 void decode_q6_K(const block_q6_Kx8& p, Vec256* out) {
-    for (int c2 = 0; c2 < 2; ++c2) {
-        LOKAL_UNROLL
-        for (int i = 0; i < 4; ++i) {
-            LOKAL_UNROLL
-            for (int h = 0; h < 8; ++h) {
-                store_vec(out + 32 * c2 + 8 * i + h, q6_K_quants(p, c2, i, h));
-            }
-        }
-    }
+    decode_in_order<2, 4>(out, [&](int c2, int i, int h) { return q6_K_quants(p, c2, i, h); });
 }
 
 // quants(ib, c2, i, h) gives q6_K_quants of super-block ib.
@@ -432,10 +421,7 @@ void q6_K_tile(int64_t nb, const block_q6_Kx8* w, const ActRows& ar, float* y, s
 template <int kRn>
 void q6_K_tile_decoded(int64_t nb, const block_q6_Kx8* w, const Vec256* decoded, const ActRows& ar,
                        float* y, size_t ldy) {
-    const auto quants = [&](int64_t ib, int c2, int i, int h) {
-        return load_vec(decoded + ib * kQ6KDecodedVectors + 32 * c2 + 8 * i + h);
-    };
-    q6_K_tile_with<kRn>(nb, w, quants, ar, y, ldy);
+    q6_K_tile_with<kRn>(nb, w, KDecoded<4>{decoded}, ar, y, ldy);
 }
 
 }  // namespace
@@ -494,7 +480,7 @@ void avx2_packed_q4_K(int64_t cols, const uint8_t* w, size_t group_stride, int n
 void avx2_packed_q6_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
                       const uint8_t* act, size_t act_stride, const uint8_t* info,
                       size_t info_stride, int n_act, float* y, size_t ldy) {
-    packed_tiles::gemm_decoded<block_q6_Kx8, Vec256, kQ6KDecodedVectors, decode_q6_K, 4,
+    packed_tiles::gemm_decoded<block_q6_Kx8, Vec256, kKDecodedVectors, decode_q6_K, 4,
                                q6_K_tile_decoded<4>, q6_K_tile<4>, q6_K_tile<1>, kQKK>(
         cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
 }

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 // Loops over activation rows, weight loads and sub-blocks must unroll fully: their accumulators
@@ -30,6 +31,41 @@ static inline void store_vec(Vec256* at, __m256i v) {
 static inline __m256i load_vec(const Vec256* at) {
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(at));
 }
+
+// Calls f(std::integral_constant<int, i>) for i < kN: loop indices that shift counts need as
+// compile-time constants.
+template <int kN, typename F>
+static inline void for_const(const F& f) {
+    [&]<int... kI>(std::integer_sequence<int, kI...>) {
+        (f(std::integral_constant<int, kI>{}), ...);
+    }
+    (std::make_integer_sequence<int, kN>{});
+}
+
+// gemm_decoded's buffer for the K types: 64 vectors per super-block, vector h (< 8) of the load
+// pair (a, b) at 8 (kB a + b) + h. decode_in_order writes it from quants(a_c, b_c, h), a < kA and
+// b < kB as compile-time constants; KDecoded<kB> reads it back as the tiles' quants(ib, a, b, h).
+constexpr int kKDecodedVectors = 64;
+
+template <int kA, int kB, typename Quants>
+static inline void decode_in_order(Vec256* out, const Quants& quants) {
+    static_assert(8 * kA * kB == kKDecodedVectors);
+    for_const<kA>([&](auto a_c) {
+        for_const<kB>([&](auto b_c) {
+            Vec256* at = out + 8 * (kB * decltype(a_c)::value + decltype(b_c)::value);
+            LOKAL_UNROLL
+            for (int h = 0; h < 8; ++h) store_vec(at + h, quants(a_c, b_c, h));
+        });
+    });
+}
+
+template <int kB>
+struct KDecoded {
+    const Vec256* decoded;
+    __m256i operator()(int64_t ib, int a, int b, int h) const {
+        return load_vec(decoded + ib * kKDecodedVectors + 8 * (kB * a + b) + h);
+    }
+};
 
 // 4 activation bytes at p, repeated in every 32-bit lane.
 static inline __m256i bcast4(const int8_t* p) {

@@ -22,29 +22,6 @@ using namespace avx2;  // NOLINT(google-build-using-namespace)
 using packed_tiles::ActRows;
 using packed_tiles::gemm;
 
-// Calls f(std::integral_constant<int, i>) for i < kN: loop indices that shift counts need as
-// compile-time constants.
-template <int kN, typename F>
-inline void for_const(const F& f) {
-    [&]<int... kI>(std::integer_sequence<int, kI...>) {
-        (f(std::integral_constant<int, kI>{}), ...);
-    }
-    (std::make_integer_sequence<int, kN>{});
-}
-
-// Stores quants(a_c, b_c, h) for a < kA, b < kB, h < 8 at out[8 (kB a + b) + h]: the order in
-// which the K types' tiles read gemm_decoded's buffer, loads counted by two compile-time indices.
-template <int kA, int kB, typename Quants>
-inline void decode_in_order(Vec256* out, const Quants& quants) {
-    for_const<kA>([&](auto a_c) {
-        for_const<kB>([&](auto b_c) {
-            Vec256* at = out + 8 * (kB * decltype(a_c)::value + decltype(b_c)::value);
-            LOKAL_UNROLL
-            for (int h = 0; h < 8; ++h) store_vec(at + h, quants(a_c, b_c, h));
-        });
-    });
-}
-
 inline __m128i load128(const void* p) {
     return _mm_loadu_si128(static_cast<const __m128i*>(p));
 }
@@ -114,9 +91,6 @@ inline __m256i q5_K_quants(const block_q5_Kx8& p, int h) {
         _mm256_and_si256(kHalf == 0 ? v : _mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F)),
         _mm256_and_si256(fifth, _mm256_set1_epi8(0x10)));
 }
-
-// Vectors per super-block of packed_tiles::gemm_decoded's assembled quants.
-constexpr int kQ5KDecodedVectors = 64;
 
 void decode_q5_K(const block_q5_Kx8& p, Vec256* out) {
     decode_in_order<4, 2>(out, [&](auto k_c, auto half_c, int h) {
@@ -200,12 +174,7 @@ void q5_K_tile(int64_t nb, const block_q5_Kx8* w, const ActRows& ar, float* y, s
 template <int kRn>
 void q5_K_tile_decoded(int64_t nb, const block_q5_Kx8* w, const Vec256* decoded, const ActRows& ar,
                        float* y, size_t ldy) {
-    const auto quants = [&](int64_t ib, auto k_c, auto half_c, int h) {
-        constexpr int k = decltype(k_c)::value;
-        constexpr int half = decltype(half_c)::value;
-        return load_vec(decoded + ib * kQ5KDecodedVectors + 16 * k + 8 * half + h);
-    };
-    q5_K_tile_with<kRn>(nb, w, quants, ar, y, ldy);
+    q5_K_tile_with<kRn>(nb, w, KDecoded<2>{decoded}, ar, y, ldy);
 }
 
 // ---- Q3_K and Q2_K ---------------------------------------------------------------------------
@@ -262,18 +231,15 @@ inline void k2_dot(const Quants& quants, const Scales& scales, const block_q8_K*
     });
 }
 
-// Vectors per super-block of packed_tiles::gemm_decoded's Q3_K quants, at 32 c2 + 8 s + h.
-constexpr int kQ3KDecodedVectors = 64;
-
 void decode_q3_K(const block_q3_Kx8& p, Vec256* out) {
     decode_in_order<2, 4>(out, [&](auto c2_c, auto s_c, int h) {
         return q3_quants<decltype(c2_c)::value, decltype(s_c)::value>(p, h);
     });
 }
 
-// quants_of(ib) gives the quants(c2_c, s_c, h) of k2_dot for super-block ib.
-template <int kRn, typename QuantsOf>
-void q3_K_tile_with(int64_t nb, const block_q3_Kx8* w, const QuantsOf& quants_of, const ActRows& ar,
+// quants(ib, c2, s, h) gives q3_quants<c2, s> of load h of super-block ib.
+template <int kRn, typename Quants>
+void q3_K_tile_with(int64_t nb, const block_q3_Kx8* w, const Quants& quants, const ActRows& ar,
                     float* y, size_t ldy) {
     Q8KActs<kRn> acts(ar);
     for (int64_t ib = 0; ib < nb; ++ib) {
@@ -285,7 +251,8 @@ void q3_K_tile_with(int64_t nb, const block_q3_Kx8* w, const QuantsOf& quants_of
         };
         __m256i isum[kRn];
         __m256i corr[kRn];
-        k2_dot<kRn>(quants_of(ib), scales, acts.a, ib, isum);
+        k2_dot<kRn>([&](auto c2_c, auto s_c, int h) { return quants(ib, c2_c, s_c, h); }, scales,
+                    acts.a, ib, isum);
         // The quants are stored as q + 4: subtract 4 * sum over sub-blocks of sc * bsum.
         add_bsum_products<kRn>(
             [&](int k) { return _mm256_cvtepi8_epi16(load128(p.scale_pairs[k])); }, acts.a, ib,
@@ -300,23 +267,16 @@ void q3_K_tile_with(int64_t nb, const block_q3_Kx8* w, const QuantsOf& quants_of
 
 template <int kRn>
 void q3_K_tile(int64_t nb, const block_q3_Kx8* w, const ActRows& ar, float* y, size_t ldy) {
-    const auto quants_of = [&](int64_t ib) {
-        return [&p = w[ib]](auto c2_c, auto s_c, int h) {
-            return q3_quants<decltype(c2_c)::value, decltype(s_c)::value>(p, h);
-        };
+    const auto quants = [&](int64_t ib, auto c2_c, auto s_c, int h) {
+        return q3_quants<decltype(c2_c)::value, decltype(s_c)::value>(w[ib], h);
     };
-    q3_K_tile_with<kRn>(nb, w, quants_of, ar, y, ldy);
+    q3_K_tile_with<kRn>(nb, w, quants, ar, y, ldy);
 }
 
 template <int kRn>
 void q3_K_tile_decoded(int64_t nb, const block_q3_Kx8* w, const Vec256* decoded, const ActRows& ar,
                        float* y, size_t ldy) {
-    const auto quants_of = [&](int64_t ib) {
-        return [at = decoded + ib * kQ3KDecodedVectors](auto c2_c, auto s_c, int h) {
-            return load_vec(at + 32 * decltype(c2_c)::value + 8 * decltype(s_c)::value + h);
-        };
-    };
-    q3_K_tile_with<kRn>(nb, w, quants_of, ar, y, ldy);
+    q3_K_tile_with<kRn>(nb, w, KDecoded<4>{decoded}, ar, y, ldy);
 }
 
 template <int kRn>
@@ -354,7 +314,7 @@ void q2_K_tile(int64_t nb, const block_q2_Kx8* w, const ActRows& ar, float* y, s
 void avx2_packed_q5_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
                       const uint8_t* act, size_t act_stride, const uint8_t* info,
                       size_t info_stride, int n_act, float* y, size_t ldy) {
-    packed_tiles::gemm_decoded<block_q5_Kx8, Vec256, kQ5KDecodedVectors, decode_q5_K, 4,
+    packed_tiles::gemm_decoded<block_q5_Kx8, Vec256, kKDecodedVectors, decode_q5_K, 4,
                                q5_K_tile_decoded<4>, q5_K_tile<4>, q5_K_tile<1>, kQKK>(
         cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
 }
@@ -362,7 +322,7 @@ void avx2_packed_q5_K(int64_t cols, const uint8_t* w, size_t group_stride, int n
 void avx2_packed_q3_K(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups,
                       const uint8_t* act, size_t act_stride, const uint8_t* info,
                       size_t info_stride, int n_act, float* y, size_t ldy) {
-    packed_tiles::gemm_decoded<block_q3_Kx8, Vec256, kQ3KDecodedVectors, decode_q3_K, 4,
+    packed_tiles::gemm_decoded<block_q3_Kx8, Vec256, kKDecodedVectors, decode_q3_K, 4,
                                q3_K_tile_decoded<4>, q3_K_tile<4>, q3_K_tile<1>, kQKK>(
         cols, w, group_stride, n_groups, act, act_stride, info, info_stride, n_act, y, ldy);
 }

@@ -25,6 +25,20 @@ struct ActRows {
     }
 };
 
+// Calls tile(ar, b) for each whole tile of kTile activation rows from row b, then one(ar, b) for
+// each remaining row b.
+template <int kTile, typename Tile, typename One>
+void over_act_tiles(const uint8_t* act, size_t act_stride, const uint8_t* info, size_t info_stride,
+                    int n_act, const Tile& tile, const One& one) {
+    int b = 0;
+    for (; b + kTile <= n_act; b += kTile) {
+        tile(ActRows{act + b * act_stride, act_stride, info + b * info_stride, info_stride}, b);
+    }
+    for (; b < n_act; ++b) {
+        one(ActRows{act + b * act_stride, act_stride, info + b * info_stride, info_stride}, b);
+    }
+}
+
 // A PackedGemmFn body: every group against activation rows in tiles of kTile (kTileFn), then the
 // remaining rows one by one (kOneFn).
 template <typename Packed, int kTile,
@@ -36,15 +50,11 @@ void gemm(int64_t cols, const uint8_t* w, size_t group_stride, int n_groups, con
     const int64_t nb = cols / kBlockElems;
     for (int g = 0; g < n_groups; ++g) {
         const Packed* wg = reinterpret_cast<const Packed*>(w + g * group_stride);
-        int b = 0;
-        for (; b + kTile <= n_act; b += kTile) {
-            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
-            kTileFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
-        }
-        for (; b < n_act; ++b) {
-            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
-            kOneFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
-        }
+        float* yg = y + 8 * g;
+        over_act_tiles<kTile>(
+            act, act_stride, info, info_stride, n_act,
+            [&](const ActRows& ar, int b) { kTileFn(nb, wg, ar, yg + b * ldy, ldy); },
+            [&](const ActRows& ar, int b) { kOneFn(nb, wg, ar, yg + b * ldy, ldy); });
     }
 }
 
@@ -77,15 +87,13 @@ void gemm_decoded(int64_t cols, const uint8_t* w, size_t group_stride, int n_gro
     for (int g = 0; g < n_groups; ++g) {
         const Packed* wg = reinterpret_cast<const Packed*>(w + g * group_stride);
         for (int64_t ib = 0; ib < nb; ++ib) kDecode(wg[ib], decoded.data() + ib * kPerBlock);
-        int b = 0;
-        for (; b + kTile <= n_act; b += kTile) {
-            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
-            kDecodedFn(nb, wg, decoded.data(), ar, y + b * ldy + 8 * g, ldy);
-        }
-        for (; b < n_act; ++b) {
-            const ActRows ar{act + b * act_stride, act_stride, info + b * info_stride, info_stride};
-            kOneFn(nb, wg, ar, y + b * ldy + 8 * g, ldy);
-        }
+        float* yg = y + 8 * g;
+        over_act_tiles<kTile>(
+            act, act_stride, info, info_stride, n_act,
+            [&](const ActRows& ar, int b) {
+                kDecodedFn(nb, wg, decoded.data(), ar, yg + b * ldy, ldy);
+            },
+            [&](const ActRows& ar, int b) { kOneFn(nb, wg, ar, yg + b * ldy, ldy); });
     }
 }
 
