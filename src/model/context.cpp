@@ -324,6 +324,14 @@ void Context::forward_batch(int n, int n_logit_rows, float* logits_out) {
     const backends::Batch batch{{batch_tok_.data(), (size_t)n},
                                 {batch_seq_.data(), (size_t)n},
                                 {batch_pos_.data(), (size_t)n}};
+    // Only the rows whose logits are wanted feed anything past the last layer's cache: the rest
+    // of that layer runs on them alone (a 512-token prompt: one row instead of 512). The query
+    // rows wait in gate|up's columns, which must be wide enough.
+    const ModelConfig& c = model_.config();
+    const int last_layer = c.n_layer - 1;
+    const bool trim =
+        !hidden_sink_ && n_logit_rows < n && stages_.back().ffn.width >= c.n_head * c.head_dim;
+    const int n_kept = trim ? n_logit_rows : n;
     for (size_t i = 0; i < stages_.size(); ++i) {
         Stage& s = stages_[i];
         s.backend->set_batch(batch);
@@ -336,14 +344,16 @@ void Context::forward_batch(int n, int n_logit_rows, float* logits_out) {
             s.backend->write_rows(s.x, n, handoff_.data());
         }
         for (int l = s.first_layer; l < s.end_layer; ++l) {
-            attention_block(s, l, n);
-            ffn_block(s, l, n);
+            const int n_on = attention_block(s, l, n, l == last_layer ? n_kept : n);
+            if (n_on > 0) ffn_block(s, l, n_on);
         }
     }
     if (hidden_sink_) {
         output_hidden(stages_.back(), n);
+    } else if (n_kept < n) {
+        output_logits(stages_.back(), {kept_rows_.data(), (size_t)n_kept}, logits_out);
     } else {
-        output_logits(stages_.back(), n_logit_rows, logits_out);
+        output_logits(stages_.back(), {logit_rows_.data(), (size_t)n_logit_rows}, logits_out);
     }
 }
 
@@ -368,7 +378,7 @@ backends::AttentionShape Context::attention_shape(int layer) const {
 // Pre-norm attention with the architecture's options: fused or separate q/k/v, biases (qwen2),
 // per-head q/k norms (qwen3, gemma3), a sliding window with its own rope (gemma2/3), soft-capped
 // scores (gemma2) and a post-norm (gemma2/3).
-void Context::attention_block(Stage& s, int l, int n) {
+int Context::attention_block(Stage& s, int l, int n, int n_keep) {
     const ModelConfig& c = model_.config();
     const LayerWeights& L = model_.weights().layers[l];
     backends::Backend& b = *s.backend;
@@ -382,10 +392,37 @@ void Context::attention_block(Stage& s, int l, int n) {
     if (!L.k_norm.empty()) b.rms_norm_heads(k, L.k_norm, n, hd, c.norm_eps);
     b.rope(q, k, n, hd, c.is_swa(l) ? rope_swa_ : rope_);
     b.kv_store(kv_layer, k, v, n);
-    b.attention(kv_layer, q, s.attn, n, attention_shape(l));
+    Cols q_on = q;
+    if (n_keep < n) {
+        if (n_keep == 0) return 0;
+        q_on = keep_logit_rows(s, q, n_keep);
+        n = n_keep;
+    }
+    b.attention(kv_layer, q_on, s.attn, n, attention_shape(l));
     b.matmul(L.wo, s.attn, s.xn, n);
     if (!L.attn_post_norm.empty()) b.rms_norm(s.xn, L.attn_post_norm, s.xn, n, c.norm_eps);
     b.add(s.x, s.xn, n);
+    return n;
+}
+
+// Rows logit_rows_[0..n_keep) of the residual stream and of q move to rows [0, n_keep) (q into
+// gate|up's columns), and the backend's batch becomes theirs, for the attention that follows.
+Context::Cols Context::keep_logit_rows(Stage& s, Cols q, int n_keep) {
+    backends::Backend& b = *s.backend;
+    const std::span<const int32_t> rows{logit_rows_.data(), (size_t)n_keep};
+    for (auto* v : {&kept_tok_, &kept_seq_, &kept_pos_, &kept_rows_}) v->resize(n_keep);
+    for (int i = 0; i < n_keep; ++i) {
+        kept_tok_[i] = batch_tok_[rows[i]];
+        kept_seq_[i] = batch_seq_[rows[i]];
+        kept_pos_[i] = batch_pos_[rows[i]];
+        kept_rows_[i] = i;
+    }
+    const Cols q_kept = s.ffn.sub(0, q.width);
+    b.gather_rows(q, rows, q_kept);
+    b.gather_rows(s.x, rows, s.xn);
+    b.gather_rows(s.xn, kept_rows_, s.x);
+    b.set_batch({kept_tok_, kept_seq_, kept_pos_});
+    return q_kept;
 }
 
 // Pre-norm gated feed-forward (SwiGLU or GeGLU), gate and up fused or separate, optional
@@ -411,12 +448,13 @@ void Context::ffn_block(Stage& s, int l, int n) {
 }
 
 // Only the rows whose logits are wanted go through the (large) output matrix.
-void Context::output_logits(Stage& s, int n_rows, float* out) {
-    if (n_rows == 0) return;
+void Context::output_logits(Stage& s, std::span<const int32_t> rows, float* out) {
+    if (rows.empty()) return;
+    const int n_rows = (int)rows.size();
     const ModelConfig& c = model_.config();
     const Weights& w = model_.weights();
     backends::Backend& b = *s.backend;
-    b.gather_rows(s.x, {logit_rows_.data(), (size_t)n_rows}, s.xn);
+    b.gather_rows(s.x, rows, s.xn);
     b.rms_norm(s.xn, w.output_norm, s.xn, n_rows, c.norm_eps);
     b.logits(w.output, s.xn, n_rows, c.final_softcap, out);
 }

@@ -124,9 +124,12 @@ class Context {
     void forward_batch(int n, int n_logit_rows, float* logits_out);
     // The blocks of the forward pass, on the backend's op table.
     void embed_tokens(Stage& s, int n);
-    void attention_block(Stage& s, int layer, int n);
+    // Returns the rows that go on: n, or n_keep (< n) when only the rows logit_rows_[0..n_keep)
+    // are kept after every row's keys and values are cached (the model's last layer).
+    int attention_block(Stage& s, int layer, int n, int n_keep);
+    Cols keep_logit_rows(Stage& s, Cols q, int n_keep);
     void ffn_block(Stage& s, int layer, int n);
-    void output_logits(Stage& s, int n_rows, float* out);
+    void output_logits(Stage& s, std::span<const int32_t> rows, float* out);
     void output_hidden(Stage& s, int n);  // embed(): the final normalised hidden states
     backends::AttentionShape attention_shape(int layer) const;
 
@@ -143,6 +146,7 @@ class Context {
     RopeConfig rope_, rope_swa_;  // the model's, with LongRoPE's long factors for long contexts
     std::vector<float> logits_;
     std::vector<int32_t> batch_tok_, batch_seq_, batch_pos_, logit_rows_;
+    std::vector<int32_t> kept_tok_, kept_seq_, kept_pos_, kept_rows_;  // keep_logit_rows's batch
     std::vector<float>* hidden_sink_ = nullptr;  // set only while embed() runs
 };
 

@@ -176,6 +176,45 @@ TEST_P(ReferenceLogits, PromptAndTeacherForcedGreedyMatchLlamaCpp) {
     }
 }
 
+void expect_same_logits(const float* got, const float* want, int n_vocab);  // bit for bit
+
+// A prompt that wants only its last logits runs the last layer past the cache on that row alone:
+// the logits are those of the pass that computes every row (the same bits on the CPU) and
+// match llama.cpp's, and the cache the next token reads is whole.
+TEST_P(ReferenceLogits, LastLogitsOnlyEqualTheFullPass) {
+    Case c = GetParam();
+    c.tol = tolerance_on_this_device(c.tol);
+    const std::string model_rel = std::string("models/") + c.model + ".gguf";
+    const std::string run_rel = std::string("models/ref/") + c.model + "." + c.run + ".json";
+    LOKAL_REQUIRE_TESTDATA(model_rel);
+    LOKAL_REQUIRE_TESTDATA(run_rel);
+    auto model = Model::load(testing::testdata_path(model_rel));
+    const RefRun ref = load_run(run_rel);
+    ContextParams cp;
+    cp.n_ctx = 128;
+    cp.n_threads = 2;
+    cp.kv_type = std::string(c.run).find("f32kv") != std::string::npos ? KvType::F32 : KvType::F16;
+    Context full(*model, cp), last(*model, cp);
+    const int V = full.n_vocab();
+    full.eval(ref.tokens, true);
+    last.eval(ref.tokens);
+    const int n = (int)ref.tokens.size();
+    expect_matches_topk(last.logits(), V, ref.prompt_topk.back(), c.tol, "last prompt position");
+    const auto expect_same = [&](const float* got, const float* want) {
+        if (!compute_device().gpu) {
+            expect_same_logits(got, want, V);
+            return;
+        }
+        for (int v = 0; v < V; ++v) ASSERT_NEAR(got[v], want[v], c.tol) << "token " << v;
+    };
+    expect_same(last.logits(), full.logits(n - 1));
+    if (HasFatalFailure() || ref.greedy_tokens.empty()) return;
+    const int32_t tok[1] = {ref.greedy_tokens[0]};
+    full.eval(tok);
+    last.eval(tok);
+    expect_same(last.logits(), full.logits());
+}
+
 INSTANTIATE_TEST_SUITE_P(LlamaFamily, ReferenceLogits,
                          ::testing::Values(Case{"tiny-llama-h64-f32", "text.f32kv", kF32Tol, true},
                                            Case{"tiny-llama-h64-f32", "ids.f32kv", kF32Tol, false},
@@ -392,8 +431,11 @@ TEST(Q8KvCache, HeadSizesThatAreNotWholeBlocksAreRefused) {
 // kTiledMinQueries so that the CPU keeps its row-by-row attention) and then together: sequence s
 // starts after 5*s steps, in chunks of chunks[s] tokens mixed with the others'. Every token's
 // logits together must be bit for bit those alone.
+// Each sequence is fed in chunks[s] tokens at a time, with the logits of every row, or (last_only)
+// of each chunk's last row only, as a server asks for them.
 void expect_batched_sequences_match_alone(const Model& m, const std::vector<int>& lens,
-                                          const std::vector<int>& chunks, int n_ctx, int piece) {
+                                          const std::vector<int>& chunks, int n_ctx, int piece,
+                                          bool last_only = false) {
     const Model* model = &m;
     const int n_seq = (int)lens.size();
     std::vector<std::vector<int32_t>> seqs;
@@ -427,8 +469,9 @@ void expect_batched_sequences_match_alone(const Model& m, const std::vector<int>
             if (step < 5 * s || done[s] == seqs[s].size()) continue;
             const size_t take = std::min<size_t>(chunks[s], seqs[s].size() - done[s]);
             for (size_t i = 0; i < take; ++i) {
-                batch.push_back({seqs[s][done[s] + i], s, true});
-                who.emplace_back(s, done[s] + i);
+                const bool logits = !last_only || i + 1 == take;
+                batch.push_back({seqs[s][done[s] + i], s, logits});
+                if (logits) who.emplace_back(s, done[s] + i);
             }
             done[s] += take;
         }
@@ -448,6 +491,12 @@ void expect_batched_sequences_match_alone(const Model& m, const std::vector<int>
 TEST(MultiSequence, BatchedSequencesMatchSequencesAlone) {
     LOKAL_REQUIRE_TESTDATA("models/tiny-gemma2-q4_k_m.gguf");
     expect_batched_sequences_match_alone(*load_tiny_gemma2(), {20, 27, 34}, {3, 1, 3}, 64, 64);
+}
+
+TEST(MultiSequence, BatchedSequencesWantingLastLogitsMatchSequencesAlone) {
+    LOKAL_REQUIRE_TESTDATA("models/tiny-gemma2-q4_k_m.gguf");
+    expect_batched_sequences_match_alone(*load_tiny_gemma2(), {20, 27, 34}, {3, 1, 2}, 64, 64,
+                                         true);
 }
 
 // Past one 128-position tile of attention: the GPU shares a token's positions among as many
