@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
 
@@ -125,22 +126,32 @@ float tolerance_on_this_device(float tol) {
     return compute_device().gpu && tol > kF32Tol ? std::max(tol, kGpuQuantTol) : tol;
 }
 
-class ReferenceLogits : public ::testing::TestWithParam<Case> {};
+// A case's model, llama.cpp's run on it, and the context settings of that run.
+class ReferenceLogits : public ::testing::TestWithParam<Case> {
+  protected:
+    void SetUp() override {
+        c = GetParam();
+        c.tol = tolerance_on_this_device(c.tol);
+        const std::string model_rel = std::string("models/") + c.model + ".gguf";
+        const std::string run_rel = std::string("models/ref/") + c.model + "." + c.run + ".json";
+        LOKAL_REQUIRE_TESTDATA(model_rel);
+        LOKAL_REQUIRE_TESTDATA(run_rel);
+        model = Model::load(testing::testdata_path(model_rel));
+        ref = load_run(run_rel);
+        cp.n_ctx = 128;
+        cp.n_threads = 2;
+        // Runs named *.f32kv used an F32 cache; the others llama.cpp's default F16 cache.
+        cp.kv_type =
+            std::string(c.run).find("f32kv") != std::string::npos ? KvType::F32 : KvType::F16;
+    }
+
+    Case c{};
+    std::unique_ptr<Model> model;
+    RefRun ref;
+    ContextParams cp;
+};
 
 TEST_P(ReferenceLogits, PromptAndTeacherForcedGreedyMatchLlamaCpp) {
-    Case c = GetParam();
-    c.tol = tolerance_on_this_device(c.tol);
-    const std::string model_rel = std::string("models/") + c.model + ".gguf";
-    const std::string run_rel = std::string("models/ref/") + c.model + "." + c.run + ".json";
-    LOKAL_REQUIRE_TESTDATA(model_rel);
-    LOKAL_REQUIRE_TESTDATA(run_rel);
-    auto model = Model::load(testing::testdata_path(model_rel));
-    const RefRun ref = load_run(run_rel);
-    ContextParams cp;
-    cp.n_ctx = 128;
-    cp.n_threads = 2;
-    // Runs named *.f32kv used an F32 cache; the others llama.cpp's default F16 cache.
-    cp.kv_type = std::string(c.run).find("f32kv") != std::string::npos ? KvType::F32 : KvType::F16;
     Context ctx(*model, cp);
     const int V = ctx.n_vocab();
 
@@ -182,18 +193,6 @@ void expect_same_logits(const float* got, const float* want, int n_vocab);  // b
 // the logits are those of the pass that computes every row (the same bits on the CPU) and
 // match llama.cpp's, and the cache the next token reads is whole.
 TEST_P(ReferenceLogits, LastLogitsOnlyEqualTheFullPass) {
-    Case c = GetParam();
-    c.tol = tolerance_on_this_device(c.tol);
-    const std::string model_rel = std::string("models/") + c.model + ".gguf";
-    const std::string run_rel = std::string("models/ref/") + c.model + "." + c.run + ".json";
-    LOKAL_REQUIRE_TESTDATA(model_rel);
-    LOKAL_REQUIRE_TESTDATA(run_rel);
-    auto model = Model::load(testing::testdata_path(model_rel));
-    const RefRun ref = load_run(run_rel);
-    ContextParams cp;
-    cp.n_ctx = 128;
-    cp.n_threads = 2;
-    cp.kv_type = std::string(c.run).find("f32kv") != std::string::npos ? KvType::F32 : KvType::F16;
     Context full(*model, cp), last(*model, cp);
     const int V = full.n_vocab();
     full.eval(ref.tokens, true);
