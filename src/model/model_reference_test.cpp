@@ -126,6 +126,13 @@ float tolerance_on_this_device(float tol) {
     return compute_device().gpu && tol > kF32Tol ? std::max(tol, kGpuQuantTol) : tol;
 }
 
+void expect_same_logits(const float* got, const float* want, int n_vocab) {
+    for (int v = 0; v < n_vocab; ++v) {
+        ASSERT_EQ(std::bit_cast<uint32_t>(got[v]), std::bit_cast<uint32_t>(want[v]))
+            << "token " << v << ": " << got[v] << " vs " << want[v];
+    }
+}
+
 // A case's model, llama.cpp's run on it, and the context settings of that run.
 class ReferenceLogits : public ::testing::TestWithParam<Case> {
   protected:
@@ -186,8 +193,6 @@ TEST_P(ReferenceLogits, PromptAndTeacherForcedGreedyMatchLlamaCpp) {
         ctx.eval(tok);
     }
 }
-
-void expect_same_logits(const float* got, const float* want, int n_vocab);  // bit for bit
 
 // A prompt that wants only its last logits runs the last layer past the cache on that row alone:
 // the logits are those of the pass that computes every row (the same bits on the CPU) and
@@ -278,13 +283,6 @@ namespace {
 // Every backend gives a token the same bits however the batch is cut: the CPU's kernels are row
 // independent, and the GPU's per-row and tiled matrix products sum in one order (on the GPU
 // these tests fail if a batch of 8+ rows, which takes the tiled product, sums otherwise).
-void expect_same_logits(const float* got, const float* want, int n_vocab) {
-    for (int v = 0; v < n_vocab; ++v) {
-        ASSERT_EQ(std::bit_cast<uint32_t>(got[v]), std::bit_cast<uint32_t>(want[v]))
-            << "token " << v << ": " << got[v] << " vs " << want[v];
-    }
-}
-
 std::unique_ptr<Model> load_tiny_gemma2() {
     return Model::load(testing::testdata_path("models/tiny-gemma2-q4_k_m.gguf"));
 }
@@ -429,9 +427,8 @@ TEST(Q8KvCache, HeadSizesThatAreNotWholeBlocksAreRefused) {
 // Sequences of the given lengths, evaluated alone (in passes of at most `piece` tokens, below
 // kTiledMinQueries so that the CPU keeps its row-by-row attention) and then together: sequence s
 // starts after 5*s steps, in chunks of chunks[s] tokens mixed with the others'. Every token's
-// logits together must be bit for bit those alone.
-// Each sequence is fed in chunks[s] tokens at a time, with the logits of every row, or (last_only)
-// of each chunk's last row only, as a server asks for them.
+// logits together must be bit for bit those alone. With last_only, only each chunk's last row
+// asks for logits, as a server's prompt chunks do.
 void expect_batched_sequences_match_alone(const Model& m, const std::vector<int>& lens,
                                           const std::vector<int>& chunks, int n_ctx, int piece,
                                           bool last_only = false) {
