@@ -1,5 +1,6 @@
 // Kernel micro-benchmarks: vec_dot per weight type and ISA, activation quantization, the gemm
-// against the one-dot-per-pair loop it replaced, and matmul as the model calls it.
+// against the one-dot-per-pair loop it replaced, matmul as the model calls it, and prompt
+// attention (attend_tiled).
 //
 //   make kernels_bench && ./bench/kernels_bench --benchmark_filter=vec_dot
 //
@@ -12,6 +13,9 @@
 
 #include "base/random_values.h"
 #include "base/thread_pool.h"
+#include "kernels/cpu/attention_kernels.h"
+#include "kernels/cpu/attention_tiled.h"
+#include "kernels/cpu/kv_cache.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/packed.h"
 #include "kernels/cpu/vec_dot.h"
@@ -148,6 +152,45 @@ void bm_matmul(benchmark::State& state, DType t, int64_t batch, int threads) {
     state.SetLabel(isa_name(active_isa()));
 }
 
+// One attend_tiled job as a prompt's last tiled job runs it: 16 tokens x 4 query heads of one
+// F16 KV head (head size 64, Llama-3.2-1B's) over the n_keys positions they see. GFLOP/s counts
+// the two products (scores and values) over the visible keys.
+void bm_attend_tiled(benchmark::State& state, Isa isa, int n_keys) {
+    constexpr int kHeadDim = 64, kHeads = 4;
+    const int tokens = kTiledRows / kHeads;
+    KvCache cache(1, kHeadDim, KvType::F16, n_keys, 16);
+    if (!cache.reserve(0, 0, n_keys)) {
+        state.SkipWithError("cannot reserve the KV cache");
+        return;
+    }
+    const std::vector<float> v = lokal::random_normal(kHeadDim, 7, 1.0f);
+    for (int j = 0; j < n_keys; ++j) {
+        const std::vector<float> k = lokal::random_normal(kHeadDim, 1000 + (uint32_t)j, 1.0f);
+        cache.store(0, 0, j, k.data(), v.data());
+    }
+    const std::vector<float> q = lokal::random_normal((size_t)kTiledRows * kHeadDim, 9, 1.0f);
+    std::vector<float> out(q.size());
+    std::vector<QueryRow> rows;
+    double visible = 0;
+    for (int r = 0; r < kTiledRows; ++r) {
+        const int last = n_keys - tokens + r / kHeads;
+        rows.push_back(
+            {q.data() + (size_t)r * kHeadDim, out.data() + (size_t)r * kHeadDim, 0, last});
+        visible += last + 1;
+    }
+    AttentionParams p;
+    p.head_dim = kHeadDim;
+    p.scale = 0.125f;
+    std::vector<float> scratch(tiled_scratch_floats(kHeadDim));
+    const AttendTiledFn tiled = attention_kernels(KvType::F16, isa).tiled;
+    for (auto _ : state) {
+        tiled(rows, cache.view(0), 0, p, scratch.data());
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(
+        4 * visible * kHeadDim * (double)state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+
 void register_all() {
     const DType types[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0,  DType::Q4_1,
                            DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K,  DType::Q3_K,
@@ -200,6 +243,14 @@ void register_all() {
                                          "/batch" + std::to_string(batch);
                 benchmark::RegisterBenchmark(name.c_str(), bm_packed_gemm, t, isa, 4096, batch);
             }
+        }
+    }
+    for (Isa isa : isas) {
+        if (!isa_supported(isa)) continue;
+        for (int n_keys : {512, 4096}) {
+            const std::string name =
+                std::string("attend_tiled/f16/") + isa_name(isa) + "/keys" + std::to_string(n_keys);
+            benchmark::RegisterBenchmark(name.c_str(), bm_attend_tiled, isa, n_keys);
         }
     }
     for (DType t : {DType::Q4_K, DType::Q8_0, DType::Q4_0, DType::Q5_0}) {

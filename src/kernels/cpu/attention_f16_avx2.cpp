@@ -29,12 +29,6 @@ inline float reduce_lanes(__m256 lanes) {
     return _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
 }
 
-// exp8_in_range masked to 0 below kMin, as softmax_exp.
-__m256 softmax_exp8(__m256 x) {
-    const __m256 in_range = _mm256_cmp_ps(x, _mm256_set1_ps(exp_consts::kMin), _CMP_GE_OQ);
-    return _mm256_and_ps(exp8_in_range(x), in_range);
-}
-
 // Eight lane vectors (one per key, lanes as in dot_f16_lanes) to the eight keys' dot products,
 // each reduced in dot_f16_lanes' order: a_l = x_l + x_(l+4), b_0 = a_0 + a_2, b_1 = a_1 + a_3,
 // b_0 + b_1. Returns them in key order 0 2 4 6 1 3 5 7 (see kTileOrder).

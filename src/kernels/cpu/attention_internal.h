@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -202,11 +203,13 @@ LOKAL_INLINE_EVERYWHERE TiledScratch tiled_start(float* base, std::span<const Qu
 
 // One row's online-softmax step over a tile's nk scores s (masked ones -inf) whose maximum is
 // tmax, except for the sum of the weights: afterwards s holds the weights, and a new maximum has
-// rescaled the row's accumulators o and sum l. exp8 computes softmax_exp of 8 values at once, or
-// nullptr for one at a time (the results are the same).
+// rescaled the row's accumulators o and sum l. weights8(s, m, out) sets out[i] =
+// softmax_exp(s[i] - m) for 8 values at once (SIMD, inlined), or is nullptr for one at a time
+// (the results are the same).
+template <typename Weights8>
 LOKAL_INLINE_EVERYWHERE void tiled_softmax_weights(float* s, int nk, float tmax, float* m, float* l,
                                                    float* o, int head_dim,
-                                                   void (*exp8)(const float*, float*)) {
+                                                   const Weights8& weights8) {
     if (tmax == -INFINITY) {  // nothing visible in this tile: weights 0, state unchanged
         for (int k = 0; k < nk; ++k) s[k] = 0.0f;
         return;
@@ -218,12 +221,8 @@ LOKAL_INLINE_EVERYWHERE void tiled_softmax_weights(float* s, int nk, float tmax,
         *m = tmax;
     }
     int k = 0;
-    if (exp8 != nullptr) {
-        alignas(32) float x[8];
-        for (; k + 8 <= nk; k += 8) {
-            for (int i = 0; i < 8; ++i) x[i] = s[k + i] - *m;
-            exp8(x, s + k);
-        }
+    if constexpr (!std::is_same_v<Weights8, std::nullptr_t>) {
+        for (; k + 8 <= nk; k += 8) weights8(s + k, *m, s + k);
     }
     for (; k < nk; ++k) s[k] = softmax_exp(s[k] - *m);
 }
@@ -231,10 +230,10 @@ LOKAL_INLINE_EVERYWHERE void tiled_softmax_weights(float* s, int nk, float tmax,
 // The whole online-softmax step of one row: tiled_softmax_weights, then l += the weights' sum,
 // added in key order from 0 (a tile with nothing visible adds +0, which leaves l as it is).
 LOKAL_INLINE_EVERYWHERE void tiled_softmax_row(float* s, int nk, float* m, float* l, float* o,
-                                               int head_dim, void (*exp8)(const float*, float*)) {
+                                               int head_dim) {
     float tmax = -INFINITY;
     for (int k = 0; k < nk; ++k) tmax = s[k] > tmax ? s[k] : tmax;
-    tiled_softmax_weights(s, nk, tmax, m, l, o, head_dim, exp8);
+    tiled_softmax_weights(s, nk, tmax, m, l, o, head_dim, nullptr);
     float sum = 0.0f;
     for (int k = 0; k < nk; ++k) sum += s[k];
     *l += sum;

@@ -63,7 +63,7 @@ void detail::attend_tiled_scalar(std::span<const QueryRow> rows, const KvSeqView
                 s[k] = j < rows[r].first || j > rows[r].last ? -INFINITY : x;
             }
             float* o = t.o + (size_t)r * hd;
-            tiled_softmax_row(s, nk, &t.m[r], &t.l[r], o, hd, nullptr);
+            tiled_softmax_row(s, nk, &t.m[r], &t.l[r], o, hd);
             for (int k = 0; k < nk; ++k) {
                 for (int d = 0; d < hd; ++d) o[d] = std::fma(s[k], t.v[(size_t)k * hd + d], o[d]);
             }

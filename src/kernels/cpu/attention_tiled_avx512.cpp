@@ -9,6 +9,7 @@
 
 #include "kernels/cpu/attention_internal.h"
 #include "kernels/cpu/attention_tiled.h"
+#include "kernels/cpu/exp_poly_avx2.h"
 
 namespace lokal::kernels::detail {
 namespace {
@@ -155,10 +156,6 @@ void add_weight_sums(const float* s, int n, int nk, float* l) {
     }
 }
 
-void exp8(const float* x, float* out) {
-    softmax_exp8_avx2(x, out);
-}
-
 }  // namespace
 
 void attend_tiled_avx512(std::span<const QueryRow> rows, const KvSeqView& cache, int layer,
@@ -182,7 +179,7 @@ void attend_tiled_avx512(std::span<const QueryRow> rows, const KvSeqView& cache,
             float* s = t.s + (size_t)r * kTiledKeys;
             cap_and_mask_scores(s, nk, j0, rows[r], p.softcap);
             tiled_softmax_weights(s, nk, tile_max(s, nk), &t.m[r], &t.l[r], t.o + (size_t)r * hd,
-                                  hd, exp8);
+                                  hd, softmax_weights8);
         }
         add_weight_sums(t.s, n, nk, t.l);
         by_row_blocks(n, [&](int r0, auto block) {

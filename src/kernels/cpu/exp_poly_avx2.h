@@ -23,4 +23,15 @@ namespace lokal::kernels::detail {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
+// exp8_in_range masked to 0 below kMin, as softmax_exp.
+[[gnu::always_inline]] inline __m256 softmax_exp8(__m256 x) {
+    const __m256 in_range = _mm256_cmp_ps(x, _mm256_set1_ps(exp_consts::kMin), _CMP_GE_OQ);
+    return _mm256_and_ps(exp8_in_range(x), in_range);
+}
+
+// out[i] = softmax_exp(s[i] - m) for 8 scores s (attend_tiled's softmax weights).
+[[gnu::always_inline]] inline void softmax_weights8(const float* s, float m, float* out) {
+    _mm256_storeu_ps(out, softmax_exp8(_mm256_sub_ps(_mm256_loadu_ps(s), _mm256_set1_ps(m))));
+}
+
 }  // namespace lokal::kernels::detail
